@@ -1,0 +1,4 @@
+// The command table: every `netpath` sub-command, in the order `--help` lists them.
+import type { Command } from './command';
+
+export const commands: Command[] = [];

@@ -1,0 +1,97 @@
+// IPv4/IPv6 addresses and prefixes as bigint values, so that v4 and v6 share one code path
+// for containment, longest-prefix match and range checks. Parsing and formatting go
+// through ipaddr.js.
+import ipaddr from 'ipaddr.js';
+
+export type Family = 4 | 6;
+
+export interface IP {
+  family: Family;
+  value: bigint;
+}
+
+export interface Prefix {
+  family: Family;
+  /** Network address (host bits cleared). */
+  value: bigint;
+  len: number;
+}
+
+const bits = (f: Family) => (f === 4 ? 32 : 128);
+
+/** Parses a literal IPv4/IPv6 address; undefined if it is not one (no throwing). */
+export function parseIP(text: string): IP | undefined {
+  const s = text.trim();
+  if (!ipaddr.isValid(s)) return undefined;
+  // ipaddr.js accepts legacy IPv4 forms ("10", "0x0a.1"); the kernel tools never print them.
+  if (!s.includes(':') && !ipaddr.IPv4.isValidFourPartDecimal(s)) return undefined;
+  let a = ipaddr.parse(s.replace(/%.*$/, ''));
+  const bytes = a.toByteArray();
+  let value = 0n;
+  for (const b of bytes) value = (value << 8n) | BigInt(b);
+  return { family: a.kind() === 'ipv4' ? 4 : 6, value };
+}
+
+/** Formats an address the way iproute2 prints it (RFC 5952 for IPv6). */
+export function formatIP(ip: IP): string {
+  const n = ip.family === 4 ? 4 : 16;
+  const bytes: number[] = [];
+  let v = ip.value;
+  for (let i = 0; i < n; i++) {
+    bytes.unshift(Number(v & 0xffn));
+    v >>= 8n;
+  }
+  return ipaddr.fromByteArray(bytes).toString();
+}
+
+export function mask(family: Family, len: number): bigint {
+  const b = bits(family);
+  if (len <= 0) return 0n;
+  return ((1n << BigInt(len)) - 1n) << BigInt(b - len);
+}
+
+/**
+ * Parses `a.b.c.d/len`, `a.b.c.d` (host prefix), `default`/`any`/`all` (the family is then
+ * taken from `defaultFamily`), and IPv6 forms. Host bits are cleared, as the kernel does.
+ */
+export function parsePrefix(text: string, defaultFamily: Family = 4): Prefix | undefined {
+  const s = text.trim();
+  if (s === 'default' || s === 'any' || s === 'all') return { family: defaultFamily, value: 0n, len: 0 };
+  const slash = s.indexOf('/');
+  const ip = parseIP(slash < 0 ? s : s.slice(0, slash));
+  if (!ip) return undefined;
+  const max = bits(ip.family);
+  let len = max;
+  if (slash >= 0) {
+    const lenText = s.slice(slash + 1);
+    if (/^\d+$/.test(lenText)) len = Number(lenText);
+    else {
+      // iptables may print IPv4 netmasks in dotted form (`-s 10.0.0.0/255.0.0.0`).
+      const m = parseIP(lenText);
+      if (!m || m.family !== ip.family) return undefined;
+      len = prefixLenOfMask(m);
+      if (len < 0) return undefined;
+    }
+    if (len > max) return undefined;
+  }
+  return { family: ip.family, value: ip.value & mask(ip.family, len), len };
+}
+
+function prefixLenOfMask(m: IP): number {
+  const b = bits(m.family);
+  let len = 0;
+  while (len < b && ((m.value >> BigInt(b - 1 - len)) & 1n) === 1n) len++;
+  return (m.value & ~mask(m.family, len)) === 0n ? len : -1;
+}
+
+export function contains(p: Prefix, ip: IP): boolean {
+  return p.family === ip.family && (ip.value & mask(p.family, p.len)) === p.value;
+}
+
+export function formatPrefix(p: Prefix): string {
+  return `${formatIP({ family: p.family, value: p.value })}/${p.len}`;
+}
+
+export function sameIP(a: IP, b: IP): boolean {
+  return a.family === b.family && a.value === b.value;
+}
