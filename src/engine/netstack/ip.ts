@@ -41,7 +41,19 @@ export function formatIP(ip: IP): string {
     bytes.unshift(Number(v & 0xffn));
     v >>= 8n;
   }
+  if (ip.family === 6 && embedsIPv4(ip.value)) {
+    // glibc's inet_ntop (and so iproute2) prints IPv4-mapped/-compatible addresses dotted.
+    const v4 = bytes.slice(12).join('.');
+    return (ip.value >> 32n) === 0xffffn ? `::ffff:${v4}` : `::${v4}`;
+  }
   return ipaddr.fromByteArray(bytes).toString();
+}
+
+/** The cases where inet_ntop writes the low 32 bits as a dotted quad (not `::` or `::1`). */
+function embedsIPv4(v: bigint): boolean {
+  const high = v >> 32n;
+  if (high === 0xffffn) return true;
+  return high === 0n && v > 0xffffn;
 }
 
 export function mask(family: Family, len: number): bigint {

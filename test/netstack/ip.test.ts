@@ -1,0 +1,35 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { contains, formatIP, formatPrefix, parseIP, parsePrefix } from '../../src/engine/netstack/ip';
+
+test('IPv4 and IPv6 literals parse and print back the way iproute2 prints them', () => {
+  for (const s of ['10.244.1.2', '0.0.0.0', '255.255.255.255', '::', '::1', 'fe80::1', '2001:db8::8:800:200c:417a', '::ffff:1.2.3.4']) {
+    const ip = parseIP(s);
+    assert.ok(ip, s);
+    assert.equal(formatIP(ip), s);
+  }
+  assert.equal(formatIP(parseIP('2001:0db8:0000:0000:0000:0000:0000:0001')!), '2001:db8::1');
+});
+
+test('non-addresses are undefined, never an exception', () => {
+  for (const s of ['', 'default', '10', '0x0a.1', '1.2.3', '1.2.3.4.5', '256.1.1.1', 'fe80::1::2', 'eth0', '10.0.0.1/24']) {
+    assert.equal(parseIP(s), undefined, s);
+  }
+  fc.assert(fc.property(fc.string(), (s) => { parseIP(s); parsePrefix(s); }), { numRuns: 2000 });
+});
+
+test('prefixes clear host bits and test containment per family', () => {
+  const p = parsePrefix('10.244.1.7/24')!;
+  assert.equal(formatPrefix(p), '10.244.1.0/24');
+  assert.ok(contains(p, parseIP('10.244.1.200')!));
+  assert.ok(!contains(p, parseIP('10.244.2.1')!));
+  assert.ok(!contains(parsePrefix('::/0', 6)!, parseIP('10.0.0.1')!), 'an IPv6 prefix never contains an IPv4 address');
+  assert.equal(formatPrefix(parsePrefix('default')!), '0.0.0.0/0');
+  assert.equal(formatPrefix(parsePrefix('default', 6)!), '::/0');
+  assert.equal(formatPrefix(parsePrefix('10.1.2.3')!), '10.1.2.3/32');
+  assert.equal(formatPrefix(parsePrefix('10.0.0.0/255.255.0.0')!), '10.0.0.0/16', 'dotted netmask as iptables prints it');
+  assert.equal(parsePrefix('10.0.0.0/255.0.255.0'), undefined, 'non-contiguous masks are not prefixes');
+  assert.equal(parsePrefix('10.0.0.0/33'), undefined);
+  assert.equal(formatPrefix(parsePrefix('2001:db8::1/64')!), '2001:db8::/64');
+});
