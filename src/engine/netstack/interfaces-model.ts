@@ -21,10 +21,14 @@ export interface InterfaceAddress {
   flags: string[];
 }
 
-/** Kind of link as the kernel names it (`linkinfo.info_kind`), or `device` for a plain NIC. */
+/**
+ * Kind of link as the kernel names it (`linkinfo.info_kind`), or `device` for a plain NIC.
+ * `unknown` when the dump was taken without `-d` (no `linkinfo`), so a veth cannot be told
+ * from a NIC; `loopback` is still recognised from `link_type`.
+ */
 export type InterfaceKind =
   | 'device' | 'loopback' | 'veth' | 'bridge' | 'vxlan' | 'ipip' | 'gre' | 'ip6tnl' | 'sit'
-  | 'macvlan' | 'ipvlan' | 'dummy' | 'tun' | 'vlan' | 'bond' | 'wireguard' | 'geneve' | 'vrf'
+  | 'macvlan' | 'ipvlan' | 'dummy' | 'tun' | 'vlan' | 'bond' | 'wireguard' | 'geneve' | 'vrf' | 'unknown'
   | (string & {});
 
 export interface VxlanInfo {
@@ -69,6 +73,15 @@ export interface Interface {
    */
   linkIndex?: number;
   linkNetnsId?: number;
+  /**
+   * The other end / lower device by name, as iproute2 printed it (`link`), when it is in this
+   * namespace (or `ifN` when iproute2 could not name it). Absent for cross-namespace links.
+   */
+  linkName?: string;
+  /** `link_type`: ether, loopback, none (tun, ipip…), … */
+  linkType?: string;
+  /** What kind of master this interface is enslaved to (`info_slave_kind`: bridge, bond, vrf…). */
+  slaveKind?: string;
   /** Bridge port slave info (state, e.g. `forwarding`), when this interface is a bridge port. */
   bridgePortState?: string;
   vxlan?: VxlanInfo;
