@@ -1,0 +1,37 @@
+// The packet the Diagnostor pushes through the graph (seed: Packet). Addresses are strings as
+// the user and the tools write them; the netstack simulators parse them where they compute.
+
+export type Protocol = 'tcp' | 'udp' | 'icmp' | 'ipip' | (string & {});
+
+export interface Packet {
+  src: string;
+  /** 0 = not chosen yet (the kernel picks an ephemeral port; no check depends on it). */
+  sport: number;
+  dst: string;
+  dport: number;
+  protocol: Protocol;
+  /** When this is a tunnel's outer header (VXLAN, IPIP), the real packet inside. */
+  encap?: Packet;
+  /** skb mark, as set by iptables MARK and read by policy rules and `-m mark`. */
+  mark: number;
+}
+
+export function packet(p: Partial<Packet> & Pick<Packet, 'dst'>): Packet {
+  return { src: '', sport: 0, dport: 0, protocol: 'tcp', mark: 0, ...p };
+}
+
+/** The reply direction of a packet (for return-path route and rp_filter checks). */
+export function reply(p: Packet): Packet {
+  return { src: p.dst, sport: p.dport, dst: p.src, dport: p.sport, protocol: p.protocol, mark: 0 };
+}
+
+/** `tcp 10.244.1.2:0 -> 10.96.0.10:80`, with the inner packet of a tunnel in brackets. */
+export function formatPacket(p: Packet): string {
+  const head = `${p.protocol} ${hostPort(p.src, p.sport)} -> ${hostPort(p.dst, p.dport)}`;
+  const mark = p.mark ? ` mark 0x${p.mark.toString(16)}` : '';
+  return p.encap ? `${head}${mark} [${formatPacket(p.encap)}]` : `${head}${mark}`;
+}
+
+function hostPort(ip: string, port: number): string {
+  return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
+}

@@ -1,0 +1,39 @@
+// What a diagnosis returns: the graph, the findings and the verdict. The CLI's `--format json`,
+// the server's responses and the webview all derive from this one shape.
+import type { Action } from './action';
+import type { Endpoint } from './endpoint';
+import type { Link } from './link';
+import type { NetNodeType } from './netnode';
+import type { Protocol } from './packet';
+import type { Suspicion } from './suspicion';
+
+export interface DiagnosisRequest {
+  /** As the user wrote them: `ns/pod`, `svc/ns/name`, `node/name`, or an IP. */
+  src: string;
+  dst: string;
+  port: number;
+  protocol: Protocol;
+}
+
+export interface ResultNode {
+  id: string;
+  type: NetNodeType;
+  description: string;
+  examined: boolean;
+  actions: Action[];
+  suspicions: Suspicion[];
+}
+
+export type Verdict = 'reachable' | 'unreachable' | 'unknown';
+
+export interface DiagnosisResult {
+  request: DiagnosisRequest;
+  source: Endpoint;
+  destination: Endpoint;
+  /** In path order: breadth-first from the source. */
+  nodes: ResultNode[];
+  links: Link[];
+  /** Findings that belong to no single node (e.g. a NetworkPolicy verdict). */
+  clusterSuspicions: Suspicion[];
+  verdict: Verdict;
+}
