@@ -1,0 +1,749 @@
+// ipset: the model of `ipset save` output and set membership exactly as the kernel's
+// `-m set --match-set NAME flags` evaluates it (net/netfilter/ipset/ip_set_core.c,
+// ip_set_hash_gen.h and the per-type kadt functions). Points where the kernel is subtle:
+// * a flag list shorter than the set's dimension never matches (ip_set_test: opt->dim <
+//   set->type->dimension → 0); a longer one is fine, the extra flags are ignored;
+// * the set family must equal the packet family (list:set and hash:mac are family-less);
+// * hash:net* types try the prefix lengths present in the set from the most specific down, and
+//   the first element found decides — a `nomatch` element there means "no match";
+// * hash:net,iface stops at the first prefix length where the net exists at all, even when the
+//   interface of that element differs (the `multi` flag of mtype_test_cidrs);
+// * the port dimension carries the L4 protocol; ICMP "ports" are (type << 8) | code, other
+//   protocols without ports are `proto:0`;
+// * list:set tests its member sets in order with the same flags.
+import { type IP, type Prefix, type Family, parseIP, parsePrefix, mask } from './ip';
+import { ParseError } from './parse-error';
+
+export type IpsetType =
+  | 'hash:ip'
+  | 'hash:mac'
+  | 'hash:ip,mac'
+  | 'hash:net'
+  | 'hash:net,net'
+  | 'hash:ip,port'
+  | 'hash:net,port'
+  | 'hash:ip,port,ip'
+  | 'hash:ip,port,net'
+  | 'hash:net,port,net'
+  | 'hash:net,iface'
+  | 'hash:ip,mark'
+  | 'bitmap:ip'
+  | 'bitmap:ip,mac'
+  | 'bitmap:port'
+  | 'list:set';
+
+/** One dimension of an element, as the kernel stores it. */
+export type DimKind = 'ip' | 'net' | 'port' | 'mac' | 'iface' | 'mark' | 'set';
+
+/** Element dimensions of each type (the kernel's `dimension` is this length). */
+export const IPSET_TYPE_DIMS: Record<IpsetType, DimKind[]> = {
+  'hash:ip': ['ip'],
+  'hash:mac': ['mac'],
+  'hash:ip,mac': ['ip', 'mac'],
+  'hash:net': ['net'],
+  'hash:net,net': ['net', 'net'],
+  'hash:ip,port': ['ip', 'port'],
+  'hash:net,port': ['net', 'port'],
+  'hash:ip,port,ip': ['ip', 'port', 'ip'],
+  'hash:ip,port,net': ['ip', 'port', 'net'],
+  'hash:net,port,net': ['net', 'port', 'net'],
+  'hash:net,iface': ['net', 'iface'],
+  'hash:ip,mark': ['ip', 'mark'],
+  'bitmap:ip': ['ip'],
+  'bitmap:ip,mac': ['ip', 'mac'],
+  'bitmap:port': ['port'],
+  'list:set': ['set'],
+};
+
+export function isIpsetType(t: string): t is IpsetType {
+  return Object.prototype.hasOwnProperty.call(IPSET_TYPE_DIMS, t);
+}
+
+export interface IpsetCreateOptions {
+  /** Absent for family-less types (hash:mac, list:set); bitmap:ip* are always inet. */
+  family?: Family;
+  hashsize?: number;
+  maxelem?: number;
+  bucketsize?: number;
+  initval?: number;
+  /** Default timeout of the set (elements then carry their remaining timeout). */
+  timeout?: number;
+  counters: boolean;
+  comment: boolean;
+  skbinfo: boolean;
+  forceadd: boolean;
+  /** hash:ip / bitmap:ip: elements are stored (and packets looked up) as ip & mask. */
+  netmask?: number;
+  /** hash:ip / hash:net,net (newer kernels): arbitrary mask instead of a prefix length. */
+  bitmask?: IP;
+  /** hash:ip,mark: packet mark & markmask is looked up. */
+  markmask?: number;
+  /** bitmap:ip range. */
+  ipRange?: { from: IP; to: IP };
+  /** bitmap:port range. */
+  portRange?: { from: number; to: number };
+  /** list:set size. */
+  size?: number;
+}
+
+/** A port dimension value: protocol number plus port (ICMP: type << 8 | code). */
+export interface ProtoPort {
+  proto: number;
+  port: number;
+}
+
+export interface IfaceValue {
+  name: string;
+  /** `eth+`: prefix match. */
+  wildcard: boolean;
+  /** `physdev:eth0`: bridge port, not the L3 interface. */
+  physdev: boolean;
+}
+
+export type DimValue =
+  | { kind: 'ip'; ip: IP }
+  | { kind: 'net'; net: Prefix }
+  | { kind: 'port'; pp: ProtoPort }
+  | { kind: 'mac'; mac: string | undefined }
+  | { kind: 'iface'; iface: IfaceValue }
+  | { kind: 'mark'; mark: number }
+  | { kind: 'set'; name: string };
+
+export interface IpsetEntry {
+  /** The element text as it appeared on the `add` line (a range there yields several entries). */
+  text: string;
+  dims: DimValue[];
+  nomatch: boolean;
+  timeout?: number;
+  packets?: bigint;
+  bytes?: bigint;
+  comment?: string;
+  skbmark?: { value: number; mask: number };
+  skbprio?: string;
+  skbqueue?: number;
+  /** 1-based line of the `add` line. */
+  line: number;
+}
+
+export interface IpsetSet {
+  name: string;
+  type: IpsetType;
+  options: IpsetCreateOptions;
+  /** In insertion order (order matters for list:set). */
+  entries: IpsetEntry[];
+  /** 1-based line of the `create` line. */
+  line: number;
+  /** Lookup index, built once by `indexSet` (lazily by `matchSet` if absent). */
+  index?: SetIndex;
+}
+
+export interface IpsetRegistry {
+  sets: Map<string, IpsetSet>;
+}
+
+export interface SetQueryPacket {
+  src: IP;
+  dst: IP;
+  proto: string /* 'tcp'|'udp'|'icmp'|'sctp'|... or a protocol number */;
+  sport?: number;
+  dport?: number;
+  /** ICMP/ICMPv6 type and code: the "port" of ICMP in ipset. */
+  icmpType?: number;
+  icmpCode?: number;
+  iif?: string;
+  oif?: string;
+  /** Bridge ports, for `physdev:` elements of hash:net,iface. */
+  physIn?: string;
+  physOut?: string;
+  srcMac?: string;
+  dstMac?: string;
+  mark?: number;
+}
+
+export type SetFlag = 'src' | 'dst';
+
+// ---------------------------------------------------------------------------------------------
+// Protocols and ICMP names as ipset prints and parses them.
+
+const PROTO_NUMBERS: Record<string, number> = {
+  ip: 0, icmp: 1, igmp: 2, ggp: 3, ipencap: 4, st: 5, tcp: 6, egp: 8, igp: 9, pup: 12, udp: 17,
+  hmp: 20, 'xns-idp': 22, rdp: 27, 'iso-tp4': 29, dccp: 33, xtp: 36, ddp: 37, 'idpr-cmtp': 38,
+  ipv6: 41, 'ipv6-route': 43, 'ipv6-frag': 44, idrp: 45, rsvp: 46, gre: 47, esp: 50, ah: 51,
+  skip: 57, 'ipv6-icmp': 58, icmpv6: 58, icmp6: 58, 'ipv6-nonxt': 59, 'ipv6-opts': 60, rspf: 73,
+  vmtp: 81, eigrp: 88, ospf: 89, 'ax.25': 93, ipip: 94, etherip: 97, encap: 98, pim: 103,
+  ipcomp: 108, vrrp: 112, l2tp: 115, isis: 124, sctp: 132, fc: 133, 'mobility-header': 135,
+  udplite: 136, 'mpls-in-ip': 137, manet: 138, hip: 139, shim6: 140, wesp: 141, rohc: 142,
+  ethernet: 143,
+};
+
+const IPPROTO_ICMP = 1;
+const IPPROTO_TCP = 6;
+const IPPROTO_UDP = 17;
+const IPPROTO_ICMPV6 = 58;
+const IPPROTO_SCTP = 132;
+const IPPROTO_UDPLITE = 136;
+
+/** Protocol number of a name or number; undefined if unknown. */
+export function protoNumber(p: string): number | undefined {
+  const s = p.toLowerCase();
+  if (/^\d{1,3}$/.test(s)) {
+    const n = Number(s);
+    return n <= 255 ? n : undefined;
+  }
+  return PROTO_NUMBERS[s];
+}
+
+// ipset's own tables (lib/icmp.c, lib/icmpv6.c); `ping`/`pong` are aliases.
+const ICMP_NAMES: Record<string, number> = {
+  'echo-reply': 0x0000, pong: 0x0000, 'network-unreachable': 0x0300, 'host-unreachable': 0x0301,
+  'protocol-unreachable': 0x0302, 'port-unreachable': 0x0303, 'fragmentation-needed': 0x0304,
+  'source-route-failed': 0x0305, 'network-unknown': 0x0306, 'host-unknown': 0x0307,
+  'network-prohibited': 0x0309, 'host-prohibited': 0x030a, 'TOS-network-unreachable': 0x030b,
+  'TOS-host-unreachable': 0x030c, 'communication-prohibited': 0x030d,
+  'host-precedence-violation': 0x030e, 'precedence-cutoff': 0x030f, 'source-quench': 0x0400,
+  'network-redirect': 0x0500, 'host-redirect': 0x0501, 'TOS-network-redirect': 0x0502,
+  'TOS-host-redirect': 0x0503, 'echo-request': 0x0800, ping: 0x0800,
+  'router-advertisement': 0x0900, 'router-solicitation': 0x0a00, 'ttl-zero-during-transit': 0x0b00,
+  'ttl-zero-during-reassembly': 0x0b01, 'ip-header-bad': 0x0c00, 'required-option-missing': 0x0c01,
+  'timestamp-request': 0x0d00, 'timestamp-reply': 0x0e00, 'address-mask-request': 0x1100,
+  'address-mask-reply': 0x1200,
+};
+const ICMPV6_NAMES: Record<string, number> = {
+  'no-route': 0x0100, 'communication-prohibited': 0x0101, 'address-unreachable': 0x0103,
+  'port-unreachable': 0x0104, 'packet-too-big': 0x0200, 'ttl-zero-during-transit': 0x0300,
+  'ttl-zero-during-reassembly': 0x0301, 'bad-header': 0x0400, 'unknown-header-type': 0x0401,
+  'unknown-option': 0x0402, 'echo-request': 0x8000, ping: 0x8000, 'echo-reply': 0x8100,
+  pong: 0x8100, 'router-solicitation': 0x8500, 'router-advertisement': 0x8600,
+  'neighbour-solicitation': 0x8700, 'neigbour-solicitation': 0x8700,
+  'neighbour-advertisement': 0x8800, 'neigbour-advertisement': 0x8800, redirect: 0x8900,
+};
+
+function lookupIcmpName(table: Record<string, number>, name: string): number | undefined {
+  if (Object.prototype.hasOwnProperty.call(table, name)) return table[name];
+  const lower = name.toLowerCase();
+  for (const k of Object.keys(table)) if (k.toLowerCase() === lower) return table[k];
+  return undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Element parsing. Throws ElementError (converted to ParseError with a position by the parser).
+
+export class ElementError extends Error {}
+
+/** Normalises a MAC address to lower-case colon form; undefined if it is not one. */
+export function normalizeMac(text: string): string | undefined {
+  const m = /^([0-9a-fA-F]{1,2})([:-])([0-9a-fA-F]{1,2})\2([0-9a-fA-F]{1,2})\2([0-9a-fA-F]{1,2})\2([0-9a-fA-F]{1,2})\2([0-9a-fA-F]{1,2})$/.exec(
+    text,
+  );
+  if (!m) return undefined;
+  return [m[1], m[3], m[4], m[5], m[6], m[7]].map((b) => b.toLowerCase().padStart(2, '0')).join(':');
+}
+
+function parsePortNumber(s: string): number {
+  if (!/^\d{1,5}$/.test(s)) throw new ElementError(`bad port "${s}" (a number 0-65535 is expected)`);
+  const n = Number(s);
+  if (n > 65535) throw new ElementError(`port ${n} is out of range 0-65535`);
+  return n;
+}
+
+/** `[proto:]port[-port]`, `icmp:name`, `icmp:type/code`, `proto:0` → list of (proto, port). */
+export function parseProtoPorts(text: string, family: Family, maxCount: number): ProtoPort[] {
+  let proto = IPPROTO_TCP; // a bare port means TCP (ipset's documented default)
+  let rest = text;
+  const colon = text.indexOf(':');
+  if (colon >= 0) {
+    const pn = protoNumber(text.slice(0, colon));
+    if (pn === undefined) throw new ElementError(`unknown protocol "${text.slice(0, colon)}"`);
+    proto = pn;
+    rest = text.slice(colon + 1);
+  }
+  if (proto === IPPROTO_ICMP || proto === IPPROTO_ICMPV6) {
+    if (proto === IPPROTO_ICMP && family === 6) throw new ElementError('protocol icmp in an inet6 set (use icmpv6)');
+    if (proto === IPPROTO_ICMPV6 && family === 4) throw new ElementError('protocol icmpv6 in an inet set (use icmp)');
+    const tc = /^(\d{1,3})\/(\d{1,3})$/.exec(rest);
+    if (tc) {
+      const t = Number(tc[1]);
+      const c = Number(tc[2]);
+      if (t > 255 || c > 255) throw new ElementError(`ICMP type/code "${rest}" out of range`);
+      return [{ proto, port: (t << 8) | c }];
+    }
+    const v = lookupIcmpName(proto === IPPROTO_ICMP ? ICMP_NAMES : ICMPV6_NAMES, rest);
+    if (v === undefined) throw new ElementError(`unknown ICMP type "${rest}"`);
+    return [{ proto, port: v }];
+  }
+  const withPorts = proto === IPPROTO_TCP || proto === IPPROTO_UDP || proto === IPPROTO_SCTP || proto === IPPROTO_UDPLITE;
+  if (!withPorts) {
+    if (rest !== '0') throw new ElementError(`protocol ${text.slice(0, colon)} has no ports: only ":0" is valid`);
+    return [{ proto, port: 0 }];
+  }
+  const dash = rest.indexOf('-');
+  if (dash < 0) return [{ proto, port: parsePortNumber(rest) }];
+  let a = parsePortNumber(rest.slice(0, dash));
+  let b = parsePortNumber(rest.slice(dash + 1));
+  if (a > b) [a, b] = [b, a];
+  if (b - a + 1 > maxCount) throw new ElementError(`port range ${rest} is too large`);
+  const out: ProtoPort[] = [];
+  for (let p = a; p <= b; p++) out.push({ proto, port: p });
+  return out;
+}
+
+/** Largest number of elements one `add` line may expand to (the kernel's IPSET_MAX_RANGE). */
+export const MAX_EXPANSION = 1 << 20;
+
+function ipFamilyCheck(ip: IP, family: Family, text: string) {
+  if (ip.family !== family) throw new ElementError(`address "${text}" is IPv${ip.family} but the set is inet${family === 6 ? '6' : ''}`);
+}
+
+/** Expands `a-b` or `a/len` (or a single address) into host addresses. */
+function expandIPs(text: string, family: Family, maxCount: number, stepLen?: number): IP[] {
+  const bitsN = family === 4 ? 32 : 128;
+  const step = stepLen === undefined ? 1n : 1n << BigInt(bitsN - stepLen);
+  const dash = text.indexOf('-');
+  let from: bigint;
+  let to: bigint;
+  if (dash >= 0) {
+    const a = parseIP(text.slice(0, dash));
+    const b = parseIP(text.slice(dash + 1));
+    if (!a || !b) throw new ElementError(`bad address range "${text}"`);
+    ipFamilyCheck(a, family, text);
+    ipFamilyCheck(b, family, text);
+    from = a.value;
+    to = b.value;
+    if (from > to) throw new ElementError(`address range "${text}" goes backwards`);
+  } else if (text.includes('/')) {
+    const p = parsePrefix(text);
+    if (!p || !/\/\d+$/.test(text)) throw new ElementError(`bad address/prefix "${text}"`);
+    ipFamilyCheck({ family: p.family, value: p.value }, family, text);
+    from = p.value;
+    to = p.value | (~mask(family, p.len) & mask(family, bitsN));
+  } else {
+    const a = parseIP(text);
+    if (!a) throw new ElementError(`bad address "${text}"`);
+    ipFamilyCheck(a, family, text);
+    return [a];
+  }
+  if (stepLen !== undefined) {
+    const m = mask(family, stepLen);
+    from &= m;
+    to &= m;
+  }
+  if ((to - from) / step + 1n > BigInt(maxCount)) throw new ElementError(`address range "${text}" is too large`);
+  const out: IP[] = [];
+  for (let v = from; v <= to; v += step) out.push({ family, value: v });
+  return out;
+}
+
+/** Splits an IPv4 range into the minimal list of CIDR blocks (what the kernel stores for hash:net). */
+function rangeToPrefixes(from: bigint, to: bigint, family: Family, maxCount: number): Prefix[] {
+  const bitsN = family === 4 ? 32 : 128;
+  const out: Prefix[] = [];
+  let cur = from;
+  while (cur <= to) {
+    let len = bitsN;
+    while (len > 0) {
+      const l = len - 1;
+      const size = 1n << BigInt(bitsN - l);
+      if ((cur & (size - 1n)) !== 0n || cur + size - 1n > to) break;
+      len = l;
+    }
+    out.push({ family, value: cur, len });
+    if (out.length > maxCount) throw new ElementError('address range expands to too many networks');
+    cur += 1n << BigInt(bitsN - len);
+  }
+  return out;
+}
+
+function parseNets(text: string, family: Family, maxCount: number, allowZero: boolean): Prefix[] {
+  const dash = text.indexOf('-');
+  if (dash >= 0) {
+    const a = parseIP(text.slice(0, dash));
+    const b = parseIP(text.slice(dash + 1));
+    if (!a || !b) throw new ElementError(`bad address range "${text}"`);
+    ipFamilyCheck(a, family, text);
+    ipFamilyCheck(b, family, text);
+    if (a.value > b.value) throw new ElementError(`address range "${text}" goes backwards`);
+    return rangeToPrefixes(a.value, b.value, family, maxCount);
+  }
+  const p = parsePrefix(text);
+  if (!p || (text.includes('/') && !/\/\d+$/.test(text))) throw new ElementError(`bad network "${text}"`);
+  ipFamilyCheck({ family: p.family, value: p.value }, family, text);
+  if (p.len === 0 && !allowZero) throw new ElementError(`prefix length 0 is not allowed in this set type: "${text}"`);
+  return [p];
+}
+
+function parseIface(text: string): IfaceValue {
+  let s = text;
+  let physdev = false;
+  if (s.startsWith('physdev:')) {
+    physdev = true;
+    s = s.slice(8);
+  }
+  let wildcard = false;
+  if (s.endsWith('+')) {
+    wildcard = true;
+    s = s.slice(0, -1);
+  }
+  if (s.length === 0 || s.length > 15 || /[\s/]/.test(s)) throw new ElementError(`bad interface name "${text}"`);
+  return { name: s, wildcard, physdev };
+}
+
+function parseMark(text: string): number {
+  if (!/^(0x[0-9a-fA-F]{1,8}|\d{1,10})$/.test(text)) throw new ElementError(`bad mark "${text}"`);
+  const n = Number(text);
+  if (n > 0xffffffff) throw new ElementError(`mark ${text} is larger than 32 bits`);
+  return n;
+}
+
+function cartesian(lists: DimValue[][], maxCount: number): DimValue[][] {
+  let out: DimValue[][] = [[]];
+  for (const l of lists) {
+    const next: DimValue[][] = [];
+    for (const prefix of out) for (const v of l) next.push([...prefix, v]);
+    if (next.length > maxCount) throw new ElementError('element expands to too many entries');
+    out = next;
+  }
+  return out;
+}
+
+/**
+ * Parses the element part of an `add` line for a set, expanding ranges like the kernel does.
+ * Returns one dimension list per stored element.
+ */
+export function parseElement(set: IpsetSet, text: string, maxCount = MAX_EXPANSION): DimValue[][] {
+  const dims = IPSET_TYPE_DIMS[set.type];
+  const family: Family = set.options.family ?? 4;
+  if (set.type === 'list:set') {
+    if (!/^\S+$/.test(text) || text.length > 31) throw new ElementError(`bad set name "${text}"`);
+    return [[{ kind: 'set', name: text }]];
+  }
+  const parts = text.split(',');
+  // bitmap:ip,mac elements may omit the MAC (the kernel fills it from the first packet).
+  if (set.type === 'bitmap:ip,mac' && parts.length === 1) parts.push('');
+  if (parts.length !== dims.length) {
+    throw new ElementError(`element "${text}" has ${parts.length} part(s) but ${set.type} needs ${dims.length}`);
+  }
+  const lists: DimValue[][] = dims.map((kind, i): DimValue[] => {
+    const p = parts[i];
+    switch (kind) {
+      case 'ip': {
+        if (set.type === 'bitmap:ip' || set.type === 'bitmap:ip,mac') {
+          const r = set.options.ipRange;
+          const nm = set.options.netmask;
+          const ips = expandIPs(p, 4, maxCount, nm);
+          for (const ip of ips) {
+            if (r && (ip.value < (r.from.value & mask(4, nm ?? 32)) || ip.value > r.to.value)) {
+              throw new ElementError(`address ${p} is outside the set range`);
+            }
+          }
+          return ips.map((ip) => ({ kind: 'ip', ip }));
+        }
+        if (set.type === 'hash:ip' && (set.options.netmask !== undefined || set.options.bitmask)) {
+          const m = ipMaskOf(set);
+          const seen = new Set<bigint>();
+          const out: DimValue[] = [];
+          const stepLen = set.options.netmask;
+          for (const ip of expandIPs(p, family, maxCount, stepLen)) {
+            const v = ip.value & m;
+            if (!seen.has(v)) {
+              seen.add(v);
+              out.push({ kind: 'ip', ip: { family, value: v } });
+            }
+          }
+          return out;
+        }
+        return expandIPs(p, family, maxCount).map((ip) => ({ kind: 'ip', ip }));
+      }
+      case 'net':
+        return parseNets(p, family, maxCount, set.type === 'hash:net,net' || set.type === 'hash:net,port,net').map((net) => ({
+          kind: 'net',
+          net,
+        }));
+      case 'port': {
+        if (set.type === 'bitmap:port') {
+          // bitmap:port stores bare port numbers; a protocol prefix is accepted and ignored.
+          const pps = parseProtoPorts(p, family, maxCount);
+          const r = set.options.portRange;
+          for (const pp of pps) {
+            if (r && (pp.port < r.from || pp.port > r.to)) throw new ElementError(`port ${pp.port} is outside the set range`);
+          }
+          return pps.map((pp) => ({ kind: 'port', pp: { proto: 0, port: pp.port } }));
+        }
+        return parseProtoPorts(p, family, maxCount).map((pp) => ({ kind: 'port', pp }));
+      }
+      case 'mac': {
+        if (p === '' && set.type === 'bitmap:ip,mac') return [{ kind: 'mac', mac: undefined }];
+        const mac = normalizeMac(p);
+        if (!mac) throw new ElementError(`bad MAC address "${p}"`);
+        return [{ kind: 'mac', mac }];
+      }
+      case 'iface':
+        return [{ kind: 'iface', iface: parseIface(p) }];
+      case 'mark':
+        return [{ kind: 'mark', mark: parseMark(p) }];
+      case 'set':
+        return [{ kind: 'set', name: p }];
+    }
+  });
+  return cartesian(lists, maxCount);
+}
+
+function ipMaskOf(set: IpsetSet): bigint {
+  const family: Family = set.options.family ?? 4;
+  if (set.options.bitmask) return set.options.bitmask.value;
+  return mask(family, set.options.netmask ?? (family === 4 ? 32 : 128));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Index and lookup.
+
+/** Key of one element (or query) in an exact-match map. */
+type Key = string;
+
+export interface SetIndex {
+  /** Exact key (with the net prefix lengths of the entry) → entries (several for hash:net,iface). */
+  byKey: Map<Key, IpsetEntry[]>;
+  /** Per net dimension (in order of the net dims): prefix lengths present, most specific first. */
+  netLens: number[][];
+  /** list:set members in order. */
+  members: string[];
+}
+
+function dimKey(v: DimValue, forNetiface = false): string {
+  switch (v.kind) {
+    case 'ip':
+      return v.ip.value.toString(16);
+    case 'net':
+      return `${v.net.value.toString(16)}/${v.net.len}`;
+    case 'port':
+      return `${v.pp.proto}:${v.pp.port}`;
+    case 'mac':
+      return v.mac ?? '';
+    case 'iface':
+      return forNetiface ? '' : v.iface.name;
+    case 'mark':
+      return v.mark.toString(16);
+    case 'set':
+      return v.name;
+  }
+}
+
+function entryKey(set: IpsetSet, dims: DimValue[]): Key {
+  // bitmap:ip,mac and hash:net,iface keep the MAC / interface out of the key and check them
+  // on the found entry (the kernel does the same: one slot per IP, resp. `multi` buckets).
+  const parts: string[] = [];
+  for (const d of dims) {
+    if (set.type === 'bitmap:ip,mac' && d.kind === 'mac') continue;
+    if (set.type === 'hash:net,iface' && d.kind === 'iface') continue;
+    parts.push(dimKey(d));
+  }
+  return parts.join(',');
+}
+
+/** Builds (or rebuilds) the lookup index of a set. Linear in the number of entries. */
+export function indexSet(set: IpsetSet): SetIndex {
+  const byKey = new Map<Key, IpsetEntry[]>();
+  const dims = IPSET_TYPE_DIMS[set.type];
+  const netDims = dims.map((d, i) => (d === 'net' ? i : -1)).filter((i) => i >= 0);
+  const lenSets = netDims.map(() => new Set<number>());
+  const members: string[] = [];
+  for (const e of set.entries) {
+    const k = entryKey(set, e.dims);
+    const list = byKey.get(k);
+    if (list) list.push(e);
+    else byKey.set(k, [e]);
+    netDims.forEach((di, j) => {
+      const d = e.dims[di];
+      if (d.kind === 'net') lenSets[j].add(d.net.len);
+    });
+    if (set.type === 'list:set') {
+      const d = e.dims[0];
+      if (d.kind === 'set') members.push(d.name);
+    }
+  }
+  const index: SetIndex = { byKey, netLens: lenSets.map((s) => [...s].sort((a, b) => b - a)), members };
+  set.index = index;
+  return index;
+}
+
+/** Packet fields of one dimension, by the flag for that dimension. */
+function queryIP(pkt: SetQueryPacket, flag: SetFlag): IP {
+  return flag === 'src' ? pkt.src : pkt.dst;
+}
+
+/**
+ * The (proto, port) the kernel extracts for a port dimension (ip_set_get_ip{4,6}_port):
+ * TCP/UDP/SCTP/UDPLITE → the port; ICMP/ICMPv6 → type<<8|code (whatever the flag);
+ * any other protocol → port 0. Undefined when the packet lacks the needed field.
+ */
+function queryPort(pkt: SetQueryPacket, flag: SetFlag): ProtoPort | undefined {
+  const proto = protoNumber(pkt.proto);
+  if (proto === undefined) return undefined;
+  if (proto === IPPROTO_TCP || proto === IPPROTO_UDP || proto === IPPROTO_SCTP || proto === IPPROTO_UDPLITE) {
+    const port = flag === 'src' ? pkt.sport : pkt.dport;
+    return port === undefined ? undefined : { proto, port };
+  }
+  // ICMP is only recognised in its own family (ICMP in an IPv6 packet is just "another protocol").
+  if ((proto === IPPROTO_ICMP && pkt.src.family === 4) || (proto === IPPROTO_ICMPV6 && pkt.src.family === 6)) {
+    if (pkt.icmpType === undefined) return undefined;
+    return { proto, port: ((pkt.icmpType & 0xff) << 8) | ((pkt.icmpCode ?? 0) & 0xff) };
+  }
+  return { proto, port: 0 };
+}
+
+function macOf(pkt: SetQueryPacket, flag: SetFlag): string | undefined {
+  const m = flag === 'src' ? pkt.srcMac : pkt.dstMac;
+  if (m === undefined) return undefined;
+  const n = normalizeMac(m);
+  // The kernel refuses an all-zero MAC (no L2 header information).
+  return n === '00:00:00:00:00:00' ? undefined : n;
+}
+
+function ifaceMatches(elem: IfaceValue, pkt: SetQueryPacket, flag: SetFlag): boolean {
+  const name = elem.physdev ? (flag === 'src' ? pkt.physIn : pkt.physOut) : flag === 'src' ? pkt.iif : pkt.oif;
+  if (name === undefined) return false;
+  return elem.wildcard ? name.startsWith(elem.name) : name === elem.name;
+}
+
+/**
+ * `-m set [!] --match-set NAME flags` as the kernel evaluates it. `flags` = e.g. ['src'],
+ * ['dst','dst']. Returns undefined when the set does not exist (the caller reports that).
+ */
+export function matchSet(sets: IpsetRegistry, name: string, flags: SetFlag[], pkt: SetQueryPacket): boolean | undefined {
+  const set = sets.sets.get(name);
+  if (!set) return undefined;
+  return testSet(sets, set, flags, pkt, 0);
+}
+
+function testSet(sets: IpsetRegistry, set: IpsetSet, flags: SetFlag[], pkt: SetQueryPacket, depth: number): boolean {
+  const dims = IPSET_TYPE_DIMS[set.type];
+  if (flags.length < dims.length) return false;
+  const fam = setFamily(set);
+  if (fam !== undefined && fam !== pkt.src.family) return false;
+  const index = set.index ?? indexSet(set);
+  if (set.type === 'list:set') {
+    // The kernel forbids list:set inside list:set, so depth > 1 only arises from bad input.
+    if (depth > 0) return false;
+    for (const m of index.members) {
+      const sub = sets.sets.get(m);
+      if (sub && testSet(sets, sub, flags, pkt, depth + 1)) return true;
+    }
+    return false;
+  }
+  // Query values per dimension; a non-net dimension yields a fixed key part.
+  const fixed: (string | undefined)[] = [];
+  const netIPs: IP[] = [];
+  for (let i = 0; i < dims.length; i++) {
+    const flag = flags[i];
+    switch (dims[i]) {
+      case 'ip': {
+        let ip = queryIP(pkt, flag);
+        if (set.type === 'hash:ip' && (set.options.netmask !== undefined || set.options.bitmask)) {
+          ip = { family: ip.family, value: ip.value & ipMaskOf(set) };
+        } else if (set.type === 'bitmap:ip' || set.type === 'bitmap:ip,mac') {
+          const r = set.options.ipRange;
+          if (r && (ip.value < r.from.value || ip.value > r.to.value)) return false;
+          if (set.options.netmask !== undefined) ip = { family: 4, value: ip.value & mask(4, set.options.netmask) };
+        }
+        fixed.push(ip.value.toString(16));
+        break;
+      }
+      case 'net':
+        fixed.push(undefined);
+        netIPs.push(queryIP(pkt, flag));
+        break;
+      case 'port': {
+        const pp = queryPort(pkt, flag);
+        if (!pp) return false;
+        if (set.type === 'bitmap:port') {
+          const r = set.options.portRange;
+          if (r && (pp.port < r.from || pp.port > r.to)) return false;
+          fixed.push(`0:${pp.port}`);
+        } else fixed.push(`${pp.proto}:${pp.port}`);
+        break;
+      }
+      case 'mac': {
+        const mac = macOf(pkt, flag);
+        if (!mac) return false;
+        fixed.push(set.type === 'bitmap:ip,mac' ? '' : mac);
+        break;
+      }
+      case 'mark':
+        // The mark dimension ignores its flag: it is always skb->mark & markmask.
+        fixed.push((((pkt.mark ?? 0) & (set.options.markmask ?? 0xffffffff)) >>> 0).toString(16));
+        break;
+      case 'iface':
+        fixed.push('');
+        break;
+      case 'set':
+        return false;
+    }
+  }
+  const keyFor = (lens: number[]): Key => {
+    const parts: string[] = [];
+    let n = 0;
+    for (let i = 0; i < dims.length; i++) {
+      if (dims[i] === 'net') {
+        const ip = netIPs[n];
+        const len = lens[n];
+        parts.push(`${(ip.value & mask(ip.family, len)).toString(16)}/${len}`);
+        n++;
+      } else if (!(set.type === 'bitmap:ip,mac' && dims[i] === 'mac') && !(set.type === 'hash:net,iface' && dims[i] === 'iface')) {
+        parts.push(fixed[i] as string);
+      }
+    }
+    return parts.join(',');
+  };
+  const check = (found: IpsetEntry[]): boolean | 'multi' | undefined => {
+    if (set.type === 'bitmap:ip,mac') {
+      const e = found[0];
+      const d = e.dims[1];
+      const mac = macOf(pkt, flags[1]);
+      // An entry without MAC matches any packet (the kernel then fills the MAC in).
+      if (d.kind === 'mac' && d.mac !== undefined) return mac === d.mac;
+      return true;
+    }
+    if (set.type === 'hash:net,iface') {
+      const ifIdx = dims.indexOf('iface');
+      for (const e of found) {
+        const d = e.dims[ifIdx];
+        if (d.kind === 'iface' && ifaceMatches(d.iface, pkt, flags[ifIdx])) return !e.nomatch;
+      }
+      return 'multi';
+    }
+    return !found[0].nomatch;
+  };
+  if (netIPs.length === 0) {
+    const found = index.byKey.get(keyFor([]));
+    if (!found) return false;
+    return check(found) === true;
+  }
+  // Nets: most specific prefix length first, dimension by dimension (mtype_test_cidrs).
+  const l0 = index.netLens[0];
+  if (netIPs.length === 1) {
+    for (const len of l0) {
+      const found = index.byKey.get(keyFor([len]));
+      if (!found) continue;
+      const r = check(found);
+      if (r === 'multi') return false;
+      return r === true;
+    }
+    return false;
+  }
+  const l1 = index.netLens[1];
+  for (const a of l0) {
+    for (const b of l1) {
+      const found = index.byKey.get(keyFor([a, b]));
+      if (!found) continue;
+      const r = check(found);
+      if (r === 'multi') return false;
+      return r === true;
+    }
+  }
+  return false;
+}
+
+function setFamily(set: IpsetSet): Family | undefined {
+  if (set.type === 'list:set' || set.type === 'hash:mac') return undefined;
+  if (set.type.startsWith('bitmap:')) return 4;
+  return set.options.family ?? 4;
+}
