@@ -479,7 +479,8 @@ export function parseElement(set: IpsetSet, text: string, maxCount = MAX_EXPANSI
       case 'iface':
         return [{ kind: 'iface', iface: parseIface(p) }];
       case 'mark':
-        return [{ kind: 'mark', mark: parseMark(p) }];
+        // Stored masked, as the kernel does (hash_ipmark: e.mark &= markmask).
+        return [{ kind: 'mark', mark: (parseMark(p) & (set.options.markmask ?? 0xffffffff)) >>> 0 }];
       case 'set':
         return [{ kind: 'set', name: p }];
     }
@@ -655,6 +656,8 @@ function testSet(sets: IpsetRegistry, set: IpsetSet, flags: SetFlag[], pkt: SetQ
         const pp = queryPort(pkt, flag);
         if (!pp) return false;
         if (set.type === 'bitmap:port') {
+          // bitmap:port only looks at TCP and UDP packets (its own ip_set_get_ip_port).
+          if (pp.proto !== IPPROTO_TCP && pp.proto !== IPPROTO_UDP) return false;
           const r = set.options.portRange;
           if (r && (pp.port < r.from || pp.port > r.to)) return false;
           fixed.push(`0:${pp.port}`);
@@ -746,4 +749,309 @@ function setFamily(set: IpsetSet): Family | undefined {
   if (set.type === 'list:set' || set.type === 'hash:mac') return undefined;
   if (set.type.startsWith('bitmap:')) return 4;
   return set.options.family ?? 4;
+}
+
+// ---------------------------------------------------------------------------------------------
+// `ipset save` parser.
+
+const SOURCE = 'ipset save';
+
+interface Token {
+  text: string;
+  column: number;
+}
+
+/** Splits a line on blanks; "double quoted" tokens (comments) may contain blanks. */
+function tokenize(line: string, lineNo: number): Token[] {
+  const out: Token[] = [];
+  let i = 0;
+  while (i < line.length) {
+    const c = line[i];
+    if (c === ' ' || c === '\t' || c === '\r') {
+      i++;
+      continue;
+    }
+    const start = i;
+    if (c === '"') {
+      const end = line.indexOf('"', i + 1);
+      if (end < 0) throw new ParseError(SOURCE, 'unterminated quoted string', lineNo, start + 1);
+      out.push({ text: line.slice(i + 1, end), column: start + 1 });
+      i = end + 1;
+      continue;
+    }
+    while (i < line.length && line[i] !== ' ' && line[i] !== '\t' && line[i] !== '\r') i++;
+    out.push({ text: line.slice(start, i), column: start + 1 });
+  }
+  return out;
+}
+
+function parseUint(tok: Token | undefined, what: string, lineNo: number, prev: Token, max = 0xffffffff): number {
+  if (!tok) throw new ParseError(SOURCE, `${what} needs a value`, lineNo, prev.column + prev.text.length);
+  const t = tok.text;
+  if (!/^(0x[0-9a-fA-F]{1,8}|\d{1,10})$/.test(t)) throw new ParseError(SOURCE, `bad ${what} value "${t}"`, lineNo, tok.column);
+  const n = Number(t);
+  if (n > max) throw new ParseError(SOURCE, `${what} value ${t} is out of range`, lineNo, tok.column);
+  return n;
+}
+
+function parseCounter(tok: Token | undefined, what: string, lineNo: number, prev: Token): bigint {
+  if (!tok) throw new ParseError(SOURCE, `${what} needs a value`, lineNo, prev.column + prev.text.length);
+  if (!/^\d{1,20}$/.test(tok.text)) throw new ParseError(SOURCE, `bad ${what} value "${tok.text}"`, lineNo, tok.column);
+  return BigInt(tok.text);
+}
+
+function parseCreate(toks: Token[], lineNo: number): IpsetSet {
+  const nameTok = toks[1];
+  const typeTok = toks[2];
+  if (!nameTok) throw new ParseError(SOURCE, 'create needs a set name', lineNo, toks[0].column + toks[0].text.length);
+  if (nameTok.text.length > 31) throw new ParseError(SOURCE, `set name "${nameTok.text}" is longer than 31 characters`, lineNo, nameTok.column);
+  if (!typeTok) throw new ParseError(SOURCE, `create ${nameTok.text} needs a set type`, lineNo, nameTok.column + nameTok.text.length);
+  if (!isIpsetType(typeTok.text)) throw new ParseError(SOURCE, `unknown set type "${typeTok.text}"`, lineNo, typeTok.column);
+  const type = typeTok.text;
+  const o: IpsetCreateOptions = { counters: false, comment: false, skbinfo: false, forceadd: false };
+  if (type !== 'list:set' && type !== 'hash:mac') o.family = 4;
+  for (let i = 3; i < toks.length; i++) {
+    const t = toks[i];
+    const next = toks[i + 1];
+    const need = () => {
+      if (!next) throw new ParseError(SOURCE, `option ${t.text} needs a value`, lineNo, t.column + t.text.length);
+      i++;
+      return next;
+    };
+    switch (t.text) {
+      case 'family': {
+        const v = need();
+        if (v.text !== 'inet' && v.text !== 'inet6') throw new ParseError(SOURCE, `bad family "${v.text}" (inet or inet6)`, lineNo, v.column);
+        if (type.startsWith('bitmap:') && v.text === 'inet6') throw new ParseError(SOURCE, `${type} supports only family inet`, lineNo, v.column);
+        o.family = v.text === 'inet' ? 4 : 6;
+        break;
+      }
+      case 'inet':
+      case 'inet6':
+      case '-4':
+      case '-6':
+        o.family = t.text === 'inet' || t.text === '-4' ? 4 : 6;
+        break;
+      case 'hashsize':
+        o.hashsize = parseUint(next, t.text, lineNo, t);
+        i++;
+        break;
+      case 'maxelem':
+        o.maxelem = parseUint(next, t.text, lineNo, t);
+        i++;
+        break;
+      case 'bucketsize':
+        o.bucketsize = parseUint(next, t.text, lineNo, t);
+        i++;
+        break;
+      case 'initval':
+        o.initval = parseUint(next, t.text, lineNo, t);
+        i++;
+        break;
+      case 'timeout':
+        o.timeout = parseUint(next, t.text, lineNo, t);
+        i++;
+        break;
+      case 'size':
+        o.size = parseUint(next, t.text, lineNo, t);
+        i++;
+        break;
+      case 'markmask':
+        o.markmask = parseUint(next, t.text, lineNo, t);
+        i++;
+        break;
+      case 'netmask': {
+        const max = type.startsWith('bitmap:') || o.family !== 6 ? 32 : 128;
+        o.netmask = parseUint(next, t.text, lineNo, t, max);
+        if (o.netmask === 0) throw new ParseError(SOURCE, 'netmask 0 is not valid', lineNo, next!.column);
+        i++;
+        break;
+      }
+      case 'bitmask': {
+        const v = need();
+        const ip = parseIP(v.text);
+        if (!ip) throw new ParseError(SOURCE, `bad bitmask "${v.text}"`, lineNo, v.column);
+        o.bitmask = ip;
+        break;
+      }
+      case 'range': {
+        const v = need();
+        if (type === 'bitmap:port') {
+          const m = /^(\d{1,5})-(\d{1,5})$/.exec(v.text);
+          if (!m || Number(m[1]) > 65535 || Number(m[2]) > 65535 || Number(m[1]) > Number(m[2])) {
+            throw new ParseError(SOURCE, `bad port range "${v.text}"`, lineNo, v.column);
+          }
+          o.portRange = { from: Number(m[1]), to: Number(m[2]) };
+        } else if (type === 'bitmap:ip' || type === 'bitmap:ip,mac') {
+          let from: IP | undefined;
+          let to: IP | undefined;
+          const dash = v.text.indexOf('-');
+          if (dash >= 0) {
+            from = parseIP(v.text.slice(0, dash));
+            to = parseIP(v.text.slice(dash + 1));
+          } else {
+            const p = /\/\d+$/.test(v.text) ? parsePrefix(v.text) : undefined;
+            if (p) {
+              from = { family: p.family, value: p.value };
+              to = { family: p.family, value: p.value | (~mask(p.family, p.len) & mask(p.family, 32)) };
+            }
+          }
+          if (!from || !to || from.family !== 4 || to.family !== 4 || from.value > to.value) {
+            throw new ParseError(SOURCE, `bad IPv4 range "${v.text}"`, lineNo, v.column);
+          }
+          o.ipRange = { from, to };
+        } else throw new ParseError(SOURCE, `option range is not valid for ${type}`, lineNo, t.column);
+        break;
+      }
+      case 'counters':
+        o.counters = true;
+        break;
+      case 'comment':
+        o.comment = true;
+        break;
+      case 'skbinfo':
+        o.skbinfo = true;
+        break;
+      case 'forceadd':
+        o.forceadd = true;
+        break;
+      case '-exist':
+      case '-!':
+        break;
+      default:
+        throw new ParseError(SOURCE, `unknown create option "${t.text}" for ${type}`, lineNo, t.column);
+    }
+  }
+  if (type.startsWith('bitmap:')) {
+    if (type === 'bitmap:port' ? !o.portRange : !o.ipRange) {
+      throw new ParseError(SOURCE, `${type} needs a range option`, lineNo, typeTok.column);
+    }
+  }
+  if ((o.netmask !== undefined || o.bitmask) && !['hash:ip', 'hash:net,net', 'bitmap:ip'].includes(type)) {
+    throw new ParseError(SOURCE, `netmask/bitmask is not valid for ${type}`, lineNo, typeTok.column);
+  }
+  if (o.bitmask && o.bitmask.family !== (o.family ?? 4)) {
+    throw new ParseError(SOURCE, 'bitmask family differs from the set family', lineNo, typeTok.column);
+  }
+  return { name: nameTok.text, type, options: o, entries: [], line: lineNo };
+}
+
+function parseAdd(toks: Token[], lineNo: number, sets: Map<string, IpsetSet>): void {
+  const nameTok = toks[1];
+  const elemTok = toks[2];
+  if (!nameTok) throw new ParseError(SOURCE, 'add needs a set name', lineNo, toks[0].column + toks[0].text.length);
+  const set = sets.get(nameTok.text);
+  if (!set) throw new ParseError(SOURCE, `add to set "${nameTok.text}" that was not created before`, lineNo, nameTok.column);
+  if (!elemTok) throw new ParseError(SOURCE, `add ${nameTok.text} needs an element`, lineNo, nameTok.column + nameTok.text.length);
+  const base: Omit<IpsetEntry, 'dims'> = { text: elemTok.text, nomatch: false, line: lineNo };
+  let before: string | undefined;
+  let after: string | undefined;
+  for (let i = 3; i < toks.length; i++) {
+    const t = toks[i];
+    const next = toks[i + 1];
+    switch (t.text) {
+      case 'nomatch':
+        if (!IPSET_TYPE_DIMS[set.type].includes('net')) {
+          throw new ParseError(SOURCE, `nomatch is only valid in hash:net* sets, not ${set.type}`, lineNo, t.column);
+        }
+        base.nomatch = true;
+        break;
+      case 'timeout':
+        base.timeout = parseUint(next, t.text, lineNo, t);
+        i++;
+        break;
+      case 'packets':
+        base.packets = parseCounter(next, t.text, lineNo, t);
+        i++;
+        break;
+      case 'bytes':
+        base.bytes = parseCounter(next, t.text, lineNo, t);
+        i++;
+        break;
+      case 'comment':
+        if (!next) throw new ParseError(SOURCE, 'comment needs a value', lineNo, t.column + t.text.length);
+        base.comment = next.text;
+        i++;
+        break;
+      case 'skbmark': {
+        if (!next) throw new ParseError(SOURCE, 'skbmark needs a value', lineNo, t.column + t.text.length);
+        const m = /^(0x[0-9a-fA-F]{1,8}|\d{1,10})(?:\/(0x[0-9a-fA-F]{1,8}|\d{1,10}))?$/.exec(next.text);
+        if (!m || Number(m[1]) > 0xffffffff || (m[2] !== undefined && Number(m[2]) > 0xffffffff)) {
+          throw new ParseError(SOURCE, `bad skbmark "${next.text}"`, lineNo, next.column);
+        }
+        base.skbmark = { value: Number(m[1]), mask: m[2] === undefined ? 0xffffffff : Number(m[2]) };
+        i++;
+        break;
+      }
+      case 'skbprio':
+        if (!next || !/^[0-9a-fA-F]{1,4}:[0-9a-fA-F]{1,4}$/.test(next.text)) {
+          throw new ParseError(SOURCE, `bad skbprio "${next?.text ?? ''}"`, lineNo, (next ?? t).column);
+        }
+        base.skbprio = next.text;
+        i++;
+        break;
+      case 'skbqueue':
+        base.skbqueue = parseUint(next, t.text, lineNo, t, 0xffff);
+        i++;
+        break;
+      case 'before':
+      case 'after':
+        if (set.type !== 'list:set') throw new ParseError(SOURCE, `${t.text} is only valid for list:set`, lineNo, t.column);
+        if (!next) throw new ParseError(SOURCE, `${t.text} needs a set name`, lineNo, t.column + t.text.length);
+        if (t.text === 'before') before = next.text;
+        else after = next.text;
+        i++;
+        break;
+      case '-exist':
+      case '-!':
+        break;
+      default:
+        throw new ParseError(SOURCE, `unknown add option "${t.text}"`, lineNo, t.column);
+    }
+  }
+  let expanded: DimValue[][];
+  try {
+    expanded = parseElement(set, elemTok.text);
+  } catch (e) {
+    if (e instanceof ElementError) throw new ParseError(SOURCE, `${set.name} (${set.type}): ${e.message}`, lineNo, elemTok.column);
+    throw e;
+  }
+  const entries = expanded.map((dims): IpsetEntry => ({ ...base, dims }));
+  if (before !== undefined || after !== undefined) {
+    const ref = (before ?? after) as string;
+    const at = set.entries.findIndex((e) => e.dims[0].kind === 'set' && e.dims[0].name === ref);
+    if (at < 0) throw new ParseError(SOURCE, `set "${ref}" is not in list ${set.name}`, lineNo, elemTok.column);
+    set.entries.splice(before !== undefined ? at : at + 1, 0, ...entries);
+  } else {
+    for (const e of entries) set.entries.push(e);
+  }
+}
+
+/**
+ * Parses `ipset save` (a.k.a. `ipset restore` input without flush/destroy): `create` and `add`
+ * lines. Throws ParseError naming line and column for anything else.
+ */
+export function parseIpsetSave(text: string): IpsetRegistry {
+  const sets = new Map<string, IpsetSet>();
+  const lines = text.split('\n');
+  for (let li = 0; li < lines.length; li++) {
+    const lineNo = li + 1;
+    const line = lines[li];
+    const toks = tokenize(line, lineNo);
+    if (toks.length === 0 || toks[0].text.startsWith('#')) continue;
+    const cmd = toks[0].text;
+    if (cmd === 'create' || cmd === '-N' || cmd === 'n') {
+      const set = parseCreate(toks, lineNo);
+      if (sets.has(set.name)) throw new ParseError(SOURCE, `set "${set.name}" is created twice`, lineNo, toks[1].column);
+      sets.set(set.name, set);
+    } else if (cmd === 'add' || cmd === '-A' || cmd === 'a') {
+      parseAdd(toks, lineNo, sets);
+    } else if (cmd === 'COMMIT' && toks.length === 1) {
+      continue;
+    } else {
+      throw new ParseError(SOURCE, `unknown command "${cmd}" (expected create or add)`, lineNo, toks[0].column);
+    }
+  }
+  for (const set of sets.values()) indexSet(set);
+  return { sets };
 }
