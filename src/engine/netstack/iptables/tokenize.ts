@@ -1,0 +1,73 @@
+// Splits one line of an iptables-save dump into words the way iptables-restore does
+// (`add_param_to_argv`): blanks separate words; a double-quoted part may contain blanks and
+// backslash escapes (`\"`, `\\`, `\'` — what `xtables_save_string` writes); adjacent quoted and
+// plain parts join into one word. Single quotes are also accepted (shell-like, no escapes).
+import { ParseError } from '../parse-error';
+
+export interface Token {
+  text: string;
+  /** Some part of the word was quoted: it is then always a value, never an option or `!`. */
+  quoted: boolean;
+  /** 1-based column where the word starts. */
+  column: number;
+}
+
+export function tokenizeLine(line: string, lineNo: number, source: string): Token[] {
+  const out: Token[] = [];
+  // Fast path: most rules have no quotes at all.
+  if (line.indexOf('"') < 0 && line.indexOf("'") < 0) {
+    let i = 0;
+    const n = line.length;
+    while (i < n) {
+      while (i < n && isBlank(line.charCodeAt(i))) i++;
+      if (i >= n) break;
+      const start = i;
+      while (i < n && !isBlank(line.charCodeAt(i))) i++;
+      out.push({ text: line.slice(start, i), quoted: false, column: start + 1 });
+    }
+    return out;
+  }
+  let i = 0;
+  const n = line.length;
+  while (i < n) {
+    while (i < n && isBlank(line.charCodeAt(i))) i++;
+    if (i >= n) break;
+    const start = i;
+    let text = '';
+    let quoted = false;
+    while (i < n && !isBlank(line.charCodeAt(i))) {
+      const c = line[i];
+      if (c === '"' || c === "'") {
+        quoted = true;
+        const open = i;
+        i++;
+        let closed = false;
+        while (i < n) {
+          const d = line[i];
+          if (d === c) {
+            closed = true;
+            i++;
+            break;
+          }
+          if (c === '"' && d === '\\' && i + 1 < n) {
+            text += line[i + 1];
+            i += 2;
+            continue;
+          }
+          text += d;
+          i++;
+        }
+        if (!closed) throw new ParseError(source, `unbalanced ${c === '"' ? 'double' : 'single'} quote`, lineNo, open + 1);
+      } else {
+        text += c;
+        i++;
+      }
+    }
+    out.push({ text, quoted, column: start + 1 });
+  }
+  return out;
+}
+
+function isBlank(c: number): boolean {
+  return c === 32 || c === 9 || c === 13;
+}
