@@ -51,6 +51,14 @@ export interface TunnelInfo {
   ttl?: number;
 }
 
+export interface BridgeInfo {
+  vlanFiltering?: boolean;
+  stp?: boolean;
+  /** Per-bridge `nf_call_iptables`: ORs with net.bridge.bridge-nf-call-iptables. */
+  nfCallIptables?: boolean;
+  nfCallIp6tables?: boolean;
+}
+
 export interface Interface {
   index: number;
   name: string;
@@ -86,6 +94,8 @@ export interface Interface {
   bridgePortState?: string;
   vxlan?: VxlanInfo;
   tunnel?: TunnelInfo;
+  /** Bridge options (`-d` dumps of a bridge only). */
+  bridge?: BridgeInfo;
   /** macvlan/ipvlan mode. */
   mode?: string;
   addresses: InterfaceAddress[];

@@ -1,7 +1,7 @@
 // Interfaces of one network namespace from `ip -j -d link show` + `ip -j -d addr show`
 // (without `-d` too), and the questions the router and the assertions ask of them:
 // is it up, who is its veth peer, which ports does a bridge have, which source address.
-import type { AddressScope, Interface, InterfaceAddress, TunnelInfo, VxlanInfo } from './interfaces-model';
+import type { AddressScope, BridgeInfo, Interface, InterfaceAddress, TunnelInfo, VxlanInfo } from './interfaces-model';
 import { type Family, type IP, contains, parseIP, parsePrefix } from './ip';
 import { type ElementReader, type JsonArrayReader, parseJsonArray } from './iproute-json';
 
@@ -72,6 +72,7 @@ function pickDetails(d: Interface): Partial<Interface> {
   if (d.vxlan) p.vxlan = d.vxlan;
   if (d.tunnel) p.tunnel = d.tunnel;
   if (d.mode !== undefined) p.mode = d.mode;
+  if (d.bridge) p.bridge = d.bridge;
   return p;
 }
 
@@ -121,6 +122,7 @@ function readLinkInfo(info: ElementReader, iface: Interface): void {
   const data = info.optObject('info_data');
   if (data) {
     if (iface.kind === 'vxlan') iface.vxlan = readVxlan(data);
+    else if (iface.kind === 'bridge') iface.bridge = readBridge(data);
     else if (TUNNEL_KINDS.has(iface.kind)) iface.tunnel = readTunnel(data);
     else if (iface.kind === 'macvlan' || iface.kind === 'macvtap' || iface.kind === 'ipvlan' || iface.kind === 'ipvtap') {
       const mode = data.optString('mode');
@@ -152,6 +154,23 @@ function readVxlan(d: ElementReader): VxlanInfo {
   const underlay = d.optString('link');
   if (underlay !== undefined) v.underlay = underlay;
   return v;
+}
+
+function readBridge(d: ElementReader): BridgeInfo {
+  const b: BridgeInfo = {};
+  const flag = (field: string) => {
+    const v = d.optUint(field);
+    return v === undefined ? undefined : v !== 0;
+  };
+  const vf = flag('vlan_filtering');
+  if (vf !== undefined) b.vlanFiltering = vf;
+  const stp = flag('stp_state');
+  if (stp !== undefined) b.stp = stp;
+  const nf4 = flag('nf_call_iptables');
+  if (nf4 !== undefined) b.nfCallIptables = nf4;
+  const nf6 = flag('nf_call_ip6tables');
+  if (nf6 !== undefined) b.nfCallIp6tables = nf6;
+  return b;
 }
 
 function readTunnel(d: ElementReader): TunnelInfo {
@@ -310,4 +329,118 @@ export function primaryAddress(
   let best = candidates[0];
   for (const a of candidates) if (rank(a) < rank(best)) best = a;
   return best;
+}
+
+// ---- veth peers across namespaces -------------------------------------------------------------
+
+/** One namespace's interfaces, as the peer resolution needs them. */
+export interface NamespaceView {
+  /** Stable id of the namespace (name, or netns inode). */
+  id: string;
+  interfaces: readonly Interface[];
+  /**
+   * This namespace's netnsid → id of the namespace it denotes (from `ip -j netns list-id`
+   * run inside it), when known. netnsids are local: the same peer namespace has a different
+   * id (or none yet) in every other namespace, so they can only be read through this map.
+   */
+  netnsIds?: ReadonlyMap<number, string>;
+}
+
+export type PeerResolution =
+  | { status: 'found'; namespace: string; peer: Interface; by: 'same-namespace' | 'netnsid' | 'ifindex' }
+  | { status: 'ambiguous'; candidates: { namespace: string; peer: Interface }[]; reason: string }
+  | { status: 'not-found'; reason: string };
+
+/** `ip -j netns list-id` → netnsid → namespace name (ids without a known name are left out). */
+export function parseNetnsIds(json: string): Map<number, string> {
+  const arr = parseJsonArray(json, 'ip -j netns list-id');
+  const out = new Map<number, string>();
+  for (let i = 0; i < arr.items.length; i++) {
+    const el: ElementReader = arr.object(i);
+    const id = el.optNumber('nsid');
+    if (id === undefined || !Number.isInteger(id)) el.fail('nsid', 'missing or not an integer');
+    const name = el.optString('name');
+    if (name !== undefined) out.set(id, name);
+  }
+  return out;
+}
+
+/**
+ * Finds the other end of a veth (or the lower device of any link with `link_index`).
+ * Same namespace when no netnsid is printed; through the namespace's netnsid map when it has
+ * the id; otherwise by ifindex alone: an interface in another namespace whose ifindex is our
+ * link index and whose own link index is our ifindex (a veth pair points both ways). ifindexes
+ * repeat across namespaces, so more than one such interface is reported as ambiguous rather
+ * than guessed.
+ */
+export function resolveVethPeer(namespaces: readonly NamespaceView[], nsId: string, iface: Interface): PeerResolution {
+  const here = namespaces.find((n) => n.id === nsId);
+  if (!here) return { status: 'not-found', reason: `namespace ${nsId} is not among those given` };
+  if (iface.linkIndex === undefined) {
+    return { status: 'not-found', reason: `${iface.name} has no link index (no peer, or iproute2 printed none)` };
+  }
+  if (iface.linkNetnsId === undefined) {
+    const peer = here.interfaces.find((i) => i.index === iface.linkIndex);
+    if (peer) return { status: 'found', namespace: nsId, peer, by: 'same-namespace' };
+    return { status: 'not-found', reason: `${iface.name}'s peer ifindex ${iface.linkIndex} is not in namespace ${nsId}` };
+  }
+  const targetId = here.netnsIds?.get(iface.linkNetnsId);
+  if (targetId !== undefined) {
+    const target = namespaces.find((n) => n.id === targetId);
+    if (!target) {
+      return { status: 'not-found', reason: `${iface.name}'s peer is in namespace ${targetId} (netnsid ${iface.linkNetnsId}), which was not collected` };
+    }
+    const peer = target.interfaces.find((i) => i.index === iface.linkIndex);
+    if (peer) return { status: 'found', namespace: targetId, peer, by: 'netnsid' };
+    return { status: 'not-found', reason: `no ifindex ${iface.linkIndex} in namespace ${targetId} (peer of ${iface.name})` };
+  }
+  const candidates: { namespace: string; peer: Interface }[] = [];
+  for (const ns of namespaces) {
+    if (ns.id === nsId) continue;
+    for (const i of ns.interfaces) {
+      if (i.index !== iface.linkIndex || i.linkIndex !== iface.index || i.linkNetnsId === undefined) continue;
+      if (iface.kind !== 'unknown' && i.kind !== 'unknown' && i.kind !== iface.kind) continue;
+      // If the candidate's namespace can name where its peer lives, it must be us.
+      const back = ns.netnsIds?.get(i.linkNetnsId);
+      if (back !== undefined && back !== nsId) continue;
+      candidates.push({ namespace: ns.id, peer: i });
+    }
+  }
+  if (candidates.length === 1) return { status: 'found', ...candidates[0], by: 'ifindex' };
+  if (candidates.length === 0) {
+    return { status: 'not-found', reason: `no interface with ifindex ${iface.linkIndex} pointing back to ${iface.name} (ifindex ${iface.index}) in the other namespaces` };
+  }
+  return {
+    status: 'ambiguous',
+    candidates,
+    reason: `netnsid ${iface.linkNetnsId} of ${nsId} is unknown and ${candidates.length} namespaces have an ifindex ${iface.linkIndex} pointing back to ifindex ${iface.index}: ${candidates.map((c) => `${c.namespace}/${c.peer.name}`).join(', ')}`,
+  };
+}
+
+export interface VethPair {
+  a: { namespace: string; iface: Interface };
+  b: { namespace: string; iface: Interface };
+  by: 'same-namespace' | 'netnsid' | 'ifindex';
+}
+
+/** Pairs every veth of the given namespaces; what cannot be paired is listed with the reason. */
+export function pairVeths(namespaces: readonly NamespaceView[]): {
+  pairs: VethPair[];
+  unresolved: { namespace: string; iface: Interface; resolution: PeerResolution }[];
+} {
+  const pairs: VethPair[] = [];
+  const unresolved: { namespace: string; iface: Interface; resolution: PeerResolution }[] = [];
+  const done = new Set<Interface>();
+  for (const ns of namespaces) {
+    for (const iface of ns.interfaces) {
+      if (iface.kind !== 'veth' || done.has(iface)) continue;
+      const r = resolveVethPeer(namespaces, ns.id, iface);
+      if (r.status === 'found') {
+        done.add(iface);
+        done.add(r.peer);
+        pairs.push({ a: { namespace: ns.id, iface }, b: { namespace: r.namespace, iface: r.peer }, by: r.by });
+      } else unresolved.push({ namespace: ns.id, iface, resolution: r });
+    }
+  }
+  return { pairs, unresolved };
 }
