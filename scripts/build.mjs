@@ -1,6 +1,7 @@
 // Bundles the four entry points with esbuild. `--production` minifies and drops sourcemaps
 // (used by `npm run package`); `--watch` rebuilds on change.
 import * as esbuild from 'esbuild';
+import { readFileSync } from 'node:fs';
 
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
@@ -12,7 +13,9 @@ const common = {
   logLevel: 'warning',
   legalComments: 'none',
 };
-const node = { ...common, platform: 'node', target: 'node20', format: 'cjs' };
+// The collector script is inlined into the node bundles (src/collector/script.ts reads it from disk when run from source).
+const collectorScript = JSON.stringify(readFileSync('src/collector/collect.sh', 'utf8'));
+const node = { ...common, platform: 'node', target: 'node20', format: 'cjs', define: { NETPATH_COLLECTOR_SCRIPT: collectorScript } };
 
 const builds = [
   { ...node, entryPoints: ['src/extension/main.ts'], outfile: 'dist/extension.js', external: ['vscode'] },

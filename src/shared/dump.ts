@@ -1,0 +1,109 @@
+// NodeNetworkStackDump: what the collector (a collector pod, or `netpath collect` locally) hands
+// to the netpath process for one node. Each field keeps the tool's own output — JSON tools as the
+// parsed JSON value, text tools as text — so a dump can be read and reproduced by hand, and the
+// engine's parsers (src/engine/netstack/) read it exactly as they read the tool.
+//
+// A field that is absent means "not collected" (tool missing or failed — see collector.errors),
+// never "empty": the engine then says "not checked" instead of assuming anything.
+
+/** A JSON value as JSON.parse returns it. */
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+/** A JSON array of objects, as `ip -j …` / `bridge -j …` print. */
+export type IprouteJson = { [key: string]: JsonValue }[];
+
+/** Netfilter backends iptables can drive; both may hold rules at once (both are then active). */
+export type IptablesBackend = 'nft' | 'legacy';
+
+/**
+ * `iptables-save` (or `ip6tables-save`) text per backend: the backends that hold rules, both when
+ * both do; when none holds rules, the one that could be read (so "empty" differs from "not read").
+ */
+export type IptablesSave = { [B in IptablesBackend]?: string };
+
+/** `/proc/net/{tcp,tcp6,udp,udp6}` texts, the fallback when `ss` is unavailable. */
+export interface ProcNetSockets {
+  tcp?: string;
+  tcp6?: string;
+  udp?: string;
+  udp6?: string;
+}
+
+export interface NetNSInfo {
+  /** Inode number of the network namespace (`readlink /proc/PID/ns/net` → `net:[ID]`). */
+  id: number;
+  /** Processes seen in this netns (sorted); for the host netns, the host pid. */
+  pids: number[];
+  /** `ip -j -d link show` */
+  links?: IprouteJson;
+  /** `ip -j -d addr show` */
+  addresses?: IprouteJson;
+  /** `ip -j route show table all` (IPv4) */
+  routes?: IprouteJson;
+  /** `ip -6 -j route show table all` */
+  routes6?: IprouteJson;
+  /** `ip -j rule show` (IPv4) */
+  rules?: IprouteJson;
+  /** `ip -6 -j rule show` */
+  rules6?: IprouteJson;
+  /** `ip -4 -j neigh show` */
+  neighbours?: IprouteJson;
+  /** `ip -6 -j neigh show` */
+  neighbours6?: IprouteJson;
+  /** `bridge -j fdb show` */
+  fdb?: IprouteJson;
+  /** `iptables-save` per backend */
+  iptables?: IptablesSave;
+  /** `ip6tables-save` per backend */
+  ip6tables?: IptablesSave;
+  /** `ipset save` */
+  ipsets?: string;
+  /**
+   * `ipvsadm -Sn`. Empty text when the ip_vs module is not loaded in this netns (no virtual
+   * servers can exist then; the collector does not run ipvsadm, which would modprobe it).
+   */
+  ipvs?: string;
+  /** `nft -j list ruleset` (an object `{ "nftables": [...] }`) */
+  nftables?: JsonValue;
+  /** `ss -Htuln` */
+  sockets?: string;
+  /** Present instead of `sockets` when `ss` is missing or failed. */
+  procNet?: ProcNetSockets;
+  /** `sysctl net` (the netns-scoped keys: `net.*`) as `{ key: value }`, value as printed. */
+  sysctls?: { [key: string]: string };
+  /** From the `net.netfilter.nf_conntrack_{count,max}` sysctls, when conntrack is loaded. */
+  conntrack?: { count: number; max: number };
+}
+
+/** A tool that was missing, failed, or printed something the parsers reject. */
+export interface CollectorError {
+  /** The command as run, e.g. `ipvsadm -Sn`, or `collector` for the collector itself. */
+  tool: string;
+  /** Netns inode the tool ran in; absent for errors not tied to one netns. */
+  netns?: number;
+  /** Exit code when the tool ran and failed (127 = not found). */
+  exitCode?: number;
+  /** First bytes of the tool's stderr. */
+  stderr?: string;
+  /** For output the parsers reject: 1-based line (0 = the document as a whole) and column. */
+  line?: number;
+  column?: number;
+  /** One line saying what went wrong. */
+  message: string;
+}
+
+export interface CollectorInfo {
+  /** netpath version and collector output format, e.g. `netpath 0.1.0, format 1`. */
+  version: string;
+  /** ISO 8601 UTC time the collector started. */
+  startedAt: string;
+  durationMs: number;
+  errors: CollectorError[];
+}
+
+export interface NodeNetworkStackDump {
+  /** The host (node) network namespace. */
+  node: NetNSInfo;
+  /** The other network namespaces (pods), sorted by id. */
+  netns: NetNSInfo[];
+  collector: CollectorInfo;
+}
