@@ -94,7 +94,7 @@ export interface ProtoPort {
 
 export interface IfaceValue {
   name: string;
-  /** `eth+`: prefix match. */
+  /** `add s 10.0.0.0/8,eth wildcard`: the element name is a prefix of the interface name. */
   wildcard: boolean;
   /** `physdev:eth0`: bridge port, not the L3 interface. */
   physdev: boolean;
@@ -378,13 +378,10 @@ function parseIface(text: string): IfaceValue {
     physdev = true;
     s = s.slice(8);
   }
-  let wildcard = false;
-  if (s.endsWith('+')) {
-    wildcard = true;
-    s = s.slice(0, -1);
-  }
-  if (s.length === 0 || s.length > 15 || /[\s/]/.test(s)) throw new ElementError(`bad interface name "${text}"`);
-  return { name: s, wildcard, physdev };
+  // Prefix matching is the separate `wildcard` add option; a `+` here is part of the name
+  // (checked on the kernel: `10.0.0.0/8,veth+` does not match vethb0).
+  if (s.length === 0 || s.length > 15 || /[\s/,]/.test(s)) throw new ElementError(`bad interface name "${text}"`);
+  return { name: s, wildcard: false, physdev };
 }
 
 function parseMark(text: string): number {
@@ -946,10 +943,15 @@ function parseAdd(toks: Token[], lineNo: number, sets: Map<string, IpsetSet>): v
   const base: Omit<IpsetEntry, 'dims'> = { text: elemTok.text, nomatch: false, line: lineNo };
   let before: string | undefined;
   let after: string | undefined;
+  let wildcard = false;
   for (let i = 3; i < toks.length; i++) {
     const t = toks[i];
     const next = toks[i + 1];
     switch (t.text) {
+      case 'wildcard':
+        if (set.type !== 'hash:net,iface') throw new ParseError(SOURCE, `wildcard is only valid in hash:net,iface sets`, lineNo, t.column);
+        wildcard = true;
+        break;
       case 'nomatch':
         if (!IPSET_TYPE_DIMS[set.type].includes('net')) {
           throw new ParseError(SOURCE, `nomatch is only valid in hash:net* sets, not ${set.type}`, lineNo, t.column);
@@ -1015,6 +1017,9 @@ function parseAdd(toks: Token[], lineNo: number, sets: Map<string, IpsetSet>): v
   } catch (e) {
     if (e instanceof ElementError) throw new ParseError(SOURCE, `${set.name} (${set.type}): ${e.message}`, lineNo, elemTok.column);
     throw e;
+  }
+  if (wildcard) {
+    for (const dims of expanded) for (const d of dims) if (d.kind === 'iface') d.iface.wildcard = true;
   }
   const entries = expanded.map((dims): IpsetEntry => ({ ...base, dims }));
   if (before !== undefined || after !== undefined) {
