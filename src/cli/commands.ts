@@ -1,7 +1,10 @@
 // The command table: every `netpath` sub-command, in the order `--help` lists them.
 import type { Command } from './command';
 import { collectCommand } from './collect';
+import { snapshotAssembleCommand, snapshotValidateCommand } from './snapshot';
 
 export const commands: Command[] = [
   collectCommand,
+  snapshotAssembleCommand,
+  snapshotValidateCommand,
 ];

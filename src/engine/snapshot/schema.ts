@@ -1,0 +1,257 @@
+// JSON Schema (draft-07, as ajv validates it) of `*.netpath.json`: the contract of
+// DESIGN.md "Snapshot" / "NodeNetworkStackDump" in checkable form. The parts netpath defines
+// (top level, settings, dumps) are closed — a misspelt field is an error, not silently "not
+// collected"; Kubernetes objects are open beyond the fields the engine reads.
+// Formats `ip`, `cidr` and `date-time` are registered by load.ts.
+
+const str = { type: 'string' } as const;
+const strMap = { type: 'object', additionalProperties: { type: 'string' } } as const;
+const uint = { type: 'integer', minimum: 0 } as const;
+const port = { type: 'integer', minimum: 1, maximum: 65535 } as const;
+const protocol = { enum: ['TCP', 'UDP', 'SCTP'] } as const;
+/** `ip -j …` output: an array of objects. */
+const iprouteJson = { type: 'array', items: { type: 'object' } } as const;
+const iptablesSave = {
+  type: 'object',
+  properties: { nft: str, legacy: str },
+  additionalProperties: false,
+  minProperties: 1,
+} as const;
+
+const metadata = (namespaced: boolean) => ({
+  type: 'object',
+  required: namespaced ? ['name', 'namespace'] : ['name'],
+  properties: {
+    name: { type: 'string', minLength: 1 },
+    namespace: { type: 'string', minLength: 1 },
+    labels: strMap,
+    annotations: strMap,
+  },
+});
+
+const object = (kind: string, namespaced: boolean, extra: Record<string, unknown> = {}) => ({
+  type: 'object',
+  required: ['apiVersion', 'kind', 'metadata'],
+  properties: {
+    apiVersion: str,
+    kind: { const: kind },
+    metadata: metadata(namespaced),
+    ...extra,
+  },
+});
+
+const labelSelector = {
+  type: 'object',
+  properties: {
+    matchLabels: strMap,
+    matchExpressions: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['key', 'operator'],
+        properties: { key: str, operator: { enum: ['In', 'NotIn', 'Exists', 'DoesNotExist'] }, values: { type: 'array', items: str } },
+      },
+    },
+  },
+} as const;
+
+const endpointPorts = {
+  type: 'array',
+  items: { type: 'object', properties: { name: str, port, protocol, appProtocol: str } },
+} as const;
+
+export const netnsInfoSchema = {
+  type: 'object',
+  required: ['id', 'pids'],
+  additionalProperties: false,
+  properties: {
+    id: uint,
+    pids: { type: 'array', items: uint },
+    links: iprouteJson,
+    addresses: iprouteJson,
+    routes: iprouteJson,
+    routes6: iprouteJson,
+    rules: iprouteJson,
+    rules6: iprouteJson,
+    neighbours: iprouteJson,
+    neighbours6: iprouteJson,
+    fdb: iprouteJson,
+    iptables: iptablesSave,
+    ip6tables: iptablesSave,
+    ipsets: str,
+    ipvs: str,
+    nftables: { type: 'object', required: ['nftables'], properties: { nftables: { type: 'array' } } },
+    sockets: str,
+    procNet: { type: 'object', additionalProperties: false, properties: { tcp: str, tcp6: str, udp: str, udp6: str } },
+    sysctls: strMap,
+    conntrack: { type: 'object', required: ['count', 'max'], additionalProperties: false, properties: { count: uint, max: uint } },
+  },
+} as const;
+
+export const dumpSchema = {
+  type: 'object',
+  required: ['node', 'netns', 'collector'],
+  additionalProperties: false,
+  properties: {
+    node: netnsInfoSchema,
+    netns: { type: 'array', items: netnsInfoSchema },
+    collector: {
+      type: 'object',
+      required: ['version', 'startedAt', 'durationMs', 'errors'],
+      additionalProperties: false,
+      properties: {
+        version: str,
+        startedAt: { type: 'string', format: 'date-time' },
+        durationMs: { type: 'number', minimum: 0 },
+        errors: {
+          type: 'array',
+          items: {
+            type: 'object',
+            required: ['tool', 'message'],
+            additionalProperties: false,
+            properties: { tool: str, netns: uint, exitCode: uint, stderr: str, line: uint, column: uint, message: str },
+          },
+        },
+      },
+    },
+  },
+} as const;
+
+export const snapshotSchema = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  $id: 'https://netpath.dev/schema/netpath-snapshot-v1.json',
+  title: 'netpath snapshot (*.netpath.json)',
+  type: 'object',
+  required: ['kind', 'version', 'capturedAt', 'settings', 'objects', 'dumps'],
+  additionalProperties: false,
+  properties: {
+    kind: { const: 'NetpathSnapshot' },
+    version: { const: 1 },
+    capturedAt: { type: 'string', format: 'date-time' },
+    settings: {
+      type: 'object',
+      properties: {
+        networkPlugin: str,
+        backend: str,
+        proxyMode: { enum: ['iptables', 'ipvs', 'nftables', 'userspace', 'kernelspace'] },
+        podCIDRs: { type: 'array', items: { type: 'string', format: 'cidr' } },
+        serviceCIDRs: { type: 'array', items: { type: 'string', format: 'cidr' } },
+      },
+    },
+    objects: {
+      type: 'object',
+      required: ['nodes', 'pods', 'services', 'endpointSlices', 'endpoints', 'networkPolicies', 'namespaces', 'configMaps'],
+      additionalProperties: false,
+      properties: {
+        nodes: {
+          type: 'array',
+          items: object('Node', false, {
+            spec: {
+              type: 'object',
+              properties: { podCIDR: { type: 'string', format: 'cidr' }, podCIDRs: { type: 'array', items: { type: 'string', format: 'cidr' } } },
+            },
+            status: {
+              type: 'object',
+              properties: {
+                addresses: { type: 'array', items: { type: 'object', required: ['type', 'address'], properties: { type: str, address: str } } },
+              },
+            },
+          }),
+        },
+        pods: {
+          type: 'array',
+          items: object('Pod', true, {
+            spec: { type: 'object', properties: { nodeName: str, hostNetwork: { type: 'boolean' } } },
+            status: {
+              type: 'object',
+              properties: {
+                phase: str,
+                podIP: { type: 'string', format: 'ip' },
+                podIPs: { type: 'array', items: { type: 'object', required: ['ip'], properties: { ip: { type: 'string', format: 'ip' } } } },
+                hostIP: { type: 'string', format: 'ip' },
+              },
+            },
+          }),
+        },
+        services: {
+          type: 'array',
+          items: object('Service', true, {
+            spec: {
+              type: 'object',
+              properties: {
+                type: { enum: ['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName'] },
+                clusterIP: str,
+                clusterIPs: { type: 'array', items: str },
+                selector: strMap,
+                ports: {
+                  type: 'array',
+                  items: {
+                    type: 'object',
+                    required: ['port'],
+                    properties: { name: str, port, protocol, targetPort: { type: ['integer', 'string'] }, nodePort: port },
+                  },
+                },
+              },
+            },
+          }),
+        },
+        endpointSlices: {
+          type: 'array',
+          items: object('EndpointSlice', true, {
+            apiVersion: { const: 'discovery.k8s.io/v1' },
+            addressType: { enum: ['IPv4', 'IPv6', 'FQDN'] },
+            ports: endpointPorts,
+            endpoints: {
+              type: 'array',
+              items: {
+                type: 'object',
+                required: ['addresses'],
+                properties: {
+                  addresses: { type: 'array', minItems: 1, items: str },
+                  conditions: { type: 'object', properties: { ready: { type: 'boolean' }, serving: { type: 'boolean' }, terminating: { type: 'boolean' } } },
+                  nodeName: str,
+                  zone: str,
+                },
+              },
+            },
+          }),
+        },
+        originalEndpointSlices: { type: 'array', items: object('EndpointSlice', true) },
+        endpoints: {
+          type: 'array',
+          items: object('Endpoints', true, {
+            subsets: {
+              type: 'array',
+              items: {
+                type: 'object',
+                properties: {
+                  addresses: { type: 'array', items: { type: 'object', required: ['ip'], properties: { ip: { type: 'string', format: 'ip' }, nodeName: str } } },
+                  notReadyAddresses: { type: 'array', items: { type: 'object', required: ['ip'], properties: { ip: { type: 'string', format: 'ip' }, nodeName: str } } },
+                  ports: endpointPorts,
+                },
+              },
+            },
+          }),
+        },
+        networkPolicies: {
+          type: 'array',
+          items: object('NetworkPolicy', true, {
+            spec: {
+              type: 'object',
+              required: ['podSelector'],
+              properties: {
+                podSelector: labelSelector,
+                policyTypes: { type: 'array', items: { enum: ['Ingress', 'Egress'] } },
+                ingress: { type: 'array', items: { type: 'object' } },
+                egress: { type: 'array', items: { type: 'object' } },
+              },
+            },
+          }),
+        },
+        namespaces: { type: 'array', items: object('Namespace', false) },
+        configMaps: { type: 'array', items: object('ConfigMap', true, { data: strMap }) },
+      },
+    },
+    dumps: { type: 'object', additionalProperties: dumpSchema },
+  },
+} as const;
