@@ -1,0 +1,102 @@
+// Per-ruleset compiled form (parsed addresses, closures), built lazily chain by chain and cached
+// on the Ruleset object, plus a destination index for big chains: a chain like kube-proxy's
+// KUBE-SERVICES holds one rule per service IP, so a trace only visits the rules whose `-d` host
+// address equals the packet's destination (plus every rule that has no such exact `-d`).
+import type { Family } from '../ip';
+import { parsePrefix } from '../ip';
+import type { Chain, Rule, Ruleset } from '../iptables/model';
+import { formatRule } from '../iptables/print';
+import { compileMatch, type MatchFn } from './matches';
+import { compileTarget, type TargetFn } from './targets';
+
+export interface CompiledRule {
+  rule: Rule;
+  text: string;
+  matches: (MatchFn | { unknown: string })[];
+  target?: TargetFn | { unknown: string };
+}
+
+export interface CompiledChain {
+  chain: Chain;
+  rules: CompiledRule[];
+  /** Present for big chains: rule indexes by exact destination host, and the rest. */
+  index?: DestinationIndex;
+}
+
+const INDEX_MIN_RULES = 64;
+
+export class DestinationIndex {
+  private byDst = new Map<bigint, number[]>();
+  private others: number[] = [];
+  private merged = new Map<bigint, number[]>();
+
+  constructor(rules: CompiledRule[], family: Family) {
+    rules.forEach((cr, i) => {
+      const key = exactDestination(cr.rule, family);
+      if (key === undefined) this.others.push(i);
+      else {
+        let l = this.byDst.get(key);
+        if (!l) this.byDst.set(key, (l = []));
+        l.push(i);
+      }
+    });
+  }
+
+  /** Sorted indexes of the rules that can match a packet to `dst`. */
+  candidates(dst: bigint): number[] {
+    let m = this.merged.get(dst);
+    if (m) return m;
+    const a = this.byDst.get(dst) ?? [];
+    const b = this.others;
+    m = [];
+    let i = 0, j = 0;
+    while (i < a.length || j < b.length) m.push(j >= b.length || (i < a.length && a[i] < b[j]) ? a[i++] : b[j++]);
+    if (this.merged.size > 4096) this.merged.clear();
+    this.merged.set(dst, m);
+    return m;
+  }
+
+  get indexedRules(): number {
+    let n = 0;
+    for (const l of this.byDst.values()) n += l.length;
+    return n;
+  }
+}
+
+/** The host address of a rule's single, non-negated, full-length `-d`, if it has one. */
+function exactDestination(rule: Rule, family: Family): bigint | undefined {
+  let found: bigint | undefined;
+  for (const m of rule.matches) {
+    if (m.module !== '') continue;
+    for (const o of m.options) {
+      if (o.name !== '-d' && o.name !== '--destination' && o.name !== '--dst') continue;
+      if (o.negated || o.values.length !== 1 || o.values[0].includes(',') || found !== undefined) return undefined;
+      const p = parsePrefix(o.values[0], family);
+      if (!p || p.family !== family || p.len !== (family === 4 ? 32 : 128)) return undefined;
+      found = p.value;
+    }
+  }
+  return found;
+}
+
+const cache = new WeakMap<Ruleset, Map<string, CompiledChain>>();
+
+export function compiledChain(rs: Ruleset, table: string, chain: string): CompiledChain | undefined {
+  let m = cache.get(rs);
+  if (!m) cache.set(rs, (m = new Map()));
+  const key = `${table}\u0000${chain}`;
+  let cc = m.get(key);
+  if (cc) return cc;
+  const t = rs.tables.find((x) => x.name === table);
+  const c = t?.chainsByName.get(chain);
+  if (!c) return undefined;
+  const rules = c.rules.map((rule) => ({
+    rule,
+    text: formatRule(rule),
+    matches: rule.matches.map((mm) => compileMatch(mm, rs.family)),
+    target: rule.target ? compileTarget(rule.target, rs.family) : undefined,
+  }));
+  cc = { chain: c, rules, index: rules.length >= INDEX_MIN_RULES ? new DestinationIndex(rules, rs.family) : undefined };
+  m.set(key, cc);
+  return cc;
+}

@@ -1,0 +1,83 @@
+// The kernel's full netfilter sequence for one packet in one netns: a received packet goes
+// PREROUTING → routing decision → INPUT (local) or FORWARD → POSTROUTING; a locally sent one goes
+// routing → OUTPUT → (re-route if OUTPUT changed the destination or mark) → POSTROUTING. Routing
+// is the environment's callback (the router simulator), consulted after the rewrites so that a
+// DNAT in PREROUTING decides where the packet goes, as in the kernel.
+import type { Ruleset } from '../iptables/model';
+import type { Hook, NetfilterEnv, NfPacket, RouteDecision, TraceOutcome } from './packet';
+import { packetOf } from './state';
+import { newRun, toOutcome, traceRuns, type Run, type TraceOptions } from './trace';
+
+export interface PathOutcome extends TraceOutcome {
+  /** Hooks passed, in order. */
+  hooks: Hook[];
+  /** The routing decision taken (after PREROUTING, or for the local send). */
+  route?: RouteDecision;
+  /** Where the packet ends: delivered locally, sent out of `oif`, dropped by netfilter, or unroutable. */
+  fate: 'delivered' | 'sent' | 'filtered' | 'unroutable';
+}
+
+interface PathRun {
+  run: Run;
+  hooks: Hook[];
+  route?: RouteDecision;
+  fate?: PathOutcome['fate'];
+}
+
+function through(rs: Ruleset, hook: Hook, prs: PathRun[], env: NetfilterEnv, opts: TraceOptions): PathRun[] {
+  const out: PathRun[] = [];
+  for (const pr of prs) {
+    if (pr.fate) {
+      out.push(pr);
+      continue;
+    }
+    for (const run of traceRuns(rs, hook, [pr.run], env, opts)) {
+      const fate = run.verdict && run.verdict !== 'ACCEPT' ? 'filtered' : undefined;
+      out.push({ run, hooks: [...pr.hooks, hook], route: pr.route, fate });
+    }
+  }
+  return out;
+}
+
+function routeEach(prs: PathRun[], env: NetfilterEnv, local: boolean): PathRun[] {
+  for (const pr of prs) {
+    if (pr.fate) continue;
+    const pkt = packetOf(pr.run.state);
+    const d: RouteDecision = env.route ? env.route(pkt) : { kind: 'unroutable', reason: 'no router in the environment' };
+    pr.route = d;
+    if (d.kind === 'unroutable') pr.fate = 'unroutable';
+    else if (d.kind === 'forward' || d.kind === 'output') pr.run.state.pkt.oif = d.oif;
+    else if (local) pr.fate = 'unroutable';
+  }
+  return prs;
+}
+
+function finish(prs: PathRun[], lastFate: 'delivered' | 'sent'): PathOutcome[] {
+  return prs.map((pr) => ({ ...toOutcome(pr.run), hooks: pr.hooks, route: pr.route, fate: pr.fate ?? lastFate }));
+}
+
+/** A packet arriving on `packet.iif`: PREROUTING, route, then INPUT or FORWARD + POSTROUTING. */
+export function traceReceive(rs: Ruleset, packet: NfPacket, env: NetfilterEnv, opts: TraceOptions = {}): PathOutcome[] {
+  let prs: PathRun[] = [{ run: newRun(packet, 'PREROUTING'), hooks: [] }];
+  prs = through(rs, 'PREROUTING', prs, env, opts);
+  prs = routeEach(prs, env, false);
+  const local = prs.filter((p) => !p.fate && p.route?.kind === 'local');
+  const fwd = prs.filter((p) => !p.fate && p.route?.kind !== 'local');
+  const ended = prs.filter((p) => p.fate);
+  const delivered = finish(through(rs, 'INPUT', local, env, opts), 'delivered');
+  const forwarded = finish(through(rs, 'POSTROUTING', through(rs, 'FORWARD', fwd, env, opts), env, opts), 'sent');
+  return [...finish(ended, 'sent'), ...delivered, ...forwarded];
+}
+
+/** A locally generated packet: route, OUTPUT, re-route when OUTPUT rewrote it, POSTROUTING. */
+export function traceSend(rs: Ruleset, packet: NfPacket, env: NetfilterEnv, opts: TraceOptions = {}): PathOutcome[] {
+  let prs: PathRun[] = routeEach([{ run: newRun(packet, 'OUTPUT'), hooks: [] }], env, true);
+  const before = (pr: PathRun) => `${pr.run.state.pkt.dst}|${pr.run.state.mark}`;
+  const start = before(prs[0]);
+  prs = through(rs, 'OUTPUT', prs, env, opts);
+  // Re-route the runs whose destination or mark OUTPUT changed (ip_route_me_harder).
+  const changed = prs.filter((pr) => !pr.fate && before(pr) !== start);
+  routeEach(changed, env, true);
+  prs = through(rs, 'POSTROUTING', prs, env, opts);
+  return finish(prs, 'sent');
+}
