@@ -7,7 +7,7 @@ set -euo pipefail
 . "$(dirname "$0")/env.sh"
 mkdir -p "$LAB_CP/pki"
 alive() { [ -f "$LAB_CP/$1.pid" ] && kill -0 "$(cat "$LAB_CP/$1.pid")" 2>/dev/null; }
-ready() { [ -f "$LAB_CP/pki/tokens.csv" ] && curl -sk --max-time 2 -H "Authorization: Bearer $(head -1 "$LAB_CP/pki/tokens.csv" | cut -d, -f1)" \
+ready() { [ -f "$LAB_CP/pki/tokens.csv" ] && curl -sk --http1.1 --max-time 2 -H "Authorization: Bearer $(head -1 "$LAB_CP/pki/tokens.csv" | cut -d, -f1)" \
   "https://127.0.0.1:$API_PORT/readyz" 2>/dev/null | grep -q '^ok$'; }
 if alive etcd && alive apiserver && alive kcm && ready; then echo "lab control plane already running ($LAB_CP/kubeconfig)"; exit 0; fi
 # something half-running: stop it cleanly first
@@ -62,12 +62,18 @@ setsid "$K8S_DIR/bin/kube-controller-manager" --kubeconfig="$LAB_CP/kubeconfig" 
   --bind-address=127.0.0.1 --secure-port=$KCM_PORT --port=0 \
   --service-account-private-key-file="$LAB_CP/pki/sa.key" --root-ca-file="$LAB_CP/pki/apiserver.crt" \
   --cluster-cidr=10.244.0.0/16 --service-cluster-ip-range=10.96.0.0/16 --use-service-account-credentials=false \
-  --controllers='*,-nodeipam,-nodelifecycle,-attachdetach,-persistentvolume-binder,-ttl' --v=1 >"$LAB_CP/kcm.log" 2>&1 </dev/null &
+  --controllers='*,-daemonset,-nodeipam,-nodelifecycle,-attachdetach,-persistentvolume-binder,-ttl' --v=1 >"$LAB_CP/kcm.log" 2>&1 </dev/null &
 echo $! > "$LAB_CP/kcm.pid"
 sleep 1; alive kcm || { echo "kube-controller-manager died"; tail "$LAB_CP/kcm.log"; exit 1; }
 # The unprivileged user may read what netpath reads, nothing more.
-KUBECONFIG="$LAB_CP/kubeconfig"
-api() { curl -sk --max-time 5 -H "Authorization: Bearer $ADMIN_TOKEN" -H 'Content-Type: application/json' "$@"; }
-api -X POST "https://127.0.0.1:$API_PORT/apis/rbac.authorization.k8s.io/v1/clusterroles" -d '{"metadata":{"name":"netpath-reader"},"rules":[{"apiGroups":[""],"resources":["pods","nodes","services","endpoints","namespaces","configmaps"],"verbs":["get","list","watch"]},{"apiGroups":["discovery.k8s.io"],"resources":["endpointslices"],"verbs":["get","list","watch"]},{"apiGroups":["networking.k8s.io"],"resources":["networkpolicies"],"verbs":["get","list","watch"]}]}' >/dev/null
-api -X POST "https://127.0.0.1:$API_PORT/apis/rbac.authorization.k8s.io/v1/clusterrolebindings" -d '{"metadata":{"name":"netpath-reader"},"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":"netpath-reader"},"subjects":[{"kind":"User","apiGroup":"rbac.authorization.k8s.io","name":"viewer"}]}' >/dev/null
+# The unprivileged `viewer` gets a read-only role (netpath's needs, nothing more). Through kubectl:
+# this apiserver (old vendored reflect2 built with Go 1.23) panics decoding a JSON ClusterRoleBinding,
+# kubectl sends protobuf for built-in types.
+if command -v kubectl >/dev/null; then
+  k() { KUBECONFIG="$LAB_CP/kubeconfig" kubectl "$@" 2> >(grep -v 'WARNING: version difference' >&2); }
+  for i in $(seq 30); do k get clusterrole netpath-reader >/dev/null 2>&1 || k create clusterrole netpath-reader --verb=get,list,watch \
+    --resource=pods,nodes,services,endpoints,namespaces,configmaps,endpointslices.discovery.k8s.io,networkpolicies.networking.k8s.io >/dev/null 2>&1
+    k get clusterrolebinding netpath-reader >/dev/null 2>&1 || k create clusterrolebinding netpath-reader --clusterrole=netpath-reader --user=viewer >/dev/null 2>&1
+    k get clusterrolebinding netpath-reader >/dev/null 2>&1 && break; sleep 0.3; done
+else echo "no kubectl: viewer has no read role (it can only authenticate)" >&2; fi
 echo "lab control plane up in $(( ($(date +%s%N)-t0)/1000000 )) ms: etcd $(cat "$LAB_CP/etcd.pid"), kube-apiserver $(cat "$LAB_CP/apiserver.pid") on 127.0.0.1:$API_PORT, kube-controller-manager $(cat "$LAB_CP/kcm.pid"); KUBECONFIG=$LAB_CP/kubeconfig (context lab)"

@@ -1,0 +1,62 @@
+// The lab's topologies and the probes that cover every path type on each of them.
+import type { ProbeSpec } from './lab';
+import { INTERNET_IP, type Plugin, type TopologySpec } from './topology';
+
+export const NODE1_IP = '198.51.100.11';
+export const NODE2_IP = '198.51.100.12';
+
+/**
+ * Two nodes. node1: `client`, `web1` (same-node backend) and a hostNetwork pod `hostnet1`;
+ * node2: `web2` (TCP 8080 + UDP 5353) and a hostNetwork pod `hostnet2`.
+ * Services: web-local (-> web1), web-remote (-> web2, NodePort 30080), dns (UDP -> web2).
+ */
+export function standardTopology(plugin: Plugin, name: string = plugin): TopologySpec {
+  return {
+    name, plugin, clusterCIDR: '10.244.0.0/16',
+    secondaryNetwork: plugin === 'flannel-host-gw',
+    nodes: [
+      { name: 'node1', ip: NODE1_IP, podCIDR: '10.244.1.0/24', pods: [
+        { name: 'client', labels: { app: 'client' } },
+        { name: 'web1', labels: { app: 'web1', tier: 'web' }, listen: [{ port: 8080, protocol: 'TCP', name: 'http' }] },
+        { name: 'hostnet1', labels: { app: 'node-agent' }, hostNetwork: true, listen: [{ port: 9100, protocol: 'TCP', name: 'metrics' }] },
+      ] },
+      { name: 'node2', ip: NODE2_IP, podCIDR: '10.244.2.0/24', pods: [
+        { name: 'web2', labels: { app: 'web2', tier: 'web' }, listen: [{ port: 8080, protocol: 'TCP', name: 'http' }, { port: 5353, protocol: 'UDP', name: 'dns' }] },
+        { name: 'hostnet2', labels: { app: 'node-agent' }, hostNetwork: true, listen: [{ port: 9100, protocol: 'TCP', name: 'metrics' }] },
+      ] },
+    ],
+    services: [
+      { name: 'web-local', clusterIP: '10.96.0.10', selector: { app: 'web1' }, ports: [{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' }] },
+      { name: 'web-remote', type: 'NodePort', clusterIP: '10.96.0.20', selector: { app: 'web2' },
+        ports: [{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP', nodePort: 30080 }] },
+      { name: 'dns', clusterIP: '10.96.0.53', selector: { app: 'web2' }, ports: [{ name: 'dns', port: 53, targetPort: 5353, protocol: 'UDP' }] },
+    ],
+    // web pods accept TCP 8080 only from the client (the policy every healthy probe satisfies)
+    policies: [{
+      metadata: { name: 'web-allow-client', namespace: 'default' },
+      spec: { podSelector: { matchLabels: { tier: 'web' } }, policyTypes: ['Ingress'],
+        ingress: [{ from: [{ podSelector: { matchLabels: { app: 'client' } } }, { ipBlock: { cidr: '198.51.100.0/24' } }], ports: [{ protocol: 'TCP', port: 'http' }] },
+          { ports: [{ protocol: 'UDP', port: 5353 }] }] },
+    }],
+  };
+}
+
+/** the web pods' IPs as the topology assigns them (client .2, web1 .3 on node1; web2 .2 on node2) */
+export const IP = { client: '10.244.1.2', web1: '10.244.1.3', web2: '10.244.2.2' };
+
+export function standardProbes(): ProbeSpec[] {
+  return [
+    { id: 'same-node', path: 'pod-pod-same-node', src: 'default/client', dst: 'default/web1', address: IP.web1, port: 8080, protocol: 'TCP' },
+    { id: 'cross-node', path: 'pod-pod-cross-node', src: 'default/client', dst: 'default/web2', address: IP.web2, port: 8080, protocol: 'TCP' },
+    { id: 'cross-node-udp', path: 'pod-pod-cross-node', src: 'default/client', dst: 'default/web2', address: IP.web2, port: 5353, protocol: 'UDP' },
+    { id: 'clusterip-local', path: 'pod-clusterip', src: 'default/client', dst: 'svc/default/web-local', address: '10.96.0.10', port: 80, protocol: 'TCP' },
+    { id: 'clusterip-remote', path: 'pod-clusterip', src: 'default/client', dst: 'svc/default/web-remote', address: '10.96.0.20', port: 80, protocol: 'TCP' },
+    { id: 'clusterip-udp', path: 'pod-clusterip', src: 'default/client', dst: 'svc/default/dns', address: '10.96.0.53', port: 53, protocol: 'UDP' },
+    { id: 'nodeport', path: 'pod-nodeport', src: 'default/client', dst: 'node/node2', address: NODE2_IP, port: 30080, protocol: 'TCP' },
+    { id: 'node-to-pod', path: 'node-pod', src: 'node/node1', dst: 'default/web2', address: IP.web2, port: 8080, protocol: 'TCP' },
+    { id: 'own-node', path: 'pod-own-node', src: 'default/client', dst: 'node/node1', address: NODE1_IP, port: 9100, protocol: 'TCP' },
+    { id: 'external', path: 'pod-external', src: 'default/client', dst: INTERNET_IP, address: INTERNET_IP, port: 80, protocol: 'TCP' },
+    { id: 'to-hostnet', path: 'pod-hostnetwork', src: 'default/client', dst: 'default/hostnet2', address: NODE2_IP, port: 9100, protocol: 'TCP' },
+    { id: 'from-hostnet', path: 'hostnetwork-pod', src: 'default/hostnet2', dst: 'default/web1', address: IP.web1, port: 8080, protocol: 'TCP' },
+  ];
+}
