@@ -166,3 +166,32 @@ test('dumps without -d: kinds unknown (loopback still known), addresses and link
   const mixed = parseInterfaces(r('node.link-nod.json'), r('node.addr.json'));
   assert.equal(interfaceByName(mixed, 'flannel.1')!.vxlan?.vni, 1);
 });
+
+// ---- JSON error positions ---------------------------------------------------------------------
+
+import fc from 'fast-check';
+import { jsonErrorOffset } from '../../src/engine/netstack/iproute-json';
+import { textMutation } from './fixture-mutations';
+
+test('JSON syntax error offset agrees with V8 wherever V8 reports one', () => {
+  let compared = 0;
+  fc.assert(
+    fc.property(textMutation(read('gen/pod1.addr.json')), (text) => {
+      try {
+        JSON.parse(text);
+      } catch (e) {
+        const m = /at position (\d+)/.exec((e as Error).message);
+        if (m) {
+          compared++;
+          assert.equal(jsonErrorOffset(text), Number(m[1]), (e as Error).message);
+        } else if (/Unexpected end/.test((e as Error).message)) {
+          compared++;
+          assert.equal(jsonErrorOffset(text), text.length);
+        }
+      }
+    }),
+    { numRuns: 3000, seed: 7 },
+  );
+  console.log(`JSON error offsets: ${compared} compared with V8's, all equal`);
+  assert.ok(compared > 1000);
+});

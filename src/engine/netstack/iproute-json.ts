@@ -179,18 +179,38 @@ export function jsonErrorOffset(text: string): number {
       if (c === 92) {
         const e = text[i + 1];
         if (e === 'u') {
-          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))) stop(i);
+          for (let k = i + 2; k < i + 6; k++) if (!/[0-9a-fA-F]/.test(text[k] ?? '')) stop(k);
           i += 6;
         } else if (e !== undefined && '"\\/bfnrt'.includes(e)) i += 2;
-        else stop(i);
+        else stop(i + 1);
       } else i++;
     }
     stop(n);
   };
+  // Character by character so the error lands where V8 puts it (after `-`, `.`, `e`, `e+`).
+  const digits = () => {
+    const from = i;
+    while (i < n && text.charCodeAt(i) >= 48 && text.charCodeAt(i) <= 57) i++;
+    if (i === from) stop(i);
+  };
   const num = () => {
-    const m = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i, i + 400));
-    if (!m || m[0] === '' || m[0] === '-') stop(i);
-    i += m![0].length;
+    if (text[i] === '-') i++;
+    if (text[i] === '0') i++;
+    else digits();
+    if (text[i] === '.') {
+      i++;
+      digits();
+    }
+    if (text[i] === 'e' || text[i] === 'E') {
+      i++;
+      if (text[i] === '+' || text[i] === '-') i++;
+      digits();
+    }
+  };
+  // A broken literal fails at its first wrong character (the end of input, if cut short).
+  const literal = (word: string) => {
+    for (let k = 0; k < word.length; k++) if (text[i + k] !== word[k]) stop(i + k);
+    i += word.length;
   };
   // Iterative over containers so deeply nested garbage cannot overflow the stack.
   const stack: string[] = [];
@@ -200,9 +220,7 @@ export function jsonErrorOffset(text: string): number {
     const c = text[i];
     if (c === '"') str();
     else if (c === '-' || (c >= '0' && c <= '9')) num();
-    else if (text.startsWith('true', i)) i += 4;
-    else if (text.startsWith('false', i)) i += 5;
-    else if (text.startsWith('null', i)) i += 4;
+    else if (c === 't' || c === 'f' || c === 'n') literal(c === 't' ? 'true' : c === 'f' ? 'false' : 'null');
     else if (c === '{' || c === '[') return c;
     else stop(i);
     return '';
