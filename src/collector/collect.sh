@@ -2,7 +2,7 @@
 # POSIX sh (dash, busybox ash); no bash-isms, no jq. Runs in a collector pod (hostPID,
 # hostNetwork, privileged) or locally as root:
 #
-#   sh collect.sh [--host-pid PID] [--pids PID,PID,...] [--jobs N] [--gzip]
+#   sh collect.sh [--host-pid PID] [--pids PID,PID,...] [--jobs N (default 2)] [--gzip]
 #
 # Host netns = netns of --host-pid (default 1). Pod netns = netns of --pids (default: every other
 # netns found under /proc/*/ns/net; `--pids ''` for none), de-duplicated by netns inode.
@@ -26,7 +26,7 @@ NP_FORMAT=1
 host_pid=1
 pids=
 pids_given=
-jobs=1
+jobs=2
 gzip_out=
 while [ $# -gt 0 ]; do
   case $1 in
@@ -48,12 +48,16 @@ case $pids in *[!0-9,]*) echo "netpath-collector: --pids must be a comma-separat
 # shell when the target is our own netns. Inputs come in the environment: NP_B (boundary), NP_NS
 # (netns inode), NP_T (scratch file prefix), NP_IPT_* (iptables-save commands per backend).
 NS_DUMP=$(cat <<'NETPATH_NS_DUMP_EOF'
-np_emit() { # tool exit: frame of the captured $NP_T.o / $NP_T.e
+np_emit() { # tool exit: frame of the captured $NP_T.o / $NP_T.e (stderr kept only on failure)
   np_ob=$(wc -c <"$NP_T.o")
-  if [ "$2" = 0 ]; then : >"$NP_T.e"; else head -c 2000 "$NP_T.e" >"$NP_T.e2" && mv "$NP_T.e2" "$NP_T.e"; fi
-  np_eb=$(wc -c <"$NP_T.e")
-  printf '%s frame %s %s %d %d %d\n' "$NP_B" "$NP_NS" "$1" "$2" $np_ob $np_eb
-  cat "$NP_T.o" "$NP_T.e"
+  if [ "$2" = 0 ]; then
+    printf '%s frame %s %s 0 %d 0\n' "$NP_B" "$NP_NS" "$1" $np_ob
+    cat "$NP_T.o"
+  else
+    head -c 2000 "$NP_T.e" >"$NP_T.e2"
+    printf '%s frame %s %s %d %d %d\n' "$NP_B" "$NP_NS" "$1" "$2" $np_ob "$(wc -c <"$NP_T.e2")"
+    cat "$NP_T.o" "$NP_T.e2"
+  fi
   printf '\n'
 }
 np_run() { # tool command...: run the command and emit its frame
@@ -89,16 +93,18 @@ else
   np_run ss ss -Htuln
   for np_f in tcp tcp6 udp udp6; do np_run "proc-net-$np_f" cat "/proc/net/$np_f"; done
 fi
-if command -v sysctl >/dev/null 2>&1 && sysctl net >"$NP_T.o" 2>"$NP_T.e"; then
-  np_emit sysctl 0
+# Sysctls: the netns-scoped net.* keys, read straight from /proc/sys/net (one grep: ~6x faster
+# than `sysctl net`, which matters with 100+ netns); `sysctl net` is the fallback. grep exits 2
+# when some file is unreadable (write-only keys such as route/flush): the rest is still valid.
+grep -r '' /proc/sys/net >"$NP_T.o" 2>"$NP_T.e"
+np_rc=$?
+if [ -s "$NP_T.o" ]; then
+  np_emit proc-sys-net 0
 else
-  np_run sysctl sysctl net
-  # grep exits 2 when some file is unreadable (write-only keys): the rest is still valid.
-  grep -r '' /proc/sys/net >"$NP_T.o" 2>"$NP_T.e"
-  np_rc=$?; [ -s "$NP_T.o" ] && np_rc=0
   np_emit proc-sys-net $np_rc
+  np_run sysctl sysctl net
 fi
-rm -f "$NP_T.o" "$NP_T.e"
+rm -f "$NP_T.o" "$NP_T.e" "$NP_T.e2"
 NETPATH_NS_DUMP_EOF
 )
 

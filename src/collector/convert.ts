@@ -32,8 +32,8 @@ export const toolCommands: Record<string, string> = {
   'proc-net-tcp6': 'cat /proc/net/tcp6',
   'proc-net-udp': 'cat /proc/net/udp',
   'proc-net-udp6': 'cat /proc/net/udp6',
-  sysctl: 'sysctl net',
   'proc-sys-net': 'grep -r "" /proc/sys/net',
+  sysctl: 'sysctl net',
   nsenter: 'nsenter --net=/proc/PID/ns/net',
 };
 
@@ -153,16 +153,15 @@ function convertNetns(ns: FramedNetns, errors: CollectorError[], validate: boole
     else if (ss) failed(ss);
   }
 
-  const sysctl = frames.get('sysctl');
   const procSys = frames.get('proc-sys-net');
-  if (sysctl && sysctl.exitCode === 0) {
+  const sysctl = frames.get('sysctl');
+  if (procSys && procSys.exitCode === 0) info.sysctls = parseProcSysNet(procSys.stdout);
+  else if (sysctl && sysctl.exitCode === 0) {
     info.sysctls = parseSysctlLines(sysctl.stdout);
     texts.sysctl = sysctl.stdout;
-  }
-  else if (procSys && procSys.exitCode === 0) info.sysctls = parseProcSysNet(procSys.stdout);
-  else {
-    if (sysctl) failed(sysctl);
+  } else {
     if (procSys) failed(procSys);
+    if (sysctl) failed(sysctl);
   }
   if (info.sysctls) {
     const count = Number(info.sysctls['net.netfilter.nf_conntrack_count']);

@@ -12,6 +12,8 @@ export interface RunCollectorOptions {
   pids?: number[];
   /** Netns dumped at once (the script's --jobs). */
   jobs?: number;
+  /** Ask the script for gzip+base64 output (as collector pods do). */
+  gzip?: boolean;
   /** Shell that runs the script (default `sh`), e.g. `['busybox', 'sh']`. */
   shell?: string[];
   env?: NodeJS.ProcessEnv;
@@ -28,6 +30,7 @@ export function collectorArgs(o: RunCollectorOptions): string[] {
   if (o.hostPid !== undefined) args.push('--host-pid', String(o.hostPid));
   if (o.pids !== undefined) args.push('--pids', o.pids.join(','));
   if (o.jobs !== undefined) args.push('--jobs', String(o.jobs));
+  if (o.gzip) args.push('--gzip');
   return args;
 }
 

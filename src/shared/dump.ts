@@ -68,7 +68,7 @@ export interface NetNSInfo {
   sockets?: string;
   /** Present instead of `sockets` when `ss` is missing or failed. */
   procNet?: ProcNetSockets;
-  /** `sysctl net` (the netns-scoped keys: `net.*`) as `{ key: value }`, value as printed. */
+  /** The netns-scoped sysctls (`net.*`, read from /proc/sys/net; `sysctl net` as fallback) as `{ key: value }`, value as `sysctl` prints it. */
   sysctls?: { [key: string]: string };
   /** From the `net.netfilter.nf_conntrack_{count,max}` sysctls, when conntrack is loaded. */
   conntrack?: { count: number; max: number };
