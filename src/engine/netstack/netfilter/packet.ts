@@ -23,6 +23,13 @@ export interface Conntrack {
    * packets got no reply yet (UDP) skips nat. Default false.
    */
   confirmed?: boolean;
+  /**
+   * Which NAT bindings the connection already has. The kernel runs the nat table at a hook only
+   * while the binding of that hook's kind (dst: PREROUTING/OUTPUT, src: INPUT/POSTROUTING) is not
+   * yet made — also for a RELATED non-ICMP packet such as REJECT's TCP reset, which joins the
+   * rejected connection (DNAT done, SNAT not) and so passes nat POSTROUTING. `confirmed` implies both.
+   */
+  natInitialized?: { dst?: boolean; src?: boolean };
   direction?: 'ORIGINAL' | 'REPLY';
   /** IPS_* flags by conntrack's names: EXPECTED, SEEN_REPLY, ASSURED, CONFIRMED. */
   status?: string[];

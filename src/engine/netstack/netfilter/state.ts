@@ -6,6 +6,8 @@ import type { CtState, Hook, NatRewrite, NfPacket, Tuple } from './packet';
 export interface CtView {
   state: CtState;
   confirmed: boolean;
+  natDst: boolean;
+  natSrc: boolean;
   direction: 'ORIGINAL' | 'REPLY';
   status: string[];
   mark: number;
@@ -68,6 +70,8 @@ export function initialState(pkt: NfPacket, hook: Hook): State {
   const ct: CtView = {
     state: c.state,
     confirmed: c.confirmed ?? false,
+    natDst: (c.confirmed ?? false) || !!c.natInitialized?.dst,
+    natSrc: (c.confirmed ?? false) || !!c.natInitialized?.src,
     direction: c.direction ?? 'ORIGINAL',
     status: c.status ?? (c.state === 'ESTABLISHED' ? ['SEEN_REPLY', 'CONFIRMED'] : c.confirmed ? ['CONFIRMED'] : []),
     mark: c.mark ?? 0,
@@ -100,6 +104,7 @@ export function packetOf(s: State): NfPacket {
     ct: {
       state: s.ct.state,
       confirmed: s.ct.confirmed,
+      natInitialized: { dst: s.ct.natDst, src: s.ct.natSrc },
       direction: s.ct.direction,
       status: [...s.ct.status],
       mark: s.ct.mark,

@@ -70,21 +70,36 @@ export function traceRuns(rs: Ruleset, hook: Hook, runs: Run[], env: NetfilterEn
         next.push(run);
         continue;
       }
-      const ct = run.state.ct;
-      // NAT bindings are made once per connection: later packets (and untracked or invalid ones)
-      // never see the nat table.
-      if (table === 'nat' && (ct.state !== 'NEW' || ct.confirmed)) {
+      const natKind = hook === 'PREROUTING' || hook === 'OUTPUT' ? 'natDst' : 'natSrc';
+      if (table === 'nat' && !natTableApplies(run.state, natKind)) {
         next.push(run);
         continue;
       }
       run.verdict = undefined;
       run.state.table = table;
-      next.push(...traceChain(rs, table, hook, cc, run, env, max - next.length));
+      const results = traceChain(rs, table, hook, cc, run, env, max - next.length);
+      // After the nat table ran, the binding of this kind exists (a null binding if no rule matched).
+      if (table === 'nat') for (const r of results) r.state.ct[natKind] = true;
+      next.push(...results);
     }
     runs = next;
   }
   for (const r of runs) r.verdict ??= 'ACCEPT';
   return runs;
+}
+
+/**
+ * nf_nat_inet_fn: the nat table sees NEW packets, and RELATED ones that are not ICMP errors
+ * (those are translated from the connection they refer to), while the binding is not made yet.
+ */
+function natTableApplies(s: State, kind: 'natDst' | 'natSrc'): boolean {
+  const ct = s.ct;
+  if (ct[kind]) return false;
+  if (ct.state === 'NEW') return true;
+  if (ct.state !== 'RELATED') return false;
+  const t = s.pkt.icmpType;
+  const icmpError = (s.proto === 1 && t !== undefined && [3, 4, 5, 11, 12].includes(t)) || (s.proto === 58 && t !== undefined && t >= 1 && t <= 4);
+  return !icmpError;
 }
 
 export function toOutcome(r: Run): TraceOutcome {
