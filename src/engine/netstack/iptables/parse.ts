@@ -5,7 +5,7 @@
 // reason to reject a dump. Linear in the input size (100k-rule dumps are normal on big clusters).
 import type { Family } from '../ip';
 import { ParseError } from '../parse-error';
-import { KNOWN_MATCHES, KNOWN_TARGETS, VERDICTS } from './known';
+import { KNOWN_MATCHES, KNOWN_TARGETS, STRING_OPTIONS, VERDICTS } from './known';
 import { isBuiltinChain, type Chain, type Counters, type Match, type Rule, type RuleOption, type Ruleset, type Table, type Target } from './model';
 import { tokenizeLine, type Token } from './tokenize';
 
@@ -273,6 +273,14 @@ function parseRuleLine(table: Table, toks: Token[], lineNo: number, source: stri
       const m: Match = { module: mod!, options: [], implicit: true, known: KNOWN_MATCHES.has(mod!) };
       matches.push(m);
       ctx = m;
+    }
+    // String options take exactly one argument, whatever it looks like (getopt's required_argument;
+    // iptables-save writes `--comment -x` unquoted since `-x` is plain).
+    if (STRING_OPTIONS.has(name) && toks[i] && !isBang(toks[i])) {
+      opt.values.push(toks[i].text);
+      i++;
+      ctx!.options.push(opt);
+      continue;
     }
     // Values: every following word up to the next option or `!` (a quoted word is always a value).
     if (isBang(toks[i]) && toks[i + 1] && !isOptionToken(toks[i + 1]) && !isBang(toks[i + 1])) {
