@@ -239,7 +239,8 @@ function finishWithPolicy(run: Run, table: string, hook: Hook, cc: CompiledChain
   const policy = cc.chain.policy ?? 'ACCEPT';
   const step: TraceStep = { hook, table, chain: cc.chain.name, rule: 0, text: formatChainDeclaration(cc.chain).replace(/ \[\d+:\d+\]$/, ''), effect: `POLICY ${policy}` };
   run.path.push(step);
-  run.decidedBy = step;
+  // An accepting policy of a later table (nat INPUT after filter) does not hide the rule that decided.
+  if (policy !== 'ACCEPT' || !run.decidedBy) run.decidedBy = step;
   run.verdict = policy === 'DROP' ? 'DROP' : policy === 'QUEUE' ? 'QUEUE' : 'ACCEPT';
 }
 
