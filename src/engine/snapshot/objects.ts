@@ -58,15 +58,17 @@ export function collectObjects(sources: ObjectSource[]): CollectedObjects {
   const byKey = new Map<string, { obj: K8sObject; where: string }>();
 
   for (const src of sources) {
-    const docs = parseAllDocuments(src.text, { prettyErrors: false });
+    const docs = parseAllDocuments(src.text, { prettyErrors: true });
     const list = Array.isArray(docs) ? docs : [docs];
+    // Syntax first: a broken file is reported as such, not by what its first document lacks.
+    list.forEach((doc, di) => {
+      if (!doc.errors.length) return;
+      const e = doc.errors[0];
+      const pos = e.linePos?.[0];
+      throw new ObjectsError(`${src.name}: document ${di + 1}: YAML error${pos ? ` at line ${pos.line}, column ${pos.col}` : ''}: ${e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`);
+    });
     list.forEach((doc, di) => {
       const where = `${src.name}: document ${di + 1}`;
-      if (doc.errors.length) {
-        const e = doc.errors[0];
-        const pos = e.linePos?.[0];
-        throw new ObjectsError(`${where}: YAML error${pos ? ` at line ${pos.line}, column ${pos.col}` : ''}: ${e.message.split('\n')[0]}`);
-      }
       const value: unknown = doc.toJS({ maxAliasCount: 100 });
       if (value === null || value === undefined) return; // empty document (e.g. after a trailing ---)
       for (const { item, at, defaults } of expand(value, where)) {
@@ -83,9 +85,10 @@ export function collectObjects(sources: ObjectSource[]): CollectedObjects {
           continue;
         }
         let stored = clean(obj);
+        let original: K8sObject | undefined;
         if (kind === 'EndpointSlice') {
           if (stored.apiVersion === endpointSliceV1beta1) {
-            originals.push(stored);
+            original = stored;
             stored = sliceFromV1beta1(stored);
           } else if (stored.apiVersion !== endpointSliceV1) {
             throw new ObjectsError(`${at}: EndpointSlice ${name} has apiVersion ${stored.apiVersion}; expected ${endpointSliceV1} or ${endpointSliceV1beta1}`);
@@ -99,6 +102,7 @@ export function collectObjects(sources: ObjectSource[]): CollectedObjects {
         }
         byKey.set(key, { obj: stored, where: at });
         objects[target]!.push(stored);
+        if (original) originals.push(original);
       }
     });
   }
