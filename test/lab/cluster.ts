@@ -1,24 +1,43 @@
 // The lab's side of the real kube-apiserver: creates the topology's objects through the API (playing
 // the kubelet for status: pod IPs, Ready, node addresses), changes them for faults, reads everything
-// back for the case directories, and removes it again. Uses @kubernetes/client-node 1.x.
+// back for the case directories, and removes it again. Uses @kubernetes/client-node 1.x for the
+// kubeconfig and TLS/auth, and sends plain JSON: its typed model renames fields (NetworkPolicy `from`
+// is `_from` there) and would silently drop what it does not know.
 import * as k8s from '@kubernetes/client-node';
+import { request } from 'node:https';
 import { stringify } from 'yaml';
 import { podKey, type Topology } from './topology';
 
 export const LAB_LABEL = 'netpath.dev/lab';
-const MERGE = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
 const TS = '2026-01-01T00:00:00Z';
+const MERGE_PATCH = 'application/merge-patch+json';
 
 type Obj = k8s.KubernetesObject & Record<string, unknown>;
 
-export class LabCluster {
-  readonly core: k8s.CoreV1Api;
-  readonly obj: k8s.KubernetesObjectApi;
+const RESOURCES: Record<string, { plural: string; namespaced: boolean }> = {
+  'v1/Namespace': { plural: 'namespaces', namespaced: false },
+  'v1/Node': { plural: 'nodes', namespaced: false },
+  'v1/Pod': { plural: 'pods', namespaced: true },
+  'v1/Service': { plural: 'services', namespaced: true },
+  'v1/Endpoints': { plural: 'endpoints', namespaced: true },
+  'v1/ConfigMap': { plural: 'configmaps', namespaced: true },
+  'discovery.k8s.io/v1beta1/EndpointSlice': { plural: 'endpointslices', namespaced: true },
+  'networking.k8s.io/v1/NetworkPolicy': { plural: 'networkpolicies', namespaced: true },
+};
 
-  constructor(readonly kc: k8s.KubeConfig) {
-    this.core = kc.makeApiClient(k8s.CoreV1Api);
-    this.obj = k8s.KubernetesObjectApi.makeApiClient(kc);
-  }
+export class ApiError extends Error {
+  constructor(readonly code: number, readonly body: string, what: string) { super(`${what}: HTTP ${code} ${body.slice(0, 300)}`); }
+}
+
+function resourcePath(apiVersion: string, kind: string, namespace?: string, name?: string, sub?: string): string {
+  const r = RESOURCES[`${apiVersion}/${kind}`];
+  if (!r) throw new Error(`lab cluster: unsupported kind ${apiVersion}/${kind}`);
+  const base = apiVersion === 'v1' ? '/api/v1' : `/apis/${apiVersion}`;
+  const ns = r.namespaced && namespace ? `/namespaces/${namespace}` : '';
+  return `${base}${ns}/${r.plural}${name ? '/' + name : ''}${sub ? '/' + sub : ''}`;
+}
+export class LabCluster {
+  constructor(readonly kc: k8s.KubeConfig) {}
 
   static fromFile(path: string): LabCluster {
     const kc = new k8s.KubeConfig();
@@ -26,15 +45,39 @@ export class LabCluster {
     return new LabCluster(kc);
   }
 
+  /** one JSON request; resolves the parsed body, rejects with ApiError on a non-2xx status */
+  async req(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<Obj> {
+    const server = new URL(this.kc.getCurrentCluster()!.server);
+    const opts: import('node:https').RequestOptions = { method, hostname: server.hostname, port: server.port, path, headers: { Accept: 'application/json' } };
+    await this.kc.applyToHTTPSOptions(opts);
+    const data = body === undefined ? undefined : JSON.stringify(body);
+    if (data) Object.assign(opts.headers!, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(data) });
+    return new Promise((resolve, reject) => {
+      const r = request(opts, (res) => {
+        let text = '';
+        res.on('data', (c) => { text += c; });
+        res.on('end', () => {
+          if ((res.statusCode ?? 0) >= 300) return reject(new ApiError(res.statusCode ?? 0, text, `${method} ${path}`));
+          try { resolve(text ? JSON.parse(text) : {}); } catch (e) { reject(e); }
+        });
+      });
+      r.on('error', reject);
+      r.setTimeout(15_000, () => r.destroy(new Error(`${method} ${path}: timeout`)));
+      if (data) r.write(data);
+      r.end();
+    });
+  }
+
   private async create(o: Obj): Promise<void> {
-    try { await this.obj.create(o); } catch (e) {
-      if ((e as { code?: number }).code === 409) { await this.obj.replace(await this.withVersion(o)); return; }
+    const path = resourcePath(o.apiVersion!, o.kind!, o.metadata?.namespace);
+    try { await this.req('POST', path, o); } catch (e) {
+      if (e instanceof ApiError && e.code === 409) {
+        const cur = await this.req('GET', resourcePath(o.apiVersion!, o.kind!, o.metadata?.namespace, o.metadata!.name));
+        await this.req('PUT', resourcePath(o.apiVersion!, o.kind!, o.metadata?.namespace, o.metadata!.name), { ...o, metadata: { ...o.metadata, resourceVersion: cur.metadata!.resourceVersion } });
+        return;
+      }
       throw new Error(`create ${o.kind} ${o.metadata?.namespace ?? ''}/${o.metadata?.name}: ${describe(e)}`);
     }
-  }
-  private async withVersion(o: Obj): Promise<Obj> {
-    const cur = await this.obj.read({ apiVersion: o.apiVersion!, kind: o.kind!, metadata: { name: o.metadata!.name!, namespace: o.metadata!.namespace } });
-    return { ...o, metadata: { ...o.metadata, resourceVersion: cur.metadata!.resourceVersion } };
   }
 
   /** Create namespaces, nodes, pods, services, policies and detection hints for a topology. */
@@ -71,13 +114,13 @@ export class LabCluster {
       }
       await this.create({ apiVersion: 'v1', kind: 'Node', metadata: { name: n.name, labels: { ...lab, 'kubernetes.io/hostname': n.name, 'kubernetes.io/os': 'linux' }, annotations },
         spec: { podCIDR: n.podCIDR, podCIDRs: [n.podCIDR] } });
-      await this.core.patchNodeStatus({ name: n.name, body: { status: {
+      await this.req('PATCH', resourcePath('v1', 'Node', undefined, n.name, 'status'), { status: {
         addresses: [{ type: 'InternalIP', address: n.ip }, { type: 'Hostname', address: n.name }],
         conditions: [
           { type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'lab', lastHeartbeatTime: TS, lastTransitionTime: TS },
           { type: 'NetworkUnavailable', status: 'False', reason: 'RouteCreated', message: 'lab', lastHeartbeatTime: TS, lastTransitionTime: TS },
         ],
-      } } }, MERGE);
+      } }, MERGE_PATCH);
     }
     for (const p of t.pods) {
       await this.create({ apiVersion: 'v1', kind: 'Pod', metadata: { name: p.name, namespace: p.namespace, labels: { ...lab, ...p.labels } },
@@ -101,29 +144,30 @@ export class LabCluster {
     const p = t.pod(`${namespace}/${name}`);
     const node = t.node(p.node);
     const st = ready ? 'True' : 'False';
-    await this.core.patchNamespacedPodStatus({ namespace, name, body: { status: {
+    await this.req('PATCH', resourcePath('v1', 'Pod', namespace, name, 'status'), { status: {
       phase: 'Running', podIP: p.ip, podIPs: [{ ip: p.ip }], hostIP: node.ip, startTime: TS,
       conditions: ['Initialized', 'Ready', 'ContainersReady', 'PodScheduled'].map((type) => ({
         type, status: type === 'Ready' || type === 'ContainersReady' ? st : 'True', lastTransitionTime: TS })),
       containerStatuses: [{ name: 'agent', ready, restartCount: 0, image: 'netpath-lab/probe-agent', imageID: '', state: { running: { startedAt: TS } } }],
-    } } }, MERGE);
+    } }, MERGE_PATCH);
   }
 
   async patch(apiVersion: string, kind: string, namespace: string | undefined, name: string, body: object): Promise<void> {
-    await this.obj.patch({ apiVersion, kind, metadata: { name, namespace }, ...body } as Obj, undefined, undefined, undefined, undefined, k8s.PatchStrategy.MergePatch);
+    await this.req('PATCH', resourcePath(apiVersion, kind, namespace, name), body, MERGE_PATCH);
   }
 
   async createObject(o: Obj): Promise<void> { await this.create(o); }
 
   async deleteObject(apiVersion: string, kind: string, namespace: string | undefined, name: string): Promise<void> {
-    try { await this.obj.delete({ apiVersion, kind, metadata: { name, namespace } }, undefined, undefined, 0); } catch (e) {
-      if ((e as { code?: number }).code !== 404) throw new Error(`delete ${kind} ${namespace ?? ''}/${name}: ${describe(e)}`);
+    try { await this.req('DELETE', resourcePath(apiVersion, kind, namespace, name), { kind: 'DeleteOptions', apiVersion: 'v1', gracePeriodSeconds: 0 }); } catch (e) {
+      if (!(e instanceof ApiError && e.code === 404)) throw new Error(`delete ${kind} ${namespace ?? ''}/${name}: ${describe(e)}`);
     }
   }
 
   async list(apiVersion: string, kind: string, namespace?: string, labelSelector?: string): Promise<Obj[]> {
-    const r = await this.obj.list(apiVersion, kind, namespace, undefined, undefined, undefined, undefined, labelSelector);
-    return (r.items as Obj[]).map((i) => ({ apiVersion, kind, ...i }));
+    const q = labelSelector ? `?labelSelector=${encodeURIComponent(labelSelector)}` : '';
+    const r = await this.req('GET', resourcePath(apiVersion, kind, namespace) + q);
+    return ((r.items as Obj[] | undefined) ?? []).map((i) => ({ apiVersion, kind, ...i }));
   }
 
   /** Wait until every service with a selector has as many ready EndpointSlice addresses as ready pods. */
@@ -153,9 +197,9 @@ export class LabCluster {
     for (const [v, k, sel] of kinds) {
       const items = await this.list(v, k, undefined, sel);
       for (const i of items) {
-        const md = i.metadata as k8s.V1ObjectMeta;
+        const md = i.metadata as k8s.V1ObjectMeta & { selfLink?: string };
         // drop server bookkeeping that differs on every run and means nothing to a diagnosis
-        delete md.managedFields; delete md.uid; delete md.resourceVersion; delete md.creationTimestamp; delete (md as { selfLink?: string }).selfLink;
+        delete md.managedFields; delete md.uid; delete md.resourceVersion; delete md.creationTimestamp; delete md.selfLink;
         if (k === 'Endpoints' && md.annotations) delete md.annotations['endpoints.kubernetes.io/last-change-trigger-time'];
         if (k === 'EndpointSlice' && md.annotations) delete md.annotations['endpoints.kubernetes.io/last-change-trigger-time'];
         if (k === 'Namespace' && !['default', 'kube-system'].includes(md.name!) && !md.labels?.[LAB_LABEL]) continue;
@@ -182,9 +226,7 @@ export class LabCluster {
 function key(o: Obj): string { return `${o.kind}/${o.metadata?.namespace ?? ''}/${o.metadata?.name}`; }
 
 export function describe(e: unknown): string {
-  const x = e as { code?: number; body?: unknown; message?: string };
-  const body = typeof x.body === 'string' ? x.body : JSON.stringify(x.body ?? '');
-  return `${x.code ?? ''} ${(body || x.message || String(e)).slice(0, 300)}`;
+  return e instanceof Error ? e.message : String(e);
 }
 
 export { podKey };

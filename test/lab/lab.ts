@@ -104,12 +104,27 @@ export class Lab {
     for (let i = 0; i < 50 && !existsSync(this.relaySock); i++) await sleep(20);
     for (const n of this.topo.nodes) {
       await this.procs.start('ip', ['netns', 'exec', n.netns, 'socat', `TCP-LISTEN:${API_PORT},bind=127.0.0.1,fork,reuseaddr`, `UNIX-CONNECT:${this.relaySock}`]);
+    }
+    await this.startKubeProxyProcesses();
+  }
+
+  private readonly kubeProxies: import('node:child_process').ChildProcess[] = [];
+  private async startKubeProxyProcesses(): Promise<void> {
+    const kp = join(K8S_DIR, 'bin', 'kube-proxy');
+    for (const n of this.topo.nodes) {
       const logFile = join(LAB_CP, `kube-proxy-${this.prefix}-${n.name}.log`);
-      await this.procs.start('sh', ['-c', `exec ip netns exec ${n.netns} ${kp} --kubeconfig=${join(LAB_CP, 'kubeconfig')} --hostname-override=${n.name} `
+      // a long sync period: hand-made damage (a fault) stays until the lab restarts kube-proxy
+      this.kubeProxies.push(await this.procs.start('sh', ['-c', `exec ip netns exec ${n.netns} ${kp} --kubeconfig=${join(LAB_CP, 'kubeconfig')} --hostname-override=${n.name} `
         + `--proxy-mode=iptables --cluster-cidr=${this.topo.spec.clusterCIDR} --conntrack-max-per-core=0 --iptables-sync-period=1h `
-        + `--metrics-bind-address=127.0.0.1:10249 --healthz-bind-address=127.0.0.1:10256 --v=1 >${logFile} 2>&1`]);
+        + `--metrics-bind-address=127.0.0.1:10249 --healthz-bind-address=127.0.0.1:10256 --v=1 >>${logFile} 2>&1`]));
     }
     await this.waitProxySynced();
+  }
+
+  /** restart every kube-proxy; its first full sync rewrites all KUBE-* chains */
+  async restartKubeProxies(): Promise<void> {
+    for (const p of this.kubeProxies.splice(0)) await this.procs.stop(p);
+    await this.startKubeProxyProcesses();
   }
 
   /** every node's iptables mention every service port (rules or "has no endpoints") */

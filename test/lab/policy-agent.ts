@@ -53,7 +53,7 @@ function peerMatches(t: Topology, p: NetworkPolicy, peers: Peer[] | undefined, d
       if (nsOk && selects(peer.podSelector, pod.labels)) out.push([dir, `${pod.ip}/32`]);
     }
   }
-  return out.length ? out : [['-m', 'comment', '--comment', 'no peer matched', dir, '0.0.0.0/32']];
+  return out.length ? out : [[dir, '0.0.0.0/32', '-m', 'comment', '--comment', '"no peer selected"']];
 }
 
 function portMatches(ports: PolicyPort[] | undefined, target: BuiltPod | undefined): string[][] {

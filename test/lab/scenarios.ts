@@ -35,7 +35,7 @@ export function standardTopology(plugin: Plugin, name: string = plugin): Topolog
     policies: [{
       metadata: { name: 'web-allow-client', namespace: 'default' },
       spec: { podSelector: { matchLabels: { tier: 'web' } }, policyTypes: ['Ingress'],
-        ingress: [{ from: [{ podSelector: { matchLabels: { app: 'client' } } }, { ipBlock: { cidr: '198.51.100.0/24' } }], ports: [{ protocol: 'TCP', port: 'http' }] },
+        ingress: [{ from: [{ podSelector: { matchLabels: { app: 'client' } } }, { ipBlock: { cidr: '198.51.100.0/24' } }], ports: [{ protocol: 'TCP', port: 'http' }, { protocol: 'TCP', port: 8081 }] },
           { ports: [{ protocol: 'UDP', port: 5353 }] }] },
     }],
   };
