@@ -220,6 +220,11 @@ export class LabCluster {
     }
     // leftover slices/endpoints of deleted services are garbage-collected by kube-controller-manager
     for (const o of await this.list('v1', 'Namespace', undefined, sel)) await this.deleteObject('v1', 'Namespace', undefined, o.metadata!.name!);
+    // a terminating namespace refuses new objects: wait until kube-controller-manager has removed them
+    for (let i = 0; (await this.list('v1', 'Namespace', undefined, sel)).length; i++) {
+      if (i > 150) throw new Error('lab namespaces still terminating after 30 s');
+      await new Promise((r) => setTimeout(r, 200));
+    }
   }
 }
 

@@ -31,11 +31,13 @@ export function standardTopology(plugin: Plugin, name: string = plugin): Topolog
         ports: [{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP', nodePort: 30080 }] },
       { name: 'dns', clusterIP: '10.96.0.53', selector: { app: 'web2' }, ports: [{ name: 'dns', port: 53, targetPort: 5353, protocol: 'UDP' }] },
     ],
-    // web pods accept TCP 8080 only from the client (the policy every healthy probe satisfies)
+    // web pods accept TCP only from the client and the nodes (the policy every healthy probe satisfies);
+    // over VXLAN a node's own traffic leaves from its tunnel address (<pod CIDR>.0)
     policies: [{
       metadata: { name: 'web-allow-client', namespace: 'default' },
       spec: { podSelector: { matchLabels: { tier: 'web' } }, policyTypes: ['Ingress'],
-        ingress: [{ from: [{ podSelector: { matchLabels: { app: 'client' } } }, { ipBlock: { cidr: '198.51.100.0/24' } }], ports: [{ protocol: 'TCP', port: 'http' }, { protocol: 'TCP', port: 8081 }] },
+        ingress: [{ from: [{ podSelector: { matchLabels: { app: 'client' } } }, { ipBlock: { cidr: '198.51.100.0/24' } },
+          ...(plugin.endsWith('vxlan') ? [{ ipBlock: { cidr: '10.244.1.0/32' } }, { ipBlock: { cidr: '10.244.2.0/32' } }] : [])], ports: [{ protocol: 'TCP', port: 'http' }, { protocol: 'TCP', port: 8081 }] },
           { ports: [{ protocol: 'UDP', port: 5353 }] }] },
     }],
   };

@@ -53,7 +53,8 @@ function probe(proto, host, port, timeoutMs, size) {
     s.on('message', (m) => { clearTimeout(timer); finish('reachable', { reply: m.toString() }); });
     s.on('error', (e) => { clearTimeout(timer); finish(classify(e.code), { errno: e.code }); });
     // connect() so that ICMP errors (port/host unreachable) are reported on the socket
-    s.connect(Number(port), host, () => s.send(Buffer.alloc(Number(size || 16), 0x61)));
+    // a failed connect (no route) is reported through 'error'; the callback may still run
+    s.connect(Number(port), host, () => { try { s.send(Buffer.alloc(Number(size || 16), 0x61)); } catch { /* 'error' classifies */ } });
   }
 }
 
