@@ -1,0 +1,106 @@
+// The built webview app (dist/webview.js) in headless Chromium inside the stub VS Code host
+// (harness.ts), in a light, a dark and a high-contrast theme. Screenshots go to test/artifacts/.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { chromiumAvailable, chromiumPath } from './chromium';
+import { startWebviewHarness, webviewBundle, type WebviewHarness } from './harness';
+import { themeKinds, themeVariables } from './themes';
+
+// Chromium comes from test/vscode/setup.sh (Debian's package); CI runs that, so there it must exist.
+const skip =
+  (!existsSync(webviewBundle) && 'dist/webview.js missing: run `npm run build` first') ||
+  (!chromiumAvailable() && !process.env.CI && `${chromiumPath} missing: run \`bash test/vscode/setup.sh\``);
+
+let harness: WebviewHarness;
+before(async () => {
+  if (!skip) harness = await startWebviewHarness();
+});
+after(async () => {
+  await harness?.close();
+});
+
+for (const theme of themeKinds) {
+  test(`${theme} theme: the app says there is no diagnosis yet, with no console or CSP errors`, { skip }, async (t) => {
+    const s = await harness.open({ theme });
+    try {
+      await s.page.getByText('No diagnosis to show yet.').waitFor({ state: 'visible', timeout: 5000 });
+      // The host applied the theme: VS Code's default styles colour the text with the editor foreground.
+      const fg = await s.page.evaluate(() => getComputedStyle(document.body).color);
+      assert.equal(fg, hexToRgb(themeVariables(theme)['--vscode-editor-foreground']));
+      const bg = await s.page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
+      assert.equal(bg, hexToRgb(themeVariables(theme)['--vscode-editor-background']));
+      const shot = await s.screenshot(`webview-empty-${theme}`);
+      assert.deepEqual(await s.problems(), []);
+      assert.deepEqual(await s.posted(), [], 'nothing to tell the host before a result arrives');
+      t.diagnostic(`${theme}: rendered "No diagnosis to show yet.", 0 problems, screenshot ${shot}`);
+    } finally {
+      await s.close();
+    }
+  });
+}
+
+// The harness must be able to see what it promises to catch, or the test above proves nothing.
+test('harness self-check: CSP violations and page errors are caught', { skip }, async () => {
+  const s = await harness.open({ theme: 'dark' });
+  try {
+    await s.page.evaluate(() => {
+      const el = document.createElement('script');
+      el.textContent = 'window.__ranWithoutNonce = true;';
+      document.head.append(el);
+      const img = document.createElement('img');
+      img.src = 'https://example.invalid/x.png'; // blocked by CSP before any network access
+      document.body.append(img);
+      setTimeout(() => {
+        throw new Error('deliberate page error');
+      });
+    });
+    await s.page.waitForTimeout(200);
+    const problems = await s.problems();
+    assert.equal(await s.page.evaluate(() => (window as { __ranWithoutNonce?: boolean }).__ranWithoutNonce), undefined);
+    assert.ok(problems.some((p) => /^CSP violation: script-src/.test(p)), problems.join('\n'));
+    assert.ok(problems.some((p) => /^CSP violation: img-src blocked https:\/\/example\.invalid/.test(p)), problems.join('\n'));
+    assert.ok(problems.some((p) => p === 'page error: deliberate page error'), problems.join('\n'));
+  } finally {
+    await s.close();
+  }
+});
+
+test('harness self-check: acquireVsCodeApi, messages both ways and state', { skip }, async () => {
+  const s = await harness.open({ theme: 'light', state: { restored: 1 } });
+  try {
+    type Api = { postMessage(m: unknown): void; getState(): unknown; setState(s: unknown): void };
+    type W = { acquireVsCodeApi(): Api; __received?: unknown[] };
+    const seen = await s.page.evaluate(() => {
+      const w = window as unknown as W;
+      const api = w.acquireVsCodeApi();
+      const initial = api.getState();
+      api.setState({ selected: 'node-2' });
+      let second = 'no error';
+      try {
+        w.acquireVsCodeApi();
+      } catch (e) {
+        second = (e as Error).message;
+      }
+      w.__received = [];
+      window.addEventListener('message', (e) => w.__received!.push(e.data));
+      api.postMessage({ type: 'ready' });
+      return { initial, second };
+    });
+    assert.deepEqual(seen.initial, { restored: 1 });
+    assert.match(seen.second, /already been acquired/);
+    assert.deepEqual(await s.waitForPosted((m) => (m as { type?: string }).type === 'ready', '"ready"'), { type: 'ready' });
+    assert.deepEqual(await s.state(), { selected: 'node-2' });
+    await s.post({ type: 'showResult', result: null });
+    await s.page.waitForFunction(() => ((window as unknown as W).__received ?? []).length > 0, undefined, { timeout: 3000 });
+    assert.deepEqual(await s.page.evaluate(() => (window as unknown as W).__received), [{ type: 'showResult', result: null }]);
+    assert.deepEqual(await s.problems(), []);
+  } finally {
+    await s.close();
+  }
+});
+
+function hexToRgb(hex: string): string {
+  const n = parseInt(hex.slice(1, 7), 16);
+  return `rgb(${(n >> 16) & 255}, ${(n >> 8) & 255}, ${n & 255})`;
+}
