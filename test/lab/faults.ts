@@ -177,7 +177,7 @@ export const FAULTS: Fault[] = [
       await l.restartKubeProxies();
       await l.waitIptables('node1', (s) => s.includes(`-A ${svcChain(l, 'node1', 'default/web-remote:http')} `), 'web-remote KUBE-SVC rules');
     } },
-  { id: 'nodeports-flushed', plugins: ['flannel-vxlan'], description: "node2's KUBE-NODEPORTS chain is flushed: nothing answers on the NodePort", netNode: 'node2', check: 'kube-proxy.chain-missing', probe: 'nodeport', expect: ['refused'], errno: ['ECONNREFUSED'],
+  { id: 'nodeports-flushed', plugins: ['flannel-vxlan'], description: "node2's KUBE-NODEPORTS chain is flushed: the SYN reaches the socket kube-proxy holds open on the NodePort, which never answers", netNode: 'node2', check: 'kube-proxy.chain-missing', probe: 'nodeport', expect: ['timeout'],
     apply: (l) => { inNs(ns(l, 'node2'), 'iptables', ['-t', 'nat', '-F', 'KUBE-NODEPORTS']); },
     undo: async (l) => { await l.restartKubeProxies(); await l.waitIptables('node2', (s) => s.includes('-A KUBE-NODEPORTS '), 'KUBE-NODEPORTS rules'); } },
   { id: 'no-ready-endpoints', plugins: HOSTGW, description: 'web2 is not Ready: web-remote has no ready endpoint and kube-proxy rejects', netNode: 'default/web2', check: 'service.no-endpoints', probe: 'clusterip-remote', expect: ['refused'], errno: ['ECONNREFUSED'],
