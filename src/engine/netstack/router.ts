@@ -230,8 +230,8 @@ export class Router {
         continue;
       } else {
         const e = REJECT[rule.action]!;
-        // IPv6 `unreachable` rules answer with the null entry (ENETUNREACH), IPv4 with EHOSTUNREACH.
-        const errno = f.family === 6 && rule.action === 'unreachable' ? 'ENETUNREACH' : e.errno;
+        // An `unreachable` rule answers ENETUNREACH (an unreachable route: EHOSTUNREACH).
+        const errno = rule.action === 'unreachable' ? 'ENETUNREACH' : e.errno;
         res = { kind: 'error', route: undefined as unknown as Route, errno, failure: e.failure, plen: f.family === 6 ? 0 : stalePlen };
       }
       const plen = res.kind === 'ok' ? res.plen : f.family === 6 ? res.plen : stalePlen;
@@ -663,7 +663,7 @@ export class Router {
     if (input && r.route.dst.len >= 8 && r.route.dst.value >> 120n === 0xffn) {
       // rt6_fill_node asks the multicast routing cache (ip6mr) about an input route whose
       // prefix is multicast and, without an entry, the kernel answers EMSGSIZE.
-      return this.fail(6, 'EMSGSIZE', 'multicast-input', [...why, 'IPv6 multicast input: no multicast forwarding cache entry'], { rule: r.rule, table: r.table, route: r.route });
+      return this.fail(6, 'EMSGSIZE', 'no-route', [...why, 'IPv6 multicast input: no multicast forwarding cache entry'], { rule: r.rule, table: r.table, route: r.route });
     }
     const route = r.route;
     const type = route.type === 'local' ? 'local' : route.type === 'multicast' ? 'multicast' : route.type === 'broadcast' ? 'broadcast' : 'unicast';
