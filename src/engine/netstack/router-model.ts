@@ -52,7 +52,8 @@ export type RouteFailureKind =
   | 'source-not-local' // output with a `from` that is not an address of this host (IPv4)
   | 'invalid-source'
   | 'no-device'
-  | 'device-down';
+  | 'device-down'
+  | 'multicast-input'; // IPv6 multicast arriving: forwarding state (ip6mr) not in the dump
 
 export interface NexthopChoice {
   gateway?: string;

@@ -627,7 +627,9 @@ export class Router {
       if (!best) continue;
       if (best.type === 'throw') return { kind: 'again', route: best };
       const rej = REJECT[best.type];
-      if (rej) return { kind: 'error', route: best, errno: rej.errno, failure: rej.failure, plen: len };
+      // A reject route's result is not suppressed by suppress_prefixlength (seen on 6.18: the
+      // dst the kernel builds for it does not carry the route's prefix length); 128 models that.
+      if (rej) return { kind: 'error', route: best, errno: rej.errno, failure: rej.failure, plen: 128 };
       const good = best.nexthops.map((n, i) => (this.score6(best, n, oif, strict, false) >= 0 ? i : -1)).filter((i) => i >= 0);
       return { kind: 'ok', route: best, candidates: good.length ? good : [0], plen: len };
     }
@@ -663,7 +665,7 @@ export class Router {
     if (input && r.route.dst.len >= 8 && r.route.dst.value >> 120n === 0xffn) {
       // rt6_fill_node asks the multicast routing cache (ip6mr) about an input route whose
       // prefix is multicast and, without an entry, the kernel answers EMSGSIZE.
-      return this.fail(6, 'EMSGSIZE', 'no-route', [...why, 'IPv6 multicast input: no multicast forwarding cache entry'], { rule: r.rule, table: r.table, route: r.route });
+      return this.fail(6, 'EMSGSIZE', 'multicast-input', [...why, 'IPv6 multicast input: no multicast forwarding cache entry'], { rule: r.rule, table: r.table, route: r.route });
     }
     const route = r.route;
     const type = route.type === 'local' ? 'local' : route.type === 'multicast' ? 'multicast' : route.type === 'broadcast' ? 'broadcast' : 'unicast';
