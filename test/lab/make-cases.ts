@@ -3,7 +3,8 @@
 // `netpath collect` dump per node, the assembled snapshot and truth.json (what the kernel did).
 //   npm run build && test/lab/k8s/build.sh && test/lab/k8s/start.sh
 //   npx tsx test/lab/make-cases.ts [--out DIR] [--plugins a,b] [--cases name,name] [--curated]
-// --curated writes only the set committed under test/fixtures/lab/ (CURATED below).
+// --curated writes only the set committed under test/fixtures/lab/ (CURATED below), without the
+// separate dumps/ (the snapshot carries them).
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -33,7 +34,7 @@ export function truthJson(c: CaseResult): object {
   };
 }
 
-export async function writeCase(lab: Lab, c: CaseResult, dir: string): Promise<void> {
+export async function writeCase(lab: Lab, c: CaseResult, dir: string, keepDumps = true): Promise<void> {
   rmSync(dir, { recursive: true, force: true });
   const objects = join(dir, 'objects.yaml');
   lab.writeFile(objects, await lab.cluster.readBack(lab.topo));
@@ -42,6 +43,8 @@ export async function writeCase(lab: Lab, c: CaseResult, dir: string): Promise<v
   run(process.execPath, [cli, 'snapshot', 'assemble', '--objects', objects,
     ...Object.entries(dumps).flatMap(([n, f]) => ['--dump', `${n}=${f}`]), '-o', join(dir, 'snapshot.netpath.json')], { timeoutMs: 60_000 });
   lab.writeFile(join(dir, 'truth.json'), JSON.stringify(truthJson(c), null, 2) + '\n');
+  // the snapshot embeds the dumps verbatim; the committed set drops the copies to halve its size
+  if (!keepDumps) rmSync(join(dir, 'dumps'), { recursive: true, force: true });
 }
 
 async function main(): Promise<void> {
@@ -63,7 +66,7 @@ async function main(): Promise<void> {
     await runTopology(plugin, {
       prefix: 'npcase', kubeconfig, log: (s) => console.log(s),
       faults: (f) => want(`${plugin}--${f.id}`),
-      onCase: async (lab, c) => { if (want(c.name)) { await writeCase(lab, c, join(values.out!, c.name)); written++; } },
+      onCase: async (lab, c) => { if (want(c.name)) { await writeCase(lab, c, join(values.out!, c.name), !values.curated); written++; } },
     });
     console.log(`${plugin}: done in ${Date.now() - t0} ms`);
   }
