@@ -110,7 +110,7 @@ test('bad input: ParseError naming line and column', () => {
     ['create s hash:ip\nadd s 1.1.1.1 comment "open', 2, 23, /unterminated/],
     ['create s hash:ip bogus', 1, 18, /unknown create option "bogus"/],
     ['create s hash:ip,port\nadd s 1.1.1.1,tcp:70000', 2, 7, /out of range/],
-    ['create s hash:ip\nadd s 1.1.1.1 nomatch', 2, 16, /nomatch is only valid/],
+    ['create s hash:ip\nadd s 1.1.1.1 nomatch', 2, 15, /nomatch is only valid/],
     ['create s hash:ip\nadd s 10.0.0.0/4', 2, 7, /too large/],
     ['create s bitmap:ip', 1, 10, /needs a range/],
     ['flush', 1, 1, /unknown command/],
