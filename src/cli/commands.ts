@@ -1,9 +1,11 @@
 // The command table: every `netpath` sub-command, in the order `--help` lists them.
 import type { Command } from './command';
 import { collectCommand } from './collect';
+import { diagnoseCommand } from './diagnose';
 import { snapshotAssembleCommand, snapshotValidateCommand } from './snapshot';
 
 export const commands: Command[] = [
+  diagnoseCommand,
   collectCommand,
   snapshotAssembleCommand,
   snapshotValidateCommand,

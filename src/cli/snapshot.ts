@@ -1,26 +1,10 @@
 // `netpath snapshot assemble` (objects + dumps → *.netpath.json) and `netpath snapshot validate`.
-import { readFileSync, writeFileSync } from 'node:fs';
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { writeFileSync } from 'node:fs';
+import { parse, readInput } from './args';
 import { UsageError, type CliIO, type Command } from './command';
 import { AssembleError, assembleSnapshot, type DumpSource } from '../engine/snapshot/assemble';
 import { SnapshotError, loadSnapshot } from '../engine/snapshot/load';
 import { ObjectsError, type ObjectSource } from '../engine/snapshot/objects';
-
-function readInput(path: string, what: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new UsageError(`cannot read ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-}
-
-function parse(args: string[], options: NonNullable<ParseArgsConfig['options']>) {
-  try {
-    return parseArgs({ args, options, strict: true, allowPositionals: true });
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
-}
 
 const assembleUsage = `netpath snapshot assemble --objects FILE.yaml [--objects ...] --dump NODE=FILE [--dump ...] -o OUT
                           [--captured-at ISO-TIME]

@@ -47,7 +47,9 @@ export class Diagnostor {
     const visited = new Set<string>();
 
     const queue: Pending[] = [];
-    const enqueue = (from: NetNode, ts: Transmission[], depth: number) => {
+    const enqueue = (from: NetNode, ts: Transmission[], depth: number, input?: string) => {
+      // The action the node recorded for this input gets the ids of the links it produced.
+      const action = from.actions.find((a) => a.input === input);
       for (const t of ts) {
         if (links.length >= this.maxLinks) {
           from.suspect({
@@ -62,6 +64,7 @@ export class Diagnostor {
         t.link.destination = t.nextHop.id;
         t.link.id = uniqueId(linkIds, t.link);
         links.push(t.link);
+        action?.outputs.push(t.link.id);
         queue.push({ transmission: t, depth });
       }
     };
@@ -95,7 +98,7 @@ export class Diagnostor {
         });
         continue;
       }
-      enqueue(next.node, this.guard(next.node, () => next.action.receive(t.link)), depth + 1);
+      enqueue(next.node, this.guard(next.node, () => next.action.receive(t.link)), depth + 1, t.link.id);
     }
     return { origin: origin.node, nodes: order, links };
   }

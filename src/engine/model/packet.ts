@@ -12,6 +12,8 @@ export interface Packet {
   protocol: Protocol;
   /** When this is a tunnel's outer header (VXLAN, IPIP), the real packet inside. */
   encap?: Packet;
+  /** VXLAN network identifier of an outer VXLAN packet. */
+  vni?: number;
   /** skb mark, as set by iptables MARK and read by policy rules and `-m mark`. */
   mark: number;
 }

@@ -1,0 +1,73 @@
+// `netpath diagnose` (CLI contract): from a snapshot (or, later, a live cluster) to a report.
+// Exit 0 = the diagnosis ran, whatever it found; 2 = bad input; 1 = internal failure.
+import { parse, readInput } from './args';
+import { UsageError, type CliIO, type Command } from './command';
+import { SnapshotError, loadSnapshot } from '../engine/snapshot/load';
+import { Network, RequestError } from '../engine/network';
+import { formatJson } from '../engine/report/json';
+import { formatText } from '../engine/report/text';
+import { formatSkoopJson } from '../engine/report/skoop-json';
+
+const usage = `netpath diagnose --snapshot FILE --src SRC --dst DST --port N [--protocol tcp|udp] [--format text|json|skoop-json]
+
+Diagnoses whether SRC can reach DST:N and, if not, why — on the node where the fault lives.
+SRC and DST: ns/pod, svc/ns/name, node/name, or an IP address (IPv4 or IPv6).
+
+  --snapshot FILE   a *.netpath.json snapshot (netpath snapshot assemble/capture)
+  --context NAME    a live cluster context (not available yet: use a snapshot)
+  --protocol P      tcp (default) or udp
+  --format F        text (default), json (the netpath JSON document) or skoop-json
+                    (KubeSkoop's --format json shape, for existing consumers)
+
+Exit codes: 0 the diagnosis ran (whatever it found), 1 internal failure, 2 bad input.
+`;
+
+const FORMATS = ['text', 'json', 'skoop-json'] as const;
+
+export const diagnoseCommand: Command = {
+  path: ['diagnose'],
+  summary: 'diagnose connectivity from a source to a destination (pod, service, node or IP)',
+  usage,
+  async run(args: string[], io: CliIO): Promise<number> {
+    const { values, positionals } = parse(args, {
+      snapshot: { type: 'string' },
+      context: { type: 'string' },
+      src: { type: 'string' },
+      dst: { type: 'string' },
+      port: { type: 'string' },
+      protocol: { type: 'string', default: 'tcp' },
+      format: { type: 'string', default: 'text' },
+    });
+    if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+    if (values.context !== undefined && values.snapshot === undefined) {
+      throw new UsageError('live clusters (--context) are not supported yet; capture a snapshot and pass --snapshot FILE');
+    }
+    if (values.snapshot === undefined) throw new UsageError('--snapshot FILE is required');
+    if (values.context !== undefined) throw new UsageError('give either --snapshot or --context, not both');
+    for (const f of ['src', 'dst', 'port'] as const) if (values[f] === undefined) throw new UsageError(`--${f} is required`);
+    const portText = values.port as string;
+    const port = Number(portText);
+    if (!/^\d+$/.test(portText) || port < 1 || port > 65535) throw new UsageError(`--port must be a number from 1 to 65535, not "${portText}"`);
+    const protocol = String(values.protocol).toLowerCase();
+    if (protocol !== 'tcp' && protocol !== 'udp') throw new UsageError(`--protocol must be tcp or udp, not "${values.protocol}"`);
+    const format = String(values.format);
+    if (!(FORMATS as readonly string[]).includes(format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}, not "${format}"`);
+
+    let snapshot;
+    try {
+      snapshot = loadSnapshot(readInput(values.snapshot as string, 'snapshot'));
+    } catch (e) {
+      if (e instanceof SnapshotError) throw new UsageError(`${values.snapshot}: ${e.message}`);
+      throw e;
+    }
+    let result;
+    try {
+      result = new Network(snapshot).diagnose({ src: values.src as string, dst: values.dst as string, port, protocol });
+    } catch (e) {
+      if (e instanceof RequestError) throw new UsageError(e.message);
+      throw e;
+    }
+    io.stdout(format === 'json' ? formatJson(result) : format === 'skoop-json' ? formatSkoopJson(result) : formatText(result));
+    return 0;
+  },
+};

@@ -1,0 +1,232 @@
+// Where a packet leaving an interface arrives: through a veth to the namespace at its other end,
+// through a bridge to the port that leads to the next hop (neighbour MAC + bridge FDB, or the
+// port whose far end owns the address), into a tunnel (VXLAN: neighbour + FDB give the remote
+// VTEP; IPIP: the gateway), or out on the wire to another host. Also the reverse: a frame
+// arriving on a bridge port is either for the host (routed) or bridged to another port, where
+// br_netfilter may run the FORWARD chain.
+import type { Packet } from '../model/packet';
+import { SuspicionLevel, type Evidence, type Suspicion } from '../model/suspicion';
+import { bridgePorts, isUp, downReason } from '../netstack/interfaces';
+import type { Interface } from '../netstack/interfaces-model';
+import { traceHook } from '../netstack/netfilter/trace';
+import { resolveNeighbour } from '../netstack/neighbour';
+import type { NetNS } from '../netstack/netns';
+import { bridgeNfCallIptables, bridgeNfCallIp6tables } from '../netstack/sysctl';
+import { netfilterEnv } from './netfilter-env';
+import type { End, NodeStack } from './node-stack';
+import { familyOf, interfaceEvidence, sameIP, toNf } from './walk';
+
+export type Egress =
+  /** Arrives in another namespace of this node, on `to.iface`. */
+  | { kind: 'netns'; to: End; via: string; bridge?: string; findings: Suspicion[] }
+  /** Leaves the node on `oif` towards `nexthop`. */
+  | { kind: 'wire'; oif: string; nexthop: string; findings: Suspicion[] }
+  /** Encapsulated by tunnel device `dev`: the outer packet is sent from this namespace. */
+  | { kind: 'encap'; dev: string; outer: Packet; findings: Suspicion[] }
+  /** Goes nowhere: the finding says why. */
+  | { kind: 'lost'; findings: Suspicion[] };
+
+const TUNNELS = new Set(['ipip', 'gre', 'sit', 'ip6tnl']);
+
+/** The link layer after routing chose `oif` and the next-hop address. */
+export function egress(stack: NodeStack, ns: NetNS, oif: string, nexthop: string, packet: Packet): Egress {
+  const dev = ns.interface(oif);
+  if (!dev) return { kind: 'wire', oif, nexthop, findings: [] };
+  if (dev.kind === 'bridge') return throughBridge(stack, ns, dev, undefined, nexthop, packet);
+  if (dev.kind === 'vxlan') return vxlanEncap(ns, dev, nexthop, packet);
+  if (TUNNELS.has(dev.kind)) return ipTunnelEncap(dev, nexthop, packet);
+  if (dev.kind === 'veth') {
+    const peer = stack.peer(ns, oif);
+    if (peer) return { kind: 'netns', to: peer, via: oif, findings: [] };
+  }
+  return { kind: 'wire', oif, nexthop, findings: [] };
+}
+
+/**
+ * A frame arriving on `iface` of `ns`: if that interface is a bridge port, the bridge decides —
+ * up to the host (the next hop is one of the host's addresses, e.g. the pod's gateway) with the
+ * bridge as input interface, or bridged to another port.
+ */
+export function ingress(stack: NodeStack, ns: NetNS, iface: string, nexthop: string, packet: Packet):
+  | { kind: 'host'; iif: string; findings: Suspicion[] }
+  | Egress {
+  const port = ns.interface(iface);
+  if (!port?.master) return { kind: 'host', iif: iface, findings: [] };
+  const bridge = ns.interface(port.master);
+  if (!bridge) return { kind: 'host', iif: iface, findings: [] };
+  const findings: Suspicion[] = [];
+  const blocked = portBlocked(ns, port, bridge);
+  if (blocked) return { kind: 'lost', findings: [blocked] };
+  if (!isUp(bridge)) {
+    return { kind: 'lost', findings: [{ level: SuspicionLevel.FATAL, check: 'bridge.down', message: `bridge ${bridge.name} on ${ns.label}, which ${iface} is a port of, is down`, evidence: [interfaceEvidence(ns, bridge.name)] }] };
+  }
+  if (ns.ownsAddress(nexthop) || sameIP(nexthop, packet.dst) && ns.ownsAddress(packet.dst)) {
+    return { kind: 'host', iif: bridge.name, findings };
+  }
+  return throughBridge(stack, ns, bridge, port, nexthop, packet);
+}
+
+function portBlocked(ns: NetNS, port: Interface, bridge: Interface): Suspicion | undefined {
+  if (!isUp(port)) {
+    return { level: SuspicionLevel.FATAL, check: 'bridge.port-down', message: `${port.name}, a port of ${bridge.name} on ${ns.label}, is down (${downReason(port) ?? port.operState})`, evidence: [interfaceEvidence(ns, port.name)] };
+  }
+  if (port.bridgePortState && port.bridgePortState !== 'forwarding') {
+    return { level: SuspicionLevel.FATAL, check: 'bridge.port-blocked', message: `${port.name}, a port of ${bridge.name} on ${ns.label}, is in bridge state "${port.bridgePortState}" and does not forward`, evidence: [interfaceEvidence(ns, port.name)] };
+  }
+  return undefined;
+}
+
+function throughBridge(stack: NodeStack, ns: NetNS, bridge: Interface, inPort: Interface | undefined, nexthop: string, packet: Packet): Egress {
+  if (!isUp(bridge)) {
+    return { kind: 'lost', findings: [{ level: SuspicionLevel.FATAL, check: 'bridge.down', message: `bridge ${bridge.name} on ${ns.label} is down`, evidence: [interfaceEvidence(ns, bridge.name)] }] };
+  }
+  const ports = bridgePorts(ns.interfaces ?? [], bridge);
+  let out: Interface | undefined;
+  let how = '';
+  const neigh = ns.neighbours?.lookup(nexthop, bridge.name);
+  if (neigh?.lladdr && ns.fdb) {
+    const d = ns.fdb.bridgeLookup(bridge.name, neigh.lladdr);
+    if (d.decision === 'port') {
+      out = ports.find((p) => p.name === d.port);
+      how = `neighbour ${nexthop} lladdr ${neigh.lladdr}, FDB entry on ${d.port}`;
+    }
+  }
+  if (!out) {
+    // The port whose far end owns the address: where the ARP reply would come from.
+    for (const p of ports) {
+      const peer = p.kind === 'veth' ? stack.peer(ns, p.name) : undefined;
+      if (peer && peer.ns.ownsAddress(nexthop)) {
+        out = p;
+        how = `${nexthop} is an address of ${peer.ns.label}, behind ${p.name}`;
+        break;
+      }
+    }
+  }
+  if (!out) {
+    const wire = ports.find((p) => p.kind !== 'veth' || !stack.peer(ns, p.name));
+    if (wire && wire !== inPort) return { kind: 'wire', oif: wire.name, nexthop, findings: [] };
+    return {
+      kind: 'lost',
+      findings: [{
+        level: SuspicionLevel.CRITICAL,
+        check: 'bridge.no-port',
+        message: `no port of bridge ${bridge.name} on ${ns.label} leads to ${nexthop}: ARP for it would go unanswered`,
+        evidence: [interfaceEvidence(ns, bridge.name), ...ports.map((p) => interfaceEvidence(ns, p.name))],
+      }],
+    };
+  }
+  const blocked = portBlocked(ns, out, bridge);
+  if (blocked) return { kind: 'lost', findings: [blocked] };
+  const findings: Suspicion[] = [];
+  if (inPort) {
+    // Bridged between two ports: iptables sees it only through br_netfilter.
+    const drop = bridgedNetfilter(ns, bridge, inPort.name, out.name, packet, findings);
+    if (drop) return { kind: 'lost', findings: [...findings, drop] };
+  }
+  const peer = out.kind === 'veth' ? stack.peer(ns, out.name) : undefined;
+  if (!peer) return { kind: 'wire', oif: out.name, nexthop, findings };
+  void how;
+  return { kind: 'netns', to: peer, via: out.name, bridge: bridge.name, findings };
+}
+
+/** FORWARD of the host's rules for a bridged packet, when bridge-nf-call-ip(6)tables is on. */
+function bridgedNetfilter(ns: NetNS, bridge: Interface, physIn: string, physOut: string, packet: Packet, findings: Suspicion[]): Suspicion | undefined {
+  const family = familyOf(packet.dst);
+  const sys = ns.sysctls;
+  const on = sys ? (family === 4 ? bridgeNfCallIptables(sys) : bridgeNfCallIp6tables(sys)) : undefined;
+  const key = family === 4 ? 'net.bridge.bridge-nf-call-iptables' : 'net.bridge.bridge-nf-call-ip6tables';
+  if (on !== true) {
+    findings.push({
+      level: SuspicionLevel.INFO,
+      check: 'bridge.nf-call-iptables-off',
+      message: `${physIn} → ${physOut} is bridged by ${bridge.name} on ${ns.label} with ${key} ${on === false ? '= 0' : 'unknown (br_netfilter not loaded)'}: iptables (and so kube-proxy and NetworkPolicy rules) do not see this traffic`,
+      evidence: sys?.get(key) !== undefined ? [{ kind: 'sysctl', text: `${key} = ${sys!.get(key)}`, where: ns.label }] : [],
+    });
+    return undefined;
+  }
+  const rs = ns.rulesets(family)?.[0];
+  if (!rs) return undefined;
+  const nf = { ...toNf(packet, family, bridge.name), oif: bridge.name, physIn, physOut };
+  for (const o of traceHook(rs, 'FORWARD', nf, netfilterEnv(ns))) {
+    if (o.verdict !== 'ACCEPT' && o.decidedBy) {
+      const s = o.decidedBy;
+      const evidence: Evidence[] = [{ kind: 'iptables', text: s.text, where: `${ns.label} FORWARD ${s.table}/${s.chain}${s.rule ? ` #${s.rule}` : ' policy'}` }];
+      return {
+        level: SuspicionLevel.FATAL,
+        check: o.verdict === 'REJECT' ? 'iptables.reject' : 'iptables.drop',
+        message: `the packet bridged by ${bridge.name} from ${physIn} to ${physOut} is ${o.verdict === 'REJECT' ? 'rejected' : 'dropped'} by iptables on ${ns.label} (br_netfilter FORWARD ${s.table}/${s.chain})`,
+        evidence,
+      };
+    }
+  }
+  return undefined;
+}
+
+function vxlanEncap(ns: NetNS, dev: Interface, nexthop: string, packet: Packet): Egress {
+  const vx = dev.vxlan!;
+  const neigh = ns.neighbours ? resolveNeighbour(ns.neighbours, nexthop, dev.name, dev) : undefined;
+  const mac = neigh?.status === 'usable' ? neigh.lladdr : undefined;
+  if (!mac) {
+    if (vx.remote) return { kind: 'encap', dev: dev.name, outer: outerVxlan(vx.local, vx.remote, vx.port, vx.vni, packet), findings: [] };
+    return {
+      kind: 'lost',
+      findings: [{
+        level: SuspicionLevel.CRITICAL,
+        check: 'vxlan.no-neighbour',
+        message: `no usable neighbour entry for next hop ${nexthop} on ${dev.name} (${ns.label}): the VXLAN device cannot learn it by ARP without L2 miss handling; flannel/calico write a permanent entry per remote node`,
+        evidence: [{ kind: 'neighbour', text: neigh ? neigh.reason : `no neighbour table dumped`, where: ns.label }],
+      }],
+    };
+  }
+  const fdb = ns.fdb?.vxlanRemotes(dev.name, mac);
+  if (!fdb || fdb.match === 'none') {
+    return {
+      kind: 'lost',
+      findings: [{
+        level: SuspicionLevel.CRITICAL,
+        check: 'vxlan.no-fdb',
+        message: `no FDB entry on ${dev.name} (${ns.label}) for ${mac}, the MAC of next hop ${nexthop}: the kernel does not know which node to tunnel to`,
+        evidence: [{ kind: 'neighbour', text: `${nexthop} dev ${dev.name} lladdr ${mac}`, where: ns.label }],
+      }],
+    };
+  }
+  const r = fdb.remotes[0];
+  return { kind: 'encap', dev: dev.name, outer: outerVxlan(vx.local, r.dst, r.port ?? vx.port, r.vni ?? vx.vni, packet), findings: [] };
+}
+
+function outerVxlan(local: string | undefined, remote: string, port: number, vni: number, inner: Packet): Packet {
+  return { src: local ?? '', sport: 0, dst: remote, dport: port, protocol: 'udp', mark: 0, encap: inner, vni };
+}
+
+function ipTunnelEncap(dev: Interface, nexthop: string, packet: Packet): Egress {
+  const remote = dev.tunnel?.remote ?? nexthop;
+  const outer: Packet = { src: dev.tunnel?.local ?? '', sport: 0, dst: remote, dport: 0, protocol: dev.kind === 'gre' ? 'gre' : 'ipip', mark: 0, encap: packet };
+  return { kind: 'encap', dev: dev.name, outer, findings: [] };
+}
+
+/**
+ * An encapsulated packet delivered to this host: the tunnel device that takes it (VXLAN by UDP
+ * port and VNI, IPIP/GRE by protocol and endpoints), or a finding when none does.
+ */
+export function decap(ns: NetNS, outer: Packet): { dev: string; inner: Packet } | { finding: Suspicion } | undefined {
+  if (!outer.encap) return undefined;
+  const ifaces = ns.interfaces ?? [];
+  if (outer.protocol === 'udp') {
+    const dev = ifaces.find((i) => i.kind === 'vxlan' && i.vxlan && i.vxlan.port === outer.dport && (outer.vni === undefined || i.vxlan.vni === outer.vni) && (!i.vxlan.local || sameIP(i.vxlan.local, outer.dst)));
+    if (!dev) {
+      return { finding: { level: SuspicionLevel.FATAL, check: 'vxlan.no-device', message: `a VXLAN packet (VNI ${outer.vni ?? '?'}, UDP ${outer.dport}) reaches ${ns.label}, but no VXLAN device there takes it`, evidence: ifaces.filter((i) => i.kind === 'vxlan').map((i) => interfaceEvidence(ns, i.name)) } };
+    }
+    if (!isUp(dev)) {
+      return { finding: { level: SuspicionLevel.FATAL, check: 'interface.down', message: `VXLAN device ${dev.name} on ${ns.label} is down`, evidence: [interfaceEvidence(ns, dev.name)] } };
+    }
+    return { dev: dev.name, inner: outer.encap };
+  }
+  const dev = ifaces.find((i) => TUNNELS.has(i.kind) && (outer.protocol === 'gre' ? i.kind === 'gre' : i.kind !== 'gre') && (!i.tunnel?.local || sameIP(i.tunnel.local, outer.dst)));
+  if (!dev) {
+    return { finding: { level: SuspicionLevel.FATAL, check: 'tunnel.no-device', message: `an ${outer.protocol} packet reaches ${ns.label}, but no tunnel device there takes it`, evidence: [] } };
+  }
+  if (!isUp(dev)) {
+    return { finding: { level: SuspicionLevel.FATAL, check: 'interface.down', message: `tunnel device ${dev.name} on ${ns.label} is down`, evidence: [interfaceEvidence(ns, dev.name)] } };
+  }
+  return { dev: dev.name, inner: outer.encap };
+}

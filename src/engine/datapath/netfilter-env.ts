@@ -1,0 +1,72 @@
+// What the netfilter simulator needs from the rest of one namespace's stack: ipsets, address
+// types (from the local routing table, as inet_addr_type does), MASQUERADE's source choice and
+// the routing decision (the router simulator) — wired from a NetNS.
+import { contains, parseIP, type Family } from '../netstack/ip';
+import type { NetNS } from '../netstack/netns';
+import type { NetfilterEnv, NfPacket, RouteDecision } from '../netstack/netfilter/packet';
+import { primaryAddress } from '../netstack/interfaces';
+import type { RouteResult } from '../netstack/router-model';
+
+export function netfilterEnv(ns: NetNS, onRoute?: (pkt: NfPacket, r: RouteResult) => void): NetfilterEnv {
+  return {
+    ipset: (name, flags, pkt) => ns.ipsetTest(name, flags, pkt),
+    addressType: (addr, family, iface) => addressType(ns, addr, family, iface),
+    masqueradeSource: (oif, dst, family) => {
+      const i = ns.interface(oif);
+      return i ? primaryAddress(i, family, { dst, maxScope: 'global' })?.address : undefined;
+    },
+    interfaceAddress: (iface, family) => {
+      const i = ns.interface(iface);
+      return i ? primaryAddress(i, family, { maxScope: 'host' })?.address : undefined;
+    },
+    rpfilter: (pkt, opts) => {
+      // The reverse lookup the rpfilter match does: route to the source from the input interface.
+      const router = ns.router;
+      if (!router || !pkt.iif) return true;
+      const r = router.lookup({ dst: pkt.src, src: pkt.dst, oif: opts.loose ? undefined : pkt.iif, mark: opts.validmark ? pkt.mark : undefined });
+      if (!r.ok) return false;
+      if (r.type === 'local') return opts.acceptLocal;
+      return opts.loose || r.dev === pkt.iif;
+    },
+    route: (pkt) => {
+      const router = ns.router;
+      if (!router) return { kind: 'unroutable', reason: `no routing table for ${ns.label}` };
+      const r = router.lookup({
+        dst: pkt.dst,
+        src: pkt.iif ? pkt.src : pkt.src || undefined,
+        iif: pkt.iif,
+        mark: pkt.mark,
+        ipproto: typeof pkt.proto === 'number' ? pkt.proto : IPPROTO[pkt.proto],
+        sport: pkt.sport,
+        dport: pkt.dport,
+      });
+      onRoute?.(pkt, r);
+      return decision(r, pkt.iif !== undefined);
+    },
+  };
+}
+
+const IPPROTO: Record<string, number> = { icmp: 1, tcp: 6, udp: 17, icmpv6: 58, sctp: 132, ipip: 4, gre: 47 };
+
+function decision(r: RouteResult, input: boolean): RouteDecision {
+  if (!r.ok) return { kind: 'unroutable', reason: r.message };
+  if (r.type === 'local' || r.input === 'local') return { kind: 'local' };
+  return input ? { kind: 'forward', oif: r.dev } : { kind: 'output', oif: r.dev };
+}
+
+/** inet_addr_type: the type of the local-table route covering the address, else UNICAST. */
+export function addressType(ns: NetNS, addr: string, family: Family, iface?: string): string {
+  const ip = parseIP(addr);
+  if (!ip || ip.family !== family) return 'UNSPEC';
+  if (family === 4 && ip.value >> 28n === 0xen) return 'MULTICAST';
+  if (family === 6 && ip.value >> 120n === 0xffn) return 'MULTICAST';
+  if (ip.value === 0n) return 'UNSPEC';
+  let best: { len: number; type: string } | undefined;
+  for (const r of ns.routes ?? []) {
+    if (r.family !== family || r.table.id !== 255) continue;
+    if (iface !== undefined && r.dev !== iface) continue;
+    if (!contains(r.dst, ip)) continue;
+    if (!best || r.dst.len > best.len) best = { len: r.dst.len, type: r.type.toUpperCase() };
+  }
+  return best?.type ?? 'UNICAST';
+}

@@ -1,0 +1,247 @@
+// The NetNodeAction of anything that is a Linux network namespace — a pod, or a node's host
+// netns. Send and Receive walk the packet through the namespace (walk.ts), then hand each exit
+// to the link layer (l2.ts) to find the next NetNode. Every finding lands on this node.
+import type { Endpoint } from '../model/endpoint';
+import type { Link, LinkAttribute, LinkType } from '../model/link';
+import type { Hop, NetNode, NetNodeAction, Transmission } from '../model/netnode';
+import { formatPacket, type Packet, type Protocol } from '../model/packet';
+import { SuspicionLevel, type Suspicion } from '../model/suspicion';
+import { contains, parseIP, parsePrefix } from '../netstack/ip';
+import type { NetNS } from '../netstack/netns';
+import { isListening } from '../netstack/sockets';
+import { decap, egress, ingress, type Egress } from './l2';
+import type { NodeStack } from './node-stack';
+import type { Topology } from './topology';
+import { problems, routeEvidence, walkReceive, walkSend, type Exit, type Walk } from './walk';
+
+/** Tunnels inside tunnels are not a thing in Kubernetes datapaths; bound the recursion anyway. */
+const MAX_ENCAP = 3;
+
+export function newLink(type: LinkType, packet: Packet, src: LinkAttribute, dst: LinkAttribute = {}): Link {
+  return { id: '', type, source: '', destination: '', packet, sourceAttributes: src, destinationAttributes: dst };
+}
+
+export class NetnsNode implements NetNodeAction {
+  private problemsReported = false;
+
+  constructor(
+    private readonly node: NetNode,
+    private readonly hop: Hop,
+    private readonly stack: NodeStack,
+    private readonly ns: NetNS,
+    private readonly topo: Topology,
+  ) {}
+
+  send(dst: Endpoint, protocol: Protocol): Transmission[] {
+    const packet: Packet = { src: '', sport: 0, dst: dst.ip, dport: dst.port, protocol, mark: 0 };
+    const out = this.handle(walkSend(this.ns, packet), 0);
+    this.node.doAction({ type: out.type === 'forward' ? 'send' : out.type, outputs: [] });
+    return out.ts;
+  }
+
+  receive(link: Link): Transmission[] {
+    const p = link.packet;
+    let iif: string | undefined = link.destinationAttributes.if;
+    if (!iif) {
+      iif = this.wireIngress(link);
+      if (iif) link.destinationAttributes.if = iif;
+    }
+    if (!iif) {
+      this.node.suspect({ level: SuspicionLevel.WARNING, check: 'path.ingress-unknown', message: `cannot tell on which interface of ${this.ns.label} the packet from ${link.source} arrives`, evidence: [] });
+      this.node.doAction({ type: 'drop', input: link.id, outputs: [] });
+      return [];
+    }
+    let result: { type: ActionKind; ts: Transmission[] };
+    const nexthop = link.sourceAttributes.nexthop ?? p.dst;
+    const l2 = ingress(this.stack, this.ns, iif, nexthop, p);
+    if (l2.kind === 'host') {
+      result = this.handle(walkReceive(this.ns, p, l2.iif), 0, l2.findings);
+    } else {
+      // Bridged between two ports of a bridge: no routing on this node.
+      result = this.fromEgress(l2, p, [], 0);
+      this.report(l2.findings);
+    }
+    // Outputs are filled in by the Diagnostor once it has given the links their ids.
+    this.node.doAction({ type: result.type, input: link.id, outputs: [] });
+    return result.ts;
+  }
+
+  private report(findings: Suspicion[]): void {
+    for (const f of findings) this.node.suspect(f);
+  }
+
+  private handle(w: Walk, depth: number, extra: Suspicion[] = []): { type: ActionKind; ts: Transmission[] } {
+    this.report(extra);
+    this.report(w.findings);
+    if (!w.complete) this.node.examined = false;
+    if (!this.problemsReported) {
+      this.problemsReported = true;
+      this.report(problems(this.ns));
+    }
+    const ts: Transmission[] = [];
+    let type: ActionKind = 'drop';
+    for (const exit of w.exits) {
+      const r = this.exit(exit, depth);
+      ts.push(...r.ts);
+      type = strongest(type, r.type);
+      if (exit.nat.some((n) => n.startsWith('DNAT'))) type = strongest(type, 'service');
+    }
+    return { type, ts };
+  }
+
+  private exit(e: Exit, depth: number): { type: ActionKind; ts: Transmission[] } {
+    if (e.kind === 'deliver') return this.deliver(e.packet, depth);
+    const findings = this.topo.pluginChecks?.(this.stack.nodeName, this.ns, e.packet, e.oif, e.nexthop) ?? [];
+    this.report(findings);
+    const attrs: LinkAttribute = { if: e.oif, nexthop: e.nexthop, route: routeEvidence(e.route).text };
+    if (e.nat.length) attrs.nat = e.nat.join('; ');
+    if (e.probability < 0.9999) attrs.probability = e.probability.toFixed(3);
+    const eg = egress(this.stack, this.ns, e.oif, e.nexthop, e.packet);
+    this.report(eg.findings);
+    return this.fromEgress(eg, e.packet, [], depth, attrs);
+  }
+
+  private fromEgress(eg: Egress, p: Packet, _f: Suspicion[], depth: number, attrs: LinkAttribute = {}): { type: ActionKind; ts: Transmission[] } {
+    switch (eg.kind) {
+      case 'lost':
+        return { type: 'drop', ts: [] };
+      case 'netns': {
+        const hop = this.topo.hopOfNetns(this.stack, eg.to.ns);
+        const src: LinkAttribute = { ...attrs, if: eg.via };
+        if (eg.bridge) src.bridge = eg.bridge;
+        return { type: 'forward', ts: [{ nextHop: hop, link: newLink('veth', p, src, { if: eg.to.iface }) }] };
+      }
+      case 'encap': {
+        if (depth >= MAX_ENCAP) return { type: 'drop', ts: [] };
+        const inner = this.handle(walkSend(this.ns, eg.outer), depth + 1);
+        for (const t of inner.ts) {
+          t.link.type = 'tunnel';
+          t.link.sourceAttributes.tunnel = `${eg.dev}${eg.outer.vni !== undefined ? ` vni ${eg.outer.vni}` : ''}`;
+        }
+        return { type: inner.ts.length ? 'forward' : 'drop', ts: inner.ts };
+      }
+      case 'wire':
+        return { type: 'forward', ts: this.wire(eg.oif, eg.nexthop, p, attrs) };
+    }
+  }
+
+  private wire(oif: string, nexthop: string, p: Packet, attrs: LinkAttribute): Transmission[] {
+    const src: LinkAttribute = { ...attrs, if: oif, nexthop };
+    const node = this.topo.nodeWithIP(nexthop);
+    const target = p.encap ? p.encap.dst : p.dst;
+    const expected = this.topo.expectedNodeFor(target);
+    if (node) {
+      if (expected && expected !== node && node !== this.stack.nodeName) {
+        this.node.suspect({
+          level: SuspicionLevel.WARNING,
+          check: 'route.unexpected-node',
+          message: `${this.ns.label} sends the packet for ${target} to node ${node} (${nexthop}), not to ${expected}, where ${target} lives`,
+          evidence: [{ kind: 'route', text: attrs.route ?? '', where: this.ns.label }],
+        });
+      }
+      return [{ nextHop: { type: 'node', id: node }, link: newLink(p.encap ? 'tunnel' : 'infra', p, src) }];
+    }
+    if (expected) {
+      this.node.suspect({
+        level: SuspicionLevel.FATAL,
+        check: 'route.leaves-cluster',
+        message: `${this.ns.label} sends the packet for ${target} out of ${oif} to ${nexthop}, which is no cluster node: it should go to node ${expected}`,
+        evidence: [{ kind: 'route', text: attrs.route ?? '', where: this.ns.label }],
+      });
+      return [];
+    }
+    return [{ nextHop: { type: 'external', id: p.dst }, link: newLink('external', p, src) }];
+  }
+
+  private deliver(p: Packet, depth: number): { type: ActionKind; ts: Transmission[] } {
+    if (p.encap) {
+      const d = decap(this.ns, p);
+      if (d && 'finding' in d) {
+        this.node.suspect(d.finding);
+        return { type: 'drop', ts: [] };
+      }
+      if (d && depth < MAX_ENCAP) return this.handle(walkReceive(this.ns, d.inner, d.dev), depth + 1);
+    }
+    if (!this.topo.isDestination(this.hop, p)) {
+      this.node.suspect({
+        level: SuspicionLevel.FATAL,
+        check: 'path.wrong-destination',
+        message: `the packet ${formatPacket(p)} is delivered to ${this.node.id}, which is not the destination ${this.topo.destination.ref ?? this.topo.destination.ip}`,
+        evidence: [],
+      });
+      return { type: 'serve', ts: [] };
+    }
+    this.checkListener(p);
+    return { type: 'serve', ts: [] };
+  }
+
+  private checkListener(p: Packet): void {
+    const proto = p.protocol === 'tcp' ? 'tcp' : p.protocol === 'udp' ? 'udp' : undefined;
+    if (!proto) return;
+    if (!p.dport) return;
+    const sockets = this.ns.sockets;
+    if (!sockets) return; // the dump problem is already reported
+    const ip = parseIP(p.dst);
+    if (!ip) return;
+    const bindv6only = this.ns.sysctls?.int('net.ipv6.bindv6only') ?? 0;
+    if (isListening(sockets, proto, ip, p.dport, { bindv6only })) return;
+    const any = ip.family === 4 ? '0.0.0.0' : '[::]';
+    this.node.suspect({
+      level: SuspicionLevel.FATAL,
+      check: 'socket.not-listening',
+      message: `no process listening on ${any}:${p.dport} or ${p.dst}:${p.dport} protocol ${p.protocol} in ${this.ns.label}${p.protocol === 'tcp' ? ': the connection is refused' : ''}`,
+      evidence: [{ kind: 'socket', text: `${sockets.filter((s) => s.proto === p.protocol).length} ${p.protocol} sockets, none on port ${p.dport}`, where: this.ns.label }],
+    });
+  }
+
+  /** Which interface a packet from another host arrives on: the one holding the next-hop address, else the one on its subnet. */
+  private wireIngress(link: Link): string | undefined {
+    const ifaces = this.ns.interfaces ?? [];
+    const target = parseIP(link.sourceAttributes.nexthop ?? link.packet.dst);
+    if (!target) return undefined;
+    for (const i of ifaces) {
+      if (i.addresses.some((a) => { const x = parseIP(a.address); return x && x.family === target.family && x.value === target.value; })) {
+        // A bridge port's address lives on the bridge; a packet for it enters on the bridge.
+        return i.name;
+      }
+    }
+    for (const i of ifaces) {
+      if (i.name === 'lo') continue;
+      if (i.addresses.some((a) => { const pr = parsePrefix(`${a.address}/${a.prefixLen}`); return pr && contains(pr, target); })) return i.name;
+    }
+    return undefined;
+  }
+}
+
+type ActionKind = 'send' | 'forward' | 'serve' | 'service' | 'drop';
+
+function strongest(a: ActionKind, b: ActionKind): ActionKind {
+  const rank: Record<ActionKind, number> = { drop: 0, serve: 1, forward: 2, send: 2, service: 3 };
+  return rank[b] > rank[a] ? b : a;
+}
+
+/** Anything outside the cluster: packets to it are served (nothing there can be examined). */
+export class ExternalNode implements NetNodeAction {
+  constructor(private readonly node: NetNode, private readonly topo: Topology) {}
+
+  send(dst: Endpoint): Transmission[] {
+    // Where an outside packet enters is the cloud's business; start at the node it is meant for.
+    const target = this.topo.expectedNodeFor(dst.ip);
+    this.node.suspect({
+      level: SuspicionLevel.INFO,
+      check: 'path.external-source',
+      message: target
+        ? `the source is outside the cluster: the path from it to node ${target} is not examined`
+        : `the source and the destination are outside the cluster: nothing to examine`,
+      evidence: [],
+    });
+    if (!target) return [];
+    const p: Packet = { src: this.node.id, sport: 0, dst: dst.ip, dport: dst.port, protocol: 'tcp', mark: 0 };
+    return [{ nextHop: { type: 'node', id: target }, link: newLink('external', p, {}) }];
+  }
+
+  receive(link: Link): Transmission[] {
+    this.node.doAction({ type: 'serve', input: link.id, outputs: [] });
+    return [];
+  }
+}

@@ -1,0 +1,283 @@
+// The packet's passage through one network namespace, the way the kernel does it: netfilter
+// hooks (with NAT rewriting the packet and statistic branches enumerated), the routing decision
+// by the router simulator, then the output interface and next hop. The result is where the
+// packet can go next (exits, each with its probability) and what stopped it (findings with the
+// rule, route or interface as evidence). The path therefore follows the simulated kernel: a wrong
+// route sends the packet the wrong way, and the walk shows it.
+import type { Packet } from '../model/packet';
+import { SuspicionLevel, type Evidence, type Suspicion } from '../model/suspicion';
+import { formatIP, parseIP, type Family } from '../netstack/ip';
+import { isUp, downReason } from '../netstack/interfaces';
+import type { Ruleset } from '../netstack/iptables/model';
+import { traceReceive, traceSend, type PathOutcome } from '../netstack/netfilter/sequence';
+import type { NatRewrite, NfPacket, TraceStep } from '../netstack/netfilter/packet';
+import { resolveNeighbour } from '../netstack/neighbour';
+import type { NetNS } from '../netstack/netns';
+import type { RouteFailure, RouteResult, RouteSuccess } from '../netstack/router-model';
+import { formatRoute, formatRule } from '../netstack/routes';
+import { netfilterEnv } from './netfilter-env';
+
+/** Where the packet can go after this namespace. */
+export type Exit =
+  | { kind: 'deliver'; packet: Packet; probability: number; nat: string[] }
+  | { kind: 'out'; packet: Packet; probability: number; nat: string[]; oif: string; nexthop: string; route: RouteSuccess };
+
+export interface Walk {
+  exits: Exit[];
+  findings: Suspicion[];
+  /** False when the namespace lacked what the walk needed (no routes): the verdict is unknown. */
+  complete: boolean;
+}
+
+export function familyOf(ip: string): Family {
+  return ip.includes(':') ? 6 : 4;
+}
+
+/** A packet the namespace itself sends (a pod or a host process). */
+export function walkSend(ns: NetNS, packet: Packet): Walk {
+  return walk(ns, packet, undefined);
+}
+
+/** A packet arriving on interface `iif`. */
+export function walkReceive(ns: NetNS, packet: Packet, iif: string): Walk {
+  const findings: Suspicion[] = [];
+  const i = ns.interface(iif);
+  if (i && !isUp(i)) {
+    findings.push({
+      level: SuspicionLevel.FATAL,
+      check: 'interface.down',
+      message: `${iif} on ${ns.label}, where the packet arrives, is down (${downReason(i) ?? i.operState})`,
+      evidence: [interfaceEvidence(ns, iif)],
+    });
+    return { exits: [], findings, complete: true };
+  }
+  const w = walk(ns, packet, iif);
+  return { ...w, findings: [...findings, ...w.findings] };
+}
+
+function walk(ns: NetNS, packet: Packet, iif: string | undefined): Walk {
+  const findings: Suspicion[] = [];
+  const router = ns.router;
+  if (!router) {
+    return { exits: [], findings: problems(ns), complete: false };
+  }
+  const family = familyOf(packet.dst);
+  const rulesets = ns.rulesets(family) ?? [];
+  const primary: Ruleset = rulesets[0] ?? { family, tables: [], hasCounters: false, warnings: [] };
+  const env = netfilterEnv(ns);
+  const nf: NfPacket = toNf(packet, family, iif);
+  const outcomes = iif === undefined ? traceSend(primary, nf, env) : traceReceive(primary, nf, env);
+
+  const exits: Exit[] = [];
+  const dropped: { o: PathOutcome; step?: TraceStep }[] = [];
+  const notUnderstood = new Map<string, Evidence>();
+  for (const o of outcomes) {
+    for (const n of o.notUnderstood) {
+      notUnderstood.set(`${n.table}/${n.chain}#${n.rule}`, { kind: 'iptables', text: n.text, where: `${n.table}/${n.chain} #${n.rule} (${n.reason})` });
+    }
+    const after = fromNf(o.packet, packet);
+    const nat = o.nat.map(formatNat);
+    if (o.fate === 'filtered') {
+      dropped.push({ o, step: o.decidedBy });
+      continue;
+    }
+    // Other backends that also hold rules (legacy and nft both active) must accept it too.
+    const extraDrop = rulesets.slice(1).map((rs) => otherBackendDrop(rs, nf, env, iif)).find((d) => d);
+    if (extraDrop) {
+      dropped.push({ o, step: extraDrop });
+      continue;
+    }
+    if (o.fate === 'unroutable' || !o.route) {
+      findings.push(routeFinding(ns, router.lookup(query(o.packet, iif)), after, iif));
+      continue;
+    }
+    if (o.route.kind === 'local') {
+      exits.push({ kind: 'deliver', packet: after, probability: o.probability, nat });
+      continue;
+    }
+    const r = router.lookup(query(o.packet, iif));
+    if (!r.ok) {
+      findings.push(routeFinding(ns, r, after, iif));
+      continue;
+    }
+    if (r.type === 'local') {
+      exits.push({ kind: 'deliver', packet: after, probability: o.probability, nat });
+      continue;
+    }
+    if (iif === undefined && !after.src && r.src) after.src = r.src;
+    const oif = r.dev;
+    const out = ns.interface(oif);
+    if (out && !isUp(out)) {
+      findings.push({
+        level: SuspicionLevel.FATAL,
+        check: 'interface.down',
+        message: `the route sends the packet out of ${oif} on ${ns.label}, which is down (${downReason(out) ?? out.operState})`,
+        evidence: [interfaceEvidence(ns, oif), routeEvidence(r)],
+      });
+      continue;
+    }
+    const nexthop = r.gateway ?? r.nexthops[0]?.gateway ?? after.dst;
+    const neigh = ns.neighbours ? resolveNeighbour(ns.neighbours, nexthop, oif, out) : undefined;
+    if (neigh?.status === 'unusable') {
+      findings.push({
+        level: SuspicionLevel.CRITICAL,
+        check: 'neighbour.failed',
+        message: `next hop ${nexthop} on ${oif} does not resolve on ${ns.label}: ${neigh.reason}`,
+        evidence: [{ kind: 'neighbour', text: `${nexthop} dev ${oif} ${neigh.entry.states.join(' ')}`, where: ns.label }, routeEvidence(r)],
+      });
+      continue;
+    }
+    exits.push({ kind: 'out', packet: after, probability: o.probability, nat, oif, nexthop, route: r });
+  }
+
+  findings.push(...dropFindings(ns, dropped));
+  if (notUnderstood.size) {
+    findings.push({
+      level: SuspicionLevel.INFO,
+      check: 'iptables.not-understood',
+      message: `${notUnderstood.size} iptables rule(s) on ${ns.label} use matches or targets netpath does not model; they were assumed not to match`,
+      evidence: [...notUnderstood.values()],
+    });
+  }
+  return { exits: mergeExits(exits), findings, complete: true };
+}
+
+function otherBackendDrop(rs: Ruleset, nf: NfPacket, env: ReturnType<typeof netfilterEnv>, iif: string | undefined): TraceStep | undefined {
+  const outs = iif === undefined ? traceSend(rs, nf, env) : traceReceive(rs, nf, env);
+  return outs.find((o) => o.fate === 'filtered')?.decidedBy;
+}
+
+function query(p: NfPacket, iif: string | undefined) {
+  return {
+    dst: p.dst,
+    src: p.src || undefined,
+    iif,
+    mark: p.mark,
+    ipproto: typeof p.proto === 'number' ? p.proto : ({ tcp: 6, udp: 17, icmp: 1, icmpv6: 58, sctp: 132 } as Record<string, number>)[p.proto],
+    sport: p.sport,
+    dport: p.dport,
+  };
+}
+
+export function toNf(p: Packet, family: Family, iif: string | undefined): NfPacket {
+  const nf: NfPacket = { family, src: p.src || (family === 4 ? '0.0.0.0' : '::'), dst: p.dst, proto: p.protocol, mark: p.mark, ct: { state: 'NEW' } };
+  if (p.sport) nf.sport = p.sport;
+  if (p.dport) nf.dport = p.dport;
+  if (iif !== undefined) nf.iif = iif;
+  return nf;
+}
+
+function fromNf(nf: NfPacket, before: Packet): Packet {
+  const src = nf.src === '0.0.0.0' || nf.src === '::' ? '' : nf.src;
+  const p: Packet = { src, sport: nf.sport ?? before.sport, dst: nf.dst, dport: nf.dport ?? before.dport, protocol: before.protocol, mark: nf.mark ?? 0 };
+  if (before.encap) p.encap = before.encap;
+  return p;
+}
+
+function formatNat(n: NatRewrite): string {
+  const t = (x: { src: string; dst: string; sport?: number; dport?: number }, side: 'src' | 'dst') =>
+    side === 'dst' ? `${x.dst}${x.dport ? `:${x.dport}` : ''}` : `${x.src}${x.sport ? `:${x.sport}` : ''}`;
+  const side = n.kind === 'DNAT' || n.kind === 'REDIRECT' ? 'dst' : 'src';
+  return `${n.kind} ${t(n.before, side)} -> ${t(n.after, side)} (${n.hook} ${n.chain} #${n.rule})`;
+}
+
+function mergeExits(exits: Exit[]): Exit[] {
+  const byKey = new Map<string, Exit>();
+  for (const e of exits) {
+    const key = `${e.kind}|${e.packet.src}|${e.packet.dst}|${e.packet.dport}|${e.packet.mark}|${e.kind === 'out' ? `${e.oif}|${e.nexthop}` : ''}`;
+    const prev = byKey.get(key);
+    if (prev) prev.probability += e.probability;
+    else byKey.set(key, { ...e, nat: [...e.nat] });
+  }
+  return [...byKey.values()];
+}
+
+function dropFindings(ns: NetNS, dropped: { o: PathOutcome; step?: TraceStep }[]): Suspicion[] {
+  // One finding per deciding rule, with the share of packets it stops.
+  const byRule = new Map<string, { step?: TraceStep; verdict: string; p: number; with?: string }>();
+  for (const d of dropped) {
+    const key = d.step ? `${d.step.table}/${d.step.chain}#${d.step.rule}` : 'policy';
+    const prev = byRule.get(key);
+    if (prev) prev.p += d.o.probability;
+    else byRule.set(key, { step: d.step, verdict: d.o.verdict, p: d.o.probability, with: d.o.rejectWith });
+  }
+  const out: Suspicion[] = [];
+  for (const { step, verdict, p, with: rejectWith } of byRule.values()) {
+    const share = p >= 0.9999 ? '' : ` (${Math.round(p * 100)}% of new connections, by kube-proxy-style random choice)`;
+    const where = step ? `${step.table}/${step.chain}${step.rule ? ` #${step.rule}` : ' policy'}` : 'netfilter';
+    const what = verdict === 'REJECT' ? `rejected${rejectWith ? ` (${rejectWith})` : ''}` : 'dropped';
+    out.push({
+      level: p >= 0.9999 ? SuspicionLevel.FATAL : SuspicionLevel.CRITICAL,
+      check: verdict === 'REJECT' ? 'iptables.reject' : 'iptables.drop',
+      message: `the packet is ${what} by iptables on ${ns.label} in ${step?.hook ?? ''} ${where}${share}`.replace(/\s+/g, ' '),
+      evidence: step ? [{ kind: 'iptables', text: step.text, where: `${ns.label} ${step.hook} ${where}` }] : [],
+    });
+  }
+  return out;
+}
+
+const ROUTE_CHECK: Record<RouteFailure['kind'], { check: string; level: SuspicionLevel }> = {
+  'no-route': { check: 'route.no-route', level: SuspicionLevel.FATAL },
+  unreachable: { check: 'route.unreachable', level: SuspicionLevel.FATAL },
+  prohibit: { check: 'route.prohibit', level: SuspicionLevel.FATAL },
+  blackhole: { check: 'route.blackhole', level: SuspicionLevel.FATAL },
+  'forwarding-disabled': { check: 'sysctl.forwarding-disabled', level: SuspicionLevel.FATAL },
+  'martian-source': { check: 'route.martian-source', level: SuspicionLevel.FATAL },
+  'martian-destination': { check: 'route.martian-destination', level: SuspicionLevel.FATAL },
+  'rp-filter': { check: 'sysctl.rp-filter', level: SuspicionLevel.FATAL },
+  'source-not-local': { check: 'route.source-not-local', level: SuspicionLevel.FATAL },
+  'invalid-source': { check: 'route.invalid-source', level: SuspicionLevel.FATAL },
+  'no-device': { check: 'interface.missing', level: SuspicionLevel.FATAL },
+  'device-down': { check: 'interface.down', level: SuspicionLevel.FATAL },
+  'multicast-input': { check: 'route.multicast', level: SuspicionLevel.WARNING },
+};
+
+function routeFinding(ns: NetNS, r: RouteResult, p: Packet, iif: string | undefined): Suspicion {
+  if (r.ok) {
+    return { level: SuspicionLevel.WARNING, check: 'route.inconsistent', message: `netfilter could not route the packet on ${ns.label}, but the router can`, evidence: [routeEvidence(r)] };
+  }
+  const { check, level } = ROUTE_CHECK[r.kind];
+  const from = iif ? ` arriving on ${iif}` : '';
+  const evidence: Evidence[] = [];
+  if (r.route) evidence.push({ kind: 'route', text: formatRoute(r.route), where: `${ns.label} table ${r.route.table.name}` });
+  if (r.rule) evidence.push({ kind: 'rule', text: formatRule(r.rule), where: ns.label });
+  if (r.kind === 'forwarding-disabled' || r.kind === 'rp-filter') {
+    for (const key of sysctlKeys(r.kind, iif)) {
+      const v = ns.sysctls?.get(key);
+      if (v !== undefined) evidence.push({ kind: 'sysctl', text: `${key} = ${v}`, where: ns.label });
+    }
+  }
+  if (!evidence.length) evidence.push({ kind: 'route', text: r.why.join('; '), where: ns.label });
+  return { level, check, message: `${ns.label} cannot route ${p.protocol} ${p.src || '?'} -> ${p.dst}:${p.dport}${from}: ${r.message}`, evidence };
+}
+
+function sysctlKeys(kind: string, iif: string | undefined): string[] {
+  const dev = iif?.replace(/\./g, '/');
+  if (kind === 'forwarding-disabled') return ['net.ipv4.ip_forward', ...(dev ? [`net.ipv4.conf.${dev}.forwarding`] : [])];
+  return ['net.ipv4.conf.all.rp_filter', ...(dev ? [`net.ipv4.conf.${dev}.rp_filter`] : [])];
+}
+
+export function routeEvidence(r: RouteSuccess): Evidence {
+  const where = r.table ? `table ${r.table.name}` : undefined;
+  const text = r.route ? formatRoute(r.route) : r.why.join('; ');
+  return where ? { kind: 'route', text, where } : { kind: 'route', text };
+}
+
+export function interfaceEvidence(ns: NetNS, name: string): Evidence {
+  const i = ns.interface(name);
+  if (!i) return { kind: 'interface', text: `${name}: not present`, where: ns.label };
+  return { kind: 'interface', text: `${i.index}: ${i.name}: <${i.flags.join(',')}> mtu ${i.mtu} state ${i.operState}${i.master ? ` master ${i.master}` : ''}`, where: ns.label };
+}
+
+/** Dump problems of a namespace as findings: what could not be checked there. */
+export function problems(ns: NetNS): Suspicion[] {
+  return ns.problems.map((p) => ({ level: SuspicionLevel.INFO, check: 'dump.not-checked', message: p.message, evidence: [] }));
+}
+
+export function sameIP(a: string, b: string): boolean {
+  const x = parseIP(a);
+  const y = parseIP(b);
+  return !!x && !!y && x.family === y.family && x.value === y.value;
+}
+
+export { formatIP };

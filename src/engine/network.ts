@@ -1,0 +1,221 @@
+// Network (seed): everything one diagnosis needs, wired from a snapshot — the cluster cache,
+// the per-node stacks (lazy), the NetNodeManager whose factory makes pods, nodes and externals,
+// and the Diagnostor. `diagnose` is the engine's entry point: request in, DiagnosisResult out,
+// pure and deterministic.
+import type { NodeNetworkStackDump } from '../shared/dump';
+import { NetnsNode, ExternalNode } from './datapath/netns-node';
+import { NodeStack } from './datapath/node-stack';
+import type { Topology } from './datapath/topology';
+import { Diagnostor, type DiagnostorOptions } from './diagnostor';
+import { ClusterCache } from './k8s/cache';
+import { EndpointError, resolvePair, type ResolvedEndpoint } from './k8s/resolve';
+import type { Endpoint } from './model/endpoint';
+import { NetNode, type Hop } from './model/netnode';
+import type { Packet } from './model/packet';
+import type { DiagnosisRequest, DiagnosisResult, ResultNode, Verdict } from './model/result';
+import { SuspicionLevel, type Suspicion } from './model/suspicion';
+import { formatIP, parseIP } from './netstack/ip';
+import type { NetNS } from './netstack/netns';
+import { NetNodeManager, type ManagedNode } from './nodemanager';
+import { mapPodsToNetns } from './snapshot/pod-netns';
+import type { NetpathSnapshot } from './snapshot/types';
+import { checkNetworkPolicies } from './policy/check';
+import { PolicySet } from './policy/evaluate';
+
+/** Bad request (unknown pod, malformed IP, a service as source): the CLI's exit code 2. */
+export class RequestError extends Error {
+  override name = 'RequestError';
+}
+
+export interface NetworkOptions extends DiagnostorOptions {}
+
+export class Network implements Topology {
+  readonly cache: ClusterCache;
+  private readonly stacks = new Map<string, NodeStack | undefined>();
+  private readonly netnsLabel = new Map<string, string>();
+  private readonly nodeOfAddress = new Map<string, string>();
+  destination!: Endpoint;
+  private destinationInfo?: ResolvedEndpoint;
+  private backendIPs = new Set<string>();
+
+  constructor(readonly snapshot: NetpathSnapshot) {
+    this.cache = new ClusterCache(snapshot.objects);
+    const mapping = mapPodsToNetns(snapshot.objects.pods, snapshot.dumps);
+    for (const p of mapping.pods) if (!p.hostNetwork) this.netnsLabel.set(`${p.node}|${p.netns}`, p.pod);
+  }
+
+  private dumpOf(node: string): NodeNetworkStackDump | undefined {
+    return Object.prototype.hasOwnProperty.call(this.snapshot.dumps, node) ? this.snapshot.dumps[node] : undefined;
+  }
+
+  stack(node: string): NodeStack | undefined {
+    if (!this.stacks.has(node)) {
+      const dump = this.dumpOf(node);
+      this.stacks.set(node, dump ? new NodeStack(node, dump, (id) => this.netnsLabel.get(`${node}|${id}`)) : undefined);
+    }
+    return this.stacks.get(node);
+  }
+
+  hopOfNetns(stack: NodeStack, ns: NetNS): Hop {
+    if (ns === stack.host) return { type: 'node', id: stack.nodeName };
+    const pod = this.netnsLabel.get(`${stack.nodeName}|${ns.info.id}`);
+    return pod ? { type: 'pod', id: pod } : { type: 'generic', id: ns.label };
+  }
+
+  nodeWithIP(ip: string): string | undefined {
+    const canon = canonical(ip);
+    const n = this.cache.nodeByIP(canon);
+    if (n) return n.name;
+    // Node objects may not list every address (a second NIC): ask the dumps.
+    if (!this.nodeOfAddress.size) {
+      for (const name of Object.keys(this.snapshot.dumps).sort()) {
+        const host = this.stack(name)?.host;
+        for (const i of host?.interfaces ?? []) {
+          for (const a of i.addresses) if (i.name !== 'lo' && a.scope !== 'host') this.nodeOfAddress.set(canonical(a.address), name);
+        }
+      }
+    }
+    return this.nodeOfAddress.get(canon);
+  }
+
+  expectedNodeFor(ip: string): string | undefined {
+    const canon = canonical(ip);
+    const pod = this.cache.podByIP(canon);
+    if (pod?.nodeName) return pod.nodeName;
+    return this.cache.nodeByIP(canon)?.name;
+  }
+
+  isDestination(hop: Hop, packet: Packet): boolean {
+    const d = this.destination;
+    switch (d.type) {
+      case 'pod':
+        return hop.type === 'pod' && hop.id === d.ref;
+      case 'node':
+        return hop.type === 'node' && hop.id === d.ref;
+      case 'service':
+      case 'lb':
+        return this.backendIPs.has(canonical(packet.dst)) || (hop.type === 'node' && this.cache.nodeByIP(canonical(packet.dst)) !== undefined);
+      case 'external':
+        return hop.type === 'external';
+    }
+  }
+
+  private create(hop: Hop): ManagedNode {
+    if (hop.type === 'pod') {
+      const pod = this.cache.pod(hop.id);
+      const node = new NetNode('pod', hop.id, pod?.ips.join(', ') ?? '');
+      if (!pod?.nodeName) return unexamined(node, `pod ${hop.id} is not scheduled on a node`);
+      const stack = this.stack(pod.nodeName);
+      if (!stack) return unexamined(node, `no network stack dump for node ${pod.nodeName}, where pod ${hop.id} runs`);
+      let ns: NetNS | undefined = pod.hostNetwork ? stack.host : undefined;
+      if (!ns) for (const cand of stack.pods.values()) if (cand.label === hop.id) ns = cand;
+      if (!ns) return unexamined(node, `the dump of node ${pod.nodeName} has no network namespace with the IP of pod ${hop.id} (${pod.ips.join(', ') || 'no IP'})`);
+      return { node, action: new NetnsNode(node, hop, stack, ns, this) };
+    }
+    if (hop.type === 'node') {
+      const n = this.cache.node(hop.id);
+      const node = new NetNode('node', hop.id, n?.addresses.map((a) => a.address).join(', ') ?? '');
+      const stack = this.stack(hop.id);
+      if (!stack) return unexamined(node, `no network stack dump for node ${hop.id}`);
+      if (n && n.ready === false) {
+        node.suspect({ level: SuspicionLevel.CRITICAL, check: 'node.not-ready', message: `node ${hop.id} is not Ready`, evidence: [{ kind: 'object', text: 'status.conditions[Ready] != True', where: `node ${hop.id}` }] });
+      }
+      return { node, action: new NetnsNode(node, hop, stack, stack.host, this) };
+    }
+    const node = new NetNode(hop.type === 'generic' ? 'generic' : 'external', hop.id, hop.id);
+    return { node, action: new ExternalNode(node, this) };
+  }
+
+  diagnose(request: DiagnosisRequest, opts: NetworkOptions = {}): DiagnosisResult {
+    let pair;
+    try {
+      pair = resolvePair(this.cache, request.src, request.dst, request.port);
+    } catch (e) {
+      if (e instanceof EndpointError) throw new RequestError(e.message);
+      throw e;
+    }
+    const source = pair.source.endpoint;
+    this.destination = pair.destination.endpoint;
+    this.destinationInfo = pair.destination;
+    this.backendIPs = this.serviceBackends(pair.destination);
+    if (source.type === 'service' || source.type === 'lb') {
+      throw new RequestError(`${request.src} is a service: a service never sends packets; use one of its pods as the source`);
+    }
+    const clusterSuspicions: Suspicion[] = [];
+    for (const note of [...pair.source.notes, ...pair.destination.notes]) {
+      clusterSuspicions.push({ level: SuspicionLevel.INFO, check: 'request.note', message: note, evidence: [] });
+    }
+    const policy = checkNetworkPolicies(new PolicySet(this.cache), pair.source, pair.destination, request.protocol);
+    clusterSuspicions.push(...policy.suspicions);
+    for (const note of policy.notes) clusterSuspicions.push({ level: SuspicionLevel.INFO, check: 'policy.note', message: note, evidence: [] });
+
+    const manager = new NetNodeManager((hop) => this.create(hop));
+    const sourceHop: Hop =
+      source.type === 'pod' ? { type: 'pod', id: source.ref! }
+        : source.type === 'node' ? { type: 'node', id: source.ref! }
+          : { type: 'external', id: source.ip };
+    const graph = new Diagnostor(manager, opts).diagnose(sourceHop, this.destination, request.protocol);
+
+    const nodes: ResultNode[] = graph.nodes.map((n) => ({
+      id: n.id,
+      type: n.type,
+      description: n.description,
+      examined: n.examined,
+      actions: n.actions,
+      suspicions: n.suspicions,
+    }));
+    return {
+      request,
+      source,
+      destination: this.destination,
+      nodes,
+      links: graph.links,
+      clusterSuspicions,
+      verdict: verdictOf(nodes, clusterSuspicions),
+    };
+  }
+
+  private serviceBackends(d: ResolvedEndpoint): Set<string> {
+    const out = new Set<string>();
+    if (!d.service) return out;
+    for (const sl of this.cache.endpointSlicesOf(d.service)) for (const e of sl.endpoints) for (const a of e.addresses) out.add(canonical(a));
+    return out;
+  }
+}
+
+function unexamined(node: NetNode, why: string): ManagedNode {
+  node.examined = false;
+  node.suspect({ level: SuspicionLevel.WARNING, check: 'dump.missing', message: `${why}: not examined`, evidence: [] });
+  return {
+    node,
+    action: {
+      send: () => [],
+      receive: (link) => {
+        node.doAction({ type: 'drop', input: link.id, outputs: [] });
+        return [];
+      },
+    },
+  };
+}
+
+/**
+ * unreachable iff a FATAL or CRITICAL finding exists; unknown when a node on the path could not
+ * be examined or no branch reached the destination; else reachable.
+ */
+export function verdictOf(nodes: ResultNode[], cluster: Suspicion[]): Verdict {
+  const all = [...cluster, ...nodes.flatMap((n) => n.suspicions)];
+  if (all.some((s) => s.level >= SuspicionLevel.CRITICAL)) return 'unreachable';
+  if (nodes.some((n) => !n.examined)) return 'unknown';
+  if (!nodes.some((n) => n.actions.some((a) => a.type === 'serve'))) return 'unknown';
+  return 'reachable';
+}
+
+function canonical(ip: string): string {
+  const p = parseIP(ip);
+  return p ? formatIP(p) : ip;
+}
+
+/** The engine's entry point. */
+export function diagnose(snapshot: NetpathSnapshot, request: DiagnosisRequest, opts: NetworkOptions = {}): DiagnosisResult {
+  return new Network(snapshot).diagnose(request, opts);
+}

@@ -1,0 +1,45 @@
+// The human report: the verdict first, then the path one hop per line, then findings grouped by
+// node with their evidence indented — what the original printed as a Graphviz-ish edge list.
+import { formatEndpoint } from '../model/endpoint';
+import { formatPacket } from '../model/packet';
+import type { DiagnosisResult } from '../model/result';
+import { levelName, type Suspicion } from '../model/suspicion';
+
+const VERDICT: Record<DiagnosisResult['verdict'], string> = {
+  reachable: 'REACHABLE: no fault found on the path',
+  unreachable: 'UNREACHABLE: see the findings below',
+  unknown: 'UNKNOWN: part of the path could not be examined',
+};
+
+function findings(lines: string[], list: Suspicion[]): void {
+  for (const s of [...list].sort((a, b) => b.level - a.level)) {
+    lines.push(`  [${levelName(s.level)}] ${s.message}  (${s.check})`);
+    for (const e of s.evidence) lines.push(`      ${e.where ? `${e.where}: ` : ''}${e.text}`);
+  }
+}
+
+export function formatText(r: DiagnosisResult): string {
+  const lines: string[] = [];
+  lines.push(`netpath: ${formatEndpoint(r.source)} -> ${formatEndpoint(r.destination)} ${r.request.protocol}`);
+  lines.push(VERDICT[r.verdict], '');
+  lines.push('Path:');
+  if (!r.links.length) lines.push(`  ${r.nodes[0]?.id ?? '(none)'} (the packet did not leave the source)`);
+  const actionOf = new Map<string, string>();
+  for (const n of r.nodes) for (const a of n.actions) if (a.input) actionOf.set(a.input, a.type);
+  for (const l of r.links) {
+    const oif = l.sourceAttributes.if ? ` ${l.sourceAttributes.if}` : '';
+    const iif = l.destinationAttributes.if ? ` ${l.destinationAttributes.if}` : '';
+    const extra = [l.sourceAttributes.tunnel && `tunnel ${l.sourceAttributes.tunnel}`, l.sourceAttributes.nat, l.sourceAttributes.probability && `p=${l.sourceAttributes.probability}`].filter(Boolean).join(', ');
+    lines.push(`  ${l.source}${oif} --${l.type}--> ${l.destination}${iif}  [${formatPacket(l.packet)}]  ${actionOf.get(l.id) ?? ''}${extra ? `  (${extra})` : ''}`.trimEnd());
+  }
+  if (r.clusterSuspicions.length) {
+    lines.push('', 'Cluster:');
+    findings(lines, r.clusterSuspicions);
+  }
+  for (const n of r.nodes) {
+    if (!n.suspicions.length) continue;
+    lines.push('', `On ${n.type} ${n.id}${n.description ? ` (${n.description})` : ''}:`);
+    findings(lines, n.suspicions);
+  }
+  return `${lines.join('\n')}\n`;
+}
