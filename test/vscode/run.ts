@@ -144,7 +144,7 @@ async function main(): Promise<number> {
       {
         cwd: tmp,
         // The extension host inherits this environment: that is how the suite learns where to write.
-        env: { ...process.env, NETPATH_VSCODE_RESULT: resultFile, VSCODE_CLI: undefined },
+        env: { ...process.env, NETPATH_VSCODE_RESULT: resultFile },
         stdio: ['ignore', 'pipe', 'pipe'],
         detached: true, // own process group, so the extension host dies with it
       },
