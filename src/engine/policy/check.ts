@@ -1,0 +1,118 @@
+// The NetworkPolicy verdict of a whole flow, for the result's `clusterSuspicions`: egress at the
+// source pod and ingress at the destination pod. A service destination is evaluated at each
+// backend after DNAT (backend IP and target port), which is what CNIs enforce.
+import type { ClusterCache } from '../k8s/cache';
+import type { ClusterPod } from '../k8s/objects';
+import type { ResolvedEndpoint } from '../k8s/resolve';
+import type { Protocol } from '../model/packet';
+import { SuspicionLevel, type Suspicion } from '../model/suspicion';
+import { findServiceHit, serviceBackends } from '../service/backends';
+import type { Direction } from './compile';
+import { type DirectionVerdict, type PolicyPeerEndpoint, type PolicySet } from './evaluate';
+
+export interface PolicyTarget {
+  ip: string;
+  port: number;
+  /** `namespace/name` of the destination pod. */
+  pod?: string;
+  /** The service the target is a backend of. */
+  service?: string;
+}
+
+export interface TargetVerdict {
+  target: PolicyTarget;
+  /** Absent when the source is not a pod (nothing to isolate). */
+  egress?: DirectionVerdict;
+  /** Absent when the target is not a pod. */
+  ingress?: DirectionVerdict;
+  allowed: boolean;
+}
+
+export interface PolicyCheck {
+  targets: TargetVerdict[];
+  /** Every target is allowed in both directions. */
+  allowed: boolean;
+  notes: string[];
+  suspicions: Suspicion[];
+}
+
+function peerOf(cache: ClusterCache, ip: string, pod: ClusterPod | undefined, nodeName: string | undefined): PolicyPeerEndpoint {
+  if (pod && !pod.hostNetwork) return { ip, pod };
+  const node = nodeName ?? pod?.nodeName ?? cache.nodeByIP(ip)?.name;
+  return node ? { ip, node } : { ip };
+}
+
+export function checkNetworkPolicies(policies: PolicySet, source: ResolvedEndpoint, destination: ResolvedEndpoint, protocol: Protocol): PolicyCheck {
+  const cache = policies.cache;
+  const out: PolicyCheck = { targets: [], allowed: true, notes: [], suspicions: [] };
+  const src = source.endpoint;
+  const srcPod = src.type === 'pod' ? source.pod : undefined;
+  const srcPeer = peerOf(cache, src.ip, srcPod, src.type === 'node' ? src.ref : undefined);
+  const srcNode = srcPod?.nodeName ?? srcPeer.node;
+
+  const dst = destination.endpoint;
+  const targets: { ip: string; port: number; pod?: ClusterPod; node?: string; service?: string }[] = [];
+  if (dst.type === 'service' || dst.type === 'lb') {
+    const lookup = findServiceHit(cache, dst.ip, dst.port, protocol);
+    if (!lookup || !('hit' in lookup)) {
+      out.notes.push(`${dst.ip}:${dst.port} is not a service port: no backend to evaluate NetworkPolicies at`);
+    } else {
+      const b = serviceBackends(cache, lookup.hit, { ...(srcNode ? { node: srcNode } : {}), sourceIP: src.ip, sourceIsLocalPod: srcPod !== undefined });
+      if (!b.backends.length) out.notes.push(`service ${b.service} has no backend for ${dst.port}/${protocol.toUpperCase()}: no NetworkPolicy to evaluate`);
+      for (const be of b.backends) {
+        const pod = be.pod ? cache.pod(be.pod) : cache.podByIP(be.ip);
+        targets.push({ ip: be.ip, port: be.port, ...(pod ? { pod } : {}), ...(be.node ? { node: be.node } : {}), service: b.service });
+      }
+    }
+  } else {
+    targets.push({ ip: dst.ip, port: dst.port, ...(dst.type === 'pod' && destination.pod ? { pod: destination.pod } : {}), ...(dst.type === 'node' && dst.ref ? { node: dst.ref } : {}) });
+  }
+
+  for (const t of targets) {
+    const dstPeer = peerOf(cache, t.ip, t.pod, t.node);
+    const podNetDst = dstPeer.pod;
+    const v: TargetVerdict = {
+      target: { ip: t.ip, port: t.port, ...(t.pod ? { pod: t.pod.key } : {}), ...(t.service ? { service: t.service } : {}) },
+      allowed: true,
+    };
+    if (srcPeer.pod) v.egress = policies.evaluate('egress', srcPeer.pod, dstPeer, t.port, protocol, podNetDst);
+    if (podNetDst) v.ingress = policies.evaluate('ingress', podNetDst, srcPeer, t.port, protocol, podNetDst);
+    v.allowed = (v.egress?.allowed ?? true) && (v.ingress?.allowed ?? true);
+    out.allowed &&= v.allowed;
+    out.targets.push(v);
+    for (const d of [v.egress, v.ingress]) if (d && !d.allowed) out.suspicions.push(denySuspicion(d, t.service));
+  }
+
+  // Policies that decided something but could not be read completely.
+  const seen = new Set<string>();
+  for (const v of out.targets) {
+    for (const d of [v.egress, v.ingress]) {
+      for (const pv of d?.policies ?? []) {
+        const p = policies.policies.find((x) => x.key === pv.policy);
+        if (!p || !p.problems.length || seen.has(p.key)) continue;
+        seen.add(p.key);
+        out.suspicions.push({
+          level: SuspicionLevel.WARNING,
+          check: 'policy.invalid',
+          message: `NetworkPolicy ${p.key} has parts the API server would reject; they are taken to allow nothing`,
+          evidence: p.problems.map((text) => ({ kind: 'object', text, where: `networkpolicy ${p.key}` })),
+        });
+      }
+    }
+  }
+  return out;
+}
+
+function denySuspicion(d: DirectionVerdict, service: string | undefined): Suspicion {
+  const via = service ? ` (backend of service ${service})` : '';
+  const flow = d.direction === 'egress'
+    ? `egress from ${d.pod} to ${d.peer}:${d.port}/${d.protocol}${via}`
+    : `ingress to ${d.pod}${via} on ${d.port}/${d.protocol} from ${d.peer}`;
+  return {
+    level: SuspicionLevel.CRITICAL,
+    check: `policy.${d.direction satisfies Direction}-deny`,
+    message: `NetworkPolicy denies ${flow}: ${d.reason}`,
+    evidence: d.policies.map((p) => ({ kind: 'object' as const, text: p.summary, where: `networkpolicy ${p.policy}` })),
+  };
+}
+
