@@ -23,6 +23,8 @@ export const cacheDir = process.env.NETPATH_VSCODE_CACHE ?? join(homedir(), '.ca
 export const envFile = join(cacheDir, 'env.json');
 const repo = resolve(__dirname, '../..');
 const artifacts = join(repo, 'test/artifacts');
+// The deliberate-failure self-test must not leave files that look like a real failure.
+const failurePrefix = process.env.NETPATH_VSCODE_SELFTEST ? 'vscode-selftest' : 'vscode-suite';
 
 export interface CacheEnv {
   node: string;
@@ -216,19 +218,19 @@ async function main(): Promise<number> {
 
     if (verdict[0] !== 0) {
       mkdirSync(artifacts, { recursive: true });
-      const shot = join(artifacts, 'vscode-suite-failure.png');
+      const shot = join(artifacts, `${failurePrefix}-failure.png`);
       await page.screenshot({ path: shot }).then(
         () => ((summary.screenshot = shot), log(`screenshot: ${shot}`)),
         (e: Error) => log(`no screenshot: ${e.message}`),
       );
-      writeFileSync(join(artifacts, 'vscode-server.log'), serverOut);
+      writeFileSync(join(artifacts, `${failurePrefix}-server.log`), serverOut);
     }
     return finish(...verdict);
   } catch (e) {
     mkdirSync(artifacts, { recursive: true });
-    writeFileSync(join(artifacts, 'vscode-server.log'), serverOut);
+    writeFileSync(join(artifacts, `${failurePrefix}-server.log`), serverOut);
     const page = browser?.context.pages()[0];
-    if (page) await page.screenshot({ path: join(artifacts, 'vscode-suite-failure.png') }).catch(() => {});
+    if (page) await page.screenshot({ path: join(artifacts, `${failurePrefix}-failure.png`) }).catch(() => {});
     return finish(1, `runner error: ${(e as Error).message}`);
   } finally {
     await browser?.close();
