@@ -20,6 +20,7 @@ import { NetNodeManager, type ManagedNode } from './nodemanager';
 import { mapPodsToNetns } from './snapshot/pod-netns';
 import type { NetpathSnapshot } from './snapshot/types';
 import { checkNetworkPolicies } from './policy/check';
+import { findServiceHit } from './service/backends';
 import { PolicySet } from './policy/evaluate';
 
 /** Bad request (unknown pod, malformed IP, a service as source): the CLI's exit code 2. */
@@ -91,7 +92,8 @@ export class Network implements Topology {
       case 'pod':
         return hop.type === 'pod' && hop.id === d.ref;
       case 'node':
-        return hop.type === 'node' && hop.id === d.ref;
+        // A NodePort is served by the service's backends (kube-proxy DNAT) as well.
+        return (hop.type === 'node' && hop.id === d.ref) || this.backendIPs.has(canonical(packet.dst));
       case 'service':
       case 'lb':
         return this.backendIPs.has(canonical(packet.dst)) || (hop.type === 'node' && this.cache.nodeByIP(canonical(packet.dst)) !== undefined);
@@ -137,7 +139,7 @@ export class Network implements Topology {
     const source = pair.source.endpoint;
     this.destination = pair.destination.endpoint;
     this.destinationInfo = pair.destination;
-    this.backendIPs = this.serviceBackends(pair.destination);
+    this.backendIPs = this.serviceBackends(pair.destination, request.protocol);
     if (source.type === 'service' || source.type === 'lb') {
       throw new RequestError(`${request.src} is a service: a service never sends packets; use one of its pods as the source`);
     }
@@ -175,10 +177,16 @@ export class Network implements Topology {
     };
   }
 
-  private serviceBackends(d: ResolvedEndpoint): Set<string> {
+  /** Addresses that serve the destination on its behalf: a service's endpoints, or a NodePort's. */
+  private serviceBackends(d: ResolvedEndpoint, protocol: string): Set<string> {
     const out = new Set<string>();
-    if (!d.service) return out;
-    for (const sl of this.cache.endpointSlicesOf(d.service)) for (const e of sl.endpoints) for (const a of e.addresses) out.add(canonical(a));
+    let service = d.service;
+    if (!service && d.endpoint.type === 'node') {
+      const hit = findServiceHit(this.cache, d.endpoint.ip, d.endpoint.port, protocol);
+      if (hit && 'hit' in hit) service = hit.hit.service;
+    }
+    if (!service) return out;
+    for (const sl of this.cache.endpointSlicesOf(service)) for (const e of sl.endpoints) for (const a of e.addresses) out.add(canonical(a));
     return out;
   }
 }

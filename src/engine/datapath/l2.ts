@@ -51,7 +51,11 @@ export function ingress(stack: NodeStack, ns: NetNS, iface: string, nexthop: str
   | { kind: 'host'; iif: string; findings: Suspicion[] }
   | Egress {
   const port = ns.interface(iface);
-  if (!port?.master) return { kind: 'host', iif: iface, findings: [] };
+  if (!port) return { kind: 'host', iif: iface, findings: [] };
+  if (!port.master) {
+    const noAnswer = arpUnanswered(ns, port, nexthop, packet);
+    return noAnswer ? { kind: 'lost', findings: [noAnswer] } : { kind: 'host', iif: iface, findings: [] };
+  }
   const bridge = ns.interface(port.master);
   if (!bridge) return { kind: 'host', iif: iface, findings: [] };
   const findings: Suspicion[] = [];
@@ -64,6 +68,31 @@ export function ingress(stack: NodeStack, ns: NetNS, iface: string, nexthop: str
     return { kind: 'host', iif: bridge.name, findings };
   }
   return throughBridge(stack, ns, bridge, port, nexthop, packet);
+}
+
+/**
+ * The sender needs the MAC of `nexthop` on this link: it is answered here only if this side owns
+ * the address (any interface, Linux's default arp_ignore=0) or proxies ARP on this interface
+ * (Calico's 169.254.1.1 gateway). Otherwise the sender's ARP goes unanswered.
+ */
+function arpUnanswered(ns: NetNS, port: Interface, nexthop: string, packet: Packet): Suspicion | undefined {
+  if (port.flags.includes('NOARP') || port.kind === 'lo' || port.name === 'lo') return undefined;
+  if (familyOf(nexthop) !== 4) return undefined; // IPv6 neighbour discovery: proxy_ndp tables are not dumped
+  if (ns.ownsAddress(nexthop)) return undefined;
+  const sys = ns.sysctls;
+  if (!sys) return undefined;
+  const dev = port.name.replace(/\./g, '/');
+  const iface = sys.int(`net.ipv4.conf.${dev}.proxy_arp`);
+  const all = sys.int('net.ipv4.conf.all.proxy_arp');
+  if (iface === undefined && all === undefined) return undefined;
+  if ((iface ?? 0) > 0 || (all ?? 0) > 0) return undefined;
+  void packet;
+  return {
+    level: SuspicionLevel.FATAL,
+    check: 'arp.no-answer',
+    message: `nothing on ${ns.label} answers ARP for ${nexthop} on ${port.name}: the address is not there and proxy_arp is off, so the packet never crosses this link`,
+    evidence: [{ kind: 'sysctl', text: `net.ipv4.conf.${dev}.proxy_arp = ${iface ?? '?'}`, where: ns.label }, { kind: 'sysctl', text: `net.ipv4.conf.all.proxy_arp = ${all ?? '?'}`, where: ns.label }],
+  };
 }
 
 function portBlocked(ns: NetNS, port: Interface, bridge: Interface): Suspicion | undefined {

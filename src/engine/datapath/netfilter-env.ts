@@ -7,7 +7,10 @@ import type { NetfilterEnv, NfPacket, RouteDecision } from '../netstack/netfilte
 import { primaryAddress } from '../netstack/interfaces';
 import type { RouteResult } from '../netstack/router-model';
 
-export function netfilterEnv(ns: NetNS, onRoute?: (pkt: NfPacket, r: RouteResult) => void): NetfilterEnv {
+/** The router's answer behind each routing decision a trace took (keyed by the decision object). */
+export type RouteLog = Map<RouteDecision, { pkt: NfPacket; result: RouteResult }>;
+
+export function netfilterEnv(ns: NetNS, log?: RouteLog): NetfilterEnv {
   return {
     ipset: (name, flags, pkt) => ns.ipsetTest(name, flags, pkt),
     addressType: (addr, family, iface) => addressType(ns, addr, family, iface),
@@ -33,15 +36,16 @@ export function netfilterEnv(ns: NetNS, onRoute?: (pkt: NfPacket, r: RouteResult
       if (!router) return { kind: 'unroutable', reason: `no routing table for ${ns.label}` };
       const r = router.lookup({
         dst: pkt.dst,
-        src: pkt.iif ? pkt.src : pkt.src || undefined,
+        src: pkt.src && pkt.src !== '0.0.0.0' && pkt.src !== '::' ? pkt.src : undefined,
         iif: pkt.iif,
         mark: pkt.mark,
         ipproto: typeof pkt.proto === 'number' ? pkt.proto : IPPROTO[pkt.proto],
         sport: pkt.sport,
         dport: pkt.dport,
       });
-      onRoute?.(pkt, r);
-      return decision(r, pkt.iif !== undefined);
+      const d = decision(r, pkt.iif !== undefined);
+      log?.set(d, { pkt, result: r });
+      return d;
     },
   };
 }

@@ -34,6 +34,7 @@ export class NetnsNode implements NetNodeAction {
 
   send(dst: Endpoint, protocol: Protocol): Transmission[] {
     const packet: Packet = { src: '', sport: 0, dst: dst.ip, dport: dst.port, protocol, mark: 0 };
+    if (this.hop.type === 'node') this.report(this.topo.serviceChecks?.(this.stack.nodeName, this.ns, packet) ?? []);
     const out = this.handle(walkSend(this.ns, packet), 0);
     this.node.doAction({ type: out.type === 'forward' ? 'send' : out.type, outputs: [] });
     return out.ts;
@@ -55,6 +56,7 @@ export class NetnsNode implements NetNodeAction {
     const nexthop = link.sourceAttributes.nexthop ?? p.dst;
     const l2 = ingress(this.stack, this.ns, iif, nexthop, p);
     if (l2.kind === 'host') {
+      if (this.ns === this.stack.host) this.report(this.topo.serviceChecks?.(this.stack.nodeName, this.ns, p) ?? []);
       result = this.handle(walkReceive(this.ns, p, l2.iif), 0, l2.findings);
     } else {
       // Bridged between two ports of a bridge: no routing on this node.

@@ -22,4 +22,10 @@ export interface Topology {
   isDestination(hop: Hop, packet: Packet): boolean;
   /** Extra checks of the network plugin for a packet leaving a node (expected routes, tunnels, MTU). */
   pluginChecks?(node: string, ns: NetNS, packet: Packet, oif: string, nexthop: string): Suspicion[];
+  /**
+   * Checks of the service proxy (kube-proxy) for a packet addressed to a service (ClusterIP,
+   * NodePort, externalIP, LB IP) entering the netfilter of a node's host netns: backends vs.
+   * EndpointSlices, KUBE-SVC/KUBE-SEP chains, IPVS virtual servers.
+   */
+  serviceChecks?(node: string, ns: NetNS, packet: Packet): Suspicion[];
 }

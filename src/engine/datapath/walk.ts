@@ -15,7 +15,7 @@ import { resolveNeighbour } from '../netstack/neighbour';
 import type { NetNS } from '../netstack/netns';
 import type { RouteFailure, RouteResult, RouteSuccess } from '../netstack/router-model';
 import { formatRoute, formatRule } from '../netstack/routes';
-import { netfilterEnv } from './netfilter-env';
+import { netfilterEnv, type RouteLog } from './netfilter-env';
 
 /** Where the packet can go after this namespace. */
 export type Exit =
@@ -64,7 +64,8 @@ function walk(ns: NetNS, packet: Packet, iif: string | undefined): Walk {
   const family = familyOf(packet.dst);
   const rulesets = ns.rulesets(family) ?? [];
   const primary: Ruleset = rulesets[0] ?? { family, tables: [], hasCounters: false, warnings: [] };
-  const env = netfilterEnv(ns);
+  const log: RouteLog = new Map();
+  const env = netfilterEnv(ns, log);
   const nf: NfPacket = toNf(packet, family, iif);
   const outcomes = iif === undefined ? traceSend(primary, nf, env) : traceReceive(primary, nf, env);
 
@@ -87,20 +88,14 @@ function walk(ns: NetNS, packet: Packet, iif: string | undefined): Walk {
       dropped.push({ o, step: extraDrop });
       continue;
     }
-    if (o.fate === 'unroutable' || !o.route) {
-      findings.push(routeFinding(ns, router.lookup(query(o.packet, iif)), after, iif));
-      continue;
-    }
-    if (o.route.kind === 'local') {
-      exits.push({ kind: 'deliver', packet: after, probability: o.probability, nat });
-      continue;
-    }
-    const r = router.lookup(query(o.packet, iif));
+    // The router's answer at the moment of the routing decision (before POSTROUTING's SNAT).
+    const routed = o.route ? log.get(o.route) : undefined;
+    const r = routed?.result ?? router.lookup(query(o.packet, iif));
     if (!r.ok) {
-      findings.push(routeFinding(ns, r, after, iif));
+      findings.push(routeFinding(ns, r, routed ? fromNf(routed.pkt, packet) : after, iif));
       continue;
     }
-    if (r.type === 'local') {
+    if (o.route?.kind === 'local' || r.type === 'local') {
       exits.push({ kind: 'deliver', packet: after, probability: o.probability, nat });
       continue;
     }
@@ -119,13 +114,14 @@ function walk(ns: NetNS, packet: Packet, iif: string | undefined): Walk {
     const nexthop = r.gateway ?? r.nexthops[0]?.gateway ?? after.dst;
     const neigh = ns.neighbours ? resolveNeighbour(ns.neighbours, nexthop, oif, out) : undefined;
     if (neigh?.status === 'unusable') {
+      // A failed entry is history: the next packet asks again. Whether anyone can answer is
+      // decided on the other side of the link (it must own the address or proxy ARP for it).
       findings.push({
-        level: SuspicionLevel.CRITICAL,
+        level: SuspicionLevel.WARNING,
         check: 'neighbour.failed',
-        message: `next hop ${nexthop} on ${oif} does not resolve on ${ns.label}: ${neigh.reason}`,
+        message: `next hop ${nexthop} on ${oif} did not resolve on ${ns.label} when the dump was taken: ${neigh.reason}`,
         evidence: [{ kind: 'neighbour', text: `${nexthop} dev ${oif} ${neigh.entry.states.join(' ')}`, where: ns.label }, routeEvidence(r)],
       });
-      continue;
     }
     exits.push({ kind: 'out', packet: after, probability: o.probability, nat, oif, nexthop, route: r });
   }
@@ -150,7 +146,7 @@ function otherBackendDrop(rs: Ruleset, nf: NfPacket, env: ReturnType<typeof netf
 function query(p: NfPacket, iif: string | undefined) {
   return {
     dst: p.dst,
-    src: p.src || undefined,
+    src: p.src && p.src !== '0.0.0.0' && p.src !== '::' ? p.src : undefined,
     iif,
     mark: p.mark,
     ipproto: typeof p.proto === 'number' ? p.proto : ({ tcp: 6, udp: 17, icmp: 1, icmpv6: 58, sctp: 132 } as Record<string, number>)[p.proto],
