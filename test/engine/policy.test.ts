@@ -32,6 +32,8 @@ const base: K8sObject[] = [
     { ip: '10.244.2.3', node: 'node2', pod: 'default/web' },
     { ip: '10.244.1.3', node: 'node1', pod: 'default/web-2' },
   ], [{ name: 'http', port: 8080 }]),
+  service('default/web-np', { type: 'NodePort', clusterIP: '10.96.0.81', selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 'http', nodePort: 30080 }] }),
+  slice('default/web-np-1', 'web-np', [{ ip: '10.244.2.3', node: 'node2', pod: 'default/web' }], [{ name: 'http', port: 8080 }]),
 ];
 
 const all = { podSelector: {} };
@@ -114,7 +116,7 @@ const cases: Case[] = [
   {
     name: 'bug (c) ingress port is matched against the destination port (denied)',
     policies: [policy('default/p', { podSelector: sel({ app: 'web' }), ingress: [{ from: [{ podSelector: sel({ app: 'client' }) }], ports: [{ protocol: 'TCP', port: 8080 }] }] })],
-    src: 'default/client', dst: 'default/web', port: 9090, want: [[true, false]], evidence: ['default/p'], reason: /none|only policy/,
+    src: 'default/client', dst: 'default/web', port: 9090, want: [[true, false]], evidence: ['default/p'], reason: /default\/p, the only policy selecting default\/web for ingress, does not allow it/,
   },
   {
     name: 'bug (d) namespaceSelector reads the source pod\'s namespace (prod matches)',
@@ -281,6 +283,31 @@ const cases: Case[] = [
     name: 'traffic from another node is subject to policy',
     policies: [policy('default/deny-in', { ...all, policyTypes: ['Ingress'] })],
     src: 'node/node1', dst: 'default/web', port: 8080, want: [[undefined, false]], evidence: ['default/deny-in'],
+  },
+  {
+    name: 'a pod may always reach its own node',
+    policies: [policy('default/deny-out', { ...all, policyTypes: ['Egress'] })],
+    src: 'default/client', dst: 'node/node1', port: 10250, want: [[true, undefined]], reason: /own node node1/,
+  },
+  {
+    name: 'another node is subject to egress policy',
+    policies: [policy('default/deny-out', { ...all, policyTypes: ['Egress'] })],
+    src: 'default/client', dst: 'node/node2', port: 10250, want: [[false, undefined]], evidence: ['default/deny-out'],
+  },
+  {
+    name: 'NodePort (ETP Cluster): the backend sees the handling node, not the client (ipBlock of the client denies)',
+    policies: [policy('default/from-net', { podSelector: sel({ app: 'web' }), ingress: [{ from: [{ ipBlock: { cidr: '203.0.113.0/24' } }] }] })],
+    src: '203.0.113.5', dst: '192.168.0.11', port: 30080, want: [[undefined, false]], evidence: ['default/from-net'], reason: /ipBlock 203\.0\.113\.0\/24 does not contain 192\.168\.0\.11/,
+  },
+  {
+    name: 'NodePort (ETP Cluster): an ipBlock of the node addresses admits it',
+    policies: [policy('default/from-nodes', { podSelector: sel({ app: 'web' }), ingress: [{ from: [{ ipBlock: { cidr: '192.168.0.0/24' } }] }] })],
+    src: '203.0.113.5', dst: '192.168.0.11', port: 30080, want: [[undefined, true]],
+  },
+  {
+    name: 'NodePort on the backend\'s own node: node traffic, always allowed',
+    policies: [policy('default/deny-in', { ...all, policyTypes: ['Ingress'] })],
+    src: '203.0.113.5', dst: '192.168.0.12', port: 30080, want: [[undefined, true]], reason: /own node node2/,
   },
   {
     name: 'hostNetwork destination pods are never selected',

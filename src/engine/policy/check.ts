@@ -1,9 +1,10 @@
 // The NetworkPolicy verdict of a whole flow, for the result's `clusterSuspicions`: egress at the
 // source pod and ingress at the destination pod. A service destination is evaluated at each
-// backend after DNAT (backend IP and target port), which is what CNIs enforce.
+// backend after DNAT (backend IP and target port), which is what CNIs enforce; a NodePort on a
+// node address is a service destination too.
 import type { ClusterCache } from '../k8s/cache';
 import type { ClusterPod } from '../k8s/objects';
-import type { ResolvedEndpoint } from '../k8s/resolve';
+import { nodeIPs, type ResolvedEndpoint } from '../k8s/resolve';
 import type { Protocol } from '../model/packet';
 import { SuspicionLevel, type Suspicion } from '../model/suspicion';
 import { findServiceHit, serviceBackends } from '../service/backends';
@@ -52,18 +53,31 @@ export function checkNetworkPolicies(policies: PolicySet, source: ResolvedEndpoi
 
   const dst = destination.endpoint;
   const targets: { ip: string; port: number; pod?: ClusterPod; node?: string; service?: string }[] = [];
-  if (dst.type === 'service' || dst.type === 'lb') {
-    const lookup = findServiceHit(cache, dst.ip, dst.port, protocol);
-    if (!lookup || !('hit' in lookup)) {
-      out.notes.push(`${dst.ip}:${dst.port} is not a service port: no backend to evaluate NetworkPolicies at`);
-    } else {
-      const b = serviceBackends(cache, lookup.hit, { ...(srcNode ? { node: srcNode } : {}), sourceIP: src.ip, sourceIsLocalPod: srcPod !== undefined });
-      if (!b.backends.length) out.notes.push(`service ${b.service} has no backend for ${dst.port}/${protocol.toUpperCase()}: no NetworkPolicy to evaluate`);
-      for (const be of b.backends) {
-        const pod = be.pod ? cache.pod(be.pod) : cache.podByIP(be.ip);
-        targets.push({ ip: be.ip, port: be.port, ...(pod ? { pod } : {}), ...(be.node ? { node: be.node } : {}), service: b.service });
+  // What the backend sees as the source: kube-proxy masquerades external-address traffic of
+  // externalTrafficPolicy=Cluster services to the address of the node that handled it.
+  let ingressPeer = srcPeer;
+  const lookup = dst.type === 'service' || dst.type === 'lb' || dst.type === 'node' ? findServiceHit(cache, dst.ip, dst.port, protocol) : undefined;
+  const hit = lookup && 'hit' in lookup && (dst.type !== 'node' || lookup.hit.kind === 'nodePort') ? lookup.hit : undefined;
+  if (hit) {
+    const b = serviceBackends(cache, hit, { ...(srcNode ? { node: srcNode } : {}), sourceIP: src.ip, sourceIsLocalPod: srcPod !== undefined });
+    if (!b.backends.length) out.notes.push(`service ${b.service} has no backend for ${dst.port}/${protocol.toUpperCase()}: no NetworkPolicy to evaluate`);
+    for (const be of b.backends) {
+      const pod = be.pod ? cache.pod(be.pod) : cache.podByIP(be.ip);
+      targets.push({ ip: be.ip, port: be.port, ...(pod ? { pod } : {}), ...(be.node ? { node: be.node } : {}), service: b.service });
+    }
+    if (hit.kind !== 'clusterIP' && b.trafficPolicy.value === 'Cluster') {
+      const handler = hit.kind === 'nodePort' ? cache.nodeByIP(hit.ip) : srcNode ? cache.node(srcNode) : undefined;
+      const family = dst.ip.includes(':') ? 6 : 4;
+      const ip = handler && nodeIPs(handler).find((a) => (a.includes(':') ? 6 : 4) === family);
+      if (handler && ip) {
+        ingressPeer = { ip, node: handler.name };
+        out.notes.push(`kube-proxy masquerades traffic to ${hit.kind} ${hit.ip} (externalTrafficPolicy Cluster): the backends see node ${handler.name} (${ip}) as the source`);
+      } else {
+        out.notes.push(`kube-proxy masquerades traffic to ${hit.kind} ${hit.ip} (externalTrafficPolicy Cluster); the node that handles it is not known, so ingress is judged for the original source`);
       }
     }
+  } else if (dst.type === 'service' || dst.type === 'lb') {
+    out.notes.push(`${dst.ip}:${dst.port} is not a service port: no backend to evaluate NetworkPolicies at`);
   } else {
     targets.push({ ip: dst.ip, port: dst.port, ...(dst.type === 'pod' && destination.pod ? { pod: destination.pod } : {}), ...(dst.type === 'node' && dst.ref ? { node: dst.ref } : {}) });
   }
@@ -76,7 +90,7 @@ export function checkNetworkPolicies(policies: PolicySet, source: ResolvedEndpoi
       allowed: true,
     };
     if (srcPeer.pod) v.egress = policies.evaluate('egress', srcPeer.pod, dstPeer, t.port, protocol, podNetDst);
-    if (podNetDst) v.ingress = policies.evaluate('ingress', podNetDst, srcPeer, t.port, protocol, podNetDst);
+    if (podNetDst) v.ingress = policies.evaluate('ingress', podNetDst, ingressPeer, t.port, protocol, podNetDst);
     v.allowed = (v.egress?.allowed ?? true) && (v.ingress?.allowed ?? true);
     out.allowed &&= v.allowed;
     out.targets.push(v);

@@ -105,7 +105,10 @@ export class PolicySet {
     const verdicts = selecting.map((p) => this.evaluatePolicy(p, direction, peer, port, protocol, destinationPod));
     const allowedBy = verdicts.filter((v) => v.allows).map((v) => v.policy);
     if (allowedBy.length) return done(true, `allowed by ${allowedBy.join(', ')}`, verdicts, allowedBy);
-    return done(false, `${selecting.length === 1 ? 'the only policy' : `none of the ${selecting.length} policies`} selecting ${pod.key} for ${direction} allow${selecting.length === 1 ? 's' : ''} it`, verdicts);
+    const why = selecting.length === 1
+      ? `${selecting[0].key}, the only policy selecting ${pod.key} for ${direction}, does not allow it`
+      : `none of the ${selecting.length} policies selecting ${pod.key} for ${direction} (${selecting.map((p) => p.key).join(', ')}) allows it`;
+    return done(false, why, verdicts);
   }
 
   private evaluatePolicy(p: CompiledPolicy, direction: Direction, peer: PolicyPeerEndpoint, port: number, protocol: string, dst: ClusterPod | undefined): PolicyVerdict {
