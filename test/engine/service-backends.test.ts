@@ -36,7 +36,7 @@ const e2e = (withEndpoints: boolean): K8sObject[] => [
     : [slice('default/svc-abc', 'svc', [], [])]),
 ];
 
-test('e2e 17: pod -> ClusterIP 81->80 with endpoints on the same and the other node', () => {
+test('e2e 17: pod -> ClusterIP 81->80 with endpoints on the same and the other node', (t) => {
   const c = cacheOf(e2e(true));
   const pair = resolvePair(c, 'default/pod1', '10.96.100.1', 81);
   assert.deepEqual(pair.destination.endpoint, { ip: '10.96.100.1', type: 'service', port: 81, ref: 'default/svc' });
@@ -49,10 +49,11 @@ test('e2e 17: pod -> ClusterIP 81->80 with endpoints on the same and the other n
   const policy = checkNetworkPolicies(new PolicySet(c), pair.source, pair.destination, 'tcp');
   assert.equal(policy.allowed, true);
   assert.equal(policy.targets.length, 2);
+  t.diagnostic(`e2e 17: backends ${backendsOf(b).join(', ')}; ${b.suspicions.length} suspicions; policy: ${policy.targets.filter((v) => v.allowed).length}/${policy.targets.length} backends allowed`);
 });
 
 for (const [n, src] of [['18: pod', 'default/pod1'], ['19: node', 'node/node1']] as const) {
-  test(`e2e ${n} -> service without endpoints: service.no-endpoints FATAL`, () => {
+  test(`e2e ${n} -> service without endpoints: service.no-endpoints FATAL`, (t) => {
     const c = cacheOf(e2e(false));
     const pair = resolvePair(c, src, 'svc/default/svc', 81);
     assert.equal(pair.destination.endpoint.type, 'service');
@@ -63,6 +64,7 @@ for (const [n, src] of [['18: pod', 'default/pod1'], ['19: node', 'node/node1']]
     // Without any EndpointSlice at all the verdict is the same.
     const bare = cacheOf(e2e(false).filter((o) => o.kind !== 'EndpointSlice'));
     assert.deepEqual(checks(serviceBackendsFor(bare, bare.service('default/svc')!, 81, 'tcp')), ['FATAL service.no-endpoints']);
+    t.diagnostic(`e2e ${n}: ${pair.source.endpoint.type} ${pair.source.endpoint.ip} -> ${pair.destination.endpoint.ip}:81: ${checks(b).join(', ')}: ${b.suspicions[0].message}`);
   });
 }
 

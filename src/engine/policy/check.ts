@@ -102,7 +102,7 @@ export function checkNetworkPolicies(policies: PolicySet, source: ResolvedEndpoi
   for (const v of out.targets) {
     for (const d of [v.egress, v.ingress]) {
       for (const pv of d?.policies ?? []) {
-        const p = policies.policies.find((x) => x.key === pv.policy);
+        const p = policies.policy(pv.policy);
         if (!p || !p.problems.length || seen.has(p.key)) continue;
         seen.add(p.key);
         out.suspicions.push({

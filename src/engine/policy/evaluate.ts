@@ -69,15 +69,21 @@ export interface DirectionVerdict {
 /** All NetworkPolicies of a cluster, compiled once and found by namespace. */
 export class PolicySet {
   private readonly byNamespace = new Map<string, CompiledPolicy[]>();
+  private readonly byKey = new Map<string, CompiledPolicy>();
   readonly policies: CompiledPolicy[];
 
   constructor(readonly cache: ClusterCache, readonly settings: PolicySettings = defaultPolicySettings) {
     this.policies = cache.networkPolicies.map(compilePolicy);
     for (const p of this.policies) {
+      this.byKey.set(p.key, p);
       const list = this.byNamespace.get(p.namespace);
       if (list) list.push(p);
       else this.byNamespace.set(p.namespace, [p]);
     }
+  }
+
+  policy(key: string): CompiledPolicy | undefined {
+    return this.byKey.get(key);
   }
 
   /** Policies selecting the pod that apply to the direction (sorted by key). */
