@@ -425,3 +425,19 @@ test('NetworkPolicy: verdicts are deterministic (same input, same JSON)', () => 
   };
   assert.equal(build(), build());
 });
+
+test('NetworkPolicy: arbitrary garbage specs compile and evaluate without throwing (2,000 runs)', async () => {
+  const fc = (await import('fast-check')).default;
+  const peer = fc.oneof(fc.anything(), fc.record({ podSelector: fc.anything(), namespaceSelector: fc.anything() }, { requiredKeys: [] }), fc.record({ ipBlock: fc.record({ cidr: fc.oneof(fc.string(), fc.constant('10.0.0.0/8')), except: fc.anything() }) }));
+  const rule = fc.record({ from: fc.oneof(fc.anything(), fc.array(peer)), to: fc.oneof(fc.anything(), fc.array(peer)), ports: fc.oneof(fc.anything(), fc.array(fc.record({ port: fc.oneof(fc.integer(), fc.string()), endPort: fc.anything(), protocol: fc.anything() }, { requiredKeys: [] }))) }, { requiredKeys: [] });
+  const spec = fc.record({ podSelector: fc.oneof(fc.anything(), fc.constant({})), policyTypes: fc.anything(), ingress: fc.oneof(fc.anything(), fc.array(rule)), egress: fc.oneof(fc.anything(), fc.array(rule)) }, { requiredKeys: [] });
+  fc.assert(
+    fc.property(spec, (s) => {
+      const cache = cacheOf([...base, policy('default/fuzz', s as Record<string, unknown>)]);
+      const pair = resolvePair(cache, 'default/client', 'default/web', 8080);
+      const r = checkNetworkPolicies(new PolicySet(cache), pair.source, pair.destination, 'tcp');
+      assert.equal(r.targets.length, 1);
+    }),
+    { numRuns: 2000, seed: 7 },
+  );
+});
