@@ -1,7 +1,8 @@
 #!/bin/bash
 # Start the lab control plane on 127.0.0.1: etcd (Debian) + kube-apiserver + kube-controller-manager
 # (v1.20.2 built by build.sh). RBAC, static-token auth (admin in system:masters, an unprivileged
-# `viewer`), service-account signing keys. Writes $LAB_CP/kubeconfig (admin) and
+# `viewer`), service-account signing keys. NETPATH_APISERVER_ARGS adds kube-apiserver flags (e.g. the
+# kubelet address types the cluster tests' fake kubelet needs). Writes $LAB_CP/kubeconfig (admin) and
 # $LAB_CP/kubeconfig-viewer, context `lab`. Idempotent: a healthy running control plane is reused.
 set -euo pipefail
 . "$(dirname "$0")/env.sh"
@@ -40,7 +41,7 @@ setsid "$K8S_DIR/bin/kube-apiserver" --etcd-servers=http://127.0.0.1:$ETCD_PORT 
   --service-account-issuer=https://kubernetes.default.svc.cluster.local \
   --service-cluster-ip-range=10.96.0.0/16 --service-node-port-range=30000-32767 --allow-privileged=true \
   --disable-admission-plugins=ServiceAccount --enable-priority-and-fairness=false \
-  --v=1 >"$LAB_CP/apiserver.log" 2>&1 </dev/null &
+  --v=1 ${NETPATH_APISERVER_ARGS:-} >"$LAB_CP/apiserver.log" 2>&1 </dev/null &
 echo $! > "$LAB_CP/apiserver.pid"
 for kc in admin:$ADMIN_TOKEN viewer:$VIEW_TOKEN; do u=${kc%%:*}; f=$LAB_CP/kubeconfig$([ "$u" = admin ] || echo "-$u")
   cat > "$f" <<EOK
