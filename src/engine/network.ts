@@ -4,6 +4,7 @@
 // pure and deterministic.
 import type { NodeNetworkStackDump } from '../shared/dump';
 import { NetnsNode, ExternalNode } from './datapath/netns-node';
+import { ConntrackTable } from './datapath/conntrack';
 import { NodeStack } from './datapath/node-stack';
 import type { Topology } from './datapath/topology';
 import { Diagnostor, type DiagnostorOptions } from './diagnostor';
@@ -36,6 +37,8 @@ export class Network implements Topology {
   private readonly netnsLabel = new Map<string, string>();
   private readonly nodeOfAddress = new Map<string, string>();
   destination!: Endpoint;
+  private source?: Endpoint;
+  readonly conntrack = new ConntrackTable();
   private destinationInfo?: ResolvedEndpoint;
   private backendIPs = new Set<string>();
 
@@ -84,6 +87,12 @@ export class Network implements Topology {
     const pod = this.cache.podByIP(canon);
     if (pod?.nodeName) return pod.nodeName;
     return this.cache.nodeByIP(canon)?.name;
+  }
+
+  isSource(hop: Hop): boolean {
+    const s = this.source;
+    if (!s) return false;
+    return (s.type === 'pod' || s.type === 'node') ? hop.id === s.ref : hop.type === 'external' && hop.id === s.ip;
   }
 
   isDestination(hop: Hop, packet: Packet): boolean {
@@ -137,6 +146,7 @@ export class Network implements Topology {
       throw e;
     }
     const source = pair.source.endpoint;
+    this.source = source;
     this.destination = pair.destination.endpoint;
     this.destinationInfo = pair.destination;
     this.backendIPs = this.serviceBackends(pair.destination, request.protocol);

@@ -13,12 +13,13 @@ import { resolveNeighbour } from '../netstack/neighbour';
 import type { NetNS } from '../netstack/netns';
 import { bridgeNfCallIptables, bridgeNfCallIp6tables } from '../netstack/sysctl';
 import { netfilterEnv } from './netfilter-env';
+import type { ConntrackTable } from './conntrack';
 import type { End, NodeStack } from './node-stack';
 import { familyOf, interfaceEvidence, sameIP, toNf } from './walk';
 
 export type Egress =
   /** Arrives in another namespace of this node, on `to.iface`. */
-  | { kind: 'netns'; to: End; via: string; bridge?: string; findings: Suspicion[] }
+  | { kind: 'netns'; to: End; via: string; bridge?: string; findings: Suspicion[]; packet?: Packet }
   /** Leaves the node on `oif` towards `nexthop`. */
   | { kind: 'wire'; oif: string; nexthop: string; findings: Suspicion[] }
   /** Encapsulated by tunnel device `dev`: the outer packet is sent from this namespace. */
@@ -47,7 +48,7 @@ export function egress(stack: NodeStack, ns: NetNS, oif: string, nexthop: string
  * up to the host (the next hop is one of the host's addresses, e.g. the pod's gateway) with the
  * bridge as input interface, or bridged to another port.
  */
-export function ingress(stack: NodeStack, ns: NetNS, iface: string, nexthop: string, packet: Packet):
+export function ingress(stack: NodeStack, ns: NetNS, iface: string, nexthop: string, packet: Packet, ct?: ConntrackTable):
   | { kind: 'host'; iif: string; findings: Suspicion[] }
   | Egress {
   const port = ns.interface(iface);
@@ -61,13 +62,11 @@ export function ingress(stack: NodeStack, ns: NetNS, iface: string, nexthop: str
   const findings: Suspicion[] = [];
   const blocked = portBlocked(ns, port, bridge);
   if (blocked) return { kind: 'lost', findings: [blocked] };
-  if (!isUp(bridge)) {
-    return { kind: 'lost', findings: [{ level: SuspicionLevel.FATAL, check: 'bridge.down', message: `bridge ${bridge.name} on ${ns.label}, which ${iface} is a port of, is down`, evidence: [interfaceEvidence(ns, bridge.name)] }] };
-  }
+  if (!isUp(bridge)) return { kind: 'lost', findings: [bridgeDown(stack, ns, bridge, nexthop)] };
   if (ns.ownsAddress(nexthop) || sameIP(nexthop, packet.dst) && ns.ownsAddress(packet.dst)) {
     return { kind: 'host', iif: bridge.name, findings };
   }
-  return throughBridge(stack, ns, bridge, port, nexthop, packet);
+  return throughBridge(stack, ns, bridge, port, nexthop, packet, ct);
 }
 
 /**
@@ -105,10 +104,8 @@ function portBlocked(ns: NetNS, port: Interface, bridge: Interface): Suspicion |
   return undefined;
 }
 
-function throughBridge(stack: NodeStack, ns: NetNS, bridge: Interface, inPort: Interface | undefined, nexthop: string, packet: Packet): Egress {
-  if (!isUp(bridge)) {
-    return { kind: 'lost', findings: [{ level: SuspicionLevel.FATAL, check: 'bridge.down', message: `bridge ${bridge.name} on ${ns.label} is down`, evidence: [interfaceEvidence(ns, bridge.name)] }] };
-  }
+function throughBridge(stack: NodeStack, ns: NetNS, bridge: Interface, inPort: Interface | undefined, nexthop: string, packet: Packet, ct?: ConntrackTable): Egress {
+  if (!isUp(bridge)) return { kind: 'lost', findings: [bridgeDown(stack, ns, bridge, nexthop)] };
   const ports = bridgePorts(ns.interfaces ?? [], bridge);
   let out: Interface | undefined;
   let how = '';
@@ -147,15 +144,32 @@ function throughBridge(stack: NodeStack, ns: NetNS, bridge: Interface, inPort: I
   const blocked = portBlocked(ns, out, bridge);
   if (blocked) return { kind: 'lost', findings: [blocked] };
   const findings: Suspicion[] = [];
+  let sent = packet;
   if (inPort) {
-    // Bridged between two ports: iptables sees it only through br_netfilter.
+    // Bridged between two ports: iptables — and conntrack — see it only through br_netfilter.
     const drop = bridgedNetfilter(ns, bridge, inPort.name, out.name, packet, findings);
     if (drop) return { kind: 'lost', findings: [...findings, drop] };
+    const un = packet.reply && ct ? ct.untranslate(ns, packet) : undefined;
+    if (un?.translation) {
+      if (!findings.some((f) => f.check === 'bridge.nf-call-iptables-off')) sent = un.packet;
+      else {
+        const key = familyOf(packet.dst) === 4 ? 'net.bridge.bridge-nf-call-iptables' : 'net.bridge.bridge-nf-call-ip6tables';
+        return {
+          kind: 'lost',
+          findings: [{
+            level: SuspicionLevel.FATAL,
+            check: 'bridge.nf-call-iptables-off',
+            message: `the reply from ${packet.src} to ${packet.dst} is bridged by ${bridge.name} on ${ns.label} without passing iptables (${key} is off), so conntrack cannot undo the NAT of ${un.translation.orig.dst}:${un.translation.orig.dport} -> ${un.translation.translated.dst}:${un.translation.translated.dport}: the client gets an answer from an address it never asked and drops it`,
+            evidence: ns.sysctls?.get(key) !== undefined ? [{ kind: 'sysctl', text: `${key} = ${ns.sysctls!.get(key)}`, where: ns.label }] : [],
+          }],
+        };
+      }
+    }
   }
   const peer = out.kind === 'veth' ? stack.peer(ns, out.name) : undefined;
   if (!peer) return { kind: 'wire', oif: out.name, nexthop, findings };
   void how;
-  return { kind: 'netns', to: peer, via: out.name, bridge: bridge.name, findings };
+  return { kind: 'netns', to: peer, via: out.name, bridge: bridge.name, findings, packet: sent };
 }
 
 /** FORWARD of the host's rules for a bridged packet, when bridge-nf-call-ip(6)tables is on. */
@@ -189,6 +203,33 @@ function bridgedNetfilter(ns: NetNS, bridge: Interface, physIn: string, physOut:
     }
   }
   return undefined;
+}
+
+/**
+ * Why a bridge does not forward: set down by someone, or up without carrier because no port is
+ * up — typically because the pod's veth was never attached (or was detached) from it.
+ */
+function bridgeDown(stack: NodeStack, ns: NetNS, bridge: Interface, nexthop: string): Suspicion {
+  if (bridge.adminUp && !bridge.lowerUp) {
+    for (const i of ns.interfaces ?? []) {
+      if (i.kind !== 'veth' || i.master === bridge.name) continue;
+      const peer = stack.peer(ns, i.name);
+      if (peer?.ns.ownsAddress(nexthop)) {
+        return {
+          level: SuspicionLevel.FATAL,
+          check: 'bridge.port-missing',
+          message: `${i.name}, the host end of ${peer.ns.label}'s veth, is not attached to bridge ${bridge.name} on ${ns.label}${i.master ? ` (its master is ${i.master})` : ''}: packets for ${nexthop} have no way to it, and ${bridge.name} has no carrier`,
+          evidence: [interfaceEvidence(ns, i.name), interfaceEvidence(ns, bridge.name)],
+        };
+      }
+    }
+  }
+  return {
+    level: SuspicionLevel.FATAL,
+    check: 'bridge.down',
+    message: `bridge ${bridge.name} on ${ns.label} is down (${downReason(bridge) ?? bridge.operState})`,
+    evidence: [interfaceEvidence(ns, bridge.name)],
+  };
 }
 
 function vxlanEncap(ns: NetNS, dev: Interface, nexthop: string, packet: Packet): Egress {

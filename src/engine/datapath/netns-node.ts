@@ -4,7 +4,7 @@
 import type { Endpoint } from '../model/endpoint';
 import type { Link, LinkAttribute, LinkType } from '../model/link';
 import type { Hop, NetNode, NetNodeAction, Transmission } from '../model/netnode';
-import { formatPacket, type Packet, type Protocol } from '../model/packet';
+import { formatPacket, reply, type Packet, type Protocol } from '../model/packet';
 import { SuspicionLevel, type Suspicion } from '../model/suspicion';
 import { contains, parseIP, parsePrefix } from '../netstack/ip';
 import type { NetNS } from '../netstack/netns';
@@ -35,7 +35,7 @@ export class NetnsNode implements NetNodeAction {
   send(dst: Endpoint, protocol: Protocol): Transmission[] {
     const packet: Packet = { src: '', sport: 0, dst: dst.ip, dport: dst.port, protocol, mark: 0 };
     if (this.hop.type === 'node') this.report(this.topo.serviceChecks?.(this.stack.nodeName, this.ns, packet) ?? []);
-    const out = this.handle(walkSend(this.ns, packet), 0);
+    const out = this.handle(walkSend(this.ns, packet), 0, [], packet);
     this.node.doAction({ type: out.type === 'forward' ? 'send' : out.type, outputs: [] });
     return out.ts;
   }
@@ -54,14 +54,14 @@ export class NetnsNode implements NetNodeAction {
     }
     let result: { type: ActionKind; ts: Transmission[] };
     const nexthop = link.sourceAttributes.nexthop ?? p.dst;
-    const l2 = ingress(this.stack, this.ns, iif, nexthop, p);
+    const l2 = ingress(this.stack, this.ns, iif, nexthop, p, this.topo.conntrack);
     if (l2.kind === 'host') {
-      if (this.ns === this.stack.host) this.report(this.topo.serviceChecks?.(this.stack.nodeName, this.ns, p) ?? []);
-      result = this.handle(walkReceive(this.ns, p, l2.iif), 0, l2.findings);
+      if (this.ns === this.stack.host && !p.reply) this.report(this.topo.serviceChecks?.(this.stack.nodeName, this.ns, p) ?? []);
+      result = this.handle(this.walkIn(p, l2.iif), 0, l2.findings, p);
     } else {
       // Bridged between two ports of a bridge: no routing on this node.
-      result = this.fromEgress(l2, p, [], 0);
       this.report(l2.findings);
+      result = this.fromEgress(l2, p, [], 0);
     }
     // Outputs are filled in by the Diagnostor once it has given the links their ids.
     this.node.doAction({ type: result.type, input: link.id, outputs: [] });
@@ -72,8 +72,9 @@ export class NetnsNode implements NetNodeAction {
     for (const f of findings) this.node.suspect(f);
   }
 
-  private handle(w: Walk, depth: number, extra: Suspicion[] = []): { type: ActionKind; ts: Transmission[] } {
+  private handle(w: Walk, depth: number, extra: Suspicion[] = [], input?: Packet): { type: ActionKind; ts: Transmission[] } {
     this.report(extra);
+    if (input && !input.reply) for (const e of w.exits) this.topo.conntrack.record(this.ns, input, e.packet);
     this.report(w.findings);
     if (!w.complete) this.node.examined = false;
     if (!this.problemsReported) {
@@ -111,11 +112,11 @@ export class NetnsNode implements NetNodeAction {
         const hop = this.topo.hopOfNetns(this.stack, eg.to.ns);
         const src: LinkAttribute = { ...attrs, if: eg.via };
         if (eg.bridge) src.bridge = eg.bridge;
-        return { type: 'forward', ts: [{ nextHop: hop, link: newLink('veth', p, src, { if: eg.to.iface }) }] };
+        return { type: 'forward', ts: [{ nextHop: hop, link: newLink('veth', eg.packet ?? p, src, { if: eg.to.iface }) }] };
       }
       case 'encap': {
         if (depth >= MAX_ENCAP) return { type: 'drop', ts: [] };
-        const inner = this.handle(walkSend(this.ns, eg.outer), depth + 1);
+        const inner = this.handle(walkSend(this.ns, eg.outer), depth + 1, [], eg.outer);
         for (const t of inner.ts) {
           t.link.type = 'tunnel';
           t.link.sourceAttributes.tunnel = `${eg.dev}${eg.outer.vni !== undefined ? ` vni ${eg.outer.vni}` : ''}`;
@@ -162,8 +163,9 @@ export class NetnsNode implements NetNodeAction {
         this.node.suspect(d.finding);
         return { type: 'drop', ts: [] };
       }
-      if (d && depth < MAX_ENCAP) return this.handle(walkReceive(this.ns, d.inner, d.dev), depth + 1);
+      if (d && depth < MAX_ENCAP) return this.handle(this.walkIn(d.inner, d.dev), depth + 1, [], d.inner);
     }
+    if (p.reply) return this.replyArrives(p);
     if (!this.topo.isDestination(this.hop, p)) {
       this.node.suspect({
         level: SuspicionLevel.FATAL,
@@ -173,20 +175,64 @@ export class NetnsNode implements NetNodeAction {
       });
       return { type: 'serve', ts: [] };
     }
-    this.checkListener(p);
+    if (!this.checkListener(p)) return { type: 'serve', ts: [] };
+    return { type: 'serve', ts: this.answer(p, depth) };
+  }
+
+  /**
+   * Walks a packet through this namespace. A reply is translated back by the conntrack entry the
+   * request left here, as the kernel does: the destination (undoing SNAT) before routing, the
+   * source (undoing DNAT) after it.
+   */
+  private walkIn(p: Packet, iif: string | undefined): Walk {
+    const t = p.reply ? this.topo.conntrack.replyOf(this.ns, p) : undefined;
+    if (!t) return iif === undefined ? walkSend(this.ns, p) : walkReceive(this.ns, p, iif);
+    const pre: Packet = { ...p, dst: t.orig.src || p.dst, dport: t.orig.sport || p.dport };
+    const w = iif === undefined ? walkSend(this.ns, pre) : walkReceive(this.ns, pre, iif);
+    for (const e of w.exits) e.packet = { ...e.packet, src: t.orig.dst, sport: t.orig.dport || e.packet.sport };
+    return w;
+  }
+
+  /** The destination answers: the reply walks back, conntrack ESTABLISHED, translated back where NAT happened. */
+  private answer(p: Packet, depth: number): Transmission[] {
+    if (p.protocol !== 'tcp' && p.protocol !== 'udp') return [];
+    const r = reply(p);
+    const out = this.handle(this.walkIn(r, undefined), depth, [], r);
+    for (const t of out.ts) t.link.sourceAttributes.direction = 'reply';
+    return out.ts;
+  }
+
+  /** The reply reaches a namespace: the source expects it from the address it connected to. */
+  private replyArrives(p: Packet): { type: ActionKind; ts: Transmission[] } {
+    const d = this.topo.destination;
+    if (!this.topo.isSource(this.hop)) {
+      this.node.suspect({ level: SuspicionLevel.FATAL, check: 'path.wrong-destination', message: `the reply ${formatPacket(p)} is delivered to ${this.node.id}, not to the source of the connection`, evidence: [] });
+      return { type: 'serve', ts: [] };
+    }
+    const fromIP = p.src;
+    const expected = d.type === 'external' || d.type === 'pod' || d.type === 'node' || d.type === 'service' || d.type === 'lb' ? d.ip : '';
+    if (expected && fromIP && !sameAddress(fromIP, expected)) {
+      this.node.suspect({
+        level: SuspicionLevel.CRITICAL,
+        check: 'nat.reply-mismatch',
+        message: `the reply reaches ${this.node.id} from ${fromIP}:${p.sport}, but the connection was made to ${expected}:${d.port}: the NAT on the way was not undone, so the socket drops it`,
+        evidence: [],
+      });
+    }
     return { type: 'serve', ts: [] };
   }
 
-  private checkListener(p: Packet): void {
+  /** False when nothing listens (so nothing answers). */
+  private checkListener(p: Packet): boolean {
     const proto = p.protocol === 'tcp' ? 'tcp' : p.protocol === 'udp' ? 'udp' : undefined;
-    if (!proto) return;
-    if (!p.dport) return;
+    if (!proto) return true;
+    if (!p.dport) return true;
     const sockets = this.ns.sockets;
-    if (!sockets) return; // the dump problem is already reported
+    if (!sockets) return true; // the dump problem is already reported
     const ip = parseIP(p.dst);
-    if (!ip) return;
+    if (!ip) return true;
     const bindv6only = this.ns.sysctls?.int('net.ipv6.bindv6only') ?? 0;
-    if (isListening(sockets, proto, ip, p.dport, { bindv6only })) return;
+    if (isListening(sockets, proto, ip, p.dport, { bindv6only })) return true;
     const any = ip.family === 4 ? '0.0.0.0' : '[::]';
     this.node.suspect({
       level: SuspicionLevel.FATAL,
@@ -194,6 +240,7 @@ export class NetnsNode implements NetNodeAction {
       message: `no process listening on ${any}:${p.dport} or ${p.dst}:${p.dport} protocol ${p.protocol} in ${this.ns.label}${p.protocol === 'tcp' ? ': the connection is refused' : ''}`,
       evidence: [{ kind: 'socket', text: `${sockets.filter((s) => s.proto === p.protocol).length} ${p.protocol} sockets, none on port ${p.dport}`, where: this.ns.label }],
     });
+    return false;
   }
 
   /** Which interface a packet from another host arrives on: the one holding the next-hop address, else the one on its subnet. */
@@ -216,6 +263,12 @@ export class NetnsNode implements NetNodeAction {
 }
 
 type ActionKind = 'send' | 'forward' | 'serve' | 'service' | 'drop';
+
+function sameAddress(a: string, b: string): boolean {
+  const x = parseIP(a);
+  const y = parseIP(b);
+  return !!x && !!y && x.family === y.family && x.value === y.value;
+}
 
 function strongest(a: ActionKind, b: ActionKind): ActionKind {
   const rank: Record<ActionKind, number> = { drop: 0, serve: 1, forward: 2, send: 2, service: 3 };

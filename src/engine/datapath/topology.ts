@@ -5,11 +5,16 @@ import type { Hop } from '../model/netnode';
 import type { Packet } from '../model/packet';
 import type { Suspicion } from '../model/suspicion';
 import type { NetNS } from '../netstack/netns';
+import type { ConntrackTable } from './conntrack';
 import type { NodeStack } from './node-stack';
 
 export interface Topology {
   /** The destination the user asked about. */
   readonly destination: Endpoint;
+  /** Where the forward packet was NATed, for translating the reply back. */
+  readonly conntrack: ConntrackTable;
+  /** Is `hop` the source of the diagnosis (where the reply must arrive)? */
+  isSource(hop: Hop): boolean;
   /** The node's namespaces, built lazily from its dump; undefined when the node has no dump. */
   stack(node: string): NodeStack | undefined;
   /** The pod that lives in a namespace of a node, or the node itself for its host netns. */

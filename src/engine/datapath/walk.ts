@@ -102,7 +102,8 @@ function walk(ns: NetNS, packet: Packet, iif: string | undefined): Walk {
     if (iif === undefined && !after.src && r.src) after.src = r.src;
     const oif = r.dev;
     const out = ns.interface(oif);
-    if (out && !isUp(out)) {
+    // A bridge without carrier is explained by the link layer (which port is missing).
+    if (out && !isUp(out) && out.kind !== 'bridge') {
       findings.push({
         level: SuspicionLevel.FATAL,
         check: 'interface.down',
@@ -156,7 +157,9 @@ function query(p: NfPacket, iif: string | undefined) {
 }
 
 export function toNf(p: Packet, family: Family, iif: string | undefined): NfPacket {
-  const nf: NfPacket = { family, src: p.src || (family === 4 ? '0.0.0.0' : '::'), dst: p.dst, proto: p.protocol, mark: p.mark, ct: { state: 'NEW' } };
+  // The first packet of a connection is NEW; the reply belongs to a confirmed connection.
+  const ct: NfPacket['ct'] = p.reply ? { state: 'ESTABLISHED', confirmed: true, direction: 'REPLY', status: ['SEEN_REPLY', 'CONFIRMED'] } : { state: 'NEW' };
+  const nf: NfPacket = { family, src: p.src || (family === 4 ? '0.0.0.0' : '::'), dst: p.dst, proto: p.protocol, mark: p.mark, ct };
   if (p.sport) nf.sport = p.sport;
   if (p.dport) nf.dport = p.dport;
   if (iif !== undefined) nf.iif = iif;
@@ -167,6 +170,7 @@ function fromNf(nf: NfPacket, before: Packet): Packet {
   const src = nf.src === '0.0.0.0' || nf.src === '::' ? '' : nf.src;
   const p: Packet = { src, sport: nf.sport ?? before.sport, dst: nf.dst, dport: nf.dport ?? before.dport, protocol: before.protocol, mark: nf.mark ?? 0 };
   if (before.encap) p.encap = before.encap;
+  if (before.reply) p.reply = true;
   return p;
 }
 

@@ -14,6 +14,8 @@ export interface Packet {
   encap?: Packet;
   /** VXLAN network identifier of an outer VXLAN packet. */
   vni?: number;
+  /** The answer of the destination travelling back (conntrack ESTABLISHED, reply direction). */
+  reply?: boolean;
   /** skb mark, as set by iptables MARK and read by policy rules and `-m mark`. */
   mark: number;
 }
@@ -24,12 +26,12 @@ export function packet(p: Partial<Packet> & Pick<Packet, 'dst'>): Packet {
 
 /** The reply direction of a packet (for return-path route and rp_filter checks). */
 export function reply(p: Packet): Packet {
-  return { src: p.dst, sport: p.dport, dst: p.src, dport: p.sport, protocol: p.protocol, mark: 0 };
+  return { src: p.dst, sport: p.dport, dst: p.src, dport: p.sport, protocol: p.protocol, mark: 0, reply: true };
 }
 
 /** `tcp 10.244.1.2:0 -> 10.96.0.10:80`, with the inner packet of a tunnel in brackets. */
 export function formatPacket(p: Packet): string {
-  const head = `${p.protocol} ${hostPort(p.src, p.sport)} -> ${hostPort(p.dst, p.dport)}`;
+  const head = `${p.reply ? 'reply ' : ''}${p.protocol} ${hostPort(p.src, p.sport)} -> ${hostPort(p.dst, p.dport)}`;
   const mark = p.mark ? ` mark 0x${p.mark.toString(16)}` : '';
   return p.encap ? `${head}${mark} [${formatPacket(p.encap)}]` : `${head}${mark}`;
 }

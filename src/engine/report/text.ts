@@ -11,14 +11,37 @@ const VERDICT: Record<DiagnosisResult['verdict'], string> = {
   unknown: 'UNKNOWN: part of the path could not be examined',
 };
 
-function findings(lines: string[], list: Suspicion[]): void {
-  for (const s of [...list].sort((a, b) => b.level - a.level)) {
+/** Where a suspicion appears in the text report (0-based lines), for editors that point at it. */
+export interface TextFinding {
+  /** NetNode id; undefined for a cluster suspicion. */
+  node?: string;
+  /** Index in the node's `suspicions` (or in `clusterSuspicions`). */
+  index: number;
+  line: number;
+  evidenceLines: number[];
+}
+
+function findings(lines: string[], list: Suspicion[], node: string | undefined, out: TextFinding[]): void {
+  // Worst first; Array.prototype.sort is stable, so equal levels keep their order.
+  const order = list.map((s, index) => ({ s, index })).sort((a, b) => b.s.level - a.s.level);
+  for (const { s, index } of order) {
+    const f: TextFinding = { node, index, line: lines.length, evidenceLines: [] };
     lines.push(`  [${levelName(s.level)}] ${s.message}  (${s.check})`);
-    for (const e of s.evidence) lines.push(`      ${e.where ? `${e.where}: ` : ''}${e.text}`);
+    for (const e of s.evidence) {
+      f.evidenceLines.push(lines.length);
+      lines.push(`      ${e.where ? `${e.where}: ` : ''}${e.text}`);
+    }
+    out.push(f);
   }
 }
 
 export function formatText(r: DiagnosisResult): string {
+  return formatTextWithFindings(r).text;
+}
+
+/** The text report and the line of every suspicion and evidence item in it. */
+export function formatTextWithFindings(r: DiagnosisResult): { text: string; findings: TextFinding[] } {
+  const out: TextFinding[] = [];
   const lines: string[] = [];
   lines.push(`netpath: ${formatEndpoint(r.source)} -> ${formatEndpoint(r.destination)} ${r.request.protocol}`);
   lines.push(VERDICT[r.verdict], '');
@@ -34,12 +57,12 @@ export function formatText(r: DiagnosisResult): string {
   }
   if (r.clusterSuspicions.length) {
     lines.push('', 'Cluster:');
-    findings(lines, r.clusterSuspicions);
+    findings(lines, r.clusterSuspicions, undefined, out);
   }
   for (const n of r.nodes) {
     if (!n.suspicions.length) continue;
     lines.push('', `On ${n.type} ${n.id}${n.description ? ` (${n.description})` : ''}:`);
-    findings(lines, n.suspicions);
+    findings(lines, n.suspicions, n.id, out);
   }
-  return `${lines.join('\n')}\n`;
+  return { text: `${lines.join('\n')}\n`, findings: out };
 }

@@ -1,0 +1,353 @@
+// Lays a DiagnosisResult out as a positioned graph for the link-path webview: elkjs layered
+// layout, left to right, one port per interface (packets enter on the west side, leave on the
+// east side), edge labels placed by ELK so they never sit on a node. The webview only draws; it
+// never runs elkjs (its CSP forbids eval and the bundle would be huge), so this runs in node —
+// the server, the CLI or the extension host loading dist/layout.js on demand.
+//
+// Deterministic: ELK's layered algorithm with a fixed random seed and model-order tie-breaking,
+// fed in the result's own (breadth-first) order, gives the same coordinates for the same result.
+import ELK from 'elkjs/lib/elk.bundled.js';
+import type { ElkExtendedEdge, ElkLabel, ElkNode, ElkPort } from 'elkjs/lib/elk-api';
+import type { Link } from '../model/link';
+import type { Packet } from '../model/packet';
+import type { DiagnosisResult, ResultNode } from '../model/result';
+import { levelName, maxLevel, type SuspicionLevel } from '../model/suspicion';
+import { groupId, type GraphEdge, type GraphNode, type GraphPort, type PositionedGraph } from './graph';
+
+export * from './graph';
+
+export interface LayoutOptions {
+  /**
+   * How many leaf children (service backends) a node shows before the rest are folded into one
+   * expandable group node. Suspicious backends are shown first.
+   */
+  groupThreshold?: number;
+  /** Group node ids (`group:<parent>`) to show unfolded. */
+  expanded?: readonly string[];
+}
+
+export const defaultGroupThreshold = 8;
+
+// Text metrics the webview's CSS matches (pathview.css): node labels 13px sans-serif, edge labels
+// 11px monospace. Estimates err wide so text never overflows its box.
+const nodeCharW = 7.6;
+const monoCharW = 6.8;
+const edgeLineH = 14;
+const headerH = 46;
+const portStep = 18;
+const portSize = 8;
+const maxLabelChars = 52;
+
+interface DrawNode {
+  id: string;
+  type: GraphNode['type'];
+  label: string;
+  description: string;
+  level: SuspicionLevel | undefined;
+  suspicionCount: number;
+  examined: boolean;
+  group?: { parent: string; members: string[] };
+}
+
+interface DrawEdge {
+  source: string;
+  target: string;
+  sourceIf?: string;
+  targetIf?: string;
+  /** Reply-direction links (attribute `direction: reply`) run right to left, back along the path. */
+  reply: boolean;
+  links: Link[];
+}
+
+export async function layoutResult(result: DiagnosisResult, opts: LayoutOptions = {}): Promise<PositionedGraph> {
+  const threshold = Math.max(1, Math.floor(opts.groupThreshold ?? defaultGroupThreshold));
+  const expanded = new Set(opts.expanded ?? []);
+
+  const nodes = drawableNodes(result);
+  const folded = foldBackends(result, nodes, threshold, expanded);
+  const drawn = (id: string) => folded.get(id) ?? id;
+
+  const edges = bundleLinks(result.links, drawn);
+  const order = [...nodes.values()].filter((n) => !folded.has(n.id));
+  for (const g of groupsOf(nodes, folded)) order.splice(order.findIndex((n) => n.id === g.group!.parent) + 1, 0, g);
+
+  const portsOf = new Map<string, { id: string; name: string; side: 'west' | 'east' }[]>();
+  const portId = (node: string, side: 'west' | 'east', name: string) => {
+    const id = `${node}|${side}|${name}`;
+    const list = portsOf.get(node) ?? [];
+    if (!list.some((p) => p.id === id)) list.push({ id, name, side });
+    portsOf.set(node, list);
+    return id;
+  };
+  const elkEdges: ElkExtendedEdge[] = [];
+  const labels = new Map<string, string[]>();
+  const edgeIds: string[] = [];
+  const ports = new Map<string, { sourcePort?: string; targetPort?: string }>();
+  for (const e of edges) {
+    const id = e.links.length === 1 ? e.links[0].id : `${e.links[0].id} +${e.links.length - 1}`;
+    edgeIds.push(id);
+    const label = edgeLabel(e.links);
+    labels.set(id, label);
+    // Requests leave by the east side and enter by the west; replies the other way round, so
+    // an interface used both ways is one port and the reply path runs back under the request.
+    const sourcePort = e.sourceIf !== undefined ? portId(e.source, e.reply ? 'west' : 'east', e.sourceIf) : undefined;
+    const targetPort = e.targetIf !== undefined ? portId(e.target, e.reply ? 'east' : 'west', e.targetIf) : undefined;
+    ports.set(id, { sourcePort, targetPort });
+    const elkLabel: ElkLabel = {
+      text: label.join('\n'),
+      width: Math.ceil(Math.max(...label.map((l) => l.length)) * monoCharW + 8),
+      height: label.length * edgeLineH + 4,
+      layoutOptions: { 'elk.edgeLabels.placement': 'CENTER' },
+    };
+    const from = sourcePort ?? e.source;
+    const to = targetPort ?? e.target;
+    // ELK layers along edge direction: replies are given reversed and their route turned back.
+    elkEdges.push({ id, sources: [e.reply ? to : from], targets: [e.reply ? from : to], labels: [elkLabel] });
+  }
+
+  const children: ElkNode[] = order.map((n) => {
+    const nodePorts = portsOf.get(n.id) ?? [];
+    const west = nodePorts.filter((p) => p.side === 'west');
+    const east = nodePorts.filter((p) => p.side === 'east');
+    const widest = (ps: typeof nodePorts) => Math.max(0, ...ps.map((p) => p.name.length)) * monoCharW;
+    const header = 16 + 8 + Math.max(n.label.length * nodeCharW, n.description.length * nodeCharW * 0.92) + 8 + 30 + 12;
+    const w = Math.ceil(Math.max(150, header, widest(west) + widest(east) + 48));
+    const h = Math.max(headerH + 18, headerH + Math.max(west.length, east.length) * portStep + 6);
+    const elkPorts: ElkPort[] = nodePorts.map((p) => ({
+      id: p.id,
+      width: portSize,
+      height: portSize,
+      layoutOptions: { 'elk.port.side': p.side === 'west' ? 'WEST' : 'EAST' },
+    }));
+    return {
+      id: n.id,
+      width: w,
+      height: h,
+      ports: elkPorts,
+      layoutOptions: {
+        'elk.portConstraints': 'FIXED_SIDE',
+        // Keep ports below the header so port names never cover the node's own label.
+        'elk.spacing.portsSurrounding': `[top=${headerH},left=0,bottom=6,right=0]`,
+        'elk.spacing.portPort': String(portStep - portSize),
+      },
+    };
+  });
+
+  const graph: ElkNode = {
+    id: 'root',
+    layoutOptions: {
+      'elk.algorithm': 'layered',
+      'elk.direction': 'RIGHT',
+      'elk.randomSeed': '1',
+      'elk.edgeRouting': 'ORTHOGONAL',
+      'elk.layered.considerModelOrder.strategy': 'NODES_AND_EDGES',
+      'elk.layered.nodePlacement.strategy': 'NETWORK_SIMPLEX',
+      'elk.layered.spacing.nodeNodeBetweenLayers': '70',
+      'elk.layered.spacing.edgeNodeBetweenLayers': '24',
+      'elk.spacing.nodeNode': '40',
+      'elk.spacing.edgeNode': '24',
+      'elk.spacing.edgeEdge': '16',
+      'elk.spacing.edgeLabel': '6',
+      'elk.padding': '[top=24,left=24,bottom=24,right=24]',
+    },
+    children,
+    edges: elkEdges,
+  };
+  const out = await new ELK().layout(graph);
+
+  const byId = new Map(order.map((n) => [n.id, n]));
+  const gNodes: GraphNode[] = (out.children ?? []).map((c) => {
+    const n = byId.get(c.id)!;
+    const x = r(c.x), y = r(c.y);
+    const names = new Map((portsOf.get(n.id) ?? []).map((p) => [p.id, p]));
+    const ports: GraphPort[] = (c.ports ?? []).map((p) => {
+      const meta = names.get(p.id)!;
+      return { id: p.id, name: meta.name, side: meta.side, x: r(x + (p.x ?? 0)), y: r(y + (p.y ?? 0)), w: r(p.width), h: r(p.height) };
+    });
+    const node: GraphNode = {
+      id: n.id,
+      type: n.type,
+      label: n.label,
+      description: n.description,
+      x,
+      y,
+      w: r(c.width),
+      h: r(c.height),
+      severity: n.level === undefined ? null : levelName(n.level),
+      suspicionCount: n.suspicionCount,
+      examined: n.examined,
+      ports,
+    };
+    if (n.group) node.group = n.group;
+    return node;
+  });
+  const elkById = new Map((out.edges ?? []).map((e) => [e.id, e]));
+  const gEdges: GraphEdge[] = edges.map((e, i) => {
+    const id = edgeIds[i];
+    const laid = elkById.get(id)!;
+    const route = (laid.sections ?? []).flatMap((s, k) => [
+      ...(k === 0 ? [s.startPoint] : []),
+      ...(s.bendPoints ?? []),
+      s.endPoint,
+    ]).map((p) => ({ x: r(p.x), y: r(p.y) }));
+    const points = e.reply ? route.reverse() : route;
+    const types = new Set(e.links.map((l) => l.type));
+    const edge: GraphEdge = {
+      id,
+      type: types.size === 1 ? e.links[0].type : 'mixed',
+      source: e.source,
+      target: e.target,
+      links: e.links.map((l) => l.id),
+      points,
+      label: labels.get(id)!,
+    };
+    const { sourcePort, targetPort } = ports.get(id)!;
+    if (sourcePort) edge.sourcePort = sourcePort;
+    if (targetPort) edge.targetPort = targetPort;
+    if (e.reply) edge.reply = true;
+    const lb = laid.labels?.[0];
+    if (lb) edge.labelBox = { x: r(lb.x), y: r(lb.y), w: r(lb.width), h: r(lb.height) };
+    return edge;
+  });
+  return { width: r(out.width), height: r(out.height), nodes: gNodes, edges: gEdges, expanded: [...expanded].filter((g) => byId.has(g) || [...byId.values()].some((n) => groupId(n.id) === g)).sort() };
+}
+
+function r(v: number | undefined): number {
+  return Math.round((v ?? 0) * 10) / 10;
+}
+
+function drawableNodes(result: DiagnosisResult): Map<string, DrawNode> {
+  const nodes = new Map<string, DrawNode>();
+  const add = (n: ResultNode) =>
+    nodes.set(n.id, {
+      id: n.id,
+      type: n.type,
+      label: n.id,
+      description: n.description === n.id ? '' : n.description,
+      level: maxLevel(n.suspicions),
+      suspicionCount: n.suspicions.length,
+      examined: n.examined,
+    });
+  for (const n of result.nodes) add(n);
+  // A link to a node the result does not list cannot be dropped from the picture (every link is
+  // drawn); show its end as an unexamined generic node rather than fail.
+  for (const l of result.links)
+    for (const id of [l.source, l.destination])
+      if (!nodes.has(id)) add({ id, type: 'generic', description: '', examined: false, actions: [], suspicions: [] });
+  return nodes;
+}
+
+/**
+ * Finds nodes that fan out to more than `threshold` leaves (nodes reached only from that parent
+ * and passing nothing on: service backends) and maps the leaves beyond the threshold to the
+ * parent's group node. Leaves with findings are kept visible first.
+ */
+function foldBackends(result: DiagnosisResult, nodes: Map<string, DrawNode>, threshold: number, expanded: Set<string>): Map<string, string> {
+  // A leaf touches exactly one other node (request in, maybe reply out): a service backend.
+  const neighbours = new Map<string, Set<string>>();
+  const touch = (a: string, b: string) => neighbours.set(a, (neighbours.get(a) ?? new Set<string>()).add(b));
+  for (const l of result.links) {
+    touch(l.source, l.destination);
+    touch(l.destination, l.source);
+  }
+  const origin = result.nodes[0]?.id;
+  const leavesOf = new Map<string, string[]>();
+  for (const n of nodes.values()) {
+    const ns = neighbours.get(n.id);
+    if (!ns || ns.size !== 1 || ns.has(n.id) || n.id === origin) continue;
+    const p = [...ns][0];
+    leavesOf.set(p, [...(leavesOf.get(p) ?? []), n.id]);
+  }
+  const folded = new Map<string, string>();
+  const rank = new Map([...nodes.keys()].map((id, i) => [id, i]));
+  for (const [parent, leaves] of leavesOf) {
+    if (leaves.length <= threshold || expanded.has(groupId(parent))) continue;
+    const bySeverity = [...leaves].sort(
+      (a, b) => (nodes.get(b)!.level ?? -1) - (nodes.get(a)!.level ?? -1) || rank.get(a)! - rank.get(b)!,
+    );
+    for (const id of bySeverity.slice(threshold)) folded.set(id, groupId(parent));
+  }
+  return folded;
+}
+
+function groupsOf(nodes: Map<string, DrawNode>, folded: Map<string, string>): DrawNode[] {
+  const members = new Map<string, string[]>();
+  for (const [id, g] of folded) members.set(g, [...(members.get(g) ?? []), id]);
+  return [...members.entries()].map(([id, ms]) => {
+    const parent = id.slice('group:'.length);
+    const inner = ms.map((m) => nodes.get(m)!);
+    const levels = inner.map((n) => n.level).filter((l): l is SuspicionLevel => l !== undefined);
+    return {
+      id,
+      type: 'group' as const,
+      label: `${ms.length} more backends`,
+      description: `from ${parent}`,
+      level: levels.length ? Math.max(...levels) : undefined,
+      suspicionCount: inner.reduce((s, n) => s + n.suspicionCount, 0),
+      examined: inner.every((n) => n.examined),
+      group: { parent, members: ms },
+    };
+  });
+}
+
+/** Parallel links (same drawn ends, type and interfaces) become one edge; order is the result's. */
+function bundleLinks(links: readonly Link[], drawn: (id: string) => string): DrawEdge[] {
+  const edges = new Map<string, DrawEdge>();
+  for (const l of links) {
+    const source = drawn(l.source);
+    const target = drawn(l.destination);
+    // Links into or out of a folded group share one port: the members' own interfaces are in details.
+    const sourceIf = source === l.source ? l.sourceAttributes.if : undefined;
+    const targetIf = target === l.destination ? l.destinationAttributes.if : undefined;
+    const reply = l.sourceAttributes.direction === 'reply';
+    const key = JSON.stringify([source, target, l.type, sourceIf ?? null, targetIf ?? null, reply]);
+    const e = edges.get(key);
+    if (e) e.links.push(l);
+    else edges.set(key, { source, target, sourceIf, targetIf, reply, links: [l] });
+  }
+  return [...edges.values()];
+}
+
+function clip(s: string): string {
+  return s.length > maxLabelChars ? `${s.slice(0, maxLabelChars - 1)}…` : s;
+}
+
+function endpoint(ip: string, port: number): string {
+  const host = ip.includes(':') ? `[${ip}]` : ip;
+  return port ? `${host}:${port}` : host;
+}
+
+function packetLine(p: Packet): string {
+  return `${p.protocol} ${endpoint(p.src, p.sport)} → ${endpoint(p.dst, p.dport)}`;
+}
+
+/** Edge label lines: `type  oif → iif`, the packet (inner and outer for tunnels), the NAT rewrite. */
+export function edgeLabel(links: readonly Link[]): string[] {
+  const l = links[0];
+  const oif = l.sourceAttributes.if ?? '?';
+  const iif = l.destinationAttributes.if ?? '?';
+  if (links.length > 1) {
+    const dsts = new Set(links.map((x) => (x.packet.encap ?? x.packet).dst));
+    return [
+      clip(`${l.type} ×${links.length}  ${oif} → ${links.every((x) => x.destinationAttributes.if === iif) ? iif : '…'}`),
+      clip(`${links.length} packets to ${dsts.size} address${dsts.size === 1 ? '' : 'es'}`),
+      ...(links.some((x) => x.sourceAttributes.nat) ? ['NAT on the way (see details)'] : []),
+    ];
+  }
+  const lines = [clip(`${l.type}  ${oif} → ${iif}`)];
+  if (l.packet.encap) {
+    lines.push(clip(packetLine(l.packet.encap)));
+    const tunnel = l.sourceAttributes.tunnel ?? (l.packet.vni !== undefined ? `vni ${l.packet.vni}` : 'tunnel');
+    lines.push(clip(`in ${tunnel}: ${l.packet.src} → ${l.packet.dst}`));
+  } else {
+    lines.push(clip(packetLine(l.packet)));
+  }
+  if (l.packet.mark) lines.push(`mark 0x${l.packet.mark.toString(16)}`);
+  if (l.sourceAttributes.nat) lines.push(...l.sourceAttributes.nat.split('; ').map((n) => clip(shortNat(n))));
+  return lines;
+}
+
+/** `DNAT 10.96.0.20:80 -> 10.244.2.2:8080 (PREROUTING …)` → `DNAT 10.96.0.20:80 → 10.244.2.2:8080`. */
+function shortNat(n: string): string {
+  return n.replace(/\s*\(.*\)\s*$/, '').replace(/ -> /g, ' → ');
+}
