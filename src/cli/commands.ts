@@ -3,10 +3,12 @@ import type { Command } from './command';
 import { collectCommand } from './collect';
 import { diagnoseCommand } from './diagnose';
 import { snapshotAssembleCommand, snapshotValidateCommand } from './snapshot';
+import { snapshotCaptureCommand } from './capture';
 
 export const commands: Command[] = [
   diagnoseCommand,
   collectCommand,
   snapshotAssembleCommand,
   snapshotValidateCommand,
+  snapshotCaptureCommand,
 ];

@@ -1,4 +1,4 @@
-// `netpath diagnose` (CLI contract): from a snapshot (or, later, a live cluster) to a report.
+// `netpath diagnose` (CLI contract): from a snapshot or a live cluster (--context) to a report.
 // Exit 0 = the diagnosis ran, whatever it found; 2 = bad input; 1 = internal failure.
 import { parse, readInput } from './args';
 import { UsageError, type CliIO, type Command } from './command';
@@ -7,17 +7,25 @@ import { Network, RequestError } from '../engine/network';
 import { formatJson } from '../engine/report/json';
 import { formatText } from '../engine/report/text';
 import { formatSkoopJson } from '../engine/report/skoop-json';
+import { liveFailure, liveFlagOptions, liveFlagsUsage, liveOptions, withCancellation } from './live-flags';
+import { diagnoseLive } from '../cluster/live';
 
 const usage = `netpath diagnose --snapshot FILE --src SRC --dst DST --port N [--protocol tcp|udp] [--format text|json|skoop-json]
+netpath diagnose --context NAME --src SRC --dst DST --port N [...] [--kubeconfig FILE] [--namespace NS]
+                 [--collector-image IMG] [--timeout SECONDS] [--yes]
 
 Diagnoses whether SRC can reach DST:N and, if not, why — on the node where the fault lives.
 SRC and DST: ns/pod, svc/ns/name, node/name, or an IP address (IPv4 or IPv6).
 
   --snapshot FILE   a *.netpath.json snapshot (netpath snapshot assemble/capture)
-  --context NAME    a live cluster context (not available yet: use a snapshot)
+  --context NAME    a live cluster: objects from the API server, node dumps from collector pods
+                    on the nodes the path reaches (API-level checks only without the permissions)
   --protocol P      tcp (default) or udp
   --format F        text (default), json (the netpath JSON document) or skoop-json
                     (KubeSkoop's --format json shape, for existing consumers)
+
+Live clusters:
+${liveFlagsUsage}
 
 Exit codes: 0 the diagnosis ran (whatever it found), 1 internal failure, 2 bad input.
 `;
@@ -31,7 +39,7 @@ export const diagnoseCommand: Command = {
   async run(args: string[], io: CliIO): Promise<number> {
     const { values, positionals } = parse(args, {
       snapshot: { type: 'string' },
-      context: { type: 'string' },
+      ...liveFlagOptions,
       src: { type: 'string' },
       dst: { type: 'string' },
       port: { type: 'string' },
@@ -39,11 +47,8 @@ export const diagnoseCommand: Command = {
       format: { type: 'string', default: 'text' },
     });
     if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
-    if (values.context !== undefined && values.snapshot === undefined) {
-      throw new UsageError('live clusters (--context) are not supported yet; capture a snapshot and pass --snapshot FILE');
-    }
-    if (values.snapshot === undefined) throw new UsageError('--snapshot FILE is required');
-    if (values.context !== undefined) throw new UsageError('give either --snapshot or --context, not both');
+    if (values.snapshot === undefined && values.context === undefined) throw new UsageError('--snapshot FILE or --context NAME is required');
+    if (values.context !== undefined && values.snapshot !== undefined) throw new UsageError('give either --snapshot or --context, not both');
     for (const f of ['src', 'dst', 'port'] as const) if (values[f] === undefined) throw new UsageError(`--${f} is required`);
     const portText = values.port as string;
     const port = Number(portText);
@@ -52,6 +57,20 @@ export const diagnoseCommand: Command = {
     if (protocol !== 'tcp' && protocol !== 'udp') throw new UsageError(`--protocol must be tcp or udp, not "${values.protocol}"`);
     const format = String(values.format);
     if (!(FORMATS as readonly string[]).includes(format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}, not "${format}"`);
+
+    const print = (result: Parameters<typeof formatJson>[0]) =>
+      io.stdout(format === 'json' ? formatJson(result) : format === 'skoop-json' ? formatSkoopJson(result) : formatText(result));
+    if (values.context !== undefined) {
+      const request = { src: values.src as string, dst: values.dst as string, port, protocol };
+      try {
+        const live = await withCancellation((signal) => diagnoseLive(liveOptions(values, io, signal), request));
+        print(live.result);
+        return 0;
+      } catch (e) {
+        if (e instanceof RequestError) throw new UsageError(e.message);
+        return liveFailure(e, io, 'diagnose');
+      }
+    }
 
     let snapshot;
     try {
@@ -67,7 +86,7 @@ export const diagnoseCommand: Command = {
       if (e instanceof RequestError) throw new UsageError(e.message);
       throw e;
     }
-    io.stdout(format === 'json' ? formatJson(result) : format === 'skoop-json' ? formatSkoopJson(result) : formatText(result));
+    print(result);
     return 0;
   },
 };

@@ -1,0 +1,43 @@
+// What can go wrong talking to a live cluster, as distinct error types: the CLI maps bad input
+// (kubeconfig, context, no permissions at all, refused consent) to exit code 2, the rest to 1.
+
+/** The user's input cannot work: no kubeconfig, unknown context, no permissions, no consent. */
+export class ClusterInputError extends Error {
+  override name = 'ClusterInputError';
+}
+
+/** The API server cannot be reached (refused, DNS, TLS, timeout). */
+export class ClusterUnreachableError extends Error {
+  override name = 'ClusterUnreachableError';
+}
+
+/** The API server answered with an error status. */
+export class ClusterApiError extends Error {
+  override name = 'ClusterApiError';
+  constructor(
+    readonly status: number,
+    readonly method: string,
+    readonly path: string,
+    /** The `Status.message` of the answer, or its first bytes. */
+    readonly detail: string,
+  ) {
+    super(`${method} ${path}: HTTP ${status}${detail ? `: ${detail}` : ''}`);
+  }
+}
+
+/** Collecting a node's dump failed (timeout, pod failed, unreadable log); names the node and pod. */
+export class CollectionError extends Error {
+  override name = 'CollectionError';
+}
+
+/** The run was cancelled (AbortSignal). */
+export class CancelledError extends Error {
+  override name = 'CancelledError';
+  constructor(message = 'cancelled') {
+    super(message);
+  }
+}
+
+export function throwIfAborted(signal: AbortSignal | undefined, what: string): void {
+  if (signal?.aborted) throw new CancelledError(`cancelled ${what}`);
+}
