@@ -1,14 +1,10 @@
 // The diagnosis server: a Node child process started by the extension over IPC
-// (vscode-languageclient). It owns the engine and the cluster connection so heavy work
-// never blocks the extension host. Custom requests arrive with the features that serve them.
-import { createConnection, ProposedFeatures } from 'vscode-languageserver/node';
-import { version } from '../shared/version';
+// (vscode-languageclient). It owns the engine (and, with issue 5, the cluster connection) so heavy
+// work never blocks the extension host. The same bundle is also the simulation worker thread
+// (simulate.ts): one file to ship, started twice.
+import { isMainThread } from 'node:worker_threads';
+import { runSimulationWorker } from './simulate';
+import { startServer } from './server';
 
-const connection = createConnection(ProposedFeatures.all);
-
-connection.onInitialize(() => ({
-  capabilities: {},
-  serverInfo: { name: 'netpath', version },
-}));
-
-connection.listen();
+if (isMainThread) startServer();
+else runSimulationWorker();

@@ -1,0 +1,105 @@
+// Checks the params of every custom request before any work: a malformed request gets a JSON-RPC
+// InvalidParams error naming the bad field and what was expected, and the server carries on.
+import { ResponseError } from 'vscode-languageserver/node';
+import type { DiagnosisRequest } from '../engine/model/result';
+import {
+  ErrorCodes, type CaptureSnapshotParams, type ClearRunParams, type ClusterInfoParams, type DiagnoseParams,
+  type ListEndpointsParams, type SettingOverrides, type SourceSpec,
+} from '../shared/protocol';
+
+function bad(method: string, field: string, expected: string, got: unknown): ResponseError<void> {
+  return new ResponseError(ErrorCodes.InvalidParams, `${method}: ${field} must be ${expected}, got ${describe(got)}`);
+}
+
+function describe(v: unknown): string {
+  if (v === undefined) return 'nothing';
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'string') return JSON.stringify(v.length > 60 ? `${v.slice(0, 60)}…` : v);
+  if (typeof v === 'object') return 'an object';
+  return `${typeof v} ${String(v)}`;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function params(method: string, p: unknown): Record<string, unknown> {
+  if (!isObject(p)) throw bad(method, 'params', 'an object', p);
+  return p;
+}
+
+function source(method: string, v: unknown): SourceSpec {
+  if (!isObject(v)) throw bad(method, 'params.source', 'an object { kind: "snapshot", path } or { kind: "snapshot", text }', v);
+  if (v.kind === 'cluster') throw new ResponseError(ErrorCodes.NotAvailable, `${method}: live clusters arrive with the live-cluster feature; use a snapshot source for now`);
+  if (v.kind !== 'snapshot') throw bad(method, 'params.source.kind', '"snapshot"', v.kind);
+  if (typeof v.path === 'string') {
+    if (!v.path) throw bad(method, 'params.source.path', 'a file path', v.path);
+    return { kind: 'snapshot', path: v.path };
+  }
+  if (typeof v.text === 'string') {
+    if (v.name !== undefined && typeof v.name !== 'string') throw bad(method, 'params.source.name', 'a string', v.name);
+    return { kind: 'snapshot', text: v.text, name: v.name as string | undefined };
+  }
+  throw bad(method, 'params.source', 'a snapshot path (string "path") or snapshot text (string "text")', v);
+}
+
+function overrides(method: string, v: unknown): SettingOverrides | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (!isObject(v)) throw bad(method, 'params.overrides', 'an object', v);
+  const out: SettingOverrides = {};
+  for (const k of ['networkPlugin', 'backend', 'proxyMode', 'nodeUplink'] as const) {
+    if (v[k] === undefined) continue;
+    if (typeof v[k] !== 'string') throw bad(method, `params.overrides.${k}`, 'a string', v[k]);
+    out[k] = v[k] as string;
+  }
+  for (const k of ['podCIDRs', 'serviceCIDRs'] as const) {
+    if (v[k] === undefined) continue;
+    const list = v[k];
+    if (!Array.isArray(list) || !list.every((x) => typeof x === 'string')) throw bad(method, `params.overrides.${k}`, 'an array of CIDR strings', list);
+    out[k] = list as string[];
+  }
+  return out;
+}
+
+export function diagnoseParams(p: unknown): DiagnoseParams {
+  const m = 'netpath/diagnose';
+  const o = params(m, p);
+  const r = o.request;
+  if (!isObject(r)) throw bad(m, 'params.request', 'an object { src, dst, port, protocol }', r);
+  for (const k of ['src', 'dst'] as const) {
+    if (typeof r[k] !== 'string' || !(r[k] as string).trim()) throw bad(m, `params.request.${k}`, 'a non-empty string (ns/pod, svc/ns/name, node/name or an IP)', r[k]);
+  }
+  if (typeof r.port !== 'number' || !Number.isInteger(r.port) || r.port < 1 || r.port > 65535) throw bad(m, 'params.request.port', 'an integer from 1 to 65535', r.port);
+  const protocol = r.protocol ?? 'tcp';
+  if (protocol !== 'tcp' && protocol !== 'udp') throw bad(m, 'params.request.protocol', '"tcp" or "udp"', r.protocol);
+  if (o.runId !== undefined && (typeof o.runId !== 'string' || !/^[A-Za-z0-9._-]{1,80}$/.test(o.runId))) {
+    throw bad(m, 'params.runId', 'letters, digits, ".", "_" or "-" (at most 80)', o.runId);
+  }
+  const request: DiagnosisRequest = { src: (r.src as string).trim(), dst: (r.dst as string).trim(), port: r.port, protocol };
+  return { source: source(m, o.source), request, overrides: overrides(m, o.overrides), runId: o.runId as string | undefined };
+}
+
+export function listEndpointsParams(p: unknown): ListEndpointsParams {
+  const m = 'netpath/listEndpoints';
+  return { source: source(m, params(m, p).source) };
+}
+
+export function clusterInfoParams(p: unknown): ClusterInfoParams {
+  const m = 'netpath/clusterInfo';
+  const o = params(m, p);
+  return { source: source(m, o.source), overrides: overrides(m, o.overrides) };
+}
+
+export function captureSnapshotParams(p: unknown): CaptureSnapshotParams {
+  const m = 'netpath/captureSnapshot';
+  const o = params(m, p ?? {});
+  for (const k of ['context', 'kubeconfig'] as const) if (o[k] !== undefined && typeof o[k] !== 'string') throw bad(m, `params.${k}`, 'a string', o[k]);
+  if (o.nodes !== undefined && (!Array.isArray(o.nodes) || !o.nodes.every((x) => typeof x === 'string'))) throw bad(m, 'params.nodes', 'an array of node names', o.nodes);
+  return o as CaptureSnapshotParams;
+}
+
+export function clearRunParams(p: unknown): ClearRunParams {
+  const m = 'netpath/clearRun';
+  const o = params(m, p ?? {});
+  if (o.runId !== undefined && typeof o.runId !== 'string') throw bad(m, 'params.runId', 'a string', o.runId);
+  return { runId: o.runId as string | undefined };
+}

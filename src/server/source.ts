@@ -1,0 +1,88 @@
+// Where a diagnosis gets its cluster state. `ClusterSource` is the seam between the server and
+// the cluster: a snapshot file or text today; the live-cluster source (src/cluster/, issue 5)
+// implements the same interface and plugs into `sourceFor` without touching the request handlers.
+import { readFile, stat } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { loadSnapshot } from '../engine/snapshot/load';
+import type { NetpathSnapshot } from '../engine/snapshot/types';
+import type { SourceSpec } from '../shared/protocol';
+import type { Steps } from './steps';
+
+export interface ClusterSource {
+  /** Short human name: the snapshot file name, later the kube context. */
+  readonly label: string;
+  /**
+   * The cluster state as a snapshot. A live source collects here (reporting each collector as a
+   * step and removing its pods when `steps` is cancelled); a snapshot source reads and validates.
+   */
+  load(steps: Steps): Promise<NetpathSnapshot>;
+}
+
+/** Thrown when a source cannot be read or is not a valid snapshot (the message names why). */
+export class SourceError extends Error {
+  override name = 'SourceError';
+}
+
+/** Validated snapshots by path, reused while the file's size and mtime stay the same. */
+const cache = new Map<string, { key: string; snapshot: NetpathSnapshot }>();
+const cacheLimit = 4;
+
+export class SnapshotFileSource implements ClusterSource {
+  readonly label: string;
+  constructor(readonly path: string) {
+    this.label = basename(path);
+  }
+
+  async load(steps: Steps): Promise<NetpathSnapshot> {
+    steps.step(`Reading snapshot ${this.label}`);
+    let key: string;
+    try {
+      const st = await stat(this.path);
+      if (!st.isFile()) throw new SourceError(`snapshot ${this.path} is not a file`);
+      key = `${st.size}:${st.mtimeMs}`;
+    } catch (e) {
+      if (e instanceof SourceError) throw e;
+      throw new SourceError(`cannot read snapshot ${this.path}: ${(e as Error).message}`);
+    }
+    const hit = cache.get(this.path);
+    if (hit?.key === key) return hit.snapshot;
+    let text: string;
+    try {
+      text = await readFile(this.path, 'utf8');
+    } catch (e) {
+      throw new SourceError(`cannot read snapshot ${this.path}: ${(e as Error).message}`);
+    }
+    steps.checkCancelled();
+    steps.step(`Validating snapshot ${this.label}`);
+    const snapshot = parse(text, this.path);
+    cache.delete(this.path);
+    cache.set(this.path, { key, snapshot });
+    while (cache.size > cacheLimit) cache.delete(cache.keys().next().value!);
+    return snapshot;
+  }
+}
+
+export class SnapshotTextSource implements ClusterSource {
+  readonly label: string;
+  constructor(readonly text: string, name?: string) {
+    this.label = name ? basename(name) : 'unsaved snapshot';
+  }
+
+  async load(steps: Steps): Promise<NetpathSnapshot> {
+    steps.step(`Validating snapshot ${this.label}`);
+    return parse(this.text, this.label);
+  }
+}
+
+function parse(text: string, where: string): NetpathSnapshot {
+  try {
+    return loadSnapshot(text);
+  } catch (e) {
+    throw new SourceError(`${where}: ${(e as Error).message}`);
+  }
+}
+
+export function sourceFor(spec: SourceSpec): ClusterSource {
+  if ('path' in spec) return new SnapshotFileSource(spec.path);
+  return new SnapshotTextSource(spec.text, spec.name);
+}

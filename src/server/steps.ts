@@ -1,0 +1,32 @@
+// Work-done progress for one request: each step is reported (message + rough percentage) and is a
+// cancellation point, so a cancelled request stops at the next step instead of running to the end.
+import type { CancellationToken, WorkDoneProgressReporter } from 'vscode-languageserver/node';
+
+export class Cancelled extends Error {
+  override name = 'Cancelled';
+  constructor() {
+    super('cancelled');
+  }
+}
+
+export class Steps {
+  private done = 0;
+  readonly log: string[] = [];
+
+  constructor(
+    private readonly reporter: WorkDoneProgressReporter,
+    readonly token: CancellationToken,
+    /** Expected number of steps, for the percentage (a guess is fine: it is capped). */
+    private readonly expected: number,
+  ) {}
+
+  step(message: string): void {
+    this.checkCancelled();
+    this.log.push(message);
+    this.reporter.report(Math.min(99, Math.round((this.done++ / this.expected) * 100)), message);
+  }
+
+  checkCancelled(): void {
+    if (this.token.isCancellationRequested) throw new Cancelled();
+  }
+}
