@@ -23,3 +23,35 @@ test('an unknown command is bad input: exit 2 with the command named on stderr',
   assert.equal(r.code, 2);
   assert.match(r.stderr, /unknown command "frobnicate --now"/);
 });
+
+const sample = 'samples/broken.netpath.json';
+const built = existsSync(cli) && existsSync(sample);
+
+test('netpath diagnose on the bundled broken sample names the DROP rule on node2 (exit 0)', { skip: !built && 'run `npm run build` first' }, () => {
+  const r = run('diagnose', '--snapshot', sample, '--src', 'default/client', '--dst', 'svc/default/web-remote', '--port', '80', '--format', 'json');
+  assert.equal(r.code, 0, r.stderr);
+  const doc = JSON.parse(r.stdout);
+  assert.equal(doc.verdict, 'unreachable');
+  const node2 = doc.nodes.find((n: { id: string }) => n.id === 'node2');
+  const drop = node2.suspicions.find((s: { check: string }) => s.check === 'iptables.drop');
+  assert.equal(drop.level, 'FATAL');
+  assert.match(drop.evidence[0].text, /-A FORWARD .*-j DROP/);
+  for (const l of doc.links) for (const k of ['id', 'type', 'source', 'destination', 'sourceAttributes', 'destinationAttributes', 'packet', 'action']) assert.ok(k in l, `link field ${k}`);
+});
+
+test('netpath diagnose: bad input is exit 2 with the bad thing named', { skip: !built && 'run `npm run build` first' }, () => {
+  const cases: [string[], RegExp][] = [
+    [['--snapshot', sample, '--src', 'default/nope', '--dst', 'default/web2', '--port', '8080'], /default\/nope/],
+    [['--snapshot', sample, '--src', 'default/client', '--dst', '10.0.0', '--port', '8080'], /10\.0\.0/],
+    [['--snapshot', sample, '--src', 'default/client', '--dst', 'default/web2', '--port', '70000'], /--port/],
+    [['--snapshot', sample, '--src', 'default/client', '--dst', 'default/web2', '--port', '80', '--protocol', 'sctp'], /--protocol/],
+    [['--snapshot', 'no/such/file.json', '--src', 'a/b', '--dst', 'c/d', '--port', '1'], /no\/such\/file\.json/],
+    [['--snapshot', 'package.json', '--src', 'a/b', '--dst', 'c/d', '--port', '1'], /package\.json/],
+    [['--snapshot', sample, '--src', 'svc/default/web-remote', '--dst', 'default/web2', '--port', '8080'], /service/],
+  ];
+  for (const [args, msg] of cases) {
+    const r = run('diagnose', ...args);
+    assert.equal(r.code, 2, `${args.join(' ')} → ${r.code}: ${r.stderr}`);
+    assert.match(r.stderr, msg);
+  }
+});

@@ -189,7 +189,11 @@ export class NetnsNode implements NetNodeAction {
     if (!t) return iif === undefined ? walkSend(this.ns, p) : walkReceive(this.ns, p, iif);
     const pre: Packet = { ...p, dst: t.orig.src || p.dst, dport: t.orig.sport || p.dport };
     const w = iif === undefined ? walkSend(this.ns, pre) : walkReceive(this.ns, pre, iif);
-    for (const e of w.exits) e.packet = { ...e.packet, src: t.orig.dst, sport: t.orig.dport || e.packet.sport };
+    const note = `conntrack: reply ${p.src}:${p.sport} -> ${p.dst}:${p.dport} translated back to ${t.orig.dst}:${t.orig.dport} -> ${pre.dst}:${pre.dport}`;
+    for (const e of w.exits) {
+      e.packet = { ...e.packet, src: t.orig.dst, sport: t.orig.dport || e.packet.sport };
+      e.nat = [...e.nat, note];
+    }
     return w;
   }
 
