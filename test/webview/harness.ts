@@ -3,7 +3,8 @@
 // app can tell: `acquireVsCodeApi()` (once per page, postMessage/getState/setState, every posted
 // message recorded), messages from the "extension" delivered as window `message` events, the
 // theme's CSS variables on <html> and its class on <body>, VS Code's default webview styles, and
-// a strict CSP (scripts only with a nonce, other resources only from the served roots). Like
+// a strict CSP (scripts only with a nonce, other resources only from the served roots, styles
+// also with the nonce for the toolkit's feature probe — as pathPanel.ts does). Like
 // `localResourceRoots`, only dist/ and media/ of the repository are served.
 // Every console error, page error, CSP violation and failed request is recorded as a "problem".
 import { createServer, type Server } from 'node:http';
@@ -82,7 +83,9 @@ function hostPage(origin: string, c: PageConfig): string {
   const csp = [
     "default-src 'none'",
     `script-src 'nonce-${c.nonce}'`,
-    `style-src ${origin}`,
+    // The nonce lets the webview UI toolkit (FAST) run its one <style> feature probe, which it
+    // tags with the nonce read from <meta property="csp-nonce">; no inline styles otherwise.
+    `style-src ${origin} 'nonce-${c.nonce}'`,
     `img-src ${origin} data:`,
     `font-src ${origin}`,
   ].join('; ');
@@ -97,6 +100,7 @@ function hostPage(origin: string, c: PageConfig): string {
 <head>
 <meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta property="csp-nonce" content="${c.nonce}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
 <title>netpath webview harness</title>
 <script nonce="${c.nonce}">

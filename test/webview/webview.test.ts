@@ -32,7 +32,7 @@ for (const theme of themeKinds) {
       assert.equal(bg, hexToRgb(themeVariables(theme)['--vscode-editor-background']));
       const shot = await s.screenshot(`webview-empty-${theme}`);
       assert.deepEqual(await s.problems(), []);
-      assert.deepEqual(await s.posted(), [], 'nothing to tell the host before a result arrives');
+      assert.deepEqual(await s.posted(), [{ type: 'ready' }], 'only "ready" (send me the view) before a result arrives');
       t.diagnostic(`${theme}: rendered "No diagnosis to show yet.", 0 problems, screenshot ${shot}`);
     } finally {
       await s.close();

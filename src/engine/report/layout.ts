@@ -67,7 +67,7 @@ export async function layoutResult(result: DiagnosisResult, opts: LayoutOptions 
   const folded = foldBackends(result, nodes, threshold, expanded);
   const drawn = (id: string) => folded.get(id) ?? id;
 
-  const edges = bundleLinks(result.links, drawn);
+  const edges = bundleLinks(result.links, drawn, replyLinks(result));
   const order = [...nodes.values()].filter((n) => !folded.has(n.id));
   for (const g of groupsOf(nodes, folded)) order.splice(order.findIndex((n) => n.id === g.group!.parent) + 1, 0, g);
 
@@ -113,23 +113,16 @@ export async function layoutResult(result: DiagnosisResult, opts: LayoutOptions 
     const header = 16 + 8 + Math.max(n.label.length * nodeCharW, n.description.length * nodeCharW * 0.92) + 8 + 30 + 12;
     const w = Math.ceil(Math.max(150, header, widest(west) + widest(east) + 48));
     const h = Math.max(headerH + 18, headerH + Math.max(west.length, east.length) * portStep + 6);
-    const elkPorts: ElkPort[] = nodePorts.map((p) => ({
-      id: p.id,
-      width: portSize,
-      height: portSize,
-      layoutOptions: { 'elk.port.side': p.side === 'west' ? 'WEST' : 'EAST' },
-    }));
+    // Ports at fixed places below the header, in first-use order (the result's path order), so
+    // interface names never cover the node's own label and the picture does not reshuffle.
+    const place = (ps: typeof nodePorts, x: number): ElkPort[] =>
+      ps.map((p, i) => ({ id: p.id, width: portSize, height: portSize, x, y: headerH + i * portStep, layoutOptions: { 'elk.port.side': p.side === 'west' ? 'WEST' : 'EAST' } }));
     return {
       id: n.id,
       width: w,
       height: h,
-      ports: elkPorts,
-      layoutOptions: {
-        'elk.portConstraints': 'FIXED_SIDE',
-        // Keep ports below the header so port names never cover the node's own label.
-        'elk.spacing.portsSurrounding': `[top=${headerH},left=0,bottom=6,right=0]`,
-        'elk.spacing.portPort': String(portStep - portSize),
-      },
+      ports: [...place(west, -portSize), ...place(east, w)],
+      layoutOptions: { 'elk.portConstraints': 'FIXED_POS' },
     };
   });
 
@@ -290,8 +283,26 @@ function groupsOf(nodes: Map<string, DrawNode>, folded: Map<string, string>): Dr
   });
 }
 
+/**
+ * Links of the reply direction: the engine marks the first one (`direction: reply`, where the
+ * destination answers); everything a node passes on from a reply link is part of the reply too.
+ */
+export function replyLinks(result: DiagnosisResult): Set<string> {
+  const next = new Map<string, string[]>();
+  for (const n of result.nodes) for (const a of n.actions) if (a.input) next.set(a.input, [...(next.get(a.input) ?? []), ...a.outputs]);
+  const reply = new Set<string>();
+  const queue = result.links.filter((l) => l.sourceAttributes.direction === 'reply').map((l) => l.id);
+  while (queue.length) {
+    const id = queue.pop()!;
+    if (reply.has(id)) continue;
+    reply.add(id);
+    queue.push(...(next.get(id) ?? []));
+  }
+  return reply;
+}
+
 /** Parallel links (same drawn ends, type and interfaces) become one edge; order is the result's. */
-function bundleLinks(links: readonly Link[], drawn: (id: string) => string): DrawEdge[] {
+function bundleLinks(links: readonly Link[], drawn: (id: string) => string, replies: Set<string>): DrawEdge[] {
   const edges = new Map<string, DrawEdge>();
   for (const l of links) {
     const source = drawn(l.source);
@@ -299,7 +310,7 @@ function bundleLinks(links: readonly Link[], drawn: (id: string) => string): Dra
     // Links into or out of a folded group share one port: the members' own interfaces are in details.
     const sourceIf = source === l.source ? l.sourceAttributes.if : undefined;
     const targetIf = target === l.destination ? l.destinationAttributes.if : undefined;
-    const reply = l.sourceAttributes.direction === 'reply';
+    const reply = replies.has(l.id);
     const key = JSON.stringify([source, target, l.type, sourceIf ?? null, targetIf ?? null, reply]);
     const e = edges.get(key);
     if (e) e.links.push(l);

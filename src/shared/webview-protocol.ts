@@ -1,0 +1,105 @@
+// The one message contract between the link-path webview (webview/) and its host
+// (src/extension/pathPanel.ts). Both sides import these types; messages arriving from the other
+// side are checked with the guards below before use, as a webview is a separate trust domain.
+//
+// Where the layout runs: the webview never runs elkjs. The host lays the result out with
+// `layoutResult` (src/engine/report/layout.ts) — by default pathPanel loads dist/layout.js on
+// first use, so elkjs stays out of dist/extension.js; a server that already computed a
+// `PositionedGraph` can hand it over with the result (`ResultWithLayout.layout`) and no layout
+// code is loaded in the extension host at all.
+import type { DiagnosisResult } from '../engine/model/result';
+import type { PositionedGraph } from '../engine/report/graph';
+
+/** A result optionally carrying the graph already laid out (by the server or the CLI). */
+export interface ResultWithLayout extends DiagnosisResult {
+  layout?: PositionedGraph;
+}
+
+/** Everything the webview draws: the result (for details) and its positioned graph. */
+export interface PathView {
+  result: DiagnosisResult;
+  graph: PositionedGraph;
+  /** When the diagnosis ran (ISO time), shown in the header. */
+  ranAt?: string;
+}
+
+/** `openEvidence` for a cluster-level suspicion (`result.clusterSuspicions`) uses this node id. */
+export const clusterScope = '';
+
+export type Selection = { kind: 'node'; id: string } | { kind: 'edge'; id: string };
+
+export type HostToWebview =
+  /** Draw this view (replaces any previous one; selection is kept when its target still exists). */
+  | { type: 'showResult'; view: PathView }
+  /** Select a node without echoing `reveal` back (the tree selected it). */
+  | { type: 'selectNode'; nodeId: string }
+  /** A re-run or re-layout is in progress, or failed. */
+  | { type: 'status'; busy: boolean; message?: string };
+
+export type WebviewToHost =
+  /** The app is listening: (re)send the current view. */
+  | { type: 'ready' }
+  /** The user selected a NetNode in the graph: reveal it in the tree view. */
+  | { type: 'reveal'; nodeId: string }
+  /** The user chose a suspicion: open the report at its diagnostic. */
+  | { type: 'openEvidence'; nodeId: string; suspicionIndex: number }
+  /** Run the same diagnosis again. */
+  | { type: 'rerun' }
+  /** Show a folded group of backends in full, or fold it again. */
+  | { type: 'expandGroup'; groupId: string }
+  | { type: 'collapseGroup'; groupId: string };
+
+/** What the webview keeps with setState: enough to redraw at once after being hidden or a reload. */
+export interface WebviewState {
+  version: 1;
+  view?: PathView;
+  selected?: Selection;
+  /** Pan and zoom: translate then scale. */
+  viewport?: { x: number; y: number; k: number };
+}
+
+function isObject(m: unknown): m is Record<string, unknown> {
+  return typeof m === 'object' && m !== null;
+}
+
+function isView(v: unknown): v is PathView {
+  if (!isObject(v) || !isObject(v.result) || !isObject(v.graph)) return false;
+  const g = v.graph;
+  return Array.isArray(g.nodes) && Array.isArray(g.edges) && Array.isArray(v.result.nodes) && Array.isArray(v.result.links);
+}
+
+export function isHostToWebview(m: unknown): m is HostToWebview {
+  if (!isObject(m)) return false;
+  switch (m.type) {
+    case 'showResult':
+      return isView(m.view);
+    case 'selectNode':
+      return typeof m.nodeId === 'string';
+    case 'status':
+      return typeof m.busy === 'boolean' && (m.message === undefined || typeof m.message === 'string');
+    default:
+      return false;
+  }
+}
+
+export function isWebviewToHost(m: unknown): m is WebviewToHost {
+  if (!isObject(m)) return false;
+  switch (m.type) {
+    case 'ready':
+    case 'rerun':
+      return true;
+    case 'reveal':
+      return typeof m.nodeId === 'string';
+    case 'openEvidence':
+      return typeof m.nodeId === 'string' && Number.isInteger(m.suspicionIndex) && (m.suspicionIndex as number) >= 0;
+    case 'expandGroup':
+    case 'collapseGroup':
+      return typeof m.groupId === 'string';
+    default:
+      return false;
+  }
+}
+
+export function isWebviewState(s: unknown): s is WebviewState {
+  return isObject(s) && s.version === 1 && (s.view === undefined || isView(s.view));
+}
