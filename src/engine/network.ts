@@ -23,6 +23,9 @@ import type { NetpathSnapshot } from './snapshot/types';
 import { checkNetworkPolicies } from './policy/check';
 import { findServiceHit } from './service/backends';
 import { PolicySet } from './policy/evaluate';
+import { detectPlugin, type PluginConfig } from './plugins/detect';
+import { PluginChecks } from './plugins/checks';
+import { ServiceProcessor } from './service/processor';
 
 /** Bad request (unknown pod, malformed IP, a service as source): the CLI's exit code 2. */
 export class RequestError extends Error {
@@ -41,6 +44,8 @@ export class Network implements Topology {
   readonly conntrack = new ConntrackTable();
   private destinationInfo?: ResolvedEndpoint;
   private backendIPs = new Set<string>();
+  private pluginImpl?: PluginChecks;
+  private serviceImpl?: ServiceProcessor;
 
   constructor(readonly snapshot: NetpathSnapshot) {
     this.cache = new ClusterCache(snapshot.objects);
@@ -111,6 +116,35 @@ export class Network implements Topology {
     }
   }
 
+  /** The CNI plugin and its configuration (detected from the objects, overridden by settings). */
+  get pluginConfig(): PluginConfig {
+    return this.plugin.cfg;
+  }
+
+  private get plugin(): PluginChecks {
+    this.pluginImpl ??= new PluginChecks(detectPlugin(this.snapshot), {
+      cache: this.cache,
+      stack: (node) => this.stack(node),
+      destinationIsService: () => this.destination?.type === 'service' || this.destination?.type === 'lb' || (this.destination?.type === 'node' && this.backendIPs.size > 0),
+      isNodeAddress: (ip) => this.nodeWithIP(ip) !== undefined,
+      isServiceAddress: (ip) => this.cache.servicesWithIP(canonical(ip)).length > 0,
+    });
+    return this.pluginImpl;
+  }
+
+  pluginChecks(node: string, ns: NetNS, packet: Packet, oif: string, nexthop: string): Suspicion[] {
+    return this.plugin.onExit(node, ns, packet, oif, nexthop);
+  }
+
+  receiveChecks(node: string, ns: NetNS, packet: Packet, iif: string): Suspicion[] {
+    return this.plugin.onReceive(node, ns, packet, iif);
+  }
+
+  serviceChecks(node: string, ns: NetNS, packet: Packet): Suspicion[] {
+    this.serviceImpl ??= new ServiceProcessor(this.snapshot, this.cache);
+    return this.serviceImpl.checks(node, ns, packet);
+  }
+
   private create(hop: Hop): ManagedNode {
     if (hop.type === 'pod') {
       const pod = this.cache.pod(hop.id);
@@ -157,6 +191,18 @@ export class Network implements Topology {
     for (const note of [...pair.source.notes, ...pair.destination.notes]) {
       clusterSuspicions.push({ level: SuspicionLevel.INFO, check: 'request.note', message: note, evidence: [] });
     }
+    const cfg = this.pluginConfig;
+    clusterSuspicions.push({
+      level: SuspicionLevel.INFO,
+      check: 'plugin.detected',
+      message: `network plugin ${cfg.plugin.value}${cfg.backend ? ` (${cfg.backend.value})` : ''}`,
+      evidence: [
+        { kind: 'object', text: `plugin ${cfg.plugin.value}`, where: cfg.plugin.source },
+        ...(cfg.backend ? [{ kind: 'object' as const, text: `backend ${cfg.backend.value}`, where: cfg.backend.source }] : []),
+        { kind: 'object', text: `cluster CIDRs ${cfg.clusterCIDRs.value.join(', ') || '(unknown)'}`, where: cfg.clusterCIDRs.source },
+      ],
+    });
+    for (const note of cfg.notes) clusterSuspicions.push({ level: SuspicionLevel.INFO, check: 'plugin.note', message: note, evidence: [] });
     const policy = checkNetworkPolicies(new PolicySet(this.cache), pair.source, pair.destination, request.protocol);
     clusterSuspicions.push(...policy.suspicions);
     for (const note of policy.notes) clusterSuspicions.push({ level: SuspicionLevel.INFO, check: 'policy.note', message: note, evidence: [] });

@@ -33,4 +33,10 @@ export interface Topology {
    * EndpointSlices, KUBE-SVC/KUBE-SEP chains, IPVS virtual servers.
    */
   serviceChecks?(node: string, ns: NetNS, packet: Packet): Suspicion[];
+  /**
+   * Checks of the network plugin for a packet entering a namespace of a node on `iif` (before its
+   * netfilter and routing): the destination pod's interface, MTU and route back; for a node, the
+   * local pod's host veth (up, a port of the bridge). To be called from NetnsNode.receive.
+   */
+  receiveChecks?(node: string, ns: NetNS, packet: Packet, iif: string): Suspicion[];
 }

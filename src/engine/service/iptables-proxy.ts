@@ -1,0 +1,151 @@
+// kube-proxy in iptables mode, checked against the Kubernetes objects: the service packet is traced
+// through the node's real nat rules (KUBE-SERVICES → KUBE-SVC/KUBE-EXT → KUBE-SEP, statistic
+// branches enumerated with their probabilities), and the DNAT branches found are compared with the
+// ready endpoints: every ready endpoint must have a branch, every branch must lead to a ready
+// endpoint, and a service with endpoints must be DNATed at all.
+import type { Packet } from '../model/packet';
+import { SuspicionLevel, type Evidence, type Suspicion } from '../model/suspicion';
+import type { NetNS } from '../netstack/netns';
+import { traceHook } from '../netstack/netfilter/trace';
+import type { TraceStep } from '../netstack/netfilter/packet';
+import { netfilterEnv } from '../datapath/netfilter-env';
+import { toNf } from '../datapath/walk';
+import { formatIP, parseIP } from '../netstack/ip';
+import type { ServiceBackends } from './backends';
+
+export interface DnatBranch {
+  /** `ip:port` the packet is DNATed to. */
+  target: string;
+  probability: number;
+  /** The nat rules the branch passed (KUBE-SERVICES, KUBE-SVC, KUBE-SEP ... DNAT). */
+  path: TraceStep[];
+}
+
+export interface IptablesTrace {
+  branches: DnatBranch[];
+  /** Probability that the packet is not DNATed (no rule, an empty chain, or a chain that RETURNs). */
+  undnatted: number;
+  /** nat rules matched by the undnatted share (evidence of where the service chain ended). */
+  undnattedPath: TraceStep[];
+  /** Probability that netfilter drops/rejects it on this hook (kube-proxy's REJECT for services without endpoints, a DROP). */
+  filtered: number;
+  hook: 'PREROUTING' | 'OUTPUT';
+}
+
+export function endpointKey(ip: string, port: number): string {
+  const p = parseIP(ip);
+  const t = p ? formatIP(p) : ip;
+  return t.includes(':') ? `[${t}]:${port}` : `${t}:${port}`;
+}
+
+/** Where the node's nat rules send a packet for a service address. */
+export function traceServicePacket(ns: NetNS, packet: Packet, local: boolean): IptablesTrace | undefined {
+  const family = packet.dst.includes(':') ? 6 : 4;
+  const rs = ns.rulesets(family)?.[0];
+  const hook = local ? 'OUTPUT' : 'PREROUTING';
+  if (!rs) return undefined;
+  const nf = toNf(packet, family, local ? undefined : '');
+  if (!local) delete nf.iif;
+  const outcomes = traceHook(rs, hook, nf, netfilterEnv(ns));
+  const byTarget = new Map<string, DnatBranch>();
+  const out: IptablesTrace = { branches: [], undnatted: 0, undnattedPath: [], filtered: 0, hook };
+  for (const o of outcomes) {
+    if (o.verdict !== 'ACCEPT') {
+      out.filtered += o.probability;
+      continue;
+    }
+    const dnat = o.nat.filter((n) => n.kind === 'DNAT').at(-1);
+    if (!dnat) {
+      out.undnatted += o.probability;
+      if (!out.undnattedPath.length) out.undnattedPath = o.path.filter((s) => s.table === 'nat');
+      continue;
+    }
+    const target = endpointKey(dnat.after.dst, dnat.after.dport ?? packet.dport);
+    const prev = byTarget.get(target);
+    if (prev) prev.probability += o.probability;
+    else byTarget.set(target, { target, probability: o.probability, path: o.path.filter((s) => s.table === 'nat') });
+  }
+  out.branches = [...byTarget.values()].sort((a, b) => (a.target < b.target ? -1 : a.target > b.target ? 1 : 0));
+  return out;
+}
+
+function stepEv(node: string, s: TraceStep): Evidence {
+  return { kind: 'iptables', text: s.text, where: `${node} ${s.table}/${s.chain}${s.rule ? ` #${s.rule}` : ' policy'}` };
+}
+
+function pct(p: number): string {
+  return `${Math.round(p * 1000) / 10}%`;
+}
+
+/** kube-proxy's programmed branches against the service's backends. */
+export function checkIptablesProxy(node: string, ns: NetNS, packet: Packet, local: boolean, sb: ServiceBackends): Suspicion[] {
+  const t = traceServicePacket(ns, packet, local);
+  if (!t) return [];
+  const out: Suspicion[] = [];
+  const where = `${sb.service} ${packet.protocol.toUpperCase()} ${sb.address}:${packet.dport}`;
+  const expected = new Map(sb.backends.map((b) => [endpointKey(b.ip, b.port), b]));
+  const rs = ns.rulesets(packet.dst.includes(':') ? 6 : 4)?.[0];
+  const nat = rs?.tables.find((x) => x.name === 'nat');
+
+  if (!t.branches.length) {
+    if (!expected.size || t.filtered >= 0.9999) return out; // no endpoints: backends.ts says so; a REJECT/DROP: the walk says so
+    const evidence: Evidence[] = t.undnattedPath.map((s) => stepEv(node, s));
+    // The chains the packet jumped into and found empty: what a flush leaves behind.
+    for (const s of t.undnattedPath) {
+      const chain = nat?.chainsByName.get(s.effect);
+      if (chain && !chain.builtin && chain.rules.length === 0) evidence.push({ kind: 'iptables', text: `:${chain.name} - (no rules)`, where: `${node} nat/${chain.name}` });
+    }
+    if (!nat?.chainsByName.has('KUBE-SERVICES')) evidence.push({ kind: 'iptables', text: 'no nat/KUBE-SERVICES chain: kube-proxy has programmed nothing', where: `${node} nat` });
+    else if (!t.undnattedPath.some((s) => s.chain === 'KUBE-SERVICES' && /KUBE-(SVC|EXT|FW|NODEPORTS)/.test(s.effect))) {
+      evidence.push({ kind: 'iptables', text: `no rule in nat/KUBE-SERVICES matches ${packet.protocol} ${sb.address}:${packet.dport}`, where: `${node} nat/KUBE-SERVICES` });
+    }
+    out.push({
+      level: SuspicionLevel.FATAL,
+      check: 'kube-proxy.chain-missing',
+      message: `kube-proxy on ${node} does not DNAT ${where} to any of its ${expected.size} ready endpoint${expected.size > 1 ? 's' : ''} (${[...expected.keys()].join(', ')}): the service chain is missing or empty (kube-proxy out of sync)`,
+      evidence,
+    });
+    return out;
+  }
+
+  const stale = t.branches.filter((b) => !expected.has(b.target));
+  const missing = [...expected.keys()].filter((k) => !t.branches.some((b) => b.target === k));
+  for (const b of stale) {
+    out.push({
+      level: SuspicionLevel.CRITICAL,
+      check: 'kube-proxy.stale-endpoint',
+      message: `kube-proxy on ${node} sends ${pct(b.probability)} of new connections to ${where} to ${b.target}, which is not a ready endpoint of the service${expected.size ? ` (ready: ${[...expected.keys()].join(', ')})` : ' (it has none)'}`,
+      evidence: b.path.map((s) => stepEv(node, s)),
+    });
+  }
+  for (const k of missing) {
+    const b = expected.get(k)!;
+    out.push({
+      level: SuspicionLevel.WARNING,
+      check: 'kube-proxy.missing-endpoint',
+      message: `kube-proxy on ${node} has no DNAT branch for ready endpoint ${k}${b.pod ? ` (pod ${b.pod})` : ''} of ${where}: it gets no traffic from this node`,
+      evidence: [
+        { kind: 'object', text: `${k} ready=${b.ready}${b.node ? ` node=${b.node}` : ''}`, where: `endpointslice ${b.slice}` },
+        ...t.branches.map((x) => ({ kind: 'iptables' as const, text: `DNAT --to-destination ${x.target} (${pct(x.probability)})`, where: `${node} nat` })),
+      ],
+    });
+  }
+  if (t.undnatted > 0.0001) {
+    out.push({
+      level: SuspicionLevel.CRITICAL,
+      check: 'kube-proxy.chain-missing',
+      message: `kube-proxy on ${node} leaves ${pct(t.undnatted)} of new connections to ${where} un-DNATed`,
+      evidence: t.undnattedPath.map((s) => stepEv(node, s)),
+    });
+  }
+  if (t.branches.length > 1 || sb.sessionAffinity) {
+    const sticky = t.branches.some((b) => b.path.some((s) => /-m recent/.test(s.text)));
+    out.push({
+      level: SuspicionLevel.INFO,
+      check: 'kube-proxy.branches',
+      message: `kube-proxy on ${node} balances ${where}: ${t.branches.map((b) => `${b.target} ${pct(b.probability)}`).join(', ')}${sb.sessionAffinity ? `; session affinity ClientIP ${sb.sessionAffinity.timeoutSeconds}s${sticky ? ' (-m recent rules present)' : ' (no -m recent rule found)'}: a client sticks to its first backend` : ''}`,
+      evidence: t.branches.flatMap((b) => b.path.filter((s) => /statistic|DNAT|recent/.test(s.text)).map((s) => stepEv(node, s))),
+    });
+  }
+  return out;
+}
