@@ -10,7 +10,11 @@ import type { RouteResult } from '../netstack/router-model';
 /** The router's answer behind each routing decision a trace took (keyed by the decision object). */
 export type RouteLog = Map<RouteDecision, { pkt: NfPacket; result: RouteResult }>;
 
-export function netfilterEnv(ns: NetNS, log?: RouteLog): NetfilterEnv {
+/**
+ * `foreignSource`: the packet is sent from this host on behalf of another (IPVS forwarding a
+ * client's packet to a real server): the output route is looked up by destination only.
+ */
+export function netfilterEnv(ns: NetNS, log?: RouteLog, foreignSource = false): NetfilterEnv {
   return {
     ipset: (name, flags, pkt) => ns.ipsetTest(name, flags, pkt),
     addressType: (addr, family, iface) => addressType(ns, addr, family, iface),
@@ -36,7 +40,7 @@ export function netfilterEnv(ns: NetNS, log?: RouteLog): NetfilterEnv {
       if (!router) return { kind: 'unroutable', reason: `no routing table for ${ns.label}` };
       const r = router.lookup({
         dst: pkt.dst,
-        src: pkt.src && pkt.src !== '0.0.0.0' && pkt.src !== '::' ? pkt.src : undefined,
+        src: !foreignSource && pkt.src && pkt.src !== '0.0.0.0' && pkt.src !== '::' ? pkt.src : undefined,
         iif: pkt.iif,
         mark: pkt.mark,
         ipproto: typeof pkt.proto === 'number' ? pkt.proto : IPPROTO[pkt.proto],

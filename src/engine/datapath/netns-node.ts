@@ -6,13 +6,14 @@ import type { Link, LinkAttribute, LinkType } from '../model/link';
 import type { Hop, NetNode, NetNodeAction, Transmission } from '../model/netnode';
 import { formatPacket, reply, type Packet, type Protocol } from '../model/packet';
 import { SuspicionLevel, type Suspicion } from '../model/suspicion';
-import { contains, parseIP, parsePrefix } from '../netstack/ip';
+import { contains, formatIP, parseIP, parsePrefix } from '../netstack/ip';
 import type { NetNS } from '../netstack/netns';
 import { isListening } from '../netstack/sockets';
 import { decap, egress, ingress, type Egress } from './l2';
 import type { NodeStack } from './node-stack';
 import type { Topology } from './topology';
-import { problems, routeEvidence, walkReceive, walkSend, type Exit, type Walk } from './walk';
+import { problems, routeEvidence, walkReceive, walkRelay, walkSend, type Exit, type Walk } from './walk';
+import { lookupIpvsService } from '../netstack/ipvs';
 
 /** Tunnels inside tunnels are not a thing in Kubernetes datapaths; bound the recursion anyway. */
 const MAX_ENCAP = 3;
@@ -166,6 +167,8 @@ export class NetnsNode implements NetNodeAction {
       if (d && depth < MAX_ENCAP) return this.handle(this.walkIn(d.inner, d.dev), depth + 1, [], d.inner);
     }
     if (p.reply) return this.replyArrives(p);
+    const ipvs = this.ipvsForward(p, depth);
+    if (ipvs) return ipvs;
     if (!this.topo.isDestination(this.hop, p)) {
       this.node.suspect({
         level: SuspicionLevel.FATAL,
@@ -177,6 +180,46 @@ export class NetnsNode implements NetNodeAction {
     }
     if (!this.checkListener(p)) return { type: 'serve', ts: [] };
     return { type: 'serve', ts: this.answer(p, depth) };
+  }
+
+  /**
+   * kube-proxy's IPVS mode: a packet delivered to a virtual server address (on kube-ipvs0) is
+   * handed by IPVS to each real server (NAT), leaving through OUTPUT/POSTROUTING.
+   */
+  private ipvsForward(p: Packet, depth: number): { type: ActionKind; ts: Transmission[] } | undefined {
+    if (this.ns !== this.stack.host) return undefined;
+    const table = this.ns.ipvs;
+    const dst = parseIP(p.dst);
+    if (!table || !dst || (p.protocol !== 'tcp' && p.protocol !== 'udp')) return undefined;
+    const vs = lookupIpvsService(table, { proto: p.protocol, dst, dport: p.dport, mark: p.mark });
+    if (!vs) return undefined;
+    const name = vs.kind === 'fwmark' ? `fwmark ${vs.fwmark}` : `${p.protocol} ${p.dst}:${vs.port}`;
+    const reals = vs.reals.filter((r) => r.weight > 0);
+    if (!reals.length) {
+      this.node.suspect({
+        level: SuspicionLevel.FATAL,
+        check: 'ipvs.no-real-server',
+        message: `IPVS virtual server ${name} on ${this.ns.label} has no real server${vs.reals.length ? ' with a weight above 0' : ''}: the connection is refused`,
+        evidence: [{ kind: 'ipvs', text: `-A ${vs.kind === 'fwmark' ? `-f ${vs.fwmark}` : `-${p.protocol[0]} ${p.dst}:${vs.port}`} -s ${vs.scheduler}`, where: this.ns.label }],
+      });
+      return { type: 'drop', ts: [] };
+    }
+    const total = reals.reduce((a, r) => a + r.weight, 0);
+    const ts: Transmission[] = [];
+    for (const real of reals) {
+      const to: Packet = { ...p, dst: formatIP(real.ip), dport: real.port || p.dport };
+      if (real.forwarding !== 'masq') {
+        this.node.suspect({ level: SuspicionLevel.INFO, check: 'ipvs.forwarding', message: `IPVS forwards ${name} to ${to.dst}:${to.dport} by ${real.forwarding === 'gate' ? 'direct routing' : 'IPIP'}; only NAT (masquerading) is simulated, the packet is followed as if NATed`, evidence: [] });
+      }
+      this.topo.conntrack.record(this.ns, p, to);
+      const w = walkRelay(this.ns, to);
+      for (const e of w.exits) {
+        e.probability *= real.weight / total;
+        e.nat = [`IPVS ${p.dst}:${p.dport} -> ${to.dst}:${to.dport} (${vs.scheduler}, weight ${real.weight}/${total})`, ...e.nat];
+      }
+      ts.push(...this.handle(w, depth + 1).ts);
+    }
+    return { type: 'service', ts };
   }
 
   /**

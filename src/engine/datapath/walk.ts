@@ -38,6 +38,11 @@ export function walkSend(ns: NetNS, packet: Packet): Walk {
   return walk(ns, packet, undefined);
 }
 
+/** A packet the host sends on behalf of another (IPVS): output path, routed by destination only. */
+export function walkRelay(ns: NetNS, packet: Packet): Walk {
+  return walk(ns, packet, undefined, true);
+}
+
 /** A packet arriving on interface `iif`. */
 export function walkReceive(ns: NetNS, packet: Packet, iif: string): Walk {
   const findings: Suspicion[] = [];
@@ -55,7 +60,7 @@ export function walkReceive(ns: NetNS, packet: Packet, iif: string): Walk {
   return { ...w, findings: [...findings, ...w.findings] };
 }
 
-function walk(ns: NetNS, packet: Packet, iif: string | undefined): Walk {
+function walk(ns: NetNS, packet: Packet, iif: string | undefined, foreignSource = false): Walk {
   const findings: Suspicion[] = [];
   const router = ns.router;
   if (!router) {
@@ -65,7 +70,7 @@ function walk(ns: NetNS, packet: Packet, iif: string | undefined): Walk {
   const rulesets = ns.rulesets(family) ?? [];
   const primary: Ruleset = rulesets[0] ?? { family, tables: [], hasCounters: false, warnings: [] };
   const log: RouteLog = new Map();
-  const env = netfilterEnv(ns, log);
+  const env = netfilterEnv(ns, log, foreignSource);
   const nf: NfPacket = toNf(packet, family, iif);
   const outcomes = iif === undefined ? traceSend(primary, nf, env) : traceReceive(primary, nf, env);
 
@@ -90,7 +95,7 @@ function walk(ns: NetNS, packet: Packet, iif: string | undefined): Walk {
     }
     // The router's answer at the moment of the routing decision (before POSTROUTING's SNAT).
     const routed = o.route ? log.get(o.route) : undefined;
-    const r = routed?.result ?? router.lookup(query(o.packet, iif));
+    const r = routed?.result ?? router.lookup({ ...query(o.packet, iif), ...(foreignSource ? { src: undefined } : {}) });
     if (!r.ok) {
       findings.push(routeFinding(ns, r, routed ? fromNf(routed.pkt, packet) : after, iif));
       continue;

@@ -9,6 +9,7 @@ import { parseInterfaces } from './interfaces';
 import type { Interface } from './interfaces-model';
 import { parseIP, type Family } from './ip';
 import { parseIpsetSave, matchSet, type IpsetRegistry } from './ipset';
+import { parseIpvsadmSave, type IpvsTable } from './ipvs';
 import { parseIptablesSave } from './iptables/parse';
 import type { Ruleset } from './iptables/model';
 import { NeighbourTable, parseNeighbours, type Neighbour } from './neighbour';
@@ -129,6 +130,11 @@ export class NetNS {
 
   get fdb(): Fdb | undefined {
     return this.lazy('fdb', () => (this.info.fdb ? new Fdb(parseFdb(JSON.stringify(this.info.fdb))) : this.missing('fdb', 'bridge FDB (bridge -j fdb)')));
+  }
+
+  /** IPVS virtual servers (`ipvsadm -Sn`); empty when the ip_vs module is not loaded. */
+  get ipvs(): IpvsTable | undefined {
+    return this.lazy('ipvs', () => (this.info.ipvs !== undefined ? parseIpvsadmSave(this.info.ipvs) : undefined));
   }
 
   /** Sockets from `ss -Htuln`, or from /proc/net when ss was missing. */
