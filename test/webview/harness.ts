@@ -13,6 +13,7 @@ import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import type { Page } from 'playwright-core';
 import { launchChromium, type Chromium } from './chromium';
+import { webviewCsp } from '../../src/extension/pathPanelHtml';
 import { themeBodyClass, themeVariables, type ThemeKind } from './themes';
 
 export const repoRoot = resolve(__dirname, '../..');
@@ -78,17 +79,8 @@ interface PageConfig {
 }
 
 function hostPage(origin: string, c: PageConfig): string {
-  // The CSP the extension's webview host is to use: nothing by default, scripts only with the
-  // nonce, styles/images/fonts only from the webview's resource origin (cspSource).
-  const csp = [
-    "default-src 'none'",
-    `script-src 'nonce-${c.nonce}'`,
-    // The nonce lets the webview UI toolkit (FAST) run its one <style> feature probe, which it
-    // tags with the nonce read from <meta property="csp-nonce">; no inline styles otherwise.
-    `style-src ${origin} 'nonce-${c.nonce}'`,
-    `img-src ${origin} data:`,
-    `font-src ${origin}`,
-  ].join('; ');
+  // The CSP the extension's webview host uses (pathPanelHtml.ts), with this server as cspSource.
+  const csp = webviewCsp(origin, c.nonce);
   const host = {
     vars: themeVariables(c.theme),
     state: c.state ?? null,

@@ -307,9 +307,11 @@ function bundleLinks(links: readonly Link[], drawn: (id: string) => string, repl
   for (const l of links) {
     const source = drawn(l.source);
     const target = drawn(l.destination);
-    // Links into or out of a folded group share one port: the members' own interfaces are in details.
-    const sourceIf = source === l.source ? l.sourceAttributes.if : undefined;
-    const targetIf = target === l.destination ? l.destinationAttributes.if : undefined;
+    // Links into or out of a folded group are one edge between node boundaries: the interfaces
+    // on both ends differ per member (one veth each) and are listed in the details.
+    const grouped = source !== l.source || target !== l.destination;
+    const sourceIf = grouped ? undefined : l.sourceAttributes.if;
+    const targetIf = grouped ? undefined : l.destinationAttributes.if;
     const reply = replies.has(l.id);
     const key = JSON.stringify([source, target, l.type, sourceIf ?? null, targetIf ?? null, reply]);
     const e = edges.get(key);
