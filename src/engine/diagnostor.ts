@@ -27,6 +27,13 @@ export interface PathGraph {
 interface Pending {
   transmission: Transmission;
   depth: number;
+  /** The arrival that produced this transmission: a loop is a key repeated along this chain. */
+  parent?: Arrival;
+}
+
+interface Arrival {
+  key: string;
+  parent?: Arrival;
 }
 
 export class Diagnostor {
@@ -47,7 +54,7 @@ export class Diagnostor {
     const visited = new Set<string>();
 
     const queue: Pending[] = [];
-    const enqueue = (from: NetNode, ts: Transmission[], depth: number, input?: string) => {
+    const enqueue = (from: NetNode, ts: Transmission[], depth: number, input?: string, parent?: Arrival) => {
       // The action the node recorded for this input gets the ids of the links it produced.
       const action = from.actions.find((a) => a.input === input);
       for (const t of ts) {
@@ -65,14 +72,14 @@ export class Diagnostor {
         t.link.id = uniqueId(linkIds, t.link);
         links.push(t.link);
         action?.outputs.push(t.link.id);
-        queue.push({ transmission: t, depth });
+        queue.push({ transmission: t, depth, parent });
       }
     };
 
     enqueue(origin.node, this.guard(origin.node, () => origin.action.send(dst, protocol)), 1);
 
     for (let i = 0; i < queue.length; i++) {
-      const { transmission: t, depth } = queue[i];
+      const { transmission: t, depth, parent } = queue[i];
       const next = this.manager.get(t.nextHop);
       if (!inOrder.has(next.node.id)) {
         inOrder.add(next.node.id);
@@ -80,6 +87,11 @@ export class Diagnostor {
       }
       const key = `${t.nextHop.type}/${t.nextHop.id}|${formatPacket(t.link.packet)}|${t.link.destinationAttributes.if ?? ''}`;
       if (visited.has(key)) {
+        // Branches that merge (a service's backends replying to one client) deliver the same
+        // packet the same way: already followed once, not a loop. A loop comes back on its own path.
+        let onOwnPath = false;
+        for (let a = parent; a && !onOwnPath; a = a.parent) onOwnPath = a.key === key;
+        if (!onOwnPath) continue;
         next.node.suspect({
           level: SuspicionLevel.FATAL,
           check: 'path.loop',
@@ -98,7 +110,7 @@ export class Diagnostor {
         });
         continue;
       }
-      enqueue(next.node, this.guard(next.node, () => next.action.receive(t.link)), depth + 1, t.link.id);
+      enqueue(next.node, this.guard(next.node, () => next.action.receive(t.link)), depth + 1, t.link.id, { key, parent });
     }
     return { origin: origin.node, nodes: order, links };
   }

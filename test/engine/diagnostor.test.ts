@@ -56,3 +56,10 @@ test('the depth bound stops a path that never repeats exactly', () => {
   assert.equal(g.nodes.length, 12);
   assert.deepEqual(g.nodes.at(-1)!.suspicions.map((s) => s.check), ['path.too-long']);
 });
+
+test('branches that merge on the same packet are followed once and are not a loop', () => {
+  const g = new Diagnostor(network({ a: ['b', 'c'], b: ['d'], c: ['d'], d: ['e'] })).diagnose({ type: 'node', id: 'a' }, dst, 'tcp');
+  assert.deepEqual(g.nodes.map((n) => n.id), ['a', 'b', 'c', 'd', 'e']);
+  assert.deepEqual(g.nodes.flatMap((n) => n.suspicions.map((s) => s.check)), []);
+  assert.equal(g.links.filter((l) => l.destination === 'e').length, 1);
+});
