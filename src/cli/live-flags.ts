@@ -1,6 +1,7 @@
 // The flags shared by the live-cluster commands (`diagnose --context`, `snapshot capture`) and
 // the mapping of cluster errors onto the CLI's exit codes: bad input (kubeconfig, context, no
 // permissions, no consent) → UsageError (2); unreachable server, API failures, cancellation → 1.
+import { setMaxListeners } from 'node:events';
 import { UsageError, type CliIO } from './command';
 import { CancelledError, ClusterApiError, ClusterInputError, ClusterUnreachableError, CollectionError } from '../cluster/errors';
 import type { LiveOptions } from '../cluster/live';
@@ -46,6 +47,7 @@ export function liveOptions(values: Record<string, unknown>, io: CliIO, signal: 
 /** Runs a live operation with Ctrl-C/SIGTERM wired to cancellation (so collector pods are deleted). */
 export async function withCancellation<T>(run: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const ac = new AbortController();
+  setMaxListeners(0, ac.signal); // one listener per in-flight request
   const onSignal = () => ac.abort();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);

@@ -2,6 +2,7 @@
 // objects, collect the node dumps the diagnosis needs through collector pods, and hand the engine
 // a snapshot built exactly as `netpath snapshot assemble` builds one — so a live run and a run on
 // the captured snapshot give the same result.
+import { setMaxListeners } from 'node:events';
 import { ApiClient } from './api';
 import { AccessReport, collectionNeeds, describeNeed, detectionNeeds, objectNeeds, reviewAccess } from './access';
 import { CollectorManager, DEFAULT_COLLECTOR_IMAGE, DEFAULT_NAMESPACE, type NodeCollection, type ProgressEvent } from './collector-pods';
@@ -49,6 +50,7 @@ export interface LiveSession {
 const warn = (check: string, message: string): Suspicion => ({ level: SuspicionLevel.WARNING, check, message, evidence: [] });
 
 export async function openLive(o: LiveOptions): Promise<LiveSession> {
+  if (o.signal) setMaxListeners(0, o.signal); // one abort listener per in-flight request
   const config = loadKubeconfig(o);
   const api = new ApiClient(config.kc);
   const progress = (message: string) => o.onProgress?.({ step: 'namespace', message });

@@ -56,7 +56,7 @@ function lister(api: ApiClient, o: LoadOptions): Lister {
           do {
             l.pages++;
             const page = await api.json<{ items?: K8sObject[]; metadata?: { continue?: string } }>('GET', path + query({ limit, continue: cont }), { signal: o.signal });
-            for (const i of page.items ?? []) items.push({ ...i, apiVersion, kind });
+            for (const i of page.items ?? []) items.push(normalize({ ...i, apiVersion, kind }));
             cont = page.metadata?.continue || undefined;
           } while (cont);
           return items;
@@ -137,4 +137,14 @@ export async function loadClusterObjects(api: ApiClient, access: AccessReport | 
 
   const { objects, ignored } = collectObjects([{ name: `cluster ${api.server.origin}`, text: JSON.stringify({ apiVersion: 'v1', kind: 'List', items }) }]);
   return { objects, ignored, skipped, endpointSliceVersion, extras: { daemonSets, calicoIPPools }, counts, pages: list.pages };
+}
+
+/** The API serves empty lists of some kinds as `null` (an EndpointSlice of a service with no
+ * matching pods has `ports: null`); the snapshot shape has lists there. */
+function normalize(o: K8sObject): K8sObject {
+  if (o.kind === 'EndpointSlice') {
+    if (o.ports === null) o.ports = [];
+    if (o.endpoints === null) o.endpoints = [];
+  }
+  return o;
 }

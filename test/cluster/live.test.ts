@@ -1,0 +1,314 @@
+// Live clusters end to end against the lab's real control plane (etcd + kube-apiserver +
+// kube-controller-manager v1.20.2, on ports of its own so the lab test can keep its own): a lab
+// topology in netns, its objects through the API, and a fake kubelet that runs netpath's collector
+// pods for real — so `netpath diagnose --context lab` takes its real path (create pod → wait →
+// read log → delete) and must give the same JSON as the snapshot built from the same objects
+// and dumps. Then RBAC (pods-only user, read-only user, nobody), faults (pod never starts, API
+// server stopped mid-run, cancellation) — each with zero collector pods left — and pagination.
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const REPO = join(__dirname, '..', '..');
+const K8S = process.env.NETPATH_K8S_DIR ?? join(homedir(), '.cache/netpath/k8s');
+// Own control plane: other ports and directory than the lab test's.
+const CP = join(homedir(), '.cache/netpath/cluster-test-cp');
+const ENV = {
+  NETPATH_LAB_CP: CP, NETPATH_ETCD_PORT: '23970', NETPATH_API_PORT: '16623', NETPATH_KCM_PORT: '10437',
+  NETPATH_APISERVER_ARGS: '--kubelet-preferred-address-types=InternalDNS,InternalIP,Hostname,ExternalIP',
+};
+Object.assign(process.env, ENV);
+const PREFIX = 'npcl';
+const NS = 'netpath-system';
+
+function missingPrereq(): string | undefined {
+  if (process.getuid?.() !== 0) return 'needs root (network namespaces)';
+  for (const b of ['kube-apiserver', 'kube-controller-manager', 'kube-proxy']) if (!existsSync(join(K8S, 'bin', b))) return `${join(K8S, 'bin', b)} missing: run test/lab/k8s/build.sh`;
+  for (const t of ['etcd', 'kubectl', 'openssl', 'ip']) {
+    try { execFileSync('sh', ['-c', `command -v ${t}`], { stdio: 'ignore' }); } catch { return `${t} missing: run test/lab/k8s/build.sh`; }
+  }
+  return undefined;
+}
+
+interface Run { code: number; stdout: string; stderr: string }
+
+async function cli(args: string[]): Promise<Run> {
+  const { commands } = await import('../../src/cli/commands');
+  const { UsageError } = await import('../../src/cli/command');
+  const path = args[0] === 'snapshot' ? args.slice(0, 2) : args.slice(0, 1);
+  const cmd = commands.find((c) => c.path.join(' ') === path.join(' '))!;
+  let stdout = '';
+  let stderr = '';
+  const io = { stdout: (t: string) => { stdout += t; }, stderr: (t: string) => { stderr += t; } };
+  try {
+    return { code: await cmd.run(args.slice(path.length), io), stdout, stderr };
+  } catch (e) {
+    if (e instanceof UsageError) return { code: 2, stdout, stderr: stderr + e.message + '\n' };
+    throw e;
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+test('live clusters against the lab control plane', { timeout: 600_000 }, async (t) => {
+  const why = missingPrereq();
+  if (why) {
+    if (process.env.CI) assert.fail(`cluster test prerequisites missing in CI: ${why}`);
+    t.skip(why);
+    return;
+  }
+  const kc = join(CP, 'kubeconfig');
+  const t0 = Date.now();
+  execFileSync('bash', [join(REPO, 'test/lab/k8s/start.sh')], { env: { ...process.env, ...ENV }, stdio: ['ignore', 'ignore', 'inherit'] });
+  t.diagnostic(`control plane up in ${Date.now() - t0} ms`);
+  const { Lab } = await import('../lab/lab');
+  const { LabCluster, LAB_LABEL } = await import('../lab/cluster');
+  const { standardTopology } = await import('../lab/scenarios');
+  const { FakeKubelet } = await import('./fake-kubelet');
+  const { assembleSnapshot } = await import('../../src/engine/snapshot/assemble');
+  const admin = LabCluster.fromFile(kc);
+  const dir = mkdtempSync(join(tmpdir(), 'netpath-cluster-'));
+  const lab = new Lab(standardTopology('flannel-host-gw', PREFIX), PREFIX, admin);
+  let kubelet: InstanceType<typeof FakeKubelet> | undefined;
+  const kubectl = (...a: string[]) => execFileSync('kubectl', ['--kubeconfig', kc, ...a], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  const collectorPods = async () => (await admin.list('v1', 'Pod', NS, 'app.kubernetes.io/managed-by=netpath')).map((p) => p.metadata!.name!);
+  try {
+    // a namespace left by an earlier, interrupted run would make the consent step moot
+    await admin.deleteObject('v1', 'Namespace', undefined, NS);
+    for (let i = 0; (await admin.list('v1', 'Namespace')).some((n) => n.metadata!.name === NS); i++) { if (i > 150) throw new Error(`${NS} still terminating`); await sleep(200); }
+    const tl = Date.now();
+    await lab.up();
+    t.diagnostic(`lab topology ${PREFIX} (flannel host-gw, 2 nodes, 5 pods, 3 services) up in ${Date.now() - tl} ms`);
+    const nodes = new Map<string, { hostPid: number; pids: number[] }>();
+    for (const n of lab.topo.nodes) {
+      nodes.set(n.name, {
+        hostPid: lab.holders.get(n.netns)!,
+        pids: lab.topo.pods.filter((p) => p.node === n.name && !p.hostNetwork).map((p) => lab.holders.get(p.netns)!),
+      });
+    }
+    kubelet = new FakeKubelet(admin, nodes, NS, dir);
+    await kubelet.start();
+    const base = ['--context', 'lab', '--kubeconfig', kc];
+
+    await t.test('consent: the first run in a cluster creates nothing without --yes', async () => {
+      const r = await cli(['diagnose', ...base, '--src', 'default/client', '--dst', 'default/web2', '--port', '8080']);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, /netpath has not run in this cluster before: it would create\nnamespace netpath-system .*privileged/);
+      assert.ok(!(await admin.list('v1', 'Namespace')).some((n) => n.metadata!.name === NS), 'no namespace without consent');
+      const ok = await cli(['snapshot', 'capture', ...base, '--yes', '--nodes', 'node1', '-o', join(dir, 'first.netpath.json')]);
+      assert.equal(ok.code, 0, ok.stderr);
+      const ns = (await admin.list('v1', 'Namespace')).find((n) => n.metadata!.name === NS)!;
+      assert.equal(ns.metadata!.labels!['pod-security.kubernetes.io/enforce'], 'privileged');
+      assert.deepEqual(await collectorPods(), []);
+    });
+
+    // The same objects, read by the lab's own client, and the dumps the fake kubelet produced.
+    const baseline = async (file: string) => {
+      const { convertCollectorOutput } = await import('../../src/collector/convert');
+      const kinds: [string, string][] = [['v1', 'Node'], ['v1', 'Pod'], ['v1', 'Service'], ['v1', 'Namespace'], ['v1', 'Endpoints'], ['v1', 'ConfigMap'],
+        ['discovery.k8s.io/v1beta1', 'EndpointSlice'], ['networking.k8s.io/v1', 'NetworkPolicy']];
+      const items = [];
+      for (const [v, k] of kinds) items.push(...(await admin.list(v, k)));
+      const dumps = kubelet!.ran.map((r) => ({ node: r.node, name: r.pod, text: JSON.stringify(convertCollectorOutput(r.log)) }));
+      const snap = assembleSnapshot({ objects: [{ name: 'lab', text: JSON.stringify({ apiVersion: 'v1', kind: 'List', items }) }], dumps });
+      writeFileSync(file, snap.text);
+      return dumps.map((d) => d.node).sort();
+    };
+
+    await t.test('diagnose --context gives the same JSON as the snapshot of the same objects and dumps', async (tt) => {
+      // a stale collector pod of an earlier run (finished) is removed at start
+      await admin.createObject({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'netpath-stale-node9', namespace: NS, labels: { 'app.kubernetes.io/managed-by': 'netpath', 'netpath.dev/run-id': 'stale' } },
+        spec: { nodeName: 'node9', containers: [{ name: 'collector', image: 'x' }] } } as never);
+      await admin.req('PATCH', `/api/v1/namespaces/${NS}/pods/netpath-stale-node9/status`, { status: { phase: 'Succeeded' } }, 'application/merge-patch+json');
+      const cases: [string, string, string][] = [
+        ['default/client', 'default/web2', '8080'],
+        ['default/client', 'svc/default/web-remote', '80'],
+        ['default/client', 'default/web1', '8080'],
+        ['node/node1', 'default/web2', '8080'],
+      ];
+      let agree = 0;
+      for (const [src, dst, port] of cases) {
+        kubelet!.reset();
+        const t1 = Date.now();
+        const live = await cli(['diagnose', ...base, '--src', src, '--dst', dst, '--port', port, '--format', 'json']);
+        const ms = Date.now() - t1;
+        assert.equal(live.code, 0, live.stderr);
+        assert.deepEqual(await collectorPods(), [], 'collector pods deleted after the run');
+        const file = join(dir, `baseline-${agree}.netpath.json`);
+        const collected = await baseline(file);
+        const snap = await cli(['diagnose', '--snapshot', file, '--src', src, '--dst', dst, '--port', port, '--format', 'json']);
+        assert.equal(snap.code, 0, snap.stderr);
+        assert.equal(live.stdout, snap.stdout, `${src} -> ${dst}:${port}: live and snapshot diagnoses differ`);
+        const verdict = JSON.parse(live.stdout).verdict;
+        assert.equal(verdict, 'reachable', `${src} -> ${dst}:${port} in the healthy lab`);
+        assert.match(live.stderr, /creating collector pod netpath-system\/netpath-[0-9a-f]{8}-node/);
+        tt.diagnostic(`${src} -> ${dst}:${port}: ${verdict}, collected ${collected.join('+')} in ${ms} ms; live JSON == snapshot JSON (${live.stdout.length} bytes)`);
+        agree++;
+      }
+      assert.match((await cli(['diagnose', ...base, '--src', 'default/client', '--dst', 'default/web1', '--port', '8080'])).stderr, /deleting collector pod/);
+      tt.diagnostic(`${agree}/${cases.length} live diagnoses byte-identical to the snapshot-based ones; stale pod removed: ${!(await collectorPods()).includes('netpath-stale-node9')}`);
+      assert.ok(!(await collectorPods()).includes('netpath-stale-node9'));
+    });
+
+    // RBAC: service accounts (the token controller makes their tokens) with kubectl-made bindings.
+    const saKubeconfig = async (name: string): Promise<string> => {
+      kubectl('create', 'serviceaccount', name, '-n', 'default');
+      let token = '';
+      for (let i = 0; !token; i++) {
+        if (i > 100) throw new Error(`no token for service account ${name}`);
+        const out = kubectl('get', 'secrets', '-n', 'default', '-o', 'json');
+        const s = (JSON.parse(out).items as { type: string; metadata: { annotations?: Record<string, string> }; data?: { token?: string } }[])
+          .find((x) => x.type === 'kubernetes.io/service-account-token' && x.metadata.annotations?.['kubernetes.io/service-account.name'] === name);
+        if (s?.data?.token) token = Buffer.from(s.data.token, 'base64').toString();
+        else await sleep(200);
+      }
+      const file = join(dir, `kubeconfig-${name}`);
+      const orig = readFileSync(kc, 'utf8');
+      writeFileSync(file, orig.replace(/users: \[.*\]/, `users: [{name: ${name}, user: {token: "${token}"}}]`).replace(/user: admin/, `user: ${name}`));
+      return file;
+    };
+
+    await t.test('RBAC: a user that may only list pods gets the missing permissions named and API-level results', async (tt) => {
+      kubectl('create', 'clusterrole', 'netpath-test-podlister', '--verb=list', '--resource=pods');
+      kubectl('create', 'clusterrolebinding', 'netpath-test-podlister', '--clusterrole=netpath-test-podlister', '--serviceaccount=default:podlister');
+      const file = await saKubeconfig('podlister');
+      const r = await cli(['diagnose', '--context', 'lab', '--kubeconfig', file, '--yes', '--src', 'default/client', '--dst', 'default/web2', '--port', '8080', '--format', 'json']);
+      assert.equal(r.code, 0, r.stderr);
+      const out = JSON.parse(r.stdout);
+      const msgs = out.clusterSuspicions.map((s: { check: string; message: string }) => `${s.check}: ${s.message}`);
+      for (const what of ['list nodes (cluster-wide)', 'list services (cluster-wide)', 'list networkpolicies.networking.k8s.io (cluster-wide)', 'list endpointslices.discovery.k8s.io (cluster-wide)']) {
+        assert.ok(msgs.some((m: string) => m.startsWith('cluster.permission') && m.includes(what)), `names ${what}: ${msgs.join(' | ')}`);
+      }
+      assert.ok(msgs.some((m: string) => m.startsWith('collector.skipped') && m.includes('create pods in namespace netpath-system')), msgs.join(' | '));
+      assert.equal(out.verdict, 'unknown');
+      assert.ok(out.nodes.some((n: { id: string }) => n.id === 'default/client'));
+      assert.match(r.stderr, /missing permissions: .*list services/);
+      assert.deepEqual(await collectorPods(), []);
+      tt.diagnostic(`pods-only user: ${out.clusterSuspicions.length} cluster findings, e.g. "${msgs.find((m: string) => m.startsWith('collector.skipped'))}"`);
+    });
+
+    await t.test('RBAC: the read-only viewer gets API-level checks (service without endpoints) with collection skipped', async (tt) => {
+      await admin.createObject({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'nobody-home', namespace: 'default', labels: { [LAB_LABEL]: PREFIX } },
+        spec: { clusterIP: '10.96.0.99', selector: { app: 'missing' }, ports: [{ port: 80, targetPort: 8080, protocol: 'TCP' }] } } as never);
+      const r = await cli(['diagnose', '--context', 'lab', '--kubeconfig', join(CP, 'kubeconfig-viewer'), '--src', 'default/client', '--dst', 'svc/default/nobody-home', '--port', '80', '--format', 'json']);
+      assert.equal(r.code, 0, r.stderr);
+      const out = JSON.parse(r.stdout);
+      const checks = [...out.clusterSuspicions, ...out.nodes.flatMap((n: { suspicions: unknown[] }) => n.suspicions)].map((s: { check: string }) => s.check);
+      assert.ok(checks.includes('collector.skipped'), checks.join(', '));
+      assert.ok(checks.some((c: string) => c.startsWith('service.no-endpoints')), checks.join(', '));
+      assert.equal(out.verdict, 'unreachable');
+      tt.diagnostic(`viewer: verdict ${out.verdict}, checks ${[...new Set(checks)].sort().join(', ')}`);
+    });
+
+    await t.test('RBAC: no permissions at all is a clear error, exit 2', async () => {
+      const file = await saKubeconfig('nobody');
+      const r = await cli(['diagnose', '--context', 'lab', '--kubeconfig', file, '--yes', '--src', 'default/client', '--dst', 'default/web2', '--port', '8080']);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, /no permission to read anything netpath needs in context lab: missing list nodes \(cluster-wide\), list pods \(cluster-wide\)/);
+    });
+
+    await t.test('fault: a collector pod that never starts ends in a timeout naming its events', async (tt) => {
+      kubelet!.ignore.add('node2');
+      try {
+        const r = await cli(['diagnose', ...base, '--timeout', '3', '--src', 'default/client', '--dst', 'default/web2', '--port', '8080', '--format', 'json']);
+        assert.equal(r.code, 0, r.stderr);
+        const out = JSON.parse(r.stdout);
+        const failed = out.clusterSuspicions.find((s: { check: string }) => s.check === 'collector.failed');
+        assert.ok(failed, JSON.stringify(out.clusterSuspicions));
+        assert.match(failed.message, /node node2: collector pod netpath-system\/netpath-[0-9a-f]+-node2 did not finish within 3 s \(phase Pending, container waiting: ErrImagePull/);
+        assert.match(failed.message, /events:\n {2}Warning Failed: Failed to pull image "nicolaka\/netshoot:v0.13"/);
+        assert.equal(out.verdict, 'unknown');
+        assert.deepEqual(await collectorPods(), []);
+        tt.diagnostic(`timeout message: ${failed.message.split('\n')[0]}`);
+      } finally {
+        kubelet!.ignore.delete('node2');
+      }
+    });
+
+    await t.test('fault: cancellation during collection deletes the pods', async () => {
+      const { diagnoseLive } = await import('../../src/cluster/live');
+      const { CancelledError } = await import('../../src/cluster/errors');
+      kubelet!.ignore.add('node1');
+      kubelet!.ignore.add('node2');
+      const ac = new AbortController();
+      kubelet!.onPod = () => ac.abort();
+      try {
+        await assert.rejects(diagnoseLive({ context: 'lab', kubeconfig: kc, consent: true, signal: ac.signal, timeoutMs: 60_000 }, { src: 'default/client', dst: 'default/web2', port: 8080, protocol: 'tcp' }),
+          (e: Error) => e instanceof CancelledError && /cancelled/.test(e.message));
+        assert.deepEqual(await collectorPods(), []);
+      } finally {
+        kubelet!.onPod = undefined;
+        kubelet!.ignore.clear();
+      }
+    });
+
+    await t.test('fault: API server stopped mid-run: clear message, pods deleted once it is back', async (tt) => {
+      const pidFile = join(CP, 'apiserver.pid');
+      kubelet!.ignore.add('node1');
+      kubelet!.ignore.add('node2');
+      let restarted: Promise<void> | undefined;
+      kubelet!.onPod = () => {
+        if (restarted) return;
+        restarted = (async () => {
+          const pid = Number(readFileSync(pidFile, 'utf8'));
+          const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter((a) => a !== '');
+          process.kill(pid, 'SIGTERM');
+          for (let i = 0; i < 100; i++) { try { process.kill(pid, 0); } catch { break; } await sleep(100); }
+          await sleep(2_000);
+          const child = spawn(argv[0], argv.slice(1), { detached: true, stdio: 'ignore' });
+          child.unref();
+          writeFileSync(pidFile, String(child.pid));
+        })();
+      };
+      try {
+        const r = await cli(['diagnose', ...base, '--src', 'default/client', '--dst', 'default/web2', '--port', '8080']);
+        assert.equal(r.code, 1, r.stderr);
+        assert.match(r.stderr, /cannot reach the API server https:\/\/127\.0\.0\.1:16623 \(ECONNREFUSED\)/);
+        await restarted;
+        let left: string[] = [];
+        for (let i = 0; i < 100; i++) { try { left = await collectorPods(); break; } catch { await sleep(300); } }
+        assert.deepEqual(left, []);
+        tt.diagnostic(`stderr: ${r.stderr.trim().split('\n').pop()}`);
+      } finally {
+        kubelet!.onPod = undefined;
+        kubelet!.ignore.clear();
+      }
+    });
+
+    await t.test('pagination: 2,500 pods load completely', async (tt) => {
+      const { ApiClient } = await import('../../src/cluster/api');
+      const { loadKubeconfig } = await import('../../src/cluster/kubeconfig');
+      const { loadClusterObjects } = await import('../../src/cluster/loader');
+      const bulk = `${PREFIX}-bulk`;
+      await admin.createObject({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: bulk, labels: { [LAB_LABEL]: PREFIX } } } as never);
+      const N = 2500;
+      const tc = Date.now();
+      let next = 0;
+      await Promise.all(Array.from({ length: 12 }, async () => {
+        for (let i = next++; i < N; i = next++) {
+          await admin.createObject({ apiVersion: 'v1', kind: 'Pod', metadata: { name: `p${i}`, namespace: bulk, labels: { app: 'bulk' } },
+            spec: { nodeName: 'node1', containers: [{ name: 'c', image: 'x' }] } } as never);
+        }
+      }));
+      const created = Date.now() - tc;
+      const api = new ApiClient(loadKubeconfig({ kubeconfig: kc, context: 'lab' }).kc);
+      const tl = Date.now();
+      const loaded = await loadClusterObjects(api, undefined, { pageSize: 500 });
+      const names = new Set(loaded.objects.pods.filter((p) => p.metadata.namespace === bulk).map((p) => p.metadata.name));
+      assert.equal(names.size, N);
+      for (let i = 0; i < N; i++) assert.ok(names.has(`p${i}`), `p${i}`);
+      assert.ok(loaded.counts.pods >= N + 5);
+      tt.diagnostic(`created ${N} pods in ${created} ms; loaded ${loaded.counts.pods} pods (${names.size} bulk) in ${loaded.pages} pages of 500 in ${Date.now() - tl} ms`);
+      await admin.deleteObject('v1', 'Namespace', undefined, bulk);
+    });
+  } finally {
+    await kubelet?.stop();
+    try { kubectl('delete', 'clusterrolebinding', 'netpath-test-podlister', '--ignore-not-found'); kubectl('delete', 'clusterrole', 'netpath-test-podlister', '--ignore-not-found'); } catch { /* control plane gone */ }
+    await lab.down();
+    execFileSync('bash', [join(REPO, 'test/lab/k8s/stop.sh')], { env: { ...process.env, ...ENV }, stdio: 'ignore' });
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
