@@ -1,9 +1,70 @@
-// Extension entry point. Activation only registers things; the diagnosis server starts
-// lazily on first use. Commands, views and menus arrive with the features that use them.
-import type * as vscode from 'vscode';
+// Extension entry point. Activation only registers things (commands, the view, the report
+// documents); the diagnosis server starts on first use. Returns a small API: the runs and the
+// pickers as they are shown, so tests (and other extensions) can drive the product as a user does.
+import * as vscode from 'vscode';
+import { commands } from './commands';
+import { Ctx, type PickerShown } from './ctx';
+import { resolveExplorerTarget, type ExplorerTarget } from './kubernetes';
+import { ReportDocuments, reportScheme } from './report';
+import type { Run } from './runs';
+import { RunTree, type Element } from './tree';
 
-export function activate(_context: vscode.ExtensionContext): void {
-  // Nothing to register yet.
+export interface NetpathApi {
+  readonly runs: () => readonly Run[];
+  readonly onDidShowPicker: vscode.Event<PickerShown>;
+  readonly onDidFinishRun: vscode.Event<Run>;
+  readonly connectivitySource: () => string | undefined;
+  readonly resolveExplorerTarget: (target: unknown, api?: { resolveCommandTarget(t?: unknown): unknown }) => Promise<ExplorerTarget | undefined>;
+  readonly tree: RunTree;
 }
 
-export function deactivate(): void {}
+let ctx: Ctx | undefined;
+
+export function activate(context: vscode.ExtensionContext): NetpathApi {
+  const c = (ctx = new Ctx(context));
+  context.subscriptions.push(c);
+
+  for (const [id, make] of Object.entries(commands)) {
+    const fn = make(c);
+    context.subscriptions.push(vscode.commands.registerCommand(id, (...args: unknown[]) => fn(...args)));
+  }
+
+  const tree = new RunTree(c.runs);
+  const view = vscode.window.createTreeView<Element>('netpath.runs', { treeDataProvider: tree, showCollapseAll: true });
+  context.subscriptions.push(tree, view, c.runs.onDidChange(() => void vscode.commands.executeCommand('setContext', 'netpath.hasRuns', c.runs.all.length > 0)));
+  context.subscriptions.push(vscode.workspace.registerTextDocumentContentProvider(reportScheme, new ReportDocuments(c.runs)));
+
+  void vscode.commands.executeCommand('setContext', 'netpath.hasSource', c.source !== undefined);
+  void vscode.commands.executeCommand('setContext', 'netpath.hasConnectivitySource', c.connectivitySource !== undefined);
+
+  // Opening a *.netpath.json offers to diagnose from it (once per file per session).
+  const offered = new Set<string>();
+  const offer = (doc: vscode.TextDocument) => {
+    if (doc.uri.scheme !== 'file' || !doc.uri.fsPath.endsWith('.netpath.json') || offered.has(doc.uri.fsPath)) return;
+    offered.add(doc.uri.fsPath);
+    void vscode.window.showInformationMessage(`${doc.uri.path.split('/').pop()} is a Network Path snapshot.`, 'Diagnose from this snapshot').then((a) => {
+      if (a) void vscode.commands.executeCommand('netpath.diagnoseSnapshotFile', doc.uri);
+    });
+  };
+  context.subscriptions.push(vscode.workspace.onDidOpenTextDocument(offer));
+  for (const e of vscode.window.visibleTextEditors) offer(e.document);
+
+  // Untrusted workspaces: snapshots only. Nothing here talks to a cluster yet; the log says so.
+  if (!vscode.workspace.isTrusted) c.log.info('workspace not trusted: only saved snapshots can be diagnosed');
+
+  return {
+    runs: () => c.runs.all,
+    onDidShowPicker: c.onDidShowPicker,
+    onDidFinishRun: c.onDidFinishRun,
+    connectivitySource: () => c.connectivitySource,
+    resolveExplorerTarget,
+    tree,
+  };
+}
+
+export function deactivate(): Thenable<void> | undefined {
+  const c = ctx;
+  ctx = undefined;
+  c?.dispose();
+  return undefined;
+}

@@ -18,6 +18,7 @@ export function run(): Promise<void> {
   // Load the suite files into this instance (bundled alongside, so `require` here is esbuild's).
   mocha.suite.emit('pre-require', globalThis, 'netpath-suite', mocha);
   require('./manifest.suite');
+  require('./netpath.suite');
   if (process.env.NETPATH_VSCODE_SELFTEST === 'fail') require('./selftest.suite');
 
   const outcomes: SuiteOutcome[] = [];

@@ -1,0 +1,152 @@
+// The pickers of "Diagnose Connectivity…": source, destination, port, protocol. Recent choices
+// come first; the lists come from the source (netpath/listEndpoints); typing anything that is not
+// in the list (an IP, `ns/pod`) is always accepted as typed. Namespaces filter by typing `ns/`.
+import * as vscode from 'vscode';
+import { listEndpointsMethod, type ListEndpointsResult, type PortInfo, type SourceSpec } from '../shared/protocol';
+import type { Ctx, PickerShown } from './ctx';
+
+interface Item extends vscode.QuickPickItem {
+  value?: string;
+  port?: PortInfo;
+}
+
+const typedDetail = 'as typed: an IP, ns/pod, svc/ns/name or node/name';
+
+/** One QuickPick; resolves to the chosen value, the typed text, or undefined when dismissed. */
+function pick(ctx: Ctx, step: PickerShown['step'], title: string, placeholder: string, items: Item[], opts: { typed?: (v: string) => string | undefined; value?: string } = {}): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const qp = vscode.window.createQuickPick<Item>();
+    qp.title = title;
+    qp.placeholder = placeholder;
+    qp.items = items;
+    qp.matchOnDescription = true;
+    qp.matchOnDetail = true;
+    qp.ignoreFocusOut = true;
+    if (opts.value) qp.value = opts.value;
+    let done = false;
+    const finish = (v: string | undefined) => {
+      if (done) return;
+      done = true;
+      resolve(v);
+      qp.dispose();
+    };
+    // What was typed is offered as the first item, so Enter takes it even when nothing matches.
+    const refresh = () => {
+      const v = qp.value.trim();
+      const problem = v && opts.typed ? opts.typed(v) : undefined;
+      const exact = items.some((i) => i.value === v);
+      const typedItem: Item[] = !v || exact ? [] : problem ? [{ label: `$(error) ${v}`, detail: problem, alwaysShow: true }] : [{ label: v, detail: typedDetail, value: v, alwaysShow: true }];
+      qp.items = [...typedItem, ...items];
+    };
+    qp.onDidChangeValue(refresh);
+    qp.onDidAccept(() => {
+      const chosen = qp.selectedItems[0] ?? qp.activeItems[0];
+      if (chosen?.value !== undefined) return finish(chosen.value);
+      const typed = qp.value.trim();
+      if (typed && !(opts.typed && opts.typed(typed))) finish(typed);
+    });
+    qp.onDidHide(() => finish(undefined));
+    refresh();
+    qp.show();
+    ctx.firePickerShown({ step, quickPick: qp as vscode.QuickPick<vscode.QuickPickItem> });
+  });
+}
+
+function sep(label: string): Item {
+  return { label, kind: vscode.QuickPickItemKind.Separator };
+}
+
+function recentItems(values: string[]): Item[] {
+  return values.length ? [sep('recent'), ...values.map((v) => ({ label: v, value: v, iconPath: new vscode.ThemeIcon('history') }))] : [];
+}
+
+function endpointItems(eps: ListEndpointsResult, services: boolean, recent: string[]): Item[] {
+  const out: Item[] = [];
+  const pods = eps.pods.filter((p) => !recent.includes(`${p.namespace}/${p.name}`));
+  if (pods.length) out.push(sep('pods'));
+  for (const p of pods) out.push({ label: `${p.namespace}/${p.name}`, value: `${p.namespace}/${p.name}`, description: p.ips.join(', '), detail: `${p.node ? `on ${p.node}` : 'not scheduled'} · ${p.phase}${p.hostNetwork ? ' · hostNetwork' : ''}`, iconPath: new vscode.ThemeIcon('package') });
+  if (services) {
+    const svcs = eps.services.filter((s) => !recent.includes(`svc/${s.namespace}/${s.name}`));
+    if (svcs.length) out.push(sep('services'));
+    for (const s of svcs) out.push({ label: `svc/${s.namespace}/${s.name}`, value: `svc/${s.namespace}/${s.name}`, description: s.clusterIPs.join(', ') || s.type, detail: s.ports.map((p) => `${p.port}/${p.protocol}`).join(', '), iconPath: new vscode.ThemeIcon('plug') });
+  }
+  const nodes = eps.nodes.filter((n) => !recent.includes(`node/${n.name}`));
+  if (nodes.length) out.push(sep('nodes'));
+  for (const n of nodes) out.push({ label: `node/${n.name}`, value: `node/${n.name}`, description: n.addresses.join(', '), iconPath: new vscode.ThemeIcon('server') });
+  return out;
+}
+
+/** Ports of what the destination names (service ports, or the pod's container ports), by name or IP. */
+export function portsOf(eps: ListEndpointsResult, dst: string): PortInfo[] {
+  const svc = /^svc\/([^/]+)\/([^/]+)$/.exec(dst);
+  if (svc) return eps.services.find((s) => s.namespace === svc[1] && s.name === svc[2])?.ports ?? [];
+  const pod = /^([^/]+)\/([^/]+)$/.exec(dst);
+  if (pod && !dst.startsWith('node/')) return eps.pods.find((p) => p.namespace === pod[1] && p.name === pod[2])?.ports ?? [];
+  const bySvcIP = eps.services.find((s) => s.clusterIPs.includes(dst));
+  if (bySvcIP) return bySvcIP.ports;
+  return eps.pods.find((p) => p.ips.includes(dst))?.ports ?? [];
+}
+
+const portProblem = (v: string) => (/^\d+$/.test(v) && +v >= 1 && +v <= 65535 ? undefined : 'a port is a number from 1 to 65535');
+
+export interface Choice {
+  src: string;
+  dst: string;
+  port: number;
+  protocol: 'tcp' | 'udp';
+}
+
+/** Walks the pickers; `preset` skips the ones already answered (explorer menus, Set as Source). */
+export async function pickRequest(ctx: Ctx, source: SourceSpec, preset: Partial<Pick<Choice, 'src' | 'dst'>> = {}): Promise<Choice | undefined> {
+  const eps = await ctx.server.quiet<ListEndpointsResult>(listEndpointsMethod, { source });
+  const total = preset.src ? (preset.dst ? 2 : 3) : 4;
+  let n = 0;
+  const title = (what: string) => `Diagnose Connectivity (${++n}/${total}): ${what}`;
+
+  let src = preset.src;
+  if (!src) {
+    const recent = ctx.recent('source');
+    src = await pick(ctx, 'source', title('source'), 'Source pod, node or IP (type ns/ to filter a namespace)', [...recentItems(recent), ...endpointItems(eps, false, recent)]);
+    if (!src) return undefined;
+  }
+  let dst = preset.dst;
+  if (!dst) {
+    const recent = ctx.recent('destination');
+    dst = await pick(ctx, 'destination', title(`destination from ${src}`), 'Destination pod, service, node or IP', [...recentItems(recent), ...endpointItems(eps, true, recent)]);
+    if (!dst) return undefined;
+  }
+  const ports = portsOf(eps, dst);
+  const portItems: Item[] = ports.map((p) => ({ label: String(p.port), value: String(p.port), description: `${p.protocol}${p.name ? ` · ${p.name}` : ''}`, port: p }));
+  const recentPorts = ctx.recent('port').filter((p) => !ports.some((x) => String(x.port) === p));
+  const portText = await pick(ctx, 'port', title(`port on ${dst}`), ports.length ? `Ports of ${dst} (or type one)` : 'Destination port', [...(portItems.length ? [sep(`ports of ${dst}`), ...portItems] : []), ...recentItems(recentPorts)], { typed: portProblem });
+  if (!portText) return undefined;
+  const port = Number(portText);
+  const known = ports.find((p) => p.port === port);
+  const protocols: Item[] = [{ label: 'tcp', value: 'tcp' }, { label: 'udp', value: 'udp' }];
+  if (known?.protocol === 'UDP') protocols.reverse();
+  const protocol = await pick(ctx, 'protocol', title('protocol'), 'Protocol', protocols, { typed: (v) => (v === 'tcp' || v === 'udp' ? undefined : 'tcp or udp') });
+  if (!protocol) return undefined;
+
+  if (!preset.src) await ctx.remember('source', src);
+  await ctx.remember('destination', dst);
+  await ctx.remember('port', portText);
+  return { src, dst, port, protocol: protocol as 'tcp' | 'udp' };
+}
+
+/** Only the source picker (Set as Connectivity Source from the palette). */
+export async function pickSource(ctx: Ctx, source: SourceSpec): Promise<string | undefined> {
+  const eps = await ctx.server.quiet<ListEndpointsResult>(listEndpointsMethod, { source });
+  const recent = ctx.recent('source');
+  return pick(ctx, 'source', 'Set as Connectivity Source', 'Source pod, node or IP', [...recentItems(recent), ...endpointItems(eps, false, recent)]);
+}
+
+/** Picks a snapshot file (the dialog) — the source of every diagnosis until live clusters land. */
+export async function pickSnapshotFile(): Promise<vscode.Uri | undefined> {
+  const uris = await vscode.window.showOpenDialog({
+    title: 'Open a Network Path snapshot',
+    canSelectMany: false,
+    openLabel: 'Use Snapshot',
+    filters: { 'Network Path snapshot': ['json'] },
+  });
+  return uris?.[0];
+}

@@ -1,0 +1,141 @@
+// The Network Path view: runs (newest first) → NetNodes in path order → links in/out and
+// suspicions. Selecting a suspicion reveals its line in the run's report document.
+import * as vscode from 'vscode';
+import type { Link } from '../engine/model/link';
+import type { Packet } from '../engine/model/packet';
+import type { ResultNode } from '../engine/model/result';
+import type { Suspicion } from '../engine/model/suspicion';
+import type { Run, RunStore } from './runs';
+import { requestLabel } from './runs';
+
+// SuspicionLevel values (the engine's enum, not imported: the extension bundle stays engine-free).
+const levelNames = ['INFO', 'WARNING', 'CRITICAL', 'FATAL'] as const;
+
+export type Element =
+  | { kind: 'run'; run: Run }
+  | { kind: 'node'; run: Run; node: ResultNode | undefined /* undefined = cluster-level findings */ }
+  | { kind: 'link'; run: Run; link: Link; direction: 'in' | 'out'; nodeId: string }
+  | { kind: 'suspicion'; run: Run; nodeId: string | undefined; index: number; suspicion: Suspicion };
+
+function levelIcon(level: number | undefined): vscode.ThemeIcon {
+  if (level === undefined) return new vscode.ThemeIcon('pass', new vscode.ThemeColor('testing.iconPassed'));
+  if (level >= 2) return new vscode.ThemeIcon('error', new vscode.ThemeColor('problemsErrorIcon.foreground'));
+  if (level === 1) return new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'));
+  return new vscode.ThemeIcon('info', new vscode.ThemeColor('problemsInfoIcon.foreground'));
+}
+
+function worst(list: readonly Suspicion[]): number | undefined {
+  let m: number | undefined;
+  for (const s of list) if (m === undefined || s.level > m) m = s.level;
+  return m;
+}
+
+const typeIcon: Record<string, string> = { pod: 'package', node: 'server', external: 'globe', generic: 'circle-outline', infra: 'cloud' };
+const severityColor = (l: number | undefined) =>
+  l === undefined ? undefined : new vscode.ThemeColor(l >= 2 ? 'problemsErrorIcon.foreground' : l === 1 ? 'problemsWarningIcon.foreground' : 'problemsInfoIcon.foreground');
+
+function packetText(p: Packet): string {
+  const hp = (ip: string, port: number) => (ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`);
+  const head = `${p.reply ? 'reply ' : ''}${p.protocol} ${hp(p.src, p.sport)} → ${hp(p.dst, p.dport)}`;
+  return p.encap ? `${head} [${packetText(p.encap)}]` : head;
+}
+
+export class RunTree implements vscode.TreeDataProvider<Element>, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<Element | undefined>();
+  readonly onDidChangeTreeData = this.changed.event;
+  private readonly sub: vscode.Disposable;
+
+  constructor(private readonly runs: RunStore) {
+    this.sub = runs.onDidChange(() => this.changed.fire(undefined));
+  }
+
+  getChildren(e?: Element): Element[] {
+    if (!e) return this.runs.all.map((run) => ({ kind: 'run', run }));
+    if (e.kind === 'run') {
+      const r = e.run.result;
+      const out: Element[] = [];
+      if (r.clusterSuspicions.length) out.push({ kind: 'node', run: e.run, node: undefined });
+      for (const node of r.nodes) out.push({ kind: 'node', run: e.run, node });
+      return out;
+    }
+    if (e.kind === 'node') {
+      const r = e.run.result;
+      const id = e.node?.id;
+      const list = e.node ? e.node.suspicions : r.clusterSuspicions;
+      const out: Element[] = list.map((suspicion, index) => ({ kind: 'suspicion', run: e.run, nodeId: id, index, suspicion }));
+      out.sort((a, b) => (b as { suspicion: Suspicion }).suspicion.level - (a as { suspicion: Suspicion }).suspicion.level);
+      if (id !== undefined) {
+        for (const link of r.links) if (link.destination === id) out.push({ kind: 'link', run: e.run, link, direction: 'in', nodeId: id });
+        for (const link of r.links) if (link.source === id) out.push({ kind: 'link', run: e.run, link, direction: 'out', nodeId: id });
+      }
+      return out;
+    }
+    return [];
+  }
+
+  getParent(e: Element): Element | undefined {
+    if (e.kind === 'run') return undefined;
+    if (e.kind === 'node') return { kind: 'run', run: e.run };
+    const node = e.nodeId === undefined ? undefined : e.run.result.nodes.find((n) => n.id === e.nodeId);
+    return { kind: 'node', run: e.run, node };
+  }
+
+  getTreeItem(e: Element): vscode.TreeItem {
+    switch (e.kind) {
+      case 'run': {
+        const r = e.run.result;
+        const all = [...r.clusterSuspicions, ...r.nodes.flatMap((n) => n.suspicions)];
+        const item = new vscode.TreeItem(requestLabel(r.request), e.run === this.runs.latest ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed);
+        item.id = e.run.runId;
+        item.description = `${r.verdict} · ${e.run.sourceLabel} · ${e.run.finishedAt.toLocaleTimeString()}`;
+        item.iconPath = r.verdict === 'reachable' ? levelIcon(undefined) : r.verdict === 'unknown' ? new vscode.ThemeIcon('question') : levelIcon(worst(all));
+        item.tooltip = new vscode.MarkdownString(`**${r.verdict.toUpperCase()}** — ${requestLabel(r.request)}\n\n${all.length} suspicion(s), ${r.nodes.length} NetNodes, ${r.links.length} links\n\nsource: ${e.run.sourceLabel}`);
+        item.contextValue = 'netpath.run';
+        return item;
+      }
+      case 'node': {
+        const list = e.node ? e.node.suspicions : e.run.result.clusterSuspicions;
+        const w = worst(list);
+        const label = e.node ? e.node.id : 'cluster';
+        const item = new vscode.TreeItem(label, vscode.TreeItemCollapsibleState.Collapsed);
+        item.id = `${e.run.runId}/node/${label}`;
+        item.iconPath = new vscode.ThemeIcon(e.node ? typeIcon[e.node.type] ?? 'circle-outline' : 'organization', severityColor(w));
+        const counts = list.length ? ` · ${list.length} suspicion${list.length === 1 ? '' : 's'} (worst ${levelNames[w!]})` : '';
+        item.description = `${e.node ? `${e.node.type}${e.node.description ? ` ${e.node.description}` : ''}` : 'cluster-wide'}${e.node && !e.node.examined ? ' · not examined' : ''}${counts}`;
+        item.tooltip = `${label}${counts}`;
+        item.contextValue = 'netpath.node';
+        return item;
+      }
+      case 'link': {
+        const l = e.link;
+        const other = e.direction === 'in' ? l.source : l.destination;
+        const ifs = [l.sourceAttributes.if, l.destinationAttributes.if].map((x) => x ?? '?').join(' → ');
+        const item = new vscode.TreeItem(`${e.direction === 'in' ? '← from' : '→ to'} ${other}`, vscode.TreeItemCollapsibleState.None);
+        item.id = `${e.run.runId}/link/${e.direction}/${l.id}`;
+        item.description = `${l.type} ${ifs} · ${packetText(l.packet)}`;
+        item.iconPath = new vscode.ThemeIcon(e.direction === 'in' ? 'arrow-left' : 'arrow-right');
+        item.tooltip = new vscode.MarkdownString(`**${l.type}** ${l.source} → ${l.destination}\n\n${'`'}${packetText(l.packet)}${'`'}\n\n${Object.entries({ ...l.sourceAttributes }).map(([k, v]) => `- source ${k}: ${v}`).join('\n')}\n${Object.entries({ ...l.destinationAttributes }).map(([k, v]) => `- destination ${k}: ${v}`).join('\n')}`);
+        item.contextValue = 'netpath.link';
+        return item;
+      }
+      case 'suspicion': {
+        const s = e.suspicion;
+        const item = new vscode.TreeItem(s.message, vscode.TreeItemCollapsibleState.None);
+        item.id = `${e.run.runId}/suspicion/${e.nodeId ?? ''}/${e.index}`;
+        item.description = `${levelNames[s.level]} · ${s.check}`;
+        item.iconPath = levelIcon(s.level);
+        const md = new vscode.MarkdownString(`**${levelNames[s.level]}** ${s.message} (${'`'}${s.check}${'`'})\n\n`);
+        for (const ev of s.evidence) md.appendMarkdown(`- ${ev.kind}${ev.where ? ` — ${ev.where}` : ''}\n`).appendCodeblock(ev.text, 'text');
+        item.tooltip = md;
+        item.contextValue = 'netpath.suspicion';
+        item.command = { command: 'netpath.revealFinding', title: 'Reveal in Report', arguments: [e.run.runId, e.nodeId ?? null, e.index] };
+        return item;
+      }
+    }
+  }
+
+  dispose(): void {
+    this.sub.dispose();
+    this.changed.dispose();
+  }
+}
