@@ -53,6 +53,7 @@ export class NetnsNode implements NetNodeAction {
       this.node.doAction({ type: 'drop', input: link.id, outputs: [] });
       return [];
     }
+    this.report(this.topo.receiveChecks?.(this.stack.nodeName, this.ns, p, iif) ?? []);
     let result: { type: ActionKind; ts: Transmission[] };
     const nexthop = link.sourceAttributes.nexthop ?? p.dst;
     const l2 = ingress(this.stack, this.ns, iif, nexthop, p, this.topo.conntrack);
