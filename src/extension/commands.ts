@@ -8,6 +8,7 @@ import { pickRequest, pickSnapshotFile, pickSource } from './pickers';
 import { revealReportLine } from './report';
 import type { Run } from './runs';
 import type { Element } from './tree';
+import { showLinkPath, type PathPanelHandlers } from './pathPanel';
 
 export type Cmd = (...args: any[]) => unknown;
 export type CommandTable = Record<string, (ctx: Ctx) => Cmd>;
@@ -174,16 +175,8 @@ export const commands: CommandTable = {
   'netpath.showLinkPath': (ctx) => async (arg?: unknown) => {
     const run = needRun(ctx, arg);
     if (!run) return undefined;
-    // ── LINK-PATH PANEL CALL SITE (issue 6, src/extension/pathPanel.ts) ──────────────────────
-    // When pathPanel.ts lands, this becomes:
-    //   showLinkPath(ctx.extension, run.result, {
-    //     reveal: (nodeId) => revealNode(ctx, run, nodeId),
-    //     openEvidence: (nodeId, i) => revealFinding(ctx, run.runId, nodeId || null, i),
-    //     rerun: () => vscode.commands.executeCommand('netpath.rerun', run.runId),
-    //   });
-    // Until then the command shows the path section of the report (never a no-op).
-    const line = run.report.split('\n').indexOf('Path:');
-    return revealReportLine(run.runId, line >= 0 ? line : undefined);
+    showLinkPath(ctx.extension, run.result, linkPathHandlers(ctx, run));
+    return run.runId;
   },
 
   'netpath.clearResults': (ctx) => async (arg?: unknown) => {
@@ -204,6 +197,26 @@ export const commands: CommandTable = {
 
   'netpath.showLog': (ctx) => () => ctx.log.show(),
 };
+
+/** What the link-path panel asks of the rest of the UI, for the run it shows. */
+export function linkPathHandlers(ctx: Ctx, run: Run | undefined): PathPanelHandlers {
+  return {
+    reveal: (nodeId) => {
+      const r = run ?? ctx.runs.latest;
+      if (r) void ctx.revealNode(r, nodeId);
+    },
+    openEvidence: (nodeId, index) => {
+      const r = run ?? ctx.runs.latest;
+      if (r) void revealFinding(ctx, r.runId, nodeId || null, index);
+    },
+    rerun: () => {
+      const r = run ?? ctx.runs.latest;
+      void vscode.commands.executeCommand<Run | undefined>('netpath.rerun', r?.runId).then((again) => {
+        if (again) showLinkPath(ctx.extension, again.result, linkPathHandlers(ctx, again));
+      });
+    },
+  };
+}
 
 export function revealFinding(ctx: Ctx, runId: string, nodeId: string | null, index: number): Promise<vscode.TextEditor> | undefined {
   const run = ctx.runs.byId(runId);

@@ -80,6 +80,9 @@ export class Ctx implements vscode.Disposable {
     await this.extension.globalState.update(recentKey, all);
   }
 
+  /** Reveals a NetNode of a run in the Network Path view (set by main.ts, which owns the view). */
+  revealNode: (run: Run, nodeId: string) => Promise<void> = async () => undefined;
+
   firePickerShown(e: PickerShown): void {
     this.pickerShown.fire(e);
   }

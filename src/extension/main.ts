@@ -2,7 +2,8 @@
 // documents); the diagnosis server starts on first use. Returns a small API: the runs and the
 // pickers as they are shown, so tests (and other extensions) can drive the product as a user does.
 import * as vscode from 'vscode';
-import { commands } from './commands';
+import { commands, linkPathHandlers } from './commands';
+import { registerPathPanelSerializer, revealInGraph } from './pathPanel';
 import { Ctx, type PickerShown } from './ctx';
 import { resolveExplorerTarget, type ExplorerTarget } from './kubernetes';
 import { ReportDocuments, reportScheme } from './report';
@@ -33,6 +34,19 @@ export function activate(context: vscode.ExtensionContext): NetpathApi {
   const view = vscode.window.createTreeView<Element>('netpath.runs', { treeDataProvider: tree, showCollapseAll: true });
   context.subscriptions.push(tree, view, c.runs.onDidChange(() => void vscode.commands.executeCommand('setContext', 'netpath.hasRuns', c.runs.all.length > 0)));
   context.subscriptions.push(vscode.workspace.registerTextDocumentContentProvider(reportScheme, new ReportDocuments(c.runs)));
+
+  // Tree ↔ link-path panel: the panel reveals NetNodes here, selecting one here selects it there.
+  c.revealNode = async (run, nodeId) => {
+    const node = run.result.nodes.find((n) => n.id === nodeId);
+    if (node) await view.reveal({ kind: 'node', run, node }, { select: true, focus: true, expand: true });
+  };
+  context.subscriptions.push(
+    view.onDidChangeSelection((e) => {
+      const el = e.selection[0];
+      if (el?.kind === 'node' && el.node) revealInGraph(el.node.id);
+    }),
+  );
+  registerPathPanelSerializer(context, linkPathHandlers(c, undefined));
 
   void vscode.commands.executeCommand('setContext', 'netpath.hasSource', c.source !== undefined);
   void vscode.commands.executeCommand('setContext', 'netpath.hasConnectivitySource', c.connectivitySource !== undefined);

@@ -201,8 +201,10 @@ suite('Network Path in VS Code', () => {
   });
 
   test('Show Link Path and Re-run act on a run; Clear Results clears the tree and the Problems panel', async () => {
-    const editor = await vscode.commands.executeCommand<vscode.TextEditor | undefined>('netpath.showLinkPath', broken.runId);
-    if (editor) assert.equal(editor.document.uri.scheme, 'netpath-report');
+    assert.equal(await vscode.commands.executeCommand('netpath.showLinkPath', broken.runId), broken.runId);
+    const panel = await until('the link-path panel tab', () =>
+      vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith('netpath.linkPath')));
+    assert.match(panel.label, /Link Path: default\/client → 10\.244\.2\.2:8080/);
     const again = await vscode.commands.executeCommand<Run>('netpath.rerun', broken.runId);
     assert.deepEqual(again.result.request, broken.result.request);
     assert.notEqual(again.runId, broken.runId);
