@@ -33,3 +33,19 @@ test('prefixes clear host bits and test containment per family', () => {
   assert.equal(parsePrefix('10.0.0.0/33'), undefined);
   assert.equal(formatPrefix(parsePrefix('2001:db8::1/64')!), '2001:db8::/64');
 });
+
+test('parseIP/formatIP dotted-quad fast path agrees with ipaddr.js on 20,000 generated strings', async (t) => {
+  const { default: ipaddr } = await import('ipaddr.js');
+  const part = fc.oneof(fc.integer({ min: 0, max: 300 }).map(String), fc.constantFrom('00', '01', '010', '0x1', '', '256', '1000', ' 1'));
+  let checked = 0;
+  fc.assert(fc.property(fc.array(part, { minLength: 1, maxLength: 5 }), (parts) => {
+    const s = parts.join('.');
+    const r = s.trim(); // parseIP trims
+    const ref = ipaddr.isValid(r) && ipaddr.IPv4.isValidFourPartDecimal(r) ? ipaddr.parse(r).toByteArray() : undefined;
+    const got = parseIP(s);
+    checked++;
+    if (!ref) return got === undefined;
+    return got !== undefined && got.family === 4 && formatIP(got) === ref.join('.') && got.value === BigInt(ref.reduce((v, b) => v * 256 + b, 0));
+  }), { numRuns: 20000, seed: 42 });
+  t.diagnostic(`${checked} strings: fast path and ipaddr.js agree`);
+});

@@ -19,9 +19,19 @@ export interface Prefix {
 
 const bits = (f: Family) => (f === 4 ? 32 : 128);
 
+const DOTTED_QUAD = /^(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})$/;
+
 /** Parses a literal IPv4/IPv6 address; undefined if it is not one (no throwing). */
 export function parseIP(text: string): IP | undefined {
   const s = text.trim();
+  // Fast path for the common case (every pod/node IP of a 150k-pod snapshot): plain dotted quad,
+  // exactly what isValidFourPartDecimal accepts (no leading zeros, each part ≤ 255).
+  const q = DOTTED_QUAD.exec(s);
+  if (q) {
+    const a = +q[1], b = +q[2], c = +q[3], d = +q[4];
+    if (a <= 255 && b <= 255 && c <= 255 && d <= 255) return { family: 4, value: BigInt(((a << 24) >>> 0) + (b << 16) + (c << 8) + d) };
+    return undefined;
+  }
   if (!ipaddr.isValid(s)) return undefined;
   // ipaddr.js accepts legacy IPv4 forms ("10", "0x0a.1"); the kernel tools never print them.
   if (!s.includes(':') && !ipaddr.IPv4.isValidFourPartDecimal(s)) return undefined;
@@ -34,7 +44,11 @@ export function parseIP(text: string): IP | undefined {
 
 /** Formats an address the way iproute2 prints it (RFC 5952 for IPv6). */
 export function formatIP(ip: IP): string {
-  const n = ip.family === 4 ? 4 : 16;
+  if (ip.family === 4) {
+    const v = Number(ip.value);
+    return `${(v >>> 24) & 255}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
+  }
+  const n = 16;
   const bytes: number[] = [];
   let v = ip.value;
   for (let i = 0; i < n; i++) {
