@@ -87,7 +87,7 @@ export function parseIptablesSave(text: string, opts: ParseOptions = {}): Rulese
       tableLine = lineNo;
       continue;
     }
-    if (line.slice(first).trimEnd() === 'COMMIT') {
+    if (c === 'C' && line.startsWith('COMMIT', first) && line.slice(first + 6).trimEnd() === '') {
       if (!table) fail('COMMIT outside a table', lineNo, first + 1);
       resolveTargets(table!);
       table = undefined;
@@ -163,23 +163,22 @@ function isBang(t: Token | undefined): boolean {
 }
 
 function parseRuleLine(table: Table, toks: Token[], lineNo: number, source: string, rs: Ruleset): void {
-  const fail = (reason: string, t: Token | undefined): never => {
-    throw new ParseError(source, reason, lineNo, t ? t.column : 1);
-  };
+  // No closure per line (100k-rule dumps make every per-line allocation count): errors go
+  // through ruleError(source, lineNo, reason, token).
   let i = 0;
   let counters: Counters | undefined;
   if (toks[0] && !toks[0].quoted && toks[0].text.startsWith('[')) {
     counters = parseCounters(toks[0].text);
-    if (!counters) fail(`bad rule counters ${JSON.stringify(toks[0].text)} (expected [packets:bytes])`, toks[0]);
+    if (!counters) ruleError(source, lineNo, `bad rule counters ${JSON.stringify(toks[0].text)} (expected [packets:bytes])`, toks[0]);
     i++;
   }
   const cmd = toks[i];
   let insertAt: number | undefined;
   if (!cmd || cmd.quoted || !['-A', '--append', '-I', '--insert'].includes(cmd.text)) {
-    fail(`expected -A CHAIN, found ${JSON.stringify(cmd?.text ?? '')}`, cmd);
+    ruleError(source, lineNo, `expected -A CHAIN, found ${JSON.stringify(cmd?.text ?? '')}`, cmd);
   }
   const chainTok = toks[i + 1];
-  if (!chainTok || isOptionToken(chainTok) || isBang(chainTok)) fail(`${cmd.text} without a chain name`, chainTok ?? cmd);
+  if (!chainTok || isOptionToken(chainTok) || isBang(chainTok)) ruleError(source, lineNo, `${cmd.text} without a chain name`, chainTok ?? cmd);
   i += 2;
   if (cmd.text === '-I' || cmd.text === '--insert') {
     if (toks[i] && /^\d+$/.test(toks[i].text) && !toks[i].quoted) {
@@ -189,7 +188,7 @@ function parseRuleLine(table: Table, toks: Token[], lineNo: number, source: stri
   }
   let chain = table.chainsByName.get(chainTok.text);
   if (!chain) {
-    if (!isBuiltinChain(table.name, chainTok.text)) fail(`chain ${chainTok.text} is not declared in table ${table.name}`, chainTok);
+    if (!isBuiltinChain(table.name, chainTok.text)) ruleError(source, lineNo, `chain ${chainTok.text} is not declared in table ${table.name}`, chainTok);
     // iptables-restore accepts rules for a built-in chain without its `:CHAIN` line.
     chain = { name: chainTok.text, builtin: true, policy: 'ACCEPT', rules: [], declared: false };
     table.chains.push(chain);
@@ -204,18 +203,18 @@ function parseRuleLine(table: Table, toks: Token[], lineNo: number, source: stri
   while (i < toks.length) {
     const t = toks[i];
     if (isBang(t)) {
-      if (pendingNeg) fail('double negation "! !"', t);
+      if (pendingNeg) ruleError(source, lineNo, 'double negation "! !"', t);
       pendingNeg = t;
       i++;
       continue;
     }
-    if (!isOptionToken(t)) fail(`unexpected word ${JSON.stringify(t.text)} (expected an option)`, t);
+    if (!isOptionToken(t)) ruleError(source, lineNo, `unexpected word ${JSON.stringify(t.text)} (expected an option)`, t);
     const name = t.text;
     i++;
     if (name === '-m' || name === '--match') {
-      if (pendingNeg) fail('"!" cannot negate -m', pendingNeg);
+      if (pendingNeg) ruleError(source, lineNo, '"!" cannot negate -m', pendingNeg);
       const mod = toks[i];
-      if (!mod || isOptionToken(mod) || isBang(mod)) fail('-m without a module name', t);
+      if (!mod || isOptionToken(mod) || isBang(mod)) ruleError(source, lineNo, '-m without a module name', t);
       i++;
       const m: Match = { module: mod.text, options: [], known: KNOWN_MATCHES.has(mod.text) };
       matches.push(m);
@@ -223,10 +222,10 @@ function parseRuleLine(table: Table, toks: Token[], lineNo: number, source: stri
       continue;
     }
     if (name === '-j' || name === '--jump' || name === '-g' || name === '--goto') {
-      if (pendingNeg) fail(`"!" cannot negate ${name}`, pendingNeg);
-      if (target) fail('a rule has only one target', t);
+      if (pendingNeg) ruleError(source, lineNo, `"!" cannot negate ${name}`, pendingNeg);
+      if (target) ruleError(source, lineNo, 'a rule has only one target', t);
       const tt = toks[i];
-      if (!tt || isOptionToken(tt) || isBang(tt)) fail(`${name} without a target`, t);
+      if (!tt || isOptionToken(tt) || isBang(tt)) ruleError(source, lineNo, `${name} without a target`, t);
       i++;
       target = { name: tt.text, goto: name === '-g' || name === '--goto', options: [], kind: 'unknown' };
       ctx = target;
@@ -235,7 +234,7 @@ function parseRuleLine(table: Table, toks: Token[], lineNo: number, source: stri
     if (name === '-c' || name === '--set-counters') {
       const p = toks[i];
       const b = toks[i + 1];
-      if (!p || !b || !/^\d+$/.test(p.text) || !/^\d+$/.test(b.text)) fail(`${name} needs two numbers (packets bytes)`, t);
+      if (!p || !b || !/^\d+$/.test(p.text) || !/^\d+$/.test(b.text)) ruleError(source, lineNo, `${name} needs two numbers (packets bytes)`, t);
       counters = { packets: Number(p.text), bytes: Number(b.text) };
       i += 2;
       continue;
@@ -254,7 +253,7 @@ function parseRuleLine(table: Table, toks: Token[], lineNo: number, source: stri
           i++;
         }
         const v = toks[i];
-        if (!v || isOptionToken(v) || isBang(v)) fail(`${name} needs a value`, t);
+        if (!v || isOptionToken(v) || isBang(v)) ruleError(source, lineNo, `${name} needs a value`, t);
         opt.values.push(v.text);
         i++;
         if (name === '-p' || name === '--protocol') proto = v.text.toLowerCase();
@@ -269,7 +268,7 @@ function parseRuleLine(table: Table, toks: Token[], lineNo: number, source: stri
     if (!ctx) {
       // `-p tcp --dport 80` without `-m tcp`: iptables loads the protocol's module implicitly.
       const mod = proto ? IMPLICIT_PROTO_MODULES[proto] : undefined;
-      if (!mod) fail(`option ${name} does not belong to any match (-m) or target (-j)`, t);
+      if (!mod) ruleError(source, lineNo, `option ${name} does not belong to any match (-m) or target (-j)`, t);
       const m: Match = { module: mod!, options: [], implicit: true, known: KNOWN_MATCHES.has(mod!) };
       matches.push(m);
       ctx = m;
@@ -293,17 +292,21 @@ function parseRuleLine(table: Table, toks: Token[], lineNo: number, source: stri
     }
     ctx!.options.push(opt);
   }
-  if (pendingNeg) fail('"!" at the end of a rule negates nothing', pendingNeg);
+  if (pendingNeg) ruleError(source, lineNo, '"!" at the end of a rule negates nothing', pendingNeg);
   if (counters && (counters.packets || counters.bytes)) rs.hasCounters = true;
   const rule: Rule = { num: 0, chain: chain.name, matches, target, counters, line: lineNo };
   if (insertAt !== undefined) {
-    if (insertAt < 1 || insertAt > chain.rules.length + 1) fail(`-I ${chain.name} ${insertAt}: index out of range`, cmd);
+    if (insertAt < 1 || insertAt > chain.rules.length + 1) ruleError(source, lineNo, `-I ${chain.name} ${insertAt}: index out of range`, cmd);
     chain.rules.splice(insertAt - 1, 0, rule);
     chain.rules.forEach((r, k) => (r.num = k + 1));
   } else {
     chain.rules.push(rule);
     rule.num = chain.rules.length;
   }
+}
+
+function ruleError(source: string, lineNo: number, reason: string, t: Token | undefined): never {
+  throw new ParseError(source, reason, lineNo, t ? t.column : 1);
 }
 
 /** Classifies each target once the whole table (all chain names) is known. */

@@ -27,6 +27,8 @@ export function tokenizeLine(line: string, lineNo: number, source: string): Toke
     }
     return out;
   }
+  // General path: words are joined from runs (plain, or quoted) copied with slice, not char by
+  // char — kube-proxy quotes a comment in nearly every rule, so this is the common path too.
   let i = 0;
   const n = line.length;
   while (i < n) {
@@ -36,31 +38,38 @@ export function tokenizeLine(line: string, lineNo: number, source: string): Toke
     let text = '';
     let quoted = false;
     while (i < n && !isBlank(line.charCodeAt(i))) {
-      const c = line[i];
-      if (c === '"' || c === "'") {
+      const c = line.charCodeAt(i);
+      if (c === 34 /* " */ || c === 39 /* ' */) {
         quoted = true;
         const open = i;
         i++;
         let closed = false;
+        let run = i;
         while (i < n) {
-          const d = line[i];
+          const d = line.charCodeAt(i);
           if (d === c) {
+            text += line.slice(run, i);
             closed = true;
             i++;
             break;
           }
-          if (c === '"' && d === '\\' && i + 1 < n) {
-            text += line[i + 1];
+          if (c === 34 && d === 92 /* \ */ && i + 1 < n) {
+            text += line.slice(run, i) + line[i + 1];
             i += 2;
+            run = i;
             continue;
           }
-          text += d;
           i++;
         }
-        if (!closed) throw new ParseError(source, `unbalanced ${c === '"' ? 'double' : 'single'} quote`, lineNo, open + 1);
+        if (!closed) throw new ParseError(source, `unbalanced ${c === 34 ? 'double' : 'single'} quote`, lineNo, open + 1);
       } else {
-        text += c;
-        i++;
+        const run = i;
+        while (i < n) {
+          const d = line.charCodeAt(i);
+          if (isBlank(d) || d === 34 || d === 39) break;
+          i++;
+        }
+        text += line.slice(run, i);
       }
     }
     out.push({ text, quoted, column: start + 1 });
