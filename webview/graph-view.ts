@@ -52,6 +52,7 @@ export class GraphView {
   private readonly layer: SVGGElement;
   private graph: PositionedGraph | undefined;
   private viewport: Viewport = { x: 0, y: 0, k: 1 };
+  private userMoved = false;
   private selected: Selection | undefined;
   private readonly nodeEls = new Map<string, SVGGElement>();
   private readonly edgeEls = new Map<string, SVGGElement>();
@@ -67,7 +68,14 @@ export class GraphView {
     this.layer = el('g', {}, 'viewport');
     this.svg.append(defs, this.layer);
     host.append(this.svg);
+    // The canvas takes focus for keyboard pan/zoom; nodes and edges inside are tab stops.
+    host.tabIndex = 0;
+    host.setAttribute('aria-label', 'Link path graph: arrow keys pan, plus and minus zoom, 0 fits');
     this.wirePanZoom();
+    // Until the user pans or zooms, the graph follows the panel's size.
+    new ResizeObserver(() => {
+      if (this.graph && !this.userMoved) this.fit(false);
+    }).observe(host);
   }
 
   render(graph: PositionedGraph, viewport: Viewport | undefined, selected: Selection | undefined): void {
@@ -82,9 +90,11 @@ export class GraphView {
     for (const n of graph.nodes) nodes.append(this.nodeEl(n));
     // Labels last: above edges and nodes' borders where routes pass close by.
     this.layer.append(edges, nodes, labels);
+    this.userMoved = !!viewport;
     if (viewport) this.setViewport(viewport, false);
     else this.fit(false);
-    this.select(selected, false);
+    // Restoring: keep the saved viewport even if the selection is off-screen.
+    this.select(selected, false, !viewport);
   }
 
   private edgeEl(e: GraphEdge, labels: SVGGElement): SVGGElement {
@@ -165,7 +175,7 @@ export class GraphView {
   }
 
   /** Marks the selection; `byUser` tells the callback whether to tell the host (reveal). */
-  select(sel: Selection | undefined, byUser: boolean): void {
+  select(sel: Selection | undefined, byUser: boolean, scroll = true): void {
     if (sel && !(sel.kind === 'node' ? this.nodeEls : this.edgeEls).has(sel.id)) sel = undefined;
     for (const e of [...this.nodeEls.values(), ...this.edgeEls.values()]) {
       e.classList.remove('selected');
@@ -178,7 +188,7 @@ export class GraphView {
       target.classList.add('selected');
       target.setAttribute('aria-pressed', 'true');
       if (sel.kind === 'edge') target.querySelector('.edge-line')?.setAttribute('marker-end', 'url(#arrow-selected)');
-      if (!byUser && sel.kind === 'node') this.ensureVisible(sel.id);
+      if (!byUser && scroll && sel.kind === 'node') this.ensureVisible(sel.id);
     }
     for (const [id, e] of this.edgeEls)
       if (!(sel?.kind === 'edge' && sel.id === id)) e.querySelector('.edge-line')?.setAttribute('marker-end', `url(#arrow-${e.classList.contains('reply') ? 'reply' : 'edge'})`);
@@ -203,6 +213,7 @@ export class GraphView {
     const { w, h } = this.size();
     const k = Math.min(w / this.graph.width, h / this.graph.height, 1.25);
     this.setViewport({ k, x: (w - this.graph.width * k) / 2, y: (h - this.graph.height * k) / 2 }, notify);
+    this.userMoved = false;
   }
 
   zoomBy(factor: number, cx?: number, cy?: number): void {
@@ -228,6 +239,8 @@ export class GraphView {
   }
 
   private setViewport(v: Viewport, notify = true): void {
+    // notify = a user action (or fit on request); a fit to the panel's size is not.
+    if (notify) this.userMoved = true;
     this.viewport = { x: Math.round(v.x * 10) / 10, y: Math.round(v.y * 10) / 10, k: Math.round(v.k * 1000) / 1000 };
     this.layer.setAttribute('transform', `translate(${this.viewport.x} ${this.viewport.y}) scale(${this.viewport.k})`);
     if (notify) this.cb.viewportChanged(this.viewport);

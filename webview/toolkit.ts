@@ -1,16 +1,17 @@
 // Every use of @vscode/webview-ui-toolkit lives here. The toolkit is deprecated upstream; to move
 // to @vscode-elements/elements, change this module only (register its elements and map these
-// helpers to `vscode-button`, `vscode-divider`, `vscode-tag` of that library).
+// helpers to `vscode-button` and `vscode-divider` of that library). Badge and tag are plain spans:
+// the toolkit's vscode-badge/vscode-tag templates bind a `style` attribute, which the CSP refuses.
 // The toolkit (FAST) probes :focus-visible support with a <style> element carrying the nonce from
 // <meta property="csp-nonce">; the host page provides that meta and allows the nonce in style-src.
-import { provideVSCodeDesignSystem, vsCodeButton, vsCodeDivider, vsCodeTag } from '@vscode/webview-ui-toolkit';
+import { provideVSCodeDesignSystem, vsCodeButton, vsCodeDivider } from '@vscode/webview-ui-toolkit';
 
 let registered = false;
 
 export function registerToolkit(): void {
   if (registered) return;
   registered = true;
-  provideVSCodeDesignSystem().register(vsCodeButton(), vsCodeDivider(), vsCodeTag());
+  provideVSCodeDesignSystem().register(vsCodeButton(), vsCodeDivider());
 }
 
 export interface ButtonOptions {
@@ -52,8 +53,10 @@ export function badge(text: string, label?: string): HTMLElement {
   return b;
 }
 
+/** A short uppercase label (node type). Not vscode-tag: it is the same FAST badge template. */
 export function tag(text: string): HTMLElement {
-  const t = document.createElement('vscode-tag');
+  const t = document.createElement('span');
+  t.className = 'np-tag';
   t.textContent = text;
   return t;
 }
