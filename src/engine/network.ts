@@ -41,7 +41,8 @@ export class Network implements Topology {
   private readonly nodeOfAddress = new Map<string, string>();
   destination!: Endpoint;
   private source?: Endpoint;
-  readonly conntrack = new ConntrackTable();
+  /** Per run: where this run's request was NATed (reset by each diagnose). */
+  conntrack = new ConntrackTable();
   private destinationInfo?: ResolvedEndpoint;
   private backendIPs = new Set<string>();
   private pluginImpl?: PluginChecks;
@@ -181,6 +182,7 @@ export class Network implements Topology {
     }
     const source = pair.source.endpoint;
     this.source = source;
+    this.conntrack = new ConntrackTable();
     this.destination = pair.destination.endpoint;
     this.destinationInfo = pair.destination;
     this.backendIPs = this.serviceBackends(pair.destination, request.protocol);

@@ -107,3 +107,14 @@ test('determinism: the same snapshot and request give byte-identical JSON', asyn
     assert.equal(a, b);
   }
 });
+
+test('one Network serves several diagnoses without one run leaking into the next', async () => {
+  const { formatJson } = await import('../../src/engine/report/json');
+  const c = cases.find((x) => x.name === 'flannel-host-gw--healthy');
+  if (!c) return;
+  const shared = new Network(loadSnapshot(c.snapshotText));
+  for (const p of c.truth.probes) {
+    const req = { src: p.src, dst: p.dst, port: p.port, protocol: p.protocol.toLowerCase() };
+    assert.equal(formatJson(shared.diagnose(req)), formatJson(new Network(loadSnapshot(c.snapshotText)).diagnose(req)), `${p.probe}`);
+  }
+});
