@@ -24,7 +24,8 @@ export interface LabCase {
   truth: { case: string; plugin: string; fault: null | { id: string; description: string; netNode: string; check: string; targetProbe: string }; probes: Probe[] };
 }
 
-export const labDir = join(__dirname, '..', 'fixtures', 'lab');
+/** The committed cases; NETPATH_LAB_CASES points elsewhere (e.g. every case `make-cases.ts --out` wrote). */
+export const labDir = process.env.NETPATH_LAB_CASES ?? join(__dirname, '..', 'fixtures', 'lab');
 
 export function labCases(): LabCase[] {
   if (!existsSync(labDir)) return [];
