@@ -6,7 +6,7 @@ import { setMaxListeners } from 'node:events';
 import { ApiClient } from './api';
 import { AccessReport, collectionNeeds, describeNeed, detectionNeeds, objectNeeds, reviewAccess } from './access';
 import { CollectorManager, DEFAULT_COLLECTOR_IMAGE, DEFAULT_NAMESPACE, type NodeCollection, type ProgressEvent } from './collector-pods';
-import { CancelledError, ClusterInputError } from './errors';
+import { CancelledError, ClusterInputError, ClusterUnreachableError } from './errors';
 import { loadKubeconfig, type KubeconfigOptions, type LoadedKubeconfig } from './kubeconfig';
 import { loadClusterObjects, type LoadedObjects } from './loader';
 import { Network } from '../engine/network';
@@ -115,6 +115,9 @@ async function collectInto(session: LiveSession, nodes: string[], dumps: Record<
   }
   const results = await session.manager.collect(linux);
   if (signal?.aborted) throw new CancelledError('cancelled during collection; the collector pods were deleted');
+  // A cluster that went away ends the run (its message names the server), not just one node.
+  const lost = results.find((r) => r.error instanceof ClusterUnreachableError);
+  if (lost) throw lost.error;
   for (const r of results) {
     done.set(r.node, r);
     if (r.dump) dumps[r.node] = r.dump;
