@@ -36,6 +36,8 @@ export interface GeneratedSnapshot {
   probes: { podToPod: DiagnosisRequest; podToService: DiagnosisRequest };
   /** The nodes with full dumps (the ones the probes cross). */
   pathNodes: string[];
+  /** ClusterIP of the measured service. */
+  serviceIP: string;
   /** `-A` lines in one full dump's iptables-save text. */
   rulesPerFullDump: number;
 }
@@ -218,6 +220,7 @@ export function generateSnapshot(o: GenerateOptions): GeneratedSnapshot {
       podToService: { src: `default/${client.name}`, dst: `svc/default/${svcMeasured.name}`, port: svcMeasured.port, protocol: 'tcp' },
     },
     pathNodes: [nodeName(0), nodeName(1)],
+    serviceIP: svcMeasured.ip,
     rulesPerFullDump,
   };
 }
@@ -664,6 +667,7 @@ if (process.argv[1] && /generate\.ts$/.test(process.argv[1])) {
       endpoints: { type: 'string', default: '3' },
       seed: { type: 'string', default: '1' },
       out: { type: 'string' },
+      'iptables-out': { type: 'string' },
     },
   });
   const nodes = Number(values.nodes);
@@ -674,5 +678,8 @@ if (process.argv[1] && /generate\.ts$/.test(process.argv[1])) {
   const text = JSON.stringify(g.snapshot);
   if (values.out) writeFileSync(values.out, text);
   else process.stdout.write(text);
-  if (values.out) console.log(JSON.stringify({ probes: g.probes, pathNodes: g.pathNodes, rulesPerFullDump: g.rulesPerFullDump, bytes: text.length }));
+  // The first path node's iptables-save text, for the iptables-legacy-restore anchor.
+  if (values['iptables-out']) writeFileSync(values['iptables-out'], g.snapshot.dumps[g.pathNodes[0]].node.iptables!.nft!);
+  const { probes, pathNodes, serviceIP, rulesPerFullDump } = g;
+  if (values.out) console.log(JSON.stringify({ probes, pathNodes, serviceIP, rulesPerFullDump, nodes, pods: g.snapshot.objects.pods.length, services, bytes: text.length }));
 }

@@ -1,0 +1,113 @@
+// One benchmark case, run in its own process so that its peak RSS is its own: load a generated
+// snapshot (JSON parse, then schema validation — timed apart), parse the iptables dump of a node
+// on the path, diagnose pod→pod and pod→service on a fresh Network each (cold: includes the lazy
+// parse of the dumps on the path; then warm), and count what the engine touched.
+// Prints one line `RESULT {json}`. Usage: tsx bench/measure.ts SNAPSHOT META_JSON
+import { readFileSync } from 'node:fs';
+import { Network } from '../src/engine/network';
+import type { DiagnosisRequest, DiagnosisResult } from '../src/engine/model/result';
+import { parseIptablesSave } from '../src/engine/netstack/iptables/parse';
+import { compiledChain } from '../src/engine/netstack/netfilter/compile';
+import type { NodeStack } from '../src/engine/datapath/node-stack';
+import { parseJsonDocument, schemaProblems, snapshotConsistency } from '../src/engine/snapshot/load';
+import { snapshotSchema } from '../src/engine/snapshot/schema';
+import type { NetpathSnapshot } from '../src/engine/snapshot/types';
+import { parseIP } from '../src/engine/netstack/ip';
+
+interface Meta {
+  probes: { podToPod: DiagnosisRequest; podToService: DiagnosisRequest };
+  pathNodes: string[];
+  serviceIP: string;
+}
+
+const ms = (a: number) => Math.round((performance.now() - a) * 10) / 10;
+const cpuMs = (c: NodeJS.CpuUsage) => Math.round((c.user + c.system) / 100) / 10;
+
+function main(): void {
+  const [file, metaText] = process.argv.slice(2);
+  const meta = JSON.parse(metaText) as Meta;
+  const out: Record<string, unknown> = {};
+
+  let t = performance.now();
+  const text = readFileSync(file, 'utf8');
+  out.readMs = ms(t);
+  out.snapshotMB = Math.round(text.length / 1e5) / 10;
+
+  t = performance.now();
+  const data = parseJsonDocument(text, 'snapshot');
+  out.jsonParseMs = ms(t);
+  t = performance.now();
+  const problems = schemaProblems(snapshotSchema, data);
+  if (problems.length === 0) problems.push(...snapshotConsistency(data as NetpathSnapshot));
+  out.validateMs = ms(t);
+  if (problems.length) throw new Error(`generated snapshot does not validate: ${problems.slice(0, 3).map((p) => `${p.path}: ${p.message}`).join('; ')}`);
+  const snapshot = data as NetpathSnapshot;
+
+  // Dump parse: the iptables-save text of the first node on the path (best of 3, wall and CPU).
+  const ipt = snapshot.dumps[meta.pathNodes[0]].node.iptables!.nft!;
+  let best = Infinity, bestCpu = Infinity, rules = 0;
+  for (let k = 0; k < 3; k++) {
+    const c0 = process.cpuUsage();
+    t = performance.now();
+    const rs = parseIptablesSave(ipt, { family: 4 });
+    best = Math.min(best, ms(t));
+    bestCpu = Math.min(bestCpu, cpuMs(process.cpuUsage(c0)));
+    rules = rs.tables.reduce((n, tb) => n + tb.chains.reduce((m, ch) => m + ch.rules.length, 0), 0);
+    if (k === 0) {
+      // Is kube-proxy's KUBE-SERVICES indexed, and how many rules does a packet to the service visit?
+      const cc = compiledChain(rs, 'nat', 'KUBE-SERVICES')!;
+      out.kubeServicesRules = cc.rules.length;
+      out.kubeServicesIndexed = cc.index?.indexedRules ?? 0;
+      out.kubeServicesVisited = cc.index ? cc.index.candidates(parseIP(meta.serviceIP)!.value).length : cc.rules.length;
+    }
+  }
+  out.dumpRules = rules;
+  out.dumpParseMs = best;
+  out.dumpParseCpuMs = bestCpu;
+
+  for (const [name, probe] of Object.entries(meta.probes)) {
+    t = performance.now();
+    const net = new Network(snapshot);
+    const buildMs = ms(t);
+    t = performance.now();
+    let r: DiagnosisResult | undefined;
+    let error: string | undefined;
+    try {
+      r = net.diagnose(probe);
+    } catch (e) {
+      error = `${(e as Error).name}: ${(e as Error).message.split('\n')[0]}`;
+    }
+    const coldMs = ms(t);
+    let warmMs: number | undefined;
+    if (r) {
+      t = performance.now();
+      net.diagnose(probe);
+      warmMs = ms(t);
+    }
+    // Laziness counters: which node stacks were built, and where iptables was parsed.
+    // (Network keeps its NodeStacks in a private map; the bench reads it, nothing writes it.)
+    const stacks = (net as unknown as { stacks: Map<string, NodeStack | undefined> }).stacks;
+    const parsedIptables: string[] = [];
+    for (const [node, st] of stacks) {
+      for (const ns of st?.all() ?? []) {
+        const memo = (ns as unknown as { memo: Map<string, unknown> }).memo;
+        if (memo.has('iptables')) parsedIptables.push(ns === st!.host ? node : `${node}/${ns.info.id}`);
+      }
+    }
+    out[name] = {
+      networkMs: buildMs,
+      coldMs,
+      warmMs,
+      verdict: r?.verdict ?? 'error',
+      error,
+      hops: r?.nodes.length,
+      findings: r ? [...r.clusterSuspicions, ...r.nodes.flatMap((n) => n.suspicions)].filter((s) => s.level >= 2).map((s) => `${s.check}: ${s.message}`).slice(0, 3) : [],
+      nodeStacksBuilt: stacks.size,
+      iptablesParsedIn: parsedIptables,
+    };
+  }
+  out.maxRssMB = Math.round(process.resourceUsage().maxRSS / 1024);
+  console.log(`RESULT ${JSON.stringify(out)}`);
+}
+
+main();

@@ -1,0 +1,216 @@
+// `npm run bench`: generates seeded synthetic clusters, measures each in its own process (load,
+// dump parse, diagnosis, peak RSS), prints growth exponents between sizes, the anchor against
+// `iptables-legacy-restore --test` on the same 100k-rule file, the extension bundle figures, and
+// PASS/FAIL against issue 7's targets. Exit code 1 when a target fails.
+// `--quick` runs small sizes only (a smoke run of the whole pipeline, targets not judged).
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { servicesForRules } from './generate';
+
+const root = resolve(__dirname, '..');
+const quick = process.argv.includes('--quick');
+const work = mkdtempSync(join(tmpdir(), 'netpath-bench-'));
+const E = 3;
+const SEED = 1;
+const started = performance.now();
+
+interface Case {
+  label: string;
+  nodes: number;
+  pods: number;
+  services: number;
+}
+
+interface Probe {
+  networkMs: number;
+  coldMs: number;
+  warmMs?: number;
+  verdict: string;
+  error?: string;
+  hops?: number;
+  findings: string[];
+  nodeStacksBuilt: number;
+  iptablesParsedIn: string[];
+}
+
+interface Result {
+  readMs: number;
+  snapshotMB: number;
+  jsonParseMs: number;
+  validateMs: number;
+  kubeServicesRules: number;
+  kubeServicesIndexed: number;
+  kubeServicesVisited: number;
+  dumpRules: number;
+  dumpParseMs: number;
+  dumpParseCpuMs: number;
+  podToPod: Probe;
+  podToService: Probe;
+  maxRssMB: number;
+  genMs: number;
+}
+
+const tsx = [process.execPath, '--import', 'tsx'];
+
+function run(c: Case, iptablesOut?: string): Result {
+  const file = join(work, `${c.label}.netpath.json`);
+  let t = performance.now();
+  const gen = spawnSync(tsx[0], [...tsx.slice(1), join(root, 'bench/generate.ts'), '--nodes', String(c.nodes), '--pods', String(c.pods), '--services', String(c.services), '--endpoints', String(E), '--seed', String(SEED), '--out', file, ...(iptablesOut ? ['--iptables-out', iptablesOut] : [])], { cwd: root, encoding: 'utf8', maxBuffer: 1 << 24 });
+  if (gen.status !== 0) throw new Error(`generator failed for ${c.label}: ${gen.stderr}`);
+  const genMs = performance.now() - t;
+  const meta = gen.stdout.trim().split('\n').at(-1)!;
+  t = performance.now();
+  const m = spawnSync(tsx[0], [...tsx.slice(1), join(root, 'bench/measure.ts'), file, meta], { cwd: root, encoding: 'utf8', maxBuffer: 1 << 24 });
+  rmSync(file, { force: true });
+  const line = m.stdout.split('\n').find((l) => l.startsWith('RESULT '));
+  if (!line) throw new Error(`measure failed for ${c.label} (exit ${m.status}): ${m.stderr.slice(-2000)}`);
+  return { ...(JSON.parse(line.slice(7)) as Omit<Result, 'genMs'>), genMs };
+}
+
+const fmt = (v: number | undefined) => (v === undefined ? '-' : v >= 100 ? v.toFixed(0) : v.toFixed(1));
+const exponent = (t1: number, t2: number, n1: number, n2: number) => Math.log(t2 / t1) / Math.log(n2 / n1);
+
+function table(title: string, sizeName: string, cases: Case[], results: Result[], size: (c: Case, r: Result) => number): void {
+  console.log(`\n${title}`);
+  const head = [sizeName, 'nodes', 'pods', 'svcs', 'MB', 'JSON ms', 'schema ms', 'dump rules', 'dump parse ms (cpu)', 'Network ms', 'pod→pod cold/warm ms', 'pod→svc cold/warm ms', 'verdicts', 'stacks built', 'RSS MB'];
+  const rows = cases.map((c, i) => {
+    const r = results[i];
+    return [
+      String(size(c, r)), String(c.nodes), String(c.pods), String(c.services + 1), fmt(r.snapshotMB), fmt(r.jsonParseMs), fmt(r.validateMs), String(r.dumpRules),
+      `${fmt(r.dumpParseMs)} (${fmt(r.dumpParseCpuMs)})`, fmt(r.podToService.networkMs),
+      `${fmt(r.podToPod.coldMs)}/${fmt(r.podToPod.warmMs)}`, `${fmt(r.podToService.coldMs)}/${fmt(r.podToService.warmMs)}`,
+      `${r.podToPod.verdict}/${r.podToService.verdict}`, `${r.podToPod.nodeStacksBuilt}/${r.podToService.nodeStacksBuilt}`, String(r.maxRssMB),
+    ];
+  });
+  const w = head.map((h, k) => Math.max(h.length, ...rows.map((r) => r[k].length)));
+  const line = (cells: string[]) => '  ' + cells.map((s, k) => s.padStart(w[k])).join('  ');
+  console.log(line(head));
+  for (const r of rows) console.log(line(r));
+  for (let i = 1; i < cases.length; i++) {
+    const [a, b] = [results[i - 1], results[i]];
+    const [n1, n2] = [size(cases[i - 1], a), size(cases[i], b)];
+    const e = (f: (r: Result) => number) => exponent(f(a), f(b), n1, n2).toFixed(2);
+    console.log(`  growth ${n1}→${n2}: load ${e((r) => r.jsonParseMs + r.validateMs)}, dump parse ${e((r) => r.dumpParseCpuMs)}, Network ${e((r) => r.podToService.networkMs)}, pod→pod ${e((r) => r.podToPod.coldMs)}, pod→svc ${e((r) => r.podToService.coldMs)}, RSS ${e((r) => r.maxRssMB)}`);
+  }
+  for (const [i, r] of results.entries()) {
+    for (const p of [r.podToPod, r.podToService]) {
+      if (p.verdict !== 'reachable') console.log(`  ! ${cases[i].label}: ${p.error ?? p.findings.join('; ') ?? p.verdict}`);
+    }
+  }
+}
+
+const verdicts: { target: string; pass: boolean | undefined; figure: string }[] = [];
+const judge = (target: string, pass: boolean | undefined, figure: string) => verdicts.push({ target, pass: quick ? undefined : pass, figure });
+
+// ---- sizes ------------------------------------------------------------------------------------
+const rulesSizes = quick ? [1000, 3000] : [1000, 10000, 100000];
+const nodeSizes = quick ? [20, 60] : [100, 1000, 5000];
+// Rules series at 1k nodes (30k pods fit the 100k-rule case's 27k backends); nodes series at 10k rules, 30 pods per node.
+const rulesNodes = quick ? 60 : 1000;
+const rulesCases: Case[] = rulesSizes.map((r) => {
+  const services = servicesForRules(r, E);
+  return { label: `rules-${r}`, nodes: rulesNodes, pods: Math.max(rulesNodes * 30, services * E + E + 1), services };
+});
+const nodeCases: Case[] = nodeSizes.map((n) => ({ label: `nodes-${n}`, nodes: n, pods: n * 30, services: servicesForRules(quick ? 1000 : 10000, E) }));
+const target: Case = quick ? { label: 'target', nodes: 60, pods: 1800, services: 300 } : { label: 'target', nodes: 5000, pods: 150000, services: 10000 };
+
+console.log(`netpath bench — seed ${SEED}, ${E} endpoints per service, flannel host-gw, kube-proxy iptables mode${quick ? ' (quick: small sizes, targets not judged)' : ''}`);
+console.log('Each case: a generated snapshot measured in a fresh process. Times in ms (wall); dump parse = best of 3 of the first path node\'s iptables-save (CPU in parentheses).');
+console.log('cold = new Network + first diagnosis (includes the lazy parse of the dumps on the path); warm = the same diagnosis again.');
+
+const anchorFile = join(work, 'anchor.iptables-save.txt');
+const rulesResults = rulesCases.map((c, i) => run(c, i === rulesCases.length - 1 ? anchorFile : undefined));
+table(`Rules on the path (${rulesNodes} nodes)`, 'rules', rulesCases, rulesResults, (_c, r) => r.dumpRules);
+const nodeResults = nodeCases.map((c) => run(c));
+table(`Nodes in the cluster (~${nodeResults[0].dumpRules} rules on the path)`, 'nodes', nodeCases, nodeResults, (c) => c.nodes);
+const t = run(target);
+table(`Target: ${target.nodes} nodes / ${target.pods} pods / ${target.services} services (+ default/kubernetes)`, 'rules', [target], [t], (_c, r) => r.dumpRules);
+
+console.log('\nIndexes and laziness (target case)');
+console.log(`  KUBE-SERVICES (nat): ${t.kubeServicesRules} rules, ${t.kubeServicesIndexed} indexed by exact destination; a packet to the measured ClusterIP visits ${t.kubeServicesVisited} of them`);
+console.log(`  node stacks built: pod→pod ${t.podToPod.nodeStacksBuilt}, pod→service ${t.podToService.nodeStacksBuilt} of ${target.nodes} nodes; iptables parsed in: ${t.podToService.iptablesParsedIn.join(', ')}`);
+
+// ---- anchor: iptables-legacy-restore --test on the same 100k-rule file ---------------------------
+console.log('\nAnchor: the same iptables-save file parsed by iptables-legacy-restore --test and by netpath');
+const anchorRules = rulesResults.at(-1)!;
+let anchorRatio: number | undefined;
+if (process.getuid?.() !== 0) console.log('  skipped: not root (a throwaway netns needs root)');
+else {
+  const ns = `npbench-${process.pid}`;
+  try {
+    execFileSync('ip', ['netns', 'add', ns]);
+    const input = readFileSync(anchorFile);
+    // CPU time through /usr/bin/time (10 ms resolution): robust when other work shares the cores.
+    let cpu = Infinity;
+    for (let k = 0; k < 3; k++) {
+      const r = spawnSync('/usr/bin/time', ['-f', '%U %S', 'ip', 'netns', 'exec', ns, 'iptables-legacy-restore', '--test'], { input, encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`iptables-legacy-restore --test failed: ${r.stderr.slice(-500)}`);
+      const [u, s] = r.stderr.trim().split('\n').at(-1)!.split(' ').map(Number);
+      cpu = Math.min(cpu, (u + s) * 1000);
+    }
+    let wall = Infinity;
+    for (let k = 0; k < 3; k++) {
+      const a = performance.now();
+      spawnSync('ip', ['netns', 'exec', ns, 'iptables-legacy-restore', '--test'], { input });
+      wall = Math.min(wall, performance.now() - a);
+    }
+    anchorRatio = anchorRules.dumpParseCpuMs / Math.max(cpu, 1);
+    console.log(`  file: ${anchorRules.dumpRules} rules (${(statSync(anchorFile).size / 1e6).toFixed(1)} MB)`);
+    console.log(`  iptables-legacy-restore --test: ${fmt(wall)} ms wall, ${fmt(cpu)} ms CPU (best of 3)`);
+    console.log(`  netpath parseIptablesSave:      ${fmt(anchorRules.dumpParseMs)} ms wall, ${fmt(anchorRules.dumpParseCpuMs)} ms CPU (best of 3)`);
+    console.log(`  ratio netpath / iptables-legacy-restore: ${(anchorRules.dumpParseMs / wall).toFixed(2)} wall, ${anchorRatio.toFixed(2)} CPU`);
+  } catch (e) {
+    console.log(`  skipped: ${(e as Error).message}`);
+  } finally {
+    spawnSync('ip', ['netns', 'del', ns]);
+  }
+}
+
+// ---- extension ----------------------------------------------------------------------------------
+console.log('\nExtension');
+let bundleBytes: number | undefined;
+let activationMs: number | undefined;
+try {
+  // Same options as scripts/build.mjs gives dist/extension.js (not minified, with its sourcemap apart).
+  const ext = join(work, 'ext');
+  mkdirSync(join(ext, 'node_modules', 'vscode'), { recursive: true });
+  const esbuild = require('esbuild') as typeof import('esbuild');
+  esbuild.buildSync({
+    entryPoints: [join(root, 'src/extension/main.ts')], outfile: join(ext, 'extension.js'), bundle: true, platform: 'node', target: 'node20', format: 'cjs',
+    external: ['vscode'], sourcemap: true, legalComments: 'none', logLevel: 'error',
+    define: { NETPATH_COLLECTOR_SCRIPT: JSON.stringify(readFileSync(join(root, 'src/collector/collect.sh'), 'utf8')) },
+  });
+  bundleBytes = statSync(join(ext, 'extension.js')).size;
+  // A stub vscode: every property is a callable, constructible no-op, so top-level code runs.
+  writeFileSync(join(ext, 'node_modules', 'vscode', 'index.js'), 'const h={get:(t,p)=>p==="__esModule"?false:p===Symbol.toPrimitive?()=>"":s,apply:()=>s,construct:()=>s};const s=new Proxy(function(){},h);module.exports=s;\n');
+  const probe = spawnSync(process.execPath, ['-e', `const t=performance.now();require(${JSON.stringify(join(ext, 'extension.js'))});console.log(performance.now()-t)`], { encoding: 'utf8' });
+  if (probe.status !== 0) throw new Error(`require failed: ${probe.stderr.split('\n').slice(0, 4).join(' ')}`);
+  activationMs = Number(probe.stdout.trim());
+  console.log(`  bundle (as dist/extension.js): ${(bundleBytes / 1024).toFixed(0)} KiB`);
+  console.log(`  activation-path module load (require with a stub vscode): ${fmt(activationMs)} ms`);
+} catch (e) {
+  console.log(`  not measured: ${(e as Error).message.split('\n')[0]}`);
+}
+
+// ---- targets ------------------------------------------------------------------------------------
+const svcMs = t.podToService.coldMs;
+judge(`pod→service diagnosis ≤ 1 s after load (${target.nodes} nodes / ${target.pods} pods / ${target.services} services)`, t.podToService.verdict === 'reachable' && svcMs <= 1000, `${fmt(svcMs)} ms cold (Network ${fmt(t.podToService.networkMs)} ms + diagnosis), verdict ${t.podToService.verdict}${t.podToService.error ? ` — ${t.podToService.error}` : ''}`);
+judge('peak RSS ≤ 1 GiB (target case)', t.maxRssMB <= 1024, `${t.maxRssMB} MB`);
+judge('100k-rule parse ≤ 2× iptables-legacy-restore --test', anchorRatio === undefined ? undefined : anchorRatio <= 2, anchorRatio === undefined ? 'not measured' : `${anchorRatio.toFixed(2)}× (CPU)`);
+const eRules = exponent(rulesResults[0].podToService.coldMs, rulesResults.at(-1)!.podToService.coldMs, rulesResults[0].dumpRules, rulesResults.at(-1)!.dumpRules);
+judge('diagnosis grows at most linearly with the rules on the path', eRules <= 1.1, `exponent ${eRules.toFixed(2)} (pod→service cold, ${rulesResults[0].dumpRules}→${rulesResults.at(-1)!.dumpRules} rules)`);
+const diagOnly = (r: Result) => r.podToService.coldMs - r.podToService.networkMs;
+const eNodes = exponent(Math.max(1, diagOnly(nodeResults[0])), Math.max(1, diagOnly(nodeResults.at(-1)!)), nodeCases[0].nodes, nodeCases.at(-1)!.nodes);
+const lazy = [...nodeResults, t].every((r) => r.podToService.nodeStacksBuilt <= 2 && r.podToPod.nodeStacksBuilt <= 2);
+judge('diagnosis flat in the number of other nodes', eNodes <= 0.3 && lazy, `exponent ${eNodes.toFixed(2)} (diagnosis after Network, ${nodeCases[0].nodes}→${nodeCases.at(-1)!.nodes} nodes); node stacks built ≤ 2 in every case: ${lazy}`);
+judge('healthy generated cluster diagnoses reachable (every case)', [...rulesResults, ...nodeResults, t].every((r) => r.podToPod.verdict === 'reachable' && r.podToService.verdict === 'reachable'), 'pod→pod and pod→service');
+judge('extension bundle ≤ 1 MiB', bundleBytes === undefined ? undefined : bundleBytes <= 1 << 20, bundleBytes === undefined ? 'not measured' : `${(bundleBytes / 1024).toFixed(0)} KiB`);
+const totalS = (performance.now() - started) / 1000;
+judge('whole bench < 10 minutes', totalS < 600, `${totalS.toFixed(0)} s`);
+
+console.log('\nTargets');
+for (const v of verdicts) console.log(`  ${v.pass === undefined ? '----' : v.pass ? 'PASS' : 'FAIL'}  ${v.target}: ${v.figure}`);
+rmSync(work, { recursive: true, force: true });
+if (verdicts.some((v) => v.pass === false)) process.exitCode = 1;
