@@ -17,6 +17,8 @@ export interface NetpathApi {
   readonly connectivitySource: () => string | undefined;
   readonly resolveExplorerTarget: (target: unknown, api?: { resolveCommandTarget(t?: unknown): unknown }) => Promise<ExplorerTarget | undefined>;
   readonly tree: RunTree;
+  /** Reveals (selects, expands) a NetNode of a run in the Network Path view. */
+  readonly revealNode: (run: Run, nodeId: string) => Promise<void>;
 }
 
 let ctx: Ctx | undefined;
@@ -73,6 +75,7 @@ export function activate(context: vscode.ExtensionContext): NetpathApi {
     connectivitySource: () => c.connectivitySource,
     resolveExplorerTarget,
     tree,
+    revealNode: (run, nodeId) => c.revealNode(run, nodeId),
   };
 }
 

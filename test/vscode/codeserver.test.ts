@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cacheDir, readCacheEnv, type RunSummary } from './run';
@@ -40,12 +40,19 @@ function runSuite(env: Record<string, string> = {}): Promise<{ code: number | nu
 
 test('the in-VS Code suite passes in code-server\'s VS Code', { skip, timeout: 300_000 }, async (t) => {
   assert.ok(cached, `CI is set but there is no VS Code cache at ${cacheDir}: .ci/run must run test/vscode/ci-setup.sh first`);
+  const started = Date.now();
   const r = await runSuite();
   const passed = r.summary.outcomes.filter((o) => o.state === 'passed');
   for (const o of r.summary.outcomes) t.diagnostic(`${o.state}: ${o.title}${o.error ? ` — ${o.error.split('\n')[0]}` : ''}`);
   t.diagnostic(`VS Code ${r.summary.vscodeVersion}: ${passed.length}/${r.summary.outcomes.length} in-VS Code tests passed; build ${r.summary.seconds.build}s, server ${r.summary.seconds.server}s, suite ${r.summary.seconds.suite}s, total ${r.summary.seconds.total}s`);
   assert.equal(r.code, 0, `runner failed: ${r.summary.reason}\n${r.output}`);
   assert.ok(passed.length > 0 && passed.length === r.summary.outcomes.length, r.output);
+  // The screenshot suite (suite/screens.suite.ts) wrote fresh PNGs of the tree, Problems and report.
+  for (const name of ['vscode-tree', 'vscode-problems', 'vscode-report']) {
+    const file = join('test/artifacts', `${name}.png`);
+    assert.ok(existsSync(file) && statSync(file).mtimeMs >= started - 1000, `${file} was not written by this run`);
+    t.diagnostic(`${file}: ${(statSync(file).size / 1024).toFixed(0)} KiB`);
+  }
 });
 
 // Guards the runner itself: a failing test inside VS Code must fail the run, not vanish.

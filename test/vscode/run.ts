@@ -10,7 +10,7 @@
 //        NETPATH_VSCODE_SELFTEST=fail (adds a deliberately failing test), NETPATH_VSCODE_VERBOSE=1
 // exit: 0 suite passed; 1 suite failed or broke; 2 timeout; 3 cache missing (run setup.sh)
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -128,6 +128,10 @@ async function main(): Promise<number> {
     const workspace = join(tmp, 'workspace');
     mkdirSync(workspace);
     const resultFile = join(tmp, 'result.json');
+    // Screenshots on request of the suite (suite/screenshot.ts): it writes <name>.request, the
+    // runner shoots the page into test/artifacts/<name>.png and answers <name>.done.
+    const shotsDir = join(tmp, 'shots');
+    mkdirSync(shotsDir);
     server = spawn(
       env.node,
       [
@@ -146,7 +150,7 @@ async function main(): Promise<number> {
       {
         cwd: tmp,
         // The extension host inherits this environment: that is how the suite learns where to write.
-        env: { ...process.env, NETPATH_VSCODE_RESULT: resultFile },
+        env: { ...process.env, NETPATH_VSCODE_RESULT: resultFile, NETPATH_VSCODE_SHOTS: shotsDir },
         stdio: ['ignore', 'pipe', 'pipe'],
         detached: true, // own process group, so the extension host dies with it
       },
@@ -193,10 +197,12 @@ async function main(): Promise<number> {
     });
     await page.exposeFunction('codeAutomationExit', (code: number) => exitFromVsCode(code));
     page.on('pageerror', (e) => verbose && log('page error:', e.message.slice(0, 300)));
+    const shooter = serveScreenshots(page, shotsDir);
     await page.goto(url);
     let timer: NodeJS.Timeout | undefined;
     const code = await Promise.race([done, new Promise<number>((r) => (timer = setTimeout(() => r(-1), timeoutMs)))]);
     clearTimeout(timer);
+    shooter.stop();
     summary.seconds.suite = secs(t);
 
     if (existsSync(resultFile)) {
@@ -238,6 +244,43 @@ async function main(): Promise<number> {
     if (process.env.NETPATH_VSCODE_KEEP) log(`kept ${tmp}`);
     else rmSync(tmp, { recursive: true, force: true });
   }
+}
+
+/** What the suite asks for (suite/screenshot.ts writes it) and what it gets back. */
+export interface ShotRequest {
+  name: string;
+  /** Texts to count in visible list rows (tree views, the Problems panel). */
+  countRows?: string[];
+}
+export interface ShotAnswer {
+  file: string;
+  rows: Record<string, number>;
+  error?: string;
+}
+
+function serveScreenshots(page: import('playwright-core').Page, dir: string): { stop(): void } {
+  const busy = new Set<string>();
+  const timer = setInterval(() => {
+    for (const f of readdirSync(dir)) {
+      if (!f.endsWith('.request') || busy.has(f)) continue;
+      busy.add(f);
+      const req = JSON.parse(readFileSync(join(dir, f), 'utf8')) as ShotRequest;
+      void (async () => {
+        const answer: ShotAnswer = { file: join(artifacts, `${req.name}.png`), rows: {} };
+        try {
+          mkdirSync(artifacts, { recursive: true });
+          await page.waitForTimeout(400); // let the workbench paint what the suite just did
+          for (const text of req.countRows ?? []) answer.rows[text] = await page.locator('.monaco-list-row:visible', { hasText: text }).count();
+          await page.screenshot({ path: answer.file });
+          log(`screenshot: ${answer.file}`);
+        } catch (e) {
+          answer.error = (e as Error).message;
+        }
+        writeFileSync(join(dir, `${req.name}.done`), JSON.stringify(answer));
+      })();
+    }
+  }, 100);
+  return { stop: () => clearInterval(timer) };
 }
 
 if (require.main === module) {
