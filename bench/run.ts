@@ -183,8 +183,16 @@ try {
     define: { NETPATH_COLLECTOR_SCRIPT: JSON.stringify(readFileSync(join(root, 'src/collector/collect.sh'), 'utf8')) },
   });
   bundleBytes = statSync(join(ext, 'extension.js')).size;
-  // A stub vscode: every property is a callable, constructible no-op, so top-level code runs.
-  writeFileSync(join(ext, 'node_modules', 'vscode', 'index.js'), 'const h={get:(t,p)=>p==="__esModule"?false:p===Symbol.toPrimitive?()=>"":s,apply:()=>s,construct:()=>s};const s=new Proxy(function(){},h);module.exports=s;\n');
+  // A stub vscode: the API's namespaces and classes as own properties (bundled `import * as`
+  // helpers copy own keys), each a callable, constructible no-op so top-level code runs.
+  const api = ['window', 'workspace', 'commands', 'extensions', 'languages', 'env', 'debug', 'tasks', 'scm', 'tests', 'authentication', 'l10n', 'version',
+    'Uri', 'EventEmitter', 'Disposable', 'TreeItem', 'TreeItemCollapsibleState', 'ThemeIcon', 'ThemeColor', 'MarkdownString', 'CodeAction', 'CodeActionKind',
+    'Diagnostic', 'DiagnosticSeverity', 'Range', 'Position', 'Selection', 'Location', 'ProgressLocation', 'QuickPickItemKind', 'StatusBarAlignment',
+    'TextEditorRevealType', 'ViewColumn', 'NotebookCellKind', 'ConfigurationTarget', 'CancellationTokenSource', 'RelativePattern', 'FileType', 'ExtensionMode'];
+  writeFileSync(join(ext, 'node_modules', 'vscode', 'index.js'),
+    `const h={get:(t,p)=>p===Symbol.toPrimitive?()=>"":p==="then"?undefined:s,apply:()=>s,construct:()=>s};const s=new Proxy(function(){},h);\n` +
+    `const o={};for (const k of ${JSON.stringify(api)}) o[k]=s;\n` +
+    `module.exports=new Proxy(o,{get:(t,p)=>p in t?t[p]:p==="__esModule"||p==="then"?undefined:s});\n`);
   const probe = spawnSync(process.execPath, ['-e', `const t=performance.now();require(${JSON.stringify(join(ext, 'extension.js'))});console.log(performance.now()-t)`], { encoding: 'utf8' });
   if (probe.status !== 0) throw new Error(`require failed: ${probe.stderr.split('\n').slice(0, 4).join(' ')}`);
   activationMs = Number(probe.stdout.trim());
