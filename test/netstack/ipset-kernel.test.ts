@@ -10,20 +10,11 @@ import { readFileSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseIpsetSave, matchSet, type SetQueryPacket, type SetFlag } from '../../src/engine/netstack/ipset';
 import { parseIP, formatIP, type IP } from '../../src/engine/netstack/ip';
+import { rng } from '../support/random';
 
 const FIXTURES = join(__dirname, '../fixtures/netstack/ipset');
 const QUERIES_PER_SET = 1000;
 
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Rand = () => number;
 const pick = <T>(r: Rand, xs: T[]): T => xs[Math.floor(r() * xs.length)];

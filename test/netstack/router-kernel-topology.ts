@@ -4,16 +4,7 @@
 // family over several tables with every route type, multipath, tos, metrics, prefsrc, and
 // ≥ 50 rules per family with every selector and action. Plus random `ip route get` queries.
 
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { rng } from '../support/random';
 
 export class Rand {
   constructor(readonly next: () => number) {}

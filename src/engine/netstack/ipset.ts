@@ -830,31 +830,13 @@ function parseCreate(toks: Token[], lineNo: number): IpsetSet {
         o.family = t.text === 'inet' || t.text === '-4' ? 4 : 6;
         break;
       case 'hashsize':
-        o.hashsize = parseUint(next, t.text, lineNo, t);
-        i++;
-        break;
       case 'maxelem':
-        o.maxelem = parseUint(next, t.text, lineNo, t);
-        i++;
-        break;
       case 'bucketsize':
-        o.bucketsize = parseUint(next, t.text, lineNo, t);
-        i++;
-        break;
       case 'initval':
-        o.initval = parseUint(next, t.text, lineNo, t);
-        i++;
-        break;
       case 'timeout':
-        o.timeout = parseUint(next, t.text, lineNo, t);
-        i++;
-        break;
       case 'size':
-        o.size = parseUint(next, t.text, lineNo, t);
-        i++;
-        break;
       case 'markmask':
-        o.markmask = parseUint(next, t.text, lineNo, t);
+        o[t.text] = parseUint(next, t.text, lineNo, t);
         i++;
         break;
       case 'netmask': {

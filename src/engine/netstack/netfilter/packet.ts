@@ -2,7 +2,8 @@
 // (ipsets, address types, interface addresses, routing), and what a trace returns. Independent of
 // the engine's Packet type on purpose (netfilter needs many more fields), but field names follow it
 // so that mapping is a one-liner.
-import type { Family, IP } from '../ip';
+import type { Family } from '../ip';
+import type { SetQueryPacket } from '../ipset';
 
 export type Hook = 'PREROUTING' | 'INPUT' | 'FORWARD' | 'OUTPUT' | 'POSTROUTING';
 export type CtState = 'NEW' | 'ESTABLISHED' | 'RELATED' | 'INVALID' | 'UNTRACKED';
@@ -85,22 +86,8 @@ export interface NfPacket {
   ct?: Conntrack;
 }
 
-/** Packet shape the ipset matcher receives (same field names as ipset.ts's SetQueryPacket). */
-export interface SetMatchPacket {
-  src: IP;
-  dst: IP;
-  proto: string;
-  sport?: number;
-  dport?: number;
-  icmpType?: number;
-  icmpCode?: number;
-  iif?: string;
-  oif?: string;
-  physIn?: string;
-  physOut?: string;
-  srcMac?: string;
-  mark?: number;
-}
+/** Packet shape the ipset matcher receives: ipset.ts's query, one definition for both. */
+export type SetMatchPacket = SetQueryPacket;
 
 export type RouteDecision =
   | { kind: 'local' }
