@@ -36,7 +36,13 @@ export function loadKubeconfig(o: KubeconfigOptions = {}): LoadedKubeconfig {
       const present = files.filter((f) => existsSync(f));
       // kubectl ignores missing entries of the list; all missing is an error worth naming.
       if (!present.length) throw new ClusterInputError(`none of the KUBECONFIG files exist: ${files.join(', ')}`);
-      kc.loadFromDefault();
+      // As loadFromDefault merges them (first file's current-context wins), minus the missing ones.
+      kc.loadFromFile(present[0]);
+      for (const f of present.slice(1)) {
+        const more = new KubeConfig();
+        more.loadFromFile(f);
+        kc.mergeConfig(more, true);
+      }
       source = `KUBECONFIG=${env.KUBECONFIG}`;
     } else {
       const home = join(env.HOME ?? homedir(), '.kube', 'config');
