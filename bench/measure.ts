@@ -29,41 +29,20 @@ function main(): void {
   const out: Record<string, unknown> = {};
 
   let t = performance.now();
-  const text = readFileSync(file, 'utf8');
+  let text: string | undefined = readFileSync(file, 'utf8');
   out.readMs = ms(t);
   out.snapshotMB = Math.round(text.length / 1e5) / 10;
 
   t = performance.now();
   const data = parseJsonDocument(text, 'snapshot');
   out.jsonParseMs = ms(t);
+  text = undefined; // the loaded snapshot is what a diagnosis keeps, not its text
   t = performance.now();
   const problems = schemaProblems(snapshotSchema, data);
   if (problems.length === 0) problems.push(...snapshotConsistency(data as NetpathSnapshot));
   out.validateMs = ms(t);
   if (problems.length) throw new Error(`generated snapshot does not validate: ${problems.slice(0, 3).map((p) => `${p.path}: ${p.message}`).join('; ')}`);
   const snapshot = data as NetpathSnapshot;
-
-  // Dump parse: the iptables-save text of the first node on the path (best of 3, wall and CPU).
-  const ipt = snapshot.dumps[meta.pathNodes[0]].node.iptables!.nft!;
-  let best = Infinity, bestCpu = Infinity, rules = 0;
-  for (let k = 0; k < 3; k++) {
-    const c0 = process.cpuUsage();
-    t = performance.now();
-    const rs = parseIptablesSave(ipt, { family: 4 });
-    best = Math.min(best, ms(t));
-    bestCpu = Math.min(bestCpu, cpuMs(process.cpuUsage(c0)));
-    rules = rs.tables.reduce((n, tb) => n + tb.chains.reduce((m, ch) => m + ch.rules.length, 0), 0);
-    if (k === 0) {
-      // Is kube-proxy's KUBE-SERVICES indexed, and how many rules does a packet to the service visit?
-      const cc = compiledChain(rs, 'nat', 'KUBE-SERVICES')!;
-      out.kubeServicesRules = cc.rules.length;
-      out.kubeServicesIndexed = cc.index?.indexedRules ?? 0;
-      out.kubeServicesVisited = cc.index ? cc.index.candidates(parseIP(meta.serviceIP)!.value).length : cc.rules.length;
-    }
-  }
-  out.dumpRules = rules;
-  out.dumpParseMs = best;
-  out.dumpParseCpuMs = bestCpu;
 
   for (const [name, probe] of Object.entries(meta.probes)) {
     t = performance.now();
@@ -106,7 +85,31 @@ function main(): void {
       iptablesParsedIn: parsedIptables,
     };
   }
+  // Peak RSS of load + both diagnoses, taken before the repeated parses below add their garbage.
   out.maxRssMB = Math.round(process.resourceUsage().maxRSS / 1024);
+
+  // Dump parse: the iptables-save text of the first node on the path (best of 3, wall and CPU).
+  const ipt = snapshot.dumps[meta.pathNodes[0]].node.iptables!.nft!;
+  let best = Infinity, bestCpu = Infinity, rules = 0;
+  for (let k = 0; k < 3; k++) {
+    const c0 = process.cpuUsage();
+    t = performance.now();
+    const rs = parseIptablesSave(ipt, { family: 4 });
+    best = Math.min(best, ms(t));
+    bestCpu = Math.min(bestCpu, cpuMs(process.cpuUsage(c0)));
+    rules = rs.tables.reduce((n, tb) => n + tb.chains.reduce((m, ch) => m + ch.rules.length, 0), 0);
+    if (k === 0) {
+      // Is kube-proxy's KUBE-SERVICES indexed, and how many rules does a packet to the service visit?
+      const cc = compiledChain(rs, 'nat', 'KUBE-SERVICES')!;
+      out.kubeServicesRules = cc.rules.length;
+      out.kubeServicesIndexed = cc.index?.indexedRules ?? 0;
+      out.kubeServicesVisited = cc.index ? cc.index.candidates(parseIP(meta.serviceIP)!.value).length : cc.rules.length;
+    }
+  }
+  out.dumpRules = rules;
+  out.dumpParseMs = best;
+  out.dumpParseCpuMs = bestCpu;
+
   console.log(`RESULT ${JSON.stringify(out)}`);
 }
 
