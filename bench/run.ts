@@ -203,6 +203,7 @@ try {
 }
 
 // ---- targets ------------------------------------------------------------------------------------
+const ok = (r: Result) => r.podToPod.verdict === 'reachable' && r.podToService.verdict === 'reachable';
 const svcMs = t.podToService.coldMs;
 judge(`pod→service diagnosis ≤ 1 s after load and Network build, dumps parsed lazily inside it (${target.nodes} nodes / ${target.pods} pods / ${target.services} services)`, t.podToService.verdict === 'reachable' && svcMs <= 1000, `${fmt(svcMs)} ms cold, ${fmt(t.podToService.warmMs)} ms warm (Network build before it: ${fmt(t.podToService.networkMs)} ms), verdict ${t.podToService.verdict}${t.podToService.error ? ` — ${t.podToService.error}` : ''}`);
 judge('peak RSS ≤ 1 GiB (target case)', t.maxRssMB <= 1024, `${t.maxRssMB} MB`);
@@ -211,7 +212,6 @@ const eRules = exponent(rulesResults[0].podToService.coldMs, rulesResults.at(-1)
 judge('diagnosis grows at most linearly with the rules on the path', rulesResults.every(ok) && eRules <= 1.1, `exponent ${eRules.toFixed(2)} (pod→service cold, ${rulesResults[0].dumpRules}→${rulesResults.at(-1)!.dumpRules} rules)`);
 const diagOnly = (r: Result) => r.podToService.coldMs - r.podToService.networkMs;
 const eNodes = exponent(Math.max(1, diagOnly(nodeResults[0])), Math.max(1, diagOnly(nodeResults.at(-1)!)), nodeCases[0].nodes, nodeCases.at(-1)!.nodes);
-const ok = (r: Result) => r.podToPod.verdict === 'reachable' && r.podToService.verdict === 'reachable';
 const lazy = [...nodeResults, t].every((r) => ok(r) && r.podToService.nodeStacksBuilt <= 2 && r.podToPod.nodeStacksBuilt <= 2);
 judge('diagnosis flat in the number of other nodes', nodeResults.every(ok) && eNodes <= 0.3 && lazy, `exponent ${eNodes.toFixed(2)} (diagnosis after Network, ${nodeCases[0].nodes}→${nodeCases.at(-1)!.nodes} nodes); every case diagnosed with ≤ 2 node stacks built: ${lazy}`);
 judge('healthy generated cluster diagnoses reachable (every case)', [...rulesResults, ...nodeResults, t].every((r) => r.podToPod.verdict === 'reachable' && r.podToService.verdict === 'reachable'), 'pod→pod and pod→service');
