@@ -16,7 +16,7 @@ import type { DiagnosisResult } from '../../src/engine/model/result';
  * node's finding that shows the enforcement is accepted too: see ENFORCED below.
  */
 const FAMILY: Record<string, string[]> = {
-  'bridge.down': ['bridge.down'],
+  'bridge.down': ['bridge.down', 'interface.down'],
   'bridge.port-missing': ['bridge.port-missing', 'bridge.no-port', 'bridge.port-down'],
   'interface.down': ['interface.down'],
   'interface.mtu': ['mtu.mismatch'],

@@ -105,8 +105,14 @@ function portBlocked(ns: NetNS, port: Interface, bridge: Interface): Suspicion |
 }
 
 function throughBridge(stack: NodeStack, ns: NetNS, bridge: Interface, inPort: Interface | undefined, nexthop: string, packet: Packet, ct?: ConntrackTable): Egress {
-  if (!isUp(bridge)) return { kind: 'lost', findings: [bridgeDown(stack, ns, bridge, nexthop)] };
   const ports = bridgePorts(ns.interfaces ?? [], bridge);
+  if (!isUp(bridge)) {
+    // Without carrier because the port towards the next hop lost its peer: the fault is on the
+    // other side of the veth (a pod whose eth0 is down) — hand the packet there to say so.
+    const dead = bridge.adminUp ? ports.map((p) => deadPeer(stack, ns, p, nexthop)).find((x) => x) : undefined;
+    if (dead) return { kind: 'netns', to: dead.end, via: dead.port.name, bridge: bridge.name, findings: [] };
+    return { kind: 'lost', findings: [bridgeDown(stack, ns, bridge, nexthop)] };
+  }
   let out: Interface | undefined;
   let how = '';
   const neigh = ns.neighbours?.lookup(nexthop, bridge.name);
@@ -142,7 +148,11 @@ function throughBridge(stack: NodeStack, ns: NetNS, bridge: Interface, inPort: I
     };
   }
   const blocked = portBlocked(ns, out, bridge);
-  if (blocked) return { kind: 'lost', findings: [blocked] };
+  if (blocked) {
+    const dead = deadPeer(stack, ns, out, nexthop);
+    if (dead) return { kind: 'netns', to: dead.end, via: out.name, bridge: bridge.name, findings: [] };
+    return { kind: 'lost', findings: [blocked] };
+  }
   const findings: Suspicion[] = [];
   let sent = packet;
   if (inPort) {
@@ -203,6 +213,19 @@ function bridgedNetfilter(ns: NetNS, bridge: Interface, physIn: string, physOut:
     }
   }
   return undefined;
+}
+
+/**
+ * A bridge port that is up but has no carrier because the interface at the other end of its veth
+ * is down, and that end owns the next hop: the packet is followed there so that the namespace
+ * holding the down interface reports it.
+ */
+function deadPeer(stack: NodeStack, ns: NetNS, port: Interface, nexthop: string): { port: Interface; end: End } | undefined {
+  if (port.kind !== 'veth' || !port.adminUp || port.lowerUp) return undefined;
+  const end = stack.peer(ns, port.name);
+  const far = end?.ns.interface(end.iface);
+  if (!end || !far || far.adminUp || !end.ns.ownsAddress(nexthop)) return undefined;
+  return { port, end };
 }
 
 /**
