@@ -10,7 +10,7 @@ import { formatSkoopJson } from '../engine/report/skoop-json';
 import { liveFailure, liveFlagOptions, liveFlagsUsage, liveOptions, withCancellation } from './live-flags';
 import { diagnoseLive } from '../cluster/live';
 
-const usage = `netpath diagnose --snapshot FILE --src SRC --dst DST --port N [--protocol tcp|udp] [--format text|json|skoop-json]
+const usage = `netpath diagnose --snapshot FILE --src SRC --dst DST --port N [--protocol tcp|udp] [--size BYTES] [--format text|json|skoop-json]
 netpath diagnose --context NAME --src SRC --dst DST --port N [...] [--kubeconfig FILE] [--namespace NS]
                  [--collector-image IMG] [--timeout SECONDS] [--yes]
 
@@ -21,6 +21,7 @@ SRC and DST: ns/pod, svc/ns/name, node/name, or an IP address (IPv4 or IPv6).
   --context NAME    a live cluster: objects from the API server, node dumps from collector pods
                     on the nodes the path reaches (API-level checks only without the permissions)
   --protocol P      tcp (default) or udp
+  --size BYTES      payload size of the packet (to find MTU problems); default: a small packet
   --format F        text (default), json (the netpath JSON document) or skoop-json
                     (KubeSkoop's --format json shape, for existing consumers)
 
@@ -45,6 +46,7 @@ export const diagnoseCommand: Command = {
       port: { type: 'string' },
       protocol: { type: 'string', default: 'tcp' },
       format: { type: 'string', default: 'text' },
+      size: { type: 'string' },
     });
     if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
     if (values.snapshot === undefined && values.context === undefined) throw new UsageError('--snapshot FILE or --context NAME is required');
@@ -72,6 +74,11 @@ export const diagnoseCommand: Command = {
       }
     }
 
+    let size: number | undefined;
+    if (values.size !== undefined) {
+      size = Number(values.size);
+      if (!/^\d+$/.test(String(values.size)) || size < 1 || size > 65507) throw new UsageError(`--size must be a payload size in bytes from 1 to 65507, not "${values.size}"`);
+    }
     let snapshot;
     try {
       snapshot = loadSnapshot(readInput(values.snapshot as string, 'snapshot'));
@@ -81,7 +88,7 @@ export const diagnoseCommand: Command = {
     }
     let result;
     try {
-      result = new Network(snapshot).diagnose({ src: values.src as string, dst: values.dst as string, port, protocol });
+      result = new Network(snapshot).diagnose({ src: values.src as string, dst: values.dst as string, port, protocol, ...(size ? { size } : {}) });
     } catch (e) {
       if (e instanceof RequestError) throw new UsageError(e.message);
       throw e;

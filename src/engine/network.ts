@@ -43,6 +43,7 @@ export class Network implements Topology {
   private source?: Endpoint;
   /** Per run: where this run's request was NATed (reset by each diagnose). */
   conntrack = new ConntrackTable();
+  payloadSize?: number;
   private destinationInfo?: ResolvedEndpoint;
   private backendIPs = new Set<string>();
   private pluginImpl?: PluginChecks;
@@ -183,6 +184,7 @@ export class Network implements Topology {
     const source = pair.source.endpoint;
     this.source = source;
     this.conntrack = new ConntrackTable();
+    this.payloadSize = request.size;
     this.destination = pair.destination.endpoint;
     this.destinationInfo = pair.destination;
     this.backendIPs = this.serviceBackends(pair.destination, request.protocol);

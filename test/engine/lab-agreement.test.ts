@@ -27,7 +27,8 @@ const FAMILY: Record<string, string[]> = {
   'neigh.missing': ['vxlan.no-neighbour', 'neighbour.failed', 'arp.no-answer'],
   'policy.deny': ['policy.ingress-deny', 'policy.egress-deny'],
   'route.blackhole': ['route.blackhole'],
-  'route.missing': ['route.no-route', 'route.leaves-cluster', 'route.invalid', 'route.unreachable'],
+  // A calico node that loses a pod's /32 falls into the block's blackhole route.
+  'route.missing': ['route.missing', 'route.no-route', 'route.leaves-cluster', 'route.invalid', 'route.unreachable', 'route.blackhole'],
   'route.wrong-gateway': ['route.invalid', 'route.leaves-cluster', 'arp.no-answer'],
   'service.no-endpoints': ['service.no-endpoints', 'service.no-ready-endpoints'],
   'service.target-port': ['socket.not-listening'],
@@ -62,7 +63,7 @@ function findings(r: DiagnosisResult): Finding[] {
 }
 
 function judge(c: LabCase, p: Probe): { ok: boolean; why: string } {
-  const r = new Network(loadSnapshot(c.snapshotText)).diagnose({ src: p.src, dst: p.dst, port: p.port, protocol: p.protocol.toLowerCase() });
+  const r = new Network(loadSnapshot(c.snapshotText)).diagnose({ src: p.src, dst: p.dst, port: p.port, protocol: p.protocol.toLowerCase(), ...(p.size ? { size: p.size } : {}) });
   const want = p.outcome === 'reachable' ? 'reachable' : 'unreachable';
   const serious = findings(r).filter((f) => f.level >= SuspicionLevel.CRITICAL);
   const shown = findings(r).map((f) => `${f.node} [${levelName(f.level)}] ${f.check}: ${f.message}`).join('\n    ');

@@ -11,6 +11,7 @@ export interface Probe {
   address: string;
   port: number;
   protocol: string;
+  size?: number;
   outcome: 'reachable' | 'refused' | 'timeout' | 'unreachable' | string;
   fault?: string;
   faultNode?: string;

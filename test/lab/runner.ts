@@ -9,6 +9,8 @@ import type { Plugin } from './topology';
 
 export interface ProbeTruth {
   probe: string; path: string; src: string; dst: string; address: string; port: number; protocol: string;
+  /** payload bytes, when the probe sends more than a small message (MTU faults) */
+  size?: number;
   outcome: ProbeResult['outcome']; errno?: string; reply?: string;
   /** set when the probe failed in a fault case: the injected fault, its NetNode and check family */
   fault?: string; faultNode?: string; check?: string;
@@ -46,7 +48,7 @@ async function probeAll(lab: Lab, probes: ProbeSpec[]): Promise<Map<string, Prob
 }
 
 function truth(p: ProbeSpec, r: ProbeResult, f?: Fault): ProbeTruth {
-  const t: ProbeTruth = { probe: p.id, path: p.path, src: p.src, dst: p.dst, address: p.address, port: p.port, protocol: p.protocol, outcome: r.outcome };
+  const t: ProbeTruth = { probe: p.id, path: p.path, src: p.src, dst: p.dst, address: p.address, port: p.port, protocol: p.protocol, ...(p.size ? { size: p.size } : {}), outcome: r.outcome };
   if (r.errno) t.errno = r.errno;
   if (r.reply) t.reply = r.reply;
   if (f && r.outcome !== 'reachable') { t.fault = f.id; t.faultNode = f.netNode; t.check = f.check; }

@@ -38,7 +38,13 @@ export function egress(stack: NodeStack, ns: NetNS, oif: string, nexthop: string
   if (TUNNELS.has(dev.kind)) return ipTunnelEncap(dev, nexthop, packet);
   if (dev.kind === 'veth') {
     const peer = stack.peer(ns, oif);
-    if (peer) return { kind: 'netns', to: peer, via: oif, findings: [] };
+    if (!isUp(dev) && !peer) {
+      return { kind: 'lost', findings: [{ level: SuspicionLevel.FATAL, check: 'interface.down', message: `${oif} on ${ns.label} has no carrier and its other end is not in the dump`, evidence: [interfaceEvidence(ns, oif)] }] };
+    }
+    if (peer) {
+      const tooBig = vethMtu(ns, dev, peer, packet);
+      return tooBig ? { kind: 'lost', findings: [tooBig] } : { kind: 'netns', to: peer, via: oif, findings: [] };
+    }
   }
   return { kind: 'wire', oif, nexthop, findings: [] };
 }
@@ -213,6 +219,32 @@ function bridgedNetfilter(ns: NetNS, bridge: Interface, physIn: string, physOut:
     }
   }
   return undefined;
+}
+
+/** IP packet length: headers of each layer plus the payload the user asked about. */
+export function packetLength(p: Packet): number {
+  const ip = familyOf(p.dst) === 6 ? 40 : 20;
+  if (p.encap) return ip + (p.protocol === 'udp' ? 8 + 8 + 14 : p.protocol === 'gre' ? 4 : 0) + packetLength(p.encap);
+  const l4 = p.protocol === 'tcp' ? 20 : p.protocol === 'udp' ? 8 : 8;
+  return ip + l4 + (p.size ?? 0);
+}
+
+/**
+ * A veth drops (silently) a frame longer than the MTU of its other end. TCP never gets there (the
+ * MSS follows the smaller MTU); a UDP datagram or ICMP message of the asked size does.
+ */
+function vethMtu(ns: NetNS, dev: Interface, peer: End, packet: Packet): Suspicion | undefined {
+  if (!packet.size || packet.protocol === 'tcp') return undefined;
+  const far = peer.ns.interface(peer.iface);
+  if (!far) return undefined;
+  const len = packetLength(packet);
+  if (len <= far.mtu || len > dev.mtu) return undefined;
+  return {
+    level: SuspicionLevel.FATAL,
+    check: 'mtu.mismatch',
+    message: `a ${len}-byte packet fits ${dev.name}'s MTU ${dev.mtu} on ${ns.label}, but the other end of the veth (${peer.iface} on ${peer.ns.label}) has MTU ${far.mtu}: the veth drops it without a word`,
+    evidence: [interfaceEvidence(ns, dev.name), interfaceEvidence(peer.ns, peer.iface)],
+  };
 }
 
 /**

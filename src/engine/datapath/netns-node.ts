@@ -35,6 +35,7 @@ export class NetnsNode implements NetNodeAction {
 
   send(dst: Endpoint, protocol: Protocol): Transmission[] {
     const packet: Packet = { src: '', sport: 0, dst: dst.ip, dport: dst.port, protocol, mark: 0 };
+    if (this.topo.payloadSize) packet.size = this.topo.payloadSize;
     if (this.hop.type === 'node') this.report(this.topo.serviceChecks?.(this.stack.nodeName, this.ns, packet) ?? []);
     const out = this.handle(walkSend(this.ns, packet), 0, [], packet);
     this.node.doAction({ type: out.type === 'forward' ? 'send' : out.type, outputs: [] });

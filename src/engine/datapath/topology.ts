@@ -13,6 +13,8 @@ export interface Topology {
   readonly destination: Endpoint;
   /** Where the forward packet was NATed, for translating the reply back. */
   readonly conntrack: ConntrackTable;
+  /** Payload bytes of the packet the user asks about; undefined = a small packet. */
+  readonly payloadSize?: number;
   /** Is `hop` the source of the diagnosis (where the reply must arrive)? */
   isSource(hop: Hop): boolean;
   /** The node's namespaces, built lazily from its dump; undefined when the node has no dump. */

@@ -107,8 +107,10 @@ function walk(ns: NetNS, packet: Packet, iif: string | undefined, foreignSource 
     if (iif === undefined && !after.src && r.src) after.src = r.src;
     const oif = r.dev;
     const out = ns.interface(oif);
-    // A bridge without carrier is explained by the link layer (which port is missing).
-    if (out && !isUp(out) && out.kind !== 'bridge') {
+    // A bridge without carrier, or a veth whose other end is down, is explained by the link
+    // layer: the fault is on the far side, and the namespace there reports it.
+    const farSide = out && (out.kind === 'bridge' || (out.kind === 'veth' && out.adminUp));
+    if (out && !isUp(out) && !farSide) {
       findings.push({
         level: SuspicionLevel.FATAL,
         check: 'interface.down',
@@ -176,6 +178,7 @@ function fromNf(nf: NfPacket, before: Packet): Packet {
   const p: Packet = { src, sport: nf.sport ?? before.sport, dst: nf.dst, dport: nf.dport ?? before.dport, protocol: before.protocol, mark: nf.mark ?? 0 };
   if (before.encap) p.encap = before.encap;
   if (before.reply) p.reply = true;
+  if (before.size) p.size = before.size;
   return p;
 }
 

@@ -16,6 +16,8 @@ export interface Packet {
   vni?: number;
   /** The answer of the destination travelling back (conntrack ESTABLISHED, reply direction). */
   reply?: boolean;
+  /** Payload bytes, when the user asked about a packet of that size (MTU problems). */
+  size?: number;
   /** skb mark, as set by iptables MARK and read by policy rules and `-m mark`. */
   mark: number;
 }

@@ -13,6 +13,8 @@ export interface DiagnosisRequest {
   dst: string;
   port: number;
   protocol: Protocol;
+  /** Payload bytes of the packet (UDP datagram / TCP segment data); absent = a small packet. */
+  size?: number;
 }
 
 export interface ResultNode {

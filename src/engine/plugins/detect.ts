@@ -57,7 +57,8 @@ function where(o: K8sObject): string {
 /** Every object of the snapshot, whatever list it sits in (IPPools and DaemonSets have no list of their own). */
 function allObjects(s: NetpathSnapshot): K8sObject[] {
   const out: K8sObject[] = [];
-  for (const list of Object.values(s.objects)) if (Array.isArray(list)) out.push(...(list as K8sObject[]));
+  // No spread: a 150k-pod list as call arguments overflows the stack.
+  for (const list of Object.values(s.objects)) if (Array.isArray(list)) for (const o of list as K8sObject[]) out.push(o);
   return out;
 }
 
