@@ -144,3 +144,17 @@ test('netpath snapshot assemble/validate through dist/cli.js: byte-identical rer
     rmSync(tmp, { recursive: true, force: true });
   }
 });
+
+test('an EndpointSlice the API serves with ports: null and endpoints: null (selector matches no pod) assembles and loads', () => {
+  const empty = `apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: lonely-x1, namespace: default, labels: {kubernetes.io/service-name: lonely}}
+addressType: IPv4
+ports: null
+endpoints: null
+`;
+  const { snapshot } = assembleSnapshot({ objects: [{ name: 'k8s.yaml', text: k8sYaml }, { name: 'empty.yaml', text: empty }], dumps: [node1] });
+  const slice = snapshot.objects.endpointSlices.find((s) => s.metadata.name === 'lonely-x1')!;
+  assert.deepEqual([slice.ports, slice.endpoints], [[], []]);
+  loadSnapshot(JSON.stringify(snapshot));
+});

@@ -93,6 +93,10 @@ export function collectObjects(sources: ObjectSource[]): CollectedObjects {
           } else if (stored.apiVersion !== endpointSliceV1) {
             throw new ObjectsError(`${at}: EndpointSlice ${name} has apiVersion ${stored.apiVersion}; expected ${endpointSliceV1} or ${endpointSliceV1beta1}`);
           }
+          // The API serves `ports: null` (and `endpoints: null`) on a slice of a service whose
+          // selector matches no pod: the same as empty lists.
+          if (stored.ports === null) stored = { ...stored, ports: [] };
+          if (stored.endpoints === null) stored = { ...stored, endpoints: [] };
         }
         const key = `${kind}/${name}`;
         const prev = byKey.get(key);
