@@ -60,7 +60,7 @@ export function ingress(stack: NodeStack, ns: NetNS, iface: string, nexthop: str
   const port = ns.interface(iface);
   if (!port) return { kind: 'host', iif: iface, findings: [] };
   if (!port.master) {
-    const noAnswer = arpUnanswered(ns, port, nexthop, packet);
+    const noAnswer = arpUnanswered(ns, port, nexthop);
     return noAnswer ? { kind: 'lost', findings: [noAnswer] } : { kind: 'host', iif: iface, findings: [] };
   }
   const bridge = ns.interface(port.master);
@@ -80,7 +80,7 @@ export function ingress(stack: NodeStack, ns: NetNS, iface: string, nexthop: str
  * the address (any interface, Linux's default arp_ignore=0) or proxies ARP on this interface
  * (Calico's 169.254.1.1 gateway). Otherwise the sender's ARP goes unanswered.
  */
-function arpUnanswered(ns: NetNS, port: Interface, nexthop: string, packet: Packet): Suspicion | undefined {
+function arpUnanswered(ns: NetNS, port: Interface, nexthop: string): Suspicion | undefined {
   if (port.flags.includes('NOARP') || port.kind === 'lo' || port.name === 'lo') return undefined;
   if (familyOf(nexthop) !== 4) return undefined; // IPv6 neighbour discovery: proxy_ndp tables are not dumped
   if (ns.ownsAddress(nexthop)) return undefined;
@@ -91,7 +91,6 @@ function arpUnanswered(ns: NetNS, port: Interface, nexthop: string, packet: Pack
   const all = sys.int('net.ipv4.conf.all.proxy_arp');
   if (iface === undefined && all === undefined) return undefined;
   if ((iface ?? 0) > 0 || (all ?? 0) > 0) return undefined;
-  void packet;
   return {
     level: SuspicionLevel.FATAL,
     check: 'arp.no-answer',
@@ -120,13 +119,11 @@ function throughBridge(stack: NodeStack, ns: NetNS, bridge: Interface, inPort: I
     return { kind: 'lost', findings: [bridgeDown(stack, ns, bridge, nexthop)] };
   }
   let out: Interface | undefined;
-  let how = '';
   const neigh = ns.neighbours?.lookup(nexthop, bridge.name);
   if (neigh?.lladdr && ns.fdb) {
     const d = ns.fdb.bridgeLookup(bridge.name, neigh.lladdr);
     if (d.decision === 'port') {
       out = ports.find((p) => p.name === d.port);
-      how = `neighbour ${nexthop} lladdr ${neigh.lladdr}, FDB entry on ${d.port}`;
     }
   }
   if (!out) {
@@ -135,7 +132,6 @@ function throughBridge(stack: NodeStack, ns: NetNS, bridge: Interface, inPort: I
       const peer = p.kind === 'veth' ? stack.peer(ns, p.name) : undefined;
       if (peer && peer.ns.ownsAddress(nexthop)) {
         out = p;
-        how = `${nexthop} is an address of ${peer.ns.label}, behind ${p.name}`;
         break;
       }
     }
@@ -184,7 +180,6 @@ function throughBridge(stack: NodeStack, ns: NetNS, bridge: Interface, inPort: I
   }
   const peer = out.kind === 'veth' ? stack.peer(ns, out.name) : undefined;
   if (!peer) return { kind: 'wire', oif: out.name, nexthop, findings };
-  void how;
   return { kind: 'netns', to: peer, via: out.name, bridge: bridge.name, findings, packet: sent };
 }
 

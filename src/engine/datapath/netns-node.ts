@@ -64,7 +64,7 @@ export class NetnsNode implements NetNodeAction {
     } else {
       // Bridged between two ports of a bridge: no routing on this node.
       this.report(l2.findings);
-      result = this.fromEgress(l2, p, [], 0);
+      result = this.fromEgress(l2, p, 0);
     }
     // Outputs are filled in by the Diagnostor once it has given the links their ids.
     this.node.doAction({ type: result.type, input: link.id, outputs: [] });
@@ -104,10 +104,10 @@ export class NetnsNode implements NetNodeAction {
     if (e.probability < 0.9999) attrs.probability = e.probability.toFixed(3);
     const eg = egress(this.stack, this.ns, e.oif, e.nexthop, e.packet);
     this.report(eg.findings);
-    return this.fromEgress(eg, e.packet, [], depth, attrs);
+    return this.fromEgress(eg, e.packet, depth, attrs);
   }
 
-  private fromEgress(eg: Egress, p: Packet, _f: Suspicion[], depth: number, attrs: LinkAttribute = {}): { type: ActionKind; ts: Transmission[] } {
+  private fromEgress(eg: Egress, p: Packet, depth: number, attrs: LinkAttribute = {}): { type: ActionKind; ts: Transmission[] } {
     switch (eg.kind) {
       case 'lost':
         return { type: 'drop', ts: [] };
