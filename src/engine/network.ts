@@ -26,6 +26,10 @@ import { PolicySet } from './policy/evaluate';
 import { detectPlugin, type PluginConfig } from './plugins/detect';
 import { PluginChecks } from './plugins/checks';
 import { ServiceProcessor } from './service/processor';
+import { assertNode, assertPod } from './assertions/kubernetes';
+import { assertNetns } from './assertions/netstack';
+import { selectProvider } from './infra/provider';
+import type { InfraShim } from './infra/infrashim';
 
 /** Bad request (unknown pod, malformed IP, a service as source): the CLI's exit code 2. */
 export class RequestError extends Error {
@@ -44,6 +48,8 @@ export class Network implements Topology {
   /** Per run: where this run's request was NATed (reset by each diagnose). */
   conntrack = new ConntrackTable();
   payloadSize?: number;
+  /** The cloud provider's checks of its own network (none for the generic provider). */
+  infra?: InfraShim;
   private destinationInfo?: ResolvedEndpoint;
   private backendIPs = new Set<string>();
   private pluginImpl?: PluginChecks;
@@ -157,6 +163,7 @@ export class Network implements Topology {
       let ns: NetNS | undefined = pod.hostNetwork ? stack.host : undefined;
       if (!ns) for (const cand of stack.pods.values()) if (cand.label === hop.id) ns = cand;
       if (!ns) return unexamined(node, `the dump of node ${pod.nodeName} has no network namespace with the IP of pod ${hop.id} (${pod.ips.join(', ') || 'no IP'})`);
+      for (const s of [...assertPod(pod), ...(pod.hostNetwork ? [] : assertNetns(ns))]) node.suspect(s);
       return { node, action: new NetnsNode(node, hop, stack, ns, this) };
     }
     if (hop.type === 'node') {
@@ -164,9 +171,7 @@ export class Network implements Topology {
       const node = new NetNode('node', hop.id, n?.addresses.map((a) => a.address).join(', ') ?? '');
       const stack = this.stack(hop.id);
       if (!stack) return unexamined(node, `no network stack dump for node ${hop.id}`);
-      if (n && n.ready === false) {
-        node.suspect({ level: SuspicionLevel.CRITICAL, check: 'node.not-ready', message: `node ${hop.id} is not Ready`, evidence: [{ kind: 'object', text: 'status.conditions[Ready] != True', where: `node ${hop.id}` }] });
-      }
+      for (const s of [...(n ? assertNode(n) : []), ...assertNetns(stack.host)]) node.suspect(s);
       return { node, action: new NetnsNode(node, hop, stack, stack.host, this) };
     }
     const node = new NetNode(hop.type === 'generic' ? 'generic' : 'external', hop.id, hop.id);
@@ -207,6 +212,9 @@ export class Network implements Topology {
       ],
     });
     for (const note of cfg.notes) clusterSuspicions.push({ level: SuspicionLevel.INFO, check: 'plugin.note', message: note, evidence: [] });
+    const { provider, notes: providerNotes } = selectProvider(this.cache.nodes, typeof this.snapshot.settings.cloudProvider === 'string' ? this.snapshot.settings.cloudProvider : undefined);
+    this.infra = provider.infraShim();
+    clusterSuspicions.push(...providerNotes);
     const policy = checkNetworkPolicies(new PolicySet(this.cache), pair.source, pair.destination, request.protocol);
     clusterSuspicions.push(...policy.suspicions);
     for (const note of policy.notes) clusterSuspicions.push({ level: SuspicionLevel.INFO, check: 'policy.note', message: note, evidence: [] });

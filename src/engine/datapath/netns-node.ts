@@ -145,6 +145,7 @@ export class NetnsNode implements NetNodeAction {
           evidence: [{ kind: 'route', text: attrs.route ?? '', where: this.ns.label }],
         });
       }
+      if (node !== this.stack.nodeName) this.report(this.topo.infra?.nodeToNode(this.stack.nodeName, oif, node, p) ?? []);
       return [{ nextHop: { type: 'node', id: node }, link: newLink(p.encap ? 'tunnel' : 'infra', p, src) }];
     }
     if (expected) {
@@ -156,6 +157,7 @@ export class NetnsNode implements NetNodeAction {
       });
       return [];
     }
+    this.report(this.topo.infra?.nodeToExternal(this.stack.nodeName, oif, p) ?? []);
     return [{ nextHop: { type: 'external', id: p.dst }, link: newLink('external', p, src) }];
   }
 
@@ -341,6 +343,7 @@ export class ExternalNode implements NetNodeAction {
     });
     if (!target) return [];
     const p: Packet = { src: this.node.id, sport: 0, dst: dst.ip, dport: dst.port, protocol: 'tcp', mark: 0 };
+    for (const s of this.topo.infra?.externalToNode(target, p) ?? []) this.node.suspect(s);
     return [{ nextHop: { type: 'node', id: target }, link: newLink('external', p, {}) }];
   }
 

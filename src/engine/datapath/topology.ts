@@ -5,6 +5,7 @@ import type { Hop } from '../model/netnode';
 import type { Packet } from '../model/packet';
 import type { Suspicion } from '../model/suspicion';
 import type { NetNS } from '../netstack/netns';
+import type { InfraShim } from '../infra/infrashim';
 import type { ConntrackTable } from './conntrack';
 import type { NodeStack } from './node-stack';
 
@@ -13,6 +14,8 @@ export interface Topology {
   readonly destination: Endpoint;
   /** Where the forward packet was NATed, for translating the reply back. */
   readonly conntrack: ConntrackTable;
+  /** The cloud provider's checks where packets cross its network; absent for the generic provider. */
+  readonly infra?: InfraShim;
   /** Payload bytes of the packet the user asks about; undefined = a small packet. */
   readonly payloadSize?: number;
   /** Is `hop` the source of the diagnosis (where the reply must arrive)? */
