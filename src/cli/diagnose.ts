@@ -9,6 +9,7 @@ import { formatText } from '../engine/report/text';
 import { formatSkoopJson } from '../engine/report/skoop-json';
 import { liveFailure, liveFlagOptions, liveFlagsUsage, liveOptions, withCancellation } from './live-flags';
 import { diagnoseLive } from '../cluster/live';
+import { settingsFlagOptions, settingsFlagsUsage, settingsOverrides } from './settings-flags';
 
 const usage = `netpath diagnose --snapshot FILE --src SRC --dst DST --port N [--protocol tcp|udp] [--size BYTES] [--format text|json|skoop-json]
 netpath diagnose --context NAME --src SRC --dst DST --port N [...] [--kubeconfig FILE] [--namespace NS]
@@ -24,6 +25,9 @@ SRC and DST: ns/pod, svc/ns/name, node/name, or an IP address (IPv4 or IPv6).
   --size BYTES      payload size of the packet (to find MTU problems); default: a small packet
   --format F        text (default), json (the netpath JSON document) or skoop-json
                     (KubeSkoop's --format json shape, for existing consumers)
+
+Overriding what is detected (every detected value can be set):
+${settingsFlagsUsage}
 
 Live clusters:
 ${liveFlagsUsage}
@@ -47,6 +51,7 @@ export const diagnoseCommand: Command = {
       protocol: { type: 'string', default: 'tcp' },
       format: { type: 'string', default: 'text' },
       size: { type: 'string' },
+      ...settingsFlagOptions,
     });
     if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
     if (values.snapshot === undefined && values.context === undefined) throw new UsageError('--snapshot FILE or --context NAME is required');
@@ -60,12 +65,18 @@ export const diagnoseCommand: Command = {
     const format = String(values.format);
     if (!(FORMATS as readonly string[]).includes(format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}, not "${format}"`);
 
+    let size: number | undefined;
+    if (values.size !== undefined) {
+      size = Number(values.size);
+      if (!/^\d+$/.test(String(values.size)) || size < 1 || size > 65507) throw new UsageError(`--size must be a payload size in bytes from 1 to 65507, not "${values.size}"`);
+    }
+    const overrides = settingsOverrides(values);
+    const request = { src: values.src as string, dst: values.dst as string, port, protocol, ...(size ? { size } : {}) };
     const print = (result: Parameters<typeof formatJson>[0]) =>
       io.stdout(format === 'json' ? formatJson(result) : format === 'skoop-json' ? formatSkoopJson(result) : formatText(result));
     if (values.context !== undefined) {
-      const request = { src: values.src as string, dst: values.dst as string, port, protocol };
       try {
-        const live = await withCancellation((signal) => diagnoseLive(liveOptions(values, io, signal), request));
+        const live = await withCancellation((signal) => diagnoseLive({ ...liveOptions(values, io, signal), settings: overrides }, request));
         print(live.result);
         return 0;
       } catch (e) {
@@ -74,11 +85,6 @@ export const diagnoseCommand: Command = {
       }
     }
 
-    let size: number | undefined;
-    if (values.size !== undefined) {
-      size = Number(values.size);
-      if (!/^\d+$/.test(String(values.size)) || size < 1 || size > 65507) throw new UsageError(`--size must be a payload size in bytes from 1 to 65507, not "${values.size}"`);
-    }
     let snapshot;
     try {
       snapshot = loadSnapshot(readInput(values.snapshot as string, 'snapshot'));
@@ -88,7 +94,8 @@ export const diagnoseCommand: Command = {
     }
     let result;
     try {
-      result = new Network(snapshot).diagnose({ src: values.src as string, dst: values.dst as string, port, protocol, ...(size ? { size } : {}) });
+      snapshot.settings = { ...snapshot.settings, ...overrides };
+      result = new Network(snapshot).diagnose(request);
     } catch (e) {
       if (e instanceof RequestError) throw new UsageError(e.message);
       throw e;

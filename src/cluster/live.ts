@@ -30,6 +30,8 @@ export interface LiveOptions extends KubeconfigOptions {
   collect?: boolean;
   signal?: AbortSignal;
   onProgress?: (e: ProgressEvent) => void;
+  /** Settings that override detected values (the CLI's --network-plugin, --proxy-mode, …). */
+  settings?: Record<string, unknown>;
   pageSize?: number;
   runId?: string;
   pollMs?: number;
@@ -91,8 +93,8 @@ export async function openLive(o: LiveOptions): Promise<LiveSession> {
 }
 
 /** Objects + dumps → the snapshot text and its loaded form (the same path a snapshot file takes). */
-export function buildSnapshot(objects: SnapshotObjects, dumps: Record<string, NodeNetworkStackDump>, capturedAt: string): { text: string; snapshot: NetpathSnapshot } {
-  const text = JSON.stringify(sortKeys({ kind: snapshotKind, version: snapshotVersion, capturedAt, settings: settingsFromObjects(objects), objects, dumps }), null, 2) + '\n';
+export function buildSnapshot(objects: SnapshotObjects, dumps: Record<string, NodeNetworkStackDump>, capturedAt: string, overrides: Record<string, unknown> = {}): { text: string; snapshot: NetpathSnapshot } {
+  const text = JSON.stringify(sortKeys({ kind: snapshotKind, version: snapshotVersion, capturedAt, settings: { ...settingsFromObjects(objects), ...overrides }, objects, dumps }), null, 2) + '\n';
   return { text, snapshot: loadSnapshot(text) };
 }
 
@@ -177,7 +179,7 @@ export async function diagnoseLive(o: LiveOptions, request: DiagnosisRequest): P
   const done = new Map<string, NodeCollection>();
   const capturedAt = now();
   try {
-    let built = buildSnapshot(session.loaded.objects, dumps, capturedAt);
+    let built = buildSnapshot(session.loaded.objects, dumps, capturedAt, o.settings);
     let network = new Network(built.snapshot);
     // Resolve first (a bad request fails before any pod is created), then collect what it reaches.
     network.diagnose(request);
@@ -185,7 +187,7 @@ export async function diagnoseLive(o: LiveOptions, request: DiagnosisRequest): P
     // The path may reach further nodes (a remote backend, a hop through another node): collect
     // those and run again until every reachable node has been tried once.
     for (;;) {
-      built = buildSnapshot(session.loaded.objects, dumps, capturedAt);
+      built = buildSnapshot(session.loaded.objects, dumps, capturedAt, o.settings);
       network = new Network(built.snapshot);
       const result = network.diagnose(request);
       const more = session.manager ? unexaminedNodes(network, result).filter((n) => !done.has(n)) : [];
@@ -221,6 +223,6 @@ export async function captureLive(o: LiveOptions, nodes?: string[]): Promise<Liv
   } finally {
     await session.manager?.cleanup();
   }
-  const built = buildSnapshot(session.loaded.objects, dumps, now());
+  const built = buildSnapshot(session.loaded.objects, dumps, now(), o.settings);
   return { ...built, collections: [...done.values()], session };
 }

@@ -55,3 +55,17 @@ test('netpath diagnose: bad input is exit 2 with the bad thing named', { skip: !
     assert.match(r.stderr, msg);
   }
 });
+
+test('netpath diagnose: detected values can be overridden from the command line, and bad overrides are exit 2', { skip: !built && 'run `npm run build` first' }, () => {
+  const base = ['diagnose', '--snapshot', sample, '--src', 'default/client', '--dst', 'default/web2', '--port', '8080', '--format', 'json'];
+  const detected = JSON.parse(run(...base).stdout).clusterSuspicions.find((s: { check: string }) => s.check === 'plugin.detected');
+  assert.match(detected.message, /flannel/);
+  const forced = JSON.parse(run(...base, '--network-plugin', 'generic').stdout).clusterSuspicions.find((s: { check: string }) => s.check === 'plugin.detected');
+  assert.match(forced.message, /generic/);
+  assert.match(JSON.stringify(forced.evidence), /settings\.networkPlugin/);
+  for (const [flag, value] of [['--proxy-mode', 'bogus'], ['--cluster-cidr', '10.0.0.0'], ['--masquerade', 'maybe'], ['--size', '0']]) {
+    const r = run(...base, flag, value);
+    assert.equal(r.code, 2, `${flag} ${value}`);
+    assert.match(r.stderr, new RegExp(flag));
+  }
+});
