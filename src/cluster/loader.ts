@@ -135,6 +135,8 @@ export async function loadClusterObjects(api: ApiClient, access: AccessReport | 
     if (crd.status === 200) calicoIPPools = (await read('calico ippools', 'ippools', 'crd.projectcalico.org', '/apis/crd.projectcalico.org/v1/ippools', 'crd.projectcalico.org/v1', 'IPPool')) ?? [];
   }
 
+  // IPPools and the CNI's DaemonSets go into the snapshot too, so detection reads them offline alike.
+  items.push(...calicoIPPools, ...daemonSets);
   const { objects, ignored } = collectObjects([{ name: `cluster ${api.server.origin}`, text: JSON.stringify({ apiVersion: 'v1', kind: 'List', items }) }]);
   return { objects, ignored, skipped, endpointSliceVersion, extras: { daemonSets, calicoIPPools }, counts, pages: list.pages };
 }

@@ -286,3 +286,12 @@ test('e2e generic: pod INPUT DROP, nothing listening, external destination', () 
   assert.deepEqual(findings(r3), []);
   assert.equal(r3.verdict, 'reachable');
 });
+
+test('calico IPPools come from crd.projectcalico.org/v1 objects in the snapshot (no Calico API server needed)', () => {
+  const s = lab('calico-bgp--healthy');
+  s.objects.ipPools = [{ apiVersion: 'crd.projectcalico.org/v1', kind: 'IPPool', metadata: { name: 'default-ipv4-ippool' }, spec: { cidr: '10.244.0.0/16', ipipMode: 'Never', vxlanMode: 'Never', natOutgoing: true } }];
+  const cfg = detectPlugin(loadSnapshot(JSON.stringify(s)));
+  assert.equal(cfg.calicoPools.length, 1);
+  assert.equal(cfg.calicoPools[0].cidr, '10.244.0.0/16');
+  assert.match(cfg.calicoPools[0].source, /IPPool.*default-ipv4-ippool/);
+});

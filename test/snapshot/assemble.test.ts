@@ -158,3 +158,26 @@ endpoints: null
   assert.deepEqual([slice.ports, slice.endpoints], [[], []]);
   loadSnapshot(JSON.stringify(snapshot));
 });
+
+test('Calico IPPools (crd.projectcalico.org/v1) and CNI DaemonSets are kept for detection; other DaemonSets are not', () => {
+  const extra = `apiVersion: crd.projectcalico.org/v1
+kind: IPPool
+metadata: {name: default-ipv4-ippool}
+spec: {cidr: 10.245.0.0/16, ipipMode: Always, vxlanMode: Never, natOutgoing: true}
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: calico-node, namespace: kube-system}
+spec: {selector: {matchLabels: {k8s-app: calico-node}}}
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: fluentd, namespace: logging}
+spec: {}
+`;
+  const { snapshot, ignored } = assembleSnapshot({ objects: [{ name: 'k8s.yaml', text: k8sYaml }, { name: 'calico.yaml', text: extra }], dumps: [node1] });
+  assert.deepEqual(snapshot.objects.ipPools?.map((p) => p.metadata.name), ['default-ipv4-ippool']);
+  assert.deepEqual(snapshot.objects.daemonSets?.map((p) => p.metadata.name), ['calico-node']);
+  assert.ok(ignored.some((i) => i.kind === 'DaemonSet' && i.name === 'logging/fluentd'));
+  loadSnapshot(JSON.stringify(snapshot));
+});

@@ -40,8 +40,10 @@ const listOf: Record<string, keyof SnapshotObjects> = {
   NetworkPolicy: 'networkPolicies',
   Namespace: 'namespaces',
   ConfigMap: 'configMaps',
+  IPPool: 'ipPools',
+  DaemonSet: 'daemonSets',
 };
-const clusterScoped = new Set(['Node', 'Namespace']);
+const clusterScoped = new Set(['Node', 'Namespace', 'IPPool']);
 /** ConfigMaps detection reads live in these namespaces (kube-proxy, flannel, calico config). */
 const configMapNamespaces = new Set(['kube-system', 'kube-flannel', 'calico-system', 'tigera-operator']);
 
@@ -80,8 +82,8 @@ export function collectObjects(sources: ObjectSource[]): CollectedObjects {
           ignored.push({ kind, name, source: at, reason: 'kind not read by the diagnosis' });
           continue;
         }
-        if (kind === 'ConfigMap' && !configMapNamespaces.has(obj.metadata.namespace ?? '')) {
-          ignored.push({ kind, name, source: at, reason: `ConfigMaps are kept only from ${[...configMapNamespaces].join(', ')}` });
+        if ((kind === 'ConfigMap' || kind === 'DaemonSet') && !configMapNamespaces.has(obj.metadata.namespace ?? '')) {
+          ignored.push({ kind, name, source: at, reason: `${kind}s are kept only from ${[...configMapNamespaces].join(', ')}` });
           continue;
         }
         let stored = clean(obj);
@@ -105,7 +107,7 @@ export function collectObjects(sources: ObjectSource[]): CollectedObjects {
           throw new ObjectsError(`${at}: ${kind} ${name} differs from the one in ${prev.where}; give each object once`);
         }
         byKey.set(key, { obj: stored, where: at });
-        objects[target]!.push(stored);
+        (objects[target] ??= []).push(stored);
         if (original) originals.push(original);
       }
     });
@@ -117,7 +119,7 @@ export function collectObjects(sources: ObjectSource[]): CollectedObjects {
     if (!sliced.has(`${ep.metadata.namespace}/${ep.metadata.name}`)) objects.endpointSlices.push(...slicesFromEndpoints(ep));
   }
 
-  for (const key of Object.keys(objects) as (keyof SnapshotObjects)[]) objects[key]!.sort(byNamespaceName);
+  for (const key of Object.keys(objects) as (keyof SnapshotObjects)[]) objects[key]?.sort(byNamespaceName);
   if (originals.length) objects.originalEndpointSlices = originals.sort(byNamespaceName);
   ignored.sort((a, b) => cmp(a.kind, b.kind) || cmp(a.name, b.name));
   return { objects, ignored };

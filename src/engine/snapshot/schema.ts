@@ -250,6 +250,8 @@ export const snapshotSchema = {
         },
         namespaces: { type: 'array', items: object('Namespace', false) },
         configMaps: { type: 'array', items: object('ConfigMap', true, { data: strMap }) },
+        ipPools: { type: 'array', items: object('IPPool', false, { spec: { type: 'object' } }) },
+        daemonSets: { type: 'array', items: object('DaemonSet', true, { spec: { type: 'object' } }) },
       },
     },
     dumps: { type: 'object', additionalProperties: dumpSchema },

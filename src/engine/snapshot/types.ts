@@ -44,6 +44,10 @@ export interface SnapshotObjects {
   namespaces: K8sObject[];
   /** Only those detection reads (kube-system and CNI namespaces). */
   configMaps: K8sObject[];
+  /** Calico IPPools (`crd.projectcalico.org/v1`), when the cluster has the CRD: pool CIDRs and modes. */
+  ipPools?: K8sObject[];
+  /** DaemonSets of kube-system and the CNI namespaces: which network plugin and proxy run. */
+  daemonSets?: K8sObject[];
 }
 
 export const snapshotKind = 'NetpathSnapshot';
