@@ -251,10 +251,14 @@ export interface ShotRequest {
   name: string;
   /** Texts to count in visible list rows (tree views, the Problems panel). */
   countRows?: string[];
+  /** CSS selectors to count inside webviews (every frame of the page): did the panel render? */
+  countInWebviews?: string[];
 }
 export interface ShotAnswer {
   file: string;
   rows: Record<string, number>;
+  /** Per selector of `countInWebviews`: matching elements over all frames. */
+  webview?: Record<string, number>;
   error?: string;
 }
 
@@ -271,6 +275,18 @@ function serveScreenshots(page: import('playwright-core').Page, dir: string): { 
           mkdirSync(artifacts, { recursive: true });
           await page.waitForTimeout(400); // let the workbench paint what the suite just did
           for (const text of req.countRows ?? []) answer.rows[text] = await page.locator('.monaco-list-row:visible', { hasText: text }).count();
+          if (req.countInWebviews) {
+            answer.webview = {};
+            for (const sel of req.countInWebviews) {
+              let n = 0;
+              // Webviews are nested iframes; wait a little for the app to draw.
+              for (let i = 0; i < 20 && n === 0; i++, await page.waitForTimeout(250)) {
+                n = 0;
+                for (const f of page.frames()) n += await f.locator(sel).count().catch(() => 0);
+              }
+              answer.webview[sel] = n;
+            }
+          }
           await page.screenshot({ path: answer.file });
           log(`screenshot: ${answer.file}`);
         } catch (e) {

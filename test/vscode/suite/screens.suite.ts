@@ -37,6 +37,16 @@ suite('Network Path screenshots', () => {
     assert.ok(shot.rows['dropped by iptables'] > 0, 'the Problems panel does not show the suspicion');
   });
 
+  test('Show Link Path opens the panel and it renders the path, node2 marked FATAL', async () => {
+    await vscode.commands.executeCommand('netpath.showLinkPath', run.runId);
+    const shot = await screenshot({ name: 'vscode-linkpath', countInWebviews: ['svg.graph [data-node-id]', '[data-node-id="node2"][data-severity="FATAL"]', 'svg.graph .edge-line'] }, 30_000);
+    console.log(`link path screenshot ${shot.file}: ${JSON.stringify(shot.webview)}`);
+    assert.equal(shot.webview!['svg.graph [data-node-id]'], 3, 'one SVG element per NetNode (client, node1, node2)');
+    assert.equal(shot.webview!['[data-node-id="node2"][data-severity="FATAL"]'], 1, 'node2 marked FATAL');
+    assert.ok(shot.webview!['svg.graph .edge-line'] >= 2, 'the links are drawn');
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
   test('the report document at the finding', async () => {
     const f = run.findings.find((x) => x.node === 'node2')!;
     await vscode.commands.executeCommand('netpath.revealFinding', run.runId, f.node, f.index);
