@@ -40,6 +40,7 @@ export function validateNetns(info: NetNSInfo, raw: RawTexts = {}): Omit<Collect
       const text = info[fam]?.[backend];
       if (text === undefined) continue;
       const tool = `${fam}-${backend}-save`;
+      // parseIptablesSave reads every rule of every chain (the engine's own reading is lazy, per chain).
       checks.push({ tool, run: () => parseIptablesSave(text, { family: fam === 'iptables' ? 4 : 6, source: tool }) });
     }
   }

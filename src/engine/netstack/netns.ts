@@ -10,7 +10,7 @@ import type { Interface } from './interfaces-model';
 import { parseIP, type Family } from './ip';
 import { parseIpsetSave, matchSet, type IpsetRegistry } from './ipset';
 import { parseIpvsadmSave, type IpvsTable } from './ipvs';
-import { parseIptablesSave } from './iptables/parse';
+import { parseIptablesSaveLazy } from './iptables/parse';
 import type { Ruleset } from './iptables/model';
 import { NeighbourTable, parseNeighbours, type Neighbour } from './neighbour';
 import { ParseError } from './parse-error';
@@ -107,7 +107,7 @@ export class NetNS {
       const out: Ruleset[] = [];
       for (const backend of ['legacy', 'nft'] as const) {
         const text = saved[backend];
-        if (text !== undefined) out.push(parseIptablesSave(text, { family, source: `${field}-save (${backend})` }));
+        if (text !== undefined) out.push(parseIptablesSaveLazy(text, { family, source: `${field}-save (${backend})` }));
       }
       return out;
     });

@@ -36,7 +36,133 @@ const TABLE_NAME = /^[A-Za-z0-9_-]+$/;
 const CHAIN_NAME = /^[^\s!"']+$/;
 const COUNTERS = /^\[(\d+):(\d+)\]$/;
 
+/**
+ * Parses the whole dump, every rule of every chain, and throws the first ParseError. This is the
+ * "parse everything" entry point: collection-time validation and `netpath snapshot validate` use
+ * it so that a bad line anywhere is rejected up front.
+ */
 export function parseIptablesSave(text: string, opts: ParseOptions = {}): Ruleset {
+  const rs = parseStructure(text, opts);
+  for (const t of rs.tables) for (const c of t.chains) void c.rules;
+  return rs;
+}
+
+/**
+ * Parses the structure of the dump (tables, COMMIT, chain declarations, which chain each rule
+ * line belongs to) and defers the rules themselves: a chain's rules are tokenized and parsed on
+ * first access of `chain.rules`. A diagnosis visits a handful of chains of a 100k-rule dump, so it
+ * pays for those only. Structural errors throw here, with the same line and column as
+ * parseIptablesSave; an error inside a rule line throws from `chain.rules` (see
+ * `chainRulesTolerant` for a reader that keeps going past a bad line).
+ */
+export function parseIptablesSaveLazy(text: string, opts: ParseOptions = {}): Ruleset {
+  return parseStructure(text, opts);
+}
+
+/** Rule lines of a chain not parsed yet, in dump order. */
+interface Pending {
+  table: Table;
+  rs: Ruleset;
+  source: string;
+  lines: string[];
+  lineNos: number[];
+}
+
+const pendingRules = new WeakMap<Chain, Pending>();
+
+/** The accessor every lazy chain shares (no closure per chain): parses on first read. */
+const lazyRulesProperty: PropertyDescriptor = {
+  configurable: true,
+  enumerable: true,
+  get(this: Chain): Rule[] {
+    return materialize(this);
+  },
+  set(this: Chain, v: Rule[]) {
+    pendingRules.delete(this);
+    setRules(this, v);
+  },
+};
+
+function setRules(chain: Chain, rules: Rule[]): void {
+  Object.defineProperty(chain, 'rules', { value: rules, writable: true, enumerable: true, configurable: true });
+}
+
+function newChain(name: string, builtin: boolean, declared: boolean, policy?: string): Chain {
+  // Same own keys, in the same order, as the eager object literal had (deepEqual-compatible).
+  const chain = { name, builtin, policy, rules: [] as Rule[], declared };
+  if (policy === undefined) delete (chain as { policy?: string }).policy;
+  return chain;
+}
+
+/** Parses a lazy chain's pending lines into `chain.rules` (strict: the first bad line throws). */
+function materialize(chain: Chain): Rule[] {
+  const p = pendingRules.get(chain);
+  if (!p) return chain.rules;
+  pendingRules.delete(chain);
+  const rules: Rule[] = [];
+  setRules(chain, rules);
+  try {
+    for (let k = 0; k < p.lines.length; k++) {
+      const r = parseRuleLine(p.table, tokenizeLine(p.lines[k], p.lineNos[k], p.source), p.lineNos[k], p.source, p.rs);
+      insertRule(r, p.source);
+    }
+  } catch (e) {
+    // Leave the chain as it was, so that the next read fails the same way.
+    pendingRules.set(chain, p);
+    Object.defineProperty(chain, 'rules', lazyRulesProperty);
+    throw e;
+  }
+  for (const r of rules) if (r.target) r.target.kind = classifyTarget(p.table, r.target.name);
+  return rules;
+}
+
+/** A rule line that does not parse, kept in place by chainRulesTolerant. */
+export interface UnparsedRule {
+  num: number;
+  line: number;
+  text: string;
+  error: ParseError;
+}
+
+/**
+ * The rules of a chain for a reader that must not stop at one bad line (the diagnosis): every line
+ * that parses becomes a Rule, a line that does not becomes an UnparsedRule at its place. When all
+ * lines parse this is exactly `chain.rules` (and materializes it).
+ */
+export function chainRulesTolerant(chain: Chain): (Rule | UnparsedRule)[] {
+  const p = pendingRules.get(chain);
+  if (!p) return chain.rules;
+  try {
+    return materialize(chain);
+  } catch {
+    // Parse each line on its own: a line's meaning never depends on another line, except the
+    // position an `-I` inserts at, which is taken among the lines before it.
+  }
+  const out: (Rule | UnparsedRule)[] = [];
+  const scratch = newChain(chain.name, chain.builtin, chain.declared, chain.policy);
+  const table: Table = { name: p.table.name, chains: [scratch], chainsByName: new Map([[chain.name, scratch]]) };
+  for (let k = 0; k < p.lines.length; k++) {
+    const lineNo = p.lineNos[k];
+    try {
+      const r = parseRuleLine(table, tokenizeLine(p.lines[k], lineNo, p.source), lineNo, p.source, p.rs);
+      if (r.rule.target) r.rule.target.kind = classifyTarget(p.table, r.rule.target.name);
+      const at = r.insertAt === undefined ? out.length : r.insertAt - 1;
+      if (at < 0 || at > out.length) throw new ParseError(p.source, `-I ${chain.name} ${r.insertAt}: index out of range`, lineNo, 1);
+      out.splice(at, 0, r.rule);
+    } catch (e) {
+      if (!(e instanceof ParseError)) throw e;
+      out.push({ num: 0, line: lineNo, text: p.lines[k].trim(), error: e });
+    }
+  }
+  out.forEach((r, i) => (r.num = i + 1));
+  return out;
+}
+
+export function isUnparsedRule(r: Rule | UnparsedRule): r is UnparsedRule {
+  return 'error' in r;
+}
+
+function parseStructure(text: string, opts: ParseOptions): Ruleset {
   let family: Family | undefined = opts.family;
   let backend: 'nft' | 'legacy' | undefined;
   const lines = text.split('\n');
@@ -58,6 +184,8 @@ export function parseIptablesSave(text: string, opts: ParseOptions = {}): Rulese
   const rs: Ruleset = { family, tables: [], backend, hasCounters: false, warnings: [] };
   let table: Table | undefined;
   let tableLine = 0;
+  // Chains with a `-c` rule: parsed at the end of the structure pass, so that hasCounters is known.
+  const eager: Chain[] = [];
 
   const fail = (reason: string, line: number, column: number): never => {
     throw new ParseError(source, reason, line, column);
@@ -89,7 +217,6 @@ export function parseIptablesSave(text: string, opts: ParseOptions = {}): Rulese
     }
     if (c === 'C' && line.startsWith('COMMIT', first) && line.slice(first + 6).trimEnd() === '') {
       if (!table) fail('COMMIT outside a table', lineNo, first + 1);
-      resolveTargets(table!);
       table = undefined;
       continue;
     }
@@ -100,13 +227,82 @@ export function parseIptablesSave(text: string, opts: ParseOptions = {}): Rulese
     }
     if (c === '[' || c === '-') {
       if (!table) fail('rule outside a table (missing *table line)', lineNo, first + 1);
-      parseRuleLine(table!, tokenizeLine(line, lineNo, source), lineNo, source, rs);
+      const chain = ruleChain(table!, line, first, lineNo, source, rs);
+      let p = pendingRules.get(chain);
+      if (!p) {
+        p = { table: table!, rs, source, lines: [], lineNos: [] };
+        pendingRules.set(chain, p);
+        Object.defineProperty(chain, 'rules', lazyRulesProperty);
+      }
+      p.lines.push(line);
+      p.lineNos.push(lineNo);
+      if ((line.includes(' -c ') || line.includes(' --set-counters ')) && !eager.includes(chain)) eager.push(chain);
       continue;
     }
     fail(`not an iptables-save line: ${JSON.stringify(line.slice(first, first + 40))}`, lineNo, first + 1);
   }
   if (table) fail(`table ${table.name} has no COMMIT`, tableLine, 1);
+  for (const chain of eager) void chain.rules;
   return rs;
+}
+
+/**
+ * The structure pass's reading of a rule line: its optional `[packets:bytes]`, the command and the
+ * chain, checked as parseRuleLine checks them (same messages and columns). The rest of the line
+ * waits for the chain's first use.
+ */
+function ruleChain(table: Table, line: string, first: number, lineNo: number, source: string, rs: Ruleset): Chain {
+  const head = headWords(line, first, lineNo, source);
+  let i = 0;
+  if (head[0] && !head[0].quoted && head[0].text.startsWith('[')) {
+    const counters = parseCounters(head[0].text);
+    if (!counters) ruleError(source, lineNo, `bad rule counters ${JSON.stringify(head[0].text)} (expected [packets:bytes])`, head[0]);
+    if (counters!.packets || counters!.bytes) rs.hasCounters = true;
+    i++;
+  }
+  const cmd = head[i];
+  if (!cmd || cmd.quoted || !RULE_COMMANDS.has(cmd.text)) ruleError(source, lineNo, `expected -A CHAIN, found ${JSON.stringify(cmd?.text ?? '')}`, cmd);
+  const chainTok = head[i + 1];
+  if (!chainTok || isOptionToken(chainTok) || isBang(chainTok)) ruleError(source, lineNo, `${cmd.text} without a chain name`, chainTok ?? cmd);
+  return chainFor(table, chainTok, lineNo, source);
+}
+
+/** The first three words of a line (a line with a quote among them goes through the tokenizer). */
+function headWords(line: string, first: number, lineNo: number, source: string): Token[] {
+  const out: Token[] = [];
+  let i = first;
+  const n = line.length;
+  while (i < n && out.length < 3) {
+    while (i < n && isBlankCode(line.charCodeAt(i))) i++;
+    if (i >= n) break;
+    const start = i;
+    while (i < n && !isBlankCode(line.charCodeAt(i))) {
+      const c = line.charCodeAt(i);
+      if (c === 34 || c === 39) return tokenizeLine(line, lineNo, source).slice(0, 3);
+      i++;
+    }
+    out.push({ text: line.slice(start, i), quoted: false, column: start + 1 });
+  }
+  return out;
+}
+
+function isBlankCode(c: number): boolean {
+  return c === 32 || c === 9 || c === 13;
+}
+
+const RULE_COMMANDS = new Set(['-A', '--append', '-I', '--insert']);
+
+/** The chain a rule line appends to; a built-in chain may be used without its declaration. */
+function chainFor(table: Table, chainTok: Token, lineNo: number, source: string): Chain {
+  let chain = table.chainsByName.get(chainTok.text);
+  if (!chain) {
+    if (!isBuiltinChain(table.name, chainTok.text)) ruleError(source, lineNo, `chain ${chainTok.text} is not declared in table ${table.name}`, chainTok);
+    // iptables-restore accepts rules for a built-in chain without its `:CHAIN` line.
+    chain = newChain(chainTok.text, true, false, 'ACCEPT');
+    table.chains.push(chain);
+    table.chainsByName.set(chain.name, chain);
+  }
+  return chain;
 }
 
 function firstNonBlank(line: string): number {
@@ -162,7 +358,15 @@ function isBang(t: Token | undefined): boolean {
   return !!t && !t.quoted && t.text === '!';
 }
 
-function parseRuleLine(table: Table, toks: Token[], lineNo: number, source: string, rs: Ruleset): void {
+interface ParsedRule {
+  rule: Rule;
+  chain: Chain;
+  /** 1-based position for `-I` (undefined for `-A`). */
+  insertAt?: number;
+  cmd: Token;
+}
+
+function parseRuleLine(table: Table, toks: Token[], lineNo: number, source: string, rs: Ruleset): ParsedRule {
   // No closure per line (100k-rule dumps make every per-line allocation count): errors go
   // through ruleError(source, lineNo, reason, token).
   let i = 0;
@@ -186,14 +390,7 @@ function parseRuleLine(table: Table, toks: Token[], lineNo: number, source: stri
       i++;
     } else insertAt = 1;
   }
-  let chain = table.chainsByName.get(chainTok.text);
-  if (!chain) {
-    if (!isBuiltinChain(table.name, chainTok.text)) ruleError(source, lineNo, `chain ${chainTok.text} is not declared in table ${table.name}`, chainTok);
-    // iptables-restore accepts rules for a built-in chain without its `:CHAIN` line.
-    chain = { name: chainTok.text, builtin: true, policy: 'ACCEPT', rules: [], declared: false };
-    table.chains.push(chain);
-    table.chainsByName.set(chain.name, chain);
-  }
+  const chain = chainFor(table, chainTok, lineNo, source);
 
   const matches: Match[] = [];
   let target: Target | undefined;
@@ -295,8 +492,12 @@ function parseRuleLine(table: Table, toks: Token[], lineNo: number, source: stri
   if (pendingNeg) ruleError(source, lineNo, '"!" at the end of a rule negates nothing', pendingNeg);
   if (counters && (counters.packets || counters.bytes)) rs.hasCounters = true;
   const rule: Rule = { num: 0, chain: chain.name, matches, target, counters, line: lineNo };
+  return { rule, chain, insertAt, cmd };
+}
+
+function insertRule({ rule, chain, insertAt, cmd }: ParsedRule, source: string): void {
   if (insertAt !== undefined) {
-    if (insertAt < 1 || insertAt > chain.rules.length + 1) ruleError(source, lineNo, `-I ${chain.name} ${insertAt}: index out of range`, cmd);
+    if (insertAt < 1 || insertAt > chain.rules.length + 1) ruleError(source, rule.line, `-I ${chain.name} ${insertAt}: index out of range`, cmd);
     chain.rules.splice(insertAt - 1, 0, rule);
     chain.rules.forEach((r, k) => (r.num = k + 1));
   } else {
@@ -307,17 +508,6 @@ function parseRuleLine(table: Table, toks: Token[], lineNo: number, source: stri
 
 function ruleError(source: string, lineNo: number, reason: string, t: Token | undefined): never {
   throw new ParseError(source, reason, lineNo, t ? t.column : 1);
-}
-
-/** Classifies each target once the whole table (all chain names) is known. */
-function resolveTargets(table: Table): void {
-  for (const chain of table.chains) {
-    for (const rule of chain.rules) {
-      const t = rule.target;
-      if (!t) continue;
-      t.kind = classifyTarget(table, t.name);
-    }
-  }
 }
 
 export function classifyTarget(table: Table, name: string): Target['kind'] {

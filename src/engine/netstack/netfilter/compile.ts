@@ -6,6 +6,7 @@ import type { Family } from '../ip';
 import { parsePrefix } from '../ip';
 import type { Chain, Rule, Ruleset } from '../iptables/model';
 import { formatRule } from '../iptables/print';
+import { chainRulesTolerant, isUnparsedRule, type UnparsedRule } from '../iptables/parse';
 import { compileMatch, type MatchFn } from './matches';
 import { compileTarget, type TargetFn } from './targets';
 
@@ -14,6 +15,39 @@ export interface CompiledRule {
   text: string;
   matches: (MatchFn | { unknown: string })[];
   target?: TargetFn | { unknown: string };
+}
+
+/**
+ * A rule compiled on first use: a trace through a 20k-rule chain with a destination index looks
+ * at a few rules, so the text and closures of the others are never built.
+ */
+class LazyCompiledRule implements CompiledRule {
+  private m?: (MatchFn | { unknown: string })[];
+  private t?: TargetFn | { unknown: string } | null;
+  private s?: string;
+  constructor(
+    readonly rule: Rule,
+    private readonly family: Family,
+  ) {}
+  get text(): string {
+    return (this.s ??= formatRule(this.rule));
+  }
+  get matches(): (MatchFn | { unknown: string })[] {
+    return (this.m ??= this.rule.matches.map((mm) => compileMatch(mm, this.family)));
+  }
+  get target(): TargetFn | { unknown: string } | undefined {
+    if (this.t === undefined) this.t = this.rule.target ? compileTarget(this.rule.target, this.family) : null;
+    return this.t ?? undefined;
+  }
+}
+
+/** A rule line that does not parse: it never matches, and the trace reports it as not understood. */
+function unparsedRule(u: UnparsedRule, chain: string): CompiledRule {
+  return {
+    rule: { num: u.num, chain, matches: [], line: u.line },
+    text: u.text,
+    matches: [{ unknown: `line ${u.line} does not parse: ${u.error.message}` }],
+  };
 }
 
 export interface CompiledChain {
@@ -90,12 +124,9 @@ export function compiledChain(rs: Ruleset, table: string, chain: string): Compil
   const t = rs.tables.find((x) => x.name === table);
   const c = t?.chainsByName.get(chain);
   if (!c) return undefined;
-  const rules = c.rules.map((rule) => ({
-    rule,
-    text: formatRule(rule),
-    matches: rule.matches.map((mm) => compileMatch(mm, rs.family)),
-    target: rule.target ? compileTarget(rule.target, rs.family) : undefined,
-  }));
+  // Rules are parsed here, on the chain's first visit; a line that does not parse stays in place
+  // as a rule that never matches (reported as not understood) instead of failing the trace.
+  const rules = chainRulesTolerant(c).map((r) => (isUnparsedRule(r) ? unparsedRule(r, c.name) : new LazyCompiledRule(r, rs.family)));
   cc = { chain: c, rules, index: rules.length >= INDEX_MIN_RULES ? new DestinationIndex(rules, rs.family) : undefined };
   m.set(key, cc);
   return cc;
