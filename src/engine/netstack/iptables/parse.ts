@@ -66,6 +66,8 @@ interface Pending {
   source: string;
   lines: string[];
   lineNos: number[];
+  /** Some line is `-I`: positions depend on the lines before it. */
+  inserts: boolean;
 }
 
 const pendingRules = new WeakMap<Chain, Pending>();
@@ -158,6 +160,44 @@ export function chainRulesTolerant(chain: Chain): (Rule | UnparsedRule)[] {
   return out;
 }
 
+/**
+ * The not-yet-parsed rule lines of a chain, each parsable on its own: for a reader (the netfilter
+ * compiler's destination index) that wants to look at a big chain's lines without parsing them
+ * all. Undefined when the chain is already parsed, or when an `-I` makes positions depend on
+ * other lines.
+ */
+export interface RuleLines {
+  readonly count: number;
+  readonly source: string;
+  line(k: number): string;
+  lineNo(k: number): number;
+  /** Line k as the k+1-th rule of the chain (an UnparsedRule when it does not parse). */
+  parse(k: number): Rule | UnparsedRule;
+}
+
+export function pendingRuleLines(chain: Chain): RuleLines | undefined {
+  const p = pendingRules.get(chain);
+  if (!p || p.inserts) return undefined;
+  return {
+    count: p.lines.length,
+    source: p.source,
+    line: (k) => p.lines[k],
+    lineNo: (k) => p.lineNos[k],
+    parse(k) {
+      const lineNo = p.lineNos[k];
+      try {
+        const { rule } = parseRuleLine(p.table, tokenizeLine(p.lines[k], lineNo, p.source), lineNo, p.source, p.rs);
+        if (rule.target) rule.target.kind = classifyTarget(p.table, rule.target.name);
+        rule.num = k + 1;
+        return rule;
+      } catch (e) {
+        if (!(e instanceof ParseError)) throw e;
+        return { num: k + 1, line: lineNo, text: p.lines[k].trim(), error: e };
+      }
+    },
+  };
+}
+
 export function isUnparsedRule(r: Rule | UnparsedRule): r is UnparsedRule {
   return 'error' in r;
 }
@@ -186,6 +226,9 @@ function parseStructure(text: string, opts: ParseOptions): Ruleset {
   let tableLine = 0;
   // Chains with a `-c` rule: parsed at the end of the structure pass, so that hasCounters is known.
   const eager: Chain[] = [];
+  let last: Pending | undefined;
+  let lastName = '';
+  let lastChain: Chain | undefined;
 
   const fail = (reason: string, line: number, column: number): never => {
     throw new ParseError(source, reason, line, column);
@@ -227,16 +270,34 @@ function parseStructure(text: string, opts: ParseOptions): Ruleset {
     }
     if (c === '[' || c === '-') {
       if (!table) fail('rule outside a table (missing *table line)', lineNo, first + 1);
-      const chain = ruleChain(table!, line, first, lineNo, source, rs);
-      let p = pendingRules.get(chain);
+      // Fast path: `-A CHAIN ` for the chain of the previous line (a dump lists a chain's rules
+      // together), checked by comparing the name in place; anything else takes ruleChain.
+      let p: Pending | undefined;
+      if (last && last.table === table && line.startsWith('-A ', first) && line.startsWith(lastName, first + 3)) {
+        const end = first + 3 + lastName.length;
+        if (end === line.length || isBlankCode(line.charCodeAt(end))) p = last;
+      }
       if (!p) {
-        p = { table: table!, rs, source, lines: [], lineNos: [] };
-        pendingRules.set(chain, p);
-        Object.defineProperty(chain, 'rules', lazyRulesProperty);
+        const chain = ruleChain(table!, line, first, lineNo, source, rs);
+        p = pendingRules.get(chain);
+        if (!p) {
+          p = { table: table!, rs, source, lines: [], lineNos: [], inserts: false };
+          pendingRules.set(chain, p);
+          Object.defineProperty(chain, 'rules', lazyRulesProperty);
+        }
+        last = p;
+        lastName = chain.name;
+        lastChain = chain;
       }
       p.lines.push(line);
       p.lineNos.push(lineNo);
-      if ((line.includes(' -c ') || line.includes(' --set-counters ')) && !eager.includes(chain)) eager.push(chain);
+      // One scan for the rare words that need more than this pass: -I (positions depend on
+      // earlier lines) and -c (counters, which hasCounters must know).
+      const rare = RARE_WORDS.exec(line);
+      if (rare) {
+        if (rare[1] === 'I' || rare[1] === '-insert') p.inserts = true;
+        else if (!eager.includes(lastChain!)) eager.push(lastChain!);
+      }
       continue;
     }
     fail(`not an iptables-save line: ${JSON.stringify(line.slice(first, first + 40))}`, lineNo, first + 1);
@@ -290,6 +351,8 @@ function isBlankCode(c: number): boolean {
   return c === 32 || c === 9 || c === 13;
 }
 
+const RARE_WORDS = /(?:^|\s)-(I|-insert|c|-set-counters)(?=\s|$)/;
+
 const RULE_COMMANDS = new Set(['-A', '--append', '-I', '--insert']);
 
 /** The chain a rule line appends to; a built-in chain may be used without its declaration. */
@@ -318,8 +381,18 @@ function parseCounters(text: string): Counters | undefined {
   return m ? { packets: Number(m[1]), bytes: Number(m[2]) } : undefined;
 }
 
+const PLAIN_DECLARATION = /^:([^\s!"']+) ([A-Z-]+) \[(\d+):(\d+)\]\s*$/;
+
 function declareChain(table: Table, line: string, first: number, lineNo: number, source: string, rs: Ruleset): void {
-  const toks = tokenizeLine(line.slice(first + 1), lineNo, source).map((t) => ({ ...t, column: t.column + first + 1 }));
+  // Fast path: the form iptables-save writes (`:KUBE-SVC-X - [0:0]`), ~30k of them in a big dump.
+  const plain = first === 0 ? PLAIN_DECLARATION.exec(line) : null;
+  const toks: Token[] = plain
+    ? [
+        { text: plain[1], quoted: false, column: 2 },
+        { text: plain[2], quoted: false, column: 3 + plain[1].length },
+        { text: `[${plain[3]}:${plain[4]}]`, quoted: false, column: 4 + plain[1].length + plain[2].length },
+      ]
+    : tokenizeLine(line.slice(first + 1), lineNo, source).map((t) => ({ ...t, column: t.column + first + 1 }));
   const [nameTok, policyTok, countersTok, extra] = toks;
   if (!nameTok || !CHAIN_NAME.test(nameTok.text)) throw new ParseError(source, 'chain declaration without a chain name', lineNo, first + 2);
   if (!policyTok) throw new ParseError(source, `chain ${nameTok.text}: missing policy (ACCEPT, DROP or -)`, lineNo, nameTok.column + nameTok.text.length);

@@ -6,7 +6,9 @@ import type { Family } from '../ip';
 import { parsePrefix } from '../ip';
 import type { Chain, Rule, Ruleset } from '../iptables/model';
 import { formatRule } from '../iptables/print';
-import { chainRulesTolerant, isUnparsedRule, type UnparsedRule } from '../iptables/parse';
+import { chainRulesTolerant, isUnparsedRule, pendingRuleLines, type RuleLines, type UnparsedRule } from '../iptables/parse';
+import { STRING_OPTIONS } from '../iptables/known';
+import { tokenizeLine, type Token } from '../iptables/tokenize';
 import { compileMatch, type MatchFn } from './matches';
 import { compileTarget, type TargetFn } from './targets';
 
@@ -41,6 +43,40 @@ class LazyCompiledRule implements CompiledRule {
   }
 }
 
+/**
+ * A rule of a big chain read straight from its dump line: parsed (and compiled) only when a trace
+ * visits it, which with the destination index is a handful of the chain's rules.
+ */
+class RawCompiledRule implements CompiledRule {
+  private r?: Rule | UnparsedRule;
+  private c?: CompiledRule;
+  constructor(
+    private readonly lines: RuleLines,
+    private readonly k: number,
+    private readonly chain: string,
+    private readonly family: Family,
+  ) {}
+  private get compiled(): CompiledRule {
+    if (!this.c) {
+      const r = (this.r ??= this.lines.parse(this.k));
+      this.c = isUnparsedRule(r) ? unparsedRule(r, this.chain) : new LazyCompiledRule(r, this.family);
+    }
+    return this.c;
+  }
+  get rule(): Rule {
+    return this.compiled.rule;
+  }
+  get text(): string {
+    return this.compiled.text;
+  }
+  get matches(): (MatchFn | { unknown: string })[] {
+    return this.compiled.matches;
+  }
+  get target(): TargetFn | { unknown: string } | undefined {
+    return this.compiled.target;
+  }
+}
+
 /** A rule line that does not parse: it never matches, and the trace reports it as not understood. */
 function unparsedRule(u: UnparsedRule, chain: string): CompiledRule {
   return {
@@ -64,9 +100,9 @@ export class DestinationIndex {
   private others: number[] = [];
   private merged = new Map<bigint, number[]>();
 
-  constructor(rules: CompiledRule[], family: Family) {
-    rules.forEach((cr, i) => {
-      const key = exactDestination(cr.rule, family);
+  /** `keys[i]`: the exact destination rule i requires, or undefined (visited for every packet). */
+  constructor(keys: (bigint | undefined)[]) {
+    keys.forEach((key, i) => {
       if (key === undefined) this.others.push(i);
       else {
         let l = this.byDst.get(key);
@@ -113,6 +149,38 @@ function exactDestination(rule: Rule, family: Family): bigint | undefined {
   return found;
 }
 
+const DESTINATION = new Set(['-d', '--destination', '--dst']);
+
+/**
+ * exactDestination read from a rule line's words. An unquoted `-d` is the header's destination
+ * option unless it is the one argument of a string option (`--comment -d`): the parser reads it
+ * that way or rejects the line. Anything unclear gives undefined — the rule is then visited for
+ * every packet, which is always correct.
+ */
+function rawExactDestination(lines: RuleLines, k: number, family: Family): bigint | undefined {
+  let toks: Token[];
+  try {
+    toks = tokenizeLine(lines.line(k), lines.lineNo(k), lines.source);
+  } catch {
+    return undefined;
+  }
+  let found: bigint | undefined;
+  for (let i = 0; i < toks.length; i++) {
+    const t = toks[i];
+    if (t.quoted || !DESTINATION.has(t.text)) continue;
+    const prev = toks[i - 1];
+    if (prev && !prev.quoted && STRING_OPTIONS.has(prev.text)) return undefined;
+    if (found !== undefined || (prev && !prev.quoted && prev.text === '!')) return undefined;
+    const v = toks[i + 1];
+    const after = toks[i + 2];
+    if (!v || v.text === '!' || v.text.includes(',') || (after && !after.quoted && !after.text.startsWith('-') && after.text !== '!')) return undefined;
+    const p = parsePrefix(v.text, family);
+    if (!p || p.family !== family || p.len !== (family === 4 ? 32 : 128)) return undefined;
+    found = p.value;
+  }
+  return found;
+}
+
 const cache = new WeakMap<Ruleset, Map<string, CompiledChain>>();
 
 export function compiledChain(rs: Ruleset, table: string, chain: string): CompiledChain | undefined {
@@ -124,10 +192,23 @@ export function compiledChain(rs: Ruleset, table: string, chain: string): Compil
   const t = rs.tables.find((x) => x.name === table);
   const c = t?.chainsByName.get(chain);
   if (!c) return undefined;
-  // Rules are parsed here, on the chain's first visit; a line that does not parse stays in place
-  // as a rule that never matches (reported as not understood) instead of failing the trace.
-  const rules = chainRulesTolerant(c).map((r) => (isUnparsedRule(r) ? unparsedRule(r, c.name) : new LazyCompiledRule(r, rs.family)));
-  cc = { chain: c, rules, index: rules.length >= INDEX_MIN_RULES ? new DestinationIndex(rules, rs.family) : undefined };
+  const raw = pendingRuleLines(c);
+  if (raw && raw.count >= INDEX_MIN_RULES) {
+    // A big chain not parsed yet (kube-proxy's KUBE-SERVICES): index its lines by destination
+    // from their words alone, and parse a rule only when a packet's destination selects it.
+    const rules: CompiledRule[] = [];
+    const keys: (bigint | undefined)[] = [];
+    for (let k = 0; k < raw.count; k++) {
+      rules.push(new RawCompiledRule(raw, k, c.name, rs.family));
+      keys.push(rawExactDestination(raw, k, rs.family));
+    }
+    cc = { chain: c, rules, index: new DestinationIndex(keys) };
+  } else {
+    // Rules are parsed here, on the chain's first visit; a line that does not parse stays in
+    // place as a rule that never matches (reported as not understood) instead of failing the trace.
+    const rules = chainRulesTolerant(c).map((r) => (isUnparsedRule(r) ? unparsedRule(r, c.name) : new LazyCompiledRule(r, rs.family)));
+    cc = { chain: c, rules, index: rules.length >= INDEX_MIN_RULES ? new DestinationIndex(rules.map((cr) => exactDestination(cr.rule, rs.family))) : undefined };
+  }
   m.set(key, cc);
   return cc;
 }
