@@ -5,7 +5,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { ApiClient } from './api';
 import { query } from './api';
-import { CancelledError, ClusterApiError, ClusterInputError, CollectionError } from './errors';
+import { CancelledError, ClusterApiError, CollectionError, ConsentRequiredError, type ConsentDetails } from './errors';
+import { collectionNeeds, describeNeed } from './access';
 import { collectorScript } from '../collector/script';
 import { convertCollectorOutput } from '../collector/convert';
 import { CollectorOutputError } from '../collector/frames';
@@ -59,7 +60,7 @@ export class CollectorManager {
   constructor(
     private readonly api: ApiClient,
     readonly settings: CollectorSettings,
-    private readonly opts: { runId?: string; signal?: AbortSignal; onProgress?: (e: ProgressEvent) => void } = {},
+    private readonly opts: { runId?: string; signal?: AbortSignal; onProgress?: (e: ProgressEvent) => void; cluster?: { context: string; server: string } } = {},
   ) {
     this.runId = opts.runId ?? randomBytes(4).toString('hex');
   }
@@ -87,6 +88,27 @@ export class CollectorManager {
     ].join('\n');
   }
 
+  /** The same as `describe()`, structured, for a consent dialog (the VS Code extension). */
+  consentDetails(): ConsentDetails {
+    return {
+      context: this.opts.cluster?.context,
+      server: this.opts.cluster?.server,
+      namespace: this.ns,
+      namespaceLabels: { [MANAGED_BY]: 'netpath', 'pod-security.kubernetes.io/enforce': 'privileged' },
+      image: this.settings.image,
+      pod: `one pod per node to examine (${this.ns}/netpath-<run>-<node>, image ${this.settings.image}, restartPolicy Never, activeDeadlineSeconds ${this.deadlineSeconds}), running netpath's read-only collector script; its dump is read from its log and the pod is deleted right after (also on failure and cancellation)`,
+      privileges: [
+        'privileged container (reads iptables, nftables, IPVS, routes and sockets of the node and of every pod network namespace)',
+        'hostNetwork: the node\'s own network namespace',
+        'hostPID: enters each pod\'s network namespace with nsenter',
+        'tolerates every taint (runs on any node the diagnosis needs, control-plane nodes included)',
+        `namespace ${this.ns} labelled Pod Security "privileged" (enforce, warn, audit)`,
+      ],
+      permissions: ['create namespaces (cluster-wide, first run only)', ...collectionNeeds(this.ns).map(describeNeed)],
+      activeDeadlineSeconds: this.deadlineSeconds,
+    };
+  }
+
   /** Namespace (created only with consent) and removal of earlier runs' leftovers. */
   async prepare(): Promise<void> {
     if (this.prepared) return;
@@ -94,7 +116,7 @@ export class CollectorManager {
     const got = await this.api.send('GET', `/api/v1/namespaces/${this.ns}`, { signal });
     if (got.status === 404) {
       if (!this.settings.consent) {
-        throw new ClusterInputError(`netpath has not run in this cluster before: it would create\n${this.describe()}\nGive consent (--yes) to go ahead`);
+        throw new ConsentRequiredError(`netpath has not run in this cluster before: it would create\n${this.describe()}\nGive consent (--yes) to go ahead`, this.consentDetails());
       }
       this.progress({ step: 'namespace', message: `creating namespace ${this.ns} (Pod Security: privileged)` });
       try {

@@ -6,6 +6,30 @@ export class ClusterInputError extends Error {
   override name = 'ClusterInputError';
 }
 
+/** What a first run would create in a cluster, for a consent prompt (see CollectorManager.consentDetails). */
+export interface ConsentDetails {
+  context?: string;
+  server?: string;
+  namespace: string;
+  namespaceLabels: Record<string, string>;
+  image: string;
+  /** One line: what each collector pod is. */
+  pod: string;
+  /** What the pods may do on a node, one item each. */
+  privileges: string[];
+  /** The verbs and resources the user needs for collection (RBAC). */
+  permissions: string[];
+  activeDeadlineSeconds: number;
+}
+
+/** The collector namespace does not exist and the user has not agreed to create it: nothing was created. */
+export class ConsentRequiredError extends ClusterInputError {
+  override name = 'ConsentRequiredError';
+  constructor(message: string, readonly details: ConsentDetails) {
+    super(message);
+  }
+}
+
 /** The API server cannot be reached (refused, DNS, TLS, timeout). */
 export class ClusterUnreachableError extends Error {
   override name = 'ClusterUnreachableError';

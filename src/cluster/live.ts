@@ -86,7 +86,7 @@ export async function openLive(o: LiveOptions): Promise<LiveSession> {
         consent: o.consent === true,
         pollMs: o.pollMs,
         cleanupMs: o.cleanupMs,
-      }, { runId: o.runId, signal: o.signal, onProgress: o.onProgress });
+      }, { runId: o.runId, signal: o.signal, onProgress: o.onProgress, cluster: { context: config.context, server: config.server } });
     }
   }
   return { config, api, access, loaded, manager, notes };

@@ -2,7 +2,9 @@
 // namespaces (netpath/listEndpoints) and its detected settings with overrides (netpath/clusterInfo).
 import { ClusterCache } from '../engine/k8s/cache';
 import type { NetpathSnapshot, SnapshotSettings } from '../engine/snapshot/types';
-import type { ClusterInfoResult, ListEndpointsResult, SettingOverrides } from '../shared/protocol';
+import { detectPlugin } from '../engine/plugins/detect';
+import { configuredProxyMode } from '../engine/service/proxy-mode';
+import type { ClusterInfoResult, DetectedValue, ListEndpointsResult, SettingOverrides } from '../shared/protocol';
 
 export function listEndpoints(snapshot: NetpathSnapshot): ListEndpointsResult {
   const cache = new ClusterCache(snapshot.objects);
@@ -40,10 +42,28 @@ export function effectiveSettings(detected: SnapshotSettings, overrides: Setting
   return { effective, overridden: overridden.sort() };
 }
 
+/** What detection finds with these settings, each value with how it was found (the engine's own detection). */
+export function detection(snapshot: NetpathSnapshot): DetectedValue[] {
+  const cfg = detectPlugin(snapshot);
+  const out: DetectedValue[] = [{ setting: 'networkPlugin', value: cfg.plugin.value, source: cfg.plugin.source }];
+  if (cfg.backend) out.push({ setting: 'backend', value: cfg.backend.value, source: cfg.backend.source });
+  out.push({ setting: 'clusterCIDRs', value: cfg.clusterCIDRs.value.join(', '), source: cfg.clusterCIDRs.source });
+  if (cfg.bridge) out.push({ setting: 'bridge', value: cfg.bridge.value, source: cfg.bridge.source });
+  out.push({ setting: 'masquerade', value: String(cfg.masquerade.value), source: cfg.masquerade.source });
+  const proxy = configuredProxyMode(snapshot);
+  out.push(proxy ? { setting: 'proxyMode', value: proxy.value, source: proxy.source } : { setting: 'proxyMode', value: 'per node', source: 'no kube-proxy ConfigMap: read from each node\'s rules during the diagnosis' });
+  for (const k of ['podCIDRs', 'serviceCIDRs', 'nodeUplink'] as const) {
+    const v = snapshot.settings[k];
+    if (v !== undefined) out.push({ setting: k, value: Array.isArray(v) ? v.join(', ') : String(v), source: `settings.${k}` });
+  }
+  return out;
+}
+
 export function clusterInfo(snapshot: NetpathSnapshot, label: string, overrides: SettingOverrides | undefined): ClusterInfoResult {
   const { effective, overridden } = effectiveSettings(snapshot.settings, overrides);
   const o = snapshot.objects;
   return {
+    detection: detection({ ...snapshot, settings: effective }),
     sourceLabel: label,
     capturedAt: snapshot.capturedAt,
     detected: snapshot.settings,

@@ -1,9 +1,10 @@
 // Checks the params of every custom request before any work: a malformed request gets a JSON-RPC
 // InvalidParams error naming the bad field and what was expected, and the server carries on.
+import { isAbsolute } from 'node:path';
 import { ResponseError } from 'vscode-languageserver/node';
 import type { DiagnosisRequest } from '../engine/model/result';
 import {
-  ErrorCodes, type CaptureSnapshotParams, type ClearRunParams, type ClusterInfoParams, type DiagnoseParams,
+  ErrorCodes, type CaptureSnapshotParams, type ClusterSpec, type ClearRunParams, type ClusterInfoParams, type DiagnoseParams,
   type ListEndpointsParams, type SettingOverrides, type SourceSpec,
 } from '../shared/protocol';
 
@@ -28,9 +29,9 @@ function params(method: string, p: unknown): Record<string, unknown> {
 }
 
 function source(method: string, v: unknown): SourceSpec {
-  if (!isObject(v)) throw bad(method, 'params.source', 'an object { kind: "snapshot", path } or { kind: "snapshot", text }', v);
-  if (v.kind === 'cluster') throw new ResponseError(ErrorCodes.NotAvailable, `${method}: live clusters arrive with the live-cluster feature; use a snapshot source for now`);
-  if (v.kind !== 'snapshot') throw bad(method, 'params.source.kind', '"snapshot"', v.kind);
+  if (!isObject(v)) throw bad(method, 'params.source', 'an object { kind: "snapshot", path }, { kind: "snapshot", text } or { kind: "cluster", context? }', v);
+  if (v.kind === 'cluster') return cluster(method, v);
+  if (v.kind !== 'snapshot') throw bad(method, 'params.source.kind', '"snapshot" or "cluster"', v.kind);
   if (typeof v.path === 'string') {
     if (!v.path) throw bad(method, 'params.source.path', 'a file path', v.path);
     return { kind: 'snapshot', path: v.path };
@@ -40,6 +41,37 @@ function source(method: string, v: unknown): SourceSpec {
     return { kind: 'snapshot', text: v.text, name: v.name as string | undefined };
   }
   throw bad(method, 'params.source', 'a snapshot path (string "path") or snapshot text (string "text")', v);
+}
+
+const k8sName = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+function cluster(method: string, v: Record<string, unknown>): ClusterSpec {
+  const out: ClusterSpec = { kind: 'cluster' };
+  for (const k of ['context', 'kubeconfig'] as const) {
+    if (v[k] === undefined || v[k] === null) continue;
+    if (typeof v[k] !== 'string' || !v[k]) throw bad(method, `params.source.${k}`, 'a non-empty string', v[k]);
+    out[k] = v[k] as string;
+  }
+  if (v.consent !== undefined && typeof v.consent !== 'boolean') throw bad(method, 'params.source.consent', 'a boolean', v.consent);
+  out.consent = v.consent === true;
+  const c = v.collector;
+  if (c !== undefined && c !== null) {
+    if (!isObject(c)) throw bad(method, 'params.source.collector', 'an object { image?, namespace?, timeoutSeconds? }', c);
+    out.collector = {};
+    if (c.image !== undefined) {
+      if (typeof c.image !== 'string' || !c.image.trim()) throw bad(method, 'params.source.collector.image', 'an image reference', c.image);
+      out.collector.image = c.image.trim();
+    }
+    if (c.namespace !== undefined) {
+      if (typeof c.namespace !== 'string' || !k8sName.test(c.namespace)) throw bad(method, 'params.source.collector.namespace', 'a namespace name (lower-case letters, digits, "-")', c.namespace);
+      out.collector.namespace = c.namespace;
+    }
+    if (c.timeoutSeconds !== undefined) {
+      if (typeof c.timeoutSeconds !== 'number' || !(c.timeoutSeconds > 0)) throw bad(method, 'params.source.collector.timeoutSeconds', 'a positive number', c.timeoutSeconds);
+      out.collector.timeoutSeconds = c.timeoutSeconds;
+    }
+  }
+  return out;
 }
 
 function overrides(method: string, v: unknown): SettingOverrides | undefined {
@@ -92,9 +124,11 @@ export function clusterInfoParams(p: unknown): ClusterInfoParams {
 export function captureSnapshotParams(p: unknown): CaptureSnapshotParams {
   const m = 'netpath/captureSnapshot';
   const o = params(m, p ?? {});
-  for (const k of ['context', 'kubeconfig'] as const) if (o[k] !== undefined && typeof o[k] !== 'string') throw bad(m, `params.${k}`, 'a string', o[k]);
-  if (o.nodes !== undefined && (!Array.isArray(o.nodes) || !o.nodes.every((x) => typeof x === 'string'))) throw bad(m, 'params.nodes', 'an array of node names', o.nodes);
-  return o as CaptureSnapshotParams;
+  if (o.nodes !== undefined && (!Array.isArray(o.nodes) || !o.nodes.every((x) => typeof x === 'string' && x))) throw bad(m, 'params.nodes', 'an array of node names', o.nodes);
+  const src = source(m, o.source);
+  if (src.kind !== 'cluster') throw bad(m, 'params.source.kind', '"cluster" (a snapshot is captured from a live cluster)', src.kind);
+  if (typeof o.output !== 'string' || !isAbsolute(o.output)) throw bad(m, 'params.output', 'an absolute file path', o.output);
+  return { source: src, output: o.output, nodes: o.nodes as string[] | undefined };
 }
 
 export function clearRunParams(p: unknown): ClearRunParams {

@@ -5,17 +5,21 @@ import {
   createConnection, ProposedFeatures, ResponseError, type CancellationToken, type Connection,
   type WorkDoneProgressReporter,
 } from 'vscode-languageserver/node';
+import { CancelledError, ClusterApiError, ClusterInputError, ClusterUnreachableError, CollectionError, ConsentRequiredError } from '../cluster/errors';
+import { RequestError } from '../engine/network';
+import { formatTextWithFindings } from '../engine/report/text';
 import { SnapshotError } from '../engine/snapshot/load';
 import type { NetpathSnapshot } from '../engine/snapshot/types';
 import {
   captureSnapshotMethod, clearRunMethod, clusterInfoMethod, diagnoseMethod, ErrorCodes, listEndpointsMethod,
-  reportUri, type ClearRunResult, type DiagnoseResult,
+  reportUri, type CaptureSnapshotResult, type ClearRunResult, type ClusterInfoResult, type DiagnoseResult,
 } from '../shared/protocol';
 import { version } from '../shared/version';
 import { toDiagnostics } from './diagnostics';
 import { clusterInfo, effectiveSettings, listEndpoints } from './endpoints';
 import * as check from './params';
-import { SimulationRequestError, simulate } from './simulate';
+import { LiveClusterSource } from './live-source';
+import { SimulationRequestError, simulate, type SimulationOutput } from './simulate';
 import { SourceError, sourceFor } from './source';
 import { Cancelled, Steps } from './steps';
 
@@ -26,11 +30,15 @@ function newRunId(): string {
 }
 
 /** Every failure as a JSON-RPC error with a message a user can act on. */
-function asResponseError(method: string, e: unknown, connection: Connection): ResponseError<void> {
+function asResponseError(method: string, e: unknown, connection: Connection): ResponseError<unknown> {
   if (e instanceof ResponseError) return e;
-  if (e instanceof Cancelled) return new ResponseError(ErrorCodes.RequestCancelled, `${method} was cancelled`);
+  if (e instanceof Cancelled || e instanceof CancelledError) return new ResponseError(ErrorCodes.RequestCancelled, `${method} was cancelled`);
   if (e instanceof SourceError || e instanceof SnapshotError) return new ResponseError(ErrorCodes.BadSource, e.message);
-  if (e instanceof SimulationRequestError) return new ResponseError(ErrorCodes.BadRequest, e.message);
+  if (e instanceof SimulationRequestError || e instanceof RequestError) return new ResponseError(ErrorCodes.BadRequest, e.message);
+  // Live clusters: the client asks the user and resends with consent; the data says what would be created.
+  if (e instanceof ConsentRequiredError) return new ResponseError(ErrorCodes.ConsentRequired, e.message, e.details);
+  if (e instanceof ClusterInputError) return new ResponseError(ErrorCodes.BadSource, e.message);
+  if (e instanceof ClusterUnreachableError || e instanceof ClusterApiError || e instanceof CollectionError) return new ResponseError(ErrorCodes.ClusterFailed, e.message);
   const err = e instanceof Error ? e : new Error(String(e));
   connection.console.error(`${method} failed: ${err.stack ?? err.message}`);
   return new ResponseError(-32603, `${method} failed inside netpath: ${err.message}`);
@@ -78,9 +86,18 @@ export function startServer(): void {
   serve(diagnoseMethod, 'Network Path: diagnosing', 7, check.diagnoseParams, async (p, steps): Promise<DiagnoseResult> => {
     const t0 = Date.now();
     const source = sourceFor(p.source);
-    const loaded = await source.load(steps);
-    const snapshot: NetpathSnapshot = { ...loaded, settings: effectiveSettings(loaded.settings, p.overrides).effective };
-    const out = await simulate({ snapshot, request: p.request }, steps, workerFile);
+    let out: SimulationOutput;
+    if (source instanceof LiveClusterSource) {
+      // Collection decides which nodes to read from the path itself, so live.ts runs the engine.
+      const result = await source.diagnose(p.request, p.overrides, steps);
+      steps.step('Writing the report');
+      const { text, findings } = formatTextWithFindings(result);
+      out = { result, report: text, findings };
+    } else {
+      const loaded = await source.load(steps);
+      const snapshot: NetpathSnapshot = { ...loaded, settings: effectiveSettings(loaded.settings, p.overrides).effective };
+      out = await simulate({ snapshot, request: p.request }, steps, workerFile);
+    }
     const runId = p.runId ?? newRunId();
     const uri = reportUri(runId);
     const diagnostics = toDiagnostics(runId, uri, out.result, out.report, out.findings);
@@ -96,19 +113,16 @@ export function startServer(): void {
     return listEndpoints(snapshot);
   });
 
-  serve(clusterInfoMethod, 'Network Path: reading cluster settings', 3, check.clusterInfoParams, async (p, steps) => {
+  serve(clusterInfoMethod, 'Network Path: reading cluster settings', 3, check.clusterInfoParams, async (p, steps): Promise<ClusterInfoResult> => {
     const source = sourceFor(p.source);
     const snapshot = await source.load(steps);
     steps.step('Reading detected settings');
-    return clusterInfo(snapshot, source.label, p.overrides);
+    const info = clusterInfo(snapshot, source.label, p.overrides);
+    return source instanceof LiveClusterSource ? { ...info, cluster: source.cluster } : info;
   });
 
-  serve(captureSnapshotMethod, 'Network Path: capturing a snapshot', 1, check.captureSnapshotParams, async () => {
-    // No fake: capture needs the live-cluster feature (issue 5), which plugs in a ClusterSource.
-    throw new ResponseError(
-      ErrorCodes.NotAvailable,
-      'Capturing a snapshot from a live cluster is not available yet: live clusters arrive with the live-cluster feature. Open a saved *.netpath.json snapshot (netpath snapshot assemble) instead.',
-    );
+  serve(captureSnapshotMethod, 'Network Path: capturing a snapshot', 6, check.captureSnapshotParams, async (p, steps): Promise<CaptureSnapshotResult> => {
+    return new LiveClusterSource(p.source).capture(p.nodes, p.output, steps);
   });
 
   connection.onRequest(clearRunMethod, async (raw: unknown): Promise<ClearRunResult> => {

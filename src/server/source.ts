@@ -1,15 +1,15 @@
 // Where a diagnosis gets its cluster state. `ClusterSource` is the seam between the server and
-// the cluster: a snapshot file or text today; the live-cluster source (src/cluster/, issue 5)
-// implements the same interface and plugs into `sourceFor` without touching the request handlers.
+// the cluster: a snapshot file or text, or a live cluster (live-source.ts, over src/cluster/).
 import { readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { loadSnapshot } from '../engine/snapshot/load';
 import type { NetpathSnapshot } from '../engine/snapshot/types';
 import type { SourceSpec } from '../shared/protocol';
 import type { Steps } from './steps';
+import { LiveClusterSource } from './live-source';
 
 export interface ClusterSource {
-  /** Short human name: the snapshot file name, later the kube context. */
+  /** Short human name: the snapshot file name, or the kube context. */
   readonly label: string;
   /**
    * The cluster state as a snapshot. A live source collects here (reporting each collector as a
@@ -83,6 +83,7 @@ function parse(text: string, where: string): NetpathSnapshot {
 }
 
 export function sourceFor(spec: SourceSpec): ClusterSource {
+  if (spec.kind === 'cluster') return new LiveClusterSource(spec);
   if ('path' in spec) return new SnapshotFileSource(spec.path);
   return new SnapshotTextSource(spec.text, spec.name);
 }

@@ -26,6 +26,13 @@ export class Steps {
     this.reporter.report(Math.min(99, Math.round((this.done++ / this.expected) * 100)), message);
   }
 
+  /** A progress message that is not a cancellation point: for callbacks (the collector's progress
+   * events) that must not throw, e.g. while collector pods are being deleted after a cancel. */
+  note(message: string): void {
+    this.log.push(message);
+    this.reporter.report(Math.min(99, Math.round((this.done++ / this.expected) * 100)), message);
+  }
+
   checkCancelled(): void {
     if (this.token.isCancellationRequested) throw new Cancelled();
   }

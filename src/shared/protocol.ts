@@ -4,15 +4,43 @@
 // never pulls the engine in through this file.
 import type { DiagnosisRequest, DiagnosisResult } from '../engine/model/result';
 import type { SnapshotSettings } from '../engine/snapshot/types';
+import type { ConsentDetails } from '../cluster/errors';
+
+export type { ConsentDetails };
+
+/** Collector pod settings (`netpath.collector.*`); absent = the defaults. */
+export interface CollectorOptions {
+  image?: string;
+  namespace?: string;
+  timeoutSeconds?: number;
+}
 
 /**
- * Where the cluster state comes from. A snapshot today, by path (the server reads it) or by text
- * (an unsaved editor). Live clusters (issue 5) add `{ kind: 'cluster', context, kubeconfig? }`;
- * the server resolves every kind through its `ClusterSource` interface.
+ * A live cluster: a kubeconfig context (absent = the kubeconfig's current-context) and file
+ * (absent = KUBECONFIG, then ~/.kube/config). `consent: true` means the user agreed to create the
+ * collector namespace and privileged pods; without it a run that would create the namespace fails
+ * with `ErrorCodes.ConsentRequired` (its `data` is a `ConsentDetails`) and creates nothing.
+ */
+export interface ClusterSpec {
+  kind: 'cluster';
+  context?: string;
+  kubeconfig?: string;
+  collector?: CollectorOptions;
+  consent?: boolean;
+}
+
+/**
+ * Where the cluster state comes from: a snapshot by path (the server reads it) or by text (an
+ * unsaved editor), or a live cluster. The server resolves every kind through its `ClusterSource`.
  */
 export type SourceSpec =
   | { kind: 'snapshot'; path: string }
-  | { kind: 'snapshot'; text: string; name?: string };
+  | { kind: 'snapshot'; text: string; name?: string }
+  | ClusterSpec;
+
+export function isClusterSpec(s: SourceSpec | undefined): s is ClusterSpec {
+  return s?.kind === 'cluster';
+}
 
 /** Values the user set to override detection (settings `netpath.detected.*`); absent = detect. */
 export interface SettingOverrides {
@@ -50,7 +78,7 @@ export interface DiagnoseResult {
   report: string;
   findings: FindingLocation[];
   result: DiagnosisResult;
-  /** What the source was, for the run's label: the snapshot file or "unsaved snapshot". */
+  /** What the source was, for the run's label: the snapshot file, "unsaved snapshot", or "context NAME (live)". */
   sourceLabel: string;
   durationMs: number;
 }
@@ -110,18 +138,34 @@ export interface ClusterInfoResult {
   counts: { nodes: number; pods: number; services: number; networkPolicies: number; dumps: number };
   /** Nodes whose network stack is in the source. */
   dumpedNodes: string[];
+  /** Each detected value (from `effective`) with how it was found, e.g. "ConfigMap kube-flannel/kube-flannel-cfg net-conf.json". */
+  detection: DetectedValue[];
+  /** For a live cluster: where it was reached and what the user may not do there. */
+  cluster?: { context: string; server: string; kubeconfig: string; missingPermissions: string[] };
+}
+export interface DetectedValue {
+  setting: string;
+  value: string;
+  source: string;
 }
 
 // ---- netpath/captureSnapshot ----
 export const captureSnapshotMethod = 'netpath/captureSnapshot';
 export interface CaptureSnapshotParams {
-  context?: string;
-  kubeconfig?: string;
+  source: ClusterSpec;
+  /** Absolute path of the snapshot file to write (`*.netpath.json`). */
+  output: string;
+  /** Nodes whose network stack to collect; default: every node. */
   nodes?: string[];
 }
 export interface CaptureSnapshotResult {
-  /** The snapshot as JSON text. */
-  text: string;
+  /** The file written. */
+  path: string;
+  bytes: number;
+  /** Nodes whose dump is in the snapshot. */
+  collected: string[];
+  /** Nodes that could not be collected, with why. */
+  failed: { node: string; message: string }[];
 }
 
 // ---- netpath/clearRun ----
@@ -142,8 +186,12 @@ export const ErrorCodes = {
   BadRequest: -32001,
   /** The snapshot cannot be read or is malformed. */
   BadSource: -32002,
-  /** The feature exists in the protocol but not in this build (live clusters). */
+  /** The feature exists in the protocol but not in this build. */
   NotAvailable: -32003,
+  /** A live run would create the collector namespace and pods: ask the user, then resend with `consent: true`. `data`: ConsentDetails. */
+  ConsentRequired: -32004,
+  /** The live cluster cannot be reached or answered with an error (the message names the server and call). */
+  ClusterFailed: -32005,
 } as const;
 
 export const reportScheme = 'netpath-report';

@@ -5,33 +5,18 @@
 // read log → delete) and must give the same JSON as the snapshot built from the same objects
 // and dumps. Then RBAC (pods-only user, read-only user, nobody), faults (pod never starts, API
 // server stopped mid-run, cancellation) — each with zero collector pods left — and pagination.
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { COLLECTOR_NS as NS, baselineSnapshot, liveLabEnv, missingPrereq, sleep, startLiveLab, type LiveLab, type LiveLabPorts } from './live-lab';
 
-const REPO = join(__dirname, '..', '..');
-const K8S = process.env.NETPATH_K8S_DIR ?? join(homedir(), '.cache/netpath/k8s');
-// Own control plane: other ports and directory than the lab test's.
-const CP = join(homedir(), '.cache/netpath/cluster-test-cp');
-const ENV = {
-  NETPATH_LAB_CP: CP, NETPATH_ETCD_PORT: '23970', NETPATH_API_PORT: '16623', NETPATH_KCM_PORT: '10437',
-  NETPATH_APISERVER_ARGS: '--kubelet-preferred-address-types=InternalDNS,InternalIP,Hostname,ExternalIP',
-};
-Object.assign(process.env, ENV);
-const PREFIX = 'npcl';
-const NS = 'netpath-system';
-
-function missingPrereq(): string | undefined {
-  if (process.getuid?.() !== 0) return 'needs root (network namespaces)';
-  for (const b of ['kube-apiserver', 'kube-controller-manager', 'kube-proxy']) if (!existsSync(join(K8S, 'bin', b))) return `${join(K8S, 'bin', b)} missing: run test/lab/k8s/build.sh`;
-  for (const t of ['etcd', 'kubectl', 'openssl', 'ip']) {
-    try { execFileSync('sh', ['-c', `command -v ${t}`], { stdio: 'ignore' }); } catch { return `${t} missing: run test/lab/k8s/build.sh`; }
-  }
-  return undefined;
-}
+// Own control plane: other ports and directory than the lab test's (and the server's live test's).
+const PORTS: LiveLabPorts = { cp: join(homedir(), '.cache/netpath/cluster-test-cp'), etcd: 23970, api: 16623, kcm: 10437, prefix: 'npcl' };
+const CP = PORTS.cp;
+Object.assign(process.env, liveLabEnv(PORTS));
 
 interface Run { code: number; stdout: string; stderr: string }
 
@@ -51,8 +36,6 @@ async function cli(args: string[]): Promise<Run> {
   }
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 test('live clusters against the lab control plane', { timeout: 600_000 }, async (t) => {
   const why = missingPrereq();
   if (why) {
@@ -60,37 +43,12 @@ test('live clusters against the lab control plane', { timeout: 600_000 }, async 
     t.skip(why);
     return;
   }
-  const kc = join(CP, 'kubeconfig');
-  const t0 = Date.now();
-  execFileSync('bash', [join(REPO, 'test/lab/k8s/start.sh')], { env: { ...process.env, ...ENV }, stdio: ['ignore', 'ignore', 'inherit'] });
-  t.diagnostic(`control plane up in ${Date.now() - t0} ms`);
-  const { Lab } = await import('../lab/lab');
-  const { LabCluster, LAB_LABEL } = await import('../lab/cluster');
-  const { standardTopology } = await import('../lab/scenarios');
-  const { FakeKubelet } = await import('./fake-kubelet');
-  const { assembleSnapshot } = await import('../../src/engine/snapshot/assemble');
-  const admin = LabCluster.fromFile(kc);
-  const dir = mkdtempSync(join(tmpdir(), 'netpath-cluster-'));
-  const lab = new Lab(standardTopology('flannel-host-gw', PREFIX), PREFIX, admin);
-  let kubelet: InstanceType<typeof FakeKubelet> | undefined;
-  const kubectl = (...a: string[]) => execFileSync('kubectl', ['--kubeconfig', kc, ...a], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-  const collectorPods = async () => (await admin.list('v1', 'Pod', NS, 'app.kubernetes.io/managed-by=netpath')).map((p) => p.metadata!.name!);
+  let live: LiveLab | undefined;
   try {
-    // a namespace left by an earlier, interrupted run would make the consent step moot
-    await admin.deleteObject('v1', 'Namespace', undefined, NS);
-    for (let i = 0; (await admin.list('v1', 'Namespace')).some((n) => n.metadata!.name === NS); i++) { if (i > 150) throw new Error(`${NS} still terminating`); await sleep(200); }
-    const tl = Date.now();
-    await lab.up();
-    t.diagnostic(`lab topology ${PREFIX} (flannel host-gw, 2 nodes, 5 pods, 3 services) up in ${Date.now() - tl} ms`);
-    const nodes = new Map<string, { hostPid: number; pids: number[] }>();
-    for (const n of lab.topo.nodes) {
-      nodes.set(n.name, {
-        hostPid: lab.holders.get(n.netns)!,
-        pids: lab.topo.pods.filter((p) => p.node === n.name && !p.hostNetwork).map((p) => lab.holders.get(p.netns)!),
-      });
-    }
-    kubelet = new FakeKubelet(admin, nodes, NS, dir);
-    await kubelet.start();
+    live = await startLiveLab(PORTS, (m) => t.diagnostic(m));
+    const { LAB_LABEL } = await import('../lab/cluster');
+    const { admin, kubelet, dir, kubectl, collectorPods } = live;
+    const kc = live.kubeconfig;
     const base = ['--context', 'lab', '--kubeconfig', kc];
 
     await t.test('consent: the first run in a cluster creates nothing without --yes', async () => {
@@ -107,15 +65,9 @@ test('live clusters against the lab control plane', { timeout: 600_000 }, async 
 
     // The same objects, read by the lab's own client, and the dumps the fake kubelet produced.
     const baseline = async (file: string) => {
-      const { convertCollectorOutput } = await import('../../src/collector/convert');
-      const kinds: [string, string][] = [['v1', 'Node'], ['v1', 'Pod'], ['v1', 'Service'], ['v1', 'Namespace'], ['v1', 'Endpoints'], ['v1', 'ConfigMap'],
-        ['discovery.k8s.io/v1beta1', 'EndpointSlice'], ['networking.k8s.io/v1', 'NetworkPolicy']];
-      const items = [];
-      for (const [v, k] of kinds) items.push(...(await admin.list(v, k)));
-      const dumps = kubelet!.ran.map((r) => ({ node: r.node, name: r.pod, text: JSON.stringify(convertCollectorOutput(r.log)) }));
-      const snap = assembleSnapshot({ objects: [{ name: 'lab', text: JSON.stringify({ apiVersion: 'v1', kind: 'List', items }) }], dumps });
-      writeFileSync(file, snap.text);
-      return dumps.map((d) => d.node).sort();
+      const b = await baselineSnapshot(live!);
+      writeFileSync(file, b.text);
+      return b.nodes;
     };
 
     await t.test('diagnose --context gives the same JSON as the snapshot of the same objects and dumps', async (tt) => {
@@ -284,8 +236,8 @@ test('live clusters against the lab control plane', { timeout: 600_000 }, async 
       const { ApiClient } = await import('../../src/cluster/api');
       const { loadKubeconfig } = await import('../../src/cluster/kubeconfig');
       const { loadClusterObjects } = await import('../../src/cluster/loader');
-      const bulk = `${PREFIX}-bulk`;
-      await admin.createObject({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: bulk, labels: { [LAB_LABEL]: PREFIX } } } as never);
+      const bulk = `${PORTS.prefix}-bulk`;
+      await admin.createObject({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: bulk, labels: { [LAB_LABEL]: PORTS.prefix } } } as never);
       const N = 2500;
       const tc = Date.now();
       let next = 0;
@@ -307,10 +259,7 @@ test('live clusters against the lab control plane', { timeout: 600_000 }, async 
       await admin.deleteObject('v1', 'Namespace', undefined, bulk);
     });
   } finally {
-    await kubelet?.stop();
-    try { kubectl('delete', 'clusterrolebinding', 'netpath-test-podlister', '--ignore-not-found'); kubectl('delete', 'clusterrole', 'netpath-test-podlister', '--ignore-not-found'); } catch { /* control plane gone */ }
-    await lab.down();
-    execFileSync('bash', [join(REPO, 'test/lab/k8s/stop.sh')], { env: { ...process.env, ...ENV }, stdio: 'ignore' });
-    rmSync(dir, { recursive: true, force: true });
+    try { live?.kubectl('delete', 'clusterrolebinding', 'netpath-test-podlister', '--ignore-not-found'); live?.kubectl('delete', 'clusterrole', 'netpath-test-podlister', '--ignore-not-found'); } catch { /* control plane gone */ }
+    await live?.stop();
   }
 });
