@@ -4,6 +4,7 @@
 import type { IprouteJson, NodeNetworkStackDump } from '../../shared/dump';
 import { formatIP, parseIP } from '../netstack/ip';
 import type { K8sObject } from './types';
+import { canonicalIP } from '../k8s/objects';
 
 export interface PodNetns {
   /** `namespace/name` */
@@ -56,24 +57,29 @@ export function netnsAddresses(addresses: IprouteJson | undefined): string[] {
 
 export function podIPs(pod: K8sObject): string[] {
   const status = (pod.status ?? {}) as { podIP?: unknown; podIPs?: { ip?: unknown }[] };
+  const first = typeof status.podIP === 'string' ? canonicalIP(status.podIP) : undefined;
+  const list = Array.isArray(status.podIPs) ? status.podIPs : [];
+  // The common case (150k pods): podIPs repeats podIP and holds nothing else.
+  if (list.length === 0 || (list.length === 1 && list[0]?.ip === status.podIP)) return first ? [first] : [];
   const ips = new Set<string>();
-  const add = (v: unknown) => {
-    const ip = typeof v === 'string' ? parseIP(v) : undefined;
-    if (ip) ips.add(formatIP(ip));
-  };
-  add(status.podIP);
-  for (const p of Array.isArray(status.podIPs) ? status.podIPs : []) add(p?.ip);
+  if (first) ips.add(first);
+  for (const p of list) {
+    const ip = typeof p?.ip === 'string' ? canonicalIP(p.ip) : undefined;
+    if (ip) ips.add(ip);
+  }
   return [...ips].sort();
 }
 
+// Linear in pods + addresses, with no closure or temporary array per pod: it runs at every
+// `new Network` of a 150k-pod snapshot.
 export function mapPodsToNetns(pods: readonly K8sObject[], dumps: Readonly<Record<string, NodeNetworkStackDump>>): PodNetnsMapping {
   // Per node: address → netns ids holding it.
   const index = new Map<string, Map<string, number[]>>();
-  for (const [node, dump] of Object.entries(dumps)) {
+  for (const node of Object.keys(dumps)) {
+    const dump = dumps[node];
     const m = new Map<string, number[]>();
-    for (const ns of [dump.node, ...dump.netns]) {
-      for (const a of netnsAddresses(ns.addresses)) m.set(a, [...(m.get(a) ?? []), ns.id]);
-    }
+    addAddresses(m, dump.node.addresses, dump.node.id);
+    for (const ns of dump.netns) addAddresses(m, ns.addresses, ns.id);
     index.set(node, m);
   }
   const result: PodNetnsMapping = { pods: [], podsWithoutNetns: [], netnsWithoutPod: [] };
@@ -84,14 +90,13 @@ export function mapPodsToNetns(pods: readonly K8sObject[], dumps: Readonly<Recor
     const node = typeof spec.nodeName === 'string' && spec.nodeName ? spec.nodeName : undefined;
     const hostNetwork = spec.hostNetwork === true;
     const ips = podIPs(pod);
-    const miss = (reason: string) => result.podsWithoutNetns.push({ pod: key, ...(node ? { node } : {}), ips, reason });
     if (!node) {
-      miss('not scheduled (no spec.nodeName)');
+      result.podsWithoutNetns.push({ pod: key, ips, reason: 'not scheduled (no spec.nodeName)' });
       continue;
     }
-    const dump = dumps[node];
+    const dump = Object.prototype.hasOwnProperty.call(dumps, node) ? dumps[node] : undefined;
     if (!dump) {
-      miss(`no dump of node ${node}`);
+      result.podsWithoutNetns.push({ pod: key, node, ips, reason: `no dump of node ${node}` });
       continue;
     }
     if (hostNetwork) {
@@ -99,16 +104,22 @@ export function mapPodsToNetns(pods: readonly K8sObject[], dumps: Readonly<Recor
       continue;
     }
     if (ips.length === 0) {
-      miss('no pod IP in status (not running yet?)');
+      result.podsWithoutNetns.push({ pod: key, node, ips, reason: 'no pod IP in status (not running yet?)' });
       continue;
     }
     const byAddr = index.get(node)!;
-    const found = new Set<number>();
-    for (const ip of ips) for (const id of byAddr.get(ip) ?? []) found.add(id);
-    const ids = [...found].sort((a, b) => a - b);
-    if (ids.length === 0) miss(`no netns on node ${node} has ${ips.join(', ')}`);
-    else if (ids.includes(dump.node.id)) miss(`${ips.join(', ')} is configured in the node's own netns, but the pod is not hostNetwork`);
-    else if (ids.length > 1) miss(`${ips.join(', ')} is configured in several netns on node ${node}: ${ids.join(', ')}`);
+    let ids = byAddr.get(ips[0]) ?? [];
+    if (ips.length > 1) {
+      const found = new Set<number>();
+      for (const ip of ips) for (const id of byAddr.get(ip) ?? []) found.add(id);
+      ids = [...found];
+    }
+    if (ids.length > 1) ids = [...ids].sort((a, b) => a - b);
+    let reason: string | undefined;
+    if (ids.length === 0) reason = `no netns on node ${node} has ${ips.join(', ')}`;
+    else if (ids.includes(dump.node.id)) reason = `${ips.join(', ')} is configured in the node's own netns, but the pod is not hostNetwork`;
+    else if (ids.length > 1) reason = `${ips.join(', ')} is configured in several netns on node ${node}: ${ids.join(', ')}`;
+    if (reason) result.podsWithoutNetns.push({ pod: key, node, ips, reason });
     else {
       result.pods.push({ pod: key, node, netns: ids[0], hostNetwork });
       claimed.add(`${node}\0${ids[0]}`);
@@ -119,8 +130,19 @@ export function mapPodsToNetns(pods: readonly K8sObject[], dumps: Readonly<Recor
       if (!claimed.has(`${node}\0${ns.id}`)) result.netnsWithoutPod.push({ node, netns: ns.id, addresses: netnsAddresses(ns.addresses) });
     }
   }
-  const byPod = (a: { pod: string }, b: { pod: string }) => (a.pod < b.pod ? -1 : a.pod > b.pod ? 1 : 0);
   result.pods.sort(byPod);
   result.podsWithoutNetns.sort(byPod);
   return result;
+}
+
+function byPod(a: { pod: string }, b: { pod: string }): number {
+  return a.pod < b.pod ? -1 : a.pod > b.pod ? 1 : 0;
+}
+
+function addAddresses(m: Map<string, number[]>, addresses: IprouteJson | undefined, id: number): void {
+  for (const a of netnsAddresses(addresses)) {
+    const l = m.get(a);
+    if (!l) m.set(a, [id]);
+    else if (!l.includes(id)) l.push(id);
+  }
 }
