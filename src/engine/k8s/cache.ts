@@ -34,6 +34,29 @@ function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
   else m.set(k, [v]);
 }
 
+/**
+ * A map whose values are mostly single: one pod per IP is the rule, so the list is made only for
+ * the second holder (150k one-element arrays were a good part of the cache's build time and GC).
+ */
+type MultiMap<V> = Map<string, V | V[]>;
+
+function add<V extends object>(m: MultiMap<V>, k: string, v: V): void {
+  const cur = m.get(k);
+  if (cur === undefined) m.set(k, v);
+  else if (Array.isArray(cur)) cur.push(v);
+  else m.set(k, [cur, v]);
+}
+
+function firstOf<V extends object>(m: MultiMap<V>, k: string): V | undefined {
+  const cur = m.get(k);
+  return Array.isArray(cur) ? cur[0] : cur;
+}
+
+function allOf<V extends object>(m: MultiMap<V>, k: string): readonly V[] {
+  const cur = m.get(k);
+  return cur === undefined ? [] : Array.isArray(cur) ? cur : [cur];
+}
+
 /** Running and not being replaced: the pods whose IPs are live on the network. */
 export function isRunning(p: ClusterPod): boolean {
   return p.phase === 'Running';
@@ -52,9 +75,9 @@ export class ClusterCache {
 
   private readonly podByKey = new Map<string, ClusterPod>();
   /** Running, non-hostNetwork pods by IP; the chosen one first. */
-  private readonly runningPodsByIP = new Map<string, ClusterPod[]>();
+  private readonly runningPodsByIP: MultiMap<ClusterPod> = new Map();
   /** Every pod that lists the IP, whatever its phase (for explanations). */
-  private readonly anyPodsByIP = new Map<string, ClusterPod[]>();
+  private readonly anyPodsByIP: MultiMap<ClusterPod> = new Map();
   private readonly podsByNode = new Map<string, ClusterPod[]>();
   private readonly podLabels = new Map<string, LabelIndex<ClusterPod>>();
   private readonly nodeByName = new Map<string, ClusterNode>();
@@ -93,12 +116,12 @@ export class ClusterCache {
       if (!idx) this.podLabels.set(p.namespace, (idx = new LabelIndex()));
       idx.add(p, p.labels);
       for (const ip of p.ips) {
-        push(this.anyPodsByIP, ip, p);
-        if (isRunning(p) && !p.hostNetwork) push(this.runningPodsByIP, ip, p);
+        add(this.anyPodsByIP, ip, p);
+        if (isRunning(p) && !p.hostNetwork) add(this.runningPodsByIP, ip, p);
       }
     }
     for (const [ip, list] of this.runningPodsByIP) {
-      if (list.length < 2) continue;
+      if (!Array.isArray(list)) continue;
       // Prefer a pod that is not being deleted (its replacement may already hold the IP), then
       // the sorted key: deterministic whatever order the API listed them in.
       list.sort((a, b) => Number(a.terminating) - Number(b.terminating) || byKey(a, b));
@@ -136,19 +159,19 @@ export class ClusterCache {
   /** The running, non-hostNetwork pod that owns the IP (hostNetwork pods are their node). */
   podByIP(ip: string): ClusterPod | undefined {
     const c = canonicalIP(ip);
-    return c ? this.runningPodsByIP.get(c)?.[0] : undefined;
+    return c ? firstOf(this.runningPodsByIP, c) : undefined;
   }
 
   /** All running, non-hostNetwork pods claiming the IP; more than one means a stale status. */
   runningPodsWithIP(ip: string): readonly ClusterPod[] {
     const c = canonicalIP(ip);
-    return (c && this.runningPodsByIP.get(c)) || [];
+    return c ? allOf(this.runningPodsByIP, c) : [];
   }
 
   /** Every pod whose status lists the IP, in any phase. */
   podsWithIP(ip: string): readonly ClusterPod[] {
     const c = canonicalIP(ip);
-    return (c && this.anyPodsByIP.get(c)) || [];
+    return c ? allOf(this.anyPodsByIP, c) : [];
   }
 
   podsOnNode(node: string): readonly ClusterPod[] {
