@@ -1,10 +1,11 @@
 // The command table (rust-analyzer style): command id → factory taking the Ctx. main.ts registers
 // every entry; package.json declares the same ids (the in-VS Code suite checks both agree).
 import * as vscode from 'vscode';
-import { captureSnapshotMethod, clusterInfoMethod, type ClusterInfoResult, type SourceSpec } from '../shared/protocol';
+import { captureSnapshotMethod, clusterInfoMethod, isClusterSpec, type CaptureSnapshotResult, type ClusterInfoResult, type ClusterSpec, type SourceSpec } from '../shared/protocol';
+import { clusterLabel, clusterSpec } from './cluster';
 import type { Ctx } from './ctx';
 import { resolveExplorerTarget } from './kubernetes';
-import { pickRequest, pickSnapshotFile, pickSource } from './pickers';
+import { pickOne, pickRequest, pickSnapshotFile, pickSource } from './pickers';
 import { revealReportLine } from './report';
 import type { Run } from './runs';
 import type { Element } from './tree';
@@ -21,16 +22,52 @@ export interface DiagnoseArgs {
   protocol?: 'tcp' | 'udp';
   /** A snapshot path to use (and remember) as the source. */
   snapshot?: string;
+  /** Use the live cluster (the Kubernetes extension's, else the netpath.kubeconfig setting's / kubectl's current context). */
+  cluster?: boolean;
 }
 
 async function ensureSource(ctx: Ctx): Promise<SourceSpec | undefined> {
-  if (ctx.source) return ctx.source;
-  const choice = await vscode.window.showInformationMessage(
-    'Network Path needs cluster state: open a saved snapshot (*.netpath.json). Live clusters come with the live-cluster feature.',
-    'Open Snapshot…',
-  );
-  if (choice !== 'Open Snapshot…') return undefined;
-  return openSnapshot(ctx);
+  const s = ctx.source;
+  // A live source remembered from a trusted session is not used in an untrusted one.
+  if (s && !(isClusterSpec(s) && !vscode.workspace.isTrusted)) return s;
+  return chooseSource(ctx);
+}
+
+/** The live cluster as located now (Kubernetes extension, setting, or kubectl's default), made the source. */
+async function useLiveCluster(ctx: Ctx): Promise<ClusterSpec | undefined> {
+  if (!vscode.workspace.isTrusted) {
+    void vscode.window.showWarningMessage('This workspace is not trusted: Network Path can only use saved snapshots here. Trust the workspace to diagnose live clusters.');
+    return undefined;
+  }
+  const loc = await ctx.cluster.locate();
+  const spec = clusterSpec(loc);
+  ctx.log.info(`live cluster: context ${spec.context ?? '(current-context)'}, kubeconfig ${spec.kubeconfig ?? '(KUBECONFIG or ~/.kube/config)'} — from ${loc.from}`);
+  await ctx.setSource(spec);
+  return spec;
+}
+
+/** The source picker: the live cluster's current context (trusted workspaces only) or a snapshot. */
+async function chooseSource(ctx: Ctx): Promise<SourceSpec | undefined> {
+  const items: { label: string; description?: string; detail?: string; value: string }[] = [];
+  if (vscode.workspace.isTrusted) {
+    const loc = await ctx.cluster.locate();
+    items.push({ label: `$(cloud) ${clusterLabel(clusterSpec(loc))}`, description: loc.kubeconfig ?? '', detail: `live cluster, from ${loc.from}`, value: 'live' });
+  }
+  const current = ctx.source;
+  if (current && !isClusterSpec(current)) items.push({ label: `$(file) ${ctx.sourceLabel(current)}`, detail: 'the snapshot in use', value: 'current' });
+  items.push({ label: '$(folder-opened) Open Snapshot…', detail: 'a saved *.netpath.json', value: 'snapshot' });
+  const choice = await pickOne(ctx, 'snapshot', 'Network Path: cluster state', 'A live cluster or a saved snapshot', items);
+  if (choice === 'live') return useLiveCluster(ctx);
+  if (choice === 'current') return current;
+  if (choice === 'snapshot') return openSnapshot(ctx);
+  return undefined;
+}
+
+/** The source for a Kubernetes-explorer command: the live cluster that explorer shows, when the
+ * Kubernetes extension is there to say which; else the current source. */
+async function explorerSource(ctx: Ctx): Promise<SourceSpec | undefined> {
+  if (await ctx.cluster.explorerPresent()) return useLiveCluster(ctx);
+  return ensureSource(ctx);
 }
 
 async function openSnapshot(ctx: Ctx, uri?: vscode.Uri): Promise<SourceSpec | undefined> {
@@ -55,7 +92,8 @@ async function diagnose(ctx: Ctx, args: DiagnoseArgs = {}): Promise<Run | undefi
   if (args.snapshot) {
     source = { kind: 'snapshot', path: args.snapshot };
     await ctx.setSource(source);
-  } else source = await ensureSource(ctx);
+  } else if (args.cluster) source = await useLiveCluster(ctx);
+  else source = await ensureSource(ctx);
   if (!source) return undefined;
   let req = args.src && args.dst && args.port ? { src: args.src, dst: args.dst, port: args.port, protocol: args.protocol ?? 'tcp' } : undefined;
   req ??= await pickRequest(ctx, source, { src: args.src, dst: args.dst });
@@ -104,6 +142,7 @@ export const commands: CommandTable = {
   'netpath.setSource': (ctx) => async (target?: unknown) => {
     let endpoint = (await resolveExplorerTarget(target))?.endpoint;
     if (!endpoint && typeof target === 'string') endpoint = target;
+    if (endpoint && (await ctx.cluster.explorerPresent())) await useLiveCluster(ctx);
     if (!endpoint) {
       const source = await ensureSource(ctx);
       if (!source) return undefined;
@@ -123,14 +162,17 @@ export const commands: CommandTable = {
       void vscode.window.showInformationMessage('No connectivity source yet: right-click a pod and choose "Set as Connectivity Source" (or run that command).');
       return undefined;
     }
-    const dst = (await resolveExplorerTarget(target))?.endpoint ?? (typeof target === 'string' ? target : undefined);
-    return diagnose(ctx, { src, dst });
+    const t = await resolveExplorerTarget(target);
+    const dst = t?.endpoint ?? (typeof target === 'string' ? target : undefined);
+    return diagnose(ctx, { src, dst, cluster: t !== undefined && (await ctx.cluster.explorerPresent()) });
   },
 
   'netpath.diagnoseTo': (ctx) => async (target?: unknown) => {
     const t = await resolveExplorerTarget(target);
-    return diagnose(ctx, { src: t?.kind === 'pod' ? t.endpoint : undefined });
+    return diagnose(ctx, { src: t?.kind === 'pod' ? t.endpoint : undefined, cluster: t !== undefined && (await ctx.cluster.explorerPresent()) });
   },
+
+  'netpath.chooseSource': (ctx) => () => chooseSource(ctx),
 
   'netpath.rerun': (ctx) => async (arg?: unknown) => {
     const run = needRun(ctx, arg);
@@ -153,18 +195,31 @@ export const commands: CommandTable = {
   },
 
   'netpath.saveSnapshot': (ctx) => async (arg?: unknown) => {
-    const source = runOf(ctx, arg)?.source ?? ctx.source;
-    if (!source) {
-      // Capture from a live cluster goes through the server; it says when it is not available.
-      await ctx.server.quiet(captureSnapshotMethod, {}).catch((e: Error) => void vscode.window.showInformationMessage(`Network Path: ${e.message}`));
-      return undefined;
-    }
+    const source = runOf(ctx, arg)?.source ?? ctx.source ?? (await chooseSource(ctx));
+    if (!source) return undefined;
+    const base = isClusterSpec(source) ? `${source.context ?? 'cluster'}-${new Date().toISOString().slice(0, 10)}` : ctx.sourceLabel(source).replace(/(\.netpath)?\.json$/, '');
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
     const target = await vscode.window.showSaveDialog({
-      title: 'Save the Network Path snapshot',
+      title: isClusterSpec(source) ? `Capture a snapshot of ${ctx.sourceLabel(source)}` : 'Save the Network Path snapshot',
       filters: { 'Network Path snapshot': ['json'] },
-      defaultUri: vscode.Uri.file(ctx.sourceLabel(source).replace(/(\.netpath)?\.json$/, '') + '.netpath.json'),
+      defaultUri: folder ? vscode.Uri.joinPath(folder, `${base}.netpath.json`) : vscode.Uri.file(`${base}.netpath.json`),
     });
     if (!target) return undefined;
+    if (isClusterSpec(source)) {
+      // The server collects every node's network stack (collector pods) and writes the file.
+      try {
+        const r = await ctx.sourceRequest<CaptureSnapshotResult>(captureSnapshotMethod, { source, output: target.fsPath }, `Network Path: capturing ${ctx.sourceLabel(source)}`);
+        if (!r) return undefined;
+        ctx.log.info(`snapshot of ${ctx.sourceLabel(source)} captured to ${r.path} (${r.bytes} bytes; nodes ${r.collected.join(', ') || 'none'}${r.failed.length ? `; not collected: ${r.failed.map((f) => `${f.node}: ${f.message}`).join('; ')}` : ''})`);
+        const note = r.failed.length ? ` (${r.failed.length} node${r.failed.length === 1 ? '' : 's'} not collected: see the log)` : '';
+        void vscode.window.showInformationMessage(`Network Path: snapshot of ${r.collected.length} node${r.collected.length === 1 ? '' : 's'} saved to ${r.path}${note}`);
+        return target;
+      } catch (e) {
+        const err = e as { code?: number; message?: string };
+        if (err.code !== -32800) void vscode.window.showErrorMessage(`Network Path: ${err.message ?? String(e)}`, 'Show Log').then((a) => a && ctx.log.show());
+        return undefined;
+      }
+    }
     if ('path' in source) await vscode.workspace.fs.copy(vscode.Uri.file(source.path), target, { overwrite: true });
     else await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(source.text));
     ctx.log.info(`snapshot saved to ${target.fsPath}`);

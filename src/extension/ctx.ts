@@ -5,8 +5,10 @@ import * as vscode from 'vscode';
 import { basename } from 'node:path';
 import type { DiagnosisRequest } from '../engine/model/result';
 import {
-  clearRunMethod, diagnoseMethod, ErrorCodes, type ClearRunResult, type DiagnoseResult, type SourceSpec,
+  clearRunMethod, diagnoseMethod, ErrorCodes, isClusterSpec, type ClearRunResult, type ClusterSpec, type ConsentDetails, type DiagnoseResult, type SourceSpec,
 } from '../shared/protocol';
+import { ClusterTracker, clusterLabel } from './cluster';
+import { ConsentStore, obtainConsent, type Ask } from './consent';
 import { readSettings, section, type NetpathSettings } from '../shared/settings';
 import { ServerConnection } from './client';
 import { RunStore, requestLabel, type Run } from './runs';
@@ -33,13 +35,28 @@ export class Ctx implements vscode.Disposable {
   private readonly runFinished = new vscode.EventEmitter<Run>();
   readonly onDidFinishRun = this.runFinished.event;
   private readonly disposables: vscode.Disposable[] = [];
+  /** The live cluster the Kubernetes extension (or the setting, or kubectl's default) points at. */
+  readonly cluster: ClusterTracker;
+  readonly consent: ConsentStore;
+  /** How the consent question is asked (a modal warning); tests may replace it. */
+  askConsent?: Ask;
 
   constructor(readonly extension: vscode.ExtensionContext) {
     this.log = vscode.window.createOutputChannel('Network Path', { log: true });
     this.server = new ServerConnection(extension.asAbsolutePath('dist/server.js'), this.log);
     this.status = vscode.window.createStatusBarItem('netpath.status', vscode.StatusBarAlignment.Left, 10);
     this.status.name = 'Network Path';
-    this.disposables.push(this.log, this.server, this.runs, this.status, this.pickerShown, this.runFinished);
+    this.cluster = new ClusterTracker(() => this.settings.kubeconfig);
+    this.consent = new ConsentStore(extension.globalState);
+    this.disposables.push(this.log, this.server, this.runs, this.status, this.pickerShown, this.runFinished, this.cluster);
+    // A live source follows the Kubernetes extension when it switches context or kubeconfig.
+    this.disposables.push(this.cluster.onDidChange(async () => {
+      const s = this.source;
+      if (!isClusterSpec(s)) return;
+      const loc = await this.cluster.locate();
+      const next: ClusterSpec = { kind: 'cluster', ...(loc.kubeconfig ? { kubeconfig: loc.kubeconfig } : {}), ...(loc.context ? { context: loc.context } : {}) };
+      if (next.kubeconfig !== s.kubeconfig || next.context !== s.context) await this.setSource(next);
+    }));
   }
 
   get settings(): NetpathSettings {
@@ -47,18 +64,44 @@ export class Ctx implements vscode.Disposable {
     return readSettings((k) => c.get(k));
   }
 
-  // ---- the source (a snapshot today; live clusters with issue 5) ----
+  // ---- the source: a snapshot, or a live cluster ----
   get source(): SourceSpec | undefined {
     return this.extension.workspaceState.get<SourceSpec>(sourceKey);
   }
   async setSource(s: SourceSpec | undefined): Promise<void> {
     await this.extension.workspaceState.update(sourceKey, s);
     void vscode.commands.executeCommand('setContext', 'netpath.hasSource', s !== undefined);
-    this.log.info(s ? `source: ${'path' in s ? s.path : s.name ?? 'snapshot text'}` : 'source cleared');
+    this.log.info(s ? `source: ${isClusterSpec(s) ? `live cluster, context ${s.context ?? '(current)'}, kubeconfig ${s.kubeconfig ?? '(default)'}` : 'path' in s ? s.path : s.name ?? 'snapshot text'}` : 'source cleared');
   }
   sourceLabel(s = this.source): string {
     if (!s) return 'no snapshot';
+    if (isClusterSpec(s)) return clusterLabel(s);
     return 'path' in s ? basename(s.path) : s.name ?? 'unsaved snapshot';
+  }
+
+  /**
+   * A request on a source. Live clusters: only in trusted workspaces; the collector settings are
+   * added; when the server answers ConsentRequired, the user is asked (once per cluster) and the
+   * request is sent again with consent. Resolves undefined when the user declines.
+   */
+  async sourceRequest<R>(method: string, params: { source: SourceSpec } & Record<string, unknown>, title: string): Promise<R | undefined> {
+    const source = params.source;
+    if (!isClusterSpec(source)) return this.server.request<R>(method, params, title);
+    if (!vscode.workspace.isTrusted) throw new Error('This workspace is not trusted: Network Path only reads saved snapshots here, not live clusters.');
+    const live: ClusterSpec = { ...source, collector: this.settings.collector, consent: false };
+    try {
+      return await this.server.request<R>(method, { ...params, source: live }, title);
+    } catch (e) {
+      const err = e as { code?: number; data?: unknown };
+      if (err.code !== ErrorCodes.ConsentRequired || !err.data) throw e;
+      const details = err.data as ConsentDetails;
+      if (!(await obtainConsent(details, this.consent, this.askConsent))) {
+        this.log.info(`consent declined for ${details.context ?? details.server}: nothing was created`);
+        return undefined;
+      }
+      this.log.info(`consent given for ${details.context ?? ''} ${details.server ?? ''}: creating namespace ${details.namespace}`);
+      return this.server.request<R>(method, { ...params, source: { ...live, consent: true } }, title);
+    }
   }
 
   // ---- Set as Connectivity Source ----
@@ -89,7 +132,7 @@ export class Ctx implements vscode.Disposable {
 
   // ---- running a diagnosis ----
   async diagnose(source: SourceSpec, request: DiagnosisRequest): Promise<Run | undefined> {
-    if (!vscode.workspace.isTrusted && !('path' in source || 'text' in source)) {
+    if (!vscode.workspace.isTrusted && isClusterSpec(source)) {
       void vscode.window.showWarningMessage('This workspace is not trusted: Network Path can only diagnose saved snapshots here.');
       return undefined;
     }
@@ -100,7 +143,8 @@ export class Ctx implements vscode.Disposable {
     this.status.show();
     this.log.info(`diagnose ${label} on ${this.sourceLabel(source)}`);
     try {
-      const r = await this.server.request<DiagnoseResult>(diagnoseMethod, { source, request, overrides: this.settings.detected }, `Network Path: ${label}`);
+      const r = await this.sourceRequest<DiagnoseResult>(diagnoseMethod, { source, request, overrides: this.settings.detected }, `Network Path: ${label}`);
+      if (!r) return undefined;
       const run: Run = { ...r, source, finishedAt: new Date() };
       this.runs.add(run);
       this.log.info(`${r.runId}: ${r.result.verdict} in ${r.durationMs} ms`);

@@ -65,8 +65,9 @@ export function activate(context: vscode.ExtensionContext): NetpathApi {
   context.subscriptions.push(vscode.workspace.onDidOpenTextDocument(offer));
   for (const e of vscode.window.visibleTextEditors) offer(e.document);
 
-  // Untrusted workspaces: snapshots only. Nothing here talks to a cluster yet; the log says so.
-  if (!vscode.workspace.isTrusted) c.log.info('workspace not trusted: only saved snapshots can be diagnosed');
+  // Untrusted workspaces: snapshots only (Ctx.sourceRequest and the source picker refuse live clusters).
+  if (!vscode.workspace.isTrusted) c.log.info('workspace not trusted: only saved snapshots can be diagnosed, no live cluster');
+  context.subscriptions.push(vscode.workspace.onDidGrantWorkspaceTrust(() => c.log.info('workspace trusted: live clusters can be diagnosed')));
 
   return {
     runs: () => c.runs.all,

@@ -2,7 +2,7 @@
 // come first; the lists come from the source (netpath/listEndpoints); typing anything that is not
 // in the list (an IP, `ns/pod`) is always accepted as typed. Namespaces filter by typing `ns/`.
 import * as vscode from 'vscode';
-import { listEndpointsMethod, type ListEndpointsResult, type PortInfo, type SourceSpec } from '../shared/protocol';
+import { isClusterSpec, listEndpointsMethod, type ListEndpointsResult, type PortInfo, type SourceSpec } from '../shared/protocol';
 import type { Ctx, PickerShown } from './ctx';
 
 interface Item extends vscode.QuickPickItem {
@@ -89,6 +89,12 @@ export function portsOf(eps: ListEndpointsResult, dst: string): PortInfo[] {
 
 const portProblem = (v: string) => (/^\d+$/.test(v) && +v >= 1 && +v <= 65535 ? undefined : 'a port is a number from 1 to 65535');
 
+/** The source's pods, services and nodes; a live cluster's are read with a progress notification (it takes a moment). */
+function endpointsOf(ctx: Ctx, source: SourceSpec): Promise<ListEndpointsResult | undefined> {
+  if (isClusterSpec(source)) return ctx.sourceRequest<ListEndpointsResult>(listEndpointsMethod, { source }, `Network Path: reading ${ctx.sourceLabel(source)}`);
+  return ctx.server.quiet<ListEndpointsResult>(listEndpointsMethod, { source });
+}
+
 export interface Choice {
   src: string;
   dst: string;
@@ -98,7 +104,8 @@ export interface Choice {
 
 /** Walks the pickers; `preset` skips the ones already answered (explorer menus, Set as Source). */
 export async function pickRequest(ctx: Ctx, source: SourceSpec, preset: Partial<Pick<Choice, 'src' | 'dst'>> = {}): Promise<Choice | undefined> {
-  const eps = await ctx.server.quiet<ListEndpointsResult>(listEndpointsMethod, { source });
+  const eps = await endpointsOf(ctx, source);
+  if (!eps) return undefined;
   const total = preset.src ? (preset.dst ? 2 : 3) : 4;
   let n = 0;
   const title = (what: string) => `Diagnose Connectivity (${++n}/${total}): ${what}`;
@@ -133,9 +140,16 @@ export async function pickRequest(ctx: Ctx, source: SourceSpec, preset: Partial<
   return { src, dst, port, protocol: protocol as 'tcp' | 'udp' };
 }
 
+/** One choice among fixed items (the cluster-or-snapshot picker); undefined when dismissed. */
+export function pickOne(ctx: Ctx, step: PickerShown['step'], title: string, placeholder: string, items: { label: string; description?: string; detail?: string; value: string }[]): Promise<string | undefined> {
+  // Typed text is never a valid answer here.
+  return pick(ctx, step, title, placeholder, items, { typed: () => 'choose one of the items' });
+}
+
 /** Only the source picker (Set as Connectivity Source from the palette). */
 export async function pickSource(ctx: Ctx, source: SourceSpec): Promise<string | undefined> {
-  const eps = await ctx.server.quiet<ListEndpointsResult>(listEndpointsMethod, { source });
+  const eps = await endpointsOf(ctx, source);
+  if (!eps) return undefined;
   const recent = ctx.recent('source');
   return pick(ctx, 'source', 'Set as Connectivity Source', 'Source pod, node or IP', [...recentItems(recent), ...endpointItems(eps, false, recent)]);
 }
