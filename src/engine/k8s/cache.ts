@@ -79,7 +79,9 @@ export class ClusterCache {
   /** Every pod that lists the IP, whatever its phase (for explanations). */
   private readonly anyPodsByIP: MultiMap<ClusterPod> = new Map();
   private readonly podsByNode = new Map<string, ClusterPod[]>();
+  /** Label indexes are built per namespace on its first selection (most namespaces are never selected in a diagnosis). */
   private readonly podLabels = new Map<string, LabelIndex<ClusterPod>>();
+  private readonly podsByNamespace = new Map<string, ClusterPod[]>();
   private readonly nodeByName = new Map<string, ClusterNode>();
   private readonly nodesByIP = new Map<string, ClusterNode[]>();
   private readonly serviceByKey = new Map<string, ClusterService>();
@@ -112,9 +114,7 @@ export class ClusterCache {
     for (const p of this.pods) {
       this.podByKey.set(p.key, p);
       if (p.nodeName) push(this.podsByNode, p.nodeName, p);
-      let idx = this.podLabels.get(p.namespace);
-      if (!idx) this.podLabels.set(p.namespace, (idx = new LabelIndex()));
-      idx.add(p, p.labels);
+      push(this.podsByNamespace, p.namespace, p);
       for (const ip of p.ips) {
         add(this.anyPodsByIP, ip, p);
         if (isRunning(p) && !p.hostNetwork) add(this.runningPodsByIP, ip, p);
@@ -180,7 +180,15 @@ export class ClusterCache {
 
   /** Pods of one namespace selected by the selector (all phases; callers filter). */
   selectPods(namespace: string, selector: Selector): ClusterPod[] {
-    return this.podLabels.get(namespace)?.select(selector) ?? [];
+    let idx = this.podLabels.get(namespace);
+    if (!idx) {
+      const pods = this.podsByNamespace.get(namespace);
+      if (!pods) return [];
+      idx = new LabelIndex();
+      for (const p of pods) idx.add(p, p.labels);
+      this.podLabels.set(namespace, idx);
+    }
+    return idx.select(selector);
   }
 
   // ---- nodes ----
