@@ -38,6 +38,9 @@ export function effectiveSettings(detected: SnapshotSettings, overrides: Setting
     if (v === undefined) continue;
     effective[k] = v;
     overridden.push(k);
+    // The engine's names for two of them: the pod network as a whole, and the uplink.
+    if (k === 'podCIDRs') effective.clusterCIDRs = v;
+    if (k === 'nodeUplink') effective.uplink = v;
   }
   return { effective, overridden: overridden.sort() };
 }
