@@ -59,63 +59,120 @@ export function parseIptablesSaveLazy(text: string, opts: ParseOptions = {}): Ru
   return parseStructure(text, opts);
 }
 
-/** Rule lines of a chain not parsed yet, in dump order. */
-interface Pending {
-  table: Table;
+/** What every lazy chain of one parse shares: the dump's lines, where errors are reported. */
+interface Doc {
+  lines: string[];
   rs: Ruleset;
   source: string;
-  lines: string[];
-  lineNos: number[];
-  /** Some line is `-I`: positions depend on the lines before it. */
-  inserts: boolean;
 }
 
-const pendingRules = new WeakMap<Chain, Pending>();
+/**
+ * The rule lines of a chain not parsed yet, in dump order, as indexes into the dump's lines:
+ * iptables-save lists a chain's rules together, so this is nearly always a run `first..first+n`
+ * (two numbers, no array — a 100k-rule dump has 40k chains).
+ */
+class Pending {
+  private n = 0;
+  private idx?: number[];
+  /** Some line is `-I`: positions depend on the lines before it. */
+  inserts = false;
+  constructor(
+    readonly table: Table,
+    readonly doc: Doc,
+    private readonly first: number,
+  ) {}
+  add(lineIndex: number): void {
+    if (!this.idx && lineIndex === this.first + this.n) this.n++;
+    else {
+      this.idx ??= Array.from({ length: this.n }, (_, k) => this.first + k);
+      this.idx.push(lineIndex);
+    }
+  }
+  get count(): number {
+    return this.idx ? this.idx.length : this.n;
+  }
+  lineNo(k: number): number {
+    return (this.idx ? this.idx[k] : this.first + k) + 1;
+  }
+  line(k: number): string {
+    const l = this.doc.lines[this.lineNo(k) - 1];
+    return l.endsWith('\r') ? l.slice(0, -1) : l;
+  }
+  parse(k: number, table = this.table): ParsedRule {
+    return parseRuleLine(table, tokenizeLine(this.line(k), this.lineNo(k), this.doc.source), this.lineNo(k), this.doc.source, this.doc.rs);
+  }
+}
 
-/** The accessor every lazy chain shares (no closure per chain): parses on first read. */
-const lazyRulesProperty: PropertyDescriptor = {
-  configurable: true,
-  enumerable: true,
-  get(this: Chain): Rule[] {
-    return materialize(this);
-  },
-  set(this: Chain, v: Rule[]) {
-    pendingRules.delete(this);
-    setRules(this, v);
-  },
-};
+/**
+ * A chain whose rules are parsed on the first read of `rules` (a prototype getter: no per-chain
+ * closure or property redefinition). Own enumerable properties are those of a plain Chain except
+ * `rules`, which `toJSON` adds.
+ */
+class LazyChain implements Chain {
+  declare policy?: string;
+  declare counters?: Counters;
+  #rules: Rule[] | undefined = [];
+  #pending: Pending | undefined;
 
-function setRules(chain: Chain, rules: Rule[]): void {
-  Object.defineProperty(chain, 'rules', { value: rules, writable: true, enumerable: true, configurable: true });
+  constructor(
+    public name: string,
+    public builtin: boolean,
+    public declared: boolean,
+  ) {}
+
+  get rules(): Rule[] {
+    return this.#rules ?? this.materialize();
+  }
+
+  set rules(v: Rule[]) {
+    this.#pending = undefined;
+    this.#rules = v;
+  }
+
+  get pending(): Pending | undefined {
+    return this.#pending;
+  }
+
+  /** Records the rule line at `lineIndex` for later (the structure pass). */
+  defer(table: Table, doc: Doc, lineIndex: number): Pending {
+    if (!this.#pending) {
+      this.#pending = new Pending(table, doc, lineIndex);
+      this.#rules = undefined;
+    }
+    this.#pending.add(lineIndex);
+    return this.#pending;
+  }
+
+  /** Parses the pending lines into `rules` (strict: the first bad line throws, the chain stays unparsed). */
+  private materialize(): Rule[] {
+    const p = this.#pending!;
+    const rules: Rule[] = [];
+    this.#rules = rules;
+    this.#pending = undefined;
+    try {
+      for (let k = 0; k < p.count; k++) insertRule(p.parse(k), p.doc.source);
+    } catch (e) {
+      this.#rules = undefined;
+      this.#pending = p;
+      throw e;
+    }
+    for (const r of rules) if (r.target) r.target.kind = classifyTarget(p.table, r.target.name);
+    return rules;
+  }
+
+  toJSON(): unknown {
+    return { ...this, rules: this.rules };
+  }
 }
 
 function newChain(name: string, builtin: boolean, declared: boolean, policy?: string): Chain {
-  // Same own keys, in the same order, as the eager object literal had (deepEqual-compatible).
-  const chain = { name, builtin, policy, rules: [] as Rule[], declared };
-  if (policy === undefined) delete (chain as { policy?: string }).policy;
+  const chain = new LazyChain(name, builtin, declared);
+  if (policy !== undefined) chain.policy = policy;
   return chain;
 }
 
-/** Parses a lazy chain's pending lines into `chain.rules` (strict: the first bad line throws). */
-function materialize(chain: Chain): Rule[] {
-  const p = pendingRules.get(chain);
-  if (!p) return chain.rules;
-  pendingRules.delete(chain);
-  const rules: Rule[] = [];
-  setRules(chain, rules);
-  try {
-    for (let k = 0; k < p.lines.length; k++) {
-      const r = parseRuleLine(p.table, tokenizeLine(p.lines[k], p.lineNos[k], p.source), p.lineNos[k], p.source, p.rs);
-      insertRule(r, p.source);
-    }
-  } catch (e) {
-    // Leave the chain as it was, so that the next read fails the same way.
-    pendingRules.set(chain, p);
-    Object.defineProperty(chain, 'rules', lazyRulesProperty);
-    throw e;
-  }
-  for (const r of rules) if (r.target) r.target.kind = classifyTarget(p.table, r.target.name);
-  return rules;
+function pendingOf(chain: Chain): Pending | undefined {
+  return chain instanceof LazyChain ? chain.pending : undefined;
 }
 
 /** A rule line that does not parse, kept in place by chainRulesTolerant. */
@@ -132,10 +189,10 @@ export interface UnparsedRule {
  * lines parse this is exactly `chain.rules` (and materializes it).
  */
 export function chainRulesTolerant(chain: Chain): (Rule | UnparsedRule)[] {
-  const p = pendingRules.get(chain);
+  const p = pendingOf(chain);
   if (!p) return chain.rules;
   try {
-    return materialize(chain);
+    return chain.rules;
   } catch {
     // Parse each line on its own: a line's meaning never depends on another line, except the
     // position an `-I` inserts at, which is taken among the lines before it.
@@ -143,17 +200,17 @@ export function chainRulesTolerant(chain: Chain): (Rule | UnparsedRule)[] {
   const out: (Rule | UnparsedRule)[] = [];
   const scratch = newChain(chain.name, chain.builtin, chain.declared, chain.policy);
   const table: Table = { name: p.table.name, chains: [scratch], chainsByName: new Map([[chain.name, scratch]]) };
-  for (let k = 0; k < p.lines.length; k++) {
-    const lineNo = p.lineNos[k];
+  for (let k = 0; k < p.count; k++) {
+    const lineNo = p.lineNo(k);
     try {
-      const r = parseRuleLine(table, tokenizeLine(p.lines[k], lineNo, p.source), lineNo, p.source, p.rs);
+      const r = p.parse(k, table);
       if (r.rule.target) r.rule.target.kind = classifyTarget(p.table, r.rule.target.name);
       const at = r.insertAt === undefined ? out.length : r.insertAt - 1;
-      if (at < 0 || at > out.length) throw new ParseError(p.source, `-I ${chain.name} ${r.insertAt}: index out of range`, lineNo, 1);
+      if (at < 0 || at > out.length) throw new ParseError(p.doc.source, `-I ${chain.name} ${r.insertAt}: index out of range`, lineNo, 1);
       out.splice(at, 0, r.rule);
     } catch (e) {
       if (!(e instanceof ParseError)) throw e;
-      out.push({ num: 0, line: lineNo, text: p.lines[k].trim(), error: e });
+      out.push({ num: 0, line: lineNo, text: p.line(k).trim(), error: e });
     }
   }
   out.forEach((r, i) => (r.num = i + 1));
@@ -176,23 +233,22 @@ export interface RuleLines {
 }
 
 export function pendingRuleLines(chain: Chain): RuleLines | undefined {
-  const p = pendingRules.get(chain);
+  const p = pendingOf(chain);
   if (!p || p.inserts) return undefined;
   return {
-    count: p.lines.length,
-    source: p.source,
-    line: (k) => p.lines[k],
-    lineNo: (k) => p.lineNos[k],
+    count: p.count,
+    source: p.doc.source,
+    line: (k) => p.line(k),
+    lineNo: (k) => p.lineNo(k),
     parse(k) {
-      const lineNo = p.lineNos[k];
       try {
-        const { rule } = parseRuleLine(p.table, tokenizeLine(p.lines[k], lineNo, p.source), lineNo, p.source, p.rs);
+        const { rule } = p.parse(k);
         if (rule.target) rule.target.kind = classifyTarget(p.table, rule.target.name);
         rule.num = k + 1;
         return rule;
       } catch (e) {
         if (!(e instanceof ParseError)) throw e;
-        return { num: k + 1, line: lineNo, text: p.lines[k].trim(), error: e };
+        return { num: k + 1, line: p.lineNo(k), text: p.line(k).trim(), error: e };
       }
     },
   };
@@ -222,6 +278,7 @@ function parseStructure(text: string, opts: ParseOptions): Ruleset {
   family ??= 4;
   const source = opts.source ?? (family === 6 ? 'ip6tables-save' : 'iptables-save');
   const rs: Ruleset = { family, tables: [], backend, hasCounters: false, warnings: [] };
+  const doc: Doc = { lines, rs, source };
   let table: Table | undefined;
   let tableLine = 0;
   // Chains with a `-c` rule: parsed at the end of the structure pass, so that hasCounters is known.
@@ -278,19 +335,12 @@ function parseStructure(text: string, opts: ParseOptions): Ruleset {
         if (end === line.length || isBlankCode(line.charCodeAt(end))) p = last;
       }
       if (!p) {
-        const chain = ruleChain(table!, line, first, lineNo, source, rs);
-        p = pendingRules.get(chain);
-        if (!p) {
-          p = { table: table!, rs, source, lines: [], lineNos: [], inserts: false };
-          pendingRules.set(chain, p);
-          Object.defineProperty(chain, 'rules', lazyRulesProperty);
-        }
+        const chain = ruleChain(table!, line, first, lineNo, source, rs) as LazyChain;
+        p = chain.defer(table!, doc, li);
         last = p;
         lastName = chain.name;
         lastChain = chain;
-      }
-      p.lines.push(line);
-      p.lineNos.push(lineNo);
+      } else p.add(li);
       // One scan for the rare words that need more than this pass: -I (positions depend on
       // earlier lines) and -c (counters, which hasCounters must know).
       const rare = RARE_WORDS.exec(line);
@@ -411,7 +461,7 @@ function declareChain(table: Table, line: string, first: number, lineNo: number,
     if (existing.declared) throw new ParseError(source, `chain ${name} declared twice in table ${table.name}`, lineNo, nameTok.column);
     existing.declared = true;
   }
-  const chain: Chain = existing ?? { name, builtin, rules: [], declared: true };
+  const chain: Chain = existing ?? newChain(name, builtin, true);
   if (policyTok.text !== '-') chain.policy = policyTok.text;
   else if (builtin) chain.policy = undefined;
   chain.counters = counters;
