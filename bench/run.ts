@@ -46,6 +46,8 @@ interface Result {
   dumpRules: number;
   dumpParseMs: number;
   dumpParseCpuMs: number;
+  /** The engine's lazy reading of the same dump (structure pass; rules parsed per chain on use). */
+  lazyParseMs: number;
   podToPod: Probe;
   podToService: Probe;
   maxRssMB: number;
@@ -61,12 +63,18 @@ function run(c: Case, iptablesOut?: string): Result {
   if (gen.status !== 0) throw new Error(`generator failed for ${c.label}: ${gen.stderr}`);
   const genMs = performance.now() - t;
   const meta = gen.stdout.trim().split('\n').at(-1)!;
-  t = performance.now();
-  const m = spawnSync(tsx[0], [...tsx.slice(1), join(root, 'bench/measure.ts'), file, meta], { cwd: root, encoding: 'utf8', maxBuffer: 1 << 24 });
+  // One process per probe: each loads the snapshot, builds one Network and diagnoses (cold, then
+  // warm), as a user's process would; the pod→service one then times the dump parses.
+  const measure = (probe: string, extra: string[]) => {
+    const m = spawnSync(tsx[0], [...tsx.slice(1), join(root, 'bench/measure.ts'), file, meta, probe, ...extra], { cwd: root, encoding: 'utf8', maxBuffer: 1 << 24 });
+    const line = m.stdout.split('\n').find((l) => l.startsWith('RESULT '));
+    if (!line) throw new Error(`measure ${probe} failed for ${c.label} (exit ${m.status}): ${m.stderr.slice(-2000)}`);
+    return JSON.parse(line.slice(7)) as Omit<Result, 'genMs'>;
+  };
+  const svc = measure('podToService', ['--dump-parse']);
+  const pod = measure('podToPod', []);
   rmSync(file, { force: true });
-  const line = m.stdout.split('\n').find((l) => l.startsWith('RESULT '));
-  if (!line) throw new Error(`measure failed for ${c.label} (exit ${m.status}): ${m.stderr.slice(-2000)}`);
-  return { ...(JSON.parse(line.slice(7)) as Omit<Result, 'genMs'>), genMs };
+  return { ...svc, podToPod: pod.podToPod, maxRssMB: Math.max(svc.maxRssMB, pod.maxRssMB), genMs };
 }
 
 const fmt = (v: number | undefined) => (v === undefined ? '-' : v >= 100 ? v.toFixed(0) : v.toFixed(1));
@@ -74,12 +82,12 @@ const exponent = (t1: number, t2: number, n1: number, n2: number) => Math.log(t2
 
 function table(title: string, sizeName: string, cases: Case[], results: Result[], size: (c: Case, r: Result) => number): void {
   console.log(`\n${title}`);
-  const head = [sizeName, 'nodes', 'pods', 'svcs', 'MB', 'JSON ms', 'schema ms', 'dump rules', 'dump parse ms (cpu)', 'Network ms', 'pod→pod cold/warm ms', 'pod→svc cold/warm ms', 'verdicts', 'stacks built', 'RSS MB'];
+  const head = [sizeName, 'nodes', 'pods', 'svcs', 'MB', 'JSON ms', 'schema ms', 'dump rules', 'full parse ms (cpu)', 'lazy parse ms', 'Network ms', 'pod→pod cold/warm ms', 'pod→svc cold/warm ms', 'verdicts', 'stacks built', 'RSS MB'];
   const rows = cases.map((c, i) => {
     const r = results[i];
     return [
       String(size(c, r)), String(c.nodes), String(c.pods), String(c.services + 1), fmt(r.snapshotMB), fmt(r.jsonParseMs), fmt(r.validateMs), String(r.dumpRules),
-      `${fmt(r.dumpParseMs)} (${fmt(r.dumpParseCpuMs)})`, fmt(r.podToService.networkMs),
+      `${fmt(r.dumpParseMs)} (${fmt(r.dumpParseCpuMs)})`, fmt(r.lazyParseMs), fmt(r.podToService.networkMs),
       `${fmt(r.podToPod.coldMs)}/${fmt(r.podToPod.warmMs)}`, `${fmt(r.podToService.coldMs)}/${fmt(r.podToService.warmMs)}`,
       `${r.podToPod.verdict}/${r.podToService.verdict}`, `${r.podToPod.nodeStacksBuilt}/${r.podToService.nodeStacksBuilt}`, String(r.maxRssMB),
     ];
@@ -92,7 +100,7 @@ function table(title: string, sizeName: string, cases: Case[], results: Result[]
     const [a, b] = [results[i - 1], results[i]];
     const [n1, n2] = [size(cases[i - 1], a), size(cases[i], b)];
     const e = (f: (r: Result) => number) => exponent(f(a), f(b), n1, n2).toFixed(2);
-    console.log(`  growth ${n1}→${n2}: load ${e((r) => r.jsonParseMs + r.validateMs)}, dump parse ${e((r) => r.dumpParseCpuMs)}, Network ${e((r) => r.podToService.networkMs)}, pod→pod ${e((r) => r.podToPod.coldMs)}, pod→svc ${e((r) => r.podToService.coldMs)}, RSS ${e((r) => r.maxRssMB)}`);
+    console.log(`  growth ${n1}→${n2}: load ${e((r) => r.jsonParseMs + r.validateMs)}, full parse ${e((r) => r.dumpParseCpuMs)}, lazy parse ${e((r) => r.lazyParseMs)}, Network ${e((r) => r.podToService.networkMs)}, pod→pod ${e((r) => r.podToPod.coldMs)}, pod→svc ${e((r) => r.podToService.coldMs)}, RSS ${e((r) => r.maxRssMB)}`);
   }
   for (const [i, r] of results.entries()) {
     for (const p of [r.podToPod, r.podToService]) {
@@ -117,8 +125,10 @@ const nodeCases: Case[] = nodeSizes.map((n) => ({ label: `nodes-${n}`, nodes: n,
 const target: Case = quick ? { label: 'target', nodes: 60, pods: 1800, services: 300 } : { label: 'target', nodes: 5000, pods: 150000, services: 10000 };
 
 console.log(`netpath bench — seed ${SEED}, ${E} endpoints per service, flannel host-gw, kube-proxy iptables mode${quick ? ' (quick: small sizes, targets not judged)' : ''}`);
-console.log('Each case: a generated snapshot measured in a fresh process. Times in ms (wall); dump parse = best of 3 of the first path node\'s iptables-save (CPU in parentheses).');
-console.log('Network = new Network(snapshot) (cluster cache, pod→netns map); cold = first diagnosis on it (includes the lazy parse of the dumps on the path); warm = the same diagnosis again.');
+console.log('Each case: a generated snapshot measured in a fresh process per probe (load, new Network, diagnose). Times in ms (wall); full parse = parseIptablesSave of the first path node\'s');
+console.log('iptables-save, every rule (best of 3, CPU in parentheses); lazy parse = the engine\'s reading of it (structure only; a chain\'s rules are parsed when a packet visits it).');
+console.log('Network = new Network(snapshot) (cluster cache, pod→netns map), once per loaded snapshot; cold = first diagnosis on it (includes the lazy parse of the dumps on the path);');
+console.log('warm = the same diagnosis again. RSS = the larger peak of the two probe processes.');
 
 const anchorFile = join(work, 'anchor.iptables-save.txt');
 const rulesResults = rulesCases.map((c, i) => run(c, i === rulesCases.length - 1 ? anchorFile : undefined));
@@ -205,15 +215,22 @@ try {
 // ---- targets ------------------------------------------------------------------------------------
 const ok = (r: Result) => r.podToPod.verdict === 'reachable' && r.podToService.verdict === 'reachable';
 const svcMs = t.podToService.coldMs;
-judge(`pod→service diagnosis ≤ 1 s after load and Network build, dumps parsed lazily inside it (${target.nodes} nodes / ${target.pods} pods / ${target.services} services)`, t.podToService.verdict === 'reachable' && svcMs <= 1000, `${fmt(svcMs)} ms cold, ${fmt(t.podToService.warmMs)} ms warm (Network build before it: ${fmt(t.podToService.networkMs)} ms), verdict ${t.podToService.verdict}${t.podToService.error ? ` — ${t.podToService.error}` : ''}`);
-judge('peak RSS ≤ 1 GiB (target case)', t.maxRssMB <= 1024, `${t.maxRssMB} MB`);
-judge('100k-rule parse ≤ 2× iptables-legacy-restore --test', anchorRatio === undefined ? undefined : anchorRatio <= 2, anchorRatio === undefined ? 'not measured' : `${anchorRatio.toFixed(2)}× (CPU)`);
-const eRules = exponent(rulesResults[0].podToService.coldMs, rulesResults.at(-1)!.podToService.coldMs, rulesResults[0].dumpRules, rulesResults.at(-1)!.dumpRules);
-judge('diagnosis grows at most linearly with the rules on the path', rulesResults.every(ok) && eRules <= 1.1, `exponent ${eRules.toFixed(2)} (pod→service cold, ${rulesResults[0].dumpRules}→${rulesResults.at(-1)!.dumpRules} rules)`);
-const diagOnly = (r: Result) => r.podToService.coldMs - r.podToService.networkMs;
-const eNodes = exponent(Math.max(1, diagOnly(nodeResults[0])), Math.max(1, diagOnly(nodeResults.at(-1)!)), nodeCases[0].nodes, nodeCases.at(-1)!.nodes);
+// "After load": load = JSON parse + schema validation + new Network (cluster cache, pod→netns
+// map) — done once per snapshot, whatever is diagnosed next. All three are printed.
+const loadMs = t.jsonParseMs + t.validateMs + t.podToService.networkMs;
+judge(`pod→service diagnosis ≤ 1 s after load, the dumps on the path parsed lazily inside it (${target.nodes} nodes / ${target.pods} pods / ${target.services} services)`, t.podToService.verdict === 'reachable' && svcMs <= 1000, `${fmt(svcMs)} ms cold, ${fmt(t.podToService.warmMs)} ms warm; verdict ${t.podToService.verdict}${t.podToService.error ? ` — ${t.podToService.error}` : ''}; load before it ${fmt(loadMs)} ms = JSON ${fmt(t.jsonParseMs)} + schema ${fmt(t.validateMs)} + new Network ${fmt(t.podToService.networkMs)}`);
+judge('peak RSS ≤ 1 GiB (target case)', t.maxRssMB <= 1024, `${t.maxRssMB} MB (load + Network + one diagnosis, larger of the two probe processes)`);
+judge('100k-rule parse ≤ 2× iptables-legacy-restore --test', anchorRatio === undefined ? undefined : anchorRatio <= 2, anchorRatio === undefined ? 'not measured' : `${anchorRatio.toFixed(2)}× (CPU, every rule parsed); the engine's lazy reading: ${fmt(anchorRules.lazyParseMs)} ms`);
+// Growth: the largest exponent between consecutive sizes, of both probes' cold diagnosis (an
+// exponent over the whole range would hide a superlinear step behind the fixed cost of small sizes).
+const maxExponent = (rs: Result[], size: (r: Result, i: number) => number, f: (r: Result) => number) =>
+  Math.max(...rs.slice(1).map((r, i) => exponent(Math.max(1, f(rs[i])), Math.max(1, f(r)), size(rs[i], i), size(r, i + 1))));
+const cold = [(r: Result) => r.podToService.coldMs, (r: Result) => r.podToPod.coldMs];
+const eRules = Math.max(...cold.map((f) => maxExponent(rulesResults, (r) => r.dumpRules, f)));
+judge('diagnosis grows at most linearly with the rules on the path', rulesResults.every(ok) && eRules <= 1.1, `largest exponent ${eRules.toFixed(2)} (pod→service and pod→pod cold, between consecutive sizes ${rulesResults.map((r) => r.dumpRules).join('→')} rules)`);
+const eNodes = Math.max(...cold.map((f) => maxExponent(nodeResults, (_r, i) => nodeCases[i].nodes, f)));
 const lazy = [...nodeResults, t].every((r) => ok(r) && r.podToService.nodeStacksBuilt <= 2 && r.podToPod.nodeStacksBuilt <= 2);
-judge('diagnosis flat in the number of other nodes', nodeResults.every(ok) && eNodes <= 0.3 && lazy, `exponent ${eNodes.toFixed(2)} (diagnosis after Network, ${nodeCases[0].nodes}→${nodeCases.at(-1)!.nodes} nodes); every case diagnosed with ≤ 2 node stacks built: ${lazy}`);
+judge('diagnosis flat in the number of other nodes', nodeResults.every(ok) && eNodes <= 0.3 && lazy, `largest exponent ${eNodes.toFixed(2)} (pod→service and pod→pod cold, ${nodeCases.map((c) => c.nodes).join('→')} nodes); every case diagnosed with ≤ 2 node stacks built: ${lazy}; new Network (load) grows with the cluster: ${nodeResults.map((r) => fmt(r.podToService.networkMs)).join('→')} ms`);
 judge('healthy generated cluster diagnoses reachable (every case)', [...rulesResults, ...nodeResults, t].every((r) => r.podToPod.verdict === 'reachable' && r.podToService.verdict === 'reachable'), 'pod→pod and pod→service');
 judge('extension bundle ≤ 1 MiB', bundleBytes === undefined ? undefined : bundleBytes <= 1 << 20, bundleBytes === undefined ? 'not measured' : `${(bundleBytes / 1024).toFixed(0)} KiB`);
 const totalS = (performance.now() - started) / 1000;
