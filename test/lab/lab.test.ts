@@ -2,12 +2,15 @@
 // and every fault of the catalogue breaks its target probe FOR THE REASON INJECTED: the outcome (and
 // errno where the kernel is precise) matches, the fault's own evidence holds (its rule counted the
 // packets, the kernel's rp_filter counter rose, ...) and undoing exactly that fault restores the path.
-// The healthy case of each topology is also dumped with `netpath collect` and assembled into a
-// snapshot, so the collector and the snapshot schema are exercised on real lab output.
+// And the engine is judged on every case while it is live (healthy and each fault, the fault still
+// applied): `netpath collect` dumps every node, `netpath snapshot assemble` builds the snapshot (both
+// through dist/cli.js, as make-cases does), and the in-process engine diagnoses every probe under the
+// same agreement rules as the committed cases (test/engine/lab-judge.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { judgeCase } from '../engine/lab-judge';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FAULTS } from './faults';
@@ -29,21 +32,50 @@ function missingTool(): string | undefined {
 const skip = process.getuid?.() !== 0 ? 'needs root (network namespaces, iptables)' : missingTool() ? `missing tool: ${missingTool()}` : undefined;
 
 test('kernel ground-truth lab', { skip, timeout: 20 * 60_000 }, async (t) => {
+  // the engine is judged on collected dumps: the collector and assembler are the built CLI's
+  assert.ok(existsSync(join(REPO, 'dist', 'cli.js')), 'dist/cli.js missing: run npm run build (the live lab collects and assembles through it)');
   removeStaleNetns(PREFIX);
   // the control plane: built once and cached outside the repo (~5-7 min cold), reused when running
   execFileSync(join(K8S, 'build.sh'), { stdio: 'inherit', timeout: 30 * 60_000 });
   const wasRunning = spawnSync('sh', ['-c', `[ -f ${LAB_CP}/apiserver.pid ] && kill -0 $(cat ${LAB_CP}/apiserver.pid)`]).status === 0;
   execFileSync(join(K8S, 'start.sh'), { stdio: 'inherit', timeout: 120_000 });
-  const haveCli = existsSync(join(REPO, 'dist', 'cli.js'));
   const work = mkdtempSync(join(tmpdir(), 'netpath-lab-'));
   const all: CaseResult[] = [];
+  const engine = { agree: 0, total: 0, cases: 0, failures: [] as string[], ms: 0 };
   try {
     for (const plugin of PLUGINS) {
       await t.test(plugin, async (tt) => {
         const t0 = Date.now();
+        const before = { agree: engine.agree, total: engine.total };
+        let snapshotChecked = false;
         const results = await runTopology(plugin, {
           prefix: PREFIX, kubeconfig: join(LAB_CP, 'kubeconfig'),
-          onCase: async (lab, c) => { if (!c.fault && haveCli) await writeCase(lab, c, join(work, c.name)); },
+          onCase: async (lab, c) => {
+            const dir = join(work, c.name);
+            const tc = Date.now();
+            await writeCase(lab, c, dir, false);
+            const text = readFileSync(join(dir, 'snapshot.netpath.json'), 'utf8');
+            if (!c.fault) {
+              const snap = JSON.parse(text);
+              assert.equal(snap.kind, 'NetpathSnapshot');
+              assert.deepEqual(Object.keys(snap.dumps).sort(), ['node1', 'node2']);
+              assert.equal(snap.objects.pods.length, 5, `${plugin}: pods read back from the apiserver`);
+              snapshotChecked = true;
+            }
+            rmSync(dir, { recursive: true, force: true });
+            try {
+              const j = judgeCase(c.name, text, c.probes);
+              engine.agree += j.agree;
+              engine.total += j.total;
+              engine.failures.push(...j.failures);
+            } catch (e) {
+              // the engine throwing on a real snapshot is a disagreement on every probe of the case
+              engine.total += c.probes.length;
+              engine.failures.push(`${c.name}: the engine threw: ${(e as Error).stack ?? e}`);
+            }
+            engine.cases++;
+            engine.ms += Date.now() - tc;
+          },
         });
         all.push(...results);
         const healthy = results.find((r) => !r.fault)!;
@@ -58,13 +90,9 @@ test('kernel ground-truth lab', { skip, timeout: 20 * 60_000 }, async (t) => {
           assert.equal(c.evidenceError, undefined, `${c.name}: the failure is not shown to come from the fault: ${c.evidenceError}`);
           assert.equal(c.restored?.outcome, 'reachable', `${c.name}: undoing the fault did not restore ${c.target}: ${JSON.stringify(c.restored)}`);
         }
-        if (haveCli) {
-          const snap = JSON.parse(readFileSync(join(work, `${plugin}--healthy`, 'snapshot.netpath.json'), 'utf8'));
-          assert.equal(snap.kind, 'NetpathSnapshot');
-          assert.deepEqual(Object.keys(snap.dumps).sort(), ['node1', 'node2']);
-          assert.equal(snap.objects.pods.length, 5, `${plugin}: pods read back from the apiserver`);
-        }
-        tt.diagnostic(`${plugin}: ${healthy.probes.length} healthy probes reachable, ${results.length - 1} faults bit for their reason, ${Date.now() - t0} ms`);
+        assert.ok(snapshotChecked, `${plugin}: the healthy case was not collected`);
+        tt.diagnostic(`${plugin}: ${healthy.probes.length} healthy probes reachable, ${results.length - 1} faults bit for their reason; `
+          + `engine agrees on ${engine.agree - before.agree}/${engine.total - before.total} probes; ${Date.now() - t0} ms`);
       });
     }
   } finally {
@@ -76,5 +104,8 @@ test('kernel ground-truth lab', { skip, timeout: 20 * 60_000 }, async (t) => {
   const probes = all.reduce((n, c) => n + c.probes.length, 0);
   t.diagnostic(`lab: ${PLUGINS.length} topologies, ${faults.length} faults (catalogue ${FAULTS.length}), ${probes} real probes; `
     + `${faults.filter((c) => c.probes.some((p) => p.outcome !== 'reachable')).length}/${faults.length} faults broke their target for the injected reason`);
-  if (!haveCli) t.diagnostic('dist/cli.js missing (npm run build): collector/snapshot not exercised');
+  const summary = `lab (live): engine agrees on ${engine.agree}/${engine.total} probes over ${engine.cases} cases`;
+  t.diagnostic(`${summary} (collect + assemble + diagnose: ${engine.ms} ms in all)`);
+  console.log(summary);
+  assert.equal(engine.failures.length, 0, `engine disagrees with the kernel:\n${engine.failures.join('\n')}`);
 });
