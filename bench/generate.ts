@@ -26,6 +26,12 @@ export interface GenerateOptions {
   seed: number;
   /** Fraction of the services that are NodePort (adds KUBE-NODEPORTS rules and a socket). */
   nodePortShare?: number;
+  /**
+   * Host-gw routes in the path nodes' dumps: to the first `pathRoutes` other nodes only (default:
+   * every node, as flannel host-gw has). Lets a series vary the other nodes while the path nodes'
+   * own state stays the same size.
+   */
+  pathRoutes?: number;
   /** NetworkPolicies spread over the namespaces (none selects the measured pods' ingress port away). */
   policies?: number;
 }
@@ -210,7 +216,7 @@ export function generateSnapshot(o: GenerateOptions): GeneratedSnapshot {
   };
   const iptables = (i: number) => kubeProxyIptables(services, i);
   for (let i = 0; i < N; i++) {
-    snapshot.dumps[nodeName(i)] = i < 2 ? fullDump(i, N, podsOnNode[i], services, iptables(i), rnd) : smallDump(i, rnd);
+    snapshot.dumps[nodeName(i)] = i < 2 ? fullDump(i, N, podsOnNode[i], services, iptables(i), rnd, o.pathRoutes) : smallDump(i, rnd);
   }
   const rulesPerFullDump = (iptables(0).match(/^-A /gm) ?? []).length;
   return {
@@ -542,7 +548,7 @@ const collector = (durationMs: number) => ({ version: 'netpath 0.1.0, format 1',
 const netnsId = (node: number, k: number) => 4026531840 + node * 1000 + k;
 
 /** A node the probes cross: host netns with bridge, veths and host-gw routes; one netns per pod. */
-function fullDump(i: number, N: number, podsHere: PodSpec[], services: ServiceSpec[], iptables: string, rnd: () => number): NodeNetworkStackDump {
+function fullDump(i: number, N: number, podsHere: PodSpec[], services: ServiceSpec[], iptables: string, rnd: () => number, pathRoutes = N): NodeNetworkStackDump {
   const ip = nodeIP(i);
   const gw = ipv4(podSubnetBase(i) + 1);
   const bcast = ipv4(podSubnetBase(i) + 255);
@@ -594,7 +600,7 @@ function fullDump(i: number, N: number, podsHere: PodSpec[], services: ServiceSp
     { dst: podCIDR(i), dev: 'cni0', protocol: 'kernel', scope: 'link', prefsrc: gw, flags: [] },
   ];
   // flannel host-gw: the pod subnet of every other node via that node.
-  for (let k = 0; k < N; k++) if (k !== i) routes.push({ dst: podCIDR(k), gateway: nodeIP(k), dev: 'eth0', flags: [] });
+  for (let k = 0, n = 0; k < N && n < pathRoutes; k++) if (k !== i) (routes.push({ dst: podCIDR(k), gateway: nodeIP(k), dev: 'eth0', flags: [] }), n++);
   routes.push(...localRoutes('eth0', ip, '10.0.255.255'), ...localRoutes('cni0', gw, bcast), ...loRoutes);
   const nodePorts = services.filter((s) => s.nodePort).map((s) => s.nodePort!);
   const sockets = [
@@ -668,13 +674,14 @@ if (process.argv[1] && /generate\.ts$/.test(process.argv[1])) {
       seed: { type: 'string', default: '1' },
       out: { type: 'string' },
       'iptables-out': { type: 'string' },
+      'path-routes': { type: 'string' },
     },
   });
   const nodes = Number(values.nodes);
   const endpoints = Number(values.endpoints);
   const services = values.services ? Number(values.services) : servicesForRules(Number(values.rules ?? 10000), endpoints);
   const pods = values.pods ? Number(values.pods) : Math.max(nodes * 30, services * endpoints + endpoints + 1);
-  const g = generateSnapshot({ nodes, pods, services, endpoints, seed: Number(values.seed) });
+  const g = generateSnapshot({ nodes, pods, services, endpoints, seed: Number(values.seed), ...(values['path-routes'] ? { pathRoutes: Number(values['path-routes']) } : {}) });
   const text = JSON.stringify(g.snapshot);
   if (values.out) writeFileSync(values.out, text);
   else process.stdout.write(text);
