@@ -15,7 +15,7 @@ import type { Plugin } from './topology';
 
 export const PLUGINS: Plugin[] = ['flannel-host-gw', 'flannel-vxlan', 'calico-bgp', 'calico-vxlan', 'generic-bridge'];
 
-/** committed under test/fixtures/lab/: every healthy topology and one fault of each family */
+/** committed under test/fixtures/lab/: every healthy topology and at least one fault of each check family */
 export const CURATED = new Set([
   ...PLUGINS.map((p) => `${p}--healthy`),
   'flannel-host-gw--route-deleted', 'flannel-host-gw--ip-forward-off', 'flannel-host-gw--rp-filter-asymmetric',
@@ -23,6 +23,10 @@ export const CURATED = new Set([
   'flannel-host-gw--kube-svc-flushed', 'flannel-host-gw--no-ready-endpoints', 'flannel-host-gw--target-port-not-listening',
   'flannel-host-gw--network-policy-deny', 'flannel-host-gw--masquerade-missing', 'flannel-host-gw--policy-route-blackhole',
   'flannel-vxlan--vxlan-fdb-missing', 'calico-bgp--calico-proxy-arp-off', 'generic-bridge--node-forward-reject',
+  // the remaining families, so every family of the agreement rules has a committed case
+  'flannel-host-gw--route-wrong-via', 'flannel-host-gw--iface-forwarding-off', 'flannel-host-gw--pod-eth0-down',
+  'flannel-host-gw--pod-mtu-mismatch', 'flannel-host-gw--bridge-down', 'flannel-host-gw--nothing-listening',
+  'generic-bridge--generic-bridge-veth-down', 'flannel-vxlan--vxlan-neigh-missing', 'calico-vxlan--calico-vxlan-route-deleted',
 ]);
 
 export function truthJson(c: CaseResult): object {
