@@ -13,6 +13,8 @@ const root = resolve(__dirname, '..');
 const quick = process.argv.includes('--quick');
 const work = mkdtempSync(join(tmpdir(), 'netpath-bench-'));
 const E = 3;
+/** Processes per probe and case (best cold time kept). */
+const REPEAT = process.argv.includes('--quick') ? 1 : 2;
 const SEED = 1;
 const started = performance.now();
 
@@ -73,10 +75,21 @@ function run(c: Case, iptablesOut?: string): Result {
     if (!line) throw new Error(`measure ${probe} failed for ${c.label} (exit ${m.status}): ${m.stderr.slice(-2000)}`);
     return JSON.parse(line.slice(7)) as Omit<Result, 'genMs'>;
   };
-  const svc = measure('podToService', ['--dump-parse']);
-  const pod = measure('podToPod', []);
+  // Each probe runs REPEAT times (fresh processes); the run with the lowest cold time is kept —
+  // the usual best-of-N against the noise of a shared machine. The peak RSS is the highest seen.
+  const svcRuns = [measure('podToService', ['--dump-parse'])];
+  const podRuns = [measure('podToPod', [])];
+  for (let k = 1; k < REPEAT; k++) {
+    svcRuns.push(measure('podToService', []));
+    podRuns.push(measure('podToPod', []));
+  }
   rmSync(file, { force: true });
-  return { ...svc, podToPod: pod.podToPod, maxRssMB: Math.max(svc.maxRssMB, pod.maxRssMB), genMs };
+  const best = (runs: Omit<Result, 'genMs'>[], f: (r: Omit<Result, 'genMs'>) => Probe) => runs.reduce((a, b) => (f(b).coldMs < f(a).coldMs ? b : a));
+  const svc = best(svcRuns, (r) => r.podToService);
+  const pod = best(podRuns, (r) => r.podToPod);
+  const maxRssMB = Math.max(...svcRuns.map((r) => r.maxRssMB), ...podRuns.map((r) => r.maxRssMB));
+  // Load figures and dump parses come from the first run (the one that timed the dump parses).
+  return { ...svcRuns[0], podToService: svc.podToService, podToPod: pod.podToPod, maxRssMB, genMs };
 }
 
 const fmt = (v: number | undefined) => (v === undefined ? '-' : v >= 100 ? v.toFixed(0) : v.toFixed(1));
@@ -135,7 +148,7 @@ console.log(`netpath bench — seed ${SEED}, ${E} endpoints per service, flannel
 console.log('Each case: a generated snapshot measured in a fresh process per probe (load, new Network, diagnose). Times in ms (wall); full parse = parseIptablesSave of the first path node\'s');
 console.log('iptables-save, every rule (best of 3, CPU in parentheses); lazy parse = the engine\'s reading of it (structure only; a chain\'s rules are parsed when a packet visits it).');
 console.log('Network = new Network(snapshot) (cluster cache, pod→netns map), once per loaded snapshot; cold = first diagnosis on it (includes the lazy parse of the dumps on the path);');
-console.log('warm = the same diagnosis again. RSS = the larger peak of the two probe processes.');
+console.log(`warm = the same diagnosis again. Each probe is run in ${REPEAT} fresh process(es), the lowest cold time kept; RSS = the highest peak of those processes.`);
 
 const anchorFile = join(work, 'anchor.iptables-save.txt');
 const rulesResults = rulesCases.map((c, i) => run(c, i === rulesCases.length - 1 ? anchorFile : undefined));
@@ -228,7 +241,7 @@ const svcMs = t.podToService.coldMs;
 // map) — done once per snapshot, whatever is diagnosed next. All three are printed.
 const loadMs = t.jsonParseMs + t.validateMs + t.podToService.networkMs;
 judge(`pod→service diagnosis ≤ 1 s after load, the dumps on the path parsed lazily inside it (${target.nodes} nodes / ${target.pods} pods / ${target.services} services)`, t.podToService.verdict === 'reachable' && svcMs <= 1000, `${fmt(svcMs)} ms cold, ${fmt(t.podToService.warmMs)} ms warm; verdict ${t.podToService.verdict}${t.podToService.error ? ` — ${t.podToService.error}` : ''}; load before it ${fmt(loadMs)} ms = JSON ${fmt(t.jsonParseMs)} + schema ${fmt(t.validateMs)} + new Network ${fmt(t.podToService.networkMs)}`);
-judge('peak RSS ≤ 1 GiB (target case)', t.maxRssMB <= 1024, `${t.maxRssMB} MB (load + Network + one diagnosis, larger of the two probe processes)`);
+judge('peak RSS ≤ 1 GiB (target case)', t.maxRssMB <= 1024, `${t.maxRssMB} MB (load + Network + one diagnosis, highest of the probe processes)`);
 judge('100k-rule parse ≤ 2× iptables-legacy-restore --test', anchorRatio === undefined ? undefined : anchorRatio <= 2, anchorRatio === undefined ? 'not measured' : `${anchorRatio.toFixed(2)}× (CPU, every rule parsed); the engine's lazy reading: ${fmt(anchorRules.lazyParseMs)} ms`);
 // Growth: the largest exponent between consecutive sizes, of both probes' cold diagnosis (an
 // exponent over the whole range would hide a superlinear step behind the fixed cost of small sizes).
