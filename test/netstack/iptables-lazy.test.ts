@@ -96,3 +96,42 @@ test('a bad rule line: eager rejects it, lazy finds it when its chain is read, t
   assert.equal(cc.rules[2].text, '-A KUBE-X -d 10.0.0.2/32 -j DROP');
   assert.equal(filter.chainsByName.get('INPUT')!.rules[0].target!.kind, 'chain', 'targets classified when read');
 });
+
+test('a big unparsed chain is indexed from its words: never misses a rule the parsed index would visit', () => {
+  const lines = [':KUBE-SERVICES - [0:0]', ':KUBE-SVC-A - [0:0]'];
+  const rules: string[] = [];
+  for (let k = 0; k < 80; k++) rules.push(`-A KUBE-SERVICES -d 10.96.0.${k}/32 -p tcp -m comment --comment "ns/svc${k}:http cluster IP" -m tcp --dport 80 -j KUBE-SVC-A`);
+  // Forms that must not be indexed by their -d (or must be indexed exactly as the parser reads them).
+  rules.push(
+    '-A KUBE-SERVICES ! -d 10.96.0.1/32 -j KUBE-SVC-A',
+    '-A KUBE-SERVICES -d ! 10.96.0.2/32 -j KUBE-SVC-A',
+    '-A KUBE-SERVICES -d 10.96.0.0/24 -j KUBE-SVC-A',
+    '-A KUBE-SERVICES -m comment --comment -d -d 10.96.0.3/32 -j KUBE-SVC-A',
+    '-A KUBE-SERVICES -m comment --comment "-d 10.96.0.4/32" -j KUBE-SVC-A',
+    '-A KUBE-SERVICES -d 10.96.0.5 -j KUBE-SVC-A',
+    '-A KUBE-SERVICES -d 10.96.0.6/32 -d 10.96.0.7/32 -j KUBE-SVC-A',
+    '-A KUBE-SERVICES --dst 10.96.0.8/255.255.255.255 -j KUBE-SVC-A',
+    '-A KUBE-SERVICES -d 10.96.0.9/32 --dport 1 -j KUBE-SVC-A',
+    '-A KUBE-SERVICES -m addrtype --dst-type LOCAL -j KUBE-SVC-A',
+  );
+  const text = ['*nat', ...lines, ...rules, '-A KUBE-SVC-A -j ACCEPT', 'COMMIT', ''].join('\n');
+  const eager = compiledChain(parseIptablesSave(text.replace('-d 10.96.0.9/32 --dport 1 ', '-d 10.96.0.9/32 ')), 'nat', 'KUBE-SERVICES')!;
+  const lazyRs = parseIptablesSaveLazy(text);
+  const lazy = compiledChain(lazyRs, 'nat', 'KUBE-SERVICES')!;
+  assert.ok(lazy.index && eager.index);
+  assert.equal(thrown(() => lazyRs.tables[0].chainsByName.get('KUBE-SERVICES')!.rules).line, 92, 'the model chain still reads strictly');
+  let compared = 0;
+  for (let k = 0; k < 256; k++) {
+    const dst = (10n << 24n) | (96n << 16n) | BigInt(k);
+    const l = new Set(lazy.index.candidates(dst));
+    for (const i of eager.index.candidates(dst)) assert.ok(l.has(i), `10.96.0.${k}: rule ${i + 1} (${eager.rules[i].text}) visited when parsed, skipped when lazy`);
+    compared++;
+  }
+  // The one bad line (--dport without -p/-m) is found when visited, as a rule that never matches.
+  const bad = lazy.rules[rules.length - 2];
+  assert.match((bad.matches[0] as { unknown: string }).unknown, /does not parse/);
+  assert.equal(lazy.rules[0].text, eager.rules[0].text);
+  // kube-proxy's lines, `-d 10.96.0.5`, the `--dst` with a full netmask, and the bad line under its -d (it never matches anyway).
+  assert.equal(lazy.index.indexedRules, 80 + 3);
+  console.log(`raw destination index: ${compared} destinations, never fewer candidates than the parsed index; ${lazy.index.indexedRules}/${lazy.rules.length} rules indexed`);
+});
