@@ -136,8 +136,10 @@ function walk(ns: NetNS, packet: Packet, iif: string | undefined, foreignSource 
 
   findings.push(...dropFindings(ns, dropped));
   if (notUnderstood.size) {
+    // A line that does not even parse may be a DROP the packet should have met: say so louder.
+    const broken = [...notUnderstood.values()].some((e) => /does not parse/.test(e.where ?? ''));
     findings.push({
-      level: SuspicionLevel.INFO,
+      level: broken ? SuspicionLevel.WARNING : SuspicionLevel.INFO,
       check: 'iptables.not-understood',
       message: `${notUnderstood.size} iptables rule(s) on ${ns.label} use matches or targets netpath does not model; they were assumed not to match`,
       evidence: [...notUnderstood.values()],
