@@ -9,7 +9,7 @@ import { ParseError } from '../../src/engine/netstack/parse-error';
 
 const dir = 'test/fixtures/netstack/routes';
 const read = (f: string) => readFileSync(`${dir}/${f}`, 'utf8');
-const TWO_NODE = '/work/shared/recipes/data/two-node-dump';
+const TWO_NODE = 'test/fixtures/netstack/two-node-dump';
 
 test('routes: every type, table, multipath, via inet6, tos, metrics, flags', () => {
   const routes = parseRoutes(read('route.json') + read('route6.json'));

@@ -45,7 +45,7 @@ tcp   LISTEN 0      128    :::22 :::*`);
 });
 
 test('real dumps: recipes pod2 ss and the kernel-test ss/proc fixtures', () => {
-  const pod = parseSs(readFileSync('/work/shared/recipes/data/two-node-dump/pod2.ss.txt', 'utf8'));
+  const pod = parseSs(readFileSync('test/fixtures/netstack/two-node-dump/pod2.ss.txt', 'utf8'));
   assert.equal(pod.length, 1);
   assert.equal(isListening(pod, 'tcp', ip('10.244.1.2'), 8080), true);
   const ss = parseSs(ssText);
