@@ -16,6 +16,7 @@ import { parseArgs } from 'node:util';
 import type { IprouteJson, NetNSInfo, NodeNetworkStackDump } from '../src/shared/dump';
 import type { K8sObject, NetpathSnapshot } from '../src/engine/snapshot/types';
 import type { DiagnosisRequest } from '../src/engine/model/result';
+import { rng } from '../test/support/random';
 
 export interface GenerateOptions {
   nodes: number;
@@ -56,16 +57,7 @@ export function servicesForRules(rules: number, endpoints: number, nodePortShare
 
 // --- deterministic randomness ------------------------------------------------------------------
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+
 
 // --- addressing ----------------------------------------------------------------------------------
 // Nodes 10.0.0.0/16 (gateway 10.0.0.1), pods 10.128.0.0/9 with a /24 per node (flannel's
@@ -130,7 +122,7 @@ interface ServiceSpec {
 const MEASURED_PORT = 8080;
 
 export function generateSnapshot(o: GenerateOptions): GeneratedSnapshot {
-  const rnd = mulberry32(o.seed);
+  const rnd = rng(o.seed);
   const pick = (n: number) => Math.floor(rnd() * n);
   const N = o.nodes, P = o.pods, S = o.services, E = o.endpoints;
   if (N < 2) throw new Error('need at least 2 nodes (the measured path crosses two)');
