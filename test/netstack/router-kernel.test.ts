@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseInterfaces } from '../../src/engine/netstack/interfaces';
-import { parseRoutes, parseRules } from '../../src/engine/netstack/routes';
+import { jsonDocuments, parseRoutes, parseRules } from '../../src/engine/netstack/routes';
 import { Router } from '../../src/engine/netstack/router';
 import type { RouteResult } from '../../src/engine/netstack/router-model';
 import { Sysctls } from '../../src/engine/netstack/sysctl';
@@ -35,28 +35,6 @@ function batch(ns: string, lines: string[], json = false, family: 4 | 6 = 4): { 
   return { stdout: r.stdout, stderr: r.stderr };
 }
 
-/** Splits concatenated JSON documents (`ip -j -batch` prints one array per command). */
-function jsonDocs(text: string): unknown[] {
-  const out: unknown[] = [];
-  let depth = 0;
-  let start = -1;
-  let inStr = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (inStr) {
-      if (c === '\\') i++;
-      else if (c === '"') inStr = false;
-      continue;
-    }
-    if (c === '"') inStr = true;
-    else if (c === '[' || c === '{') {
-      if (depth++ === 0) start = i;
-    } else if (c === ']' || c === '}') {
-      if (--depth === 0) out.push(JSON.parse(text.slice(start, i + 1)));
-    }
-  }
-  return out;
-}
 
 type KernelAnswer = { ok: true; r: Record<string, unknown> } | { ok: false; message: string };
 
@@ -72,7 +50,7 @@ function kernelAnswers(ns: string, family: 4 | 6, queries: Query[]): KernelAnswe
       msg = [];
     } else if (line.trim()) msg.push(line.trim());
   }
-  const docs = jsonDocs(stdout);
+  const docs = jsonDocuments('ip -j -batch', stdout).map((d) => d.value);
   const out: KernelAnswer[] = [];
   let d = 0;
   for (let i = 0; i < queries.length; i++) {

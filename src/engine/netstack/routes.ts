@@ -134,34 +134,8 @@ interface Element {
  * them (nested arrays are flattened one level, for `[[v4…],[v6…]]`). Linear in the text size.
  */
 function readElements(source: string, input: unknown, dedupe: boolean): Element[] {
-  const docs: { value: unknown; offset: number }[] = [];
-  let text = '';
-  if (typeof input === 'string') {
-    text = input;
-    let i = 0;
-    const n = text.length;
-    while (i < n) {
-      const c = text.charCodeAt(i);
-      if (c === 32 || c === 9 || c === 10 || c === 13) {
-        i++;
-        continue;
-      }
-      const start = i;
-      const end = scanValueEnd(source, text, i);
-      const chunk = text.slice(start, end);
-      try {
-        docs.push({ value: JSON.parse(chunk), offset: start });
-      } catch (e) {
-        const at = start + jsonErrorOffset(chunk);
-        const p = positionOf(text, at);
-        throw new ParseError(source, `invalid JSON: ${(e as Error).message}`, p.line, p.column);
-      }
-      i = end;
-    }
-    // Whitespace only: some iproute2 versions print nothing when there is nothing to list.
-  } else {
-    docs.push({ value: input, offset: 0 });
-  }
+  const text = typeof input === 'string' ? input : '';
+  const docs = typeof input === 'string' ? jsonDocuments(source, input) : [{ value: input, offset: 0 }];
   const out: Element[] = [];
   const seen = new Set<string>();
   const push = (value: unknown, offset: number) => {
@@ -185,6 +159,36 @@ function readElements(source: string, input: unknown, dedupe: boolean): Element[
     }
   }
   return out;
+}
+
+/**
+ * The JSON documents of a text that holds several one after the other (`ip -j …; ip -6 -j …`,
+ * `ip -j -batch`), with their offsets; a ParseError (line, column) for one that is not JSON.
+ * Whitespace only gives none: some iproute2 versions print nothing when there is nothing to list.
+ */
+export function jsonDocuments(source: string, text: string): { value: unknown; offset: number }[] {
+  const docs: { value: unknown; offset: number }[] = [];
+  let i = 0;
+  const n = text.length;
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    if (c === 32 || c === 9 || c === 10 || c === 13) {
+      i++;
+      continue;
+    }
+    const start = i;
+    const end = scanValueEnd(source, text, i);
+    const chunk = text.slice(start, end);
+    try {
+      docs.push({ value: JSON.parse(chunk), offset: start });
+    } catch (e) {
+      const at = start + jsonErrorOffset(chunk);
+      const p = positionOf(text, at);
+      throw new ParseError(source, `invalid JSON: ${(e as Error).message}`, p.line, p.column);
+    }
+    i = end;
+  }
+  return docs;
 }
 
 /** End offset (exclusive) of the JSON value starting at `i`; strings and nesting respected. */
