@@ -294,6 +294,17 @@ function ipFamilyCheck(ip: IP, family: Family, text: string) {
   if (ip.family !== family) throw new ElementError(`address "${text}" is IPv${ip.family} but the set is inet${family === 6 ? '6' : ''}`);
 }
 
+/** `a-b` (dash at `dash`) as two addresses of the set's family, in order; ElementError otherwise. */
+function addressRange(text: string, dash: number, family: Family): { from: bigint; to: bigint } {
+  const a = parseIP(text.slice(0, dash));
+  const b = parseIP(text.slice(dash + 1));
+  if (!a || !b) throw new ElementError(`bad address range "${text}"`);
+  ipFamilyCheck(a, family, text);
+  ipFamilyCheck(b, family, text);
+  if (a.value > b.value) throw new ElementError(`address range "${text}" goes backwards`);
+  return { from: a.value, to: b.value };
+}
+
 /** Expands `a-b` or `a/len` (or a single address) into host addresses. */
 function expandIPs(text: string, family: Family, maxCount: number, stepLen?: number): IP[] {
   const bitsN = family === 4 ? 32 : 128;
@@ -302,14 +313,7 @@ function expandIPs(text: string, family: Family, maxCount: number, stepLen?: num
   let from: bigint;
   let to: bigint;
   if (dash >= 0) {
-    const a = parseIP(text.slice(0, dash));
-    const b = parseIP(text.slice(dash + 1));
-    if (!a || !b) throw new ElementError(`bad address range "${text}"`);
-    ipFamilyCheck(a, family, text);
-    ipFamilyCheck(b, family, text);
-    from = a.value;
-    to = b.value;
-    if (from > to) throw new ElementError(`address range "${text}" goes backwards`);
+    ({ from, to } = addressRange(text, dash, family));
   } else if (text.includes('/')) {
     const p = parsePrefix(text);
     if (!p || !/\/\d+$/.test(text)) throw new ElementError(`bad address/prefix "${text}"`);
@@ -356,13 +360,8 @@ function rangeToPrefixes(from: bigint, to: bigint, family: Family, maxCount: num
 function parseNets(text: string, family: Family, maxCount: number, allowZero: boolean): Prefix[] {
   const dash = text.indexOf('-');
   if (dash >= 0) {
-    const a = parseIP(text.slice(0, dash));
-    const b = parseIP(text.slice(dash + 1));
-    if (!a || !b) throw new ElementError(`bad address range "${text}"`);
-    ipFamilyCheck(a, family, text);
-    ipFamilyCheck(b, family, text);
-    if (a.value > b.value) throw new ElementError(`address range "${text}" goes backwards`);
-    return rangeToPrefixes(a.value, b.value, family, maxCount);
+    const { from, to } = addressRange(text, dash, family);
+    return rangeToPrefixes(from, to, family, maxCount);
   }
   const p = parsePrefix(text);
   if (!p || (text.includes('/') && !/\/\d+$/.test(text))) throw new ElementError(`bad network "${text}"`);
