@@ -3,6 +3,10 @@
 // termination (a visited set on node + packet + ingress, and a depth bound) and never lets one
 // failing branch hide the others: an error in one node's Receive becomes a suspicion there and
 // the rest of the queue is still processed.
+//
+// It is a generator: when the packet reaches a node whose dump is not at hand but can be
+// collected (a live cluster), it yields the node names and resumes once the caller has collected
+// them. A snapshot never yields, so its drive is synchronous; a live drive awaits the collector.
 import type { Endpoint } from './model/endpoint';
 import type { Link } from './model/link';
 import type { Hop, NetNode, Transmission } from './model/netnode';
@@ -15,6 +19,11 @@ export interface DiagnostorOptions {
   maxDepth?: number;
   /** Upper bound on links in one graph (service fan-out included). */
   maxLinks?: number;
+}
+
+/** What the Diagnostor waits for: these nodes' dumps collected. */
+export interface CollectRequest {
+  collect: string[];
 }
 
 export interface PathGraph {
@@ -45,7 +54,9 @@ export class Diagnostor {
     this.maxLinks = opts.maxLinks ?? 5000;
   }
 
-  diagnose(sourceHop: Hop, dst: Endpoint, protocol: Protocol): PathGraph {
+  *diagnose(sourceHop: Hop, dst: Endpoint, protocol: Protocol): Generator<CollectRequest, PathGraph, void> {
+    const first = this.manager.pending(sourceHop);
+    if (first.length) yield { collect: first };
     const origin = this.manager.get(sourceHop);
     const order: NetNode[] = [origin.node];
     const inOrder = new Set<string>([origin.node.id]);
@@ -80,6 +91,8 @@ export class Diagnostor {
 
     for (let i = 0; i < queue.length; i++) {
       const { transmission: t, depth, parent } = queue[i];
+      const need = this.manager.pending(t.nextHop);
+      if (need.length) yield { collect: need };
       const next = this.manager.get(t.nextHop);
       if (!inOrder.has(next.node.id)) {
         inOrder.add(next.node.id);

@@ -1,25 +1,28 @@
-// Network (seed): everything one diagnosis needs, wired from a snapshot — the cluster cache,
-// the per-node stacks (lazy), the NetNodeManager whose factory makes pods, nodes and externals,
-// and the Diagnostor. `diagnose` is the engine's entry point: request in, DiagnosisResult out,
-// pure and deterministic.
+// Network (seed): everything diagnoses of one cluster view share — the cluster cache, the
+// per-node stacks (built lazily from the port's dumps), the plugin, the service processor and the
+// provider. It holds no state of a diagnosis: each `diagnose` call makes its own DiagnosisRun
+// (source, destination, conntrack, per-run plugin state), so the same request gives the same
+// result however many other requests ran before it.
 import type { NodeNetworkStackDump } from '../shared/dump';
+import { createContext, type Context } from './context';
 import { NetnsNode, ExternalNode } from './datapath/netns-node';
 import { ConntrackTable } from './datapath/conntrack';
 import { NodeStack } from './datapath/node-stack';
 import type { Topology } from './datapath/topology';
-import { Diagnostor, type DiagnostorOptions } from './diagnostor';
+import { Diagnostor, type CollectRequest, type DiagnostorOptions } from './diagnostor';
 import { ClusterCache } from './k8s/cache';
-import { EndpointError, resolvePair, type ResolvedEndpoint } from './k8s/resolve';
+import { EndpointError, resolvePair, type ResolvedEndpoint, type ResolvedPair } from './k8s/resolve';
 import type { Endpoint } from './model/endpoint';
 import { NetNode, type Hop } from './model/netnode';
 import type { Packet } from './model/packet';
-import type { DiagnosisRequest, DiagnosisResult, ResultNode, Verdict } from './model/result';
+import type { DiagnosisRequest, DiagnosisResult, ResultNode, UnexaminedNode, Verdict } from './model/result';
 import { SuspicionLevel, type Suspicion } from './model/suspicion';
 import { formatIP, parseIP } from './netstack/ip';
 import type { NetNS } from './netstack/netns';
 import { NetNodeManager, type ManagedNode } from './nodemanager';
+import { snapshotPort, type ClusterPort } from './port';
 import { mapPodsToNetns } from './snapshot/pod-netns';
-import type { NetpathSnapshot } from './snapshot/types';
+import type { K8sObject, NetpathSnapshot } from './snapshot/types';
 import { checkNetworkPolicies } from './policy/check';
 import { findServiceHit } from './service/backends';
 import { PolicySet } from './policy/evaluate';
@@ -28,7 +31,7 @@ import { PluginChecks } from './plugins/checks';
 import { ServiceProcessor } from './service/processor';
 import { assertNode, assertPod } from './assertions/kubernetes';
 import { assertNetns } from './assertions/netstack';
-import { selectProvider } from './infra/provider';
+import { selectProvider, type Provider } from './infra/provider';
 import type { InfraShim } from './infra/infrashim';
 
 /** Bad request (unknown pod, malformed IP, a service as source): the CLI's exit code 2. */
@@ -38,44 +41,72 @@ export class RequestError extends Error {
 
 export interface NetworkOptions extends DiagnostorOptions {}
 
-export class Network implements Topology {
+/** A diagnosis in progress: yields the nodes it needs collected, returns the result. */
+export type DiagnosisSteps = Generator<CollectRequest, DiagnosisResult, void>;
+
+export class Network {
   readonly cache: ClusterCache;
-  private readonly stacks = new Map<string, NodeStack | undefined>();
-  private readonly netnsLabel = new Map<string, string>();
+  readonly port: ClusterPort;
+  readonly context: Context;
+  private readonly stacks = new Map<string, NodeStack>();
+  private readonly netnsLabels = new Map<string, Map<number, string>>();
+  private podsByNode?: Map<string, K8sObject[]>;
   private readonly nodeOfAddress = new Map<string, string>();
-  destination!: Endpoint;
-  private source?: Endpoint;
-  /** Per run: where this run's request was NATed (reset by each diagnose). */
-  conntrack = new ConntrackTable();
-  payloadSize?: number;
-  /** The cloud provider's checks of its own network (none for the generic provider). */
-  infra?: InfraShim;
-  private destinationInfo?: ResolvedEndpoint;
-  private backendIPs = new Set<string>();
-  private pluginImpl?: PluginChecks;
-  private serviceImpl?: ServiceProcessor;
+  /** How many dumps `nodeOfAddress` covers: a live port adds dumps as it collects them. */
+  private indexedDumps = -1;
+  private pluginCfg?: PluginConfig;
+  private service?: ServiceProcessor;
+  private providerChoice?: { provider: Provider; notes: Suspicion[] };
+  private policies?: PolicySet;
 
-  constructor(readonly snapshot: NetpathSnapshot) {
-    this.cache = new ClusterCache(snapshot.objects);
-    const mapping = mapPodsToNetns(snapshot.objects.pods, snapshot.dumps);
-    for (const p of mapping.pods) if (!p.hostNetwork) this.netnsLabel.set(`${p.node}|${p.netns}`, p.pod);
+  /** From a snapshot (its settings as the context), or from any port with a context built by the caller. */
+  constructor(source: NetpathSnapshot | ClusterPort, context?: Context) {
+    const isSnapshot = 'kind' in source;
+    this.port = isSnapshot ? snapshotPort(source) : source;
+    this.context = context ?? createContext({ origin: 'snapshot', values: isSnapshot ? source.settings : {} });
+    this.cache = new ClusterCache(this.port.objects);
   }
 
-  private dumpOf(node: string): NodeNetworkStackDump | undefined {
-    return Object.prototype.hasOwnProperty.call(this.snapshot.dumps, node) ? this.snapshot.dumps[node] : undefined;
+  /** What the plugin and the proxy detection read: the objects with the run's settings. */
+  private get view(): { objects: NetpathSnapshot['objects']; settings: NetpathSnapshot['settings'] } {
+    return { objects: this.port.objects, settings: this.context.settings };
   }
 
+  /** The node's namespaces, built once from its dump; undefined while it has none. */
   stack(node: string): NodeStack | undefined {
-    if (!this.stacks.has(node)) {
-      const dump = this.dumpOf(node);
-      this.stacks.set(node, dump ? new NodeStack(node, dump, (id) => this.netnsLabel.get(`${node}|${id}`)) : undefined);
+    let s = this.stacks.get(node);
+    if (s) return s;
+    const state = this.port.dumps.state(node);
+    if (!('dump' in state)) return undefined;
+    const labels = this.labelsOf(node, state.dump);
+    s = new NodeStack(node, state.dump, (id) => labels.get(id));
+    this.stacks.set(node, s);
+    return s;
+  }
+
+  /** Pod netns of one node, by inode → `namespace/name` (pods mapped by IP, see pod-netns.ts). */
+  private labelsOf(node: string, dump: NodeNetworkStackDump): Map<number, string> {
+    let m = this.netnsLabels.get(node);
+    if (m) return m;
+    if (!this.podsByNode) {
+      this.podsByNode = new Map();
+      for (const p of this.port.objects.pods) {
+        const n = (p.spec as { nodeName?: unknown } | undefined)?.nodeName;
+        if (typeof n !== 'string' || !n) continue;
+        const list = this.podsByNode.get(n);
+        if (list) list.push(p);
+        else this.podsByNode.set(n, [p]);
+      }
     }
-    return this.stacks.get(node);
+    m = new Map();
+    for (const p of mapPodsToNetns(this.podsByNode.get(node) ?? [], { [node]: dump }).pods) if (!p.hostNetwork) m.set(p.netns, p.pod);
+    this.netnsLabels.set(node, m);
+    return m;
   }
 
   hopOfNetns(stack: NodeStack, ns: NetNS): Hop {
     if (ns === stack.host) return { type: 'node', id: stack.nodeName };
-    const pod = this.netnsLabel.get(`${stack.nodeName}|${ns.info.id}`);
+    const pod = this.netnsLabels.get(stack.nodeName)?.get(ns.info.id);
     return pod ? { type: 'pod', id: pod } : { type: 'generic', id: ns.label };
   }
 
@@ -83,8 +114,8 @@ export class Network implements Topology {
     const canon = canonical(ip);
     const n = this.cache.nodeByIP(canon);
     if (n) return n.name;
-    // Node objects may not list every address (a second NIC): ask the dumps.
-    if (!this.nodeOfAddress.size) this.indexNodeAddresses();
+    // Node objects may not list every address (a second NIC): ask the dumps at hand.
+    if (this.indexedDumps !== this.port.dumps.available().length) this.indexNodeAddresses();
     return this.nodeOfAddress.get(canon);
   }
 
@@ -94,8 +125,12 @@ export class Network implements Topology {
    * parsed interfaces give: not on `lo`, not scope host; on a clash the last node by name wins.
    */
   private indexNodeAddresses(): void {
-    for (const name of Object.keys(this.snapshot.dumps).sort()) {
-      for (const link of this.snapshot.dumps[name].node.addresses ?? []) {
+    const names = this.port.dumps.available();
+    this.nodeOfAddress.clear();
+    for (const name of names) {
+      const state = this.port.dumps.state(name);
+      if (!('dump' in state)) continue;
+      for (const link of state.dump.node.addresses ?? []) {
         const l = link as { ifname?: unknown; addr_info?: unknown };
         if (l.ifname === 'lo' || !Array.isArray(l.addr_info)) continue;
         for (const a of l.addr_info as { local?: unknown; scope?: unknown }[]) {
@@ -105,6 +140,7 @@ export class Network implements Topology {
         }
       }
     }
+    this.indexedDumps = names.length;
   }
 
   expectedNodeFor(ip: string): string | undefined {
@@ -114,9 +150,153 @@ export class Network implements Topology {
     return this.cache.nodeByIP(canon)?.name;
   }
 
+  /** The CNI plugin and its configuration (detected from the objects, overridden by settings). */
+  get pluginConfig(): PluginConfig {
+    this.pluginCfg ??= detectPlugin(this.view);
+    return this.pluginCfg;
+  }
+
+  serviceProcessor(): ServiceProcessor {
+    this.service ??= new ServiceProcessor(this.view, this.cache);
+    return this.service;
+  }
+
+  provider(): { provider: Provider; notes: Suspicion[] } {
+    const cp = this.context.settings.cloudProvider;
+    this.providerChoice ??= selectProvider(this.cache.nodes, typeof cp === 'string' ? cp : undefined);
+    return this.providerChoice;
+  }
+
+  policySet(): PolicySet {
+    this.policies ??= new PolicySet(this.cache);
+    return this.policies;
+  }
+
+  /** The cluster node whose dump a hop needs. */
+  nodeOfHop(hop: Hop): string | undefined {
+    if (hop.type === 'pod') return this.cache.pod(hop.id)?.nodeName || undefined;
+    if (hop.type === 'node') return hop.id;
+    return undefined;
+  }
+
+  /** Resolves the request (a bad one throws RequestError before anything is collected). */
+  resolve(request: DiagnosisRequest): ResolvedPair {
+    let pair: ResolvedPair;
+    try {
+      pair = resolvePair(this.cache, request.src, request.dst, request.port);
+    } catch (e) {
+      if (e instanceof EndpointError) throw new RequestError(e.message);
+      throw e;
+    }
+    if (pair.source.endpoint.type === 'service' || pair.source.endpoint.type === 'lb') {
+      throw new RequestError(`${request.src} is a service: a service never sends packets; use one of its pods as the source`);
+    }
+    return pair;
+  }
+
+  /** Addresses that serve the destination on its behalf: a service's endpoints, or a NodePort's. */
+  serviceBackends(d: ResolvedEndpoint, protocol: string): Set<string> {
+    const out = new Set<string>();
+    let service = d.service;
+    if (!service && d.endpoint.type === 'node') {
+      const hit = findServiceHit(this.cache, d.endpoint.ip, d.endpoint.port, protocol);
+      if (hit && 'hit' in hit) service = hit.hit.service;
+    }
+    if (!service) return out;
+    for (const sl of this.cache.endpointSlicesOf(service)) for (const e of sl.endpoints) for (const a of e.addresses) out.add(canonical(a));
+    return out;
+  }
+
+  /**
+   * The diagnosis as steps: first the nodes the request certainly reaches (the source's, the
+   * destination's or its backends') are asked for together, so a live cluster collects them in
+   * parallel; then the Diagnostor asks for any further node the packet reaches.
+   */
+  *steps(request: DiagnosisRequest, opts: NetworkOptions = {}): DiagnosisSteps {
+    const run = new DiagnosisRun(this, request, this.resolve(request));
+    const first = run.certainNodes().filter((n) => 'collectable' in this.port.dumps.state(n));
+    if (first.length) yield { collect: first };
+    return yield* run.diagnose(opts);
+  }
+
+  /** The engine's entry point for a port whose dumps are all at hand (a snapshot). */
+  diagnose(request: DiagnosisRequest, opts: NetworkOptions = {}): DiagnosisResult {
+    const it = this.steps(request, opts);
+    const r = it.next();
+    if (!r.done) throw new Error(`this cluster view must collect ${r.value.collect.join(', ')} first: use diagnoseAsync`);
+    return r.value;
+  }
+
+  /** The entry point for a port that collects (a live cluster): awaits each collection the path asks for. */
+  async diagnoseAsync(request: DiagnosisRequest, opts: NetworkOptions = {}): Promise<DiagnosisResult> {
+    const it = this.steps(request, opts);
+    for (let r = it.next(); ; r = it.next()) {
+      if (r.done) return r.value;
+      if (!this.port.dumps.collect) throw new Error(`the cluster view cannot collect ${r.value.collect.join(', ')}`);
+      await this.port.dumps.collect(r.value.collect);
+    }
+  }
+}
+
+/** One diagnosis: the per-request state the datapath reads through Topology. */
+class DiagnosisRun implements Topology {
+  readonly source: Endpoint;
+  readonly destination: Endpoint;
+  readonly conntrack = new ConntrackTable();
+  readonly payloadSize?: number;
+  readonly infra?: InfraShim;
+  private readonly backendIPs: Set<string>;
+  private readonly plugin: PluginChecks;
+  private readonly notExamined = new Map<string, string>();
+
+  constructor(private readonly net: Network, private readonly request: DiagnosisRequest, private readonly pair: ResolvedPair) {
+    this.source = pair.source.endpoint;
+    this.destination = pair.destination.endpoint;
+    this.payloadSize = request.size;
+    this.backendIPs = net.serviceBackends(pair.destination, request.protocol);
+    this.infra = net.provider().provider.infraShim();
+    this.plugin = new PluginChecks(net.pluginConfig, {
+      cache: net.cache,
+      stack: (node) => net.stack(node),
+      destinationIsService: () => this.destination.type === 'service' || this.destination.type === 'lb' || (this.destination.type === 'node' && this.backendIPs.size > 0),
+      isNodeAddress: (ip) => net.nodeWithIP(ip) !== undefined,
+      isServiceAddress: (ip) => net.cache.servicesWithIP(canonical(ip)).length > 0,
+    });
+  }
+
+  /** The nodes the request reaches for sure: the source's and the destination's (a service's backends'). */
+  certainNodes(): string[] {
+    const cache = this.net.cache;
+    const out = new Set<string>();
+    for (const side of [this.pair.source, this.pair.destination]) {
+      if (side.pod?.nodeName) out.add(side.pod.nodeName);
+      if (side.node) out.add(side.node.name);
+    }
+    for (const ip of this.backendIPs) {
+      const p = cache.podByIP(ip);
+      if (p?.nodeName) out.add(p.nodeName);
+    }
+    return [...out].filter((n) => cache.node(n) !== undefined).sort();
+  }
+
+  stack(node: string): NodeStack | undefined {
+    return this.net.stack(node);
+  }
+
+  hopOfNetns(stack: NodeStack, ns: NetNS): Hop {
+    return this.net.hopOfNetns(stack, ns);
+  }
+
+  nodeWithIP(ip: string): string | undefined {
+    return this.net.nodeWithIP(ip);
+  }
+
+  expectedNodeFor(ip: string): string | undefined {
+    return this.net.expectedNodeFor(ip);
+  }
+
   isSource(hop: Hop): boolean {
     const s = this.source;
-    if (!s) return false;
     return (s.type === 'pod' || s.type === 'node') ? hop.id === s.ref : hop.type === 'external' && hop.id === s.ip;
   }
 
@@ -130,26 +310,10 @@ export class Network implements Topology {
         return (hop.type === 'node' && hop.id === d.ref) || this.backendIPs.has(canonical(packet.dst));
       case 'service':
       case 'lb':
-        return this.backendIPs.has(canonical(packet.dst)) || (hop.type === 'node' && this.cache.nodeByIP(canonical(packet.dst)) !== undefined);
+        return this.backendIPs.has(canonical(packet.dst)) || (hop.type === 'node' && this.net.cache.nodeByIP(canonical(packet.dst)) !== undefined);
       case 'external':
         return hop.type === 'external';
     }
-  }
-
-  /** The CNI plugin and its configuration (detected from the objects, overridden by settings). */
-  get pluginConfig(): PluginConfig {
-    return this.plugin.cfg;
-  }
-
-  private get plugin(): PluginChecks {
-    this.pluginImpl ??= new PluginChecks(detectPlugin(this.snapshot), {
-      cache: this.cache,
-      stack: (node) => this.stack(node),
-      destinationIsService: () => this.destination?.type === 'service' || this.destination?.type === 'lb' || (this.destination?.type === 'node' && this.backendIPs.size > 0),
-      isNodeAddress: (ip) => this.nodeWithIP(ip) !== undefined,
-      isServiceAddress: (ip) => this.cache.servicesWithIP(canonical(ip)).length > 0,
-    });
-    return this.pluginImpl;
   }
 
   pluginChecks(node: string, ns: NetNS, packet: Packet, oif: string, nexthop: string): Suspicion[] {
@@ -161,28 +325,28 @@ export class Network implements Topology {
   }
 
   serviceChecks(node: string, ns: NetNS, packet: Packet): Suspicion[] {
-    this.serviceImpl ??= new ServiceProcessor(this.snapshot, this.cache);
-    return this.serviceImpl.checks(node, ns, packet);
+    return this.net.serviceProcessor().checks(node, ns, packet);
   }
 
   private create(hop: Hop): ManagedNode {
+    const cache = this.net.cache;
     if (hop.type === 'pod') {
-      const pod = this.cache.pod(hop.id);
+      const pod = cache.pod(hop.id);
       const node = new NetNode('pod', hop.id, pod?.ips.join(', ') ?? '');
-      if (!pod?.nodeName) return unexamined(node, `pod ${hop.id} is not scheduled on a node`);
-      const stack = this.stack(pod.nodeName);
-      if (!stack) return unexamined(node, `no network stack dump for node ${pod.nodeName}, where pod ${hop.id} runs`);
+      if (!pod?.nodeName) return this.unexamined(node, undefined, `pod ${hop.id} is not scheduled on a node`);
+      const stack = this.net.stack(pod.nodeName);
+      if (!stack) return this.unexamined(node, pod.nodeName, `${this.missing(pod.nodeName)}, where pod ${hop.id} runs`);
       let ns: NetNS | undefined = pod.hostNetwork ? stack.host : undefined;
       if (!ns) for (const cand of stack.pods.values()) if (cand.label === hop.id) ns = cand;
-      if (!ns) return unexamined(node, `the dump of node ${pod.nodeName} has no network namespace with the IP of pod ${hop.id} (${pod.ips.join(', ') || 'no IP'})`);
+      if (!ns) return this.unexamined(node, undefined, `the dump of node ${pod.nodeName} has no network namespace with the IP of pod ${hop.id} (${pod.ips.join(', ') || 'no IP'})`);
       for (const s of [...assertPod(pod), ...(pod.hostNetwork ? [] : assertNetns(ns))]) node.suspect(s);
       return { node, action: new NetnsNode(node, hop, stack, ns, this) };
     }
     if (hop.type === 'node') {
-      const n = this.cache.node(hop.id);
+      const n = cache.node(hop.id);
       const node = new NetNode('node', hop.id, n?.addresses.map((a) => a.address).join(', ') ?? '');
-      const stack = this.stack(hop.id);
-      if (!stack) return unexamined(node, `no network stack dump for node ${hop.id}`);
+      const stack = this.net.stack(hop.id);
+      if (!stack) return this.unexamined(node, hop.id, this.missing(hop.id));
       for (const s of [...(n ? assertNode(n) : []), ...assertNetns(stack.host)]) node.suspect(s);
       return { node, action: new NetnsNode(node, hop, stack, stack.host, this) };
     }
@@ -190,29 +354,35 @@ export class Network implements Topology {
     return { node, action: new ExternalNode(node, this) };
   }
 
-  diagnose(request: DiagnosisRequest, opts: NetworkOptions = {}): DiagnosisResult {
-    let pair;
-    try {
-      pair = resolvePair(this.cache, request.src, request.dst, request.port);
-    } catch (e) {
-      if (e instanceof EndpointError) throw new RequestError(e.message);
-      throw e;
-    }
-    const source = pair.source.endpoint;
-    this.source = source;
-    this.conntrack = new ConntrackTable();
-    this.payloadSize = request.size;
-    this.destination = pair.destination.endpoint;
-    this.destinationInfo = pair.destination;
-    this.backendIPs = this.serviceBackends(pair.destination, request.protocol);
-    if (source.type === 'service' || source.type === 'lb') {
-      throw new RequestError(`${request.src} is a service: a service never sends packets; use one of its pods as the source`);
-    }
+  private missing(node: string): string {
+    const state = this.net.port.dumps.state(node);
+    return 'missing' in state ? state.missing : `no network stack dump for node ${node}`;
+  }
+
+  /** A NetNode the engine could not look inside; its cluster node (if any) is named in the result. */
+  private unexamined(node: NetNode, clusterNode: string | undefined, why: string): ManagedNode {
+    node.examined = false;
+    node.suspect({ level: SuspicionLevel.WARNING, check: 'dump.missing', message: `${why}: not examined`, evidence: [] });
+    if (clusterNode !== undefined && !this.notExamined.has(clusterNode)) this.notExamined.set(clusterNode, why);
+    return {
+      node,
+      action: {
+        send: () => [],
+        receive: (link) => {
+          node.doAction({ type: 'drop', input: link.id, outputs: [] });
+          return [];
+        },
+      },
+    };
+  }
+
+  *diagnose(opts: NetworkOptions): DiagnosisSteps {
+    const { request, pair, source } = this;
     const clusterSuspicions: Suspicion[] = [];
     for (const note of [...pair.source.notes, ...pair.destination.notes]) {
       clusterSuspicions.push({ level: SuspicionLevel.INFO, check: 'request.note', message: note, evidence: [] });
     }
-    const cfg = this.pluginConfig;
+    const cfg = this.net.pluginConfig;
     clusterSuspicions.push({
       level: SuspicionLevel.INFO,
       check: 'plugin.detected',
@@ -224,19 +394,17 @@ export class Network implements Topology {
       ],
     });
     for (const note of cfg.notes) clusterSuspicions.push({ level: SuspicionLevel.INFO, check: 'plugin.note', message: note, evidence: [] });
-    const { provider, notes: providerNotes } = selectProvider(this.cache.nodes, typeof this.snapshot.settings.cloudProvider === 'string' ? this.snapshot.settings.cloudProvider : undefined);
-    this.infra = provider.infraShim();
-    clusterSuspicions.push(...providerNotes);
-    const policy = checkNetworkPolicies(new PolicySet(this.cache), pair.source, pair.destination, request.protocol);
+    clusterSuspicions.push(...this.net.provider().notes);
+    const policy = checkNetworkPolicies(this.net.policySet(), pair.source, pair.destination, request.protocol);
     clusterSuspicions.push(...policy.suspicions);
     for (const note of policy.notes) clusterSuspicions.push({ level: SuspicionLevel.INFO, check: 'policy.note', message: note, evidence: [] });
 
-    const manager = new NetNodeManager((hop) => this.create(hop));
+    const manager = new NetNodeManager((hop) => this.create(hop), this.net.port.dumps, (hop) => this.net.nodeOfHop(hop));
     const sourceHop: Hop =
       source.type === 'pod' ? { type: 'pod', id: source.ref! }
         : source.type === 'node' ? { type: 'node', id: source.ref! }
           : { type: 'external', id: source.ip };
-    const graph = new Diagnostor(manager, opts).diagnose(sourceHop, this.destination, request.protocol);
+    const graph = yield* new Diagnostor(manager, opts).diagnose(sourceHop, this.destination, request.protocol);
 
     const nodes: ResultNode[] = graph.nodes.map((n) => ({
       id: n.id,
@@ -246,6 +414,7 @@ export class Network implements Topology {
       actions: n.actions,
       suspicions: n.suspicions,
     }));
+    const unexamined: UnexaminedNode[] = [...this.notExamined].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([node, reason]) => ({ node, reason }));
     return {
       request,
       source,
@@ -253,37 +422,10 @@ export class Network implements Topology {
       nodes,
       links: graph.links,
       clusterSuspicions,
+      unexamined,
       verdict: verdictOf(nodes, clusterSuspicions),
     };
   }
-
-  /** Addresses that serve the destination on its behalf: a service's endpoints, or a NodePort's. */
-  private serviceBackends(d: ResolvedEndpoint, protocol: string): Set<string> {
-    const out = new Set<string>();
-    let service = d.service;
-    if (!service && d.endpoint.type === 'node') {
-      const hit = findServiceHit(this.cache, d.endpoint.ip, d.endpoint.port, protocol);
-      if (hit && 'hit' in hit) service = hit.hit.service;
-    }
-    if (!service) return out;
-    for (const sl of this.cache.endpointSlicesOf(service)) for (const e of sl.endpoints) for (const a of e.addresses) out.add(canonical(a));
-    return out;
-  }
-}
-
-function unexamined(node: NetNode, why: string): ManagedNode {
-  node.examined = false;
-  node.suspect({ level: SuspicionLevel.WARNING, check: 'dump.missing', message: `${why}: not examined`, evidence: [] });
-  return {
-    node,
-    action: {
-      send: () => [],
-      receive: (link) => {
-        node.doAction({ type: 'drop', input: link.id, outputs: [] });
-        return [];
-      },
-    },
-  };
 }
 
 /**
@@ -303,7 +445,7 @@ function canonical(ip: string): string {
   return p ? formatIP(p) : ip;
 }
 
-/** The engine's entry point. */
+/** One diagnosis of a snapshot. */
 export function diagnose(snapshot: NetpathSnapshot, request: DiagnosisRequest, opts: NetworkOptions = {}): DiagnosisResult {
   return new Network(snapshot).diagnose(request, opts);
 }

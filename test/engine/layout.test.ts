@@ -156,6 +156,7 @@ function fanOut(n: number, bad: (i: number) => boolean): DiagnosisResult {
     nodes,
     links,
     clusterSuspicions: [],
+    unexamined: [],
     verdict: 'unreachable',
   };
 }

@@ -262,7 +262,9 @@ test('e2e generic: pod main table flushed → no route on the pod (as source: se
   const { Network } = require('../../src/engine/network') as typeof import('../../src/engine/network');
   const net = new Network(loadSnapshot(JSON.stringify(s)));
   const ns = [...net.stack('node1')!.pods.values()].find((x) => x.label === 'default/client')!;
-  const got = net.receiveChecks('node1', ns, { src: '198.51.100.11', sport: 40000, dst: CLIENT, dport: 8080, protocol: 'tcp', mark: 0 }, 'eth0');
+  const { PluginChecks } = require('../../src/engine/plugins/checks') as typeof import('../../src/engine/plugins/checks');
+  const checks = new PluginChecks(net.pluginConfig, { cache: net.cache, stack: (n) => net.stack(n), destinationIsService: () => false, isNodeAddress: (ip) => net.nodeWithIP(ip) !== undefined, isServiceAddress: () => false });
+  const got = checks.onReceive('node1', ns, { src: '198.51.100.11', sport: 40000, dst: CLIENT, dport: 8080, protocol: 'tcp', mark: 0 }, 'eth0');
   assert.deepEqual(got.map((x) => [x.check, SuspicionLevel[x.level]]), [['route.no-route', 'FATAL']]);
 });
 

@@ -28,6 +28,12 @@ export interface ResultNode {
 
 export type Verdict = 'reachable' | 'unreachable' | 'unknown';
 
+/** A cluster node the packet reached but whose network stack could not be looked at, and why. */
+export interface UnexaminedNode {
+  node: string;
+  reason: string;
+}
+
 export interface DiagnosisResult {
   request: DiagnosisRequest;
   source: Endpoint;
@@ -37,5 +43,7 @@ export interface DiagnosisResult {
   links: Link[];
   /** Findings that belong to no single node (e.g. a NetworkPolicy verdict). */
   clusterSuspicions: Suspicion[];
+  /** Cluster nodes on the path that were not examined (no dump, collection failed), by name. */
+  unexamined: UnexaminedNode[];
   verdict: Verdict;
 }

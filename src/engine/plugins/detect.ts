@@ -3,7 +3,7 @@
 // was found, and `snapshot.settings` overriding each detected value. Pure: no dump is read here
 // except where a value can only come from a node (the uplink, see uplink.ts).
 import { parse as parseYaml } from 'yaml';
-import type { K8sObject, NetpathSnapshot } from '../snapshot/types';
+import type { ClusterView, K8sObject } from '../snapshot/types';
 import { parsePrefix } from '../netstack/ip';
 
 export type PluginName = 'flannel' | 'calico' | 'generic';
@@ -55,14 +55,14 @@ function where(o: K8sObject): string {
 }
 
 /** Every object of the snapshot, whatever list it sits in (IPPools and DaemonSets have no list of their own). */
-function allObjects(s: NetpathSnapshot): K8sObject[] {
+function allObjects(s: ClusterView): K8sObject[] {
   const out: K8sObject[] = [];
   // No spread: a 150k-pod list as call arguments overflows the stack.
   for (const list of Object.values(s.objects)) if (Array.isArray(list)) for (const o of list as K8sObject[]) out.push(o);
   return out;
 }
 
-function flannelConfigMap(s: NetpathSnapshot): K8sObject | undefined {
+function flannelConfigMap(s: ClusterView): K8sObject | undefined {
   return s.objects.configMaps.find((c) => c.metadata.name === 'kube-flannel-cfg' && ['kube-flannel', 'kube-system'].includes(c.metadata.namespace ?? ''))
     ?? s.objects.configMaps.find((c) => c.metadata.name === 'kube-flannel-cfg');
 }
@@ -89,7 +89,7 @@ function calicoMode(v: unknown): CalicoMode {
 }
 
 /** IPPools: `settings.calicoIPPools` (objects or `{cidr, ipipMode, vxlanMode, natOutgoing}`), else CRDs found among the objects. */
-function calicoPools(s: NetpathSnapshot, objects: K8sObject[]): CalicoPool[] {
+function calicoPools(s: ClusterView, objects: K8sObject[]): CalicoPool[] {
   const fromSpec = (spec: Record<string, unknown>, source: string): CalicoPool | undefined => {
     const cidr = typeof spec.cidr === 'string' && parsePrefix(spec.cidr) ? spec.cidr : undefined;
     if (!cidr) return undefined;
@@ -112,7 +112,7 @@ function calicoPools(s: NetpathSnapshot, objects: K8sObject[]): CalicoPool[] {
     });
 }
 
-function kubeProxyClusterCIDR(s: NetpathSnapshot): Found<string[]> | undefined {
+function kubeProxyClusterCIDR(s: ClusterView): Found<string[]> | undefined {
   const cm = s.objects.configMaps.find((c) => c.metadata.name === 'kube-proxy' && c.metadata.namespace === 'kube-system');
   const text = (cm?.data as Record<string, string> | undefined)?.['config.conf'];
   if (!cm || typeof text !== 'string') return undefined;
@@ -132,7 +132,7 @@ function stringList(v: unknown): string[] | undefined {
 }
 
 /** The plugin and its settings. `snapshot.settings` wins over everything detected. */
-export function detectPlugin(s: NetpathSnapshot): PluginConfig {
+export function detectPlugin(s: ClusterView): PluginConfig {
   const notes: string[] = [];
   const objects = allObjects(s);
   const nodes = s.objects.nodes;

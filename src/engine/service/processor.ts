@@ -6,7 +6,7 @@ import type { ClusterCache } from '../k8s/cache';
 import type { Packet } from '../model/packet';
 import { SuspicionLevel, type Suspicion } from '../model/suspicion';
 import type { NetNS } from '../netstack/netns';
-import type { NetpathSnapshot } from '../snapshot/types';
+import type { ClusterView } from '../snapshot/types';
 import type { Found } from '../plugins/detect';
 import { findServiceHit, serviceBackends } from './backends';
 import { checkIptablesProxy } from './iptables-proxy';
@@ -16,7 +16,7 @@ import { configuredProxyMode, proxyModeFromRules, type ProxyMode } from './proxy
 export class ServiceProcessor {
   private readonly configured?: Found<ProxyMode>;
 
-  constructor(snapshot: NetpathSnapshot, private readonly cache: ClusterCache) {
+  constructor(snapshot: ClusterView, private readonly cache: ClusterCache) {
     this.configured = configuredProxyMode(snapshot);
   }
 

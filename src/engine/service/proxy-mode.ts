@@ -2,14 +2,14 @@
 // `config.conf` `mode`, else what the node's own rules show (an IPVS table with virtual servers or
 // a `kube-ipvs0` device → ipvs; a KUBE-SERVICES chain → iptables; nft table `kube-proxy` → nftables).
 import { parse as parseYaml } from 'yaml';
-import type { NetpathSnapshot } from '../snapshot/types';
+import type { ClusterView } from '../snapshot/types';
 import type { NetNS } from '../netstack/netns';
 import type { Found } from '../plugins/detect';
 
 export type ProxyMode = 'iptables' | 'ipvs' | 'nftables' | 'unknown';
 
 /** The cluster-wide mode, when the settings or the ConfigMap say it. */
-export function configuredProxyMode(s: NetpathSnapshot): Found<ProxyMode> | undefined {
+export function configuredProxyMode(s: ClusterView): Found<ProxyMode> | undefined {
   const set = s.settings.proxyMode;
   if (typeof set === 'string' && set) return { value: norm(set), source: 'settings.proxyMode' };
   const cm = s.objects.configMaps.find((c) => c.metadata.name === 'kube-proxy' && c.metadata.namespace === 'kube-system');

@@ -63,3 +63,6 @@ export interface NetpathSnapshot {
   /** Node name → its dump. */
   dumps: Record<string, NodeNetworkStackDump>;
 }
+
+/** What detection reads: the objects and the run's settings (a snapshot, or a live cluster's objects with a Context). */
+export type ClusterView = Pick<NetpathSnapshot, 'objects' | 'settings'>;
