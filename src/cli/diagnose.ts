@@ -9,6 +9,8 @@ import { formatText } from '../engine/report/text';
 import { formatSkoopJson } from '../engine/report/skoop-json';
 import { liveFailure, liveFlagOptions, liveFlagsUsage, liveOptions, withCancellation } from './live-flags';
 import { diagnoseLive } from '../cluster/live';
+import { createContext } from '../engine/context';
+import { snapshotPort } from '../engine/port';
 import { settingsFlagOptions, settingsFlagsUsage, settingsOverrides } from './settings-flags';
 
 const usage = `netpath diagnose --snapshot FILE --src SRC --dst DST --port N [--protocol tcp|udp] [--size BYTES] [--format text|json|skoop-json]
@@ -94,8 +96,8 @@ export const diagnoseCommand: Command = {
     }
     let result;
     try {
-      snapshot.settings = { ...snapshot.settings, ...overrides };
-      result = new Network(snapshot).diagnose(request);
+      const context = createContext({ origin: 'snapshot', values: snapshot.settings }, { origin: 'cli', values: overrides });
+      result = new Network(snapshotPort(snapshot), context).diagnose(request);
     } catch (e) {
       if (e instanceof RequestError) throw new UsageError(e.message);
       throw e;

@@ -9,8 +9,9 @@ import { CollectorManager, DEFAULT_COLLECTOR_IMAGE, DEFAULT_NAMESPACE, type Node
 import { CancelledError, ClusterInputError, ClusterUnreachableError } from './errors';
 import { loadKubeconfig, type KubeconfigOptions, type LoadedKubeconfig } from './kubeconfig';
 import { loadClusterObjects, type LoadedObjects } from './loader';
+import { createContext, type Context, type SettingOrigin } from '../engine/context';
 import { Network } from '../engine/network';
-import { resolvePair } from '../engine/k8s/resolve';
+import type { DumpProvider, DumpState } from '../engine/port';
 import type { DiagnosisRequest, DiagnosisResult } from '../engine/model/result';
 import { SuspicionLevel, type Suspicion } from '../engine/model/suspicion';
 import { settingsFromObjects } from '../engine/snapshot/assemble';
@@ -30,8 +31,10 @@ export interface LiveOptions extends KubeconfigOptions {
   collect?: boolean;
   signal?: AbortSignal;
   onProgress?: (e: ProgressEvent) => void;
-  /** Settings that override detected values (the CLI's --network-plugin, --proxy-mode, …). */
+  /** Settings that override detected values (the CLI's --network-plugin, --proxy-mode, …, or VS Code's). */
   settings?: Record<string, unknown>;
+  /** Who set `settings` (default: the CLI): VS Code names some keys its own way (context.ts). */
+  settingsOrigin?: SettingOrigin;
   pageSize?: number;
   runId?: string;
   pollMs?: number;
@@ -92,7 +95,7 @@ export async function openLive(o: LiveOptions): Promise<LiveSession> {
   return { config, api, access, loaded, manager, notes };
 }
 
-/** Objects + dumps → the snapshot text and its loaded form (the same path a snapshot file takes). */
+/** Objects + dumps → the snapshot text and its loaded form (what `netpath snapshot capture` writes). */
 export function buildSnapshot(objects: SnapshotObjects, dumps: Record<string, NodeNetworkStackDump>, capturedAt: string, overrides: Record<string, unknown> = {}): { text: string; snapshot: NetpathSnapshot } {
   const text = JSON.stringify(sortKeys({ kind: snapshotKind, version: snapshotVersion, capturedAt, settings: { ...settingsFromObjects(objects), ...overrides }, objects, dumps }), null, 2) + '\n';
   return { text, snapshot: loadSnapshot(text) };
@@ -102,101 +105,106 @@ function now(): string {
   return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-/** Collects nodes not collected yet; failures become report notes. */
-async function collectInto(session: LiveSession, nodes: string[], dumps: Record<string, NodeNetworkStackDump>, done: Map<string, NodeCollection>, signal?: AbortSignal): Promise<void> {
-  const todo = nodes.filter((n) => !done.has(n));
-  if (!todo.length || !session.manager) return;
-  const linux: string[] = [];
-  for (const n of todo) {
-    const obj = session.loaded.objects.nodes.find((x) => x.metadata.name === n);
-    const os = obj?.metadata.labels?.['kubernetes.io/os'] ?? obj?.metadata.labels?.['beta.kubernetes.io/os'];
-    if (os !== undefined && os !== 'linux') {
-      done.set(n, { node: n, error: new Error(`node ${n}: the collector runs on Linux nodes only (kubernetes.io/os=${os})`) });
-      session.notes.push(warn('collector.failed', `node ${n}: not collected: the collector runs on Linux nodes only (kubernetes.io/os=${os})`));
-    } else linux.push(n);
-  }
-  const results = await session.manager.collect(linux);
-  if (signal?.aborted) throw new CancelledError('cancelled during collection; the collector pods were deleted');
-  // A cluster that went away ends the run (its message names the server), not just one node.
-  const lost = results.find((r) => r.error instanceof ClusterUnreachableError);
-  if (lost) throw lost.error;
-  for (const r of results) {
-    done.set(r.node, r);
-    if (r.dump) dumps[r.node] = r.dump;
-    else session.notes.push(warn('collector.failed', r.error?.message ?? `node ${r.node}: collection failed`));
-  }
-}
+/**
+ * The CollectorManager behind the engine's DumpProvider: a node's dump is collectable until a
+ * collector pod has run on it; then it is the dump, or the reason collection failed. Failures
+ * also become report notes.
+ */
+export class LiveDumps implements DumpProvider {
+  private readonly dumps = new Map<string, NodeNetworkStackDump>();
+  private readonly failed = new Map<string, string>();
+  private readonly done = new Map<string, NodeCollection>();
 
-/** The nodes a request certainly reaches: the source's, the destination's (a service's backends'). */
-export function nodesOf(network: Network, request: DiagnosisRequest): string[] {
-  const cache = network.cache;
-  const out = new Set<string>();
-  let pair;
-  try {
-    pair = resolvePair(cache, request.src, request.dst, request.port);
-  } catch {
-    return []; // the diagnosis itself reports the bad request
+  constructor(private readonly session: LiveSession, private readonly signal?: AbortSignal) {}
+
+  state(node: string): DumpState {
+    const dump = this.dumps.get(node);
+    if (dump) return { dump };
+    const failed = this.failed.get(node);
+    if (failed) return { missing: failed };
+    // No collector (permissions, or API-level checks only): the notes say why.
+    if (!this.session.manager || !this.session.loaded.objects.nodes.some((n) => n.metadata.name === node)) return { missing: `no network stack dump for node ${node}` };
+    return { collectable: true };
   }
-  for (const side of [pair.source, pair.destination]) {
-    if (side.pod?.nodeName) out.add(side.pod.nodeName);
-    if (side.node) out.add(side.node.name);
-    if (side.service) {
-      for (const sl of cache.endpointSlicesOf(side.service)) {
-        for (const e of sl.endpoints) {
-          if (e.nodeName) out.add(e.nodeName);
-          else for (const a of e.addresses) {
-            const p = cache.podByIP(a);
-            if (p?.nodeName) out.add(p.nodeName);
-          }
-        }
-      }
+
+  available(): string[] {
+    return [...this.dumps.keys()].sort();
+  }
+
+  /** What was collected so far, by node. */
+  collections(): NodeCollection[] {
+    return [...this.done.values()];
+  }
+
+  /** Every dump collected so far, by node name. */
+  collected(): Record<string, NodeNetworkStackDump> {
+    return Object.fromEntries(this.available().map((n) => [n, this.dumps.get(n)!]));
+  }
+
+  async collect(nodes: readonly string[]): Promise<void> {
+    const manager = this.session.manager;
+    const todo = nodes.filter((n) => !this.done.has(n));
+    if (!todo.length || !manager) return;
+    const linux: string[] = [];
+    for (const n of todo) {
+      const obj = this.session.loaded.objects.nodes.find((x) => x.metadata.name === n);
+      const os = obj?.metadata.labels?.['kubernetes.io/os'] ?? obj?.metadata.labels?.['beta.kubernetes.io/os'];
+      if (os !== undefined && os !== 'linux') this.fail({ node: n, error: new Error(`node ${n}: the collector runs on Linux nodes only (kubernetes.io/os=${os})`) }, `node ${n}: not collected: the collector runs on Linux nodes only (kubernetes.io/os=${os})`);
+      else linux.push(n);
+    }
+    const results = await manager.collect(linux);
+    if (this.signal?.aborted) throw new CancelledError('cancelled during collection; the collector pods were deleted');
+    // A cluster that went away ends the run (its message names the server), not just one node.
+    const lost = results.find((r) => r.error instanceof ClusterUnreachableError);
+    if (lost) throw lost.error;
+    for (const r of results) {
+      if (r.dump) {
+        this.done.set(r.node, r);
+        this.dumps.set(r.node, r.dump);
+      } else this.fail(r);
     }
   }
-  return [...out].filter((n) => cache.node(n) !== undefined).sort();
+
+  private fail(r: NodeCollection, note?: string): void {
+    const message = r.error?.message ?? `node ${r.node}: collection failed`;
+    this.done.set(r.node, r);
+    this.failed.set(r.node, message);
+    this.session.notes.push(warn('collector.failed', note ?? message));
+  }
 }
 
-/** Nodes the diagnosis reached but could not examine for lack of a dump. */
-function unexaminedNodes(network: Network, result: DiagnosisResult): string[] {
-  const out = new Set<string>();
-  for (const n of result.nodes) {
-    if (n.examined !== false || !n.suspicions.some((s) => s.check === 'dump.missing')) continue;
-    const node = n.type === 'pod' ? network.cache.pod(n.id)?.nodeName : n.type === 'node' ? n.id : undefined;
-    if (node && network.cache.node(node)) out.add(node);
-  }
-  return [...out].sort();
+/** The run's Context: what the objects state, then the user's overrides (CLI flags or VS Code settings). */
+export function liveContext(objects: SnapshotObjects, o: Pick<LiveOptions, 'settings' | 'settingsOrigin'>): Context {
+  return createContext({ origin: 'snapshot', values: settingsFromObjects(objects) }, { origin: o.settingsOrigin ?? 'cli', values: o.settings ?? {} });
 }
 
 export interface LiveDiagnosis {
   result: DiagnosisResult;
-  snapshotText: string;
   collections: NodeCollection[];
   session: LiveSession;
+  /** The objects and the dumps collected, as a snapshot file's text (for Save Snapshot). */
+  snapshotText(): string;
 }
 
+/**
+ * One diagnosis of a live cluster: the engine asks for the dumps of the nodes the packet reaches
+ * (source and destination nodes first, together), the collector pods fetch them, the engine goes
+ * on. A bad request fails before any pod is created.
+ */
 export async function diagnoseLive(o: LiveOptions, request: DiagnosisRequest): Promise<LiveDiagnosis> {
   const session = await openLive(o);
-  const dumps: Record<string, NodeNetworkStackDump> = {};
-  const done = new Map<string, NodeCollection>();
+  const dumps = new LiveDumps(session, o.signal);
   const capturedAt = now();
   try {
-    let built = buildSnapshot(session.loaded.objects, dumps, capturedAt, o.settings);
-    let network = new Network(built.snapshot);
-    // Resolve first (a bad request fails before any pod is created), then collect what it reaches.
-    network.diagnose(request);
-    await collectInto(session, nodesOf(network, request), dumps, done, o.signal);
-    // The path may reach further nodes (a remote backend, a hop through another node): collect
-    // those and run again until every reachable node has been tried once.
-    for (;;) {
-      built = buildSnapshot(session.loaded.objects, dumps, capturedAt, o.settings);
-      network = new Network(built.snapshot);
-      const result = network.diagnose(request);
-      const more = session.manager ? unexaminedNodes(network, result).filter((n) => !done.has(n)) : [];
-      if (!more.length) {
-        result.clusterSuspicions.push(...session.notes);
-        return { result, snapshotText: built.text, collections: [...done.values()], session };
-      }
-      await collectInto(session, more, dumps, done, o.signal);
-    }
+    const network = new Network({ objects: session.loaded.objects, dumps }, liveContext(session.loaded.objects, o));
+    const result = await network.diagnoseAsync(request);
+    result.clusterSuspicions.push(...session.notes);
+    return {
+      result,
+      collections: dumps.collections(),
+      session,
+      snapshotText: () => buildSnapshot(session.loaded.objects, dumps.collected(), capturedAt, o.settings).text,
+    };
   } finally {
     await session.manager?.cleanup();
   }
@@ -216,13 +224,12 @@ export async function captureLive(o: LiveOptions, nodes?: string[]): Promise<Liv
   const wanted = nodes ?? known;
   const unknown = wanted.filter((n) => !known.includes(n));
   if (unknown.length) throw new ClusterInputError(`no node named ${unknown.join(', ')} in the cluster (nodes: ${known.join(', ') || 'none readable'})`);
-  const dumps: Record<string, NodeNetworkStackDump> = {};
-  const done = new Map<string, NodeCollection>();
+  const dumps = new LiveDumps(session, o.signal);
   try {
-    await collectInto(session, wanted, dumps, done, o.signal);
+    await dumps.collect(wanted);
   } finally {
     await session.manager?.cleanup();
   }
-  const built = buildSnapshot(session.loaded.objects, dumps, now(), o.settings);
-  return { ...built, collections: [...done.values()], session };
+  const built = buildSnapshot(session.loaded.objects, dumps.collected(), now(), o.settings);
+  return { ...built, collections: dumps.collections(), session };
 }

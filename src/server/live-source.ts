@@ -36,7 +36,9 @@ export class LiveClusterSource implements ClusterSource {
       signal,
       // note(), not step(): these callbacks also run while pods are deleted after a cancel.
       onProgress: (e) => steps.note(e.message),
+      // VS Code's setting names (nodeUplink, podCIDRs) become the engine's in the run's Context.
       settings,
+      settingsOrigin: 'vscode',
     };
   }
 

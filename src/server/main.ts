@@ -1,10 +1,10 @@
 // The diagnosis server: a Node child process started by the extension over IPC
 // (vscode-languageclient). It owns the engine (and, with issue 5, the cluster connection) so heavy
 // work never blocks the extension host. The same bundle is also the simulation worker thread
-// (simulate.ts): one file to ship, started twice.
+// (worker.ts), where requests that read snapshots or clusters run: one file to ship, started twice.
 import { isMainThread } from 'node:worker_threads';
-import { runSimulationWorker } from './simulate';
+import { runWorker } from './worker';
 import { startServer } from './server';
 
 if (isMainThread) startServer();
-else runSimulationWorker();
+else runWorker();

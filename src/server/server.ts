@@ -1,27 +1,20 @@
-// Request handlers of the diagnosis server: validate params, resolve the source, report each step
-// as work-done progress, honour cancellation, publish suspicions as diagnostics on the run's report
-// document, and turn every failure into a JSON-RPC error with a clear message (the server stays up).
+// Request handlers of the diagnosis server: validate params, hand the work to the worker thread
+// (worker.ts, pipeline.ts), report each step as work-done progress, honour cancellation, publish
+// suspicions as diagnostics on the run's report document, and turn every failure into a JSON-RPC
+// error with a clear message (the server stays up). The main thread only routes: nothing here
+// parses a snapshot or runs the engine.
 import {
-  createConnection, ProposedFeatures, ResponseError, type CancellationToken, type Connection,
-  type WorkDoneProgressReporter,
+  createConnection, ProposedFeatures, type CancellationToken, type WorkDoneProgressReporter,
 } from 'vscode-languageserver/node';
-import { CancelledError, ClusterApiError, ClusterInputError, ClusterUnreachableError, CollectionError, ConsentRequiredError } from '../cluster/errors';
-import { RequestError } from '../engine/network';
-import { formatTextWithFindings } from '../engine/report/text';
-import { SnapshotError } from '../engine/snapshot/load';
-import type { NetpathSnapshot } from '../engine/snapshot/types';
 import {
-  captureSnapshotMethod, clearRunMethod, clusterInfoMethod, diagnoseMethod, ErrorCodes, listEndpointsMethod,
-  reportUri, type CaptureSnapshotResult, type ClearRunResult, type ClusterInfoResult, type DiagnoseResult,
+  captureSnapshotMethod, clearRunMethod, clusterInfoMethod, diagnoseMethod, listEndpointsMethod,
+  type ClearRunResult, type DiagnoseResult,
 } from '../shared/protocol';
 import { version } from '../shared/version';
-import { toDiagnostics } from './diagnostics';
-import { clusterInfo, effectiveSettings, listEndpoints } from './endpoints';
 import * as check from './params';
-import { LiveClusterSource } from './live-source';
-import { SimulationRequestError, simulate, type SimulationOutput } from './simulate';
-import { SourceError, sourceFor } from './source';
-import { Cancelled, Steps } from './steps';
+import { asResponseError } from './response-error';
+import { Steps } from './steps';
+import { runInWorker } from './worker';
 
 let runCounter = 0;
 
@@ -29,26 +22,12 @@ function newRunId(): string {
   return `run-${Date.now().toString(36)}-${(++runCounter).toString(36)}`;
 }
 
-/** Every failure as a JSON-RPC error with a message a user can act on. */
-function asResponseError(method: string, e: unknown, connection: Connection): ResponseError<unknown> {
-  if (e instanceof ResponseError) return e;
-  if (e instanceof Cancelled || e instanceof CancelledError) return new ResponseError(ErrorCodes.RequestCancelled, `${method} was cancelled`);
-  if (e instanceof SourceError || e instanceof SnapshotError) return new ResponseError(ErrorCodes.BadSource, e.message);
-  if (e instanceof SimulationRequestError || e instanceof RequestError) return new ResponseError(ErrorCodes.BadRequest, e.message);
-  // Live clusters: the client asks the user and resends with consent; the data says what would be created.
-  if (e instanceof ConsentRequiredError) return new ResponseError(ErrorCodes.ConsentRequired, e.message, e.details);
-  if (e instanceof ClusterInputError) return new ResponseError(ErrorCodes.BadSource, e.message);
-  if (e instanceof ClusterUnreachableError || e instanceof ClusterApiError || e instanceof CollectionError) return new ResponseError(ErrorCodes.ClusterFailed, e.message);
-  const err = e instanceof Error ? e : new Error(String(e));
-  connection.console.error(`${method} failed: ${err.stack ?? err.message}`);
-  return new ResponseError(-32603, `${method} failed inside netpath: ${err.message}`);
-}
-
 export function startServer(): void {
   const connection = createConnection(ProposedFeatures.all);
   /** Runs whose diagnostics are published, by run id → report URI. */
   const runs = new Map<string, string>();
   const workerFile = __filename;
+  const log = (message: string) => connection.console.error(message);
 
   async function progressFor(params: unknown, title: string): Promise<WorkDoneProgressReporter> {
     const p = params as { workDoneToken?: string | number };
@@ -71,7 +50,7 @@ export function startServer(): void {
         steps.checkCancelled();
         return r;
       } catch (e) {
-        throw asResponseError(method, e, connection);
+        throw asResponseError(method, e, log);
       } finally {
         reporter?.done();
       }
@@ -84,46 +63,22 @@ export function startServer(): void {
   }));
 
   serve(diagnoseMethod, 'Network Path: diagnosing', 7, check.diagnoseParams, async (p, steps): Promise<DiagnoseResult> => {
-    const t0 = Date.now();
-    const source = sourceFor(p.source);
-    let out: SimulationOutput;
-    if (source instanceof LiveClusterSource) {
-      // Collection decides which nodes to read from the path itself, so live.ts runs the engine.
-      const result = await source.diagnose(p.request, p.overrides, steps);
-      steps.step('Writing the report');
-      const { text, findings } = formatTextWithFindings(result);
-      out = { result, report: text, findings };
-    } else {
-      const loaded = await source.load(steps);
-      const snapshot: NetpathSnapshot = { ...loaded, settings: effectiveSettings(loaded.settings, p.overrides).effective };
-      out = await simulate({ snapshot, request: p.request }, steps, workerFile);
-    }
     const runId = p.runId ?? newRunId();
-    const uri = reportUri(runId);
-    const diagnostics = toDiagnostics(runId, uri, out.result, out.report, out.findings);
+    const { result, diagnostics } = await runInWorker({ kind: 'diagnose', params: { ...p, runId } }, steps, workerFile, log);
     steps.step(`Publishing ${diagnostics.length} finding${diagnostics.length === 1 ? '' : 's'}`);
-    runs.set(runId, uri);
-    await connection.sendDiagnostics({ uri, diagnostics });
-    return { runId, reportUri: uri, report: out.report, findings: out.findings, result: out.result, sourceLabel: source.label, durationMs: Date.now() - t0 };
+    runs.set(runId, result.reportUri);
+    await connection.sendDiagnostics({ uri: result.reportUri, diagnostics });
+    return result;
   });
 
-  serve(listEndpointsMethod, 'Network Path: listing endpoints', 3, check.listEndpointsParams, async (p, steps) => {
-    const snapshot = await sourceFor(p.source).load(steps);
-    steps.step('Listing pods, services and nodes');
-    return listEndpoints(snapshot);
-  });
+  serve(listEndpointsMethod, 'Network Path: listing endpoints', 3, check.listEndpointsParams, (params, steps) =>
+    runInWorker({ kind: 'listEndpoints', params }, steps, workerFile, log));
 
-  serve(clusterInfoMethod, 'Network Path: reading cluster settings', 3, check.clusterInfoParams, async (p, steps): Promise<ClusterInfoResult> => {
-    const source = sourceFor(p.source);
-    const snapshot = await source.load(steps);
-    steps.step('Reading detected settings');
-    const info = clusterInfo(snapshot, source.label, p.overrides);
-    return source instanceof LiveClusterSource ? { ...info, cluster: source.cluster } : info;
-  });
+  serve(clusterInfoMethod, 'Network Path: reading cluster settings', 3, check.clusterInfoParams, (params, steps) =>
+    runInWorker({ kind: 'clusterInfo', params }, steps, workerFile, log));
 
-  serve(captureSnapshotMethod, 'Network Path: capturing a snapshot', 6, check.captureSnapshotParams, async (p, steps): Promise<CaptureSnapshotResult> => {
-    return new LiveClusterSource(p.source).capture(p.nodes, p.output, steps);
-  });
+  serve(captureSnapshotMethod, 'Network Path: capturing a snapshot', 6, check.captureSnapshotParams, (params, steps) =>
+    runInWorker({ kind: 'captureSnapshot', params }, steps, workerFile, log));
 
   connection.onRequest(clearRunMethod, async (raw: unknown): Promise<ClearRunResult> => {
     try {
@@ -135,7 +90,7 @@ export function startServer(): void {
       }
       return { cleared: ids };
     } catch (e) {
-      throw asResponseError(clearRunMethod, e, connection);
+      throw asResponseError(clearRunMethod, e, log);
     }
   });
 

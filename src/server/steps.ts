@@ -17,7 +17,7 @@ export class Steps {
     private readonly reporter: WorkDoneProgressReporter,
     readonly token: CancellationToken,
     /** Expected number of steps, for the percentage (a guess is fine: it is capped). */
-    private readonly expected: number,
+    readonly expected: number,
   ) {}
 
   step(message: string): void {

@@ -1,0 +1,107 @@
+// The server's worker thread, where every request that reads a snapshot or a cluster runs (see
+// pipeline.ts): the engine is synchronous and a snapshot's JSON parse and validation can take
+// seconds, so on the main thread they would hold up cancellation and every other request.
+// Cancelling a snapshot job terminates its worker at once, whatever it was doing; a live job is
+// asked to stop instead, so it can delete its collector pods before it answers. A worker that
+// answered is kept for the next job with its caches (parsed snapshots, Networks).
+import { Worker, parentPort } from 'node:worker_threads';
+import { CancellationTokenSource, ResponseError, type WorkDoneProgressReporter } from 'vscode-languageserver/node';
+import { isLiveJob, runJob, type Job, type JobResults } from './pipeline';
+import { asResponseError } from './response-error';
+import { Cancelled, Steps } from './steps';
+
+type ToWorker = { type: 'job'; job: Job; expectedSteps: number } | { type: 'cancel' };
+type FromWorker =
+  | { type: 'progress'; percent?: number; message?: string }
+  | { type: 'log'; message: string }
+  | { type: 'done'; value: unknown }
+  | { type: 'error'; code: number; message: string; data?: unknown };
+
+/** How long a cancelled live job may take to delete its collector pods before its worker is stopped. */
+const liveCancelGraceMs = 60_000;
+
+/** One idle worker is kept warm: starting one costs ~100 ms (it loads the server bundle). */
+let idle: Worker | undefined;
+
+function takeWorker(workerFile: string): Worker {
+  const w = idle;
+  idle = undefined;
+  if (w) return w;
+  const fresh = new Worker(workerFile, { argv: ['--netpath-worker'] });
+  fresh.unref();
+  return fresh;
+}
+
+/** Main thread: runs one job in a worker, its progress reported through `steps`. */
+export function runInWorker<K extends Job['kind']>(job: Extract<Job, { kind: K }>, steps: Steps, workerFile: string, log: (message: string) => void): Promise<JobResults[K]> {
+  steps.checkCancelled();
+  const worker = takeWorker(workerFile);
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    let grace: NodeJS.Timeout | undefined;
+    const finish = (fn: () => void, reusable: boolean) => {
+      if (settled) return;
+      settled = true;
+      sub.dispose();
+      if (grace) clearTimeout(grace);
+      worker.off('message', onMessage).off('error', onError).off('exit', onExit);
+      if (reusable && !idle) idle = worker;
+      else void worker.terminate();
+      fn();
+    };
+    const sub = steps.token.onCancellationRequested(() => {
+      if (!isLiveJob(job)) return finish(() => reject(new Cancelled()), false);
+      worker.postMessage({ type: 'cancel' } satisfies ToWorker);
+      grace = setTimeout(() => finish(() => reject(new Cancelled()), false), liveCancelGraceMs);
+    });
+    const onMessage = (m: FromWorker) => {
+      switch (m.type) {
+        case 'progress':
+          // Not a cancellation point: cancellation is handled above, and a live job still reports
+          // its clean-up after a cancel.
+          if (m.message !== undefined) steps.note(m.message);
+          return;
+        case 'log':
+          return log(m.message);
+        case 'done':
+          return finish(() => resolve(m.value as JobResults[K]), true);
+        case 'error':
+          return finish(() => reject(new ResponseError(m.code, m.message, m.data)), true);
+      }
+    };
+    const onError = (e: Error) => finish(() => reject(e), false);
+    const onExit = (code: number) => finish(() => reject(new Error(`the diagnosis worker exited (code ${code}) without an answer`)), false);
+    worker.on('message', onMessage).on('error', onError).on('exit', onExit);
+    worker.postMessage({ type: 'job', job, expectedSteps: steps.expected } satisfies ToWorker);
+  });
+}
+
+/** Worker thread: runs the jobs it is sent, one at a time. */
+export function runWorker(): void {
+  const port = parentPort!;
+  const post = (m: FromWorker) => port.postMessage(m);
+  let current: CancellationTokenSource | undefined;
+  port.on('message', (m: ToWorker) => {
+    if (m.type === 'cancel') return current?.cancel();
+    const cts = new CancellationTokenSource();
+    current = cts;
+    const reporter = {
+      begin() {},
+      report(a: number | string, b?: string) {
+        post(typeof a === 'number' ? { type: 'progress', percent: a, message: b } : { type: 'progress', message: a });
+      },
+      done() {},
+    } as WorkDoneProgressReporter;
+    const steps = new Steps(reporter, cts.token, m.expectedSteps);
+    runJob(m.job, steps).then(
+      (value) => post({ type: 'done', value }),
+      (e: unknown) => {
+        const err = asResponseError(`netpath/${m.job.kind}`, e, (message) => post({ type: 'log', message }));
+        post({ type: 'error', code: err.code, message: err.message, data: err.data });
+      },
+    ).finally(() => {
+      if (current === cts) current = undefined;
+      cts.dispose();
+    });
+  });
+}
