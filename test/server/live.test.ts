@@ -97,6 +97,26 @@ test('the diagnosis server on a live cluster (real kube-apiserver, fake kubelet)
       tt.diagnostic(`live ${crossNode.src} -> ${crossNode.dst}:${crossNode.port}: ${r.result.verdict} in ${ms} ms, collected ${b.nodes.join('+')}, ${steps.length} progress notifications; result and report identical to the snapshot diagnosis (${r.report.length} chars)`);
     });
 
+    await t.test('overrides: a live run honours the VS Code overrides (plugin, proxy mode, pod CIDRs, uplink) exactly as a snapshot run does', async (tt) => {
+      kubelet.reset();
+      const overrides = { networkPlugin: 'generic', proxyMode: 'iptables', podCIDRs: ['10.244.0.0/16'], nodeUplink: 'eth0' };
+      const r = await conn.sendRequest<DiagnoseResult>('netpath/diagnose', { source: { ...cluster, consent: true }, request: crossNode, overrides });
+      assert.deepEqual(await collectorPods(), [], 'collector pods deleted after the run');
+      const b = await baselineSnapshot(live!);
+      const file = join(dir, 'baseline-overrides.netpath.json');
+      writeFileSync(file, b.text);
+      const snap = await conn.sendRequest<DiagnoseResult>('netpath/diagnose', { source: { kind: 'snapshot', path: file }, request: crossNode, overrides });
+      assert.deepEqual(r.result, snap.result, 'live and snapshot results differ under the same overrides');
+      assert.equal(r.report, snap.report);
+      // They took effect (before the fix, a live run ignored them): the plugin and the CIDRs say they came from the settings.
+      const detected = r.result.clusterSuspicions.find((x) => x.check === 'plugin.detected')!;
+      assert.match(detected.message, /network plugin generic/);
+      assert.deepEqual(detected.evidence.map((e) => e.where), ['settings.networkPlugin', 'settings.clusterCIDRs']);
+      const plain = await conn.sendRequest<DiagnoseResult>('netpath/diagnose', { source: { kind: 'snapshot', path: file }, request: crossNode });
+      assert.notDeepEqual(plain.result.clusterSuspicions, r.result.clusterSuspicions, 'the overrides change the findings');
+      tt.diagnostic(`live == snapshot under overrides ${JSON.stringify(overrides)}: ${r.result.verdict}, ${r.report.length} chars`);
+    });
+
     await t.test('listEndpoints and clusterInfo read the live objects, with how each setting was found', async (tt) => {
       const eps = await conn.sendRequest<ListEndpointsResult>('netpath/listEndpoints', { source: cluster });
       assert.ok(eps.pods.some((p) => p.namespace === 'default' && p.name === 'client' && p.node), JSON.stringify(eps.pods.map((p) => p.name)));
