@@ -159,7 +159,7 @@ export class PluginChecks {
     const up = uplink ? stack.host.interface(uplink) : undefined;
     const t = this.plugin.tunnel(this.cfg);
     const tunnel = t ? stack.host.interface(t.dev) : undefined;
-    if (tunnel) return { mtu: tunnel.mtu, why: `${t!.dev} MTU`, evidence: [ifaceEv(stack.host, tunnel)] };
+    if (t && tunnel) return { mtu: tunnel.mtu, why: `${t.dev} MTU`, evidence: [ifaceEv(stack.host, tunnel)] };
     if (!up) return undefined;
     const overhead = t?.overhead ?? 0;
     return { mtu: up.mtu - overhead, why: overhead ? `uplink ${up.name} MTU ${up.mtu} minus ${overhead} bytes of ${this.cfg.backend?.value} encapsulation` : `uplink ${up.name} MTU`, evidence: [ifaceEv(stack.host, up)] };

@@ -59,6 +59,8 @@ function choose(s: DetectionInput, registry: PluginRegistry, readings: Map<Plugi
 export function detectPlugin(s: DetectionInput, registry: PluginRegistry = plugins): PluginConfig {
   const notes: string[] = [];
   const objects = new ObjectView(s, notes);
+  // Every plugin reads, even when settings pick one: what a reading notes (an unparsable
+  // ConfigMap) is worth showing whichever plugin runs, and in registry order.
   const readings = new Map(registry.all.map((p) => [p, p.read(objects)] as const));
   const chosen = choose(s, registry, readings, notes);
   const reading = readings.get(chosen.plugin)!;
