@@ -4,7 +4,9 @@
 // bridge ports, masquerading of pod traffic leaving the cluster, and bridge-nf-call-iptables for
 // service traffic hairpinning through a bridge. The walk already reports what the kernel does
 // (no route, down device, drop); these checks say what the plugin *should* have set up, with the
-// expected and the actual line side by side.
+// expected and the actual line side by side. What a plugin programs (routes, tunnel, how sure it
+// is about masquerading) comes from its module through the Plugin interface; the mechanics here
+// are the same for every plugin.
 import type { ClusterCache } from '../k8s/cache';
 import type { ClusterPod } from '../k8s/objects';
 import type { Packet } from '../model/packet';
@@ -19,8 +21,10 @@ import { netfilterEnv } from '../datapath/netfilter-env';
 import { toNf } from '../datapath/walk';
 import type { RouteResult, RouteSuccess } from '../netstack/router-model';
 import { bridgeNfCallIptables } from '../netstack/sysctl';
-import type { PluginConfig } from './detect';
-import { backendOverhead, expectedRemoteRoute, formatExpected, type ExpectedRoute } from './expected';
+import type { PluginConfig } from './config';
+import { formatExpected, type ExpectedRoute } from './expected';
+import type { Plugin } from './plugin';
+import { plugins, type PluginRegistry } from './registry';
 import { detectUplink } from './uplink';
 
 export interface PluginEnv {
@@ -34,12 +38,21 @@ export interface PluginEnv {
   isServiceAddress(ip: string): boolean;
 }
 
+/**
+ * The checks of one diagnosis. Per instance, so make one per diagnosis: `podMtuDone` (a pod's
+ * interface and MTU are reported once per diagnosis; a reused instance stays silent about pods an
+ * earlier diagnosis visited). Also per instance but derived from the snapshot alone, so merely
+ * recomputed by a new instance: `cidrs` (the pod network) and `uplinks` (each node's uplink).
+ * The plugin modules hold no state.
+ */
 export class PluginChecks {
+  private readonly plugin: Plugin;
   private readonly cidrs: { text: string; p: NonNullable<ReturnType<typeof parsePrefix>> }[];
   private readonly uplinks = new Map<string, ReturnType<typeof detectUplink>>();
   private readonly podMtuDone = new Set<string>();
 
-  constructor(readonly cfg: PluginConfig, private readonly env: PluginEnv) {
+  constructor(readonly cfg: PluginConfig, private readonly env: PluginEnv, registry: PluginRegistry = plugins) {
+    this.plugin = registry.byName(cfg.plugin.value) ?? registry.fallback;
     const all = [...cfg.clusterCIDRs.value];
     for (const n of env.cache.nodes) all.push(...n.podCIDRs);
     this.cidrs = all.flatMap((text) => { const p = parsePrefix(text); return p ? [{ text, p }] : []; });
@@ -144,10 +157,11 @@ export class PluginChecks {
   private expectedPodMtu(stack: NodeStack): { mtu: number; why: string; evidence: Evidence[] } | undefined {
     const uplink = this.uplink(stack);
     const up = uplink ? stack.host.interface(uplink) : undefined;
-    const { dev, overhead } = backendOverhead(this.cfg);
-    const tunnel = dev ? stack.host.interface(dev) : undefined;
-    if (tunnel) return { mtu: tunnel.mtu, why: `${dev} MTU`, evidence: [ifaceEv(stack.host, tunnel)] };
+    const t = this.plugin.tunnel(this.cfg);
+    const tunnel = t ? stack.host.interface(t.dev) : undefined;
+    if (t && tunnel) return { mtu: tunnel.mtu, why: `${t.dev} MTU`, evidence: [ifaceEv(stack.host, tunnel)] };
     if (!up) return undefined;
+    const overhead = t?.overhead ?? 0;
     return { mtu: up.mtu - overhead, why: overhead ? `uplink ${up.name} MTU ${up.mtu} minus ${overhead} bytes of ${this.cfg.backend?.value} encapsulation` : `uplink ${up.name} MTU`, evidence: [ifaceEv(stack.host, up)] };
   }
 
@@ -189,6 +203,11 @@ export class PluginChecks {
 
   /** What the plugin programs on `stack`'s node for a pod address. */
   private expectedFor(stack: NodeStack, dst: string): { exp: ExpectedRoute; podCIDRLen?: number } | undefined {
+    const exp = this.expectedRoute(stack, dst);
+    return exp ? { exp, podCIDRLen: exp.prefix ? parsePrefix(exp.prefix)?.len : undefined } : undefined;
+  }
+
+  private expectedRoute(stack: NodeStack, dst: string): ExpectedRoute | undefined {
     const ip = parseIP(dst);
     if (!ip || ip.family !== 4) return undefined;
     const pod = this.env.cache.podByIP(dst);
@@ -196,17 +215,9 @@ export class PluginChecks {
     let owner = pod?.nodeName;
     if (!owner) owner = this.env.cache.nodes.find((n) => n.podCIDRs.some((c) => { const p = parsePrefix(c); return !!p && contains(p, ip); }))?.name;
     if (!owner) return undefined;
-    const cidr = this.env.cache.node(owner)?.podCIDRs.find((c) => !c.includes(':'));
-    const len = cidr ? parsePrefix(cidr)?.len : undefined;
     if (owner === stack.nodeName) {
-      if (this.cfg.plugin.value === 'flannel' && this.cfg.bridge && cidr) {
-        return { exp: { prefix: cidr, dev: this.cfg.bridge.value, why: `flannel: this node's pod CIDR on the bridge (${this.cfg.bridge.source})` }, podCIDRLen: len };
-      }
-      if (this.cfg.plugin.value === 'calico' && pod) {
-        const host = this.hostVeth(stack, pod);
-        if (host) return { exp: { prefix: `${dst}/32`, dev: host.name, why: `calico: a local pod's /32 route on its host-side veth` }, podCIDRLen: 32 };
-      }
-      return undefined;
+      const podCIDR = this.env.cache.node(owner)?.podCIDRs.find((c) => !c.includes(':'));
+      return this.plugin.localRoute(this.cfg, { dst, pod, podCIDR, hostVeth: (p) => this.hostVeth(stack, p) });
     }
     const remote = this.env.cache.node(owner);
     const uplink = this.uplink(stack);
@@ -216,8 +227,7 @@ export class PluginChecks {
       const x = parseIP(nodeIP);
       return !!x && !!up?.addresses.some((a) => { const p = parsePrefix(`${a.address}/${a.prefixLen}`); return !!p && contains(p, x); });
     };
-    const exp = expectedRemoteRoute(this.cfg, remote.object, uplink, sameSubnet, dst);
-    return exp ? { exp, podCIDRLen: exp.prefix ? parsePrefix(exp.prefix)?.len : undefined } : undefined;
+    return this.plugin.remoteRoute(this.cfg, { dst, node: remote.object, uplink, sameSubnet });
   }
 
   private hostVeth(stack: NodeStack, pod: ClusterPod): Interface | undefined {
@@ -242,7 +252,7 @@ export class PluginChecks {
     const gwOk = exp.gateway ? sameText(exp.gateway, nexthop) : sameText(nexthop, dst);
     const out: Suspicion[] = [];
     const r = this.lookup(stack.host, dst);
-    if (exp.dev === oif && gwOk) return this.deviceChecks(stack, exp.dev);
+    if (exp.dev === oif && gwOk) return this.deviceChecks(stack, exp);
     const actual = r?.ok ? r.route : undefined;
     const missing = !!actual && e.podCIDRLen !== undefined && actual.dst.len < e.podCIDRLen;
     const what = reply ? `the reply to ${dst}` : `the packet for ${dst}`;
@@ -257,7 +267,7 @@ export class PluginChecks {
         { kind: 'route', text: `expected: ${formatExpected(exp, dst)}`, where: exp.why },
       ],
     });
-    if (stack.host.interface(exp.dev) === undefined || !isUp(stack.host.interface(exp.dev)!)) out.push(...this.deviceChecks(stack, exp.dev));
+    if (stack.host.interface(exp.dev) === undefined || !isUp(stack.host.interface(exp.dev)!)) out.push(...this.deviceChecks(stack, exp));
     return out;
   }
 
@@ -280,7 +290,7 @@ export class PluginChecks {
   }
 
   /** A tunnel or bridge the plugin's route uses: present, up, and (tunnels) fitting into the uplink MTU. */
-  private deviceChecks(stack: NodeStack, dev: string): Suspicion[] {
+  private deviceChecks(stack: NodeStack, { dev, overhead }: ExpectedRoute): Suspicion[] {
     const i = stack.host.interface(dev);
     if (!i) {
       return [{ level: SuspicionLevel.FATAL, check: 'interface.missing', message: `${dev}, the ${this.cfg.plugin.value} device, does not exist on ${stack.nodeName}`, evidence: [{ kind: 'interface', text: `${dev}: not present`, where: stack.nodeName }] }];
@@ -288,7 +298,6 @@ export class PluginChecks {
     if (!isUp(i)) {
       return [{ level: SuspicionLevel.FATAL, check: 'interface.down', message: `${dev} on ${stack.nodeName} is down (${downReason(i) ?? i.operState})`, evidence: [ifaceEv(stack.host, i)] }];
     }
-    const overhead = { 'flannel.1': 50, 'vxlan.calico': 50, tunl0: 20 }[dev];
     const uplink = this.uplink(stack);
     const up = uplink ? stack.host.interface(uplink) : undefined;
     if (overhead && up && i.mtu + overhead > up.mtu) {
@@ -332,9 +341,8 @@ export class PluginChecks {
         for (const s of o.path.filter((x) => x.table === 'nat')) evidence.push({ kind: 'iptables', text: s.text, where: `${stack.nodeName} nat/${s.chain}${s.rule ? ` #${s.rule}` : ''}` });
       }
     }
-    const generic = this.cfg.plugin.value === 'generic';
     return [{
-      level: generic ? SuspicionLevel.WARNING : SuspicionLevel.CRITICAL,
+      level: this.plugin.unmasqueraded,
       check: 'nat.no-masquerade',
       message: `${stack.nodeName} sends pod traffic ${p.src} -> ${p.dst} out of ${oif} without SNAT: pod addresses are not routable outside the cluster, so the answer never comes back (masquerade: ${this.cfg.masquerade.source})`,
       evidence,

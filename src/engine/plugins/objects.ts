@@ -1,0 +1,51 @@
+// The snapshot's objects as plugin detection reads them: every object whatever list it sits in
+// (IPPools and DaemonSets have no fixed list), the Calico pools (read once, see ippools.ts), and
+// one notes list every plugin's reading appends to. Plus the small accessors all plugins share.
+import type { K8sObject, NetpathSnapshot } from '../snapshot/types';
+import { readCalicoPools, type CalicoPool } from './ippools';
+
+export function annotations(o: K8sObject): Record<string, string> {
+  return o.metadata.annotations ?? {};
+}
+
+/** `ConfigMap kube-flannel/kube-flannel-cfg`: how an object is named in a source. */
+export function where(o: K8sObject): string {
+  return `${o.kind} ${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`;
+}
+
+export function internalIP(node: K8sObject): string | undefined {
+  const addrs = ((node.status as { addresses?: { type: string; address: string }[] } | undefined)?.addresses ?? []);
+  return addrs.find((x) => x.type === 'InternalIP')?.address;
+}
+
+export type DetectionInput = Pick<NetpathSnapshot, 'objects' | 'settings'>;
+
+export class ObjectView {
+  /** Every object of the snapshot, in list order. */
+  readonly all: K8sObject[] = [];
+  readonly calicoPools: CalicoPool[];
+
+  constructor(readonly snapshot: DetectionInput, readonly notes: string[]) {
+    // No spread: a 150k-pod list as call arguments overflows the stack.
+    for (const list of Object.values(snapshot.objects)) if (Array.isArray(list)) for (const o of list as K8sObject[]) this.all.push(o);
+    this.calicoPools = readCalicoPools(snapshot.settings, this.all);
+  }
+
+  get nodes(): K8sObject[] {
+    return this.snapshot.objects.nodes;
+  }
+
+  get configMaps(): K8sObject[] {
+    return this.snapshot.objects.configMaps;
+  }
+
+  /** The first node carrying annotation `key`. */
+  nodeAnnotated(key: string): K8sObject | undefined {
+    return this.nodes.find((n) => annotations(n)[key]);
+  }
+
+  /** The first DaemonSet or Pod whose name matches: a plugin's workload, when its configuration is not in the snapshot. */
+  workload(name: RegExp): K8sObject | undefined {
+    return this.all.find((o) => (o.kind === 'DaemonSet' || o.kind === 'Pod') && name.test(o.metadata.name));
+  }
+}
