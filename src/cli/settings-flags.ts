@@ -1,6 +1,7 @@
 // Flags that override what netpath detects (network plugin, backend, kube-proxy mode, CIDRs,
 // uplink, …): each becomes a key of the snapshot's `settings`, which wins over detection.
 import { parsePrefix } from '../engine/netstack/ip';
+import { plugins } from '../engine/plugins/registry';
 import { UsageError } from './command';
 
 export const settingsFlagOptions = {
@@ -15,7 +16,9 @@ export const settingsFlagOptions = {
   'cloud-provider': { type: 'string' },
 } as const;
 
-export const settingsFlagsUsage = `  --network-plugin P    flannel, calico or generic (default: detected)
+const pluginNames = plugins.all.map((p) => p.name);
+
+export const settingsFlagsUsage = `  --network-plugin P    ${pluginNames.slice(0, -1).join(', ')} or ${pluginNames.at(-1)} (default: detected)
   --backend B           plugin backend: host-gw, vxlan (flannel); bgp, ipip, vxlan (calico)
   --proxy-mode M        kube-proxy mode: iptables, ipvs or nftables (default: detected)
   --cluster-cidr C[,C]  pod CIDRs of the cluster; --service-cidr C[,C] the service CIDRs
@@ -25,7 +28,7 @@ export const settingsFlagsUsage = `  --network-plugin P    flannel, calico or ge
   --cloud-provider P    where the cluster runs (default: from the nodes' spec.providerID)`;
 
 const ENUMS: Record<string, readonly string[]> = {
-  'network-plugin': ['flannel', 'calico', 'generic'],
+  'network-plugin': pluginNames,
   'proxy-mode': ['iptables', 'ipvs', 'nftables'],
   masquerade: ['true', 'false'],
 };
