@@ -444,8 +444,3 @@ function canonical(ip: string): string {
   const p = parseIP(ip);
   return p ? formatIP(p) : ip;
 }
-
-/** One diagnosis of a snapshot. */
-export function diagnose(snapshot: NetpathSnapshot, request: DiagnosisRequest, opts: NetworkOptions = {}): DiagnosisResult {
-  return new Network(snapshot).diagnose(request, opts);
-}

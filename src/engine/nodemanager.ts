@@ -2,7 +2,7 @@
 // Creating a node is where its node's dump is needed: the manager asks the CollectorManager (the
 // port's DumpProvider) first, so only the nodes the packet reaches are collected and parsed.
 import type { Hop, NetNodeAction } from './model/netnode';
-import { NetNode } from './model/netnode';
+import type { NetNode } from './model/netnode';
 import type { DumpProvider } from './port';
 
 export interface ManagedNode {
@@ -38,11 +38,6 @@ export class NetNodeManager {
       this.cache.set(k, m);
     }
     return m;
-  }
-
-  /** Every node created so far, in creation order. */
-  nodes(): NetNode[] {
-    return [...this.cache.values()].map((m) => m.node);
   }
 }
 

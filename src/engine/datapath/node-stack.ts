@@ -1,7 +1,7 @@
 // Every network namespace of one node (the host and its pods) as NetNS objects, with the veth
 // pairs that join them: what the link layer needs to know where a packet leaving an interface
 // arrives. Built from one NodeNetworkStackDump, lazily per namespace.
-import type { NodeInfo, NodeNetworkStackDump } from '../model/k8s';
+import type { NodeNetworkStackDump } from '../model/k8s';
 import { pairVeths, type NamespaceView } from '../netstack/interfaces';
 import { NetNS } from '../netstack/netns';
 
@@ -29,11 +29,6 @@ export class NodeStack {
       if (info.id === dump.node.id) continue;
       this.pods.set(info.id, new NetNS(info, labelOf(info.id) ?? `${nodeName} netns ${info.id}`));
     }
-  }
-
-  /** The seed's NodeInfo view of this node. */
-  info(): NodeInfo {
-    return { meta: { nodeName: this.nodeName }, netns: this.dump.node, subNetNSInfo: this.dump.netns, dump: this.dump };
   }
 
   all(): NetNS[] {

@@ -1,30 +1,7 @@
-// Kubernetes-side views of the seed (Pod/PodMeta, NodeInfo/NodeMeta) and the dump contract
-// re-exported under the seed's name. The datapath works on NodeStack/NetNS; these are what a
-// plugin or a report needs to say which pod and node a NetNode stands for.
+// The seed's Kubernetes-side structures, and where each lives in netpath:
+// * NodeNetworkStackDump / NetNSInfo — the dump contract (src/shared/dump.ts), re-exported here;
+// * Pod / PodMeta — ClusterPod (k8s/objects.ts): metadata, node, hostNetwork, IPs, readiness;
+//   its netns is found by IP (snapshot/pod-netns.ts);
+// * NodeInfo / NodeMeta — ClusterNode (k8s/objects.ts) and NodeStack (datapath/node-stack.ts),
+//   which holds the node's own netns and every other netns found on it.
 export type { NodeNetworkStackDump, NetNSInfo } from '../../shared/dump';
-import type { NetNSInfo, NodeNetworkStackDump } from '../../shared/dump';
-
-export interface PodMeta {
-  namespace: string;
-  podName: string;
-  nodeName: string;
-  hostNetwork: boolean;
-}
-
-export interface NodeMeta {
-  nodeName: string;
-}
-
-/** A pod and the network namespace that holds its interfaces (the node's for hostNetwork pods). */
-export interface Pod {
-  meta: PodMeta;
-  netns?: NetNSInfo;
-}
-
-/** A node, its own netns and every other netns found on it. */
-export interface NodeInfo {
-  meta: NodeMeta;
-  netns?: NetNSInfo;
-  subNetNSInfo: NetNSInfo[];
-  dump?: NodeNetworkStackDump;
-}
