@@ -50,6 +50,8 @@ export function toJson(r: DiagnosisResult): unknown {
       action: actionOf.get(l.id) ?? '',
     })),
     clusterSuspicions: r.clusterSuspicions.map(suspicion),
+    // Cluster nodes on the path whose stack was not looked at, and why (the verdict is then not `reachable`).
+    unexamined: r.unexamined.map((u) => ({ node: u.node, reason: u.reason })),
   };
 }
 
