@@ -2,17 +2,16 @@
 // as work-done progress, honour cancellation, publish suspicions as diagnostics on the run's report
 // document, and turn every failure into a JSON-RPC error with a clear message (the server stays up).
 import {
-  createConnection, ProposedFeatures, ResponseError, type CancellationToken, type Connection,
-  type WorkDoneProgressReporter,
+  createConnection, ProposedFeatures, type CancellationToken, type Connection, type RequestType,
+  type WorkDoneProgressParams, type WorkDoneProgressReporter,
 } from 'vscode-languageserver/node';
-import { CancelledError, ClusterApiError, ClusterInputError, ClusterUnreachableError, CollectionError, ConsentRequiredError } from '../cluster/errors';
-import { RequestError } from '../engine/network';
 import { formatTextWithFindings } from '../engine/report/text';
-import { SnapshotError } from '../engine/snapshot/load';
 import type { NetpathSnapshot } from '../engine/snapshot/types';
+import { RequestError } from '../engine/network';
+import { BadInputError, NetpathError } from '../shared/errors';
 import {
-  captureSnapshotMethod, clearRunMethod, clusterInfoMethod, diagnoseMethod, ErrorCodes, listEndpointsMethod,
-  reportUri, type CaptureSnapshotResult, type ClearRunResult, type ClusterInfoResult, type DiagnoseResult,
+  CaptureSnapshotRequest, ClearRunRequest, ClusterInfoRequest, DiagnoseRequest, encodeError, ListEndpointsRequest,
+  reportUri, type ClusterInfoResult, type DiagnoseResult, type NetpathErrorData,
 } from '../shared/protocol';
 import { version } from '../shared/version';
 import { toDiagnostics } from './diagnostics';
@@ -21,7 +20,7 @@ import * as check from './params';
 import { LiveClusterSource } from './live-source';
 import { SimulationRequestError, simulate, type SimulationOutput } from './simulate';
 import { SourceError, sourceFor } from './source';
-import { Cancelled, Steps } from './steps';
+import { Steps } from './steps';
 
 let runCounter = 0;
 
@@ -29,19 +28,22 @@ function newRunId(): string {
   return `run-${Date.now().toString(36)}-${(++runCounter).toString(36)}`;
 }
 
-/** Every failure as a JSON-RPC error with a message a user can act on. */
-function asResponseError(method: string, e: unknown, connection: Connection): ResponseError<unknown> {
-  if (e instanceof ResponseError) return e;
-  if (e instanceof Cancelled || e instanceof CancelledError) return new ResponseError(ErrorCodes.RequestCancelled, `${method} was cancelled`);
-  if (e instanceof SourceError || e instanceof SnapshotError) return new ResponseError(ErrorCodes.BadSource, e.message);
-  if (e instanceof SimulationRequestError || e instanceof RequestError) return new ResponseError(ErrorCodes.BadRequest, e.message);
-  // Live clusters: the client asks the user and resends with consent; the data says what would be created.
-  if (e instanceof ConsentRequiredError) return new ResponseError(ErrorCodes.ConsentRequired, e.message, e.details);
-  if (e instanceof ClusterInputError) return new ResponseError(ErrorCodes.BadSource, e.message);
-  if (e instanceof ClusterUnreachableError || e instanceof ClusterApiError || e instanceof CollectionError) return new ResponseError(ErrorCodes.ClusterFailed, e.message);
-  const err = e instanceof Error ? e : new Error(String(e));
-  connection.console.error(`${method} failed: ${err.stack ?? err.message}`);
-  return new ResponseError(-32603, `${method} failed inside netpath: ${err.message}`);
+/**
+ * TRANSITIONAL (issue 12): source.ts, simulate.ts and network.ts still throw their own Error
+ * classes; this gives them their shared meaning until those throw sites use BadInputError. Delete
+ * it (and its imports) with that switch.
+ */
+function sharedMeaning(e: unknown): unknown {
+  if (e instanceof SourceError) return new BadInputError(e.message, 'source');
+  if (e instanceof SimulationRequestError || e instanceof RequestError) return new BadInputError(e.message, 'request');
+  return e;
+}
+
+/** A failure as its JSON-RPC error; what is not one of netpath's failures is a bug, logged with its stack. */
+function failure(method: string, thrown: unknown, connection: Connection) {
+  const e = sharedMeaning(thrown);
+  if (!(e instanceof NetpathError)) connection.console.error(`${method} failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+  return encodeError(method, e);
 }
 
 export function startServer(): void {
@@ -50,28 +52,28 @@ export function startServer(): void {
   const runs = new Map<string, string>();
   const workerFile = __filename;
 
-  async function progressFor(params: unknown, title: string): Promise<WorkDoneProgressReporter> {
-    const p = params as { workDoneToken?: string | number };
+  async function progressFor(p: WorkDoneProgressParams, title: string): Promise<WorkDoneProgressReporter> {
     const reporter = p.workDoneToken !== undefined
-      ? connection.languages.attachWorkDoneProgress(p as { workDoneToken: string | number })
+      ? connection.languages.attachWorkDoneProgress(p)
       : await connection.window.createWorkDoneProgress();
     reporter.begin(title, 0, undefined, true);
     return reporter;
   }
 
   /** A request handler with params checking, progress, cancellation and error mapping. */
-  function serve<P, R>(method: string, title: string, expectedSteps: number, parse: (raw: unknown) => P, run: (p: P, steps: Steps) => Promise<R>): void {
-    connection.onRequest(method, async (raw: unknown, token: CancellationToken) => {
+  function serve<P extends WorkDoneProgressParams, R>(type: RequestType<P, R, NetpathErrorData>, title: string, expectedSteps: number, parse: (raw: unknown) => P, run: (p: P, steps: Steps) => Promise<R>): void {
+    // `raw` is whatever the client sent: `parse` checks it before any work.
+    connection.onRequest(type, async (raw: unknown, token: CancellationToken) => {
       let reporter: WorkDoneProgressReporter | undefined;
       try {
         const p = parse(raw);
-        reporter = await progressFor(raw, title);
+        reporter = await progressFor(p, title);
         const steps = new Steps(reporter, token, expectedSteps);
         const r = await run(p, steps);
         steps.checkCancelled();
         return r;
       } catch (e) {
-        throw asResponseError(method, e, connection);
+        throw failure(type.method, e, connection);
       } finally {
         reporter?.done();
       }
@@ -83,7 +85,7 @@ export function startServer(): void {
     serverInfo: { name: 'netpath', version },
   }));
 
-  serve(diagnoseMethod, 'Network Path: diagnosing', 7, check.diagnoseParams, async (p, steps): Promise<DiagnoseResult> => {
+  serve(DiagnoseRequest, 'Network Path: diagnosing', 7, check.diagnoseParams, async (p, steps): Promise<DiagnoseResult> => {
     const t0 = Date.now();
     const source = sourceFor(p.source);
     let out: SimulationOutput;
@@ -107,13 +109,13 @@ export function startServer(): void {
     return { runId, reportUri: uri, report: out.report, findings: out.findings, result: out.result, sourceLabel: source.label, durationMs: Date.now() - t0 };
   });
 
-  serve(listEndpointsMethod, 'Network Path: listing endpoints', 3, check.listEndpointsParams, async (p, steps) => {
+  serve(ListEndpointsRequest, 'Network Path: listing endpoints', 3, check.listEndpointsParams, async (p, steps) => {
     const snapshot = await sourceFor(p.source).load(steps);
     steps.step('Listing pods, services and nodes');
     return listEndpoints(snapshot);
   });
 
-  serve(clusterInfoMethod, 'Network Path: reading cluster settings', 3, check.clusterInfoParams, async (p, steps): Promise<ClusterInfoResult> => {
+  serve(ClusterInfoRequest, 'Network Path: reading cluster settings', 3, check.clusterInfoParams, async (p, steps): Promise<ClusterInfoResult> => {
     const source = sourceFor(p.source);
     const snapshot = await source.load(steps);
     steps.step('Reading detected settings');
@@ -121,11 +123,11 @@ export function startServer(): void {
     return source instanceof LiveClusterSource ? { ...info, cluster: source.cluster } : info;
   });
 
-  serve(captureSnapshotMethod, 'Network Path: capturing a snapshot', 6, check.captureSnapshotParams, async (p, steps): Promise<CaptureSnapshotResult> => {
+  serve(CaptureSnapshotRequest, 'Network Path: capturing a snapshot', 6, check.captureSnapshotParams, async (p, steps) => {
     return new LiveClusterSource(p.source).capture(p.nodes, p.output, steps);
   });
 
-  connection.onRequest(clearRunMethod, async (raw: unknown): Promise<ClearRunResult> => {
+  connection.onRequest(ClearRunRequest, async (raw: unknown) => {
     try {
       const p = check.clearRunParams(raw);
       const ids = p.runId === undefined ? [...runs.keys()] : runs.has(p.runId) ? [p.runId] : [];
@@ -135,7 +137,7 @@ export function startServer(): void {
       }
       return { cleared: ids };
     } catch (e) {
-      throw asResponseError(clearRunMethod, e, connection);
+      throw failure(ClearRunRequest.method, e, connection);
     }
   });
 

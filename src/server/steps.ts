@@ -1,13 +1,13 @@
 // Work-done progress for one request: each step is reported (message + rough percentage) and is a
 // cancellation point, so a cancelled request stops at the next step instead of running to the end.
 import type { CancellationToken, WorkDoneProgressReporter } from 'vscode-languageserver/node';
+import { CancelledError } from '../shared/errors';
 
-export class Cancelled extends Error {
-  override name = 'Cancelled';
-  constructor() {
-    super('cancelled');
-  }
-}
+/**
+ * The shared CancelledError under its old name, until simulate.ts and live-source.ts throw
+ * CancelledError themselves; then delete this line.
+ */
+export { CancelledError as Cancelled } from '../shared/errors';
 
 export class Steps {
   private done = 0;
@@ -34,6 +34,6 @@ export class Steps {
   }
 
   checkCancelled(): void {
-    if (this.token.isCancellationRequested) throw new Cancelled();
+    if (this.token.isCancellationRequested) throw new CancelledError();
   }
 }

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { CancellationTokenSource } from 'vscode-jsonrpc/node';
+import { CancellationTokenSource } from 'vscode-languageserver-protocol/node';
 import { resolve } from 'node:path';
 import { serverBuilt, startServer, type RawMessage, type ServerSession } from './client';
 import { labCases } from '../engine/lab-cases';
