@@ -2,6 +2,7 @@
 // every entry; package.json declares the same ids (the in-VS Code suite checks both agree).
 import * as vscode from 'vscode';
 import { CancelledError } from '../shared/errors';
+import { isSevere } from '../shared/severity';
 import { CaptureSnapshotRequest, ClusterInfoRequest, isClusterSpec, type ClusterSpec, type SourceSpec } from '../shared/protocol';
 import { clusterLabel, clusterSpec } from './cluster';
 import type { Ctx } from './ctx';
@@ -108,7 +109,7 @@ async function diagnose(ctx: Ctx, args: DiagnoseArgs = {}): Promise<Run | undefi
 function announce(ctx: Ctx, run: Run): void {
   const r = run.result;
   const findings = [...r.clusterSuspicions.map((s) => ({ s, where: 'the cluster' })), ...r.nodes.flatMap((n) => n.suspicions.map((s) => ({ s, where: n.id })))];
-  const severe = findings.filter((f) => f.s.level >= 2);
+  const severe = findings.filter((f) => isSevere(f.s.level));
   const count = (n: number) => `${n} suspicion${n === 1 ? '' : 's'}`;
   let message: string;
   if (r.verdict === 'reachable') message = `Reachable: no fault found from ${r.request.src} to ${r.request.dst}:${r.request.port}${findings.length ? ` (${count(findings.length)} to review)` : ''}.`;

@@ -13,6 +13,7 @@ import {
   CaptureSnapshotRequest, ClearRunRequest, ClusterInfoRequest, DiagnoseRequest, encodeError, ListEndpointsRequest,
   reportUri, type ClusterInfoResult, type DiagnoseResult, type NetpathErrorData,
 } from '../shared/protocol';
+import { toWireResult } from '../shared/severity';
 import { version } from '../shared/version';
 import { toDiagnostics } from './diagnostics';
 import { clusterInfo, effectiveSettings, listEndpoints } from './endpoints';
@@ -102,11 +103,12 @@ export function startServer(): void {
     }
     const runId = p.runId ?? newRunId();
     const uri = reportUri(runId);
-    const diagnostics = toDiagnostics(runId, uri, out.result, out.report, out.findings);
+    const result = toWireResult(out.result);
+    const diagnostics = toDiagnostics(runId, uri, result, out.report, out.findings);
     steps.step(`Publishing ${diagnostics.length} finding${diagnostics.length === 1 ? '' : 's'}`);
     runs.set(runId, uri);
     await connection.sendDiagnostics({ uri, diagnostics });
-    return { runId, reportUri: uri, report: out.report, findings: out.findings, result: out.result, sourceLabel: source.label, durationMs: Date.now() - t0 };
+    return { runId, reportUri: uri, report: out.report, findings: out.findings, result, sourceLabel: source.label, durationMs: Date.now() - t0 };
   });
 
   serve(ListEndpointsRequest, 'Network Path: listing endpoints', 3, check.listEndpointsParams, async (p, steps) => {

@@ -7,12 +7,13 @@
 import {
   ErrorCodes as JsonRpcErrorCodes, LSPErrorCodes, RequestType, ResponseError, type WorkDoneProgressParams,
 } from 'vscode-languageserver-protocol';
-import type { DiagnosisRequest, DiagnosisResult } from '../engine/model/result';
+import type { DiagnosisRequest } from '../engine/model/result';
 import type { SnapshotSettings } from '../engine/snapshot/types';
 import {
   asNetpathError, BadInputError, CancelledError, ClusterFailedError, ConsentRequiredError, InternalError,
   type ClusterFailure, type ClusterFailureData, type ConsentDetails, type InputPart, type NetpathError,
 } from './errors';
+import type { WireResult } from './severity';
 
 export type { ConsentDetails };
 
@@ -84,7 +85,8 @@ export interface DiagnoseResult {
   reportUri: string;
   report: string;
   findings: FindingLocation[];
-  result: DiagnosisResult;
+  /** Severities as names (src/shared/severity.ts). */
+  result: WireResult;
   /** What the source was, for the run's label: the snapshot file, "unsaved snapshot", or "context NAME (live)". */
   sourceLabel: string;
   durationMs: number;
