@@ -2,6 +2,7 @@
 // needs — the server connection, the runs, the chosen source, recent choices, settings, log —
 // passed to each command instead of living in module globals.
 import * as vscode from 'vscode';
+import type { RequestType } from 'vscode-languageclient/node';
 import { basename } from 'node:path';
 import type { DiagnosisRequest } from '../engine/model/result';
 import { CancelledError, ConsentRequiredError } from '../shared/errors';
@@ -12,7 +13,6 @@ import { ClusterTracker, clusterLabel } from './cluster';
 import { ConsentStore, obtainConsent, type Ask } from './consent';
 import { readSettings, section, type NetpathSettings } from '../shared/settings';
 import { ServerConnection, type RequestParams } from './client';
-import type { RequestType } from 'vscode-languageclient/node';
 import { RunStore, requestLabel, type Run } from './runs';
 
 const sourceKey = 'netpath.source';
@@ -83,7 +83,7 @@ export class Ctx implements vscode.Disposable {
 
   /**
    * A request on a source. Live clusters: only in trusted workspaces; the collector settings are
-   * added; when the server answers ConsentRequired, the user is asked (once per cluster) and the
+   * added; when the server answers ConsentRequiredError, the user is asked (once per cluster) and the
    * request is sent again with consent. Resolves undefined when the user declines.
    */
   async sourceRequest<P extends { source: SourceSpec }, R>(type: RequestType<P, R, NetpathErrorData>, params: RequestParams<P>, title: string): Promise<R | undefined> {
