@@ -40,10 +40,10 @@ function sharedMeaning(e: unknown): unknown {
   return e;
 }
 
-/** A failure as its JSON-RPC error; what is not one of netpath's failures is a bug, logged with its stack. */
+/** A failure as its JSON-RPC error; an internal one is a bug, logged with its stack. */
 function failure(method: string, thrown: unknown, connection: Connection) {
   const e = sharedMeaning(thrown);
-  if (!(e instanceof NetpathError)) connection.console.error(`${method} failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+  if (!(e instanceof NetpathError) || e.meaning === 'internal') connection.console.error(`${method} failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
   return encodeError(method, e);
 }
 
