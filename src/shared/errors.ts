@@ -3,7 +3,9 @@
 // them back (both in src/shared/protocol.ts, which owns the wire codes), so every caller tells
 // failures apart with `instanceof`, never by error codes or message text.
 // Pure: no node:, vscode or JSON-RPC imports, so the engine, the cluster code, the CLI, the
-// server's simulation worker and the extension all share these classes.
+// server's simulation worker and the extension all share these classes. (That is also why the
+// codes live in protocol.ts: the cancellation code is the LSP package's constant, and importing
+// that package here would pull it into the engine and the CLI.)
 
 export type ErrorMeaning = 'badInput' | 'cancelled' | 'consentRequired' | 'clusterFailed' | 'internal';
 

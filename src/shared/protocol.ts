@@ -1,9 +1,9 @@
 // The LSP custom protocol between the extension (vscode-languageclient) and the diagnosis server
 // (vscode-languageserver). One definition for both sides: every request as a typed `RequestType`
 // (method name, params, result, error data), the error codes with the one encoder (server) and
-// decoder (client) of netpath's failures, and the report URI scheme. Its only runtime import is
-// the LSP protocol package the language client and server already bundle, so the extension never
-// pulls the engine in through this file.
+// decoder (client) of netpath's failures, and the report URI scheme. At runtime it imports only
+// ./errors and the LSP protocol package the language client and server already bundle, so the
+// extension never pulls the engine in through this file.
 import {
   ErrorCodes as JsonRpcErrorCodes, LSPErrorCodes, RequestType, ResponseError, type WorkDoneProgressParams,
 } from 'vscode-languageserver-protocol';
