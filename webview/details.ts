@@ -4,14 +4,11 @@
 // run's verdict and the cluster-level findings.
 import type { Link } from '../src/engine/model/link';
 import type { Packet } from '../src/engine/model/packet';
-import type { ResultNode } from '../src/engine/model/result';
-import type { Suspicion } from '../src/engine/model/suspicion';
 import type { GraphEdge, GraphNode } from '../src/engine/report/graph';
+import type { WireNode, WireSuspicion } from '../src/shared/severity';
 import { clusterScope, type PathView, type Selection } from '../src/shared/webview-protocol';
 import { icon, severityIcon } from './icons';
 import { badge, button, divider, tag } from './toolkit';
-
-const levels = ['INFO', 'WARNING', 'CRITICAL', 'FATAL'];
 
 export interface DetailsCallbacks {
   openEvidence(nodeId: string, suspicionIndex: number): void;
@@ -25,12 +22,6 @@ function h<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, ...child
   if (cls) e.className = cls;
   e.append(...children);
   return e;
-}
-
-/** Suspicion levels arrive as the engine's numeric enum (or already as names, from JSON reports). */
-export function levelOf(s: Suspicion): string {
-  const l = s.level as unknown;
-  return typeof l === 'number' ? (levels[l] ?? String(l)) : String(l);
 }
 
 function hostPort(ip: string, port: number): string {
@@ -97,7 +88,7 @@ export class DetailsPanel {
     this.root.append(h('p', 'hint', 'Select a node or a link to see its details. Drag to pan, wheel or +/− to zoom, 0 to fit.'));
   }
 
-  private node(view: PathView, g: GraphNode, n: ResultNode): void {
+  private node(view: PathView, g: GraphNode, n: WireNode): void {
     const title = this.heading(g.type, n.id, tag(n.type));
     this.root.append(title);
     if (n.description) this.root.append(field(n.type === 'node' ? 'address' : 'IP', n.description));
@@ -136,10 +127,10 @@ export class DetailsPanel {
     return a;
   }
 
-  private suspicionList(nodeId: string, suspicions: readonly Suspicion[]): HTMLElement {
+  private suspicionList(nodeId: string, suspicions: readonly WireSuspicion[]): HTMLElement {
     const list = h('ol', 'suspicions');
     suspicions.forEach((s, i) => {
-      const level = levelOf(s);
+      const level = s.level;
       const item = h('li', `suspicion sev-${level.toLowerCase()}`);
       const open = h('a', 'suspicion-open', icon(severityIcon(level), 'icon sev-icon'), h('span', 'level', level), h('span', 'message', s.message));
       open.href = '#';

@@ -1,6 +1,8 @@
 // A handful of 16×16 line icons drawn inline (no icon font: nothing to load, nothing for the CSP
 // to allow). Shapes follow the codicons of the same meaning: package (pod), server (node), globe
 // (external), cloud (infra), layers (grouped backends), circle (anything else).
+import { severityKind, type Severity, type SeverityKind } from '../src/shared/severity';
+
 const paths: Record<string, string> = {
   pod: 'M8 1.5l5.5 3v7L8 14.5l-5.5-3v-7z M2.5 4.5L8 7.5l5.5-3 M8 7.5v7',
   node: 'M2.5 2.5h11v4.5h-11z M2.5 9h11v4.5h-11z M5 4.75h.01 M5 11.25h.01 M8 4.75h3 M8 11.25h3',
@@ -41,8 +43,7 @@ export function icon(name: string, cls = 'icon'): SVGSVGElement {
   return svg;
 }
 
-export function severityIcon(level: string | null): string {
-  if (level === 'FATAL' || level === 'CRITICAL') return 'error';
-  if (level === 'WARNING') return 'warning';
-  return 'info';
+/** The icon of a severity (src/shared/severity.ts decides which); none: the info icon. */
+export function severityIcon(level: Severity | null): SeverityKind {
+  return level ? severityKind(level) : 'info';
 }

@@ -3,7 +3,8 @@
 import { parse, readInput } from './args';
 import { UsageError, type CliIO, type Command } from './command';
 import { SnapshotError, loadSnapshot } from '../engine/snapshot/load';
-import { Network, RequestError } from '../engine/network';
+import { Network } from '../engine/network';
+import { BadInputError } from '../shared/errors';
 import { formatJson } from '../engine/report/json';
 import { formatText } from '../engine/report/text';
 import { formatSkoopJson } from '../engine/report/skoop-json';
@@ -82,7 +83,7 @@ export const diagnoseCommand: Command = {
         print(live.result);
         return 0;
       } catch (e) {
-        if (e instanceof RequestError) throw new UsageError(e.message);
+        if (e instanceof BadInputError && e.part === 'request') throw new UsageError(e.message);
         return liveFailure(e, io, 'diagnose');
       }
     }
@@ -99,7 +100,7 @@ export const diagnoseCommand: Command = {
       const context = createContext({ origin: 'snapshot', values: snapshot.settings }, { origin: 'cli', values: overrides });
       result = new Network(snapshotPort(snapshot), context).diagnose(request);
     } catch (e) {
-      if (e instanceof RequestError) throw new UsageError(e.message);
+      if (e instanceof BadInputError) throw new UsageError(e.message);
       throw e;
     }
     print(result);

@@ -3,7 +3,7 @@
 // permissions, no consent) → UsageError (2); unreachable server, API failures, cancellation → 1.
 import { setMaxListeners } from 'node:events';
 import { UsageError, type CliIO } from './command';
-import { CancelledError, ClusterApiError, ClusterInputError, ClusterUnreachableError, CollectionError } from '../cluster/errors';
+import { BadInputError, CancelledError, ClusterFailedError, ConsentRequiredError } from '../shared/errors';
 import type { LiveOptions } from '../cluster/live';
 
 export const liveFlagOptions = {
@@ -61,8 +61,9 @@ export async function withCancellation<T>(run: (signal: AbortSignal) => Promise<
 
 /** Cluster errors → exit code (with the message on stderr), or rethrown when not ours. */
 export function liveFailure(e: unknown, io: CliIO, command: string): number {
-  if (e instanceof ClusterInputError) throw new UsageError(e.message);
-  if (e instanceof ClusterUnreachableError || e instanceof ClusterApiError || e instanceof CancelledError || e instanceof CollectionError) {
+  // Input the user must fix (kubeconfig, context, permissions) or consent to give (--yes): usage.
+  if (e instanceof BadInputError || e instanceof ConsentRequiredError) throw new UsageError(e.message);
+  if (e instanceof ClusterFailedError || e instanceof CancelledError) {
     io.stderr(`netpath ${command}: ${e.message}\n`);
     return 1;
   }

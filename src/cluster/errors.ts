@@ -1,67 +1,45 @@
-// What can go wrong talking to a live cluster, as distinct error types: the CLI maps bad input
-// (kubeconfig, context, no permissions at all, refused consent) to exit code 2, the rest to 1.
+// What can go wrong talking to a live cluster, as subclasses of the shared failure meanings
+// (src/shared/errors.ts): input the user must fix (kubeconfig, context, no permissions at all) is
+// bad input of the source, the cluster failing or refusing is ClusterFailedError; consent and
+// cancellation are the shared classes themselves.
+import { BadInputError, ClusterFailedError } from '../shared/errors';
 
-/** The user's input cannot work: no kubeconfig, unknown context, no permissions, no consent. */
-export class ClusterInputError extends Error {
+export { CancelledError, ConsentRequiredError, type ConsentDetails } from '../shared/errors';
+
+/** The user's input cannot work: no kubeconfig, unknown context or node, no permissions. */
+export class ClusterInputError extends BadInputError {
   override name = 'ClusterInputError';
-}
-
-/** What a first run would create in a cluster, for a consent prompt (see CollectorManager.consentDetails). */
-export interface ConsentDetails {
-  context?: string;
-  server?: string;
-  namespace: string;
-  namespaceLabels: Record<string, string>;
-  image: string;
-  /** One line: what each collector pod is. */
-  pod: string;
-  /** What the pods may do on a node, one item each. */
-  privileges: string[];
-  /** The verbs and resources the user needs for collection (RBAC). */
-  permissions: string[];
-  activeDeadlineSeconds: number;
-}
-
-/** The collector namespace does not exist and the user has not agreed to create it: nothing was created. */
-export class ConsentRequiredError extends ClusterInputError {
-  override name = 'ConsentRequiredError';
-  constructor(message: string, readonly details: ConsentDetails) {
-    super(message);
+  constructor(message: string) {
+    super(message, 'source');
   }
 }
 
 /** The API server cannot be reached (refused, DNS, TLS, timeout). */
-export class ClusterUnreachableError extends Error {
+export class ClusterUnreachableError extends ClusterFailedError {
   override name = 'ClusterUnreachableError';
+  constructor(message: string) {
+    super(message, 'unreachable');
+  }
 }
 
-/** The API server answered with an error status. */
-export class ClusterApiError extends Error {
+/** The API server answered with an error status (401/403: denied). */
+export class ClusterApiError extends ClusterFailedError {
   override name = 'ClusterApiError';
   constructor(
-    readonly status: number,
+    override readonly status: number,
     readonly method: string,
     readonly path: string,
     /** The `Status.message` of the answer, or its first bytes. */
     readonly detail: string,
   ) {
-    super(`${method} ${path}: HTTP ${status}${detail ? `: ${detail}` : ''}`);
+    super(`${method} ${path}: HTTP ${status}${detail ? `: ${detail}` : ''}`, status === 401 || status === 403 ? 'denied' : 'api', status);
   }
 }
 
 /** Collecting a node's dump failed (timeout, pod failed, unreadable log); names the node and pod. */
-export class CollectionError extends Error {
+export class CollectionError extends ClusterFailedError {
   override name = 'CollectionError';
-}
-
-/** The run was cancelled (AbortSignal). */
-export class CancelledError extends Error {
-  override name = 'CancelledError';
-  constructor(message = 'cancelled') {
-    super(message);
+  constructor(message: string) {
+    super(message, 'collection');
   }
-}
-
-export function throwIfAborted(signal: AbortSignal | undefined, what: string): void {
-  if (signal?.aborted) throw new CancelledError(`cancelled ${what}`);
 }

@@ -4,6 +4,7 @@
 // (source, destination, conntrack, per-run plugin state), so the same request gives the same
 // result however many other requests ran before it.
 import type { NodeNetworkStackDump } from '../shared/dump';
+import { BadInputError } from '../shared/errors';
 import { createContext, type Context } from './context';
 import { NetnsNode, ExternalNode } from './datapath/netns-node';
 import { ConntrackTable } from './datapath/conntrack';
@@ -11,7 +12,7 @@ import { NodeStack } from './datapath/node-stack';
 import type { Topology } from './datapath/topology';
 import { Diagnostor, type CollectRequest, type DiagnostorOptions } from './diagnostor';
 import { ClusterCache } from './k8s/cache';
-import { EndpointError, resolvePair, type ResolvedEndpoint, type ResolvedPair } from './k8s/resolve';
+import { resolvePair, type ResolvedEndpoint, type ResolvedPair } from './k8s/resolve';
 import type { Endpoint } from './model/endpoint';
 import { NetNode, type Hop } from './model/netnode';
 import type { Packet } from './model/packet';
@@ -33,11 +34,6 @@ import { assertNode, assertPod } from './assertions/kubernetes';
 import { assertNetns } from './assertions/netstack';
 import { selectProvider, type Provider } from './infra/provider';
 import type { InfraShim } from './infra/infrashim';
-
-/** Bad request (unknown pod, malformed IP, a service as source): the CLI's exit code 2. */
-export class RequestError extends Error {
-  override name = 'RequestError';
-}
 
 export interface NetworkOptions extends DiagnostorOptions {}
 
@@ -179,17 +175,12 @@ export class Network {
     return undefined;
   }
 
-  /** Resolves the request (a bad one throws RequestError before anything is collected). */
+  /** Resolves the request (a bad one throws BadInputError before anything is collected). */
   resolve(request: DiagnosisRequest): ResolvedPair {
-    let pair: ResolvedPair;
-    try {
-      pair = resolvePair(this.cache, request.src, request.dst, request.port);
-    } catch (e) {
-      if (e instanceof EndpointError) throw new RequestError(e.message);
-      throw e;
-    }
+    // A bad request (unknown pod, malformed IP) is the resolver's EndpointError: bad input.
+    const pair = resolvePair(this.cache, request.src, request.dst, request.port);
     if (pair.source.endpoint.type === 'service' || pair.source.endpoint.type === 'lb') {
-      throw new RequestError(`${request.src} is a service: a service never sends packets; use one of its pods as the source`);
+      throw new BadInputError(`${request.src} is a service: a service never sends packets; use one of its pods as the source`, 'request');
     }
     return pair;
   }

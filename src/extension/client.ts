@@ -4,8 +4,12 @@
 import * as vscode from 'vscode';
 import {
   CloseAction, ErrorAction, LanguageClient, TransportKind, WorkDoneProgress,
-  type CloseHandlerResult, type ErrorHandlerResult, type LanguageClientOptions, type ServerOptions,
+  type CloseHandlerResult, type ErrorHandlerResult, type LanguageClientOptions, type RequestType, type ServerOptions,
 } from 'vscode-languageclient/node';
+import { decodeError, type NetpathErrorData } from '../shared/protocol';
+
+/** The params of a request as its callers give them: the progress token is this module's business. */
+export type RequestParams<P> = Omit<P, 'workDoneToken'>;
 
 const crashWindowMs = 3 * 60_000;
 const maxCrashes = 5;
@@ -78,9 +82,13 @@ export class ServerConnection implements vscode.Disposable {
   /**
    * A custom request with VS Code progress: the server's work-done reports become the progress
    * message, and cancelling the notification cancels the request (the server stops the run).
+   * Fails with the NetpathError of the failure's meaning (see decodeError).
    */
-  async request<R>(method: string, params: object, title: string, cancellable = true): Promise<R> {
-    const client = await this.get();
+  async request<P, R>(type: RequestType<P, R, NetpathErrorData>, params: RequestParams<P>, title: string, cancellable = true): Promise<R> {
+    const client = await this.get().catch((e: unknown) => {
+      throw decodeError(e);
+    });
+    const method = type.method;
     const workDoneToken = `netpath-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
     return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable }, async (progress, token) => {
       let last = 0;
@@ -92,16 +100,22 @@ export class ServerConnection implements vscode.Disposable {
         last = pct;
       });
       try {
-        return await client.sendRequest<R>(method, { ...params, workDoneToken }, token);
+        return await client.sendRequest(type, { ...params, workDoneToken } as P, token);
+      } catch (e) {
+        throw decodeError(e);
       } finally {
         sub.dispose();
       }
     });
   }
 
-  /** A custom request without UI (pickers' lists, clearing). */
-  async quiet<R>(method: string, params: object): Promise<R> {
-    return (await this.get()).sendRequest<R>(method, params);
+  /** A custom request without UI (pickers' lists, clearing); fails like `request`. */
+  async quiet<P, R>(type: RequestType<P, R, NetpathErrorData>, params: RequestParams<P>): Promise<R> {
+    try {
+      return await (await this.get()).sendRequest(type, params as P);
+    } catch (e) {
+      throw decodeError(e);
+    }
   }
 
   dispose(): void {

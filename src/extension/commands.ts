@@ -1,7 +1,9 @@
 // The command table (rust-analyzer style): command id → factory taking the Ctx. main.ts registers
 // every entry; package.json declares the same ids (the in-VS Code suite checks both agree).
 import * as vscode from 'vscode';
-import { captureSnapshotMethod, clusterInfoMethod, isClusterSpec, type CaptureSnapshotResult, type ClusterInfoResult, type ClusterSpec, type SourceSpec } from '../shared/protocol';
+import { CancelledError } from '../shared/errors';
+import { isSevere } from '../shared/severity';
+import { CaptureSnapshotRequest, ClusterInfoRequest, isClusterSpec, type ClusterSpec, type SourceSpec } from '../shared/protocol';
 import { clusterLabel, clusterSpec } from './cluster';
 import type { Ctx } from './ctx';
 import { resolveExplorerTarget } from './kubernetes';
@@ -75,8 +77,8 @@ async function openSnapshot(ctx: Ctx, uri?: vscode.Uri): Promise<SourceSpec | un
   if (!file) return undefined;
   const source: SourceSpec = { kind: 'snapshot', path: file.fsPath };
   // clusterInfo validates the whole snapshot: a bad file is refused before it becomes the source.
-  const info = await ctx.server.request<ClusterInfoResult>(clusterInfoMethod, { source, overrides: ctx.settings.detected }, `Network Path: opening ${ctx.sourceLabel(source)}`).catch((e: Error) => {
-    void vscode.window.showErrorMessage(`Network Path: ${e.message}`);
+  const info = await ctx.server.request(ClusterInfoRequest, { source, overrides: ctx.settings.detected }, `Network Path: opening ${ctx.sourceLabel(source)}`).catch((e: Error) => {
+    if (!(e instanceof CancelledError)) void vscode.window.showErrorMessage(`Network Path: ${e.message}`);
     return undefined;
   });
   if (!info) return undefined;
@@ -107,7 +109,7 @@ async function diagnose(ctx: Ctx, args: DiagnoseArgs = {}): Promise<Run | undefi
 function announce(ctx: Ctx, run: Run): void {
   const r = run.result;
   const findings = [...r.clusterSuspicions.map((s) => ({ s, where: 'the cluster' })), ...r.nodes.flatMap((n) => n.suspicions.map((s) => ({ s, where: n.id })))];
-  const severe = findings.filter((f) => f.s.level >= 2);
+  const severe = findings.filter((f) => isSevere(f.s.level));
   const count = (n: number) => `${n} suspicion${n === 1 ? '' : 's'}`;
   let message: string;
   if (r.verdict === 'reachable') message = `Reachable: no fault found from ${r.request.src} to ${r.request.dst}:${r.request.port}${findings.length ? ` (${count(findings.length)} to review)` : ''}.`;
@@ -208,15 +210,14 @@ export const commands: CommandTable = {
     if (isClusterSpec(source)) {
       // The server collects every node's network stack (collector pods) and writes the file.
       try {
-        const r = await ctx.sourceRequest<CaptureSnapshotResult>(captureSnapshotMethod, { source, output: target.fsPath }, `Network Path: capturing ${ctx.sourceLabel(source)}`);
+        const r = await ctx.sourceRequest(CaptureSnapshotRequest, { source, output: target.fsPath }, `Network Path: capturing ${ctx.sourceLabel(source)}`);
         if (!r) return undefined;
         ctx.log.info(`snapshot of ${ctx.sourceLabel(source)} captured to ${r.path} (${r.bytes} bytes; nodes ${r.collected.join(', ') || 'none'}${r.failed.length ? `; not collected: ${r.failed.map((f) => `${f.node}: ${f.message}`).join('; ')}` : ''})`);
         const note = r.failed.length ? ` (${r.failed.length} node${r.failed.length === 1 ? '' : 's'} not collected: see the log)` : '';
         void vscode.window.showInformationMessage(`Network Path: snapshot of ${r.collected.length} node${r.collected.length === 1 ? '' : 's'} saved to ${r.path}${note}`);
         return target;
       } catch (e) {
-        const err = e as { code?: number; message?: string };
-        if (err.code !== -32800) void vscode.window.showErrorMessage(`Network Path: ${err.message ?? String(e)}`, 'Show Log').then((a) => a && ctx.log.show());
+        if (!(e instanceof CancelledError)) void vscode.window.showErrorMessage(`Network Path: ${e instanceof Error ? e.message : String(e)}`, 'Show Log').then((a) => a && ctx.log.show());
         return undefined;
       }
     }

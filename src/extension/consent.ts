@@ -1,5 +1,5 @@
 // Consent before netpath creates anything in a cluster: the server refuses to create the collector
-// namespace without it (ErrorCodes.ConsentRequired, with what it would create); the extension shows
+// namespace without it (ConsentRequiredError, with what it would create); the extension shows
 // that in a modal dialog and remembers a "yes" per cluster (API server URL + namespace) in the
 // global state, so later runs there (from any workspace) go ahead without asking.
 import * as vscode from 'vscode';

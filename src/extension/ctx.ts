@@ -2,15 +2,17 @@
 // needs — the server connection, the runs, the chosen source, recent choices, settings, log —
 // passed to each command instead of living in module globals.
 import * as vscode from 'vscode';
+import type { RequestType } from 'vscode-languageclient/node';
 import { basename } from 'node:path';
 import type { DiagnosisRequest } from '../engine/model/result';
+import { CancelledError, ConsentRequiredError } from '../shared/errors';
 import {
-  clearRunMethod, diagnoseMethod, ErrorCodes, isClusterSpec, type ClearRunResult, type ClusterSpec, type ConsentDetails, type DiagnoseResult, type SourceSpec,
+  ClearRunRequest, DiagnoseRequest, isClusterSpec, type ClusterSpec, type NetpathErrorData, type SourceSpec,
 } from '../shared/protocol';
 import { ClusterTracker, clusterLabel } from './cluster';
 import { ConsentStore, obtainConsent, type Ask } from './consent';
 import { readSettings, section, type NetpathSettings } from '../shared/settings';
-import { ServerConnection } from './client';
+import { ServerConnection, type RequestParams } from './client';
 import { RunStore, requestLabel, type Run } from './runs';
 
 const sourceKey = 'netpath.source';
@@ -81,26 +83,25 @@ export class Ctx implements vscode.Disposable {
 
   /**
    * A request on a source. Live clusters: only in trusted workspaces; the collector settings are
-   * added; when the server answers ConsentRequired, the user is asked (once per cluster) and the
+   * added; when the server answers ConsentRequiredError, the user is asked (once per cluster) and the
    * request is sent again with consent. Resolves undefined when the user declines.
    */
-  async sourceRequest<R>(method: string, params: { source: SourceSpec } & Record<string, unknown>, title: string): Promise<R | undefined> {
+  async sourceRequest<P extends { source: SourceSpec }, R>(type: RequestType<P, R, NetpathErrorData>, params: RequestParams<P>, title: string): Promise<R | undefined> {
     const source = params.source;
-    if (!isClusterSpec(source)) return this.server.request<R>(method, params, title);
+    if (!isClusterSpec(source)) return this.server.request(type, params, title);
     if (!vscode.workspace.isTrusted) throw new Error('This workspace is not trusted: Network Path only reads saved snapshots here, not live clusters.');
     const live: ClusterSpec = { ...source, collector: this.settings.collector, consent: false };
     try {
-      return await this.server.request<R>(method, { ...params, source: live }, title);
+      return await this.server.request(type, { ...params, source: live }, title);
     } catch (e) {
-      const err = e as { code?: number; data?: unknown };
-      if (err.code !== ErrorCodes.ConsentRequired || !err.data) throw e;
-      const details = err.data as ConsentDetails;
+      if (!(e instanceof ConsentRequiredError)) throw e;
+      const details = e.details;
       if (!(await obtainConsent(details, this.consent, this.askConsent))) {
         this.log.info(`consent declined for ${details.context ?? details.server}: nothing was created`);
         return undefined;
       }
       this.log.info(`consent given for ${details.context ?? ''} ${details.server ?? ''}: creating namespace ${details.namespace}`);
-      return this.server.request<R>(method, { ...params, source: { ...live, consent: true } }, title);
+      return this.server.request(type, { ...params, source: { ...live, consent: true } }, title);
     }
   }
 
@@ -143,7 +144,7 @@ export class Ctx implements vscode.Disposable {
     this.status.show();
     this.log.info(`diagnose ${label} on ${this.sourceLabel(source)}`);
     try {
-      const r = await this.sourceRequest<DiagnoseResult>(diagnoseMethod, { source, request, overrides: this.settings.detected }, `Network Path: ${label}`);
+      const r = await this.sourceRequest(DiagnoseRequest, { source, request, overrides: this.settings.detected }, `Network Path: ${label}`);
       if (!r) return undefined;
       const run: Run = { ...r, source, finishedAt: new Date() };
       this.runs.add(run);
@@ -151,13 +152,13 @@ export class Ctx implements vscode.Disposable {
       this.runFinished.fire(run);
       return run;
     } catch (e) {
-      const err = e as { code?: number; message?: string };
-      if (err.code === ErrorCodes.RequestCancelled) {
+      if (e instanceof CancelledError) {
         this.log.info(`diagnose ${label}: cancelled`);
         return undefined;
       }
-      this.log.error(`diagnose ${label}: ${err.message ?? String(e)}`);
-      void vscode.window.showErrorMessage(`Network Path: ${err.message ?? String(e)}`, 'Show Log').then((a) => a && this.log.show());
+      const message = e instanceof Error ? e.message : String(e);
+      this.log.error(`diagnose ${label}: ${message}`);
+      void vscode.window.showErrorMessage(`Network Path: ${message}`, 'Show Log').then((a) => a && this.log.show());
       return undefined;
     } finally {
       this.status.hide();
@@ -167,7 +168,7 @@ export class Ctx implements vscode.Disposable {
   async clear(runIds?: string[]): Promise<void> {
     const ids = runIds ?? this.runs.all.map((r) => r.runId);
     if (this.server.running) {
-      for (const runId of runIds ?? [undefined]) await this.server.quiet<ClearRunResult>(clearRunMethod, runId ? { runId } : {});
+      for (const runId of runIds ?? [undefined]) await this.server.quiet(ClearRunRequest, runId ? { runId } : {});
     }
     this.runs.remove(ids);
   }

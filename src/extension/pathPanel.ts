@@ -7,7 +7,6 @@
 // folded group of backends is expanded — this module loads dist/layout.js (the elkjs layout,
 // ~3 MB) on first need with a runtime `require`, so it is never bundled into dist/extension.js.
 import * as vscode from 'vscode';
-import type { DiagnosisResult } from '../engine/model/result';
 import type { PositionedGraph } from '../engine/report/graph';
 import type { LayoutOptions } from '../engine/report/layout';
 import {
@@ -17,6 +16,7 @@ import {
   type PathView,
   type ResultWithLayout,
 } from '../shared/webview-protocol';
+import type { WireResult } from '../shared/severity';
 import { newNonce, pathPanelHtml } from './pathPanelHtml';
 
 export const pathPanelViewType = 'netpath.linkPath';
@@ -31,7 +31,7 @@ export interface PathPanelHandlers {
 }
 
 interface LayoutModule {
-  layoutResult(result: DiagnosisResult, opts?: LayoutOptions): Promise<PositionedGraph>;
+  layoutResult(result: WireResult, opts?: LayoutOptions): Promise<PositionedGraph>;
 }
 
 interface Current {
@@ -61,7 +61,7 @@ async function layout(context: vscode.ExtensionContext, result: ResultWithLayout
   return loadLayout(context).layoutResult(stripLayout(result), { expanded: [...expanded] });
 }
 
-function stripLayout(r: ResultWithLayout): DiagnosisResult {
+function stripLayout(r: ResultWithLayout): WireResult {
   const { layout: _layout, ...rest } = r;
   return rest;
 }
@@ -129,12 +129,12 @@ function setup(context: vscode.ExtensionContext, panel: vscode.WebviewPanel, han
   return c;
 }
 
-function title(r: DiagnosisResult): string {
+function title(r: WireResult): string {
   return `Link Path: ${r.request.src} → ${r.request.dst}:${r.request.port}`;
 }
 
 /** Shows `result` in the link-path panel (created on first use, then re-used and revealed). */
-export function showLinkPath(context: vscode.ExtensionContext, result: DiagnosisResult, handlers: PathPanelHandlers): void {
+export function showLinkPath(context: vscode.ExtensionContext, result: WireResult, handlers: PathPanelHandlers): void {
   if (!current) {
     const panel = vscode.window.createWebviewPanel(pathPanelViewType, title(result), vscode.ViewColumn.Beside, {
       enableScripts: true,

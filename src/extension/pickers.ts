@@ -2,7 +2,7 @@
 // come first; the lists come from the source (netpath/listEndpoints); typing anything that is not
 // in the list (an IP, `ns/pod`) is always accepted as typed. Namespaces filter by typing `ns/`.
 import * as vscode from 'vscode';
-import { isClusterSpec, listEndpointsMethod, type ListEndpointsResult, type PortInfo, type SourceSpec } from '../shared/protocol';
+import { isClusterSpec, ListEndpointsRequest, type ListEndpointsResult, type PortInfo, type SourceSpec } from '../shared/protocol';
 import type { Ctx, PickerShown } from './ctx';
 
 interface Item extends vscode.QuickPickItem {
@@ -91,8 +91,8 @@ const portProblem = (v: string) => (/^\d+$/.test(v) && +v >= 1 && +v <= 65535 ? 
 
 /** The source's pods, services and nodes; a live cluster's are read with a progress notification (it takes a moment). */
 function endpointsOf(ctx: Ctx, source: SourceSpec): Promise<ListEndpointsResult | undefined> {
-  if (isClusterSpec(source)) return ctx.sourceRequest<ListEndpointsResult>(listEndpointsMethod, { source }, `Network Path: reading ${ctx.sourceLabel(source)}`);
-  return ctx.server.quiet<ListEndpointsResult>(listEndpointsMethod, { source });
+  if (isClusterSpec(source)) return ctx.sourceRequest(ListEndpointsRequest, { source }, `Network Path: reading ${ctx.sourceLabel(source)}`);
+  return ctx.server.quiet(ListEndpointsRequest, { source });
 }
 
 export interface Choice {

@@ -3,36 +3,28 @@
 import * as vscode from 'vscode';
 import type { Link } from '../engine/model/link';
 import type { Packet } from '../engine/model/packet';
-import type { ResultNode } from '../engine/model/result';
-import type { Suspicion } from '../engine/model/suspicion';
+import { severityKind, severityRank, worstSeverity, type Severity, type SeverityKind, type WireNode, type WireSuspicion } from '../shared/severity';
 import type { Run, RunStore } from './runs';
 import { requestLabel } from './runs';
 
-// SuspicionLevel values (the engine's enum, not imported: the extension bundle stays engine-free).
-const levelNames = ['INFO', 'WARNING', 'CRITICAL', 'FATAL'] as const;
-
 export type Element =
   | { kind: 'run'; run: Run }
-  | { kind: 'node'; run: Run; node: ResultNode | undefined /* undefined = cluster-level findings */ }
+  | { kind: 'node'; run: Run; node: WireNode | undefined /* undefined = cluster-level findings */ }
   | { kind: 'link'; run: Run; link: Link; direction: 'in' | 'out'; nodeId: string }
-  | { kind: 'suspicion'; run: Run; nodeId: string | undefined; index: number; suspicion: Suspicion };
+  | { kind: 'suspicion'; run: Run; nodeId: string | undefined; index: number; suspicion: WireSuspicion };
 
-function levelIcon(level: number | undefined): vscode.ThemeIcon {
-  if (level === undefined) return new vscode.ThemeIcon('pass', new vscode.ThemeColor('testing.iconPassed'));
-  if (level >= 2) return new vscode.ThemeIcon('error', new vscode.ThemeColor('problemsErrorIcon.foreground'));
-  if (level === 1) return new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'));
-  return new vscode.ThemeIcon('info', new vscode.ThemeColor('problemsInfoIcon.foreground'));
+/** The Problems panel's icon colours, so the tree reads like it. */
+const themeColor: Record<SeverityKind, string> = { error: 'problemsErrorIcon.foreground', warning: 'problemsWarningIcon.foreground', info: 'problemsInfoIcon.foreground' };
+const severityColor = (s: Severity) => new vscode.ThemeColor(themeColor[severityKind(s)]);
+
+function levelIcon(s: Severity | undefined): vscode.ThemeIcon {
+  if (s === undefined) return new vscode.ThemeIcon('pass', new vscode.ThemeColor('testing.iconPassed'));
+  return new vscode.ThemeIcon(severityKind(s), severityColor(s));
 }
 
-function worst(list: readonly Suspicion[]): number | undefined {
-  let m: number | undefined;
-  for (const s of list) if (m === undefined || s.level > m) m = s.level;
-  return m;
-}
+const worst = (list: readonly WireSuspicion[]) => worstSeverity(list.map((s) => s.level));
 
 const typeIcon: Record<string, string> = { pod: 'package', node: 'server', external: 'globe', generic: 'circle-outline', infra: 'cloud' };
-const severityColor = (l: number | undefined) =>
-  l === undefined ? undefined : new vscode.ThemeColor(l >= 2 ? 'problemsErrorIcon.foreground' : l === 1 ? 'problemsWarningIcon.foreground' : 'problemsInfoIcon.foreground');
 
 function packetText(p: Packet): string {
   const hp = (ip: string, port: number) => (ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`);
@@ -63,7 +55,7 @@ export class RunTree implements vscode.TreeDataProvider<Element>, vscode.Disposa
       const id = e.node?.id;
       const list = e.node ? e.node.suspicions : r.clusterSuspicions;
       const out: Element[] = list.map((suspicion, index) => ({ kind: 'suspicion', run: e.run, nodeId: id, index, suspicion }));
-      out.sort((a, b) => (b as { suspicion: Suspicion }).suspicion.level - (a as { suspicion: Suspicion }).suspicion.level);
+      out.sort((a, b) => severityRank((b as { suspicion: WireSuspicion }).suspicion.level) - severityRank((a as { suspicion: WireSuspicion }).suspicion.level));
       if (id !== undefined) {
         for (const link of r.links) if (link.destination === id) out.push({ kind: 'link', run: e.run, link, direction: 'in', nodeId: id });
         for (const link of r.links) if (link.source === id) out.push({ kind: 'link', run: e.run, link, direction: 'out', nodeId: id });
@@ -99,8 +91,8 @@ export class RunTree implements vscode.TreeDataProvider<Element>, vscode.Disposa
         const label = e.node ? e.node.id : 'cluster';
         const item = new vscode.TreeItem(label, vscode.TreeItemCollapsibleState.Collapsed);
         item.id = `${e.run.runId}/node/${label}`;
-        item.iconPath = new vscode.ThemeIcon(e.node ? typeIcon[e.node.type] ?? 'circle-outline' : 'organization', severityColor(w));
-        const counts = list.length ? ` · ${list.length} suspicion${list.length === 1 ? '' : 's'} (worst ${levelNames[w!]})` : '';
+        item.iconPath = new vscode.ThemeIcon(e.node ? typeIcon[e.node.type] ?? 'circle-outline' : 'organization', w && severityColor(w));
+        const counts = w ? ` · ${list.length} suspicion${list.length === 1 ? '' : 's'} (worst ${w})` : '';
         item.description = `${e.node ? `${e.node.type}${e.node.description ? ` ${e.node.description}` : ''}` : 'cluster-wide'}${e.node && !e.node.examined ? ' · not examined' : ''}${counts}`;
         item.tooltip = `${label}${counts}`;
         item.contextValue = 'netpath.node';
@@ -122,9 +114,9 @@ export class RunTree implements vscode.TreeDataProvider<Element>, vscode.Disposa
         const s = e.suspicion;
         const item = new vscode.TreeItem(s.message, vscode.TreeItemCollapsibleState.None);
         item.id = `${e.run.runId}/suspicion/${e.nodeId ?? ''}/${e.index}`;
-        item.description = `${levelNames[s.level]} · ${s.check}`;
+        item.description = `${s.level} · ${s.check}`;
         item.iconPath = levelIcon(s.level);
-        const md = new vscode.MarkdownString(`**${levelNames[s.level]}** ${s.message} (${'`'}${s.check}${'`'})\n\n`);
+        const md = new vscode.MarkdownString(`**${s.level}** ${s.message} (${'`'}${s.check}${'`'})\n\n`);
         for (const ev of s.evidence) md.appendMarkdown(`- ${ev.kind}${ev.where ? ` — ${ev.where}` : ''}\n`).appendCodeblock(ev.text, 'text');
         item.tooltip = md;
         item.contextValue = 'netpath.suspicion';

@@ -1,22 +1,9 @@
 // Suspicions as LSP diagnostics on the run's report document: one per suspicion, on the report
-// line that shows it, with each evidence line as related information. Severity mapping per
-// DESIGN.md: FATAL/CRITICAL → Error, WARNING → Warning, INFO → Information.
-import { DiagnosticSeverity, type Diagnostic } from 'vscode-languageserver/node';
-import type { DiagnosisResult } from '../engine/model/result';
-import { SuspicionLevel, type Suspicion } from '../engine/model/suspicion';
+// line that shows it, with each evidence line as related information; the severity as
+// src/shared/severity.ts maps it.
+import type { Diagnostic } from 'vscode-languageserver/node';
 import type { FindingLocation } from '../shared/protocol';
-
-export function severityOf(level: SuspicionLevel): DiagnosticSeverity {
-  switch (level) {
-    case SuspicionLevel.FATAL:
-    case SuspicionLevel.CRITICAL:
-      return DiagnosticSeverity.Error;
-    case SuspicionLevel.WARNING:
-      return DiagnosticSeverity.Warning;
-    default:
-      return DiagnosticSeverity.Information;
-  }
-}
+import { diagnosticSeverity, type WireResult, type WireSuspicion } from '../shared/severity';
 
 /** What a diagnostic carries in `data`, so a client can find the suspicion in the result. */
 export interface DiagnosticData {
@@ -25,7 +12,7 @@ export interface DiagnosticData {
   index: number;
 }
 
-export function toDiagnostics(runId: string, uri: string, r: DiagnosisResult, report: string, findings: FindingLocation[]): Diagnostic[] {
+export function toDiagnostics(runId: string, uri: string, r: WireResult, report: string, findings: FindingLocation[]): Diagnostic[] {
   const lines = report.split('\n');
   const nodes = new Map(r.nodes.map((n) => [n.id, n]));
   const lineRange = (line: number) => {
@@ -36,13 +23,13 @@ export function toDiagnostics(runId: string, uri: string, r: DiagnosisResult, re
   const out: Diagnostic[] = [];
   for (const f of findings) {
     const node = f.node === undefined ? undefined : nodes.get(f.node);
-    const s: Suspicion | undefined = node ? node.suspicions[f.index] : f.node === undefined ? r.clusterSuspicions[f.index] : undefined;
+    const s: WireSuspicion | undefined = node ? node.suspicions[f.index] : f.node === undefined ? r.clusterSuspicions[f.index] : undefined;
     if (!s) continue;
     const where = node ? `${node.type} ${node.id}` : 'cluster';
     const data: DiagnosticData = { runId, node: f.node, index: f.index };
     out.push({
       range: lineRange(f.line),
-      severity: severityOf(s.level),
+      severity: diagnosticSeverity(s.level),
       source: 'netpath',
       code: s.check,
       message: `${where}: ${s.message}`,

@@ -11,7 +11,8 @@ import type { DiagnosisRequest, DiagnosisResult } from '../engine/model/result';
 import type { NetpathSnapshot } from '../engine/snapshot/types';
 import type { CaptureSnapshotResult, ClusterInfoResult, ClusterSpec, SettingOverrides } from '../shared/protocol';
 import type { ClusterSource } from './source';
-import { Cancelled, type Steps } from './steps';
+import { CancelledError } from '../shared/errors';
+import type { Steps } from './steps';
 
 export class LiveClusterSource implements ClusterSource {
   label: string;
@@ -106,7 +107,7 @@ async function withAbort<T>(steps: Steps, run: (signal: AbortSignal) => Promise<
   try {
     return await run(ac.signal);
   } catch (e) {
-    if (ac.signal.aborted) throw new Cancelled();
+    if (ac.signal.aborted) throw new CancelledError();
     throw e;
   } finally {
     sub.dispose();

@@ -1,15 +1,18 @@
-// Checks the params of every custom request before any work: a malformed request gets a JSON-RPC
-// InvalidParams error naming the bad field and what was expected, and the server carries on.
+// Checks the params of every custom request before any work: a malformed request is bad input of
+// its `params` (InvalidParams on the wire) naming the bad field and what was expected, and the
+// server carries on.
 import { isAbsolute } from 'node:path';
-import { ResponseError } from 'vscode-languageserver/node';
+import type { ProgressToken } from 'vscode-languageserver/node';
 import type { DiagnosisRequest } from '../engine/model/result';
+import { BadInputError } from '../shared/errors';
 import {
-  ErrorCodes, type CaptureSnapshotParams, type ClusterSpec, type ClearRunParams, type ClusterInfoParams, type DiagnoseParams,
+  CaptureSnapshotRequest, ClearRunRequest, ClusterInfoRequest, DiagnoseRequest, ListEndpointsRequest,
+  type CaptureSnapshotParams, type ClusterSpec, type ClearRunParams, type ClusterInfoParams, type DiagnoseParams,
   type ListEndpointsParams, type SettingOverrides, type SourceSpec,
 } from '../shared/protocol';
 
-function bad(method: string, field: string, expected: string, got: unknown): ResponseError<void> {
-  return new ResponseError(ErrorCodes.InvalidParams, `${method}: ${field} must be ${expected}, got ${describe(got)}`);
+function bad(method: string, field: string, expected: string, got: unknown): BadInputError {
+  return new BadInputError(`${method}: ${field} must be ${expected}, got ${describe(got)}`, 'params');
 }
 
 function describe(v: unknown): string {
@@ -26,6 +29,14 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 function params(method: string, p: unknown): Record<string, unknown> {
   if (!isObject(p)) throw bad(method, 'params', 'an object', p);
   return p;
+}
+
+/** The client's work-done progress token, when it sent one (the server reports progress on it). */
+function workDoneToken(method: string, o: Record<string, unknown>): { workDoneToken?: ProgressToken } {
+  const t = o.workDoneToken;
+  if (t === undefined) return {};
+  if (typeof t === 'string' || (typeof t === 'number' && Number.isInteger(t))) return { workDoneToken: t };
+  throw bad(method, 'params.workDoneToken', 'a string or an integer', t);
 }
 
 function source(method: string, v: unknown): SourceSpec {
@@ -93,7 +104,7 @@ function overrides(method: string, v: unknown): SettingOverrides | undefined {
 }
 
 export function diagnoseParams(p: unknown): DiagnoseParams {
-  const m = 'netpath/diagnose';
+  const m = DiagnoseRequest.method;
   const o = params(m, p);
   const r = o.request;
   if (!isObject(r)) throw bad(m, 'params.request', 'an object { src, dst, port, protocol }', r);
@@ -107,32 +118,33 @@ export function diagnoseParams(p: unknown): DiagnoseParams {
     throw bad(m, 'params.runId', 'letters, digits, ".", "_" or "-" (at most 80)', o.runId);
   }
   const request: DiagnosisRequest = { src: (r.src as string).trim(), dst: (r.dst as string).trim(), port: r.port, protocol };
-  return { source: source(m, o.source), request, overrides: overrides(m, o.overrides), runId: o.runId as string | undefined };
+  return { source: source(m, o.source), request, overrides: overrides(m, o.overrides), runId: o.runId as string | undefined, ...workDoneToken(m, o) };
 }
 
 export function listEndpointsParams(p: unknown): ListEndpointsParams {
-  const m = 'netpath/listEndpoints';
-  return { source: source(m, params(m, p).source) };
+  const m = ListEndpointsRequest.method;
+  const o = params(m, p);
+  return { source: source(m, o.source), ...workDoneToken(m, o) };
 }
 
 export function clusterInfoParams(p: unknown): ClusterInfoParams {
-  const m = 'netpath/clusterInfo';
+  const m = ClusterInfoRequest.method;
   const o = params(m, p);
-  return { source: source(m, o.source), overrides: overrides(m, o.overrides) };
+  return { source: source(m, o.source), overrides: overrides(m, o.overrides), ...workDoneToken(m, o) };
 }
 
 export function captureSnapshotParams(p: unknown): CaptureSnapshotParams {
-  const m = 'netpath/captureSnapshot';
+  const m = CaptureSnapshotRequest.method;
   const o = params(m, p ?? {});
   if (o.nodes !== undefined && (!Array.isArray(o.nodes) || !o.nodes.every((x) => typeof x === 'string' && x))) throw bad(m, 'params.nodes', 'an array of node names', o.nodes);
   const src = source(m, o.source);
   if (src.kind !== 'cluster') throw bad(m, 'params.source.kind', '"cluster" (a snapshot is captured from a live cluster)', src.kind);
   if (typeof o.output !== 'string' || !isAbsolute(o.output)) throw bad(m, 'params.output', 'an absolute file path', o.output);
-  return { source: src, output: o.output, nodes: o.nodes as string[] | undefined };
+  return { source: src, output: o.output, nodes: o.nodes as string[] | undefined, ...workDoneToken(m, o) };
 }
 
 export function clearRunParams(p: unknown): ClearRunParams {
-  const m = 'netpath/clearRun';
+  const m = ClearRunRequest.method;
   const o = params(m, p ?? {});
   if (o.runId !== undefined && typeof o.runId !== 'string') throw bad(m, 'params.runId', 'a string', o.runId);
   return { runId: o.runId as string | undefined };

@@ -14,6 +14,7 @@ import type {
   ListEndpointsParams, ListEndpointsResult, SettingOverrides,
 } from '../shared/protocol';
 import { reportUri } from '../shared/protocol';
+import { toWireResult } from '../shared/severity';
 import { toDiagnostics } from './diagnostics';
 import { clusterInfo, listEndpoints } from './endpoints';
 import { LiveClusterSource } from './live-source';
@@ -95,9 +96,10 @@ async function diagnose(p: DiagnoseParams & { runId: string }, steps: Steps): Pr
   steps.step('Writing the report');
   const { text, findings } = formatTextWithFindings(result);
   const uri = reportUri(p.runId);
-  const diagnostics = toDiagnostics(p.runId, uri, result, text, findings);
+  const wire = toWireResult(result);
+  const diagnostics = toDiagnostics(p.runId, uri, wire, text, findings);
   return {
-    result: { runId: p.runId, reportUri: uri, report: text, findings, result, sourceLabel: source.label, durationMs: Date.now() - t0 },
+    result: { runId: p.runId, reportUri: uri, report: text, findings, result: wire, sourceLabel: source.label, durationMs: Date.now() - t0 },
     diagnostics,
   };
 }

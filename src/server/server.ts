@@ -4,15 +4,16 @@
 // error with a clear message (the server stays up). The main thread only routes: nothing here
 // parses a snapshot or runs the engine.
 import {
-  createConnection, ProposedFeatures, type CancellationToken, type WorkDoneProgressReporter,
+  createConnection, ProposedFeatures, type CancellationToken, type Connection, type RequestType,
+  type WorkDoneProgressParams, type WorkDoneProgressReporter,
 } from 'vscode-languageserver/node';
+import { NetpathError } from '../shared/errors';
 import {
-  captureSnapshotMethod, clearRunMethod, clusterInfoMethod, diagnoseMethod, listEndpointsMethod,
-  type ClearRunResult, type DiagnoseResult,
+  CaptureSnapshotRequest, ClearRunRequest, ClusterInfoRequest, DiagnoseRequest, encodeError, ListEndpointsRequest,
+  type DiagnoseResult, type NetpathErrorData,
 } from '../shared/protocol';
 import { version } from '../shared/version';
 import * as check from './params';
-import { asResponseError } from './response-error';
 import { Steps } from './steps';
 import { runInWorker } from './worker';
 
@@ -22,6 +23,12 @@ function newRunId(): string {
   return `run-${Date.now().toString(36)}-${(++runCounter).toString(36)}`;
 }
 
+/** A failure as its JSON-RPC error; an internal one is a bug, logged with its stack. */
+function failure(method: string, e: unknown, connection: Connection) {
+  if (!(e instanceof NetpathError) || e.meaning === 'internal') connection.console.error(`${method} failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+  return encodeError(method, e);
+}
+
 export function startServer(): void {
   const connection = createConnection(ProposedFeatures.all);
   /** Runs whose diagnostics are published, by run id → report URI. */
@@ -29,28 +36,28 @@ export function startServer(): void {
   const workerFile = __filename;
   const log = (message: string) => connection.console.error(message);
 
-  async function progressFor(params: unknown, title: string): Promise<WorkDoneProgressReporter> {
-    const p = params as { workDoneToken?: string | number };
+  async function progressFor(p: WorkDoneProgressParams, title: string): Promise<WorkDoneProgressReporter> {
     const reporter = p.workDoneToken !== undefined
-      ? connection.languages.attachWorkDoneProgress(p as { workDoneToken: string | number })
+      ? connection.languages.attachWorkDoneProgress(p)
       : await connection.window.createWorkDoneProgress();
     reporter.begin(title, 0, undefined, true);
     return reporter;
   }
 
   /** A request handler with params checking, progress, cancellation and error mapping. */
-  function serve<P, R>(method: string, title: string, expectedSteps: number, parse: (raw: unknown) => P, run: (p: P, steps: Steps) => Promise<R>): void {
-    connection.onRequest(method, async (raw: unknown, token: CancellationToken) => {
+  function serve<P extends WorkDoneProgressParams, R>(type: RequestType<P, R, NetpathErrorData>, title: string, expectedSteps: number, parse: (raw: unknown) => P, run: (p: P, steps: Steps) => Promise<R>): void {
+    // `raw` is whatever the client sent: `parse` checks it before any work.
+    connection.onRequest(type, async (raw: unknown, token: CancellationToken) => {
       let reporter: WorkDoneProgressReporter | undefined;
       try {
         const p = parse(raw);
-        reporter = await progressFor(raw, title);
+        reporter = await progressFor(p, title);
         const steps = new Steps(reporter, token, expectedSteps);
         const r = await run(p, steps);
         steps.checkCancelled();
         return r;
       } catch (e) {
-        throw asResponseError(method, e, log);
+        throw failure(type.method, e, connection);
       } finally {
         reporter?.done();
       }
@@ -62,7 +69,7 @@ export function startServer(): void {
     serverInfo: { name: 'netpath', version },
   }));
 
-  serve(diagnoseMethod, 'Network Path: diagnosing', 7, check.diagnoseParams, async (p, steps): Promise<DiagnoseResult> => {
+  serve(DiagnoseRequest, 'Network Path: diagnosing', 7, check.diagnoseParams, async (p, steps): Promise<DiagnoseResult> => {
     const runId = p.runId ?? newRunId();
     const { result, diagnostics } = await runInWorker({ kind: 'diagnose', params: { ...p, runId } }, steps, workerFile, log);
     steps.step(`Publishing ${diagnostics.length} finding${diagnostics.length === 1 ? '' : 's'}`);
@@ -71,16 +78,16 @@ export function startServer(): void {
     return result;
   });
 
-  serve(listEndpointsMethod, 'Network Path: listing endpoints', 3, check.listEndpointsParams, (params, steps) =>
+  serve(ListEndpointsRequest, 'Network Path: listing endpoints', 3, check.listEndpointsParams, (params, steps) =>
     runInWorker({ kind: 'listEndpoints', params }, steps, workerFile, log));
 
-  serve(clusterInfoMethod, 'Network Path: reading cluster settings', 3, check.clusterInfoParams, (params, steps) =>
+  serve(ClusterInfoRequest, 'Network Path: reading cluster settings', 3, check.clusterInfoParams, (params, steps) =>
     runInWorker({ kind: 'clusterInfo', params }, steps, workerFile, log));
 
-  serve(captureSnapshotMethod, 'Network Path: capturing a snapshot', 6, check.captureSnapshotParams, (params, steps) =>
+  serve(CaptureSnapshotRequest, 'Network Path: capturing a snapshot', 6, check.captureSnapshotParams, (params, steps) =>
     runInWorker({ kind: 'captureSnapshot', params }, steps, workerFile, log));
 
-  connection.onRequest(clearRunMethod, async (raw: unknown): Promise<ClearRunResult> => {
+  connection.onRequest(ClearRunRequest, async (raw: unknown) => {
     try {
       const p = check.clearRunParams(raw);
       const ids = p.runId === undefined ? [...runs.keys()] : runs.has(p.runId) ? [p.runId] : [];
@@ -90,7 +97,7 @@ export function startServer(): void {
       }
       return { cleared: ids };
     } catch (e) {
-      throw asResponseError(clearRunMethod, e, log);
+      throw failure(ClearRunRequest.method, e, connection);
     }
   });
 

@@ -5,6 +5,7 @@ import { basename } from 'node:path';
 import { loadSnapshot } from '../engine/snapshot/load';
 import type { NetpathSnapshot } from '../engine/snapshot/types';
 import type { SourceSpec } from '../shared/protocol';
+import { BadInputError } from '../shared/errors';
 import type { Steps } from './steps';
 import { LiveClusterSource } from './live-source';
 
@@ -16,11 +17,6 @@ export interface ClusterSource {
    * step and removing its pods when `steps` is cancelled); a snapshot source reads and validates.
    */
   load(steps: Steps): Promise<NetpathSnapshot>;
-}
-
-/** Thrown when a source cannot be read or is not a valid snapshot (the message names why). */
-export class SourceError extends Error {
-  override name = 'SourceError';
 }
 
 /** Validated snapshots by path, reused while the file's size and mtime stay the same. */
@@ -38,11 +34,11 @@ export class SnapshotFileSource implements ClusterSource {
     let key: string;
     try {
       const st = await stat(this.path);
-      if (!st.isFile()) throw new SourceError(`snapshot ${this.path} is not a file`);
+      if (!st.isFile()) throw new BadInputError(`snapshot ${this.path} is not a file`, 'source');
       key = `${st.size}:${st.mtimeMs}`;
     } catch (e) {
-      if (e instanceof SourceError) throw e;
-      throw new SourceError(`cannot read snapshot ${this.path}: ${(e as Error).message}`);
+      if (e instanceof BadInputError) throw e;
+      throw new BadInputError(`cannot read snapshot ${this.path}: ${(e as Error).message}`, 'source');
     }
     const hit = cache.get(this.path);
     if (hit?.key === key) return hit.snapshot;
@@ -50,7 +46,7 @@ export class SnapshotFileSource implements ClusterSource {
     try {
       text = await readFile(this.path, 'utf8');
     } catch (e) {
-      throw new SourceError(`cannot read snapshot ${this.path}: ${(e as Error).message}`);
+      throw new BadInputError(`cannot read snapshot ${this.path}: ${(e as Error).message}`, 'source');
     }
     steps.checkCancelled();
     steps.step(`Validating snapshot ${this.label}`);
@@ -78,7 +74,7 @@ function parse(text: string, where: string): NetpathSnapshot {
   try {
     return loadSnapshot(text);
   } catch (e) {
-    throw new SourceError(`${where}: ${(e as Error).message}`);
+    throw new BadInputError(`${where}: ${(e as Error).message}`, 'source');
   }
 }
 

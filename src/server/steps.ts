@@ -1,13 +1,8 @@
 // Work-done progress for one request: each step is reported (message + rough percentage) and is a
 // cancellation point, so a cancelled request stops at the next step instead of running to the end.
 import type { CancellationToken, WorkDoneProgressReporter } from 'vscode-languageserver/node';
+import { CancelledError } from '../shared/errors';
 
-export class Cancelled extends Error {
-  override name = 'Cancelled';
-  constructor() {
-    super('cancelled');
-  }
-}
 
 export class Steps {
   private done = 0;
@@ -34,6 +29,6 @@ export class Steps {
   }
 
   checkCancelled(): void {
-    if (this.token.isCancellationRequested) throw new Cancelled();
+    if (this.token.isCancellationRequested) throw new CancelledError();
   }
 }

@@ -5,17 +5,17 @@
 // asked to stop instead, so it can delete its collector pods before it answers. A worker that
 // answered is kept for the next job with its caches (parsed snapshots, Networks).
 import { Worker, parentPort } from 'node:worker_threads';
-import { CancellationTokenSource, ResponseError, type WorkDoneProgressReporter } from 'vscode-languageserver/node';
+import { CancellationTokenSource, type WorkDoneProgressReporter } from 'vscode-languageserver/node';
+import { CancelledError, asNetpathError, reviveError, type PlainError } from '../shared/errors';
 import { isLiveJob, runJob, type Job, type JobResults } from './pipeline';
-import { asResponseError } from './response-error';
-import { Cancelled, Steps } from './steps';
+import { Steps } from './steps';
 
 type ToWorker = { type: 'job'; job: Job; expectedSteps: number } | { type: 'cancel' };
 type FromWorker =
   | { type: 'progress'; percent?: number; message?: string }
   | { type: 'log'; message: string }
   | { type: 'done'; value: unknown }
-  | { type: 'error'; code: number; message: string; data?: unknown };
+  | { type: 'error'; error: PlainError };
 
 /** How long a cancelled live job may take to delete its collector pods before its worker is stopped. */
 const liveCancelGraceMs = 60_000;
@@ -50,9 +50,9 @@ export function runInWorker<K extends Job['kind']>(job: Extract<Job, { kind: K }
       fn();
     };
     const sub = steps.token.onCancellationRequested(() => {
-      if (!isLiveJob(job)) return finish(() => reject(new Cancelled()), false);
+      if (!isLiveJob(job)) return finish(() => reject(new CancelledError()), false);
       worker.postMessage({ type: 'cancel' } satisfies ToWorker);
-      grace = setTimeout(() => finish(() => reject(new Cancelled()), false), liveCancelGraceMs);
+      grace = setTimeout(() => finish(() => reject(new CancelledError()), false), liveCancelGraceMs);
     });
     const onMessage = (m: FromWorker) => {
       switch (m.type) {
@@ -66,7 +66,8 @@ export function runInWorker<K extends Job['kind']>(job: Extract<Job, { kind: K }
         case 'done':
           return finish(() => resolve(m.value as JobResults[K]), true);
         case 'error':
-          return finish(() => reject(new ResponseError(m.code, m.message, m.data)), true);
+          // The worker answered: it is reusable, whatever the error (its caches are intact).
+          return finish(() => reject(reviveError(m.error)), true);
       }
     };
     const onError = (e: Error) => finish(() => reject(e), false);
@@ -96,8 +97,10 @@ export function runWorker(): void {
     runJob(m.job, steps).then(
       (value) => post({ type: 'done', value }),
       (e: unknown) => {
-        const err = asResponseError(`netpath/${m.job.kind}`, e, (message) => post({ type: 'log', message }));
-        post({ type: 'error', code: err.code, message: err.message, data: err.data });
+        const error = asNetpathError(e);
+        // A bug: its stack is only here, so log it before it becomes plain data.
+        if (error.meaning === 'internal') post({ type: 'log', message: `netpath/${m.job.kind} failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}` });
+        post({ type: 'error', error: error.plain() });
       },
     ).finally(() => {
       if (current === cts) current = undefined;

@@ -1,10 +1,19 @@
 // The LSP custom protocol between the extension (vscode-languageclient) and the diagnosis server
-// (vscode-languageserver). One definition for both sides: method names, params, results, error
-// codes and the report URI scheme. Types only (plus tiny pure helpers), so the extension bundle
-// never pulls the engine in through this file.
-import type { DiagnosisRequest, DiagnosisResult } from '../engine/model/result';
+// (vscode-languageserver). One definition for both sides: every request as a typed `RequestType`
+// (method name, params, result, error data), the error codes with the one encoder (server) and
+// decoder (client) of netpath's failures, and the report URI scheme. At runtime it imports only
+// ./errors and the LSP protocol package the language client and server already bundle, so the
+// extension never pulls the engine in through this file.
+import {
+  ErrorCodes as JsonRpcErrorCodes, LSPErrorCodes, RequestType, ResponseError, type WorkDoneProgressParams,
+} from 'vscode-languageserver-protocol';
+import type { DiagnosisRequest } from '../engine/model/result';
 import type { SnapshotSettings } from '../engine/snapshot/types';
-import type { ConsentDetails } from '../cluster/errors';
+import {
+  asNetpathError, BadInputError, CancelledError, ClusterFailedError, ConsentRequiredError, InternalError,
+  type ClusterFailure, type ClusterFailureData, type ConsentDetails, type InputPart, type NetpathError,
+} from './errors';
+import type { WireResult } from './severity';
 
 export type { ConsentDetails };
 
@@ -19,7 +28,7 @@ export interface CollectorOptions {
  * A live cluster: a kubeconfig context (absent = the kubeconfig's current-context) and file
  * (absent = KUBECONFIG, then ~/.kube/config). `consent: true` means the user agreed to create the
  * collector namespace and privileged pods; without it a run that would create the namespace fails
- * with `ErrorCodes.ConsentRequired` (its `data` is a `ConsentDetails`) and creates nothing.
+ * with ConsentRequiredError (its `details` say what would be created) and creates nothing.
  */
 export interface ClusterSpec {
   kind: 'cluster';
@@ -53,8 +62,7 @@ export interface SettingOverrides {
 }
 
 // ---- netpath/diagnose ----
-export const diagnoseMethod = 'netpath/diagnose';
-export interface DiagnoseParams {
+export interface DiagnoseParams extends WorkDoneProgressParams {
   source: SourceSpec;
   request: DiagnosisRequest;
   overrides?: SettingOverrides;
@@ -77,15 +85,15 @@ export interface DiagnoseResult {
   reportUri: string;
   report: string;
   findings: FindingLocation[];
-  result: DiagnosisResult;
+  /** Severities as names (src/shared/severity.ts). */
+  result: WireResult;
   /** What the source was, for the run's label: the snapshot file, "unsaved snapshot", or "context NAME (live)". */
   sourceLabel: string;
   durationMs: number;
 }
 
 // ---- netpath/listEndpoints ----
-export const listEndpointsMethod = 'netpath/listEndpoints';
-export interface ListEndpointsParams {
+export interface ListEndpointsParams extends WorkDoneProgressParams {
   source: SourceSpec;
 }
 export interface PortInfo {
@@ -121,8 +129,7 @@ export interface ListEndpointsResult {
 }
 
 // ---- netpath/clusterInfo ----
-export const clusterInfoMethod = 'netpath/clusterInfo';
-export interface ClusterInfoParams {
+export interface ClusterInfoParams extends WorkDoneProgressParams {
   source: SourceSpec;
   overrides?: SettingOverrides;
 }
@@ -150,8 +157,7 @@ export interface DetectedValue {
 }
 
 // ---- netpath/captureSnapshot ----
-export const captureSnapshotMethod = 'netpath/captureSnapshot';
-export interface CaptureSnapshotParams {
+export interface CaptureSnapshotParams extends WorkDoneProgressParams {
   source: ClusterSpec;
   /** Absolute path of the snapshot file to write (`*.netpath.json`). */
   output: string;
@@ -169,7 +175,6 @@ export interface CaptureSnapshotResult {
 }
 
 // ---- netpath/clearRun ----
-export const clearRunMethod = 'netpath/clearRun';
 /** Clears the diagnostics of one run, or of every run when `runId` is absent. */
 export interface ClearRunParams {
   runId?: string;
@@ -178,21 +183,93 @@ export interface ClearRunResult {
   cleared: string[];
 }
 
-/** Error codes of netpath responses (JSON-RPC server-defined range, plus the standard ones). */
+// ---- the requests ----
+// Method names are a contract (DESIGN.md "LSP custom protocol"): tests and other clients send them.
+
+export const DiagnoseRequest = new RequestType<DiagnoseParams, DiagnoseResult, NetpathErrorData>('netpath/diagnose');
+export const ListEndpointsRequest = new RequestType<ListEndpointsParams, ListEndpointsResult, NetpathErrorData>('netpath/listEndpoints');
+export const ClusterInfoRequest = new RequestType<ClusterInfoParams, ClusterInfoResult, NetpathErrorData>('netpath/clusterInfo');
+export const CaptureSnapshotRequest = new RequestType<CaptureSnapshotParams, CaptureSnapshotResult, NetpathErrorData>('netpath/captureSnapshot');
+export const ClearRunRequest = new RequestType<ClearRunParams, ClearRunResult, NetpathErrorData>('netpath/clearRun');
+
+// ---- errors on the wire ----
+
+/**
+ * The code of each failure meaning (src/shared/errors.ts). Bad input has one code per part of the
+ * input; the JSON-RPC and LSP codes come from the protocol package. (-32001/-32002 predate this
+ * table and sit in JSON-RPC's reserved range; clients already rely on them.)
+ */
 export const ErrorCodes = {
-  InvalidParams: -32602,
-  RequestCancelled: -32800,
-  /** The user's request names something the source does not have (unknown pod, service as source). */
+  /** Bad input, `params`: the request is malformed (names the field and what was expected). */
+  InvalidParams: JsonRpcErrorCodes.InvalidParams,
+  /** Bad input, `request`: it names something the source does not have (unknown pod, a service as source). */
   BadRequest: -32001,
-  /** The snapshot cannot be read or is malformed. */
+  /** Bad input, `source`: the snapshot cannot be read or is invalid; kubeconfig, context or permissions cannot work. */
   BadSource: -32002,
-  /** The feature exists in the protocol but not in this build. */
-  NotAvailable: -32003,
-  /** A live run would create the collector namespace and pods: ask the user, then resend with `consent: true`. `data`: ConsentDetails. */
+  /** Consent required: `data` is the ConsentDetails to show; resend with `consent: true`. */
   ConsentRequired: -32004,
-  /** The live cluster cannot be reached or answered with an error (the message names the server and call). */
+  /** The live cluster is unreachable, refused (`denied`) or failed: `data` is a ClusterFailureData. */
   ClusterFailed: -32005,
+  RequestCancelled: LSPErrorCodes.RequestCancelled,
+  InternalError: JsonRpcErrorCodes.InternalError,
 } as const;
+
+/** The `data` of a netpath error response: ConsentDetails (ConsentRequired), ClusterFailureData (ClusterFailed), else none. */
+export type NetpathErrorData = ConsentDetails | ClusterFailureData | undefined;
+
+const inputCode: Record<InputPart, number> = { params: ErrorCodes.InvalidParams, request: ErrorCodes.BadRequest, source: ErrorCodes.BadSource };
+
+/** Server side: any failure of `method` as the JSON-RPC error of its meaning (anything not a NetpathError is internal). */
+export function encodeError(method: string, e: unknown): ResponseError<NetpathErrorData> {
+  const p = asNetpathError(e).plain();
+  switch (p.meaning) {
+    case 'badInput':
+      return new ResponseError(inputCode[p.part], p.message);
+    case 'cancelled':
+      return new ResponseError(ErrorCodes.RequestCancelled, `${method} was cancelled`);
+    case 'consentRequired':
+      return new ResponseError(ErrorCodes.ConsentRequired, p.message, p.details);
+    case 'clusterFailed':
+      return new ResponseError(ErrorCodes.ClusterFailed, p.message, { failure: p.failure, ...(p.status !== undefined ? { status: p.status } : {}) });
+    case 'internal':
+      return new ResponseError(ErrorCodes.InternalError, `${method} failed inside netpath: ${p.message}`);
+  }
+}
+
+const clusterFailures: readonly ClusterFailure[] = ['unreachable', 'denied', 'api', 'collection'];
+
+/**
+ * Client side: a failed request as the NetpathError of its meaning. Codes netpath does not send
+ * (the connection closed, method not found) and anything that is not a response error are internal.
+ */
+export function decodeError(e: unknown): NetpathError {
+  if (!(e instanceof ResponseError)) return asNetpathError(e);
+  const data: unknown = e.data;
+  switch (e.code) {
+    case ErrorCodes.InvalidParams:
+      return new BadInputError(e.message, 'params');
+    case ErrorCodes.BadRequest:
+      return new BadInputError(e.message, 'request');
+    case ErrorCodes.BadSource:
+      return new BadInputError(e.message, 'source');
+    case ErrorCodes.RequestCancelled:
+      return new CancelledError(e.message);
+    case ErrorCodes.ConsentRequired:
+      if (isRecord(data) && typeof data.namespace === 'string') return new ConsentRequiredError(e.message, data as unknown as ConsentDetails);
+      return new InternalError(`${e.message} (the server sent no consent details)`);
+    case ErrorCodes.ClusterFailed: {
+      const failure = isRecord(data) && clusterFailures.includes(data.failure as ClusterFailure) ? data.failure as ClusterFailure : 'api';
+      const status = isRecord(data) && typeof data.status === 'number' ? data.status : undefined;
+      return new ClusterFailedError(e.message, failure, status);
+    }
+    default:
+      return new InternalError(e.message);
+  }
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
 
 export const reportScheme = 'netpath-report';
 

@@ -7,17 +7,18 @@
 // first use, so elkjs stays out of dist/extension.js; a server that already computed a
 // `PositionedGraph` can hand it over with the result (`ResultWithLayout.layout`) and no layout
 // code is loaded in the extension host at all.
-import type { DiagnosisResult } from '../engine/model/result';
+import type { WireResult } from './severity';
 import type { PositionedGraph } from '../engine/report/graph';
 
 /** A result optionally carrying the graph already laid out (by the server or the CLI). */
-export interface ResultWithLayout extends DiagnosisResult {
+export interface ResultWithLayout extends WireResult {
   layout?: PositionedGraph;
 }
 
 /** Everything the webview draws: the result (for details) and its positioned graph. */
 export interface PathView {
-  result: DiagnosisResult;
+  /** Severities as names, as on every wire (src/shared/severity.ts). */
+  result: WireResult;
   graph: PositionedGraph;
   /** When the diagnosis ran (ISO time), shown in the header. */
   ranAt?: string;

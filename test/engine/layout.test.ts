@@ -9,11 +9,11 @@ import { join } from 'node:path';
 import * as esbuild from 'esbuild';
 import type { Link } from '../../src/engine/model/link';
 import { packet } from '../../src/engine/model/packet';
-import type { DiagnosisResult, ResultNode } from '../../src/engine/model/result';
-import { SuspicionLevel } from '../../src/engine/model/suspicion';
-import { Network, RequestError } from '../../src/engine/network';
+import { Network } from '../../src/engine/network';
+import { BadInputError } from '../../src/shared/errors';
 import { defaultGroupThreshold, layoutResult, type Box, type PositionedGraph } from '../../src/engine/report/layout';
 import { loadSnapshot } from '../../src/engine/snapshot/load';
+import { toWireResult, type WireNode, type WireResult } from '../../src/shared/severity';
 import { labCases } from './lab-cases';
 
 const repo = join(__dirname, '..', '..');
@@ -27,7 +27,7 @@ function near(p: { x: number; y: number }, b: Box, tol = 1): boolean {
 }
 
 /** Every property the webview relies on; returns counts for the diagnostic line. */
-function checkGraph(r: DiagnosisResult, g: PositionedGraph, what: string): { nodes: number; edges: number; links: number } {
+function checkGraph(r: WireResult, g: PositionedGraph, what: string): { nodes: number; edges: number; links: number } {
   const nodes = new Map(g.nodes.map((n) => [n.id, n]));
   assert.equal(nodes.size, g.nodes.length, `${what}: duplicate node ids`);
   for (let i = 0; i < g.nodes.length; i++)
@@ -69,11 +69,11 @@ test('lab results: deterministic coordinates, no overlapping nodes, every link d
     // The fault's own probe plus a pod-to-pod and a service probe per case keeps this bounded.
     const probes = c.truth.probes.filter((p, i) => i < 2 || p.probe === c.truth.fault?.targetProbe || p.dst.startsWith('svc/'));
     for (const p of probes.slice(0, 4)) {
-      let r: DiagnosisResult;
+      let r: WireResult;
       try {
-        r = network.diagnose({ src: p.src, dst: p.dst, port: p.port, protocol: p.protocol as 'tcp' });
+        r = toWireResult(network.diagnose({ src: p.src, dst: p.dst, port: p.port, protocol: p.protocol as 'tcp' }));
       } catch (e) {
-        if (e instanceof RequestError) continue;
+        if (e instanceof BadInputError) continue;
         throw e;
       }
       const what = `${c.name} ${p.src} -> ${p.dst}:${p.port}`;
@@ -96,7 +96,7 @@ test('lab results: deterministic coordinates, no overlapping nodes, every link d
 test('the broken path: the dropping node carries its severity, links carry interfaces and packets', async (t) => {
   const c = labCases().find((x) => x.name === 'flannel-host-gw--node-forward-drop');
   if (!c) return t.skip('lab case missing');
-  const r = new Network(loadSnapshot(c.snapshotText)).diagnose({ src: 'default/client', dst: 'default/web2', port: 8080, protocol: 'tcp' });
+  const r = toWireResult(new Network(loadSnapshot(c.snapshotText)).diagnose({ src: 'default/client', dst: 'default/web2', port: 8080, protocol: 'tcp' }));
   const g = await layoutResult(r);
   const node2 = g.nodes.find((n) => n.id === 'node2')!;
   assert.equal(node2.severity, 'FATAL');
@@ -115,7 +115,7 @@ test('the broken path: the dropping node carries its severity, links carry inter
 test('service path: NAT rewrite on the link where it happens, reply path drawn right to left', async (t) => {
   const c = labCases().find((x) => x.name === 'flannel-host-gw--healthy');
   if (!c) return t.skip('lab case missing');
-  const r = new Network(loadSnapshot(c.snapshotText)).diagnose({ src: 'default/client', dst: 'svc/default/web-remote', port: 80, protocol: 'tcp' });
+  const r = toWireResult(new Network(loadSnapshot(c.snapshotText)).diagnose({ src: 'default/client', dst: 'svc/default/web-remote', port: 80, protocol: 'tcp' }));
   const g = await layoutResult(r);
   const dnat = g.edges.filter((e) => e.label.some((l) => /^DNAT 10\.96\.0\.20:80 → 10\.244\.2\.2:8080$/.test(l)));
   assert.equal(dnat.length, 1, 'one edge shows the DNAT');
@@ -127,8 +127,8 @@ test('service path: NAT rewrite on the link where it happens, reply path drawn r
 });
 
 /** A service node fanning out to `n` backends (request and reply), backend #i faulty when bad(i). */
-function fanOut(n: number, bad: (i: number) => boolean): DiagnosisResult {
-  const nodes: ResultNode[] = [
+function fanOut(n: number, bad: (i: number) => boolean): WireResult {
+  const nodes: WireNode[] = [
     { id: 'default/client', type: 'pod', description: '10.0.0.2', examined: true, actions: [], suspicions: [] },
     { id: 'node1', type: 'node', description: '192.0.2.1', examined: true, actions: [], suspicions: [] },
   ];
@@ -144,7 +144,7 @@ function fanOut(n: number, bad: (i: number) => boolean): DiagnosisResult {
       description: ip,
       examined: true,
       actions: [],
-      suspicions: bad(i) ? [{ level: SuspicionLevel.CRITICAL, message: 'no socket', check: 'socket.not-listening', evidence: [] }] : [],
+      suspicions: bad(i) ? [{ level: 'CRITICAL', message: 'no socket', check: 'socket.not-listening', evidence: [] }] : [],
     });
     links.push({ id: `veth:node1->${id}`, type: 'veth', source: 'node1', destination: id, packet: packet({ src: '10.0.0.2', dst: ip, dport: 8080 }), sourceAttributes: { if: `veth${i}`, nat: `DNAT 10.96.0.1:80 -> ${ip}:8080` }, destinationAttributes: { if: 'eth0' } });
     links.push({ id: `veth:${id}->node1`, type: 'veth', source: id, destination: 'node1', packet: packet({ src: ip, sport: 8080, dst: '10.0.0.2' }), sourceAttributes: { if: 'eth0', direction: 'reply' }, destinationAttributes: { if: `veth${i}` } });

@@ -1,6 +1,7 @@
 // A small JSON-RPC client for protocol tests of the diagnosis server (dist/server.js).
 // It spawns the real bundle over node IPC (what the extension's language client uses) or stdio,
-// talks to it through vscode-jsonrpc, and also records every raw message the server sends, so a
+// talks to it through vscode-jsonrpc (the copy the LSP protocol package uses, so the typed request
+// objects of src/shared/protocol.ts and its ResponseError work here), and also records every raw message the server sends, so a
 // test can inject malformed traffic and still see the error responses the connection itself would
 // drop as "unknown id".
 import { fork, type ChildProcess } from 'node:child_process';
@@ -13,7 +14,7 @@ import {
   StreamMessageReader,
   StreamMessageWriter,
   type MessageConnection,
-} from 'vscode-jsonrpc/node';
+} from 'vscode-languageserver-protocol/node';
 
 export const serverBundle = resolve('dist/server.js');
 

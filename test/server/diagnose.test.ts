@@ -4,18 +4,22 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { CancellationTokenSource } from 'vscode-jsonrpc/node';
+import { CancellationTokenSource, DiagnosticSeverity } from 'vscode-languageserver-protocol/node';
 import { resolve } from 'node:path';
 import { serverBuilt, startServer, type RawMessage, type ServerSession } from './client';
 import { labCases } from '../engine/lab-cases';
-import { SuspicionLevel } from '../../src/engine/model/suspicion';
-import { severityOf } from '../../src/server/diagnostics';
-import type { ClusterInfoResult, DiagnoseResult, ListEndpointsResult } from '../../src/shared/protocol';
+import { BadInputError, CancelledError } from '../../src/shared/errors';
+import {
+  ClearRunRequest, ClusterInfoRequest, decodeError, DiagnoseRequest, ErrorCodes, ListEndpointsRequest, type DiagnoseParams,
+} from '../../src/shared/protocol';
+import { diagnosticSeverity, type Severity } from '../../src/shared/severity';
 
 const skip = !serverBuilt() && 'dist/server.js missing: run `npm run build` first';
 const broken = resolve('samples/broken.netpath.json');
 const healthy = resolve('samples/healthy.netpath.json');
-const crossNode = { src: 'default/client', dst: 'default/web2', port: 8080, protocol: 'tcp' };
+const crossNode: DiagnoseParams['request'] = { src: 'default/client', dst: 'default/web2', port: 8080, protocol: 'tcp' };
+/** What the Problems panel shows for each wire severity (DESIGN.md), written out independently of the mapping module. */
+const problems: Record<Severity, DiagnosticSeverity> = { FATAL: DiagnosticSeverity.Error, CRITICAL: DiagnosticSeverity.Error, WARNING: DiagnosticSeverity.Warning, INFO: DiagnosticSeverity.Information };
 
 interface Diag {
   range: { start: { line: number; character: number }; end: { line: number; character: number } };
@@ -55,16 +59,13 @@ test('samples are the lab snapshots they claim to be, and small', (t) => {
 });
 
 test('severity mapping: FATAL/CRITICAL → Error, WARNING → Warning, INFO → Information', () => {
-  assert.equal(severityOf(SuspicionLevel.FATAL), 1);
-  assert.equal(severityOf(SuspicionLevel.CRITICAL), 1);
-  assert.equal(severityOf(SuspicionLevel.WARNING), 2);
-  assert.equal(severityOf(SuspicionLevel.INFO), 3);
+  for (const [name, want] of Object.entries(problems)) assert.equal(diagnosticSeverity(name as Severity), want, name);
 });
 
 test('diagnose the broken sample: progress per step, result, report, diagnostics on the report line', { skip }, async (t) => {
   const s = await session();
   try {
-    const r = await s.connection.sendRequest<DiagnoseResult>('netpath/diagnose', { source: { kind: 'snapshot', path: broken }, request: crossNode, workDoneToken: 'p1', runId: 'broken-1' });
+    const r = await s.connection.sendRequest(DiagnoseRequest, { source: { kind: 'snapshot', path: broken }, request: crossNode, workDoneToken: 'p1', runId: 'broken-1' });
     assert.equal(r.runId, 'broken-1');
     assert.equal(r.reportUri, 'netpath-report:/broken-1.txt');
     assert.equal(r.result.verdict, 'unreachable');
@@ -90,7 +91,8 @@ test('diagnose the broken sample: progress per step, result, report, diagnostics
     assert.equal(drops.length, 1);
     const d = drops[0];
     const lines = r.report.split('\n');
-    assert.equal(d.severity, 1, 'FATAL → Error');
+    assert.equal(d.severity, DiagnosticSeverity.Error, 'FATAL → Error');
+    assert.equal(r.result.nodes.find((n) => n.id === 'node2')!.suspicions.find((x) => x.check === 'iptables.drop')!.level, 'FATAL', 'the result names the level');
     assert.equal(d.source, 'netpath');
     assert.equal(d.code, 'iptables.drop');
     assert.match(d.message, /^node node2: the packet is dropped by iptables/);
@@ -114,8 +116,8 @@ test('every lab probe through the server: one diagnostic per suspicion, mapped s
     for (const c of labCases()) {
       const path = resolve(c.dir, 'snapshot.netpath.json');
       for (const p of c.truth.probes) {
-        const request = { src: p.src, dst: p.dst, port: p.port, protocol: p.protocol.toLowerCase() };
-        const r = await s.connection.sendRequest<DiagnoseResult>('netpath/diagnose', { source: { kind: 'snapshot', path }, request });
+        const request = { src: p.src, dst: p.dst, port: p.port, protocol: p.protocol.toLowerCase() as 'tcp' | 'udp' };
+        const r = await s.connection.sendRequest(DiagnoseRequest, { source: { kind: 'snapshot', path }, request });
         runs++;
         const all = [...r.result.clusterSuspicions.map((x) => ({ x, node: undefined as string | undefined })), ...r.result.nodes.flatMap((n) => n.suspicions.map((x) => ({ x, node: n.id })))];
         const pubs = published(s, r.reportUri);
@@ -123,7 +125,7 @@ test('every lab probe through the server: one diagnostic per suspicion, mapped s
         const ds = pubs[0];
         assert.equal(ds.length, all.length, `${c.name} ${p.probe}: one diagnostic per suspicion`);
         const lines = r.report.split('\n');
-        const want = all.map(({ x }) => `${x.check}|${severityOf(x.level)}`).sort();
+        const want = all.map(({ x }) => `${x.check}|${problems[x.level]}`).sort();
         assert.deepEqual(ds.map((d) => `${d.code}|${d.severity}`).sort(), want, `${c.name} ${p.probe}`);
         for (const d of ds) {
           assert.equal(d.source, 'netpath');
@@ -147,10 +149,11 @@ test('cancel a run: RequestCancelled answer, progress ended, no diagnostics, ser
     // (1) cancelled right after it was sent: stops at the first step.
     // The client library sends `$/cancelRequest` with the request's id when the token is cancelled.
     const c1 = new CancellationTokenSource();
-    const p1 = s.connection.sendRequest('netpath/diagnose', { source: { kind: 'snapshot', path: broken }, request: crossNode, workDoneToken: 'c1', runId: 'cancel-1' }, c1.token);
+    const p1 = s.connection.sendRequest(DiagnoseRequest, { source: { kind: 'snapshot', path: broken }, request: crossNode, workDoneToken: 'c1', runId: 'cancel-1' }, c1.token);
     c1.cancel();
     const e1 = await errorOf(p1);
-    assert.equal(e1.code, -32800, e1.message);
+    assert.equal(e1.code, ErrorCodes.RequestCancelled, e1.message);
+    assert.ok(decodeError(e1) instanceof CancelledError);
     assert.match(e1.message, /cancelled/);
 
     // (2) cancelled while the snapshot is being validated (a fresh server: nothing cached), so the
@@ -158,17 +161,18 @@ test('cancel a run: RequestCancelled answer, progress ended, no diagnostics, ser
     const s2 = await session();
     try {
       const c2 = new CancellationTokenSource();
-      const p2 = s2.connection.sendRequest('netpath/diagnose', { source: { kind: 'snapshot', path: healthy }, request: crossNode, workDoneToken: 'c2', runId: 'cancel-2' }, c2.token);
+      const p2 = s2.connection.sendRequest(DiagnoseRequest, { source: { kind: 'snapshot', path: healthy }, request: crossNode, workDoneToken: 'c2', runId: 'cancel-2' }, c2.token);
       await s2.waitFor((m) => m.method === '$/progress' && JSON.stringify(m.params).includes('Validating'), 'the validating step');
       c2.cancel();
       const e2 = await errorOf(p2);
-      assert.equal(e2.code, -32800, e2.message);
+      assert.equal(e2.code, ErrorCodes.RequestCancelled, e2.message);
+      assert.ok(decodeError(e2) instanceof CancelledError);
       const steps = progressOf(s2, 'c2').map((v) => v.message ?? v.kind);
       assert.equal(progressOf(s2, 'c2').at(-1)!.kind, 'end', 'progress is ended');
       assert.ok(!steps.some((m) => /^Writing the report|^Publishing/.test(m)), `the run stopped: ${JSON.stringify(steps)}`);
       assert.equal(published(s2, 'netpath-report:/cancel-2.txt').length, 0);
       t.diagnostic(`cancelled during validation after steps: ${JSON.stringify(steps)}`);
-      const after = await s2.connection.sendRequest<DiagnoseResult>('netpath/diagnose', { source: { kind: 'snapshot', path: healthy }, request: crossNode });
+      const after = await s2.connection.sendRequest(DiagnoseRequest, { source: { kind: 'snapshot', path: healthy }, request: crossNode });
       assert.equal(after.result.verdict, 'reachable');
     } finally {
       await s2.dispose();
@@ -176,7 +180,7 @@ test('cancel a run: RequestCancelled answer, progress ended, no diagnostics, ser
 
     assert.equal(progressOf(s, 'c1').at(-1)?.kind ?? 'end', 'end');
     assert.equal(published(s, 'netpath-report:/cancel-1.txt').length, 0);
-    const after = await s.connection.sendRequest<DiagnoseResult>('netpath/diagnose', { source: { kind: 'snapshot', path: broken }, request: crossNode });
+    const after = await s.connection.sendRequest(DiagnoseRequest, { source: { kind: 'snapshot', path: broken }, request: crossNode });
     assert.equal(after.result.verdict, 'unreachable');
   } finally {
     await s.dispose();
@@ -186,14 +190,14 @@ test('cancel a run: RequestCancelled answer, progress ended, no diagnostics, ser
 test('clearRun clears that run\'s diagnostics, and all runs without an id', { skip }, async () => {
   const s = await session();
   try {
-    for (const id of ['a', 'b', 'c']) await s.connection.sendRequest('netpath/diagnose', { source: { kind: 'snapshot', path: broken }, request: crossNode, runId: id });
-    assert.deepEqual(await s.connection.sendRequest('netpath/clearRun', { runId: 'b' }), { cleared: ['b'] });
+    for (const id of ['a', 'b', 'c']) await s.connection.sendRequest(DiagnoseRequest, { source: { kind: 'snapshot', path: broken }, request: crossNode, runId: id });
+    assert.deepEqual(await s.connection.sendRequest(ClearRunRequest, { runId: 'b' }), { cleared: ['b'] });
     const n = published(s, 'netpath-report:/a.txt')[0].length;
     assert.ok(n > 0);
     assert.deepEqual(published(s, 'netpath-report:/b.txt').map((d) => d.length), [n, 0]);
     assert.deepEqual(published(s, 'netpath-report:/a.txt').map((d) => d.length), [n]);
-    assert.deepEqual(await s.connection.sendRequest('netpath/clearRun', { runId: 'nope' }), { cleared: [] });
-    assert.deepEqual(await s.connection.sendRequest('netpath/clearRun', {}), { cleared: ['a', 'c'] });
+    assert.deepEqual(await s.connection.sendRequest(ClearRunRequest, { runId: 'nope' }), { cleared: [] });
+    assert.deepEqual(await s.connection.sendRequest(ClearRunRequest, {}), { cleared: ['a', 'c'] });
     assert.deepEqual(published(s, 'netpath-report:/a.txt').map((d) => d.length), [n, 0]);
     assert.deepEqual(published(s, 'netpath-report:/c.txt').map((d) => d.length), [n, 0]);
   } finally {
@@ -204,7 +208,7 @@ test('clearRun clears that run\'s diagnostics, and all runs without an id', { sk
 test('listEndpoints and clusterInfo describe the snapshot (overrides applied and named)', { skip }, async () => {
   const s = await session();
   try {
-    const eps = await s.connection.sendRequest<ListEndpointsResult>('netpath/listEndpoints', { source: { kind: 'snapshot', path: broken }, workDoneToken: 'l1' });
+    const eps = await s.connection.sendRequest(ListEndpointsRequest, { source: { kind: 'snapshot', path: broken }, workDoneToken: 'l1' });
     const client = eps.pods.find((p) => `${p.namespace}/${p.name}` === 'default/client');
     assert.ok(client && client.ips.length === 1 && client.node, JSON.stringify(client));
     const web2 = eps.pods.find((p) => p.name === 'web2');
@@ -215,7 +219,7 @@ test('listEndpoints and clusterInfo describe the snapshot (overrides applied and
     assert.ok(eps.namespaces.includes('default'));
     assert.equal(progressOf(s, 'l1').at(-1)?.kind, 'end');
 
-    const info = await s.connection.sendRequest<ClusterInfoResult>('netpath/clusterInfo', { source: { kind: 'snapshot', path: broken }, overrides: { proxyMode: 'ipvs' } });
+    const info = await s.connection.sendRequest(ClusterInfoRequest, { source: { kind: 'snapshot', path: broken }, overrides: { proxyMode: 'ipvs' } });
     assert.equal(info.sourceLabel, 'broken.netpath.json');
     assert.deepEqual(info.dumpedNodes, ['node1', 'node2']);
     assert.equal(info.effective.proxyMode, 'ipvs');
@@ -224,7 +228,7 @@ test('listEndpoints and clusterInfo describe the snapshot (overrides applied and
     assert.equal(info.counts.nodes, 2);
 
     const text = readFileSync(broken, 'utf8');
-    const fromText = await s.connection.sendRequest<ClusterInfoResult>('netpath/clusterInfo', { source: { kind: 'snapshot', text, name: '/tmp/x/shared.netpath.json' } });
+    const fromText = await s.connection.sendRequest(ClusterInfoRequest, { source: { kind: 'snapshot', text, name: '/tmp/x/shared.netpath.json' } });
     assert.equal(fromText.sourceLabel, 'shared.netpath.json');
     assert.deepEqual(fromText.detected, info.detected);
   } finally {
@@ -234,43 +238,47 @@ test('listEndpoints and clusterInfo describe the snapshot (overrides applied and
 
 test('malformed params and bad input: clear JSON-RPC errors, the server stays up', { skip }, async (t) => {
   const s = await session();
+  // Method names as strings and malformed params on purpose: this is the wire contract other clients use.
+  const { InvalidParams, BadRequest, BadSource } = ErrorCodes;
   const cases: [string, unknown, number, RegExp][] = [
-    ['netpath/diagnose', null, -32602, /params must be an object, got null/],
-    ['netpath/diagnose', { request: crossNode }, -32602, /params\.source must be an object/],
-    ['netpath/diagnose', { source: { kind: 'snapshot' }, request: crossNode }, -32602, /params\.source must be a snapshot path/],
-    ['netpath/diagnose', { source: { kind: 'tarball', path: broken }, request: crossNode }, -32602, /params\.source\.kind must be "snapshot" or "cluster", got "tarball"/],
-    ['netpath/diagnose', { source: { kind: 'snapshot', path: broken } }, -32602, /params\.request must be an object/],
-    ['netpath/diagnose', { source: { kind: 'snapshot', path: broken }, request: { ...crossNode, port: '80' } }, -32602, /params\.request\.port must be an integer from 1 to 65535, got "80"/],
-    ['netpath/diagnose', { source: { kind: 'snapshot', path: broken }, request: { ...crossNode, port: 70000 } }, -32602, /port must be an integer from 1 to 65535, got number 70000/],
-    ['netpath/diagnose', { source: { kind: 'snapshot', path: broken }, request: { ...crossNode, src: '' } }, -32602, /params\.request\.src must be a non-empty string/],
-    ['netpath/diagnose', { source: { kind: 'snapshot', path: broken }, request: { ...crossNode, protocol: 'icmp' } }, -32602, /protocol must be "tcp" or "udp", got "icmp"/],
-    ['netpath/diagnose', { source: { kind: 'snapshot', path: broken }, request: crossNode, runId: '../x' }, -32602, /params\.runId must be/],
-    ['netpath/diagnose', { source: { kind: 'cluster', context: 'kind', kubeconfig: '/nonexistent/kubeconfig' }, request: crossNode }, -32002, /kubeconfig \/nonexistent\/kubeconfig does not exist/],
-    ['netpath/diagnose', { source: { kind: 'cluster', context: 7 }, request: crossNode }, -32602, /params\.source\.context must be a non-empty string, got number 7/],
-    ['netpath/diagnose', { source: { kind: 'snapshot', path: '/nonexistent/x.netpath.json' }, request: crossNode }, -32002, /cannot read snapshot \/nonexistent\/x\.netpath\.json/],
-    ['netpath/diagnose', { source: { kind: 'snapshot', text: '{"kind": "NetpathSnapshot"', name: 'cut.netpath.json' }, request: crossNode }, -32002, /cut\.netpath\.json/],
-    ['netpath/diagnose', { source: { kind: 'snapshot', text: '{"kind": "NetpathSnapshot", "version": 1}' }, request: crossNode }, -32002, /invalid snapshot/],
-    ['netpath/diagnose', { source: { kind: 'snapshot', path: broken }, request: { ...crossNode, src: 'default/nosuchpod' } }, -32001, /default\/nosuchpod/],
-    ['netpath/diagnose', { source: { kind: 'snapshot', path: broken }, request: { ...crossNode, src: 'svc/default/web-remote' } }, -32001, /service never sends packets/],
-    ['netpath/listEndpoints', [], -32602, /netpath\/listEndpoints: params must be an object, got an array/],
-    ['netpath/clusterInfo', { source: { kind: 'snapshot', path: broken }, overrides: { podCIDRs: '10.0.0.0/8' } }, -32602, /params\.overrides\.podCIDRs must be an array of CIDR strings/],
-    ['netpath/captureSnapshot', { source: { kind: 'snapshot', path: broken }, output: '/tmp/x.netpath.json' }, -32602, /params\.source\.kind must be "cluster"/],
-    ['netpath/captureSnapshot', { source: { kind: 'cluster', context: 'kind-kind' }, output: 'x.netpath.json' }, -32602, /params\.output must be an absolute file path/],
-    ['netpath/captureSnapshot', { nodes: 'node1' }, -32602, /params\.nodes must be an array of node names/],
-    ['netpath/clearRun', { runId: 7 }, -32602, /params\.runId must be a string, got number 7/],
+    ['netpath/diagnose', null, InvalidParams, /params must be an object, got null/],
+    ['netpath/diagnose', { request: crossNode }, InvalidParams, /params\.source must be an object/],
+    ['netpath/diagnose', { source: { kind: 'snapshot' }, request: crossNode }, InvalidParams, /params\.source must be a snapshot path/],
+    ['netpath/diagnose', { source: { kind: 'tarball', path: broken }, request: crossNode }, InvalidParams, /params\.source\.kind must be "snapshot" or "cluster", got "tarball"/],
+    ['netpath/diagnose', { source: { kind: 'snapshot', path: broken } }, InvalidParams, /params\.request must be an object/],
+    ['netpath/diagnose', { source: { kind: 'snapshot', path: broken }, request: { ...crossNode, port: '80' } }, InvalidParams, /params\.request\.port must be an integer from 1 to 65535, got "80"/],
+    ['netpath/diagnose', { source: { kind: 'snapshot', path: broken }, request: { ...crossNode, port: 70000 } }, InvalidParams, /port must be an integer from 1 to 65535, got number 70000/],
+    ['netpath/diagnose', { source: { kind: 'snapshot', path: broken }, request: { ...crossNode, src: '' } }, InvalidParams, /params\.request\.src must be a non-empty string/],
+    ['netpath/diagnose', { source: { kind: 'snapshot', path: broken }, request: { ...crossNode, protocol: 'icmp' } }, InvalidParams, /protocol must be "tcp" or "udp", got "icmp"/],
+    ['netpath/diagnose', { source: { kind: 'snapshot', path: broken }, request: crossNode, runId: '../x' }, InvalidParams, /params\.runId must be/],
+    ['netpath/diagnose', { source: { kind: 'cluster', context: 'kind', kubeconfig: '/nonexistent/kubeconfig' }, request: crossNode }, BadSource, /kubeconfig \/nonexistent\/kubeconfig does not exist/],
+    ['netpath/diagnose', { source: { kind: 'cluster', context: 7 }, request: crossNode }, InvalidParams, /params\.source\.context must be a non-empty string, got number 7/],
+    ['netpath/diagnose', { source: { kind: 'snapshot', path: '/nonexistent/x.netpath.json' }, request: crossNode }, BadSource, /cannot read snapshot \/nonexistent\/x\.netpath\.json/],
+    ['netpath/diagnose', { source: { kind: 'snapshot', text: '{"kind": "NetpathSnapshot"', name: 'cut.netpath.json' }, request: crossNode }, BadSource, /cut\.netpath\.json/],
+    ['netpath/diagnose', { source: { kind: 'snapshot', text: '{"kind": "NetpathSnapshot", "version": 1}' }, request: crossNode }, BadSource, /invalid snapshot/],
+    ['netpath/diagnose', { source: { kind: 'snapshot', path: broken }, request: { ...crossNode, src: 'default/nosuchpod' } }, BadRequest, /default\/nosuchpod/],
+    ['netpath/diagnose', { source: { kind: 'snapshot', path: broken }, request: { ...crossNode, src: 'svc/default/web-remote' } }, BadRequest, /service never sends packets/],
+    ['netpath/listEndpoints', [], InvalidParams, /netpath\/listEndpoints: params must be an object, got an array/],
+    ['netpath/clusterInfo', { source: { kind: 'snapshot', path: broken }, overrides: { podCIDRs: '10.0.0.0/8' } }, InvalidParams, /params\.overrides\.podCIDRs must be an array of CIDR strings/],
+    ['netpath/captureSnapshot', { source: { kind: 'snapshot', path: broken }, output: '/tmp/x.netpath.json' }, InvalidParams, /params\.source\.kind must be "cluster"/],
+    ['netpath/captureSnapshot', { source: { kind: 'cluster', context: 'kind-kind' }, output: 'x.netpath.json' }, InvalidParams, /params\.output must be an absolute file path/],
+    ['netpath/captureSnapshot', { nodes: 'node1' }, InvalidParams, /params\.nodes must be an array of node names/],
+    ['netpath/clearRun', { runId: 7 }, InvalidParams, /params\.runId must be a string, got number 7/],
   ];
   try {
     for (const [method, params, code, message] of cases) {
       const e = await errorOf(s.connection.sendRequest(method, params));
       assert.equal(e.code, code, `${method} ${JSON.stringify(params)?.slice(0, 100)}: ${e.message}`);
       assert.match(e.message, message);
+      const typed = decodeError(e);
+      assert.ok(typed instanceof BadInputError && typed.part === { [InvalidParams]: 'params', [BadRequest]: 'request', [BadSource]: 'source' }[code], `${method}: decoded as ${typed.name}`);
       assert.equal(s.child.exitCode, null, 'server still running');
     }
     // Raw, bypassing the client library: params of the wrong JSON type altogether.
     s.sendRaw({ jsonrpc: '2.0', id: 7001, method: 'netpath/diagnose', params: 'default/client -> default/web2' });
     const raw = await s.waitFor((m: RawMessage) => m.id === 7001, 'the answer to raw request 7001');
-    assert.equal(raw.error?.code, -32602);
-    const ok = await s.connection.sendRequest<DiagnoseResult>('netpath/diagnose', { source: { kind: 'snapshot', path: broken }, request: crossNode });
+    assert.equal(raw.error?.code, InvalidParams);
+    const ok = await s.connection.sendRequest(DiagnoseRequest, { source: { kind: 'snapshot', path: broken }, request: crossNode });
     assert.equal(ok.result.verdict, 'unreachable');
     t.diagnostic(`${cases.length + 1} malformed/bad requests answered with errors; the same server process then diagnosed normally`);
   } finally {

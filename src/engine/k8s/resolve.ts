@@ -3,6 +3,7 @@
 // LoadBalancer's ingress IP or externalIP) → external. Only running, non-hostNetwork pods own an
 // IP (a hostNetwork pod *is* its node on the network); a pod named explicitly resolves whatever
 // its phase, with a note, as long as it has an IP.
+import { BadInputError } from '../../shared/errors';
 import type { Endpoint } from '../model/endpoint';
 import { parseIP, type Family } from '../netstack/ip';
 import { isRunning, type ClusterCache, type ServiceAddress } from './cache';
@@ -17,9 +18,12 @@ export interface ResolvedEndpoint {
   service?: ClusterService;
 }
 
-/** Bad user input: the message names what was wrong (the CLI exits 2 with it). */
-export class EndpointError extends Error {
+/** The request names no usable endpoint: bad input of the request; the message names what was wrong. */
+export class EndpointError extends BadInputError {
   override name = 'EndpointError';
+  constructor(message: string) {
+    super(message, 'request');
+  }
 }
 
 export interface ResolveOptions {

@@ -35,12 +35,6 @@ export interface Suspicion {
   evidence: Evidence[];
 }
 
-export function maxLevel(suspicions: readonly Suspicion[]): SuspicionLevel | undefined {
-  let max: SuspicionLevel | undefined;
-  for (const s of suspicions) if (max === undefined || s.level > max) max = s.level;
-  return max;
-}
-
 /** Same check, message and evidence → the same finding (a node reached twice reports it once). */
 export function suspicionKey(s: Suspicion): string {
   return JSON.stringify([s.check, s.message, s.evidence.map((e) => [e.kind, e.text, e.where ?? ''])]);

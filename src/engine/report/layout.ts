@@ -1,4 +1,4 @@
-// Lays a DiagnosisResult out as a positioned graph for the link-path webview: elkjs layered
+// Lays a result (its wire form: severities as names) out as a positioned graph for the link-path webview: elkjs layered
 // layout, left to right, one port per interface (packets enter on the west side, leave on the
 // east side), edge labels placed by ELK so they never sit on a node. The webview only draws; it
 // never runs elkjs (its CSP forbids eval and the bundle would be huge), so this runs in node —
@@ -10,8 +10,7 @@ import ELK from 'elkjs/lib/elk.bundled.js';
 import type { ElkExtendedEdge, ElkLabel, ElkNode, ElkPort } from 'elkjs/lib/elk-api';
 import type { Link } from '../model/link';
 import type { Packet } from '../model/packet';
-import type { DiagnosisResult, ResultNode } from '../model/result';
-import { levelName, maxLevel, type SuspicionLevel } from '../model/suspicion';
+import { severityRank, worstSeverity, type Severity, type WireNode, type WireResult } from '../../shared/severity';
 import { groupId, type GraphEdge, type GraphNode, type GraphPort, type PositionedGraph } from './graph';
 
 export * from './graph';
@@ -43,7 +42,7 @@ interface DrawNode {
   type: GraphNode['type'];
   label: string;
   description: string;
-  level: SuspicionLevel | undefined;
+  level: Severity | undefined;
   suspicionCount: number;
   examined: boolean;
   group?: { parent: string; members: string[] };
@@ -59,7 +58,7 @@ interface DrawEdge {
   links: Link[];
 }
 
-export async function layoutResult(result: DiagnosisResult, opts: LayoutOptions = {}): Promise<PositionedGraph> {
+export async function layoutResult(result: WireResult, opts: LayoutOptions = {}): Promise<PositionedGraph> {
   const threshold = Math.max(1, Math.floor(opts.groupThreshold ?? defaultGroupThreshold));
   const expanded = new Set(opts.expanded ?? []);
 
@@ -166,7 +165,7 @@ export async function layoutResult(result: DiagnosisResult, opts: LayoutOptions 
       y,
       w: r(c.width),
       h: r(c.height),
-      severity: n.level === undefined ? null : levelName(n.level),
+      severity: n.level ?? null,
       suspicionCount: n.suspicionCount,
       examined: n.examined,
       ports,
@@ -209,15 +208,15 @@ function r(v: number | undefined): number {
   return Math.round((v ?? 0) * 10) / 10;
 }
 
-function drawableNodes(result: DiagnosisResult): Map<string, DrawNode> {
+function drawableNodes(result: WireResult): Map<string, DrawNode> {
   const nodes = new Map<string, DrawNode>();
-  const add = (n: ResultNode) =>
+  const add = (n: WireNode) =>
     nodes.set(n.id, {
       id: n.id,
       type: n.type,
       label: n.id,
       description: n.description === n.id ? '' : n.description,
-      level: maxLevel(n.suspicions),
+      level: worstSeverity(n.suspicions.map((s) => s.level)),
       suspicionCount: n.suspicions.length,
       examined: n.examined,
     });
@@ -235,7 +234,7 @@ function drawableNodes(result: DiagnosisResult): Map<string, DrawNode> {
  * and passing nothing on: service backends) and maps the leaves beyond the threshold to the
  * parent's group node. Leaves with findings are kept visible first.
  */
-function foldBackends(result: DiagnosisResult, nodes: Map<string, DrawNode>, threshold: number, expanded: Set<string>): Map<string, string> {
+function foldBackends(result: WireResult, nodes: Map<string, DrawNode>, threshold: number, expanded: Set<string>): Map<string, string> {
   // A leaf touches exactly one other node (request in, maybe reply out): a service backend.
   const neighbours = new Map<string, Set<string>>();
   const touch = (a: string, b: string) => neighbours.set(a, (neighbours.get(a) ?? new Set<string>()).add(b));
@@ -256,12 +255,15 @@ function foldBackends(result: DiagnosisResult, nodes: Map<string, DrawNode>, thr
   for (const [parent, leaves] of leavesOf) {
     if (leaves.length <= threshold || expanded.has(groupId(parent))) continue;
     const bySeverity = [...leaves].sort(
-      (a, b) => (nodes.get(b)!.level ?? -1) - (nodes.get(a)!.level ?? -1) || rank.get(a)! - rank.get(b)!,
+      (a, b) => order(nodes.get(b)!.level) - order(nodes.get(a)!.level) || rank.get(a)! - rank.get(b)!,
     );
     for (const id of bySeverity.slice(threshold)) folded.set(id, groupId(parent));
   }
   return folded;
 }
+
+/** Clean nodes after any with a suspicion. */
+const order = (l: Severity | undefined) => (l === undefined ? -1 : severityRank(l));
 
 function groupsOf(nodes: Map<string, DrawNode>, folded: Map<string, string>): DrawNode[] {
   const members = new Map<string, string[]>();
@@ -269,13 +271,12 @@ function groupsOf(nodes: Map<string, DrawNode>, folded: Map<string, string>): Dr
   return [...members.entries()].map(([id, ms]) => {
     const parent = id.slice('group:'.length);
     const inner = ms.map((m) => nodes.get(m)!);
-    const levels = inner.map((n) => n.level).filter((l): l is SuspicionLevel => l !== undefined);
     return {
       id,
       type: 'group' as const,
       label: `${ms.length} more backends`,
       description: `from ${parent}`,
-      level: levels.length ? Math.max(...levels) : undefined,
+      level: worstSeverity(inner.flatMap((n) => n.level ?? [])),
       suspicionCount: inner.reduce((s, n) => s + n.suspicionCount, 0),
       examined: inner.every((n) => n.examined),
       group: { parent, members: ms },
@@ -287,7 +288,7 @@ function groupsOf(nodes: Map<string, DrawNode>, folded: Map<string, string>): Dr
  * Links of the reply direction: the engine marks the first one (`direction: reply`, where the
  * destination answers); everything a node passes on from a reply link is part of the reply too.
  */
-export function replyLinks(result: DiagnosisResult): Set<string> {
+export function replyLinks(result: WireResult): Set<string> {
   const next = new Map<string, string[]>();
   for (const n of result.nodes) for (const a of n.actions) if (a.input) next.set(a.input, [...(next.get(a.input) ?? []), ...a.outputs]);
   const reply = new Set<string>();

@@ -3,6 +3,7 @@
 // the caller reads the file. Nothing is returned unless everything checked out.
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import type { NodeNetworkStackDump } from '../../shared/dump';
+import { BadInputError } from '../../shared/errors';
 import { parsePrefix, parseIP } from '../netstack/ip';
 import { dumpSchema, snapshotSchema } from './schema';
 import type { K8sObject, NetpathSnapshot } from './types';
@@ -13,7 +14,8 @@ export interface SnapshotProblem {
   message: string;
 }
 
-export class SnapshotError extends Error {
+/** The snapshot (or a dump in it) is not valid: bad input of the source. */
+export class SnapshotError extends BadInputError {
   override name = 'SnapshotError';
   constructor(
     /** What was being read, e.g. `snapshot` or `dump node1 (n1.json)`. */
@@ -22,7 +24,7 @@ export class SnapshotError extends Error {
   ) {
     const shown = problems.slice(0, 5).map((p) => `${p.path}: ${p.message}`);
     const more = problems.length > shown.length ? `\n  … and ${problems.length - shown.length} more` : '';
-    super(`invalid ${subject}: ${shown.join('\n  ')}${more}`);
+    super(`invalid ${subject}: ${shown.join('\n  ')}${more}`, 'source');
   }
 }
 

@@ -66,7 +66,13 @@ function manifest(): { contributes: { commands: { command: string }[]; menus: Re
   return JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 }
 
-const levelSeverity = [vscode.DiagnosticSeverity.Information, vscode.DiagnosticSeverity.Warning, vscode.DiagnosticSeverity.Error, vscode.DiagnosticSeverity.Error];
+// Severities arrive as names (DESIGN.md); what the Problems panel shows for each.
+const levelSeverity: Record<string, vscode.DiagnosticSeverity> = {
+  INFO: vscode.DiagnosticSeverity.Information,
+  WARNING: vscode.DiagnosticSeverity.Warning,
+  CRITICAL: vscode.DiagnosticSeverity.Error,
+  FATAL: vscode.DiagnosticSeverity.Error,
+};
 
 function diagnosticsOf(run: Run): vscode.Diagnostic[] {
   return vscode.languages.getDiagnostics(vscode.Uri.parse(run.reportUri));
