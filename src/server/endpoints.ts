@@ -1,5 +1,6 @@
 // What the pickers and the settings view need from a source: its pods, services, nodes and
 // namespaces (netpath/listEndpoints) and its detected settings with overrides (netpath/clusterInfo).
+import { createContext } from '../engine/context';
 import { ClusterCache } from '../engine/k8s/cache';
 import type { NetpathSnapshot, SnapshotSettings } from '../engine/snapshot/types';
 import { detectPlugin } from '../engine/plugins/detect';
@@ -30,19 +31,10 @@ export function listEndpoints(snapshot: NetpathSnapshot): ListEndpointsResult {
   };
 }
 
-/** The snapshot's settings with the user's overrides applied (a fresh object). */
+/** The snapshot's settings with the user's overrides applied: the run's Context, as diagnoses build it. */
 export function effectiveSettings(detected: SnapshotSettings, overrides: SettingOverrides | undefined): { effective: SnapshotSettings; overridden: string[] } {
-  const effective: SnapshotSettings = { ...detected };
-  const overridden: string[] = [];
-  for (const [k, v] of Object.entries(overrides ?? {})) {
-    if (v === undefined) continue;
-    effective[k] = v;
-    overridden.push(k);
-    // The engine's names for two of them: the pod network as a whole, and the uplink.
-    if (k === 'podCIDRs') effective.clusterCIDRs = v;
-    if (k === 'nodeUplink') effective.uplink = v;
-  }
-  return { effective, overridden: overridden.sort() };
+  const context = createContext({ origin: 'snapshot', values: detected }, { origin: 'vscode', values: { ...overrides } });
+  return { effective: { ...context.settings }, overridden: [...context.overridden] };
 }
 
 /** What detection finds with these settings, each value with how it was found (the engine's own detection). */
