@@ -13,6 +13,9 @@ export interface ConsentDetails {
   namespace: string;
   namespaceLabels: Record<string, string>;
   image: string;
+  /** The image is pinned by digest (…@sha256:…): only then may a "yes" be remembered, because a
+   * tag can be moved to other content after the user agreed. Always set by CollectorManager. */
+  imagePinned?: boolean;
   /** One line: what each collector pod is. */
   pod: string;
   /** What the pods may do on a node, one item each. */
@@ -22,10 +25,19 @@ export interface ConsentDetails {
   activeDeadlineSeconds: number;
 }
 
-/** The collector namespace does not exist and the user has not agreed to create it: nothing was created. */
+/** A run would create collector pods and the user has not agreed (no --yes, no remembered
+ * consent for this API server + namespace + image): nothing was created. */
 export class ConsentRequiredError extends ClusterInputError {
   override name = 'ConsentRequiredError';
   constructor(message: string, readonly details: ConsentDetails) {
+    super(message);
+  }
+}
+
+/** An answer from the cluster is larger than a limit the user can raise: names the limit. */
+export class ClusterLimitError extends ClusterInputError {
+  override name = 'ClusterLimitError';
+  constructor(message: string, readonly limit: string, readonly bytes: number) {
     super(message);
   }
 }
