@@ -59,7 +59,7 @@ export class FakeApi {
 
   /** The kubeconfig as a file's text (for the CLI). */
   kubeconfigText(server = this.url): string {
-    return `apiVersion: v1\nkind: Config\nclusters: [{name: fake, cluster: {server: "${server}"}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: fake, context: {cluster: fake, user: u}}]\ncurrent-context: fake\n`;
+    return `apiVersion: v1\nkind: Config\nclusters: [{name: fake, cluster: {server: "${server}", insecure-skip-tls-verify: true}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: fake, context: {cluster: fake, user: u}}]\ncurrent-context: fake\n`;
   }
 
   async stop(): Promise<void> {
