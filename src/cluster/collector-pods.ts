@@ -24,9 +24,9 @@ export const STALE_AFTER = 'netpath.dev/stale-after-seconds';
  * util-linux nsenter, gzip, base64. Pinned by digest: the pods are privileged, and consent is
  * remembered only for content that cannot change under the same name. */
 export const DEFAULT_COLLECTOR_IMAGE = 'nicolaka/netshoot:v0.13@sha256:a20c2531bf35436ed3766cd6cfe89d352b050ccc4d7005ce6400adf97503da1b';
+export const DEFAULT_NAMESPACE = 'netpath-system';
 /** How long reading one pod's log may take. */
 const LOG_READ_MS = 120_000;
-export const DEFAULT_NAMESPACE = 'netpath-system';
 
 export interface CollectorSettings {
   namespace: string;
