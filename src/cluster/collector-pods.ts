@@ -324,7 +324,8 @@ export class CollectorManager {
   }
 
   private async logTail(name: string): Promise<string> {
-    const r = await this.api.send('GET', `/api/v1/namespaces/${this.ns}/pods/${name}/log${query({ container: 'collector', tailLines: 10 })}`, { timeoutMs: 10_000 }).catch(() => undefined);
+    // A failure message, not a dump: the last lines, and never more than 4 KiB of them.
+    const r = await this.api.send('GET', `/api/v1/namespaces/${this.ns}/pods/${name}/log${query({ container: 'collector', tailLines: 10, limitBytes: 4096 })}`, { timeoutMs: 10_000 }).catch(() => undefined);
     return r && r.status === 200 ? r.body.trim() : '';
   }
 
@@ -336,7 +337,10 @@ export class CollectorManager {
     if ('error' in r) return `; its events could not be read: ${r.error}`;
     const items = r.items ?? [];
     if (!items.length) return '; the pod has no events (is a kubelet running on the node?)';
-    return `; events:\n${items.map((e) => `  ${e.type ?? ''} ${e.reason ?? ''}${e.count && e.count > 1 ? ` (x${e.count})` : ''}: ${e.message ?? ''}`).join('\n')}`;
+    // The last ten, each cut at 1,000 characters: the message stays readable whatever the cluster posts.
+    const earlier = items.length > 10 ? ` (the last 10 of ${items.length})` : '';
+    const cut = (m: string) => (m.length > 1000 ? `${m.slice(0, 1000)}…` : m);
+    return `; events${earlier}:\n${items.slice(-10).map((e) => `  ${e.type ?? ''} ${e.reason ?? ''}${e.count && e.count > 1 ? ` (x${e.count})` : ''}: ${cut(e.message ?? '')}`).join('\n')}`;
   }
 
   /** Deletes at once (grace 0), only the pod with `uid` when given (409: another pod has the name

@@ -63,7 +63,7 @@ function settings(over: Partial<CollectorSettings> = {}): CollectorSettings {
 }
 
 /** An API server where the collector namespace exists and everything a run does is answered. */
-async function clusterApi(o: { create?: number; log?: Buffer; pods?: unknown[]; date?: string } = {}): Promise<FakeApi> {
+async function clusterApi(o: { create?: number; log?: Buffer; pods?: unknown[]; date?: string; phase?: string; events?: unknown[] } = {}): Promise<FakeApi> {
   const api = new FakeApi();
   api.json('GET', /^\/api\/v1\/namespaces\/netpath-system$/, 200, { kind: 'Namespace', metadata: { name: 'netpath-system' } });
   api.json('GET', /^\/api\/v1\/namespaces\/netpath-system\/pods\?/, 200, { kind: 'PodList', items: o.pods ?? [] }, o.date ? { Date: o.date } : {});
@@ -73,9 +73,9 @@ async function clusterApi(o: { create?: number; log?: Buffer; pods?: unknown[]; 
     res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(status === 201 ? { ...b, metadata: { ...b.metadata, uid: `uid-${b.metadata.name}` } } : { kind: 'Status', message: `pods "${b.metadata.name}" already exists` }));
   });
   api.on('GET', /\/pods\/[^/]+\/log/, (_q, res) => res.writeHead(200).end(o.log ?? Buffer.from('not a dump')));
-  api.json('GET', /^\/api\/v1\/namespaces\/netpath-system\/pods\/[^/?]+$/, 200, { status: { phase: 'Succeeded' } });
+  api.json('GET', /^\/api\/v1\/namespaces\/netpath-system\/pods\/[^/?]+$/, 200, { status: { phase: o.phase ?? 'Succeeded' } });
   api.json('DELETE', /\/pods\//, 200, { kind: 'Status' });
-  api.json('GET', /\/events/, 200, { items: [] });
+  api.json('GET', /\/events/, 200, { items: o.events ?? [] });
   return api.start();
 }
 
@@ -184,6 +184,24 @@ test('a gzip bomb in a collector log stops at the dump limit, names it, and the 
     assert.match(del[0].path, /netpath-bomb-node1-[0-9a-f]{10}$/);
     assert.equal((del[0].body as { preconditions: { uid: string } }).preconditions.uid, `uid-${del[0].path.split('/').pop()}`);
     t.diagnostic(`${bomb.length} byte log: ${r.error!.message}`);
+  } finally {
+    await api.stop();
+  }
+});
+
+test('a failed pod\'s message stays bounded whatever the cluster posts: a 4 KiB log tail, the last 10 events cut at 1,000 characters', async () => {
+  const events = Array.from({ length: 30 }, (_, i) => ({ type: 'Warning', reason: `R${i}`, message: 'm'.repeat(100_000) }));
+  const api = await clusterApi({ phase: 'Failed', events, log: Buffer.from('x'.repeat(8192)) });
+  try {
+    const m = new CollectorManager(new ApiClient(api.kubeconfig()), settings({ consent: true }), { runId: 'fail' });
+    const [r] = await m.collect(['node1']);
+    assert.match(r.error!.message, /^node node1: collector pod netpath-system\/netpath-fail-node1-[0-9a-f]{10} failed; log tail:\n/);
+    assert.match(r.error!.message, /; events \(the last 10 of 30\):\n {2}Warning R20: m{1000}…\n/);
+    assert.ok(!r.error!.message.includes('R19:'));
+    const tail = api.seen.find((s) => /\/log\?.*tailLines=10/.test(s.path))!;
+    assert.match(tail.path, /limitBytes=4096/);
+    assert.ok(r.error!.message.length < 8192 + 11 * 1100, `${r.error!.message.length} characters`);
+    assert.equal(api.seen.filter((s) => s.method === 'DELETE').length, 1);
   } finally {
     await api.stop();
   }

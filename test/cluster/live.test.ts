@@ -13,8 +13,9 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { COLLECTOR_NS as NS, baselineSnapshot, liveLabEnv, missingPrereq, sleep, startLiveLab, type LiveLab, type LiveLabPorts } from './live-lab';
 
-// Own control plane: other ports and directory than the lab test's (and the server's live test's).
-const PORTS: LiveLabPorts = { cp: join(homedir(), '.cache/netpath/cluster-test-cp'), etcd: 23970, api: 16623, kcm: 10437, prefix: 'npcl' };
+// Own control plane: other ports and directory than the lab test's (and the server's live test's);
+// etcd's peer port is its port + 10 (test/lab/k8s/env.sh), so 23970 would take server-live's 23980.
+const PORTS: LiveLabPorts = { cp: join(homedir(), '.cache/netpath/cluster-test-cp'), etcd: 23965, api: 16623, kcm: 10437, prefix: 'npcl' };
 const CP = PORTS.cp;
 Object.assign(process.env, liveLabEnv(PORTS));
 
