@@ -1,5 +1,6 @@
 // What can go wrong talking to a live cluster, as distinct error types: the CLI maps bad input
-// (kubeconfig, context, no permissions at all, refused consent) to exit code 2, the rest to 1.
+// (kubeconfig, context, no permissions at all, no consent, an answer over a limit) and a cluster
+// that cannot be reached to exit code 2, the rest to 1.
 
 /** The user's input cannot work: no kubeconfig, unknown context, no permissions, no consent. */
 export class ClusterInputError extends Error {
