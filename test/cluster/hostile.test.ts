@@ -82,12 +82,13 @@ test('hostile clusters against the lab control plane', { timeout: 600_000 }, asy
       const { diagnoseLive } = await import('../../src/cluster/live');
       const { ConsentFile } = await import('../../src/cluster/consent');
       kubelet.reset();
-      // Run A polls slowly: its pods finish at once but their logs are read seconds later —
-      // the window in which a second run's start-up clean-up used to delete them.
-      const a = diagnoseLive({ context: 'lab', kubeconfig: live!.kubeconfig, consentRecords: new ConsentFile(consentFile), runId: 'runa0001', pollMs: 6_000 },
+      // Run A polls slowly: its pods finish at once but their logs are read 30 s later — the
+      // window in which a second run's start-up clean-up used to delete them (run B takes a few
+      // seconds, more on a loaded machine: the window is wide so that B always ends inside it).
+      const a = diagnoseLive({ context: 'lab', kubeconfig: live!.kubeconfig, consentRecords: new ConsentFile(consentFile), runId: 'runa0001', pollMs: 30_000 },
         { src: 'default/client', dst: 'default/web2', port: 8080, protocol: 'tcp' });
       for (let i = 0; kubelet.ran.filter((r) => r.runId === 'runa0001').length < 2; i++) {
-        if (i > 100) throw new Error('run A\'s pods did not finish');
+        if (i > 200) throw new Error('run A\'s pods did not finish within 20 s');
         await sleep(100);
       }
       const aPods = kubelet.ran.filter((r) => r.runId === 'runa0001').map((r) => r.pod).sort();
