@@ -8,6 +8,7 @@ import { captureLive } from '../cluster/live';
 
 const usage = `netpath snapshot capture --context NAME [--nodes a,b] -o OUT [--kubeconfig FILE] [--namespace NS]
                          [--collector-image IMG] [--timeout SECONDS] [--yes]
+                         [--max-response-bytes N] [--max-dump-bytes N]
 
 Captures a snapshot (*.netpath.json) of a live cluster: the objects the diagnosis reads, and the
 network stack dumps of --nodes (default: every node), collected by one short-lived collector pod

@@ -17,6 +17,7 @@ import { settingsFlagOptions, settingsFlagsUsage, settingsOverrides } from './se
 const usage = `netpath diagnose --snapshot FILE --src SRC --dst DST --port N [--protocol tcp|udp] [--size BYTES] [--format text|json|skoop-json]
 netpath diagnose --context NAME --src SRC --dst DST --port N [...] [--kubeconfig FILE] [--namespace NS]
                  [--collector-image IMG] [--timeout SECONDS] [--yes]
+                 [--max-response-bytes N] [--max-dump-bytes N]
 
 Diagnoses whether SRC can reach DST:N and, if not, why — on the node where the fault lives.
 SRC and DST: ns/pod, svc/ns/name, node/name, or an IP address (IPv4 or IPv6).

@@ -4,7 +4,8 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest, type RequestOptions } from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { CancelledError, ClusterApiError, ClusterUnreachableError } from './errors';
+import { CancelledError, ClusterApiError, ClusterLimitError, ClusterUnreachableError } from './errors';
+import { defaultLimits, formatBytes, limitFlags } from './limits';
 
 export interface RequestOpts {
   body?: unknown;
@@ -14,11 +15,22 @@ export interface RequestOpts {
   timeoutMs?: number;
 }
 
+export interface ApiResponse {
+  status: number;
+  body: string;
+  /** The API server's clock when it answered (its Date header), ms since the epoch; undefined without one. */
+  serverTime?: number;
+}
+
 export class ApiClient {
   readonly server: URL;
 
-  constructor(readonly kc: KubeConfig) {
+  /** No answer is read past this many bytes (ClusterLimitError naming --max-response-bytes). */
+  readonly maxResponseBytes: number;
+
+  constructor(readonly kc: KubeConfig, limits: { maxResponseBytes?: number } = {}) {
     this.server = new URL(kc.getCurrentCluster()!.server);
+    this.maxResponseBytes = limits.maxResponseBytes ?? defaultLimits.maxResponseBytes;
   }
 
   /** The raw body of a 2xx answer; ClusterApiError otherwise. */
@@ -37,8 +49,8 @@ export class ApiClient {
     }
   }
 
-  /** One request; resolves any HTTP status, rejects only when there is no answer. */
-  async send(method: string, path: string, o: RequestOpts = {}): Promise<{ status: number; body: string }> {
+  /** One request; resolves any HTTP status, rejects only when there is no (whole) answer or it is over the byte cap. */
+  async send(method: string, path: string, o: RequestOpts = {}): Promise<ApiResponse> {
     if (o.signal?.aborted) throw new CancelledError(`cancelled before ${method} ${path}`);
     const secure = this.server.protocol === 'https:';
     const opts: RequestOptions = {
@@ -56,28 +68,53 @@ export class ApiClient {
     const data = o.body === undefined ? undefined : JSON.stringify(o.body);
     if (data !== undefined) Object.assign(opts.headers!, { 'Content-Type': o.contentType ?? 'application/json', 'Content-Length': Buffer.byteLength(data) });
     const timeoutMs = o.timeoutMs ?? 30_000;
+    const max = this.maxResponseBytes;
+    const tooLarge = (bytes: number) =>
+      new ClusterLimitError(`${method} ${path}: the answer from ${this.server.origin} is larger than the limit ${limitFlags.maxResponseBytes} (${formatBytes(max)}); nothing more was read`, 'maxResponseBytes', bytes);
     return new Promise((resolve, reject) => {
+      // Settles once: a capped answer is destroyed, and its 'error'/'end' must not settle it again.
+      let settled = false;
+      const settle = (f: () => void) => {
+        if (settled) return;
+        settled = true;
+        o.signal?.removeEventListener('abort', onAbort);
+        f();
+      };
       const onAbort = () => req.destroy(new CancelledError(`cancelled during ${method} ${path}`));
-      const done = () => o.signal?.removeEventListener('abort', onAbort);
       const req = (secure ? httpsRequest : httpRequest)(opts, (res: IncomingMessage) => {
+        const declared = Number(res.headers['content-length']);
+        if (declared > max) {
+          settle(() => reject(tooLarge(declared)));
+          req.destroy();
+          return;
+        }
         const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          done();
-          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') });
+        let size = 0;
+        res.on('data', (c: Buffer) => {
+          size += c.length;
+          if (size <= max) return void chunks.push(c);
+          settle(() => reject(tooLarge(size)));
+          req.destroy();
         });
-        res.on('error', (e) => {
-          done();
-          reject(e instanceof CancelledError ? e : new ClusterUnreachableError(`${method} ${path}: the answer from ${this.server.origin} broke off: ${e.message}`));
-        });
+        res.on('end', () => settle(() => {
+          const date = Date.parse(res.headers.date ?? '');
+          let body: string;
+          try {
+            body = Buffer.concat(chunks).toString('utf8');
+          } catch (e) {
+            // Above V8's longest string (~512 MiB), possible only with a raised limit.
+            return reject(new ClusterLimitError(`${method} ${path}: the answer (${formatBytes(size)}) is too large to read (${(e as Error).message}); lower ${limitFlags.maxResponseBytes}`, 'maxResponseBytes', size));
+          }
+          resolve({ status: res.statusCode ?? 0, body, serverTime: Number.isNaN(date) ? undefined : date });
+        }));
+        res.on('error', (e) => settle(() => reject(e instanceof CancelledError ? e : new ClusterUnreachableError(`${method} ${path}: the answer from ${this.server.origin} broke off: ${e.message}`))));
       });
       o.signal?.addEventListener('abort', onAbort, { once: true });
-      req.on('error', (e: NodeJS.ErrnoException) => {
-        done();
+      req.on('error', (e: NodeJS.ErrnoException) => settle(() => {
         if (e instanceof CancelledError) return reject(e);
         const code = e.code ? ` (${e.code})` : '';
         reject(new ClusterUnreachableError(`cannot reach the API server ${this.server.origin}${code}: ${e.message}`));
-      });
+      }));
       req.setTimeout(timeoutMs, () => req.destroy(Object.assign(new Error(`no answer within ${timeoutMs} ms to ${method} ${path}`), { code: 'ETIMEDOUT' })));
       if (data !== undefined) req.write(data);
       req.end();

@@ -14,6 +14,14 @@ export class ClusterInputError extends BadInputError {
   }
 }
 
+/** An answer from the cluster is larger than a limit the user can raise: names the limit. */
+export class ClusterLimitError extends ClusterInputError {
+  override name = 'ClusterLimitError';
+  constructor(message: string, readonly limit: string, readonly bytes: number) {
+    super(message);
+  }
+}
+
 /** The API server cannot be reached (refused, DNS, TLS, timeout). */
 export class ClusterUnreachableError extends ClusterFailedError {
   override name = 'ClusterUnreachableError';

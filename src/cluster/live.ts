@@ -6,7 +6,9 @@ import { setMaxListeners } from 'node:events';
 import { ApiClient } from './api';
 import { AccessReport, collectionNeeds, describeNeed, detectionNeeds, objectNeeds, reviewAccess } from './access';
 import { CollectorManager, DEFAULT_COLLECTOR_IMAGE, DEFAULT_NAMESPACE, type NodeCollection, type ProgressEvent } from './collector-pods';
+import type { ConsentRecords } from './consent';
 import { CancelledError, ClusterInputError, ClusterUnreachableError } from './errors';
+import type { ClusterLimits } from './limits';
 import { loadKubeconfig, type KubeconfigOptions, type LoadedKubeconfig } from './kubeconfig';
 import { loadClusterObjects, type LoadedObjects } from './loader';
 import { createContext, type Context, type SettingOrigin } from '../engine/context';
@@ -25,8 +27,12 @@ export interface LiveOptions extends KubeconfigOptions {
   image?: string;
   /** Per collector pod, creation to log (default 120 s). */
   timeoutMs?: number;
-  /** Agreement to create the namespace and privileged pods (the CLI's --yes). */
+  /** Agreement, given now, to create the namespace and privileged pods (the CLI's --yes, VS Code's dialog). */
   consent?: boolean;
+  /** Agreements remembered per API server + namespace + pinned image (the CLI's consent file). */
+  consentRecords?: ConsentRecords;
+  /** Byte caps on what the cluster sends (default `defaultLimits`). */
+  limits?: Partial<ClusterLimits>;
   /** false: API-level checks only, no collector pods. */
   collect?: boolean;
   signal?: AbortSignal;
@@ -57,7 +63,7 @@ const warn = (check: string, message: string): Suspicion => ({ level: SuspicionL
 export async function openLive(o: LiveOptions): Promise<LiveSession> {
   if (o.signal) setMaxListeners(0, o.signal); // one abort listener per in-flight request
   const config = loadKubeconfig(o);
-  const api = new ApiClient(config.kc);
+  const api = new ApiClient(config.kc, { maxResponseBytes: o.limits?.maxResponseBytes });
   const progress = (message: string) => o.onProgress?.({ step: 'namespace', message });
   const namespace = o.namespace ?? DEFAULT_NAMESPACE;
   progress(`connecting to ${config.server} (context ${config.context}, from ${config.source})`);
@@ -87,9 +93,10 @@ export async function openLive(o: LiveOptions): Promise<LiveSession> {
         image: o.image ?? DEFAULT_COLLECTOR_IMAGE,
         timeoutMs: o.timeoutMs ?? 120_000,
         consent: o.consent === true,
+        maxDumpBytes: o.limits?.maxDumpBytes,
         pollMs: o.pollMs,
         cleanupMs: o.cleanupMs,
-      }, { runId: o.runId, signal: o.signal, onProgress: o.onProgress, cluster: { context: config.context, server: config.server } });
+      }, { runId: o.runId, signal: o.signal, onProgress: o.onProgress, cluster: { context: config.context, server: config.server }, consentRecords: o.consentRecords });
     }
   }
   return { config, api, access, loaded, manager, notes };

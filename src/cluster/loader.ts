@@ -5,7 +5,8 @@ import type { ApiClient } from './api';
 import { query } from './api';
 import type { AccessReport } from './access';
 import { describeNeed, objectNeeds } from './access';
-import { ClusterApiError } from './errors';
+import { ClusterApiError, ClusterLimitError } from './errors';
+import { formatBytes } from './limits';
 import { collectObjects, type IgnoredObject } from '../engine/snapshot/objects';
 import type { K8sObject, SnapshotObjects } from '../engine/snapshot/types';
 
@@ -52,14 +53,25 @@ function lister(api: ApiClient, o: LoadOptions): Lister {
       for (let attempt = 0; ; attempt++) {
         const items: K8sObject[] = [];
         let cont: string | undefined;
+        let size = limit;
         try {
-          do {
+          for (;;) {
             l.pages++;
-            const page = await api.json<{ items?: K8sObject[]; metadata?: { continue?: string } }>('GET', path + query({ limit, continue: cont }), { signal: o.signal });
+            let page: { items?: K8sObject[]; metadata?: { continue?: string } };
+            try {
+              page = await api.json('GET', path + query({ limit: size, continue: cont }), { signal: o.signal });
+            } catch (e) {
+              // A page of big objects over the byte cap: the same page again, fewer at a time
+              // (the continue token stays valid); only one object over the cap is an error.
+              if (!(e instanceof ClusterLimitError) || size === 1) throw e;
+              size = Math.max(1, Math.floor(size / 2));
+              o.onProgress?.(`${kind} list page over ${formatBytes(api.maxResponseBytes)}: reading ${size} at a time`);
+              continue;
+            }
             for (const i of page.items ?? []) items.push(normalize({ ...i, apiVersion, kind }));
             cont = page.metadata?.continue || undefined;
-          } while (cont);
-          return items;
+            if (!cont) return items;
+          }
         } catch (e) {
           if (e instanceof ClusterApiError && e.status === 410 && attempt === 0) continue;
           throw e;

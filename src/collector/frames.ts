@@ -34,15 +34,24 @@ export class CollectorOutputError extends Error {
   override name = 'CollectorOutputError';
 }
 
-/** Undoes `--gzip` if the stream starts with its marker line; returns the framed bytes. */
-export function unwrapCollectorOutput(raw: Buffer): Buffer {
+/** The gzip body inflates past the caller's limit (a small log can inflate to gigabytes). */
+export class CollectorOutputTooLargeError extends CollectorOutputError {
+  override name = 'CollectorOutputTooLargeError';
+  constructor(readonly maxBytes: number) {
+    super(`collector output: the gzip body inflates to more than ${maxBytes} bytes`);
+  }
+}
+
+/** Undoes `--gzip` if the stream starts with its marker line; returns the framed bytes, at most `maxBytes`. */
+export function unwrapCollectorOutput(raw: Buffer, maxBytes?: number): Buffer {
   const marker = 'netpath-collector-gzip ';
   if (!raw.subarray(0, marker.length).equals(Buffer.from(marker))) return raw;
   const nl = raw.indexOf(10);
   const b64 = raw.subarray(nl < 0 ? raw.length : nl + 1).toString('latin1').replace(/\s+/g, '');
   try {
-    return gunzipSync(Buffer.from(b64, 'base64'));
+    return gunzipSync(Buffer.from(b64, 'base64'), maxBytes === undefined ? {} : { maxOutputLength: maxBytes });
   } catch (e) {
+    if (maxBytes !== undefined && (e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw new CollectorOutputTooLargeError(maxBytes);
     throw new CollectorOutputError(`collector output: the gzip+base64 body does not decode (${(e as Error).message}); the log may be truncated`);
   }
 }

@@ -54,6 +54,9 @@ export interface ConsentDetails {
   namespace: string;
   namespaceLabels: Record<string, string>;
   image: string;
+  /** The image is pinned by digest (…@sha256:…): only then may a "yes" be remembered, because a
+   * tag can be moved to other content after the user agreed. Always set by CollectorManager. */
+  imagePinned?: boolean;
   /** One line: what each collector pod is. */
   pod: string;
   /** What the pods may do on a node, one item each. */
@@ -64,8 +67,9 @@ export interface ConsentDetails {
 }
 
 /**
- * A live run would create the collector namespace and pods and the user has not agreed yet:
- * nothing was created. Ask (showing `details`), then run again with consent.
+ * A live run would create collector pods and the user has not agreed (no --yes, no consent
+ * remembered for this API server + namespace + image): nothing was created. Ask (showing
+ * `details`), then run again with consent.
  */
 export class ConsentRequiredError extends NetpathError {
   override name = 'ConsentRequiredError';

@@ -16,7 +16,7 @@ export interface NetpathSettings {
 
 export const defaults: NetpathSettings = {
   detected: {},
-  collector: { image: 'nicolaka/netshoot:v0.13', namespace: 'netpath-system', timeoutSeconds: 120 },
+  collector: { image: 'nicolaka/netshoot:v0.13@sha256:a20c2531bf35436ed3766cd6cfe89d352b050ccc4d7005ce6400adf97503da1b', namespace: 'netpath-system', timeoutSeconds: 120 },
   kubeconfig: '',
   recentLimit: 8,
 };

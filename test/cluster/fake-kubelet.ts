@@ -2,7 +2,8 @@
 // for them, runs their command (the collector script) in the node's netns (`--host-pid` = a
 // process there, `--pids` = its pods' processes), serves their logs over HTTPS where the
 // apiserver's log proxy asks (node address + daemonEndpoints port), and sets the pod status.
-// It can also ignore a node's pods (an image that never pulls), posting the kubelet's events.
+// It can also ignore a node's pods (an image that never pulls), posting the kubelet's events, or
+// serve a given log for a node's pods instead of running the script (a hostile collector).
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
@@ -33,6 +34,8 @@ export class FakeKubelet {
   readonly ran: RanPod[] = [];
   /** Nodes whose pods are ignored (never started), with the pull error to report. */
   readonly ignore = new Set<string>();
+  /** Nodes whose pods "print" this log instead of running the collector script. */
+  readonly logFor = new Map<string, Buffer>();
   /** Called once per new collector pod (after start or ignore). */
   onPod?: (name: string, node: string) => void;
   port = 0;
@@ -56,13 +59,21 @@ export class FakeKubelet {
     });
     await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', r));
     this.port = (this.server.address() as AddressInfo).port;
-    // The apiserver dials the node's InternalDNS address (its --kubelet-preferred-address-types).
-    for (const name of this.nodes.keys()) {
-      const node = await this.cluster.req('GET', `/api/v1/nodes/${name}`);
-      const addresses = ((node.status as { addresses?: { type: string; address: string }[] }).addresses ?? []).filter((a) => a.type !== 'InternalDNS');
-      await this.cluster.req('PATCH', `/api/v1/nodes/${name}/status`, { status: { addresses: [...addresses, { type: 'InternalDNS', address: 'localhost' }], daemonEndpoints: { kubeletEndpoint: { Port: this.port } } } }, MERGE);
-    }
+    for (const name of this.nodes.keys()) await this.advertise(name);
     this.timer = setInterval(() => void this.tick(), 150);
+  }
+
+  /** The apiserver dials the node's InternalDNS address (its --kubelet-preferred-address-types) for logs. */
+  private async advertise(name: string): Promise<void> {
+    const node = await this.cluster.req('GET', `/api/v1/nodes/${name}`);
+    const addresses = ((node.status as { addresses?: { type: string; address: string }[] } | undefined)?.addresses ?? []).filter((a) => a.type !== 'InternalDNS');
+    await this.cluster.req('PATCH', `/api/v1/nodes/${name}/status`, { status: { addresses: [...addresses, { type: 'InternalDNS', address: 'localhost' }], daemonEndpoints: { kubeletEndpoint: { Port: this.port } } } }, MERGE);
+  }
+
+  /** Plays the kubelet of one more Node object (already created), in the netns of `k`. */
+  async addNode(name: string, k: KubeletNode): Promise<void> {
+    this.nodes.set(name, k);
+    await this.advertise(name);
   }
 
   async stop(): Promise<void> {
@@ -115,7 +126,8 @@ export class FakeKubelet {
     await this.cluster.req('PATCH', statusPath, { status: { phase: 'Running', startTime: started, containerStatuses: [{ name: c.name, ready: true, restartCount: 0, image: c.image, imageID: '', state: { running: { startedAt: started } } }] } }, MERGE);
     this.onPod?.(name, node);
     const argv = [...c.command.slice(1), '--host-pid', String(k.hostPid), '--pids', k.pids.join(',')];
-    const { code, out } = await new Promise<{ code: number; out: Buffer }>((resolve) => {
+    const given = this.logFor.get(node);
+    const { code, out } = given ? { code: 0, out: given } : await new Promise<{ code: number; out: Buffer }>((resolve) => {
       const child = spawn(c.command[0], argv, { stdio: ['ignore', 'pipe', 'ignore'] });
       const chunks: Buffer[] = [];
       child.stdout.on('data', (b: Buffer) => chunks.push(b));

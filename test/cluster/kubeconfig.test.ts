@@ -65,7 +65,8 @@ test('collector pod spec: privileged, host namespaces, pinned, tolerant, self-de
     assert.deepEqual(s.tolerations, [{ operator: 'Exists' }]);
     const c = s.containers[0] as { command: string[]; securityContext: { privileged: boolean }; image: string };
     assert.equal(c.securityContext.privileged, true);
-    assert.equal(c.image, 'nicolaka/netshoot:v0.13');
+    assert.equal(c.image, DEFAULT_COLLECTOR_IMAGE);
+    assert.match(c.image, /^nicolaka\/netshoot:v0\.13@sha256:[0-9a-f]{64}$/, 'pinned by digest');
     assert.deepEqual([c.command[0], c.command[1], ...c.command.slice(3)], ['sh', '-c', 'netpath-collector', '--gzip']);
     assert.match(c.command[2], /^# netpath collector/);
     assert.match(m.describe(), /pod-security.kubernetes.io\/enforce=privileged/);

@@ -13,8 +13,9 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { COLLECTOR_NS as NS, baselineSnapshot, liveLabEnv, missingPrereq, sleep, startLiveLab, type LiveLab, type LiveLabPorts } from './live-lab';
 
-// Own control plane: other ports and directory than the lab test's (and the server's live test's).
-const PORTS: LiveLabPorts = { cp: join(homedir(), '.cache/netpath/cluster-test-cp'), etcd: 23970, api: 16623, kcm: 10437, prefix: 'npcl' };
+// Own control plane: other ports and directory than the lab test's (and the server's live test's);
+// etcd's peer port is its port + 10 (test/lab/k8s/env.sh), so 23970 would take server-live's 23980.
+const PORTS: LiveLabPorts = { cp: join(homedir(), '.cache/netpath/cluster-test-cp'), etcd: 23965, api: 16623, kcm: 10437, prefix: 'npcl' };
 const CP = PORTS.cp;
 Object.assign(process.env, liveLabEnv(PORTS));
 
@@ -48,18 +49,20 @@ test('live clusters against the lab control plane', { timeout: 600_000 }, async 
     live = await startLiveLab(PORTS, (m) => t.diagnostic(m));
     const { LAB_LABEL } = await import('../lab/cluster');
     const { admin, kubelet, dir, kubectl, collectorPods } = live;
+    process.env.NETPATH_CONSENT_FILE = join(dir, 'consent.json'); // the run's own, never the user's
     const kc = live.kubeconfig;
     const base = ['--context', 'lab', '--kubeconfig', kc];
 
-    await t.test('consent: the first run in a cluster creates nothing without --yes', async () => {
+    await t.test('consent: the first run in a cluster creates nothing without --yes; --yes is remembered', async () => {
       const r = await cli(['diagnose', ...base, '--src', 'default/client', '--dst', 'default/web2', '--port', '8080']);
       assert.equal(r.code, 2, r.stderr);
-      assert.match(r.stderr, /netpath has not run in this cluster before: it would create\nnamespace netpath-system .*privileged/);
+      assert.match(r.stderr, /netpath has no consent to create collector pods in https:\/\/127\.0\.0\.1:16623 \(namespace netpath-system, image nicolaka\/netshoot:v0\.13@sha256:[0-9a-f]{64}\): it would create\nnamespace netpath-system .*privileged/);
       assert.ok(!(await admin.list('v1', 'Namespace')).some((n) => n.metadata!.name === NS), 'no namespace without consent');
       const ok = await cli(['snapshot', 'capture', ...base, '--yes', '--nodes', 'node1', '-o', join(dir, 'first.netpath.json')]);
       assert.equal(ok.code, 0, ok.stderr);
       const ns = (await admin.list('v1', 'Namespace')).find((n) => n.metadata!.name === NS)!;
       assert.equal(ns.metadata!.labels!['pod-security.kubernetes.io/enforce'], 'privileged');
+      assert.match(ok.stderr, /consent remembered in .*consent\.json for https:\/\/127\.0\.0\.1:16623, namespace netpath-system, image nicolaka/);
       assert.deepEqual(await collectorPods(), []);
     });
 
@@ -71,10 +74,13 @@ test('live clusters against the lab control plane', { timeout: 600_000 }, async 
     };
 
     await t.test('diagnose --context gives the same JSON as the snapshot of the same objects and dumps', async (tt) => {
-      // a stale collector pod of an earlier run (finished) is removed at start
-      await admin.createObject({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'netpath-stale-node9', namespace: NS, labels: { 'app.kubernetes.io/managed-by': 'netpath', 'netpath.dev/run-id': 'stale' } },
-        spec: { nodeName: 'node9', containers: [{ name: 'collector', image: 'x' }] } } as never);
-      await admin.req('PATCH', `/api/v1/namespaces/${NS}/pods/netpath-stale-node9/status`, { status: { phase: 'Succeeded' } }, 'application/merge-patch+json');
+      // a collector pod of a crashed run, past its own deadline, is removed at start; a finished
+      // pod of a run still within its deadline (its log not read yet) is not
+      for (const [name, staleAfter] of [['netpath-stale-node9', '0'], ['netpath-live-node9', '3600']]) {
+        await admin.createObject({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: NS, labels: { 'app.kubernetes.io/managed-by': 'netpath', 'netpath.dev/run-id': name.split('-')[1] }, annotations: { 'netpath.dev/stale-after-seconds': staleAfter } },
+          spec: { nodeName: 'node9', containers: [{ name: 'collector', image: 'x' }] } } as never);
+        await admin.req('PATCH', `/api/v1/namespaces/${NS}/pods/${name}/status`, { status: { phase: 'Succeeded' } }, 'application/merge-patch+json');
+      }
       const cases: [string, string, string][] = [
         ['default/client', 'default/web2', '8080'],
         ['default/client', 'svc/default/web-remote', '80'],
@@ -88,7 +94,7 @@ test('live clusters against the lab control plane', { timeout: 600_000 }, async 
         const live = await cli(['diagnose', ...base, '--src', src, '--dst', dst, '--port', port, '--format', 'json']);
         const ms = Date.now() - t1;
         assert.equal(live.code, 0, live.stderr);
-        assert.deepEqual(await collectorPods(), [], 'collector pods deleted after the run');
+        assert.deepEqual(await collectorPods(), ['netpath-live-node9'], 'collector pods deleted after the run; the other run\'s left alone');
         const file = join(dir, `baseline-${agree}.netpath.json`);
         const collected = await baseline(file);
         const snap = await cli(['diagnose', '--snapshot', file, '--src', src, '--dst', dst, '--port', port, '--format', 'json']);
@@ -96,13 +102,14 @@ test('live clusters against the lab control plane', { timeout: 600_000 }, async 
         assert.equal(live.stdout, snap.stdout, `${src} -> ${dst}:${port}: live and snapshot diagnoses differ`);
         const verdict = JSON.parse(live.stdout).verdict;
         assert.equal(verdict, 'reachable', `${src} -> ${dst}:${port} in the healthy lab`);
-        assert.match(live.stderr, /creating collector pod netpath-system\/netpath-[0-9a-f]{8}-node/);
+        assert.match(live.stderr, /creating collector pod netpath-system\/netpath-[0-9a-f]{8}-node[12]-[0-9a-f]{10}\n/);
         tt.diagnostic(`${src} -> ${dst}:${port}: ${verdict}, collected ${collected.join('+')} in ${ms} ms; live JSON == snapshot JSON (${live.stdout.length} bytes)`);
         agree++;
       }
       assert.match((await cli(['diagnose', ...base, '--src', 'default/client', '--dst', 'default/web1', '--port', '8080'])).stderr, /deleting collector pod/);
       tt.diagnostic(`${agree}/${cases.length} live diagnoses byte-identical to the snapshot-based ones; stale pod removed: ${!(await collectorPods()).includes('netpath-stale-node9')}`);
-      assert.ok(!(await collectorPods()).includes('netpath-stale-node9'));
+      assert.deepEqual(await collectorPods(), ['netpath-live-node9']);
+      await admin.deleteObject('v1', 'Pod', NS, 'netpath-live-node9');
     });
 
     // RBAC: service accounts (the token controller makes their tokens) with kubectl-made bindings.
@@ -172,8 +179,8 @@ test('live clusters against the lab control plane', { timeout: 600_000 }, async 
         const out = JSON.parse(r.stdout);
         const failed = out.clusterSuspicions.find((s: { check: string }) => s.check === 'collector.failed');
         assert.ok(failed, JSON.stringify(out.clusterSuspicions));
-        assert.match(failed.message, /node node2: collector pod netpath-system\/netpath-[0-9a-f]+-node2 did not finish within 3 s \(phase Pending, container waiting: ErrImagePull/);
-        assert.match(failed.message, /events:\n {2}Warning Failed: Failed to pull image "nicolaka\/netshoot:v0.13"/);
+        assert.match(failed.message, /node node2: collector pod netpath-system\/netpath-[0-9a-f]+-node2-[0-9a-f]{10} did not finish within 3 s \(phase Pending, container waiting: ErrImagePull/);
+        assert.match(failed.message, /events:\n {2}Warning Failed: Failed to pull image "nicolaka\/netshoot:v0\.13@sha256:[0-9a-f]{64}"/);
         assert.equal(out.verdict, 'unknown');
         assert.deepEqual(await collectorPods(), []);
         tt.diagnostic(`timeout message: ${failed.message.split('\n')[0]}`);
@@ -199,7 +206,7 @@ test('live clusters against the lab control plane', { timeout: 600_000 }, async 
       }
     });
 
-    await t.test('fault: API server stopped mid-run: clear message, pods deleted once it is back', async (tt) => {
+    await t.test('fault: API server stopped mid-run: clear message, exit 2 (the cluster cannot be reached), pods deleted once it is back', async (tt) => {
       const pidFile = join(CP, 'apiserver.pid');
       kubelet!.ignore.add('node1');
       kubelet!.ignore.add('node2');
@@ -219,7 +226,7 @@ test('live clusters against the lab control plane', { timeout: 600_000 }, async 
       };
       try {
         const r = await cli(['diagnose', ...base, '--src', 'default/client', '--dst', 'default/web2', '--port', '8080']);
-        assert.equal(r.code, 1, r.stderr);
+        assert.equal(r.code, 2, r.stderr);
         assert.match(r.stderr, /cannot reach the API server https:\/\/127\.0\.0\.1:16623 \(ECONNREFUSED\)/);
         await restarted;
         let left: string[] = [];
