@@ -1,7 +1,8 @@
-// Consent before netpath creates anything in a cluster: the server refuses to create the collector
-// namespace without it (ConsentRequiredError, with what it would create); the extension shows
-// that in a modal dialog and remembers a "yes" per cluster (API server URL + namespace) in the
-// global state, so later runs there (from any workspace) go ahead without asking.
+// Consent before netpath creates anything in a cluster: the server refuses to create collector
+// pods without it (ConsentRequiredError, with what it would create); the extension shows that in a
+// modal dialog and remembers a "yes" per cluster, namespace and image (API server URL + namespace +
+// image) in the global state, so later runs there go ahead without asking. A "yes" to an image
+// pinned only by tag is not remembered: the tag could later name other content.
 import * as vscode from 'vscode';
 import type { ConsentDetails } from '../shared/protocol';
 
@@ -14,8 +15,8 @@ interface Agreed {
   at: string;
 }
 
-export function clusterKey(d: Pick<ConsentDetails, 'server' | 'context' | 'namespace'>): string {
-  return `${d.server ?? `context:${d.context ?? '?'}`}#${d.namespace}`;
+export function clusterKey(d: Pick<ConsentDetails, 'server' | 'context' | 'namespace' | 'image'>): string {
+  return `${d.server ?? `context:${d.context ?? '?'}`}#${d.namespace}#${d.image}`;
 }
 
 export class ConsentStore {
@@ -48,7 +49,9 @@ export function consentMessage(d: ConsentDetails): { message: string; detail: st
       'Privileges:',
       ...d.privileges.map((p) => `  • ${p}`),
       `Your permissions needed: ${d.permissions.join('; ')}`,
-      'Your answer is remembered for this cluster.',
+      d.imagePinned === false
+        ? `Image: ${d.image} (not pinned by digest: your answer is not remembered)`
+        : `Image: ${d.image}. Your answer is remembered for this cluster, namespace and image.`,
     ].join('\n'),
   };
 }
@@ -57,10 +60,11 @@ export type Ask = (message: string, options: vscode.MessageOptions, ...items: st
 
 /** True when the user agreed now or before; asks with a modal dialog otherwise. */
 export async function obtainConsent(d: ConsentDetails, store: ConsentStore, ask: Ask = (m, o, ...items) => vscode.window.showWarningMessage(m, o, ...items)): Promise<boolean> {
-  if (store.has(d)) return true;
+  const rememberable = d.imagePinned !== false;
+  if (rememberable && store.has(d)) return true;
   const { message, detail } = consentMessage(d);
   const answer = await ask(message, { modal: true, detail }, agreeLabel);
   if (answer !== agreeLabel) return false;
-  await store.remember(d);
+  if (rememberable) await store.remember(d);
   return true;
 }

@@ -27,8 +27,9 @@ export interface CollectorOptions {
 /**
  * A live cluster: a kubeconfig context (absent = the kubeconfig's current-context) and file
  * (absent = KUBECONFIG, then ~/.kube/config). `consent: true` means the user agreed to create the
- * collector namespace and privileged pods; without it a run that would create the namespace fails
- * with ConsentRequiredError (its `details` say what would be created) and creates nothing.
+ * collector namespace and privileged pods (the extension remembers that per API server, namespace
+ * and image); without it a run that would create collector pods fails with ConsentRequiredError
+ * (its `details` say what would be created) and creates nothing.
  */
 export interface ClusterSpec {
   kind: 'cluster';

@@ -33,7 +33,8 @@ const details: ConsentDetails = {
   server: 'https://10.0.0.1:6443',
   namespace: 'netpath-system',
   namespaceLabels: { 'app.kubernetes.io/managed-by': 'netpath', 'pod-security.kubernetes.io/enforce': 'privileged' },
-  image: 'nicolaka/netshoot:v0.13',
+  image: 'nicolaka/netshoot:v0.13@sha256:a20c2531bf35436ed3766cd6cfe89d352b050ccc4d7005ce6400adf97503da1b',
+  imagePinned: true,
   pod: 'one pod per node to examine (netpath-system/netpath-<run>-<node>, image nicolaka/netshoot:v0.13, restartPolicy Never, activeDeadlineSeconds 180)',
   privileges: ['privileged container (reads iptables …)', 'hostNetwork: the node\'s own network namespace', 'hostPID: enters each pod\'s network namespace with nsenter', 'tolerates every taint'],
   permissions: ['create namespaces (cluster-wide, first run only)', 'create pods in namespace netpath-system'],
@@ -87,7 +88,7 @@ suite('Network Path on live clusters (no cluster needed)', () => {
     assert.equal(again.asked.length, 1, 'asked again after a refusal');
   });
 
-  test('consent: "Create and Run" is remembered per cluster (API server + namespace), other clusters are asked', async () => {
+  test('consent: "Create and Run" is remembered per cluster, namespace and image; others are asked, and a tag-only image every time', async () => {
     const memento = new MemoryMemento();
     const store = new ConsentStore(memento);
     const yes = stubAsk(agreeLabel);
@@ -101,6 +102,16 @@ suite('Network Path on live clusters (no cluster needed)', () => {
     const otherNs = stubAsk(undefined);
     assert.equal(await obtainConsent({ ...details, namespace: 'netpath-debug' }, store, otherNs.ask), false);
     assert.equal(otherNs.asked.length, 1, 'another collector namespace is asked');
+    const otherImage = stubAsk(undefined);
+    assert.equal(await obtainConsent({ ...details, image: 'example.org/netshoot@sha256:00' }, store, otherImage.ask), false);
+    assert.equal(otherImage.asked.length, 1, 'a changed image is asked again');
+    const tagOnly = { ...details, image: 'nicolaka/netshoot:v0.13', imagePinned: false };
+    const first = stubAsk(agreeLabel);
+    assert.equal(await obtainConsent(tagOnly, store, first.ask), true);
+    assert.match(first.asked[0].options.detail!, /not pinned by digest: your answer is not remembered/);
+    const second = stubAsk(undefined);
+    assert.equal(await obtainConsent(tagOnly, store, second.ask), false);
+    assert.equal(second.asked.length, 1, 'a tag-only image is asked every time');
   });
 
   test('kubeconfig and context: the Kubernetes extension\'s configuration.v1_1, the setting, or kubectl\'s default', async () => {
