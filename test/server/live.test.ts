@@ -53,8 +53,9 @@ test('the diagnosis server on a live cluster (real kube-apiserver, fake kubelet)
     await t.test('without consent: a typed error saying what would be created, and nothing is', async (tt) => {
       const e = await errorOf(conn.sendRequest('netpath/diagnose', { source: cluster, request: crossNode }));
       assert.equal(e.code, -32004, e.message);
-      assert.match(e.message, /netpath has not run in this cluster before/);
+      assert.match(e.message, /netpath has no consent to create collector pods in https:\/\/127\.0\.0\.1:\d+ \(namespace netpath-system, image /);
       const d = e.data as ConsentDetails;
+      assert.equal(d.imagePinned, true, 'the default image is pinned by digest');
       assert.equal(d.namespace, COLLECTOR_NS);
       assert.equal(d.context, 'lab');
       assert.equal(d.server, `https://127.0.0.1:${PORTS.api}`);
