@@ -10,6 +10,7 @@ import {
   type WebviewState,
   type WebviewToHost,
 } from '../src/shared/webview-protocol';
+import { capActions, capText } from './caps';
 import { DetailsPanel } from './details';
 import { GraphView, type Viewport } from './graph-view';
 import { icon } from './icons';
@@ -86,6 +87,8 @@ function build(view: PathView): void {
   );
   bar.append(title, statusEl, tools);
 
+  const caps = capBar(view);
+
   const main = document.createElement('div');
   main.className = 'main';
   const canvas = document.createElement('div');
@@ -95,12 +98,12 @@ function build(view: PathView): void {
   aside.setAttribute('aria-label', 'Details');
   aside.setAttribute('aria-live', 'polite');
   main.append(canvas, aside);
-  app.append(bar, main);
+  app.append(bar, ...(caps ? [caps] : []), main);
   root.append(app);
 
   details = new DetailsPanel(aside, {
     openEvidence: (nodeId, suspicionIndex) => post({ type: 'openEvidence', nodeId, suspicionIndex }),
-    expandGroup: (groupId) => post({ type: 'expandGroup', groupId }),
+    expandGroup: (groupId, limit) => post({ type: 'expandGroup', groupId, ...(limit ? { limit } : {}) }),
     collapseGroup: (groupId) => post({ type: 'collapseGroup', groupId }),
     select: (sel) => {
       graph?.select(sel, true);
@@ -116,6 +119,29 @@ function build(view: PathView): void {
     },
     viewportChanged: (v: Viewport) => save({ viewport: v }),
   });
+}
+
+/** One line per capped fan-out: "node1: showing 200 of 1,000 backends", with Show next / Show all / Fold. */
+function capBar(view: PathView): HTMLElement | undefined {
+  const groups = view.graph.nodes.filter((n) => n.group);
+  if (!groups.length) return undefined;
+  const bar = document.createElement('div');
+  bar.className = 'caps';
+  bar.setAttribute('role', 'region');
+  bar.setAttribute('aria-label', 'Folded backends');
+  for (const n of groups) {
+    const line = document.createElement('div');
+    line.className = 'cap';
+    line.setAttribute('data-group-id', n.id);
+    const text = document.createElement('span');
+    text.className = 'cap-text';
+    text.textContent = capText(n.group!);
+    line.append(text);
+    for (const a of capActions(view.graph, n.id, n.group!))
+      line.append(button(a.label, () => post(a.limit === undefined ? { type: 'collapseGroup', groupId: n.id } : { type: 'expandGroup', groupId: n.id, limit: a.limit }), { appearance: 'secondary' }));
+    bar.append(line);
+  }
+  return bar;
 }
 
 function show(view: PathView, keepViewport: boolean): void {

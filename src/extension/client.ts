@@ -4,7 +4,7 @@
 import * as vscode from 'vscode';
 import {
   CloseAction, ErrorAction, LanguageClient, TransportKind, WorkDoneProgress,
-  type CloseHandlerResult, type ErrorHandlerResult, type LanguageClientOptions, type ServerOptions,
+  type CloseHandlerResult, type RequestType, type ErrorHandlerResult, type LanguageClientOptions, type ServerOptions,
 } from 'vscode-languageclient/node';
 
 const crashWindowMs = 3 * 60_000;
@@ -102,6 +102,11 @@ export class ServerConnection implements vscode.Disposable {
   /** A custom request without UI (pickers' lists, clearing). */
   async quiet<R>(method: string, params: object): Promise<R> {
     return (await this.get()).sendRequest<R>(method, params);
+  }
+
+  /** A typed request without UI, cancelled with `token` (the link-path layout). */
+  async send<P, R>(type: RequestType<P, R, void>, params: P, token?: vscode.CancellationToken): Promise<R> {
+    return (await this.get()).sendRequest(type, params, token);
   }
 
   dispose(): void {

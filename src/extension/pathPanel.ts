@@ -2,20 +2,20 @@
 // through src/shared/webview-protocol.ts; state survives hiding (the app's setState) and reloads
 // (the serializer below gets that state back and re-adopts the panel).
 //
-// Layout: the webview never runs elkjs. If the result arrives with a `layout` (computed by the
-// server or CLI with `layoutResult`), it is used as is; otherwise — and to re-lay-out when a
-// folded group of backends is expanded — this module loads dist/layout.js (the elkjs layout,
-// ~3 MB) on first need with a runtime `require`, so it is never bundled into dist/extension.js.
+// Layout: this module never lays anything out (elkjs in the extension host froze VS Code for
+// seconds to minutes on large graphs). The run arrives with the server's folded graph; unfolding a
+// group asks the server again (`PathPanelHandlers.layout`), shows "Laying out…" in the webview
+// meanwhile, and forwards the answer. A newer result or a newer layout request cancels and
+// outdates the pending one, so an older layout never overwrites a newer picture.
 import * as vscode from 'vscode';
 import type { DiagnosisResult } from '../engine/model/result';
 import type { PositionedGraph } from '../engine/report/graph';
-import type { LayoutOptions } from '../engine/report/layout';
+import type { LayoutPathParams } from '../shared/protocol';
 import {
   isWebviewState,
   isWebviewToHost,
   type HostToWebview,
   type PathView,
-  type ResultWithLayout,
 } from '../shared/webview-protocol';
 import { newNonce, pathPanelHtml } from './pathPanelHtml';
 
@@ -28,43 +28,29 @@ export interface PathPanelHandlers {
   openEvidence(nodeId: string, suspicionIndex: number): void;
   /** Run the diagnosis shown again; the caller then calls showLinkPath with the new result. */
   rerun(): void;
+  /** A new positioned graph of a run from the diagnosis server (netpath/layoutPath). */
+  layout(params: LayoutPathParams, token: vscode.CancellationToken): Promise<PositionedGraph>;
 }
 
-interface LayoutModule {
-  layoutResult(result: DiagnosisResult, opts?: LayoutOptions): Promise<PositionedGraph>;
+/** What the panel shows of a run: its result and the server's positioned graph of it. */
+export interface PathRun {
+  runId: string;
+  result: DiagnosisResult;
+  graph: PositionedGraph;
+  finishedAt?: Date;
 }
 
 interface Current {
   panel: vscode.WebviewPanel;
   view?: PathView;
-  expanded: Set<string>;
   handlers: PathPanelHandlers;
-  /** Bumped per result so a slow layout of an older result never overwrites a newer one. */
+  /** Bumped per result so a layout of an older result never overwrites a newer one. */
   generation: number;
+  /** The layout request in flight, cancelled by a newer result or a newer request. */
+  pending?: vscode.CancellationTokenSource;
 }
 
 let current: Current | undefined;
-let layoutModule: LayoutModule | undefined;
-
-function loadLayout(context: vscode.ExtensionContext): LayoutModule {
-  if (!layoutModule) {
-    // A computed path keeps esbuild from bundling it: the layout stays in its own file.
-    const file = context.asAbsolutePath('dist/layout.js');
-    const req: (id: string) => unknown = require;
-    layoutModule = req(file) as LayoutModule;
-  }
-  return layoutModule;
-}
-
-async function layout(context: vscode.ExtensionContext, result: ResultWithLayout, expanded: Set<string>): Promise<PositionedGraph> {
-  if (result.layout && expanded.size === 0) return result.layout;
-  return loadLayout(context).layoutResult(stripLayout(result), { expanded: [...expanded] });
-}
-
-function stripLayout(r: ResultWithLayout): DiagnosisResult {
-  const { layout: _layout, ...rest } = r;
-  return rest;
-}
 
 function post(c: Current, m: HostToWebview): void {
   void c.panel.webview.postMessage(m);
@@ -79,21 +65,35 @@ function setup(context: vscode.ExtensionContext, panel: vscode.WebviewPanel, han
     nonce: newNonce(),
     scriptUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(context.extensionUri, 'dist', 'webview.js')).toString(),
   });
-  const c: Current = { panel, expanded: new Set(), handlers, generation: 0 };
-  const relayout = async (change: (s: Set<string>) => void) => {
-    if (!c.view) return;
-    change(c.expanded);
-    const gen = c.generation;
-    post(c, { type: 'status', busy: true, message: 'Laying out…' });
-    try {
-      const graph = await loadLayout(context).layoutResult(c.view.result, { expanded: [...c.expanded] });
-      if (gen !== c.generation || !c.view) return;
-      c.view = { ...c.view, graph };
-      post(c, { type: 'showResult', view: c.view });
-      post(c, { type: 'status', busy: false });
-    } catch (e) {
-      post(c, { type: 'status', busy: false, message: `Layout failed: ${(e as Error).message}` });
+  const c: Current = { panel, handlers, generation: 0 };
+  const relayout = (change: (groups: Set<string>) => void, limit?: number) => {
+    const view = c.view;
+    if (!view) return;
+    if (!view.runId) {
+      post(c, { type: 'status', busy: false, message: 'This view cannot be laid out again: run the diagnosis again.' });
+      return;
     }
+    const groups = new Set(view.graph.expanded);
+    change(groups);
+    cancelPending(c);
+    const pending = (c.pending = new vscode.CancellationTokenSource());
+    const gen = c.generation;
+    const stale = () => gen !== c.generation || c.pending !== pending || pending.token.isCancellationRequested;
+    post(c, { type: 'status', busy: true, message: 'Laying out…' });
+    c.handlers.layout({ runId: view.runId, expanded: [...groups].sort(), limit: limit ?? view.graph.limit }, pending.token).then(
+      (graph) => {
+        if (stale() || !c.view) return;
+        c.view = { ...c.view, graph };
+        post(c, { type: 'showResult', view: c.view });
+        post(c, { type: 'status', busy: false });
+      },
+      (e: Error) => {
+        if (!stale()) post(c, { type: 'status', busy: false, message: `Layout failed: ${e.message}` });
+      },
+    ).then(() => {
+      if (c.pending === pending) c.pending = undefined;
+      pending.dispose();
+    });
   };
   panel.webview.onDidReceiveMessage(
     (m: unknown) => {
@@ -113,10 +113,10 @@ function setup(context: vscode.ExtensionContext, panel: vscode.WebviewPanel, han
           c.handlers.rerun();
           break;
         case 'expandGroup':
-          void relayout((s) => s.add(m.groupId));
+          relayout((s) => s.add(m.groupId), m.limit);
           break;
         case 'collapseGroup':
-          void relayout((s) => s.delete(m.groupId));
+          relayout((s) => s.delete(m.groupId));
           break;
       }
     },
@@ -124,6 +124,7 @@ function setup(context: vscode.ExtensionContext, panel: vscode.WebviewPanel, han
     context.subscriptions,
   );
   panel.onDidDispose(() => {
+    cancelPending(c);
     if (current === c) current = undefined;
   });
   return c;
@@ -133,8 +134,14 @@ function title(r: DiagnosisResult): string {
   return `Link Path: ${r.request.src} → ${r.request.dst}:${r.request.port}`;
 }
 
-/** Shows `result` in the link-path panel (created on first use, then re-used and revealed). */
-export function showLinkPath(context: vscode.ExtensionContext, result: DiagnosisResult, handlers: PathPanelHandlers): void {
+function cancelPending(c: Current): void {
+  c.pending?.cancel();
+  c.pending = undefined;
+}
+
+/** Shows a run in the link-path panel (created on first use, then re-used and revealed). */
+export function showLinkPath(context: vscode.ExtensionContext, run: PathRun, handlers: PathPanelHandlers): void {
+  const { result } = run;
   if (!current) {
     const panel = vscode.window.createWebviewPanel(pathPanelViewType, title(result), vscode.ViewColumn.Beside, {
       enableScripts: true,
@@ -147,19 +154,11 @@ export function showLinkPath(context: vscode.ExtensionContext, result: Diagnosis
   }
   const c = current;
   c.panel.title = title(result);
-  const gen = ++c.generation;
-  c.expanded = new Set();
-  layout(context, result as ResultWithLayout, c.expanded).then(
-    (graph) => {
-      if (gen !== c.generation) return;
-      c.view = { result: stripLayout(result as ResultWithLayout), graph, ranAt: new Date().toISOString() };
-      post(c, { type: 'showResult', view: c.view });
-      post(c, { type: 'status', busy: false });
-    },
-    (e: Error) => {
-      void vscode.window.showErrorMessage(`netpath: could not lay out the link path: ${e.message}`);
-    },
-  );
+  c.generation++;
+  cancelPending(c);
+  c.view = { result, graph: run.graph, runId: run.runId, ranAt: (run.finishedAt ?? new Date()).toISOString() };
+  post(c, { type: 'showResult', view: c.view });
+  post(c, { type: 'status', busy: false });
 }
 
 /** Selects the node in the open panel (the tree selected it); no `reveal` comes back. */
@@ -176,7 +175,6 @@ export function registerPathPanelSerializer(context: vscode.ExtensionContext, ha
       current = c;
       if (isWebviewState(state) && state.view) {
         c.view = state.view;
-        c.expanded = new Set(state.view.graph.expanded);
         panel.title = title(state.view.result);
       }
     },

@@ -14,11 +14,13 @@ import {
   captureSnapshotMethod, clearRunMethod, clusterInfoMethod, diagnoseMethod, ErrorCodes, listEndpointsMethod,
   reportUri, type CaptureSnapshotResult, type ClearRunResult, type ClusterInfoResult, type DiagnoseResult,
 } from '../shared/protocol';
+import { keptRuns, layoutPathMethod, layoutPathRequest } from '../shared/protocol';
 import { version } from '../shared/version';
 import { toDiagnostics } from './diagnostics';
 import { clusterInfo, effectiveSettings, listEndpoints } from './endpoints';
 import * as check from './params';
 import { LiveClusterSource } from './live-source';
+import { KeptResults, layoutPathFor, layoutPathParams, positionedFor, unknownRun } from './layout';
 import { SimulationRequestError, simulate, type SimulationOutput } from './simulate';
 import { SourceError, sourceFor } from './source';
 import { Cancelled, Steps } from './steps';
@@ -48,6 +50,8 @@ export function startServer(): void {
   const connection = createConnection(ProposedFeatures.all);
   /** Runs whose diagnostics are published, by run id → report URI. */
   const runs = new Map<string, string>();
+  /** The last runs' results, by run id, for netpath/layoutPath. */
+  const results = new KeptResults(keptRuns);
   const workerFile = __filename;
 
   async function progressFor(params: unknown, title: string): Promise<WorkDoneProgressReporter> {
@@ -98,13 +102,15 @@ export function startServer(): void {
       const snapshot: NetpathSnapshot = { ...loaded, settings: effectiveSettings(loaded.settings, p.overrides).effective };
       out = await simulate({ snapshot, request: p.request }, steps, workerFile);
     }
+    const graph = await positionedFor(out.result);
     const runId = p.runId ?? newRunId();
     const uri = reportUri(runId);
     const diagnostics = toDiagnostics(runId, uri, out.result, out.report, out.findings);
     steps.step(`Publishing ${diagnostics.length} finding${diagnostics.length === 1 ? '' : 's'}`);
     runs.set(runId, uri);
+    results.set(runId, out.result);
     await connection.sendDiagnostics({ uri, diagnostics });
-    return { runId, reportUri: uri, report: out.report, findings: out.findings, result: out.result, sourceLabel: source.label, durationMs: Date.now() - t0 };
+    return { runId, reportUri: uri, report: out.report, findings: out.findings, result: out.result, sourceLabel: source.label, durationMs: Date.now() - t0, graph };
   });
 
   serve(listEndpointsMethod, 'Network Path: listing endpoints', 3, check.listEndpointsParams, async (p, steps) => {
@@ -132,10 +138,22 @@ export function startServer(): void {
       for (const id of ids) {
         await connection.sendDiagnostics({ uri: runs.get(id)!, diagnostics: [] });
         runs.delete(id);
+        results.delete(id);
       }
       return { cleared: ids };
     } catch (e) {
       throw asResponseError(clearRunMethod, e, connection);
+    }
+  });
+
+  connection.onRequest(layoutPathRequest, async (raw: unknown) => {
+    try {
+      const p = layoutPathParams(raw);
+      const result = results.get(p.runId);
+      if (!result) throw unknownRun(p.runId, keptRuns);
+      return await layoutPathFor(result, p);
+    } catch (e) {
+      throw asResponseError(layoutPathMethod, e, connection);
     }
   });
 

@@ -2,7 +2,10 @@
 // (vscode-languageserver). One definition for both sides: method names, params, results, error
 // codes and the report URI scheme. Types only (plus tiny pure helpers), so the extension bundle
 // never pulls the engine in through this file.
+// The language client and server share vscode-languageserver-protocol's copy of vscode-jsonrpc.
+import { RequestType } from 'vscode-languageserver-protocol';
 import type { DiagnosisRequest, DiagnosisResult } from '../engine/model/result';
+import type { PositionedGraph } from '../engine/report/graph';
 import type { SnapshotSettings } from '../engine/snapshot/types';
 import type { ConsentDetails } from '../cluster/errors';
 
@@ -81,6 +84,8 @@ export interface DiagnoseResult {
   /** What the source was, for the run's label: the snapshot file, "unsaved snapshot", or "context NAME (live)". */
   sourceLabel: string;
   durationMs: number;
+  /** The link-path graph, laid out by the server with every fan-out folded (see netpath/layoutPath). */
+  graph: PositionedGraph;
 }
 
 // ---- netpath/listEndpoints ----
@@ -177,6 +182,23 @@ export interface ClearRunParams {
 export interface ClearRunResult {
   cleared: string[];
 }
+
+// ---- netpath/layoutPath (the link-path graph of a run, laid out by the server) ----
+// The extension host never runs the layout (elkjs): the diagnose result carries the folded graph,
+// and unfolding a group of backends asks the server for a new positioned graph of the same run.
+export const layoutPathMethod = 'netpath/layoutPath';
+export interface LayoutPathParams {
+  /** A run this server diagnosed (it keeps the last `keptRuns` results). */
+  runId: string;
+  /** Group node ids (`group:<parent>`) to unfold. */
+  expanded: string[];
+  /** Backends an unfolded group shows (default 200; the server caps what all groups add). */
+  limit?: number;
+}
+export type LayoutPathResult = PositionedGraph;
+export const layoutPathRequest = new RequestType<LayoutPathParams, LayoutPathResult, void>(layoutPathMethod);
+/** How many runs' results the server keeps for netpath/layoutPath. */
+export const keptRuns = 16;
 
 /** Error codes of netpath responses (JSON-RPC server-defined range, plus the standard ones). */
 export const ErrorCodes = {

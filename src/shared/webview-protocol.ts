@@ -2,23 +2,20 @@
 // (src/extension/pathPanel.ts). Both sides import these types; messages arriving from the other
 // side are checked with the guards below before use, as a webview is a separate trust domain.
 //
-// Where the layout runs: the webview never runs elkjs. The host lays the result out with
-// `layoutResult` (src/engine/report/layout.ts) — by default pathPanel loads dist/layout.js on
-// first use, so elkjs stays out of dist/extension.js; a server that already computed a
-// `PositionedGraph` can hand it over with the result (`ResultWithLayout.layout`) and no layout
-// code is loaded in the extension host at all.
+// Where the layout runs: neither here nor in the extension host. The diagnosis server lays the
+// result out (src/server/layout.ts) and the diagnose result carries the folded graph; unfolding a
+// group of backends (`expandGroup`) makes the host ask the server (netpath/layoutPath) for a new
+// positioned graph, which it forwards as another `showResult`. Meanwhile the webview shows a
+// `status` and stays usable.
 import type { DiagnosisResult } from '../engine/model/result';
 import type { PositionedGraph } from '../engine/report/graph';
-
-/** A result optionally carrying the graph already laid out (by the server or the CLI). */
-export interface ResultWithLayout extends DiagnosisResult {
-  layout?: PositionedGraph;
-}
 
 /** Everything the webview draws: the result (for details) and its positioned graph. */
 export interface PathView {
   result: DiagnosisResult;
   graph: PositionedGraph;
+  /** The server's run id: what a new layout is asked for. */
+  runId?: string;
   /** When the diagnosis ran (ISO time), shown in the header. */
   ranAt?: string;
 }
@@ -45,8 +42,8 @@ export type WebviewToHost =
   | { type: 'openEvidence'; nodeId: string; suspicionIndex: number }
   /** Run the same diagnosis again. */
   | { type: 'rerun' }
-  /** Show a folded group of backends in full, or fold it again. */
-  | { type: 'expandGroup'; groupId: string }
+  /** Unfold a group of backends, showing up to `limit` of them (default: the view's limit), or fold it again. */
+  | { type: 'expandGroup'; groupId: string; limit?: number }
   | { type: 'collapseGroup'; groupId: string };
 
 /** What the webview keeps with setState: enough to redraw at once after being hidden or a reload. */
@@ -93,6 +90,7 @@ export function isWebviewToHost(m: unknown): m is WebviewToHost {
     case 'openEvidence':
       return typeof m.nodeId === 'string' && Number.isInteger(m.suspicionIndex) && (m.suspicionIndex as number) >= 0;
     case 'expandGroup':
+      return typeof m.groupId === 'string' && (m.limit === undefined || (Number.isInteger(m.limit) && (m.limit as number) > 0));
     case 'collapseGroup':
       return typeof m.groupId === 'string';
     default:
