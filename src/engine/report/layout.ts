@@ -210,8 +210,10 @@ export async function layoutResult(result: DiagnosisResult, opts: LayoutOptions 
     if (lb) edge.labelBox = { x: r(lb.x), y: r(lb.y), w: r(lb.width), h: r(lb.height) };
     return edge;
   });
-  return { width: r(out.width), height: r(out.height), nodes: gNodes, edges: gEdges, expanded: [...expanded].filter((g) => byId.has(g) || [...byId.values()].some((n) => groupId(n.id) === g)).sort(), limit };
+  return { width: r(out.width), height: r(out.height), nodes: gNodes, edges: gEdges, expanded: [...expanded].filter((g) => g.startsWith(groupPrefix) && byId.has(g.slice(groupPrefix.length))).sort(), limit };
 }
+
+const groupPrefix = groupId('');
 
 /** The request's limit as the layout applies it: a whole number of backends, 1…maxExpandedNodes. */
 export function clampLimit(limit: number | undefined): number {
