@@ -8,13 +8,11 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as esbuild from 'esbuild';
-import type { Link } from '../../src/engine/model/link';
-import { packet } from '../../src/engine/model/packet';
-import type { DiagnosisResult, ResultNode } from '../../src/engine/model/result';
-import { SuspicionLevel } from '../../src/engine/model/suspicion';
+import type { DiagnosisResult } from '../../src/engine/model/result';
 import { Network, RequestError } from '../../src/engine/network';
 import { defaultGroupThreshold, expandStep, layoutResult, maxExpandedNodes, type Box, type PositionedGraph } from '../../src/engine/report/layout';
 import { loadSnapshot } from '../../src/engine/snapshot/load';
+import { fanOut, spread } from './fan-out';
 import { labCases } from './lab-cases';
 
 const repo = join(__dirname, '..', '..');
@@ -132,40 +130,6 @@ test('service path: NAT rewrite on the link where it happens, reply path drawn r
   t.diagnostic(`service path: ${g.edges.length} edges, ${replies.length} reply, DNAT shown on ${dnat[0].id}`);
 });
 
-/** A service node fanning out to `n` backends (request and reply), backend #i faulty when bad(i). */
-function fanOut(n: number, bad: (i: number) => boolean): DiagnosisResult {
-  const nodes: ResultNode[] = [
-    { id: 'default/client', type: 'pod', description: '10.0.0.2', examined: true, actions: [], suspicions: [] },
-    { id: 'node1', type: 'node', description: '192.0.2.1', examined: true, actions: [], suspicions: [] },
-  ];
-  const links: Link[] = [
-    { id: 'veth:default/client->node1', type: 'veth', source: 'default/client', destination: 'node1', packet: packet({ src: '10.0.0.2', dst: '10.96.0.1', dport: 80 }), sourceAttributes: { if: 'eth0' }, destinationAttributes: { if: 'veth0' } },
-  ];
-  for (let i = 0; i < n; i++) {
-    const id = `default/web-${String(i).padStart(3, '0')}`;
-    const ip = `10.1.${i >> 8}.${i & 255}`;
-    nodes.push({
-      id,
-      type: 'pod',
-      description: ip,
-      examined: true,
-      actions: [],
-      suspicions: bad(i) ? [{ level: SuspicionLevel.CRITICAL, message: 'no socket', check: 'socket.not-listening', evidence: [] }] : [],
-    });
-    links.push({ id: `veth:node1->${id}`, type: 'veth', source: 'node1', destination: id, packet: packet({ src: '10.0.0.2', dst: ip, dport: 8080 }), sourceAttributes: { if: `veth${i}`, nat: `DNAT 10.96.0.1:80 -> ${ip}:8080` }, destinationAttributes: { if: 'eth0' } });
-    links.push({ id: `veth:${id}->node1`, type: 'veth', source: id, destination: 'node1', packet: packet({ src: ip, sport: 8080, dst: '10.0.0.2' }), sourceAttributes: { if: 'eth0', direction: 'reply' }, destinationAttributes: { if: `veth${i}` } });
-  }
-  return {
-    request: { src: 'default/client', dst: 'svc/default/web', port: 80, protocol: 'tcp' },
-    source: { ip: '10.0.0.2', type: 'pod', port: 0, ref: 'default/client' },
-    destination: { ip: '10.96.0.1', type: 'service', port: 80, ref: 'default/web' },
-    nodes,
-    links,
-    clusterSuspicions: [],
-    verdict: 'unreachable',
-  };
-}
-
 test('150 backends: folded beyond the threshold into one expandable group, faulty ones kept visible', async (t) => {
   const r = fanOut(150, (i) => i === 120 || i === 149);
   const t0 = performance.now();
@@ -194,28 +158,6 @@ test('150 backends: folded beyond the threshold into one expandable group, fault
   assert.equal(hidden.nodes.find((n) => n.type === 'group')!.severity, 'CRITICAL');
   t.diagnostic(`150 backends: folded to ${g.nodes.length} nodes / ${g.edges.length} edges in ${foldedMs.toFixed(0)} ms; expanded ${open.nodes.length} nodes / ${open.edges.length} edges in ${openMs.toFixed(0)} ms`);
 });
-
-/** Backends spread over nodes: client → node0 → `nodes` nodes (infra) → `perNode` pods each, with replies. */
-function spread(nodes: number, perNode: number): DiagnosisResult {
-  const base = fanOut(0, () => false);
-  const out: ResultNode[] = [base.nodes[0], { ...base.nodes[1], id: 'node0' }];
-  const links: Link[] = [{ ...base.links[0], id: 'veth:default/client->node0', destination: 'node0' }];
-  const link = (id: string, type: Link['type'], source: string, destination: string, dst: string, reply = false): Link => ({
-    id, type, source, destination, packet: packet({ src: reply ? dst : '10.0.0.2', dst: reply ? '10.0.0.2' : dst, dport: 8080 }),
-    sourceAttributes: reply ? { if: 'eth0', direction: 'reply' } : { if: 'eth0' }, destinationAttributes: { if: 'eth0' },
-  });
-  for (let k = 0; k < nodes; k++) {
-    const node = `node-${String(k + 1).padStart(3, '0')}`;
-    out.push({ id: node, type: 'node', description: `192.0.2.${k + 1}`, examined: true, actions: [], suspicions: [] });
-    for (let i = 0; i < perNode; i++) {
-      const pod = `default/web-${k}-${i}`;
-      const ip = `10.${k + 1}.0.${i + 2}`;
-      out.push({ id: pod, type: 'pod', description: ip, examined: true, actions: [], suspicions: [] });
-      links.push(link(`infra:node0->${node}#${i}`, 'infra', 'node0', node, ip), link(`veth:${node}->${pod}`, 'veth', node, pod, ip), link(`veth:${pod}->${node}`, 'veth', pod, node, ip, true));
-    }
-  }
-  return { ...base, nodes: out, links };
-}
 
 test('1,000 backends: the folded graph is capped, deterministic, and every shown link ends on a drawn node', async (t) => {
   const r = fanOut(1000, (i) => i === 500 || i === 999);
