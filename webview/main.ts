@@ -160,6 +160,10 @@ window.addEventListener('message', (ev: MessageEvent) => {
     case 'showResult':
       show(m.view, false);
       break;
+    case 'showGraph':
+      // A new layout of the run shown; one of another run (a late answer) is ignored.
+      if (state.view && state.view.runId === m.runId) show({ ...state.view, graph: m.graph }, true);
+      break;
     case 'selectNode':
       graph?.select({ kind: 'node', id: m.nodeId }, false);
       break;

@@ -48,6 +48,8 @@ interface Current {
   generation: number;
   /** The layout request in flight, cancelled by a newer result or a newer request. */
   pending?: vscode.CancellationTokenSource;
+  /** Asks the server for the view's run with groups changed; settles once shown, outdated or failed. */
+  relayout(change: (groups: Set<string>) => void, limit?: number): Promise<void>;
 }
 
 let current: Current | undefined;
@@ -65,8 +67,7 @@ function setup(context: vscode.ExtensionContext, panel: vscode.WebviewPanel, han
     nonce: newNonce(),
     scriptUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(context.extensionUri, 'dist', 'webview.js')).toString(),
   });
-  const c: Current = { panel, handlers, generation: 0 };
-  const relayout = (change: (groups: Set<string>) => void, limit?: number) => {
+  const relayout = async (change: (groups: Set<string>) => void, limit?: number): Promise<void> => {
     const view = c.view;
     if (!view) return;
     if (!view.runId) {
@@ -80,11 +81,11 @@ function setup(context: vscode.ExtensionContext, panel: vscode.WebviewPanel, han
     const gen = c.generation;
     const stale = () => gen !== c.generation || c.pending !== pending || pending.token.isCancellationRequested;
     post(c, { type: 'status', busy: true, message: 'Laying out…' });
-    c.handlers.layout({ runId: view.runId, expanded: [...groups].sort(), limit: limit ?? view.graph.limit }, pending.token).then(
+    await c.handlers.layout({ runId: view.runId, expanded: [...groups].sort(), limit: limit ?? view.graph.limit }, pending.token).then(
       (graph) => {
         if (stale() || !c.view) return;
         c.view = { ...c.view, graph };
-        post(c, { type: 'showResult', view: c.view });
+        post(c, { type: 'showGraph', runId: view.runId!, graph });
         post(c, { type: 'status', busy: false });
       },
       (e: Error) => {
@@ -95,6 +96,7 @@ function setup(context: vscode.ExtensionContext, panel: vscode.WebviewPanel, han
       pending.dispose();
     });
   };
+  const c: Current = { panel, handlers, generation: 0, relayout };
   panel.webview.onDidReceiveMessage(
     (m: unknown) => {
       if (!isWebviewToHost(m)) return;
@@ -113,10 +115,10 @@ function setup(context: vscode.ExtensionContext, panel: vscode.WebviewPanel, han
           c.handlers.rerun();
           break;
         case 'expandGroup':
-          relayout((s) => s.add(m.groupId), m.limit);
+          void relayout((s) => s.add(m.groupId), m.limit);
           break;
         case 'collapseGroup':
-          relayout((s) => s.delete(m.groupId));
+          void relayout((s) => s.delete(m.groupId));
           break;
       }
     },
@@ -160,6 +162,14 @@ export function showLinkPath(context: vscode.ExtensionContext, run: PathRun, han
   post(c, { type: 'showResult', view: c.view });
   post(c, { type: 'status', busy: false });
 }
+
+/** What the panel shows, and the webview's own layout requests: for tests and other extensions. */
+export const linkPathApi = {
+  view: (): PathView | undefined => current?.view,
+  /** As the webview's "Show next"/"Show all": resolves once the server's graph was forwarded (or outdated). */
+  expandGroup: (groupId: string, limit?: number): Promise<void> => current?.relayout((s) => s.add(groupId), limit) ?? Promise.resolve(),
+  collapseGroup: (groupId: string): Promise<void> => current?.relayout((s) => s.delete(groupId)) ?? Promise.resolve(),
+};
 
 /** Selects the node in the open panel (the tree selected it); no `reveal` comes back. */
 export function revealInGraph(nodeId: string): void {

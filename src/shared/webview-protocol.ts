@@ -28,6 +28,11 @@ export type Selection = { kind: 'node'; id: string } | { kind: 'edge'; id: strin
 export type HostToWebview =
   /** Draw this view (replaces any previous one; selection is kept when its target still exists). */
   | { type: 'showResult'; view: PathView }
+  /**
+   * A new layout of the run shown (groups unfolded or folded): only the graph crosses, not the
+   * result again, which for a large fan-out is megabytes the extension host would serialize.
+   */
+  | { type: 'showGraph'; runId: string; graph: PositionedGraph }
   /** Select a node without echoing `reveal` back (the tree selected it). */
   | { type: 'selectNode'; nodeId: string }
   /** A re-run or re-layout is in progress, or failed. */
@@ -70,6 +75,8 @@ export function isHostToWebview(m: unknown): m is HostToWebview {
   switch (m.type) {
     case 'showResult':
       return isView(m.view);
+    case 'showGraph':
+      return typeof m.runId === 'string' && isObject(m.graph) && Array.isArray(m.graph.nodes) && Array.isArray(m.graph.edges);
     case 'selectNode':
       return typeof m.nodeId === 'string';
     case 'status':

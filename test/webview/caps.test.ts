@@ -52,7 +52,9 @@ test('a capped fan-out: the bar offers more, a click asks the host, "Laying outâ
     await page.locator('[data-node-id="node1"]').click();
     await page.locator('aside.details').getByText('node1').first().waitFor({ timeout: 3000 });
 
-    await s.post({ type: 'showResult', view: opened });
+    // A late layout of another run is ignored; the run's own replaces the graph (the result stays).
+    await s.post({ type: 'showGraph', runId: 'run-0', graph: opened.graph });
+    await s.post({ type: 'showGraph', runId: 'run-1', graph: opened.graph });
     await s.post({ type: 'status', busy: false });
     await page.locator('.cap-text', { hasText: 'node1: showing 20 of 300 backends' }).waitFor({ timeout: 5000 });
     assert.equal(await page.locator('#root.busy').count(), 0);
