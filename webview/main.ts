@@ -5,6 +5,8 @@
 import {
   isHostToWebview,
   isWebviewState,
+  joinResult,
+  type ResultPart,
   type PathView,
   type Selection,
   type WebviewState,
@@ -42,6 +44,8 @@ let state: WebviewState = isWebviewState(saved) ? saved : { version: 1 };
 let graph: GraphView | undefined;
 let details: DetailsPanel | undefined;
 let statusEl: HTMLElement | undefined;
+/** The slices of the result the next `showResult` of this run completes. */
+let incoming: { runId: string; parts: ResultPart[] } | undefined;
 
 function save(patch: Partial<WebviewState>): void {
   state = { ...state, ...patch };
@@ -157,9 +161,23 @@ window.addEventListener('message', (ev: MessageEvent) => {
   const m: unknown = ev.data;
   if (!isHostToWebview(m)) return; // not ours, or malformed: ignore rather than half-draw
   switch (m.type) {
-    case 'showResult':
-      show(m.view, false);
+    case 'resultPart':
+      if (incoming?.runId !== m.runId) incoming = { runId: m.runId, parts: [] };
+      incoming.parts[m.index] = { nodes: m.nodes, links: m.links };
       break;
+    case 'showResult': {
+      if (m.parts === undefined) {
+        show(m.view, false);
+        break;
+      }
+      const got = incoming?.runId === (m.view.runId ?? '') ? incoming.parts : [];
+      const parts = Array.from({ length: m.parts }, (_, i) => got[i]);
+      // Incomplete (a stream cut short by a newer result): wait for the complete one.
+      if (parts.some((p) => p === undefined)) break;
+      incoming = undefined;
+      show({ ...m.view, result: joinResult(m.view.result, parts) }, false);
+      break;
+    }
     case 'showGraph':
       // A new layout of the run shown; one of another run (a late answer) is ignored.
       if (state.view && state.view.runId === m.runId) show({ ...state.view, graph: m.graph }, true);

@@ -14,6 +14,7 @@ import type { LayoutPathParams } from '../shared/protocol';
 import {
   isWebviewState,
   isWebviewToHost,
+  splitResult,
   type HostToWebview,
   type PathView,
 } from '../shared/webview-protocol';
@@ -56,6 +57,30 @@ let current: Current | undefined;
 
 function post(c: Current, m: HostToWebview): void {
   void c.panel.webview.postMessage(m);
+}
+
+/**
+ * Nodes and links per `resultPart`: VS Code serializes a webview message synchronously (about
+ * 100 ms per MB measured in code-server), and 250 links are about 130 KB.
+ */
+const partSize = 250;
+
+/**
+ * Posts the current view: its result in slices, yielding to the event loop between them, then the
+ * view itself. A newer result stops the stream; the webview only draws a complete result.
+ */
+async function postView(c: Current): Promise<void> {
+  const gen = c.generation;
+  const view = c.view;
+  if (!view) return;
+  const { head, parts } = splitResult(view.result, partSize);
+  for (let i = 0; i < parts.length; i++) {
+    if (gen !== c.generation) return;
+    post(c, { type: 'resultPart', runId: view.runId ?? '', index: i, ...parts[i] });
+    await new Promise((r) => setTimeout(r, 0));
+  }
+  if (gen !== c.generation || !c.view) return;
+  post(c, { type: 'showResult', view: { ...c.view, result: head }, parts: parts.length });
 }
 
 function setup(context: vscode.ExtensionContext, panel: vscode.WebviewPanel, handlers: PathPanelHandlers): Current {
@@ -102,7 +127,7 @@ function setup(context: vscode.ExtensionContext, panel: vscode.WebviewPanel, han
       if (!isWebviewToHost(m)) return;
       switch (m.type) {
         case 'ready':
-          if (c.view) post(c, { type: 'showResult', view: c.view });
+          void postView(c);
           break;
         case 'reveal':
           c.handlers.reveal(m.nodeId);
@@ -159,8 +184,8 @@ export function showLinkPath(context: vscode.ExtensionContext, run: PathRun, han
   c.generation++;
   cancelPending(c);
   c.view = { result, graph: run.graph, runId: run.runId, ranAt: (run.finishedAt ?? new Date()).toISOString() };
-  post(c, { type: 'showResult', view: c.view });
   post(c, { type: 'status', busy: false });
+  void postView(c);
 }
 
 /** What the panel shows, and the webview's own layout requests: for tests and other extensions. */

@@ -5,9 +5,14 @@
 // Where the layout runs: neither here nor in the extension host. The diagnosis server lays the
 // result out (src/server/layout.ts) and the diagnose result carries the folded graph; unfolding a
 // group of backends (`expandGroup`) makes the host ask the server (netpath/layoutPath) for a new
-// positioned graph, which it forwards as another `showResult`. Meanwhile the webview shows a
-// `status` and stays usable.
-import type { DiagnosisResult } from '../engine/model/result';
+// positioned graph, which it forwards as a `showGraph`. Meanwhile the webview shows a `status` and
+// stays usable.
+//
+// A large result (1,000 backends: megabytes) crosses in `resultPart` slices before its `showResult`:
+// the extension host serializes each message at once, and one message that size blocked it for a
+// third of a second.
+import type { Link } from '../engine/model/link';
+import type { DiagnosisResult, ResultNode } from '../engine/model/result';
 import type { PositionedGraph } from '../engine/report/graph';
 
 /** Everything the webview draws: the result (for details) and its positioned graph. */
@@ -26,8 +31,14 @@ export const clusterScope = '';
 export type Selection = { kind: 'node'; id: string } | { kind: 'edge'; id: string };
 
 export type HostToWebview =
-  /** Draw this view (replaces any previous one; selection is kept when its target still exists). */
-  | { type: 'showResult'; view: PathView }
+  /**
+   * Draw this view (replaces any previous one; selection is kept when its target still exists).
+   * With `parts`, the result's nodes and links follow those of `view.result` from that many
+   * `resultPart` messages of the same run, sent just before.
+   */
+  | { type: 'showResult'; view: PathView; parts?: number }
+  /** Slice `index` of the nodes and links of the result that the next `showResult` of `runId` shows. */
+  | { type: 'resultPart'; runId: string; index: number; nodes: ResultNode[]; links: Link[] }
   /**
    * A new layout of the run shown (groups unfolded or folded): only the graph crosses, not the
    * result again, which for a large fan-out is megabytes the extension host would serialize.
@@ -74,7 +85,9 @@ export function isHostToWebview(m: unknown): m is HostToWebview {
   if (!isObject(m)) return false;
   switch (m.type) {
     case 'showResult':
-      return isView(m.view);
+      return isView(m.view) && (m.parts === undefined || (Number.isInteger(m.parts) && (m.parts as number) >= 0));
+    case 'resultPart':
+      return typeof m.runId === 'string' && Number.isInteger(m.index) && (m.index as number) >= 0 && Array.isArray(m.nodes) && Array.isArray(m.links);
     case 'showGraph':
       return typeof m.runId === 'string' && isObject(m.graph) && Array.isArray(m.graph.nodes) && Array.isArray(m.graph.edges);
     case 'selectNode':
@@ -107,4 +120,22 @@ export function isWebviewToHost(m: unknown): m is WebviewToHost {
 
 export function isWebviewState(s: unknown): s is WebviewState {
   return isObject(s) && s.version === 1 && (s.view === undefined || isView(s.view));
+}
+
+export interface ResultPart {
+  nodes: ResultNode[];
+  links: Link[];
+}
+
+/** The result without its nodes and links, and those in slices of at most `size` items. */
+export function splitResult(result: DiagnosisResult, size: number): { head: DiagnosisResult; parts: ResultPart[] } {
+  const parts: ResultPart[] = [];
+  for (let i = 0; i < result.nodes.length; i += size) parts.push({ nodes: result.nodes.slice(i, i + size), links: [] });
+  for (let i = 0; i < result.links.length; i += size) parts.push({ nodes: [], links: result.links.slice(i, i + size) });
+  return { head: { ...result, nodes: [], links: [] }, parts };
+}
+
+/** The inverse of `splitResult`. */
+export function joinResult(head: DiagnosisResult, parts: readonly ResultPart[]): DiagnosisResult {
+  return { ...head, nodes: [...head.nodes, ...parts.flatMap((p) => p.nodes)], links: [...head.links, ...parts.flatMap((p) => p.links)] };
 }

@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { layoutResult } from '../../src/engine/report/layout';
-import type { PathView } from '../../src/shared/webview-protocol';
+import { splitResult, type PathView } from '../../src/shared/webview-protocol';
 import { fanOut } from '../engine/fan-out';
 import { chromiumAvailable, chromiumPath } from './chromium';
 import { startWebviewHarness, webviewBundle, type WebviewHarness } from './harness';
@@ -88,6 +88,32 @@ test('more than the graph draws: no "Show all", the details say why', { skip }, 
     await page.locator('aside.details').getByText('The graph draws at most 400 backends at a time; the details list all 1,000.').waitFor({ timeout: 3000 });
     assert.equal(await page.locator('aside.details .members li').count(), 992);
     assert.deepEqual(await s.problems(), []);
+  } finally {
+    await s.close();
+  }
+});
+
+test('a large result arrives in slices: drawn once complete, an incomplete stream is not drawn', { skip }, async (t) => {
+  const result = fanOut(1000, (i) => i === 7);
+  const view: PathView = asPosted({ result, graph: await layoutResult(result), runId: 'run-3' });
+  const { head, parts } = splitResult(view.result, 250);
+  const s = await harness.open({ theme: 'dark' });
+  try {
+    await s.waitForPosted((m) => type(m) === 'ready', '"ready"');
+    // A stream with a slice missing: nothing is drawn.
+    for (const [index, p] of parts.entries()) if (index !== 2) await s.post({ type: 'resultPart', runId: 'run-3', index, ...p });
+    await s.post({ type: 'showResult', view: { ...view, result: head }, parts: parts.length });
+    await s.page.waitForTimeout(200);
+    assert.equal(await s.page.locator('svg.graph').count(), 0, 'an incomplete result is not drawn');
+    // The whole stream (as the host resends it on "ready").
+    for (const [index, p] of parts.entries()) await s.post({ type: 'resultPart', runId: 'run-3', index, ...p });
+    await s.post({ type: 'showResult', view: { ...view, result: head }, parts: parts.length });
+    await s.page.locator('.cap-text', { hasText: 'node1: showing 8 of 1,000 backends' }).waitFor({ timeout: 5000 });
+    assert.match((await s.page.locator('aside.details').textContent())!, /1002 nodes, 2001 links/);
+    const saved = (await s.state()) as { view: PathView };
+    assert.equal(saved.view.result.links.length, 2001, 'the joined result is what the app keeps');
+    assert.deepEqual(await s.problems(), []);
+    t.diagnostic(`1,000 backends in ${parts.length} slices of at most 250 nodes or links: drawn once complete`);
   } finally {
     await s.close();
   }
