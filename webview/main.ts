@@ -47,10 +47,29 @@ let statusEl: HTMLElement | undefined;
 /** The slices of the result the next `showResult` of this run completes. */
 let incoming: { runId: string; parts: ResultPart[] } | undefined;
 
-function save(patch: Partial<WebviewState>): void {
+let saveTimer: ReturnType<typeof setTimeout> | undefined;
+
+/**
+ * Keeps `patch` in the state. setState serializes the whole state, view included — megabytes for a
+ * large fan-out — so pan, zoom and selection are written once they settle, a new view at once.
+ */
+function save(patch: Partial<WebviewState>, now = false): void {
   state = { ...state, ...patch };
+  if (saveTimer !== undefined) clearTimeout(saveTimer);
+  saveTimer = undefined;
+  if (now) vscode.setState(state);
+  else saveTimer = setTimeout(flush, 250);
+}
+
+function flush(): void {
+  if (saveTimer === undefined) return;
+  clearTimeout(saveTimer);
+  saveTimer = undefined;
   vscode.setState(state);
 }
+// Hiding the panel may discard the page: write what is pending first.
+document.addEventListener('visibilitychange', () => document.visibilityState === 'hidden' && flush());
+window.addEventListener('pagehide', flush);
 
 function showEmpty(): void {
   root.replaceChildren();
@@ -152,7 +171,7 @@ function show(view: PathView, keepViewport: boolean): void {
   const sameRun = state.view && JSON.stringify(state.view.result.request) === JSON.stringify(view.result.request);
   const viewport = keepViewport || sameRun ? state.viewport : undefined;
   const selected = state.selected;
-  save({ view, viewport });
+  save({ view, viewport }, true);
   build(view);
   graph!.render(view.graph, viewport, selected);
 }

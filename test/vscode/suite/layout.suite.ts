@@ -6,7 +6,8 @@
 // unfolded (200 backends, then all 250 of that node) — the server lays out, the extension host only
 // forwards. Throughout, a test-only command is executed every 10 ms and each answer's latency is
 // measured from when it was due (so a blocked event loop counts in full): the maximum must stay
-// under 100 ms. A command round trip through the workbench (`setContext`) is measured and printed too.
+// under 100 ms. A command round trip through the workbench (`setContext`, every 100 ms in a loop of
+// its own) is measured and printed too.
 import * as assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,20 +36,23 @@ function probe(ping: string): Probe {
   let running = true;
   const loop = (async () => {
     let due = performance.now();
-    let n = 0;
     while (running) {
       await vscode.commands.executeCommand(ping);
       const latency = performance.now() - due;
       latencies.push(latency);
       byPhase[phase] = Math.max(byPhase[phase] ?? 0, Math.round(latency * 10) / 10);
-      // Every 10th: a round trip through the workbench (its own process), reported, not asserted.
-      if (++n % 10 === 0) {
-        const t = performance.now();
-        await vscode.commands.executeCommand('setContext', 'netpath.test.ping', n);
-        maxWorkbenchMs = Math.max(maxWorkbenchMs, performance.now() - t);
-      }
       due = performance.now() + 10;
       await new Promise((r) => setTimeout(r, 10));
+    }
+  })();
+  // Alongside, never holding the pings up: a round trip through the workbench (the browser page,
+  // which also runs the webview), reported, not asserted — it is not the extension host.
+  const workbench = (async () => {
+    for (let n = 0; running; n++) {
+      const t = performance.now();
+      await vscode.commands.executeCommand('setContext', 'netpath.test.ping', n);
+      maxWorkbenchMs = Math.max(maxWorkbenchMs, performance.now() - t);
+      await new Promise((r) => setTimeout(r, 100));
     }
   })();
   return {
@@ -57,7 +61,7 @@ function probe(ping: string): Probe {
     },
     async stop() {
       running = false;
-      await loop;
+      await Promise.all([loop, workbench]);
       const sorted = [...latencies].sort((a, b) => a - b);
       return { count: latencies.length, maxMs: sorted.at(-1) ?? 0, maxWorkbenchMs, p50Ms: sorted[Math.floor(sorted.length / 2)] ?? 0, byPhase };
     },
