@@ -49,6 +49,8 @@ interface Current {
   generation: number;
   /** The layout request in flight, cancelled by a newer result or a newer request. */
   pending?: vscode.CancellationTokenSource;
+  /** The view's stream to the webview (`postView`), settled once posted or outdated. */
+  posting?: Promise<void>;
   /** Asks the server for the view's run with groups changed; settles once shown, outdated or failed. */
   relayout(change: (groups: Set<string>) => void, limit?: number): Promise<void>;
 }
@@ -127,7 +129,7 @@ function setup(context: vscode.ExtensionContext, panel: vscode.WebviewPanel, han
       if (!isWebviewToHost(m)) return;
       switch (m.type) {
         case 'ready':
-          void postView(c);
+          c.posting = postView(c);
           break;
         case 'reveal':
           c.handlers.reveal(m.nodeId);
@@ -185,12 +187,14 @@ export function showLinkPath(context: vscode.ExtensionContext, run: PathRun, han
   cancelPending(c);
   c.view = { result, graph: run.graph, runId: run.runId, ranAt: (run.finishedAt ?? new Date()).toISOString() };
   post(c, { type: 'status', busy: false });
-  void postView(c);
+  c.posting = postView(c);
 }
 
 /** What the panel shows, and the webview's own layout requests: for tests and other extensions. */
 export const linkPathApi = {
   view: (): PathView | undefined => current?.view,
+  /** Settles once the view's result and graph were posted to the webview. */
+  posted: (): Promise<void> => current?.posting ?? Promise.resolve(),
   /** As the webview's "Show next"/"Show all": resolves once the server's graph was forwarded (or outdated). */
   expandGroup: (groupId: string, limit?: number): Promise<void> => current?.relayout((s) => s.add(groupId), limit) ?? Promise.resolve(),
   collapseGroup: (groupId: string): Promise<void> => current?.relayout((s) => s.delete(groupId)) ?? Promise.resolve(),

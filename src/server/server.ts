@@ -6,6 +6,7 @@ import {
   type WorkDoneProgressReporter,
 } from 'vscode-languageserver/node';
 import { CancelledError, ClusterApiError, ClusterInputError, ClusterUnreachableError, CollectionError, ConsentRequiredError } from '../cluster/errors';
+import { constants, setPriority } from 'node:os';
 import { RequestError } from '../engine/network';
 import { formatTextWithFindings } from '../engine/report/text';
 import { SnapshotError } from '../engine/snapshot/load';
@@ -47,6 +48,13 @@ function asResponseError(method: string, e: unknown, connection: Connection): Re
 }
 
 export function startServer(): void {
+  // Diagnosis and layout are background work: below-normal priority (inherited by the worker
+  // threads) keeps the editor's own processes responsive while elkjs or the engine runs.
+  try {
+    setPriority(constants.priority.PRIORITY_BELOW_NORMAL);
+  } catch {
+    // not permitted on this system: run at normal priority
+  }
   const connection = createConnection(ProposedFeatures.all);
   /** Runs whose diagnostics are published, by run id → report URI. */
   const runs = new Map<string, string>();
