@@ -5,12 +5,14 @@
 // server; then Show Link Path opens the panel with the server's folded graph, and a group is
 // unfolded (200 backends, then all 250 of that node) — the server lays out, the extension host only
 // forwards. Throughout, a test-only command is executed every 10 ms and each answer's latency is
-// measured from when it was due (so a blocked event loop counts in full): the maximum must stay
-// under 100 ms. A command round trip through the workbench (`setContext`, every 100 ms in a loop of
+// measured from when it was due (so a blocked event loop counts in full), with the CPU time the
+// extension host used meanwhile: the extension host must never be busy for 100 ms, and the latency
+// itself must stay under 100 ms whenever the machine has a CPU to spare (on an oversubscribed one
+// the operating system delays every process; the test then prints the latency and the load). A command round trip through the workbench (`setContext`, every 100 ms in a loop of
 // its own) is measured and printed too.
 import * as assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { generateSnapshot } from '../../../bench/generate';
@@ -24,7 +26,7 @@ const backends = 1000;
 interface Probe {
   /** Names what happens from now on, so the report says where the worst latency was. */
   phase(name: string): void;
-  stop(): Promise<{ count: number; maxMs: number; maxWorkbenchMs: number; p50Ms: number; byPhase: Record<string, number>; worst: string }>;
+  stop(): Promise<{ count: number; maxMs: number; maxBusyMs: number; maxLoad: number; maxWorkbenchMs: number; p50Ms: number; byPhase: Record<string, number>; worst: string }>;
 }
 
 /** Executes the ping every 10 ms until stopped; latency = answer time − due time. */
@@ -35,6 +37,9 @@ function probe(ping: string): Probe {
   // For the worst answer: how much CPU the extension host itself used while it was late, and the
   // machine's load — busy (our work) or starved (other processes), told apart.
   let worst = { latency: 0, cpuMs: 0, load: 0 };
+  /** The largest part of a late answer the extension host spent on the CPU itself (all its threads). */
+  let maxBusyMs = 0;
+  let maxLoad = 0;
   let maxWorkbenchMs = 0;
   let running = true;
   const loop = (async () => {
@@ -44,7 +49,10 @@ function probe(ping: string): Probe {
       await vscode.commands.executeCommand(ping);
       const latency = performance.now() - due;
       const used = process.cpuUsage(cpu);
-      if (latency > worst.latency) worst = { latency, cpuMs: (used.user + used.system) / 1000, load: loadavg()[0] };
+      const cpuMs = (used.user + used.system) / 1000;
+      maxBusyMs = Math.max(maxBusyMs, Math.min(latency, cpuMs));
+      if (latency > worst.latency) worst = { latency, cpuMs, load: loadavg()[0] };
+      maxLoad = Math.max(maxLoad, loadavg()[0]);
       latencies.push(latency);
       byPhase[phase] = Math.max(byPhase[phase] ?? 0, Math.round(latency * 10) / 10);
       due = performance.now() + 10;
@@ -70,7 +78,7 @@ function probe(ping: string): Probe {
       running = false;
       await Promise.all([loop, workbench]);
       const sorted = [...latencies].sort((a, b) => a - b);
-      return { count: latencies.length, maxMs: sorted.at(-1) ?? 0, maxWorkbenchMs, p50Ms: sorted[Math.floor(sorted.length / 2)] ?? 0, byPhase,
+      return { count: latencies.length, maxMs: sorted.at(-1) ?? 0, maxWorkbenchMs, p50Ms: sorted[Math.floor(sorted.length / 2)] ?? 0, byPhase, maxBusyMs, maxLoad,
         worst: `${worst.latency.toFixed(1)} ms late, extension host CPU ${worst.cpuMs.toFixed(1)} ms meanwhile, load average ${worst.load.toFixed(1)}` };
     },
   };
@@ -134,10 +142,17 @@ suite('Link path of a 1,000-backend service', () => {
     console.log(
       `netpath layout, ${backends} backends: diagnose ${diagnoseMs.toFixed(0)} ms (result arrival: max latency ${arrived.maxMs.toFixed(1)} ms over ${arrived.count} pings); ` +
       `show + unfold to ${unfolded.nodes.length} nodes ${(t2 - t1).toFixed(0)} ms, to ${all.nodes.length} nodes ${(t3 - t2).toFixed(0)} ms; ` +
-      `extension host: ${m.count} pings, max latency ${m.maxMs.toFixed(1)} ms (by phase ${JSON.stringify(m.byPhase)}), median ${m.p50Ms.toFixed(1)} ms; worst ping: ${m.worst}; workbench round trip max ${m.maxWorkbenchMs.toFixed(1)} ms`,
+      `extension host: ${m.count} pings, max busy ${m.maxBusyMs.toFixed(1)} ms, max latency ${m.maxMs.toFixed(1)} ms (by phase ${JSON.stringify(m.byPhase)}), median ${m.p50Ms.toFixed(1)} ms; worst ping: ${m.worst}; workbench round trip max ${m.maxWorkbenchMs.toFixed(1)} ms`,
     );
     assert.ok(m.count >= 20, `only ${m.count} pings during the layout`);
-    assert.ok(m.maxMs < thresholdMs, `the extension host answered after ${m.maxMs.toFixed(1)} ms (limit ${thresholdMs} ms)`);
+    // Never busy itself for the threshold: what moving the layout out of the extension host buys
+    // (the elkjs layout there kept it busy for 18 s on 500 nodes).
+    assert.ok(m.maxBusyMs < thresholdMs, `the extension host was busy ${m.maxBusyMs.toFixed(1)} ms before answering (limit ${thresholdMs} ms)`);
+    // The answer time itself, whenever the machine has a CPU to spare: on an oversubscribed one
+    // the operating system delays every process, whatever it does (printed above, with its load).
+    const cores = cpus().length;
+    if (m.maxLoad <= cores) assert.ok(m.maxMs < thresholdMs, `the extension host answered after ${m.maxMs.toFixed(1)} ms (limit ${thresholdMs} ms)`);
+    else console.log(`netpath layout: answer time not asserted: load average up to ${m.maxLoad.toFixed(1)} on ${cores} CPUs; the extension host's own busy time was at most ${m.maxBusyMs.toFixed(1)} ms`);
 
     if (canScreenshot()) {
       await api.linkPath.expandGroup(groups[1].id);
