@@ -261,11 +261,9 @@ interface Folding {
  * visited nearest the origin first, so a folded branch takes its inner fan-outs with it.
  */
 function foldBackends(result: DiagnosisResult, nodes: Map<string, DrawNode>, threshold: number, expanded: Set<string>, limit: number): Folding {
-  const neighbours = new Map<string, string[]>();
+  const neighbours = new Map<string, Set<string>>();
   const touch = (a: string, b: string) => {
-    const list = neighbours.get(a) ?? [];
-    if (a !== b && !list.includes(b)) list.push(b);
-    neighbours.set(a, list);
+    if (a !== b) neighbours.set(a, (neighbours.get(a) ?? new Set<string>()).add(b));
   };
   for (const l of result.links) {
     touch(l.source, l.destination);
@@ -284,7 +282,7 @@ function foldBackends(result: DiagnosisResult, nodes: Map<string, DrawNode>, thr
   }
   const far = Number.MAX_SAFE_INTEGER;
   const parents = [...nodes.keys()]
-    .filter((id) => (neighbours.get(id)?.length ?? 0) > threshold)
+    .filter((id) => (neighbours.get(id)?.size ?? 0) > threshold)
     .sort((a, b) => (distance.get(a) ?? far) - (distance.get(b) ?? far) || rank.get(a)! - rank.get(b)!);
 
   const folded = new Map<string, string>();
@@ -295,8 +293,8 @@ function foldBackends(result: DiagnosisResult, nodes: Map<string, DrawNode>, thr
     const branches = branchesOf(parent, neighbours, origin, rank);
     const open = expanded.has(groupId(parent));
     if (branches.length <= (open ? 0 : threshold)) continue;
-    const level = (b: string[]) => Math.max(-1, ...b.map((id) => nodes.get(id)?.level ?? -1));
-    const ordered = branches.sort((a, b) => level(b) - level(a) || rank.get(a[0])! - rank.get(b[0])!);
+    const level = new Map(branches.map((b) => [b, b.reduce((m, id) => Math.max(m, nodes.get(id)?.level ?? -1), -1)]));
+    const ordered = branches.sort((a, b) => level.get(b)! - level.get(a)! || rank.get(a[0])! - rank.get(b[0])!);
     let shown = Math.min(threshold, ordered.length);
     if (open) {
       // The folded view's backends always stay; more only within the limit and the shared budget.
@@ -317,7 +315,7 @@ function foldBackends(result: DiagnosisResult, nodes: Map<string, DrawNode>, thr
 }
 
 /** The branches hanging off `parent`, each its node ids in result order, in order of first neighbour. */
-function branchesOf(parent: string, neighbours: Map<string, string[]>, origin: string | undefined, rank: Map<string, number>): string[][] {
+function branchesOf(parent: string, neighbours: Map<string, Set<string>>, origin: string | undefined, rank: Map<string, number>): string[][] {
   const seen = new Set<string>([parent]);
   const branches: string[][] = [];
   const starts = [...(neighbours.get(parent) ?? [])].sort((a, b) => rank.get(a)! - rank.get(b)!);
