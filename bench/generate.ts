@@ -143,10 +143,13 @@ export function generateSnapshot(o: GenerateOptions): GeneratedSnapshot {
     pods.push(p);
     return p;
   };
-  // The measured pods: the client on node 0, the bench-web backends and the pod→pod target on node 1.
+  // The measured pods: the client on node 0, the bench-web backends and the pod→pod target on node 1
+  // (more than a node holds go on nodes 2, 3 …, 250 a node, each with a full dump too).
   const client = addPod('default', 'client', 0, 'client');
   const web: PodSpec[] = [];
-  for (let e = 0; e < E; e++) web.push(addPod('default', `bench-web-${e}`, 1, 'bench-web'));
+  if (Math.ceil(E / 250) >= N) throw new Error(`${E} measured endpoints need ${Math.ceil(E / 250) + 1} nodes`);
+  for (let e = 0; e < E; e++) web.push(addPod('default', `bench-web-${e}`, 1 + Math.floor(e / 250), 'bench-web'));
+  const fullNodes = [...new Set([0, 1, ...web.map((p) => p.node)])];
   const services: ServiceSpec[] = [];
   const measuredAt = pick(S);
   let next = 2;
@@ -208,7 +211,7 @@ export function generateSnapshot(o: GenerateOptions): GeneratedSnapshot {
   };
   const iptables = (i: number) => kubeProxyIptables(services, i);
   for (let i = 0; i < N; i++) {
-    snapshot.dumps[nodeName(i)] = i < 2 ? fullDump(i, N, podsOnNode[i], services, iptables(i), rnd, o.pathRoutes) : smallDump(i, rnd);
+    snapshot.dumps[nodeName(i)] = fullNodes.includes(i) ? fullDump(i, N, podsOnNode[i], services, iptables(i), rnd, o.pathRoutes) : smallDump(i, rnd);
   }
   const rulesPerFullDump = (iptables(0).match(/^-A /gm) ?? []).length;
   return {
@@ -217,7 +220,7 @@ export function generateSnapshot(o: GenerateOptions): GeneratedSnapshot {
       podToPod: { src: `default/${client.name}`, dst: `default/${web[0].name}`, port: MEASURED_PORT, protocol: 'tcp' },
       podToService: { src: `default/${client.name}`, dst: `svc/default/${svcMeasured.name}`, port: svcMeasured.port, protocol: 'tcp' },
     },
-    pathNodes: [nodeName(0), nodeName(1)],
+    pathNodes: fullNodes.map(nodeName),
     serviceIP: svcMeasured.ip,
     rulesPerFullDump,
   };

@@ -1,4 +1,4 @@
-// Bundles the five entry points with esbuild. `--production` minifies and drops sourcemaps
+// Bundles the four entry points with esbuild. `--production` minifies and drops sourcemaps
 // (used by `npm run package`); `--watch` rebuilds on change.
 import * as esbuild from 'esbuild';
 import { readFileSync } from 'node:fs';
@@ -21,8 +21,6 @@ const builds = [
   { ...node, entryPoints: ['src/extension/main.ts'], outfile: 'dist/extension.js', external: ['vscode'] },
   { ...node, entryPoints: ['src/server/main.ts'], outfile: 'dist/server.js' },
   { ...node, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
-  // The link-path graph layout (elkjs, ~1.5 MB): loaded on demand by the webview host so it stays out of dist/extension.js.
-  { ...node, entryPoints: ['src/engine/report/layout.ts'], outfile: 'dist/layout.js' },
   { ...common, platform: 'browser', target: 'es2022', format: 'iife', entryPoints: ['webview/main.ts'], outfile: 'dist/webview.js' },
 ];
 

@@ -7,12 +7,13 @@ import type { Packet } from '../src/engine/model/packet';
 import type { GraphEdge, GraphNode } from '../src/engine/report/graph';
 import type { WireNode, WireSuspicion } from '../src/shared/severity';
 import { clusterScope, type PathView, type Selection } from '../src/shared/webview-protocol';
+import { capActions, capNote, capText } from './caps';
 import { icon, severityIcon } from './icons';
 import { badge, button, divider, tag } from './toolkit';
 
 export interface DetailsCallbacks {
   openEvidence(nodeId: string, suspicionIndex: number): void;
-  expandGroup(groupId: string): void;
+  expandGroup(groupId: string, limit?: number): void;
   collapseGroup(groupId: string): void;
   select(sel: Selection): void;
 }
@@ -171,12 +172,18 @@ export class DetailsPanel {
   }
 
   private group(view: PathView, g: GraphNode): void {
-    const members = g.group!.members;
+    const grp = g.group!;
+    const members = grp.members;
     this.root.append(this.heading('group', g.label, tag('group')));
-    this.root.append(
-      h('p', '', `${members.length} more backends reached from ${g.group!.parent}, folded to keep the graph readable.`),
-      button(`Show all ${members.length}`, () => this.cb.expandGroup(g.id), { icon: icon('expand') }),
-    );
+    this.root.append(h('p', 'cap-text', `${capText(grp)}; the other ${(grp.total - grp.shown).toLocaleString('en-US')} are folded here to keep the graph readable.`));
+    const actions = h('div', 'cap-actions');
+    for (const a of capActions(view.graph, g.id, grp))
+      actions.append(a.limit === undefined
+        ? button(a.label, () => this.cb.collapseGroup(g.id), { appearance: 'secondary', icon: icon('collapse') })
+        : button(a.label, () => this.cb.expandGroup(g.id, a.limit), { icon: icon('expand') }));
+    this.root.append(actions);
+    const note = capNote(grp);
+    if (note) this.root.append(h('p', 'muted', note));
     const byId = new Map(view.result.nodes.map((n) => [n.id, n]));
     const withFindings = members.filter((m) => byId.get(m)?.suspicions.length);
     if (withFindings.length) {

@@ -5,11 +5,14 @@
 import {
   isHostToWebview,
   isWebviewState,
+  joinResult,
+  type ResultPart,
   type PathView,
   type Selection,
   type WebviewState,
   type WebviewToHost,
 } from '../src/shared/webview-protocol';
+import { capActions, capText } from './caps';
 import { DetailsPanel } from './details';
 import { GraphView, type Viewport } from './graph-view';
 import { icon } from './icons';
@@ -41,11 +44,32 @@ let state: WebviewState = isWebviewState(saved) ? saved : { version: 1 };
 let graph: GraphView | undefined;
 let details: DetailsPanel | undefined;
 let statusEl: HTMLElement | undefined;
+/** The slices of the result the next `showResult` of this run completes. */
+let incoming: { runId: string; parts: ResultPart[] } | undefined;
 
-function save(patch: Partial<WebviewState>): void {
+let saveTimer: ReturnType<typeof setTimeout> | undefined;
+
+/**
+ * Keeps `patch` in the state. setState serializes the whole state, view included — megabytes for a
+ * large fan-out — so pan, zoom and selection are written once they settle, a new view at once.
+ */
+function save(patch: Partial<WebviewState>, now = false): void {
   state = { ...state, ...patch };
+  if (saveTimer !== undefined) clearTimeout(saveTimer);
+  saveTimer = undefined;
+  if (now) vscode.setState(state);
+  else saveTimer = setTimeout(flush, 250);
+}
+
+function flush(): void {
+  if (saveTimer === undefined) return;
+  clearTimeout(saveTimer);
+  saveTimer = undefined;
   vscode.setState(state);
 }
+// Hiding the panel may discard the page: write what is pending first.
+document.addEventListener('visibilitychange', () => document.visibilityState === 'hidden' && flush());
+window.addEventListener('pagehide', flush);
 
 function showEmpty(): void {
   root.replaceChildren();
@@ -86,6 +110,8 @@ function build(view: PathView): void {
   );
   bar.append(title, statusEl, tools);
 
+  const caps = capBar(view);
+
   const main = document.createElement('div');
   main.className = 'main';
   const canvas = document.createElement('div');
@@ -95,12 +121,12 @@ function build(view: PathView): void {
   aside.setAttribute('aria-label', 'Details');
   aside.setAttribute('aria-live', 'polite');
   main.append(canvas, aside);
-  app.append(bar, main);
+  app.append(bar, ...(caps ? [caps] : []), main);
   root.append(app);
 
   details = new DetailsPanel(aside, {
     openEvidence: (nodeId, suspicionIndex) => post({ type: 'openEvidence', nodeId, suspicionIndex }),
-    expandGroup: (groupId) => post({ type: 'expandGroup', groupId }),
+    expandGroup: (groupId, limit) => post({ type: 'expandGroup', groupId, ...(limit ? { limit } : {}) }),
     collapseGroup: (groupId) => post({ type: 'collapseGroup', groupId }),
     select: (sel) => {
       graph?.select(sel, true);
@@ -118,11 +144,34 @@ function build(view: PathView): void {
   });
 }
 
+/** One line per capped fan-out: "node1: showing 200 of 1,000 backends", with Show next / Show all / Fold. */
+function capBar(view: PathView): HTMLElement | undefined {
+  const groups = view.graph.nodes.filter((n) => n.group);
+  if (!groups.length) return undefined;
+  const bar = document.createElement('div');
+  bar.className = 'caps';
+  bar.setAttribute('role', 'region');
+  bar.setAttribute('aria-label', 'Folded backends');
+  for (const n of groups) {
+    const line = document.createElement('div');
+    line.className = 'cap';
+    line.setAttribute('data-group-id', n.id);
+    const text = document.createElement('span');
+    text.className = 'cap-text';
+    text.textContent = capText(n.group!);
+    line.append(text);
+    for (const a of capActions(view.graph, n.id, n.group!))
+      line.append(button(a.label, () => post(a.limit === undefined ? { type: 'collapseGroup', groupId: n.id } : { type: 'expandGroup', groupId: n.id, limit: a.limit }), { appearance: 'secondary' }));
+    bar.append(line);
+  }
+  return bar;
+}
+
 function show(view: PathView, keepViewport: boolean): void {
   const sameRun = state.view && JSON.stringify(state.view.result.request) === JSON.stringify(view.result.request);
   const viewport = keepViewport || sameRun ? state.viewport : undefined;
   const selected = state.selected;
-  save({ view, viewport });
+  save({ view, viewport }, true);
   build(view);
   graph!.render(view.graph, viewport, selected);
 }
@@ -131,8 +180,26 @@ window.addEventListener('message', (ev: MessageEvent) => {
   const m: unknown = ev.data;
   if (!isHostToWebview(m)) return; // not ours, or malformed: ignore rather than half-draw
   switch (m.type) {
-    case 'showResult':
-      show(m.view, false);
+    case 'resultPart':
+      if (incoming?.runId !== m.runId) incoming = { runId: m.runId, parts: [] };
+      incoming.parts[m.index] = { nodes: m.nodes, links: m.links };
+      break;
+    case 'showResult': {
+      if (m.parts === undefined) {
+        show(m.view, false);
+        break;
+      }
+      const got = incoming?.runId === (m.view.runId ?? '') ? incoming.parts : [];
+      const parts = Array.from({ length: m.parts }, (_, i) => got[i]);
+      // Incomplete (a stream cut short by a newer result): wait for the complete one.
+      if (parts.some((p) => p === undefined)) break;
+      incoming = undefined;
+      show({ ...m.view, result: joinResult(m.view.result, parts) }, false);
+      break;
+    }
+    case 'showGraph':
+      // A new layout of the run shown; one of another run (a late answer) is ignored.
+      if (state.view && state.view.runId === m.runId) show({ ...state.view, graph: m.graph }, true);
       break;
     case 'selectNode':
       graph?.select({ kind: 'node', id: m.nodeId }, false);

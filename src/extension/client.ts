@@ -118,6 +118,15 @@ export class ServerConnection implements vscode.Disposable {
     }
   }
 
+  /** A typed request without UI, cancelled with `token` (the link-path layout); fails like `request`. */
+  async send<P, R>(type: RequestType<P, R, NetpathErrorData>, params: RequestParams<P>, token?: vscode.CancellationToken): Promise<R> {
+    try {
+      return await (await this.get()).sendRequest(type, params as P, token);
+    } catch (e) {
+      throw decodeError(e);
+    }
+  }
+
   dispose(): void {
     void this.client?.stop().catch(() => undefined);
   }

@@ -12,6 +12,7 @@ import { revealReportLine } from './report';
 import type { Run } from './runs';
 import type { Element } from './tree';
 import { showLinkPath, type PathPanelHandlers } from './pathPanel';
+import { LayoutPathRequest } from '../shared/protocol';
 
 export type Cmd = (...args: any[]) => unknown;
 export type CommandTable = Record<string, (ctx: Ctx) => Cmd>;
@@ -231,7 +232,7 @@ export const commands: CommandTable = {
   'netpath.showLinkPath': (ctx) => async (arg?: unknown) => {
     const run = needRun(ctx, arg);
     if (!run) return undefined;
-    showLinkPath(ctx.extension, run.result, linkPathHandlers(ctx, run));
+    showLinkPath(ctx.extension, run, linkPathHandlers(ctx, run));
     return run.runId;
   },
 
@@ -268,9 +269,10 @@ export function linkPathHandlers(ctx: Ctx, run: Run | undefined): PathPanelHandl
     rerun: () => {
       const r = run ?? ctx.runs.latest;
       void vscode.commands.executeCommand<Run | undefined>('netpath.rerun', r?.runId).then((again) => {
-        if (again) showLinkPath(ctx.extension, again.result, linkPathHandlers(ctx, again));
+        if (again) showLinkPath(ctx.extension, again, linkPathHandlers(ctx, again));
       });
     },
+    layout: (params, token) => ctx.server.send(LayoutPathRequest, params, token),
   };
 }
 

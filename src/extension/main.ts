@@ -3,7 +3,7 @@
 // pickers as they are shown, so tests (and other extensions) can drive the product as a user does.
 import * as vscode from 'vscode';
 import { commands, linkPathHandlers } from './commands';
-import { registerPathPanelSerializer, revealInGraph } from './pathPanel';
+import { linkPathApi, registerPathPanelSerializer, revealInGraph } from './pathPanel';
 import { Ctx, type PickerShown } from './ctx';
 import { resolveExplorerTarget, type ExplorerTarget } from './kubernetes';
 import { ReportDocuments, reportScheme } from './report';
@@ -19,6 +19,8 @@ export interface NetpathApi {
   readonly tree: RunTree;
   /** Reveals (selects, expands) a NetNode of a run in the Network Path view. */
   readonly revealNode: (run: Run, nodeId: string) => Promise<void>;
+  /** The link-path panel: its view, and unfolding/folding groups as its webview asks. */
+  readonly linkPath: typeof linkPathApi;
 }
 
 let ctx: Ctx | undefined;
@@ -77,6 +79,7 @@ export function activate(context: vscode.ExtensionContext): NetpathApi {
     resolveExplorerTarget,
     tree,
     revealNode: (run, nodeId) => c.revealNode(run, nodeId),
+    linkPath: linkPathApi,
   };
 }
 

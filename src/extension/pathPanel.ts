@@ -2,21 +2,22 @@
 // through src/shared/webview-protocol.ts; state survives hiding (the app's setState) and reloads
 // (the serializer below gets that state back and re-adopts the panel).
 //
-// Layout: the webview never runs elkjs. If the result arrives with a `layout` (computed by the
-// server or CLI with `layoutResult`), it is used as is; otherwise — and to re-lay-out when a
-// folded group of backends is expanded — this module loads dist/layout.js (the elkjs layout,
-// ~3 MB) on first need with a runtime `require`, so it is never bundled into dist/extension.js.
+// Layout: this module never lays anything out (elkjs in the extension host froze VS Code for
+// seconds to minutes on large graphs). The run arrives with the server's folded graph; unfolding a
+// group asks the server again (`PathPanelHandlers.layout`), shows "Laying out…" in the webview
+// meanwhile, and forwards the answer. A newer result or a newer layout request cancels and
+// outdates the pending one, so an older layout never overwrites a newer picture.
 import * as vscode from 'vscode';
+import type { WireResult } from '../shared/severity';
 import type { PositionedGraph } from '../engine/report/graph';
-import type { LayoutOptions } from '../engine/report/layout';
+import type { LayoutPathParams } from '../shared/protocol';
 import {
   isWebviewState,
   isWebviewToHost,
+  splitResult,
   type HostToWebview,
   type PathView,
-  type ResultWithLayout,
 } from '../shared/webview-protocol';
-import type { WireResult } from '../shared/severity';
 import { newNonce, pathPanelHtml } from './pathPanelHtml';
 
 export const pathPanelViewType = 'netpath.linkPath';
@@ -28,46 +29,60 @@ export interface PathPanelHandlers {
   openEvidence(nodeId: string, suspicionIndex: number): void;
   /** Run the diagnosis shown again; the caller then calls showLinkPath with the new result. */
   rerun(): void;
+  /** A new positioned graph of a run from the diagnosis server (netpath/layoutPath). */
+  layout(params: LayoutPathParams, token: vscode.CancellationToken): Promise<PositionedGraph>;
 }
 
-interface LayoutModule {
-  layoutResult(result: WireResult, opts?: LayoutOptions): Promise<PositionedGraph>;
+/** What the panel shows of a run: its result and the server's positioned graph of it. */
+export interface PathRun {
+  runId: string;
+  result: WireResult;
+  graph: PositionedGraph;
+  finishedAt?: Date;
 }
 
 interface Current {
   panel: vscode.WebviewPanel;
   view?: PathView;
-  expanded: Set<string>;
   handlers: PathPanelHandlers;
-  /** Bumped per result so a slow layout of an older result never overwrites a newer one. */
+  /** Bumped per result so a layout of an older result never overwrites a newer one. */
   generation: number;
+  /** The layout request in flight, cancelled by a newer result or a newer request. */
+  pending?: vscode.CancellationTokenSource;
+  /** The view's stream to the webview (`postView`), settled once posted or outdated. */
+  posting?: Promise<void>;
+  /** Asks the server for the view's run with groups changed; settles once shown, outdated or failed. */
+  relayout(change: (groups: Set<string>) => void, limit?: number): Promise<void>;
 }
 
 let current: Current | undefined;
-let layoutModule: LayoutModule | undefined;
-
-function loadLayout(context: vscode.ExtensionContext): LayoutModule {
-  if (!layoutModule) {
-    // A computed path keeps esbuild from bundling it: the layout stays in its own file.
-    const file = context.asAbsolutePath('dist/layout.js');
-    const req: (id: string) => unknown = require;
-    layoutModule = req(file) as LayoutModule;
-  }
-  return layoutModule;
-}
-
-async function layout(context: vscode.ExtensionContext, result: ResultWithLayout, expanded: Set<string>): Promise<PositionedGraph> {
-  if (result.layout && expanded.size === 0) return result.layout;
-  return loadLayout(context).layoutResult(stripLayout(result), { expanded: [...expanded] });
-}
-
-function stripLayout(r: ResultWithLayout): WireResult {
-  const { layout: _layout, ...rest } = r;
-  return rest;
-}
 
 function post(c: Current, m: HostToWebview): void {
   void c.panel.webview.postMessage(m);
+}
+
+/**
+ * Nodes and links per `resultPart`: VS Code serializes a webview message synchronously (about
+ * 100 ms per MB measured in code-server), and 250 links are about 130 KB.
+ */
+const partSize = 250;
+
+/**
+ * Posts the current view: its result in slices, yielding to the event loop between them, then the
+ * view itself. A newer result stops the stream; the webview only draws a complete result.
+ */
+async function postView(c: Current): Promise<void> {
+  const gen = c.generation;
+  const view = c.view;
+  if (!view) return;
+  const { head, parts } = splitResult(view.result, partSize);
+  for (let i = 0; i < parts.length; i++) {
+    if (gen !== c.generation) return;
+    post(c, { type: 'resultPart', runId: view.runId ?? '', index: i, ...parts[i] });
+    await new Promise((r) => setTimeout(r, 0));
+  }
+  if (gen !== c.generation || !c.view) return;
+  post(c, { type: 'showResult', view: { ...c.view, result: head }, parts: parts.length });
 }
 
 function setup(context: vscode.ExtensionContext, panel: vscode.WebviewPanel, handlers: PathPanelHandlers): Current {
@@ -79,28 +94,42 @@ function setup(context: vscode.ExtensionContext, panel: vscode.WebviewPanel, han
     nonce: newNonce(),
     scriptUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(context.extensionUri, 'dist', 'webview.js')).toString(),
   });
-  const c: Current = { panel, expanded: new Set(), handlers, generation: 0 };
-  const relayout = async (change: (s: Set<string>) => void) => {
-    if (!c.view) return;
-    change(c.expanded);
-    const gen = c.generation;
-    post(c, { type: 'status', busy: true, message: 'Laying out…' });
-    try {
-      const graph = await loadLayout(context).layoutResult(c.view.result, { expanded: [...c.expanded] });
-      if (gen !== c.generation || !c.view) return;
-      c.view = { ...c.view, graph };
-      post(c, { type: 'showResult', view: c.view });
-      post(c, { type: 'status', busy: false });
-    } catch (e) {
-      post(c, { type: 'status', busy: false, message: `Layout failed: ${(e as Error).message}` });
+  const relayout = async (change: (groups: Set<string>) => void, limit?: number): Promise<void> => {
+    const view = c.view;
+    if (!view) return;
+    if (!view.runId) {
+      post(c, { type: 'status', busy: false, message: 'This view cannot be laid out again: run the diagnosis again.' });
+      return;
     }
+    const groups = new Set(view.graph.expanded);
+    change(groups);
+    cancelPending(c);
+    const pending = (c.pending = new vscode.CancellationTokenSource());
+    const gen = c.generation;
+    const stale = () => gen !== c.generation || c.pending !== pending || pending.token.isCancellationRequested;
+    post(c, { type: 'status', busy: true, message: 'Laying out…' });
+    await c.handlers.layout({ runId: view.runId, expanded: [...groups].sort(), limit: limit ?? view.graph.limit }, pending.token).then(
+      (graph) => {
+        if (stale() || !c.view) return;
+        c.view = { ...c.view, graph };
+        post(c, { type: 'showGraph', runId: view.runId!, graph });
+        post(c, { type: 'status', busy: false });
+      },
+      (e: Error) => {
+        if (!stale()) post(c, { type: 'status', busy: false, message: `Layout failed: ${e.message}` });
+      },
+    ).then(() => {
+      if (c.pending === pending) c.pending = undefined;
+      pending.dispose();
+    });
   };
+  const c: Current = { panel, handlers, generation: 0, relayout };
   panel.webview.onDidReceiveMessage(
     (m: unknown) => {
       if (!isWebviewToHost(m)) return;
       switch (m.type) {
         case 'ready':
-          if (c.view) post(c, { type: 'showResult', view: c.view });
+          c.posting = postView(c);
           break;
         case 'reveal':
           c.handlers.reveal(m.nodeId);
@@ -113,7 +142,7 @@ function setup(context: vscode.ExtensionContext, panel: vscode.WebviewPanel, han
           c.handlers.rerun();
           break;
         case 'expandGroup':
-          void relayout((s) => s.add(m.groupId));
+          void relayout((s) => s.add(m.groupId), m.limit);
           break;
         case 'collapseGroup':
           void relayout((s) => s.delete(m.groupId));
@@ -124,6 +153,7 @@ function setup(context: vscode.ExtensionContext, panel: vscode.WebviewPanel, han
     context.subscriptions,
   );
   panel.onDidDispose(() => {
+    cancelPending(c);
     if (current === c) current = undefined;
   });
   return c;
@@ -133,8 +163,14 @@ function title(r: WireResult): string {
   return `Link Path: ${r.request.src} → ${r.request.dst}:${r.request.port}`;
 }
 
-/** Shows `result` in the link-path panel (created on first use, then re-used and revealed). */
-export function showLinkPath(context: vscode.ExtensionContext, result: WireResult, handlers: PathPanelHandlers): void {
+function cancelPending(c: Current): void {
+  c.pending?.cancel();
+  c.pending = undefined;
+}
+
+/** Shows a run in the link-path panel (created on first use, then re-used and revealed). */
+export function showLinkPath(context: vscode.ExtensionContext, run: PathRun, handlers: PathPanelHandlers): void {
+  const { result } = run;
   if (!current) {
     const panel = vscode.window.createWebviewPanel(pathPanelViewType, title(result), vscode.ViewColumn.Beside, {
       enableScripts: true,
@@ -147,20 +183,22 @@ export function showLinkPath(context: vscode.ExtensionContext, result: WireResul
   }
   const c = current;
   c.panel.title = title(result);
-  const gen = ++c.generation;
-  c.expanded = new Set();
-  layout(context, result as ResultWithLayout, c.expanded).then(
-    (graph) => {
-      if (gen !== c.generation) return;
-      c.view = { result: stripLayout(result as ResultWithLayout), graph, ranAt: new Date().toISOString() };
-      post(c, { type: 'showResult', view: c.view });
-      post(c, { type: 'status', busy: false });
-    },
-    (e: Error) => {
-      void vscode.window.showErrorMessage(`netpath: could not lay out the link path: ${e.message}`);
-    },
-  );
+  c.generation++;
+  cancelPending(c);
+  c.view = { result, graph: run.graph, runId: run.runId, ranAt: (run.finishedAt ?? new Date()).toISOString() };
+  post(c, { type: 'status', busy: false });
+  c.posting = postView(c);
 }
+
+/** What the panel shows, and the webview's own layout requests: for tests and other extensions. */
+export const linkPathApi = {
+  view: (): PathView | undefined => current?.view,
+  /** Settles once the view's result and graph were posted to the webview. */
+  posted: (): Promise<void> => current?.posting ?? Promise.resolve(),
+  /** As the webview's "Show next"/"Show all": resolves once the server's graph was forwarded (or outdated). */
+  expandGroup: (groupId: string, limit?: number): Promise<void> => current?.relayout((s) => s.add(groupId), limit) ?? Promise.resolve(),
+  collapseGroup: (groupId: string): Promise<void> => current?.relayout((s) => s.delete(groupId)) ?? Promise.resolve(),
+};
 
 /** Selects the node in the open panel (the tree selected it); no `reveal` comes back. */
 export function revealInGraph(nodeId: string): void {
@@ -176,7 +214,6 @@ export function registerPathPanelSerializer(context: vscode.ExtensionContext, ha
       current = c;
       if (isWebviewState(state) && state.view) {
         c.view = state.view;
-        c.expanded = new Set(state.view.graph.expanded);
         panel.title = title(state.view.result);
       }
     },

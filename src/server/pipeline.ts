@@ -11,12 +11,13 @@ import { formatTextWithFindings } from '../engine/report/text';
 import type { NetpathSnapshot } from '../engine/snapshot/types';
 import type {
   CaptureSnapshotParams, CaptureSnapshotResult, ClusterInfoParams, ClusterInfoResult, DiagnoseParams, DiagnoseResult,
-  ListEndpointsParams, ListEndpointsResult, SettingOverrides,
+  LayoutPathParams, LayoutPathResult, ListEndpointsParams, ListEndpointsResult, SettingOverrides,
 } from '../shared/protocol';
 import { reportUri } from '../shared/protocol';
-import { toWireResult } from '../shared/severity';
+import { toWireResult, type WireResult } from '../shared/severity';
 import { toDiagnostics } from './diagnostics';
 import { clusterInfo, listEndpoints } from './endpoints';
+import { layoutPathFor, positionedFor } from './layout';
 import { LiveClusterSource } from './live-source';
 import { sourceFor } from './source';
 import type { Steps } from './steps';
@@ -26,18 +27,20 @@ export type Job =
   | { kind: 'diagnose'; params: DiagnoseParams & { runId: string } }
   | { kind: 'listEndpoints'; params: ListEndpointsParams }
   | { kind: 'clusterInfo'; params: ClusterInfoParams }
-  | { kind: 'captureSnapshot'; params: CaptureSnapshotParams };
+  | { kind: 'captureSnapshot'; params: CaptureSnapshotParams }
+  | { kind: 'layoutPath'; params: LayoutPathParams & { result: WireResult } };
 
 export interface JobResults {
   diagnose: { result: DiagnoseResult; diagnostics: Diagnostic[] };
   listEndpoints: ListEndpointsResult;
   clusterInfo: ClusterInfoResult;
   captureSnapshot: CaptureSnapshotResult;
+  layoutPath: LayoutPathResult;
 }
 
 /** Live jobs must be allowed to delete their collector pods when cancelled (no hard stop). */
 export function isLiveJob(job: Job): boolean {
-  return job.params.source.kind === 'cluster';
+  return 'source' in job.params && job.params.source.kind === 'cluster';
 }
 
 /**
@@ -77,6 +80,10 @@ export async function runJob(job: Job, steps: Steps): Promise<JobResults[Job['ki
     }
     case 'captureSnapshot':
       return new LiveClusterSource(job.params.source).capture(job.params.nodes, job.params.output, steps);
+    case 'layoutPath': {
+      const { result, ...params } = job.params;
+      return layoutPathFor(result, params);
+    }
   }
 }
 
@@ -98,8 +105,10 @@ async function diagnose(p: DiagnoseParams & { runId: string }, steps: Steps): Pr
   const uri = reportUri(p.runId);
   const wire = toWireResult(result);
   const diagnostics = toDiagnostics(p.runId, uri, wire, text, findings);
+  steps.step('Laying out the path');
+  const graph = await positionedFor(wire);
   return {
-    result: { runId: p.runId, reportUri: uri, report: text, findings, result: wire, sourceLabel: source.label, durationMs: Date.now() - t0 },
+    result: { runId: p.runId, reportUri: uri, report: text, findings, result: wire, graph, sourceLabel: source.label, durationMs: Date.now() - t0 },
     diagnostics,
   };
 }

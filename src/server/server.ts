@@ -8,11 +8,13 @@ import {
   type WorkDoneProgressParams, type WorkDoneProgressReporter,
 } from 'vscode-languageserver/node';
 import { NetpathError } from '../shared/errors';
+import { constants, setPriority } from 'node:os';
 import {
-  CaptureSnapshotRequest, ClearRunRequest, ClusterInfoRequest, DiagnoseRequest, encodeError, ListEndpointsRequest,
-  type DiagnoseResult, type NetpathErrorData,
+  CaptureSnapshotRequest, ClearRunRequest, ClusterInfoRequest, DiagnoseRequest, encodeError, keptRuns, LayoutPathRequest,
+  ListEndpointsRequest, type DiagnoseResult, type NetpathErrorData,
 } from '../shared/protocol';
 import { version } from '../shared/version';
+import { KeptResults, layoutPathParams, unknownRun } from './layout';
 import * as check from './params';
 import { Steps } from './steps';
 import { runInWorker } from './worker';
@@ -30,9 +32,18 @@ function failure(method: string, e: unknown, connection: Connection) {
 }
 
 export function startServer(): void {
+  // Diagnosis and layout are background work: below-normal priority (inherited by the worker
+  // threads) keeps the editor's own processes responsive while elkjs or the engine runs.
+  try {
+    setPriority(constants.priority.PRIORITY_BELOW_NORMAL);
+  } catch {
+    // not permitted on this system: run at normal priority
+  }
   const connection = createConnection(ProposedFeatures.all);
   /** Runs whose diagnostics are published, by run id → report URI. */
   const runs = new Map<string, string>();
+  /** The last runs' results, by run id, for netpath/layoutPath. */
+  const results = new KeptResults(keptRuns);
   const workerFile = __filename;
   const log = (message: string) => connection.console.error(message);
 
@@ -74,6 +85,7 @@ export function startServer(): void {
     const { result, diagnostics } = await runInWorker({ kind: 'diagnose', params: { ...p, runId } }, steps, workerFile, log);
     steps.step(`Publishing ${diagnostics.length} finding${diagnostics.length === 1 ? '' : 's'}`);
     runs.set(runId, result.reportUri);
+    results.set(runId, result.result);
     await connection.sendDiagnostics({ uri: result.reportUri, diagnostics });
     return result;
   });
@@ -94,10 +106,25 @@ export function startServer(): void {
       for (const id of ids) {
         await connection.sendDiagnostics({ uri: runs.get(id)!, diagnostics: [] });
         runs.delete(id);
+        results.delete(id);
       }
       return { cleared: ids };
     } catch (e) {
       throw failure(ClearRunRequest.method, e, connection);
+    }
+  });
+
+  // Laid out in the worker too (elkjs on a few hundred nodes takes seconds); no progress UI: the
+  // panel shows "Laying out…" itself.
+  const silent = { begin() {}, report() {}, done() {} } as unknown as WorkDoneProgressReporter;
+  connection.onRequest(LayoutPathRequest, async (raw: unknown, token: CancellationToken) => {
+    try {
+      const p = layoutPathParams(raw);
+      const result = results.get(p.runId);
+      if (!result) throw unknownRun(p.runId, keptRuns);
+      return await runInWorker({ kind: 'layoutPath', params: { ...p, result } }, new Steps(silent, token, 1), workerFile, log);
+    } catch (e) {
+      throw failure(LayoutPathRequest.method, e, connection);
     }
   });
 

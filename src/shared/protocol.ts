@@ -8,6 +8,7 @@ import {
   ErrorCodes as JsonRpcErrorCodes, LSPErrorCodes, RequestType, ResponseError, type WorkDoneProgressParams,
 } from 'vscode-languageserver-protocol';
 import type { DiagnosisRequest } from '../engine/model/result';
+import type { PositionedGraph } from '../engine/report/graph';
 import type { SnapshotSettings } from '../engine/snapshot/types';
 import {
   asNetpathError, BadInputError, CancelledError, ClusterFailedError, ConsentRequiredError, InternalError,
@@ -91,6 +92,8 @@ export interface DiagnoseResult {
   /** What the source was, for the run's label: the snapshot file, "unsaved snapshot", or "context NAME (live)". */
   sourceLabel: string;
   durationMs: number;
+  /** The link-path graph, laid out by the server with every fan-out folded (see netpath/layoutPath). */
+  graph: PositionedGraph;
 }
 
 // ---- netpath/listEndpoints ----
@@ -183,6 +186,22 @@ export interface ClearRunParams {
 export interface ClearRunResult {
   cleared: string[];
 }
+
+// ---- netpath/layoutPath (the link-path graph of a run, laid out by the server) ----
+// The extension host never runs the layout (elkjs): the diagnose result carries the folded graph,
+// and unfolding a group of backends asks the server for a new positioned graph of the same run.
+export interface LayoutPathParams {
+  /** A run this server diagnosed (it keeps the last `keptRuns` results). */
+  runId: string;
+  /** Group node ids (`group:<parent>`) to unfold. */
+  expanded: string[];
+  /** Backends an unfolded group shows (default 200; the server caps what all groups add). */
+  limit?: number;
+}
+export type LayoutPathResult = PositionedGraph;
+export const LayoutPathRequest = new RequestType<LayoutPathParams, LayoutPathResult, NetpathErrorData>('netpath/layoutPath');
+/** How many runs' results the server keeps for netpath/layoutPath. */
+export const keptRuns = 16;
 
 // ---- the requests ----
 // Method names are a contract (DESIGN.md "LSP custom protocol"): tests and other clients send them.

@@ -2,24 +2,25 @@
 // (src/extension/pathPanel.ts). Both sides import these types; messages arriving from the other
 // side are checked with the guards below before use, as a webview is a separate trust domain.
 //
-// Where the layout runs: the webview never runs elkjs. The host lays the result out with
-// `layoutResult` (src/engine/report/layout.ts) — by default pathPanel loads dist/layout.js on
-// first use, so elkjs stays out of dist/extension.js; a server that already computed a
-// `PositionedGraph` can hand it over with the result (`ResultWithLayout.layout`) and no layout
-// code is loaded in the extension host at all.
-import type { WireResult } from './severity';
+// Where the layout runs: neither here nor in the extension host. The diagnosis server lays the
+// result out (src/server/layout.ts) and the diagnose result carries the folded graph; unfolding a
+// group of backends (`expandGroup`) makes the host ask the server (netpath/layoutPath) for a new
+// positioned graph, which it forwards as a `showGraph`. Meanwhile the webview shows a `status` and
+// stays usable.
+//
+// A large result (1,000 backends: megabytes) crosses in `resultPart` slices before its `showResult`:
+// the extension host serializes each message at once, and one message that size blocked it for a
+// third of a second.
+import type { Link } from '../engine/model/link';
+import type { WireNode, WireResult } from './severity';
 import type { PositionedGraph } from '../engine/report/graph';
-
-/** A result optionally carrying the graph already laid out (by the server or the CLI). */
-export interface ResultWithLayout extends WireResult {
-  layout?: PositionedGraph;
-}
 
 /** Everything the webview draws: the result (for details) and its positioned graph. */
 export interface PathView {
-  /** Severities as names, as on every wire (src/shared/severity.ts). */
   result: WireResult;
   graph: PositionedGraph;
+  /** The server's run id: what a new layout is asked for. */
+  runId?: string;
   /** When the diagnosis ran (ISO time), shown in the header. */
   ranAt?: string;
 }
@@ -30,8 +31,19 @@ export const clusterScope = '';
 export type Selection = { kind: 'node'; id: string } | { kind: 'edge'; id: string };
 
 export type HostToWebview =
-  /** Draw this view (replaces any previous one; selection is kept when its target still exists). */
-  | { type: 'showResult'; view: PathView }
+  /**
+   * Draw this view (replaces any previous one; selection is kept when its target still exists).
+   * With `parts`, the result's nodes and links follow those of `view.result` from that many
+   * `resultPart` messages of the same run, sent just before.
+   */
+  | { type: 'showResult'; view: PathView; parts?: number }
+  /** Slice `index` of the nodes and links of the result that the next `showResult` of `runId` shows. */
+  | { type: 'resultPart'; runId: string; index: number; nodes: WireNode[]; links: Link[] }
+  /**
+   * A new layout of the run shown (groups unfolded or folded): only the graph crosses, not the
+   * result again, which for a large fan-out is megabytes the extension host would serialize.
+   */
+  | { type: 'showGraph'; runId: string; graph: PositionedGraph }
   /** Select a node without echoing `reveal` back (the tree selected it). */
   | { type: 'selectNode'; nodeId: string }
   /** A re-run or re-layout is in progress, or failed. */
@@ -46,8 +58,8 @@ export type WebviewToHost =
   | { type: 'openEvidence'; nodeId: string; suspicionIndex: number }
   /** Run the same diagnosis again. */
   | { type: 'rerun' }
-  /** Show a folded group of backends in full, or fold it again. */
-  | { type: 'expandGroup'; groupId: string }
+  /** Unfold a group of backends, showing up to `limit` of them (default: the view's limit), or fold it again. */
+  | { type: 'expandGroup'; groupId: string; limit?: number }
   | { type: 'collapseGroup'; groupId: string };
 
 /** What the webview keeps with setState: enough to redraw at once after being hidden or a reload. */
@@ -73,7 +85,11 @@ export function isHostToWebview(m: unknown): m is HostToWebview {
   if (!isObject(m)) return false;
   switch (m.type) {
     case 'showResult':
-      return isView(m.view);
+      return isView(m.view) && (m.parts === undefined || (Number.isInteger(m.parts) && (m.parts as number) >= 0));
+    case 'resultPart':
+      return typeof m.runId === 'string' && Number.isInteger(m.index) && (m.index as number) >= 0 && Array.isArray(m.nodes) && Array.isArray(m.links);
+    case 'showGraph':
+      return typeof m.runId === 'string' && isObject(m.graph) && Array.isArray(m.graph.nodes) && Array.isArray(m.graph.edges);
     case 'selectNode':
       return typeof m.nodeId === 'string';
     case 'status':
@@ -94,6 +110,7 @@ export function isWebviewToHost(m: unknown): m is WebviewToHost {
     case 'openEvidence':
       return typeof m.nodeId === 'string' && Number.isInteger(m.suspicionIndex) && (m.suspicionIndex as number) >= 0;
     case 'expandGroup':
+      return typeof m.groupId === 'string' && (m.limit === undefined || (Number.isInteger(m.limit) && (m.limit as number) > 0));
     case 'collapseGroup':
       return typeof m.groupId === 'string';
     default:
@@ -103,4 +120,22 @@ export function isWebviewToHost(m: unknown): m is WebviewToHost {
 
 export function isWebviewState(s: unknown): s is WebviewState {
   return isObject(s) && s.version === 1 && (s.view === undefined || isView(s.view));
+}
+
+export interface ResultPart {
+  nodes: WireNode[];
+  links: Link[];
+}
+
+/** The result without its nodes and links, and those in slices of at most `size` items. */
+export function splitResult(result: WireResult, size: number): { head: WireResult; parts: ResultPart[] } {
+  const parts: ResultPart[] = [];
+  for (let i = 0; i < result.nodes.length; i += size) parts.push({ nodes: result.nodes.slice(i, i + size), links: [] });
+  for (let i = 0; i < result.links.length; i += size) parts.push({ nodes: [], links: result.links.slice(i, i + size) });
+  return { head: { ...result, nodes: [], links: [] }, parts };
+}
+
+/** The inverse of `splitResult`. */
+export function joinResult(head: WireResult, parts: readonly ResultPart[]): WireResult {
+  return { ...head, nodes: [...head.nodes, ...parts.flatMap((p) => p.nodes)], links: [...head.links, ...parts.flatMap((p) => p.links)] };
 }

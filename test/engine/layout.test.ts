@@ -1,19 +1,19 @@
 // The link-path graph layout on real lab results: same result → same coordinates, no two nodes
 // overlap, every link of the result is drawn by exactly one edge whose route starts on its source
-// and ends on its target, labels sit clear of nodes; backends beyond the threshold fold into one
-// group that expands; elkjs stays out of the extension bundle.
+// and ends on its target (or lies inside one folded group), labels sit clear of nodes; backends
+// beyond the threshold fold into one group that unfolds in capped steps, whatever the fan-out's
+// size and shape; elkjs stays out of the extension bundle (only the server lays out).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as esbuild from 'esbuild';
-import type { Link } from '../../src/engine/model/link';
-import { packet } from '../../src/engine/model/packet';
 import { Network } from '../../src/engine/network';
 import { BadInputError } from '../../src/shared/errors';
-import { defaultGroupThreshold, layoutResult, type Box, type PositionedGraph } from '../../src/engine/report/layout';
+import { toWireResult, type WireResult } from '../../src/shared/severity';
+import { defaultGroupThreshold, expandStep, layoutResult, maxExpandedNodes, type Box, type PositionedGraph } from '../../src/engine/report/layout';
 import { loadSnapshot } from '../../src/engine/snapshot/load';
-import { toWireResult, type WireNode, type WireResult } from '../../src/shared/severity';
+import { fanOut, spread } from './fan-out';
 import { labCases } from './lab-cases';
 
 const repo = join(__dirname, '..', '..');
@@ -35,6 +35,7 @@ function checkGraph(r: WireResult, g: PositionedGraph, what: string): { nodes: n
       assert.ok(!overlaps(g.nodes[i], g.nodes[j]), `${what}: ${g.nodes[i].id} overlaps ${g.nodes[j].id}`);
   const folded = new Set(g.nodes.flatMap((n) => n.group?.members ?? []));
   for (const n of r.nodes) assert.ok(nodes.has(n.id) !== folded.has(n.id), `${what}: node ${n.id} is drawn ${folded.has(n.id) ? 'and folded' : 'nowhere'}`);
+  const groupOf = new Map(g.nodes.flatMap((n) => (n.group?.members ?? []).map((m) => [m, n.id] as const)));
   const drawnBy = new Map<string, string>();
   for (const e of g.edges) {
     for (const l of e.links) {
@@ -51,7 +52,11 @@ function checkGraph(r: WireResult, g: PositionedGraph, what: string): { nodes: n
     assert.ok(e.label.length >= 2, `${what}: edge ${e.id} label lacks the packet`);
     if (e.labelBox) for (const n of g.nodes) assert.ok(!overlaps(e.labelBox, n), `${what}: label of ${e.id} covers node ${n.id}`);
   }
-  for (const l of r.links) assert.ok(drawnBy.has(l.id), `${what}: link ${l.id} not drawn`);
+  for (const l of r.links) {
+    const inside = groupOf.has(l.source) && groupOf.get(l.source) === groupOf.get(l.destination);
+    assert.ok(drawnBy.has(l.id) !== inside, `${what}: link ${l.id} ${inside ? 'inside a group is drawn' : 'not drawn'}`);
+  }
+  for (const n of g.nodes) if (n.group) assert.equal(n.group.total - n.group.shown > 0, true, `${what}: group ${n.id} folds nothing`);
   for (const n of g.nodes) {
     assert.ok(n.x >= 0 && n.y >= 0 && n.x + n.w <= g.width && n.y + n.h <= g.height, `${what}: ${n.id} outside the canvas`);
     const rn = r.nodes.find((x) => x.id === n.id);
@@ -126,41 +131,6 @@ test('service path: NAT rewrite on the link where it happens, reply path drawn r
   t.diagnostic(`service path: ${g.edges.length} edges, ${replies.length} reply, DNAT shown on ${dnat[0].id}`);
 });
 
-/** A service node fanning out to `n` backends (request and reply), backend #i faulty when bad(i). */
-function fanOut(n: number, bad: (i: number) => boolean): WireResult {
-  const nodes: WireNode[] = [
-    { id: 'default/client', type: 'pod', description: '10.0.0.2', examined: true, actions: [], suspicions: [] },
-    { id: 'node1', type: 'node', description: '192.0.2.1', examined: true, actions: [], suspicions: [] },
-  ];
-  const links: Link[] = [
-    { id: 'veth:default/client->node1', type: 'veth', source: 'default/client', destination: 'node1', packet: packet({ src: '10.0.0.2', dst: '10.96.0.1', dport: 80 }), sourceAttributes: { if: 'eth0' }, destinationAttributes: { if: 'veth0' } },
-  ];
-  for (let i = 0; i < n; i++) {
-    const id = `default/web-${String(i).padStart(3, '0')}`;
-    const ip = `10.1.${i >> 8}.${i & 255}`;
-    nodes.push({
-      id,
-      type: 'pod',
-      description: ip,
-      examined: true,
-      actions: [],
-      suspicions: bad(i) ? [{ level: 'CRITICAL', message: 'no socket', check: 'socket.not-listening', evidence: [] }] : [],
-    });
-    links.push({ id: `veth:node1->${id}`, type: 'veth', source: 'node1', destination: id, packet: packet({ src: '10.0.0.2', dst: ip, dport: 8080 }), sourceAttributes: { if: `veth${i}`, nat: `DNAT 10.96.0.1:80 -> ${ip}:8080` }, destinationAttributes: { if: 'eth0' } });
-    links.push({ id: `veth:${id}->node1`, type: 'veth', source: id, destination: 'node1', packet: packet({ src: ip, sport: 8080, dst: '10.0.0.2' }), sourceAttributes: { if: 'eth0', direction: 'reply' }, destinationAttributes: { if: `veth${i}` } });
-  }
-  return {
-    request: { src: 'default/client', dst: 'svc/default/web', port: 80, protocol: 'tcp' },
-    source: { ip: '10.0.0.2', type: 'pod', port: 0, ref: 'default/client' },
-    destination: { ip: '10.96.0.1', type: 'service', port: 80, ref: 'default/web' },
-    nodes,
-    links,
-    clusterSuspicions: [],
-    unexamined: [],
-    verdict: 'unreachable',
-  };
-}
-
 test('150 backends: folded beyond the threshold into one expandable group, faulty ones kept visible', async (t) => {
   const r = fanOut(150, (i) => i === 120 || i === 149);
   const t0 = performance.now();
@@ -190,7 +160,88 @@ test('150 backends: folded beyond the threshold into one expandable group, fault
   t.diagnostic(`150 backends: folded to ${g.nodes.length} nodes / ${g.edges.length} edges in ${foldedMs.toFixed(0)} ms; expanded ${open.nodes.length} nodes / ${open.edges.length} edges in ${openMs.toFixed(0)} ms`);
 });
 
-test('elkjs stays out of the extension bundle; dist/layout.js serves the layout', async (t) => {
+test('1,000 backends: the folded graph is capped, deterministic, and every shown link ends on a drawn node', async (t) => {
+  const r = fanOut(1000, (i) => i === 500 || i === 999);
+  const t0 = performance.now();
+  const g = await layoutResult(r);
+  const ms = performance.now() - t0;
+  const again = await layoutResult(structuredClone(r));
+  assert.equal(JSON.stringify(again), JSON.stringify(g), 'same result, same picture');
+  checkGraph(r, g, '1,000 folded');
+  assert.equal(g.nodes.length, 2 + defaultGroupThreshold + 1);
+  const group = g.nodes.find((n) => n.id === 'group:node1')!;
+  assert.deepEqual({ total: group.group!.total, shown: group.group!.shown, members: group.group!.members.length }, { total: 1000, shown: defaultGroupThreshold, members: 1000 - defaultGroupThreshold });
+  assert.equal(group.label, `${1000 - defaultGroupThreshold} more backends`);
+  const shown = g.nodes.filter((n) => n.id.startsWith('default/web-')).map((n) => n.id);
+  // Deterministic choice: the faulty ones first, then result order.
+  assert.deepEqual(shown.sort(), ['default/web-000', 'default/web-001', 'default/web-002', 'default/web-003', 'default/web-004', 'default/web-005', 'default/web-500', 'default/web-999']);
+  t.diagnostic(`1,000 backends folded: ${g.nodes.length} nodes / ${g.edges.length} edges, elkjs ${ms.toFixed(0)} ms`);
+});
+
+test('unfolding 1,000 backends shows 200 (the step), then more on request, never beyond the node budget', async (t) => {
+  const r = fanOut(1000, (i) => i === 999);
+  const t0 = performance.now();
+  const g = await layoutResult(r, { expanded: ['group:node1'] });
+  const ms = performance.now() - t0;
+  checkGraph(r, g, '1,000 expanded');
+  assert.equal(g.limit, expandStep);
+  assert.deepEqual(g.expanded, ['group:node1']);
+  const group = g.nodes.find((n) => n.id === 'group:node1')!.group!;
+  assert.deepEqual({ total: group.total, shown: group.shown }, { total: 1000, shown: expandStep });
+  assert.equal(g.nodes.filter((n) => n.id.startsWith('default/web-')).length, expandStep);
+  assert.ok(g.nodes.some((n) => n.id === 'default/web-999'), 'the faulty backend is among the shown');
+  // "Show all" asks for 1,000: the layout draws at most maxExpandedNodes of them.
+  const t1 = performance.now();
+  const all = await layoutResult(r, { expanded: ['group:node1'], limit: 1000 });
+  const allMs = performance.now() - t1;
+  checkGraph(r, all, '1,000 show all');
+  assert.equal(all.limit, maxExpandedNodes);
+  assert.equal(all.nodes.find((n) => n.id === 'group:node1')!.group!.shown, maxExpandedNodes);
+  assert.equal(all.nodes.length, 2 + maxExpandedNodes + 1);
+  t.diagnostic(`1,000 backends unfolded: ${g.nodes.length} nodes / ${g.edges.length} edges in ${ms.toFixed(0)} ms (limit ${expandStep}); "show all" capped at ${all.nodes.length} nodes / ${all.edges.length} edges in ${allMs.toFixed(0)} ms`);
+});
+
+test('the 500-node case: a 498-backend fan-out unfolds capped at 200', async (t) => {
+  const r = fanOut(498, () => false);
+  const t0 = performance.now();
+  const g = await layoutResult(r, { expanded: ['group:node1'] });
+  const ms = performance.now() - t0;
+  checkGraph(r, g, '500 expanded');
+  assert.equal(g.nodes.length, 2 + expandStep + 1);
+  t.diagnostic(`500-node result unfolded: ${g.nodes.length} nodes / ${g.edges.length} edges drawn, elkjs ${ms.toFixed(0)} ms`);
+});
+
+test('backends spread over 40 nodes fold by branch: node and pods together, inner fan-outs folded too', async (t) => {
+  const r = spread(40, 25);
+  const t0 = performance.now();
+  const g = await layoutResult(r);
+  const ms = performance.now() - t0;
+  checkGraph(r, g, 'spread folded');
+  const outer = g.nodes.find((n) => n.id === 'group:node0')!.group!;
+  assert.deepEqual({ total: outer.total, shown: outer.shown, members: outer.members.length }, { total: 40, shown: defaultGroupThreshold, members: 32 * 26 });
+  // Each shown node folds its own 25 pods beyond the threshold.
+  const inner = g.nodes.filter((n) => n.group && n.id !== 'group:node0');
+  assert.equal(inner.length, defaultGroupThreshold);
+  for (const n of inner) assert.deepEqual([n.group!.total, n.group!.shown], [25, defaultGroupThreshold]);
+  assert.equal(g.nodes.length, 2 + defaultGroupThreshold * (1 + defaultGroupThreshold + 1) + 1);
+
+  const open = await layoutResult(r, { expanded: ['group:node0'] });
+  checkGraph(r, open, 'spread expanded');
+  const rest = open.nodes.find((n) => n.id === 'group:node0')!.group!;
+  // Each branch is 26 nodes: the budget of maxExpandedNodes stops the unfolding early.
+  assert.equal(rest.shown, Math.floor(maxExpandedNodes / 26));
+  t.diagnostic(`1,000 backends on 40 nodes: folded ${g.nodes.length} nodes in ${ms.toFixed(0)} ms; unfolding node0 shows ${rest.shown} of 40 branches, ${open.nodes.length} nodes`);
+});
+
+test('expanded ids the result does not have change nothing', async () => {
+  const r = fanOut(30, () => false);
+  const plain = await layoutResult(r);
+  const odd = await layoutResult(r, { expanded: ['group:nope', '\u001b[31m<script>', 'node1'] });
+  assert.deepEqual(odd.expanded, []);
+  assert.equal(JSON.stringify({ ...odd, expanded: [] }), JSON.stringify(plain));
+});
+
+test('elkjs stays out of the extension bundle: only the diagnosis server lays out', async (t) => {
   const out = await esbuild.build({
     entryPoints: [join(repo, 'src/extension/pathPanel.ts')],
     bundle: true,
@@ -203,12 +254,10 @@ test('elkjs stays out of the extension bundle; dist/layout.js serves the layout'
   const text = out.outputFiles[0].text;
   assert.ok(!/elkjs|ElkLayered|org\.eclipse\.elk/i.test(text), 'pathPanel bundle contains elkjs');
   assert.ok(text.length < 100_000, `pathPanel bundle is ${text.length} bytes`);
-  const layoutJs = join(repo, 'dist/layout.js');
-  if (!existsSync(layoutJs)) return t.skip('dist/layout.js missing: run `npm run build`');
-  const mod = require(layoutJs) as { layoutResult: typeof layoutResult };
-  const g = await mod.layoutResult(fanOut(3, () => false));
-  assert.equal(g.nodes.length, 5);
-  const ext = join(repo, 'dist/extension.js');
-  if (existsSync(ext)) assert.ok(!/org\.eclipse\.elk/.test(require('node:fs').readFileSync(ext, 'utf8')), 'dist/extension.js contains elkjs');
-  t.diagnostic(`pathPanel bundled alone: ${text.length} bytes without elkjs; dist/layout.js lays out (5 nodes)`);
+  assert.ok(!/outfile: 'dist\/layout\.js'/.test(readFileSync(join(repo, 'scripts/build.mjs'), 'utf8')), 'no separate layout bundle is built');
+  const ext = join(repo, 'dist/extension.js'), server = join(repo, 'dist/server.js');
+  if (!existsSync(ext) || !existsSync(server)) return t.skip('dist/ missing: run `npm run build`');
+  assert.ok(!/org\.eclipse\.elk/.test(readFileSync(ext, 'utf8')), 'dist/extension.js contains elkjs');
+  assert.ok(/org\.eclipse\.elk/.test(readFileSync(server, 'utf8')), 'dist/server.js lays out with elkjs');
+  t.diagnostic(`pathPanel bundled alone: ${text.length} bytes without elkjs; dist/extension.js without, dist/server.js with elkjs`);
 });

@@ -19,7 +19,9 @@ test('npm run package builds a .vsix that installs into VS Code (code-server)', 
     const out = execFileSync(process.execPath, ['node_modules/@vscode/vsce/vsce', 'package', '--no-dependencies', '--allow-missing-repository', '--no-rewrite-relative-links', '-o', vsix], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 5 * 60_000 });
     assert.ok(existsSync(vsix), out);
     const listing = execFileSync(process.execPath, ['node_modules/@vscode/vsce/vsce', 'ls', '--no-dependencies'], { encoding: 'utf8' });
-    for (const f of ['dist/extension.js', 'dist/server.js', 'dist/webview.js', 'dist/layout.js', 'package.json']) assert.match(listing, new RegExp(`^${f.replace('.', '\\.')}$`, 'm'), `${f} is packaged`);
+    for (const f of ['dist/extension.js', 'dist/server.js', 'dist/webview.js', 'package.json']) assert.match(listing, new RegExp(`^${f.replace('.', '\\.')}$`, 'm'), `${f} is packaged`);
+    // The layout runs in the diagnosis server (dist/server.js): no separate layout bundle ships.
+    assert.doesNotMatch(listing, /^dist\/layout\.js$/m, 'dist/layout.js is not packaged');
     assert.doesNotMatch(listing, /^(src|test|node_modules|samples)\//m, 'no sources, tests, samples or node_modules');
     console.log(`vsix: ${(statSync(vsix).size / 1024).toFixed(0)} KiB`);
 

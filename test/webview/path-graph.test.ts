@@ -119,7 +119,14 @@ test('keyboard: Tab reaches nodes, Enter selects and reveals; host selectNode se
 
     // Zoom in with the keyboard, then reopen with the saved state: same view, same selection.
     await page.locator('.canvas').press('+');
-    const state = (await s.state()) as { version: number; selected?: unknown; viewport?: { x: number; y: number; k: number }; view?: unknown };
+    // Pan, zoom and selection are written to the state once they settle (it holds the whole view).
+    type Saved = { version: number; selected?: unknown; viewport?: { x: number; y: number; k: number }; view?: unknown };
+    const zoomed = await page.locator('g.viewport').getAttribute('transform');
+    let state = (await s.state()) as Saved;
+    for (let i = 0; i < 40 && !(state.viewport && zoomed === `translate(${state.viewport.x} ${state.viewport.y}) scale(${state.viewport.k})`); i++) {
+      await page.waitForTimeout(50);
+      state = (await s.state()) as Saved;
+    }
     assert.equal(state.version, 1);
     assert.deepEqual(state.selected, { kind: 'node', id: 'node2' });
     assert.ok(state.viewport && state.viewport.k > 0);

@@ -1,6 +1,7 @@
-// The positioned link-path graph: what the layout produces and the webview draws. Plain data
-// (JSON/structuredClone-safe) so it can cross the server → extension → webview boundaries, and
-// free of elkjs imports so the browser bundle can use these types without pulling the layout in.
+// The positioned link-path graph: what the layout (layout.ts, run by the diagnosis server) produces
+// and the webview draws. Plain data (JSON/structuredClone-safe) so it can cross the server →
+// extension → webview boundaries, and free of elkjs imports so the extension and browser bundles
+// can use these types and constants without pulling the layout in.
 import type { LinkType } from '../model/link';
 import type { NetNodeType } from '../model/netnode';
 import type { LevelName } from '../model/suspicion';
@@ -28,12 +29,20 @@ export interface GraphPort extends Box {
   side: 'west' | 'east';
 }
 
-/** Backends beyond the grouping threshold, drawn as one expandable node. */
+/**
+ * The backends of a fan-out that the graph does not show, drawn as one expandable node. A backend
+ * is a branch hanging off the parent: the nodes reached only through it (a backend pod, or a node
+ * with the backend pods behind it).
+ */
 export interface GraphGroup {
   /** The node that fanned out to them (a service's load-balancing node). */
   parent: string;
   /** NetNode ids folded into this node, in result order. */
   members: string[];
+  /** The parent's backends in all: the ones shown plus the folded ones. */
+  total: number;
+  /** How many of them the graph shows (first those with findings, then in result order). */
+  shown: number;
 }
 
 export interface GraphNode extends Box {
@@ -77,7 +86,20 @@ export interface PositionedGraph {
   edges: GraphEdge[];
   /** Group node ids the caller asked to expand (echoed so the view can offer to fold them again). */
   expanded: string[];
+  /** How many backends an expanded group shows at most (the request's limit after clamping). */
+  limit: number;
 }
+
+/** Backends a fan-out shows before the rest fold into its group node. */
+export const defaultGroupThreshold = 8;
+/** Backends an expanded group shows by default, and how many more "Show next" adds. */
+export const expandStep = 200;
+/**
+ * The most nodes all expanded groups together add to the graph: keeps one layout within a few
+ * seconds (elkjs's layered layout grows much faster than linearly). Backends beyond it stay folded
+ * and are listed in the group's details.
+ */
+export const maxExpandedNodes = 400;
 
 export function groupId(parent: string): string {
   return `group:${parent}`;

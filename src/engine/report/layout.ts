@@ -1,8 +1,13 @@
 // Lays a result (its wire form: severities as names) out as a positioned graph for the link-path webview: elkjs layered
 // layout, left to right, one port per interface (packets enter on the west side, leave on the
-// east side), edge labels placed by ELK so they never sit on a node. The webview only draws; it
-// never runs elkjs (its CSP forbids eval and the bundle would be huge), so this runs in node —
-// the server, the CLI or the extension host loading dist/layout.js on demand.
+// east side), edge labels placed by ELK so they never sit on a node. Only the diagnosis server
+// runs it (src/server/layout.ts): the webview's CSP forbids eval and the bundle would be huge, and
+// in the extension host a large layout froze VS Code.
+//
+// Bounded: elkjs's cost grows much faster than the node count (a 500-node graph took 18 s), so a
+// fan-out (a service's backends) shows `defaultGroupThreshold` backends and folds the rest into one
+// group node; an expanded group shows `limit` more, and all expanded groups together add at most
+// `maxExpandedNodes` nodes.
 //
 // Deterministic: ELK's layered algorithm with a fixed random seed and model-order tie-breaking,
 // fed in the result's own (breadth-first) order, gives the same coordinates for the same result.
@@ -11,21 +16,23 @@ import type { ElkExtendedEdge, ElkLabel, ElkNode, ElkPort } from 'elkjs/lib/elk-
 import type { Link } from '../model/link';
 import type { Packet } from '../model/packet';
 import { severityRank, worstSeverity, type Severity, type WireNode, type WireResult } from '../../shared/severity';
-import { groupId, type GraphEdge, type GraphNode, type GraphPort, type PositionedGraph } from './graph';
+import {
+  defaultGroupThreshold, expandStep, groupId, maxExpandedNodes, type GraphEdge, type GraphGroup, type GraphNode, type GraphPort, type PositionedGraph,
+} from './graph';
 
 export * from './graph';
 
 export interface LayoutOptions {
   /**
-   * How many leaf children (service backends) a node shows before the rest are folded into one
-   * expandable group node. Suspicious backends are shown first.
+   * How many backends (branches) a fan-out shows before the rest are folded into one expandable
+   * group node. Backends with findings are shown first.
    */
   groupThreshold?: number;
-  /** Group node ids (`group:<parent>`) to show unfolded. */
+  /** Group node ids (`group:<parent>`) to show unfolded, up to `limit` backends each. */
   expanded?: readonly string[];
+  /** Backends an expanded group shows (default `expandStep`); clamped to 1…`maxExpandedNodes`. */
+  limit?: number;
 }
-
-export const defaultGroupThreshold = 8;
 
 // Text metrics the webview's CSS matches (pathview.css): node labels 13px sans-serif, edge labels
 // 11px monospace. Estimates err wide so text never overflows its box.
@@ -45,7 +52,7 @@ interface DrawNode {
   level: Severity | undefined;
   suspicionCount: number;
   examined: boolean;
-  group?: { parent: string; members: string[] };
+  group?: GraphGroup;
 }
 
 interface DrawEdge {
@@ -60,15 +67,16 @@ interface DrawEdge {
 
 export async function layoutResult(result: WireResult, opts: LayoutOptions = {}): Promise<PositionedGraph> {
   const threshold = Math.max(1, Math.floor(opts.groupThreshold ?? defaultGroupThreshold));
+  const limit = clampLimit(opts.limit);
   const expanded = new Set(opts.expanded ?? []);
 
   const nodes = drawableNodes(result);
-  const folded = foldBackends(result, nodes, threshold, expanded);
+  const { folded, groups } = foldBackends(result, nodes, threshold, expanded, limit);
   const drawn = (id: string) => folded.get(id) ?? id;
 
   const edges = bundleLinks(result.links, drawn, replyLinks(result));
   const order = [...nodes.values()].filter((n) => !folded.has(n.id));
-  for (const g of groupsOf(nodes, folded)) order.splice(order.findIndex((n) => n.id === g.group!.parent) + 1, 0, g);
+  for (const g of groupNodes(nodes, groups)) order.splice(order.findIndex((n) => n.id === g.group!.parent) + 1, 0, g);
 
   const portsOf = new Map<string, { id: string; name: string; side: 'west' | 'east' }[]>();
   const portId = (node: string, side: 'west' | 'east', name: string) => {
@@ -201,7 +209,15 @@ export async function layoutResult(result: WireResult, opts: LayoutOptions = {})
     if (lb) edge.labelBox = { x: r(lb.x), y: r(lb.y), w: r(lb.width), h: r(lb.height) };
     return edge;
   });
-  return { width: r(out.width), height: r(out.height), nodes: gNodes, edges: gEdges, expanded: [...expanded].filter((g) => byId.has(g) || [...byId.values()].some((n) => groupId(n.id) === g)).sort() };
+  return { width: r(out.width), height: r(out.height), nodes: gNodes, edges: gEdges, expanded: [...expanded].filter((g) => g.startsWith(groupPrefix) && byId.has(g.slice(groupPrefix.length))).sort(), limit };
+}
+
+const groupPrefix = groupId('');
+
+/** The request's limit as the layout applies it: a whole number of backends, 1…maxExpandedNodes. */
+export function clampLimit(limit: number | undefined): number {
+  const n = limit === undefined || !Number.isFinite(limit) ? expandStep : Math.floor(limit);
+  return Math.min(maxExpandedNodes, Math.max(1, n));
 }
 
 function r(v: number | undefined): number {
@@ -229,57 +245,107 @@ function drawableNodes(result: WireResult): Map<string, DrawNode> {
   return nodes;
 }
 
+interface Folding {
+  /** Folded NetNode id → its group node id. */
+  folded: Map<string, string>;
+  groups: GraphGroup[];
+}
+
 /**
- * Finds nodes that fan out to more than `threshold` leaves (nodes reached only from that parent
- * and passing nothing on: service backends) and maps the leaves beyond the threshold to the
- * parent's group node. Leaves with findings are kept visible first.
+ * Folds fan-outs. A backend of a node P is a branch: a connected part of the graph that touches the
+ * rest only through P and does not hold the origin (a backend pod, or a node with pods behind it).
+ * A node with more than `threshold` branches shows the first `threshold` (those with findings
+ * first, then in result order) and folds the rest into its group node; an expanded group shows up
+ * to `limit`, within a budget of `maxExpandedNodes` nodes for all expanded groups. Fan-outs are
+ * visited nearest the origin first, so a folded branch takes its inner fan-outs with it.
  */
-function foldBackends(result: WireResult, nodes: Map<string, DrawNode>, threshold: number, expanded: Set<string>): Map<string, string> {
-  // A leaf touches exactly one other node (request in, maybe reply out): a service backend.
+function foldBackends(result: WireResult, nodes: Map<string, DrawNode>, threshold: number, expanded: Set<string>, limit: number): Folding {
   const neighbours = new Map<string, Set<string>>();
-  const touch = (a: string, b: string) => neighbours.set(a, (neighbours.get(a) ?? new Set<string>()).add(b));
+  const touch = (a: string, b: string) => {
+    if (a !== b) neighbours.set(a, (neighbours.get(a) ?? new Set<string>()).add(b));
+  };
   for (const l of result.links) {
     touch(l.source, l.destination);
     touch(l.destination, l.source);
   }
-  const origin = result.nodes[0]?.id;
-  const leavesOf = new Map<string, string[]>();
-  for (const n of nodes.values()) {
-    const ns = neighbours.get(n.id);
-    if (!ns || ns.size !== 1 || ns.has(n.id) || n.id === origin) continue;
-    const p = [...ns][0];
-    leavesOf.set(p, [...(leavesOf.get(p) ?? []), n.id]);
-  }
-  const folded = new Map<string, string>();
   const rank = new Map([...nodes.keys()].map((id, i) => [id, i]));
-  for (const [parent, leaves] of leavesOf) {
-    if (leaves.length <= threshold || expanded.has(groupId(parent))) continue;
-    const bySeverity = [...leaves].sort(
-      (a, b) => order(nodes.get(b)!.level) - order(nodes.get(a)!.level) || rank.get(a)! - rank.get(b)!,
-    );
-    for (const id of bySeverity.slice(threshold)) folded.set(id, groupId(parent));
+  const origin = result.nodes[0]?.id;
+  // Nearest the origin first (breadth-first over links either way), then result order.
+  const distance = new Map<string, number>();
+  if (origin !== undefined) {
+    distance.set(origin, 0);
+    const queue = [origin];
+    for (let i = 0; i < queue.length; i++)
+      for (const n of neighbours.get(queue[i]) ?? [])
+        if (!distance.has(n)) (distance.set(n, distance.get(queue[i])! + 1), queue.push(n));
   }
-  return folded;
+  const far = Number.MAX_SAFE_INTEGER;
+  const parents = [...nodes.keys()]
+    .filter((id) => (neighbours.get(id)?.size ?? 0) > threshold)
+    .sort((a, b) => (distance.get(a) ?? far) - (distance.get(b) ?? far) || rank.get(a)! - rank.get(b)!);
+
+  const folded = new Map<string, string>();
+  const groups: GraphGroup[] = [];
+  let budget = maxExpandedNodes;
+  for (const parent of parents) {
+    if (folded.has(parent)) continue;
+    const branches = branchesOf(parent, neighbours, origin, rank);
+    const open = expanded.has(groupId(parent));
+    if (branches.length <= (open ? 0 : threshold)) continue;
+    const level = new Map(branches.map((b) => [b, b.reduce((m, id) => Math.max(m, order(nodes.get(id)?.level)), -1)]));
+    const ordered = branches.sort((a, b) => level.get(b)! - level.get(a)! || rank.get(a[0])! - rank.get(b[0])!);
+    let shown = Math.min(threshold, ordered.length);
+    if (open) {
+      // The folded view's backends always stay; more only within the limit and the shared budget.
+      let added = 0;
+      for (shown = 0; shown < ordered.length && shown < Math.max(limit, threshold); shown++) {
+        const size = ordered[shown].length;
+        if (shown >= threshold && added + size > budget) break;
+        added += size;
+      }
+      budget = Math.max(0, budget - added);
+    }
+    if (shown >= ordered.length) continue;
+    const members = ordered.slice(shown).flat().sort((a, b) => rank.get(a)! - rank.get(b)!);
+    for (const id of members) folded.set(id, groupId(parent));
+    groups.push({ parent, members, total: ordered.length, shown });
+  }
+  return { folded, groups };
+}
+
+/** The branches hanging off `parent`, each its node ids in result order, in order of first neighbour. */
+function branchesOf(parent: string, neighbours: Map<string, Set<string>>, origin: string | undefined, rank: Map<string, number>): string[][] {
+  const seen = new Set<string>([parent]);
+  const branches: string[][] = [];
+  const starts = [...(neighbours.get(parent) ?? [])].sort((a, b) => rank.get(a)! - rank.get(b)!);
+  for (const start of starts) {
+    if (seen.has(start)) continue;
+    const part = [start];
+    seen.add(start);
+    for (let i = 0; i < part.length; i++)
+      for (const n of neighbours.get(part[i]) ?? [])
+        if (!seen.has(n)) (seen.add(n), part.push(n));
+    if (origin === undefined || !part.includes(origin)) branches.push(part.sort((a, b) => rank.get(a)! - rank.get(b)!));
+  }
+  return branches;
 }
 
 /** Clean nodes after any with a suspicion. */
 const order = (l: Severity | undefined) => (l === undefined ? -1 : severityRank(l));
 
-function groupsOf(nodes: Map<string, DrawNode>, folded: Map<string, string>): DrawNode[] {
-  const members = new Map<string, string[]>();
-  for (const [id, g] of folded) members.set(g, [...(members.get(g) ?? []), id]);
-  return [...members.entries()].map(([id, ms]) => {
-    const parent = id.slice('group:'.length);
-    const inner = ms.map((m) => nodes.get(m)!);
+function groupNodes(nodes: Map<string, DrawNode>, groups: GraphGroup[]): DrawNode[] {
+  return groups.map((group) => {
+    const inner = group.members.map((m) => nodes.get(m)!);
+    const more = group.total - group.shown;
     return {
-      id,
+      id: groupId(group.parent),
       type: 'group' as const,
-      label: `${ms.length} more backends`,
-      description: `from ${parent}`,
+      label: `${more} more backend${more === 1 ? '' : 's'}`,
+      description: `from ${group.parent}`,
       level: worstSeverity(inner.flatMap((n) => n.level ?? [])),
       suspicionCount: inner.reduce((s, n) => s + n.suspicionCount, 0),
       examined: inner.every((n) => n.examined),
-      group: { parent, members: ms },
+      group,
     };
   });
 }
@@ -308,6 +374,8 @@ function bundleLinks(links: readonly Link[], drawn: (id: string) => string, repl
   for (const l of links) {
     const source = drawn(l.source);
     const target = drawn(l.destination);
+    // A link between two members of one folded group is inside it (listed with the group).
+    if (source === target && source !== l.source) continue;
     // Links into or out of a folded group are one edge between node boundaries: the interfaces
     // on both ends differ per member (one veth each) and are listed in the details.
     const grouped = source !== l.source || target !== l.destination;
