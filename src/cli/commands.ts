@@ -2,7 +2,7 @@
 import type { Command } from './command';
 import { collectCommand } from './collect';
 import { diagnoseCommand } from './diagnose';
-import { snapshotAssembleCommand, snapshotValidateCommand } from './snapshot';
+import { snapshotAssembleCommand, snapshotDiffCommand, snapshotValidateCommand } from './snapshot';
 import { snapshotCaptureCommand } from './capture';
 
 export const commands: Command[] = [
@@ -11,4 +11,5 @@ export const commands: Command[] = [
   snapshotAssembleCommand,
   snapshotValidateCommand,
   snapshotCaptureCommand,
+  snapshotDiffCommand,
 ];
