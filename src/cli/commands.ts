@@ -4,9 +4,11 @@ import { collectCommand } from './collect';
 import { diagnoseCommand } from './diagnose';
 import { snapshotAssembleCommand, snapshotDiffCommand, snapshotValidateCommand } from './snapshot';
 import { snapshotCaptureCommand } from './capture';
+import { matrixCommand } from './matrix';
 
 export const commands: Command[] = [
   diagnoseCommand,
+  matrixCommand,
   collectCommand,
   snapshotAssembleCommand,
   snapshotValidateCommand,

@@ -1,0 +1,215 @@
+// The connectivity matrix: for every ordered pair of pods in scope (a pod and itself excepted) and
+// every port of the destination, the verdict `diagnose` would give — or, policy-only, whether the
+// NetworkPolicies allow it and which policies decide. Built on equivalence classes, not pair by
+// pair: NetworkPolicy verdicts depend on a pod's namespace, labels, the ipBlocks its addresses
+// fall in, its named ports (and, for hostNetwork pods, its node), so pods alike in these share
+// them; the datapath of a pod-to-pod flow depends on the pods' node-path shapes (shape.ts), not
+// on their labels, so a diagnosis of one pair of shapes serves every pair of pods with those
+// shapes, with the NetworkPolicy findings of the actual pair put in place of the representative's.
+import type { ClusterPod } from '../k8s/objects';
+import { resolvePair, EndpointError } from '../k8s/resolve';
+import type { DiagnosisRequest, DiagnosisResult } from '../model/result';
+import { SuspicionLevel, type Suspicion } from '../model/suspicion';
+import { contains, parseIP } from '../netstack/ip';
+import { verdictOf, type Network } from '../network';
+import { checkNetworkPolicies, type PolicyCheck } from '../policy/check';
+import type { PolicySet } from '../policy/evaluate';
+import { comparePorts, podsInScope, portsOf, type MatrixPort, type MatrixScope } from './scope';
+import { ShapeIndex } from './shape';
+
+export interface CellResult {
+  verdict: string;
+  checks: string[];
+  /** Policy-only: the policies that decide (allowing, or selecting and not allowing). */
+  policies?: string[];
+}
+
+export interface Matrix {
+  request: { scope: MatrixScope; policyOnly: boolean };
+  pods: string[];
+  ports: MatrixPort[];
+  /** Cell i: pods[src[i]] → pods[dst[i]] on ports[port[i]], with results[result[i]]. Ordered by src, dst, port. */
+  cells: { src: Int32Array; dst: Int32Array; port: Int32Array; result: Int32Array; length: number };
+  results: CellResult[];
+  /** Pods in scope left out, and why. */
+  left: { pod: string; reason: string }[];
+  /** How much the equivalence classes saved: classes and the evaluations actually made. */
+  stats: { policyClasses: number; policyEvaluations: number; shapes: number; diagnoses: number };
+}
+
+/** Diagnoses one request (the CLI passes Network.diagnose, or diagnoseAsync for a live cluster). */
+export type Diagnose = (request: DiagnosisRequest) => DiagnosisResult | Promise<DiagnosisResult>;
+
+const isPolicyFinding = (s: Suspicion) => s.check.startsWith('policy.');
+
+export async function buildMatrix(net: Network, scope: MatrixScope, opts: { policyOnly: boolean; diagnose?: Diagnose }): Promise<Matrix> {
+  const { pods, left } = podsInScope(net.cache, scope);
+  const policies = net.policySet();
+  const policyClass = new PolicyClasses(policies, pods);
+  const portsByDst = pods.map((p) => portsOf(p, scope, policies));
+  const allPorts = new Map<string, MatrixPort>();
+  for (const list of portsByDst) for (const p of list) allPorts.set(`${p.port}/${p.protocol}`, p);
+  const ports = [...allPorts.values()].sort(comparePorts);
+  const portIndex = new Map(ports.map((p, i) => [`${p.port}/${p.protocol}`, i]));
+
+  const n = pods.reduce((acc, _p, d) => acc + portsByDst[d].length * (pods.length - 1), 0);
+  const cells = { src: new Int32Array(n), dst: new Int32Array(n), port: new Int32Array(n), result: new Int32Array(n), length: n };
+  const results: CellResult[] = [];
+  const resultIds = new Map<string, number>();
+  const intern = (r: CellResult) => {
+    const key = `${r.verdict}|${r.checks.join(',')}|${r.policies?.join(',') ?? ''}`;
+    let id = resultIds.get(key);
+    if (id === undefined) {
+      id = results.length;
+      results.push(r);
+      resultIds.set(key, id);
+    }
+    return id;
+  };
+
+  const policyMemo = new Map<string, PolicyOutcome>();
+  const policyOf = (s: ClusterPod, d: ClusterPod, si: number, di: number, p: MatrixPort): PolicyOutcome => {
+    const key = `${policyClass.pairKey(si, di, s, d)}|${p.port}/${p.protocol}`;
+    let o = policyMemo.get(key);
+    if (!o) {
+      o = evaluatePolicies(net, policies, s, d, p);
+      policyMemo.set(key, o);
+    }
+    return o;
+  };
+
+  const shapes = opts.policyOnly ? undefined : new ShapeIndex(net);
+  const shapeIds = new Map<string, number>();
+  const shapeOf = shapes ? pods.map((p) => {
+    const s = shapes.shape(p);
+    let id = shapeIds.get(s);
+    if (id === undefined) shapeIds.set(s, (id = shapeIds.size));
+    return id;
+  }) : [];
+  const datapathMemo = new Map<string, DiagnosisResult | { error: string }>();
+  let diagnoses = 0;
+
+  let i = 0;
+  for (let si = 0; si < pods.length; si++) {
+    for (let di = 0; di < pods.length; di++) {
+      if (si === di) continue;
+      for (const p of portsByDst[di]) {
+        const s = pods[si];
+        const d = pods[di];
+        const pol = policyOf(s, d, si, di, p);
+        let r: CellResult;
+        if (opts.policyOnly) r = pol.error ? { verdict: 'unknown', checks: ['request.error'], policies: [] } : { verdict: pol.allowed ? 'allowed' : 'denied', checks: pol.checks, policies: pol.policies };
+        else {
+          const key = `${shapeOf[si]}|${shapeOf[di]}|${p.port}/${p.protocol}`;
+          let rep = datapathMemo.get(key);
+          if (!rep) {
+            diagnoses++;
+            rep = await diagnoseOr(opts.diagnose ?? ((q) => net.diagnose(q)), { src: s.key, dst: d.key, port: p.port, protocol: p.protocol });
+            datapathMemo.set(key, rep);
+          }
+          r = combine(rep, pol);
+        }
+        cells.src[i] = si;
+        cells.dst[i] = di;
+        cells.port[i] = portIndex.get(`${p.port}/${p.protocol}`)!;
+        cells.result[i] = intern(r);
+        i++;
+      }
+    }
+  }
+  return {
+    request: { scope, policyOnly: opts.policyOnly },
+    pods: pods.map((p) => p.key),
+    ports,
+    cells,
+    results,
+    left,
+    stats: { policyClasses: policyClass.count, policyEvaluations: policyMemo.size, shapes: shapeIds.size, diagnoses },
+  };
+}
+
+async function diagnoseOr(diagnose: Diagnose, request: DiagnosisRequest): Promise<DiagnosisResult | { error: string }> {
+  try {
+    return await diagnose(request);
+  } catch (e) {
+    if ((e as Error).name === 'RequestError') return { error: (e as Error).message };
+    throw e;
+  }
+}
+
+/** What `diagnose` gives for the pair: the representative's datapath with this pair's NetworkPolicy findings. */
+function combine(rep: DiagnosisResult | { error: string }, pol: PolicyOutcome): CellResult {
+  if ('error' in rep) return { verdict: 'unknown', checks: ['request.error'] };
+  const cluster = [...rep.clusterSuspicions.filter((s) => !isPolicyFinding(s)), ...pol.suspicions];
+  const verdict = verdictOf(rep.nodes, cluster);
+  const checks = new Set<string>();
+  for (const s of [...cluster, ...rep.nodes.flatMap((x) => x.suspicions)]) if (s.level >= SuspicionLevel.WARNING) checks.add(s.check);
+  return { verdict, checks: [...checks].sort() };
+}
+
+/** The check ids a diagnosis result gives a matrix cell (what `combine` computes from classes). */
+export function cellOf(r: DiagnosisResult): CellResult {
+  const checks = new Set<string>();
+  for (const s of [...r.clusterSuspicions, ...r.nodes.flatMap((x) => x.suspicions)]) if (s.level >= SuspicionLevel.WARNING) checks.add(s.check);
+  return { verdict: r.verdict, checks: [...checks].sort() };
+}
+
+interface PolicyOutcome {
+  allowed: boolean;
+  checks: string[];
+  policies: string[];
+  /** The findings `diagnose` would put among the cluster suspicions (deny, invalid, notes). */
+  suspicions: Suspicion[];
+  error?: string;
+}
+
+function evaluatePolicies(net: Network, policies: PolicySet, s: ClusterPod, d: ClusterPod, p: MatrixPort): PolicyOutcome {
+  let check: PolicyCheck;
+  try {
+    const pair = resolvePair(net.cache, s.key, d.key, p.port);
+    check = checkNetworkPolicies(policies, pair.source, pair.destination, p.protocol);
+  } catch (e) {
+    if (e instanceof EndpointError) return { allowed: false, checks: [], policies: [], suspicions: [], error: e.message };
+    throw e;
+  }
+  const suspicions = [...check.suspicions, ...check.notes.map((message): Suspicion => ({ level: SuspicionLevel.INFO, check: 'policy.note', message, evidence: [] }))];
+  const deciding = new Set<string>();
+  for (const t of check.targets) {
+    for (const v of [t.egress, t.ingress]) {
+      if (!v || !v.isolated) continue;
+      if (check.allowed) for (const k of v.allowedBy) deciding.add(k);
+      else if (!v.allowed) for (const pv of v.policies) deciding.add(pv.policy);
+    }
+  }
+  const checks = [...new Set(check.suspicions.filter((x) => x.level >= SuspicionLevel.WARNING).map((x) => x.check))].sort();
+  return { allowed: check.allowed, checks, policies: [...deciding].sort(), suspicions };
+}
+
+/**
+ * Pods alike for NetworkPolicy: namespace, labels, which ipBlocks hold their addresses, their named
+ * ports — and for hostNetwork pods their node and address (they are their node to a policy).
+ */
+class PolicyClasses {
+  private readonly ids: number[];
+  readonly count: number;
+
+  constructor(policies: PolicySet, pods: ClusterPod[]) {
+    const blocks = policies.policies.flatMap((p) => [...(p.ingress ?? []), ...(p.egress ?? [])]).flatMap((r) => r.peers ?? []).filter((x) => x.kind === 'ipBlock');
+    const index = new Map<string, number>();
+    this.ids = pods.map((pod) => {
+      const labels = Object.keys(pod.labels).sort().map((k) => `${k}=${pod.labels[k]}`).join(',');
+      const inBlocks = blocks.map((b) => (b.kind === 'ipBlock' && pod.ips.some((ip) => { const a = parseIP(ip); return !!a && contains(b.cidr, a) && !b.except.some((e) => contains(e, a)); }) ? '1' : '0')).join('');
+      const named = pod.containerPorts.filter((c) => c.name).map((c) => `${c.name}=${c.port}/${c.protocol}`).sort().join(',');
+      const key = JSON.stringify([pod.namespace, labels, inBlocks, named, pod.hostNetwork ? [pod.nodeName, pod.ips] : null]);
+      let id = index.get(key);
+      if (id === undefined) index.set(key, (id = index.size));
+      return id;
+    });
+    this.count = index.size;
+  }
+
+  /** The memo key of a pair: its classes, and the other side's node when one side is hostNetwork ("own node" rule). */
+  pairKey(si: number, di: number, s: ClusterPod, d: ClusterPod): string {
+    return `${this.ids[si]}|${this.ids[di]}|${s.hostNetwork ? d.nodeName ?? '' : ''}|${d.hostNetwork ? s.nodeName ?? '' : ''}`;
+  }
+}
