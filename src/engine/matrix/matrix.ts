@@ -10,12 +10,12 @@ import type { ClusterPod } from '../k8s/objects';
 import { resolvePair, EndpointError } from '../k8s/resolve';
 import type { DiagnosisRequest, DiagnosisResult } from '../model/result';
 import { SuspicionLevel, type Suspicion } from '../model/suspicion';
-import { contains, parseIP } from '../netstack/ip';
 import { verdictOf, type Network } from '../network';
 import { checkNetworkPolicies, type PolicyCheck } from '../policy/check';
 import type { PolicySet } from '../policy/evaluate';
 import { comparePorts, podsInScope, portsOf, type MatrixPort, type MatrixScope } from './scope';
 import { ShapeIndex } from './shape';
+import { PolicyClasses, type PolicyOutcome as BaseOutcome } from './policy-classes';
 
 export interface CellResult {
   verdict: string;
@@ -67,9 +67,10 @@ export async function buildMatrix(net: Network, scope: MatrixScope, opts: { poli
     return id;
   };
 
+  // Whole-flow evaluations (with the findings diagnose would show), once per pair of classes.
   const policyMemo = new Map<string, PolicyOutcome>();
   const policyOf = (s: ClusterPod, d: ClusterPod, si: number, di: number, p: MatrixPort): PolicyOutcome => {
-    const key = `${policyClass.pairKey(si, di, s, d)}|${p.port}/${p.protocol}`;
+    const key = `${policyClass.pairKey(si, di)}|${p.port}/${p.protocol}`;
     let o = policyMemo.get(key);
     if (!o) {
       o = evaluatePolicies(net, policies, s, d, p);
@@ -96,10 +97,13 @@ export async function buildMatrix(net: Network, scope: MatrixScope, opts: { poli
       for (const p of portsByDst[di]) {
         const s = pods[si];
         const d = pods[di];
-        const pol = policyOf(s, d, si, di, p);
         let r: CellResult;
-        if (opts.policyOnly) r = pol.error ? { verdict: 'unknown', checks: ['request.error'], policies: [] } : { verdict: pol.allowed ? 'allowed' : 'denied', checks: pol.checks, policies: pol.policies };
-        else {
+        if (opts.policyOnly) {
+          // Per direction and class where it can (pod-network pods); the whole flow otherwise.
+          const pol: BaseOutcome & { error?: string } = policyClass.outcome(si, di, p) ?? policyOf(s, d, si, di, p);
+          r = pol.error ? { verdict: 'unknown', checks: ['request.error'], policies: [] } : { verdict: pol.allowed ? 'allowed' : 'denied', checks: pol.checks, policies: pol.policies };
+        } else {
+          const pol = policyOf(s, d, si, di, p);
           const key = `${shapeOf[si]}|${shapeOf[di]}|${p.port}/${p.protocol}`;
           let rep = datapathMemo.get(key);
           if (!rep) {
@@ -124,7 +128,7 @@ export async function buildMatrix(net: Network, scope: MatrixScope, opts: { poli
     cells,
     results,
     left,
-    stats: { policyClasses: policyClass.count, policyEvaluations: policyMemo.size, shapes: shapeIds.size, diagnoses },
+    stats: { policyClasses: policyClass.count, policyEvaluations: policyMemo.size + policyClass.evaluations, shapes: shapeIds.size, diagnoses },
   };
 }
 
@@ -154,10 +158,7 @@ export function cellOf(r: DiagnosisResult): CellResult {
   return { verdict: r.verdict, checks: [...checks].sort() };
 }
 
-interface PolicyOutcome {
-  allowed: boolean;
-  checks: string[];
-  policies: string[];
+interface PolicyOutcome extends BaseOutcome {
   /** The findings `diagnose` would put among the cluster suspicions (deny, invalid, notes). */
   suspicions: Suspicion[];
   error?: string;
@@ -183,33 +184,4 @@ function evaluatePolicies(net: Network, policies: PolicySet, s: ClusterPod, d: C
   }
   const checks = [...new Set(check.suspicions.filter((x) => x.level >= SuspicionLevel.WARNING).map((x) => x.check))].sort();
   return { allowed: check.allowed, checks, policies: [...deciding].sort(), suspicions };
-}
-
-/**
- * Pods alike for NetworkPolicy: namespace, labels, which ipBlocks hold their addresses, their named
- * ports — and for hostNetwork pods their node and address (they are their node to a policy).
- */
-class PolicyClasses {
-  private readonly ids: number[];
-  readonly count: number;
-
-  constructor(policies: PolicySet, pods: ClusterPod[]) {
-    const blocks = policies.policies.flatMap((p) => [...(p.ingress ?? []), ...(p.egress ?? [])]).flatMap((r) => r.peers ?? []).filter((x) => x.kind === 'ipBlock');
-    const index = new Map<string, number>();
-    this.ids = pods.map((pod) => {
-      const labels = Object.keys(pod.labels).sort().map((k) => `${k}=${pod.labels[k]}`).join(',');
-      const inBlocks = blocks.map((b) => (b.kind === 'ipBlock' && pod.ips.some((ip) => { const a = parseIP(ip); return !!a && contains(b.cidr, a) && !b.except.some((e) => contains(e, a)); }) ? '1' : '0')).join('');
-      const named = pod.containerPorts.filter((c) => c.name).map((c) => `${c.name}=${c.port}/${c.protocol}`).sort().join(',');
-      const key = JSON.stringify([pod.namespace, labels, inBlocks, named, pod.hostNetwork ? [pod.nodeName, pod.ips] : null]);
-      let id = index.get(key);
-      if (id === undefined) index.set(key, (id = index.size));
-      return id;
-    });
-    this.count = index.size;
-  }
-
-  /** The memo key of a pair: its classes, and the other side's node when one side is hostNetwork ("own node" rule). */
-  pairKey(si: number, di: number, s: ClusterPod, d: ClusterPod): string {
-    return `${this.ids[si]}|${this.ids[di]}|${s.hostNetwork ? d.nodeName ?? '' : ''}|${d.hostNetwork ? s.nodeName ?? '' : ''}`;
-  }
 }
