@@ -81,9 +81,11 @@ function mentionsName(line: string, name: string): boolean {
   return false;
 }
 
+/** The pod's own addresses and veth names as placeholders, matched whole (10.0.1.2 is not in 10.0.1.25). */
 function abstract(text: string, ips: string[], names: string[]): string {
+  const esc = (x: string) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   let out = text;
-  for (const [k, ip] of ips.entries()) out = out.split(ip).join(`$IP${k}`);
-  for (const [k, n] of names.entries()) out = out.split(n).join(`$VETH${k}`);
+  for (const [k, ip] of ips.entries()) out = out.replace(new RegExp(`(?<![\\w.:])${esc(ip)}(?![\\w:]|\\.\\d)`, 'g'), `$IP${k}`);
+  for (const [k, n] of names.entries()) out = out.replace(new RegExp(`(?<![\\w.-])${esc(n)}(?![\\w-])`, 'g'), `$VETH${k}`);
   return out;
 }
