@@ -34,8 +34,10 @@ test('matrix (datapath) equals pair-by-pair diagnose on lab cases: every pair, e
     const s = loadSnapshot(c.snapshotText);
     const m = await buildMatrix(new Network(s), {}, { policyOnly: false });
     assert.ok(m.cells.length > 0, c.name);
+    // One Network answers every request as a fresh one would (network-reuse.test.ts): diagnose pair by pair on it.
+    const net = new Network(s);
     for (const cell of cellsOf(m)) {
-      const r = new Network(s).diagnose({ src: cell.src, dst: cell.dst, port: cell.port, protocol: cell.protocol });
+      const r = net.diagnose({ src: cell.src, dst: cell.dst, port: cell.port, protocol: cell.protocol });
       const want = cellOf(r);
       assert.deepEqual({ verdict: cell.verdict, checks: cell.checks }, want, `${c.name}: ${cell.src} -> ${cell.dst}:${cell.port}/${cell.protocol}`);
       cells++;
@@ -65,8 +67,9 @@ function objectsOnly(objects: K8sObject[]): NetpathSnapshot {
 async function policyAgrees(s: NetpathSnapshot, scope: Parameters<typeof buildMatrix>[1], label: string): Promise<number> {
   const m = await buildMatrix(new Network(s), scope, { policyOnly: true });
   let n = 0;
+  const net = new Network(s);
   for (const cell of cellsOf(m)) {
-    const r = new Network(s).diagnose({ src: cell.src, dst: cell.dst, port: cell.port, protocol: cell.protocol });
+    const r = net.diagnose({ src: cell.src, dst: cell.dst, port: cell.port, protocol: cell.protocol });
     assert.equal(cell.verdict, policyDenied(r) ? 'denied' : 'allowed', `${label}: ${cell.src} -> ${cell.dst}:${cell.port}/${cell.protocol}`);
     const deny = r.clusterSuspicions.filter((x) => x.check.endsWith('-deny')).map((x) => x.check);
     assert.deepEqual(cell.checks, [...new Set([...deny, ...r.clusterSuspicions.filter((x) => x.check === 'policy.invalid').map((x) => x.check)])].sort(), label);
@@ -121,4 +124,31 @@ test('policy-only: a pod class is evaluated once, the JSON/CSV/text are determin
   assert.ok(denied.length > 0 && denied.every((c: { src: string; dst: string; policies: string[] }) => c.src.startsWith('b/') && c.policies.includes('b/db-only-from-a')));
   assert.equal([...matrixCsv(m)].join('').trim().split('\n').length, m.cells.length + 1);
   assert.match([...matrixText(m)].join(''), /^a -> a$/m);
+});
+
+test('matrix on a generated homogeneous cluster shares diagnoses across nodes and still equals diagnose, faults included', async (t) => {
+  const { generateSnapshot } = await import('../../bench/generate');
+  const g = generateSnapshot({ nodes: 6, pods: 24, services: 3, endpoints: 3, seed: 3, fullDumps: 6, policies: 2 });
+  const s = g.snapshot;
+  // Faults that must not be shared away: a DROP for one pod on its node, a route to one peer gone on another node.
+  const victim = s.objects.pods.find((p) => (p.spec as { nodeName?: string }).nodeName === 'node-00003')!;
+  const ip = (victim.status as { podIP: string }).podIP;
+  const info = s.dumps['node-00003'].node;
+  const lines = info.iptables!.nft!.split('\n');
+  const filter = lines.indexOf('*filter');
+  lines.splice(lines.findIndex((l, i) => i > filter && (l.startsWith('-A FORWARD') || l === 'COMMIT')), 0, `-A FORWARD -d ${ip}/32 -p tcp -m tcp --dport 8080 -j DROP`);
+  info.iptables = { nft: lines.join('\n') };
+  const routes = s.dumps['node-00004'].node.routes as { dst?: string; gateway?: string }[];
+  routes.splice(routes.findIndex((r) => r.dst === '10.128.5.0/24'), 1);
+  const m = await buildMatrix(new Network(s), { ports: [{ port: 8080, protocol: 'tcp' }] }, { policyOnly: false });
+  assert.ok(m.stats.diagnoses < m.cells.length / 4, `${m.stats.diagnoses} diagnoses for ${m.cells.length} cells`);
+  let unreachable = 0;
+  const net = new Network(s);
+  for (const cell of cellsOf(m)) {
+    const want = cellOf(net.diagnose({ src: cell.src, dst: cell.dst, port: cell.port, protocol: cell.protocol }));
+    assert.deepEqual({ verdict: cell.verdict, checks: cell.checks }, want, `${cell.src} -> ${cell.dst}`);
+    if (cell.verdict === 'unreachable') unreachable++;
+  }
+  assert.ok(unreachable > 0, 'the faults show');
+  t.diagnostic(`${m.cells.length} cells, ${m.stats.diagnoses} diagnoses, ${unreachable} unreachable`);
 });

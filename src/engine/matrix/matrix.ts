@@ -15,6 +15,7 @@ import { checkNetworkPolicies, type PolicyCheck } from '../policy/check';
 import type { PolicySet } from '../policy/evaluate';
 import { comparePorts, podsInScope, portsOf, type MatrixPort, type MatrixScope } from './scope';
 import { ShapeIndex } from './shape';
+import { NodeShapes } from './node-shape';
 import { PolicyClasses, type PolicyOutcome as BaseOutcome } from './policy-classes';
 
 export interface CellResult {
@@ -79,7 +80,8 @@ export async function buildMatrix(net: Network, scope: MatrixScope, opts: { poli
     return o;
   };
 
-  const shapes = opts.policyOnly ? undefined : new ShapeIndex(net);
+  const nodeShapes = opts.policyOnly ? undefined : new NodeShapes(net);
+  const shapes = nodeShapes ? new ShapeIndex(net, nodeShapes) : undefined;
   const shapeIds = new Map<string, number>();
   const shapeOf = shapes ? pods.map((p) => {
     const s = shapes.shape(p);
@@ -88,6 +90,20 @@ export async function buildMatrix(net: Network, scope: MatrixScope, opts: { poli
     return id;
   }) : [];
   const datapathMemo = new Map<string, DiagnosisResult | { error: string }>();
+  /** Pods' shapes and their nodes' relation: what makes two pairs' datapaths alike. */
+  const datapathKey = (si: number, di: number): string => {
+    const S = pods[si].nodeName;
+    const D = pods[di].nodeName;
+    const own = `${shapeOf[si]}|${shapeOf[di]}`;
+    const bS = S ? nodeShapes!.base(S) : undefined;
+    const bD = D ? nodeShapes!.base(D) : undefined;
+    if (!S || !D || bS === undefined || bD === undefined) return `${S}|${D}|${own}`;
+    if (S === D) return `same|${bS}|${own}`;
+    const rSD = nodeShapes!.relation(S, D);
+    const rDS = nodeShapes!.relation(D, S);
+    if (rSD === undefined || rDS === undefined) return `${S}|${D}|${own}`;
+    return `${bS}|${rSD}|${bD}|${rDS}|${own}`;
+  };
   let diagnoses = 0;
 
   let i = 0;
@@ -104,7 +120,7 @@ export async function buildMatrix(net: Network, scope: MatrixScope, opts: { poli
           r = pol.error ? { verdict: 'unknown', checks: ['request.error'], policies: [] } : { verdict: pol.allowed ? 'allowed' : 'denied', checks: pol.checks, policies: pol.policies };
         } else {
           const pol = policyOf(s, d, si, di, p);
-          const key = `${shapeOf[si]}|${shapeOf[di]}|${p.port}/${p.protocol}`;
+          const key = `${datapathKey(si, di)}|${p.port}/${p.protocol}`;
           let rep = datapathMemo.get(key);
           if (!rep) {
             diagnoses++;

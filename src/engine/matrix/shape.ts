@@ -1,15 +1,16 @@
 // The node-path shape of a pod: everything about it the datapath of a pod-to-pod flow reads that
-// differs from one pod to another — its node, its own network namespace (interfaces, addresses,
+// differs from one pod to another — its own network namespace (interfaces, addresses,
 // routes, rules, configured neighbours, sysctls, sockets, its own netfilter rules), the host side
 // of its veth (state, bridge), the host's rules and routes that name its address or its veth,
 // and the pod status the assertions read. Its own addresses and veth name are replaced by
-// placeholders, so two replicas on one node that are set up alike have the same shape and the
-// datapath treats them alike. kube-proxy's per-endpoint chains (KUBE-SEP-*) are left out: a
+// placeholders, and its node's identity too (node-shape.ts), so two replicas set up alike have the
+// same shape wherever they run; what their nodes have in common is the nodes' business. kube-proxy's per-endpoint chains (KUBE-SEP-*) are left out: a
 // packet addressed to a pod IP never enters them (only a service address leads there).
 import type { ClusterPod } from '../k8s/objects';
 import type { Network } from '../network';
 import type { NetNS } from '../netstack/netns';
 import { entriesOf, type StackArea } from '../diff/stack';
+import type { NodeShapes } from './node-shape';
 
 const ownAreas: StackArea[] = ['interfaces', 'addresses', 'routes', 'rules', 'neighbours', 'sysctls', 'sockets', 'iptables', 'ip6tables', 'ipsets'];
 const hostAreas: StackArea[] = ['routes', 'rules', 'neighbours', 'fdb', 'iptables', 'ip6tables', 'ipsets', 'nftables', 'sysctls'];
@@ -17,14 +18,14 @@ const hostAreas: StackArea[] = ['routes', 'rules', 'neighbours', 'fdb', 'iptable
 export class ShapeIndex {
   private readonly hostLines = new Map<string, string[]>();
 
-  constructor(private readonly net: Network) {}
+  constructor(private readonly net: Network, private readonly nodes: NodeShapes) {}
 
   shape(pod: ClusterPod): string {
     const status = statusOf(pod);
     if (!pod.nodeName) return `unscheduled|${status}`;
     const stack = this.net.stack(pod.nodeName);
     if (!stack) return `${pod.nodeName}|no dump|${status}`;
-    if (pod.hostNetwork) return `${pod.nodeName}|host|${status}`;
+    if (pod.hostNetwork) return `*|host|${status}`;
     let ns: NetNS | undefined;
     for (const cand of stack.pods.values()) if (cand.label === pod.key) ns = cand;
     // Without its own netns the pod is not examined, whoever it is: one shape per node.
@@ -40,7 +41,9 @@ export class ShapeIndex {
     const own = ownAreas.map((a) => [...entriesOf(ns!.info, a).values()].sort().join('\n')).join('\n--\n');
     const named = this.linesOf(pod.nodeName).filter((l) => pod.ips.some((ip) => mentions(l, ip)) || names.some((n) => mentionsName(l, n)));
     const text = [status, own, hostSide.sort().join('\n'), named.join('\n')].join('\n==\n');
-    return `${pod.nodeName}|${abstract(text, pod.ips, names)}`;
+    const a = this.nodes.abstract(abstract(text, pod.ips, names), pod.nodeName);
+    // A pod whose own state names another node keeps its node: the signature would not cover that node.
+    return a.others.length ? `${pod.nodeName}|${a.text}` : `*|${a.text}`;
   }
 
   /** The host's entries that may name a pod, once per node (kube-proxy's KUBE-SEP chains left out). */
@@ -76,7 +79,8 @@ function mentionsName(line: string, name: string): boolean {
   for (let i = line.indexOf(name); i >= 0; i = line.indexOf(name, i + 1)) {
     const before = line[i - 1];
     const after = line[i + name.length];
-    if ((before === undefined || !/[\w.-]/.test(before)) && (after === undefined || !/[\w-]/.test(after))) return true;
+    // Dots may surround it: sysctl keys hold interface names (net.ipv4.conf.IF.rp_filter).
+    if ((before === undefined || !/[\w-]/.test(before)) && (after === undefined || !/[\w-]/.test(after))) return true;
   }
   return false;
 }
@@ -86,6 +90,6 @@ function abstract(text: string, ips: string[], names: string[]): string {
   const esc = (x: string) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   let out = text;
   for (const [k, ip] of ips.entries()) out = out.replace(new RegExp(`(?<![\\w.:])${esc(ip)}(?![\\w:]|\\.\\d)`, 'g'), `$IP${k}`);
-  for (const [k, n] of names.entries()) out = out.replace(new RegExp(`(?<![\\w.-])${esc(n)}(?![\\w-])`, 'g'), `$VETH${k}`);
+  for (const [k, n] of names.entries()) out = out.replace(new RegExp(`(?<![\\w-])${esc(n)}(?![\\w-])`, 'g'), `$VETH${k}`);
   return out;
 }
