@@ -69,15 +69,16 @@ export class SnapshotDiff {
   private readonly reported = new Set<string>();
   private readonly comparedNodes = new Set<string>();
 
-  constructor(readonly a: NetpathSnapshot, readonly b: NetpathSnapshot) {
+  /** `networks`: the snapshots' Networks when the caller has built them already (they are built here otherwise). */
+  constructor(readonly a: NetpathSnapshot, readonly b: NetpathSnapshot, private readonly networks?: { a: Network; b: Network }) {
     this.objA = indexObjects(a.objects);
     this.objB = indexObjects(b.objects);
   }
 
   /** Both snapshots diagnosed, the verdict change and the differences on the path, best first. */
   path(request: DiagnosisRequest): PathDiff {
-    const runA = run(this.a, request);
-    const runB = run(this.b, request);
+    const runA = run(this.networks?.a ?? new Network(this.a), request);
+    const runB = run(this.networks?.b ?? new Network(this.b), request);
     const results = [runA, runB].filter((r): r is DiagnosisResult => !('error' in r));
     const ctx = new PathContext(this.a, this.b, results);
     const out: PathDifference[] = [];
@@ -128,8 +129,8 @@ export class SnapshotDiff {
     const da = has(this.a.dumps, node) ? this.a.dumps[node] : undefined;
     const db = has(this.b.dumps, node) ? this.b.dumps[node] : undefined;
     if (da && db) {
-      const na = namespacesOf(node, da, this.a.objects.pods);
-      const nb = namespacesOf(node, db, this.b.objects.pods);
+      const na = namespacesOf(node, da, podsOn(this.a, node));
+      const nb = namespacesOf(node, db, podsOn(this.b, node));
       for (const label of [...new Set([...na.keys(), ...nb.keys()])].sort(labelOrder)) {
         const x = na.get(label);
         const y = nb.get(label);
@@ -151,9 +152,9 @@ export class SnapshotDiff {
   }
 }
 
-function run(s: NetpathSnapshot, request: DiagnosisRequest): DiagnosisResult | { error: string } {
+function run(net: Network, request: DiagnosisRequest): DiagnosisResult | { error: string } {
   try {
-    return new Network(s).diagnose(request);
+    return net.diagnose(request);
   } catch (e) {
     if (e instanceof RequestError) return { error: e.message };
     throw e;
@@ -358,14 +359,32 @@ function evidenceMatches(e: Evidence, d: StackDifference): boolean {
 }
 
 /** The namespaces of one node's dump by label: `host`, a pod's key (mapped by IP), or `netns <inode>`. */
-function namespacesOf(node: string, dump: NodeNetworkStackDump, pods: readonly K8sObject[]): Map<string, NetNSInfo> {
+function namespacesOf(node: string, dump: NodeNetworkStackDump, here: readonly K8sObject[]): Map<string, NetNSInfo> {
   const out = new Map<string, NetNSInfo>([['host', dump.node]]);
   if (!dump.netns.length) return out;
-  const here = pods.filter((p) => (p.spec as { nodeName?: unknown } | undefined)?.nodeName === node);
   const label = new Map<number, string>();
   for (const p of mapPodsToNetns(here, { [node]: dump }).pods) if (!p.hostNetwork) label.set(p.netns, p.pod);
   for (const info of dump.netns) if (info.id !== dump.node.id) out.set(label.get(info.id) ?? `netns ${info.id}`, info);
   return out;
+}
+
+const podsByNode = new WeakMap<NetpathSnapshot, Map<string, K8sObject[]>>();
+
+/** The snapshot's pods on a node (indexed once per snapshot). */
+function podsOn(s: NetpathSnapshot, node: string): K8sObject[] {
+  let m = podsByNode.get(s);
+  if (!m) {
+    m = new Map();
+    for (const p of s.objects.pods) {
+      const n = (p.spec as { nodeName?: unknown } | undefined)?.nodeName;
+      if (typeof n !== 'string') continue;
+      const list = m.get(n);
+      if (list) list.push(p);
+      else m.set(n, [p]);
+    }
+    podsByNode.set(s, m);
+  }
+  return m.get(node) ?? [];
 }
 
 function podObject(s: NetpathSnapshot, key: string): K8sObject | undefined {

@@ -116,7 +116,17 @@ export async function buildMatrix(net: Network, scope: MatrixScope, opts: { poli
         let r: CellResult;
         if (opts.policyOnly) {
           // Per direction and class where it can (pod-network pods); the whole flow otherwise.
-          const pol: BaseOutcome & { error?: string } = policyClass.outcome(si, di, p) ?? policyOf(s, d, si, di, p);
+          const portIdx = portIndex.get(`${p.port}/${p.protocol}`)!;
+          const fast = policyClass.outcomeId(si, di, p, portIdx, (o) => intern({ verdict: o.allowed ? 'allowed' : 'denied', checks: o.checks, policies: o.policies }));
+          if (fast !== undefined) {
+            cells.src[i] = si;
+            cells.dst[i] = di;
+            cells.port[i] = portIdx;
+            cells.result[i] = fast;
+            i++;
+            continue;
+          }
+          const pol = policyOf(s, d, si, di, p);
           r = pol.error ? { verdict: 'unknown', checks: ['request.error'], policies: [] } : { verdict: pol.allowed ? 'allowed' : 'denied', checks: pol.checks, policies: pol.policies };
         } else {
           const pol = policyOf(s, d, si, di, p);

@@ -7,8 +7,8 @@
 import type { ClusterPod } from '../k8s/objects';
 import { matches } from '../k8s/selector';
 import { contains, parseIP } from '../netstack/ip';
-import type { PolicyPeer } from '../policy/compile';
-import type { DirectionVerdict, PolicySet } from '../policy/evaluate';
+import type { PolicyPeer, PolicyPort } from '../policy/compile';
+import type { PolicySet } from '../policy/evaluate';
 import type { MatrixPort } from './scope';
 
 export interface PolicyOutcome {
@@ -29,10 +29,24 @@ interface Reduced {
 export class PolicyClasses {
   private readonly reduced: Reduced[];
   readonly count: number;
-  private readonly directional = new Map<string, DirectionVerdict>();
   evaluations = 0;
 
   constructor(private readonly set: PolicySet, private readonly pods: ClusterPod[]) {
+    this.compiled = set.policies;
+    const policyIndex = new Map(set.policies.map((p, i) => [p, i]));
+    const sets = new Map<string, number>();
+    const setId = (list: number[]) => {
+      const k = list.join(',');
+      let id = sets.get(k);
+      if (id === undefined) sets.set(k, (id = sets.size));
+      return id;
+    };
+    this.egressSel = pods.map((p) => set.selecting(p, 'egress').map((x) => policyIndex.get(x)!));
+    this.ingressSel = pods.map((p) => set.selecting(p, 'ingress').map((x) => policyIndex.get(x)!));
+    this.egressSetId = this.egressSel.map(setId);
+    this.ingressSetId = this.ingressSel.map(setId);
+    this.setCount = sets.size;
+    this.simple = pods.map((p) => !p.hostNetwork && p.ips.some((ip) => !ip.includes(':')));
     const peers: { ns: string; peer: PolicyPeer }[] = [];
     for (const p of set.policies) for (const r of [...(p.ingress ?? []), ...(p.egress ?? [])]) for (const x of r.peers ?? []) peers.push({ ns: p.namespace, peer: x });
     const ids = new Map<string, number>();
@@ -54,6 +68,7 @@ export class PolicyClasses {
       return { ingress, egress, peer, named, id };
     });
     this.count = classes.size;
+    this.namedCount = ids.size;
   }
 
   /** The memo key of a pair for a whole-flow evaluation: both classes, and the nodes when the "own node" rule may apply. */
@@ -65,44 +80,110 @@ export class PolicyClasses {
 
   /**
    * What checkNetworkPolicies gives for pod → pod: egress at the source, ingress at the
-   * destination, each direction computed once per reduced class. Undefined when the pair needs the
-   * whole-flow evaluation (a hostNetwork side, or no address of one family on both).
+   * destination. A direction is allowed when no policy selects the pod, or when one of the
+   * selecting policies allows the peer (evaluate.ts); whether a policy allows depends only on
+   * which of its own peers match the other pod, the port and the destination's named ports, so it
+   * is computed once per such combination. The outcome is identified by the two selecting sets
+   * and which of their policies allow — `make` builds it only the first time that combination is
+   * met, and its id is returned for every cell with it. Undefined when the pair needs the
+   * whole-flow evaluation (a hostNetwork side, or not both with an IPv4 address).
    */
-  outcome(si: number, di: number, port: MatrixPort): PolicyOutcome | undefined {
-    const s = this.pods[si];
-    const d = this.pods[di];
-    if (s.hostNetwork || d.hostNetwork) return undefined;
-    const sip = s.ips.find((ip) => !ip.includes(':'));
-    const dip = d.ips.find((ip) => !ip.includes(':'));
-    if (!sip || !dip) return undefined;
-    const rs = this.reduced[si];
-    const rd = this.reduced[di];
-    const egress = this.direction('egress', rs.egress, rd.peer, rd.named, port, () => this.set.evaluate('egress', s, { ip: dip, pod: d }, port.port, port.protocol, d));
-    const ingress = this.direction('ingress', rd.ingress, rs.peer, rd.named, port, () => this.set.evaluate('ingress', d, { ip: sip, pod: s }, port.port, port.protocol, d));
-    const allowed = (egress?.allowed ?? true) && (ingress?.allowed ?? true);
-    const checks = new Set<string>();
-    const deciding = new Set<string>();
-    for (const v of [egress, ingress]) {
-      if (!v) continue;
-      if (!v.allowed) checks.add(`policy.${v.direction}-deny`);
-      if (v.policies.some((pv) => (this.set.policy(pv.policy)?.problems.length ?? 0) > 0)) checks.add('policy.invalid');
-      if (!v.isolated) continue;
-      if (allowed) for (const k of v.allowedBy) deciding.add(k);
-      else if (!v.allowed) for (const pv of v.policies) deciding.add(pv.policy);
+  outcomeId(si: number, di: number, port: MatrixPort, portIdx: number, make: (o: PolicyOutcome) => number): number | undefined {
+    if (!this.simple[si] || !this.simple[di]) return undefined;
+    const egress = this.egressSel[si];
+    const ingress = this.ingressSel[di];
+    let eMask = 0;
+    for (let k = 0; k < egress.length; k++) if (this.allows(egress[k], 1, di, di, port, portIdx)) eMask |= 1 << k;
+    let iMask = 0;
+    for (let k = 0; k < ingress.length; k++) if (this.allows(ingress[k], 0, si, di, port, portIdx)) iMask |= 1 << k;
+    const key = (this.egressSetId[si] * this.setCount + this.ingressSetId[di]) * 4294967296 + (eMask >>> 0) * 65536 + iMask;
+    const wide = egress.length > 16 || ingress.length > 16;
+    const memoKey = wide ? `${this.egressSetId[si]}|${this.ingressSetId[di]}|${eMask}|${iMask}` : key;
+    let id = this.outcomes.get(memoKey);
+    if (id === undefined) {
+      const eAllowed = egress.filter((_, k) => eMask & (1 << k));
+      const iAllowed = ingress.filter((_, k) => iMask & (1 << k));
+      const eOk = !egress.length || eAllowed.length > 0;
+      const iOk = !ingress.length || iAllowed.length > 0;
+      const allowed = eOk && iOk;
+      const checks: string[] = [];
+      if (!eOk) checks.push('policy.egress-deny');
+      if (!iOk) checks.push('policy.ingress-deny');
+      if ([...egress, ...ingress].some((p) => this.compiled[p].problems.length)) checks.push('policy.invalid');
+      const deciding = allowed ? [...eAllowed, ...iAllowed] : [...(eOk ? [] : egress), ...(iOk ? [] : ingress)];
+      id = make({ allowed, checks: checks.sort(), policies: [...new Set(deciding.map((p) => this.compiled[p].key))].sort() });
+      this.outcomes.set(memoKey, id);
     }
-    return { allowed, checks: [...checks].sort(), policies: [...deciding].sort() };
+    return id;
   }
 
-  private direction(dir: 'ingress' | 'egress', selecting: number, peer: number, named: number, port: MatrixPort, evaluate: () => DirectionVerdict): DirectionVerdict | undefined {
-    const key = `${dir}|${selecting}|${peer}|${named}|${port.port}/${port.protocol}`;
-    let v = this.directional.get(key);
-    if (!v) {
+  private readonly compiled: PolicySet['policies'];
+  /** Per pod: a pod-network pod with an IPv4 address (the per-direction path applies). */
+  private readonly simple: boolean[];
+  private readonly egressSel: number[][];
+  private readonly ingressSel: number[][];
+  private readonly egressSetId: number[];
+  private readonly ingressSetId: number[];
+  private readonly setCount: number;
+  private readonly namedCount: number;
+  private readonly outcomes = new Map<number | string, number>();
+  /** Per policy and direction: the pod's bits over that policy's peers (interned), computed on first use. */
+  private readonly peerBits = new Map<number, Int32Array>();
+  private readonly peerBitIds = new Map<number, Map<string, number>>();
+  private readonly peerBitTexts = new Map<number, string[][]>();
+  private readonly allowMemo = new Map<number, Map<number, boolean>>();
+
+  /** Which of policy p's peers (of the direction's rules) match pod i, as an interned id. */
+  private bitsOf(p: number, d: 0 | 1, i: number): number {
+    const dir = d === 0 ? 'ingress' : 'egress';
+    const slot = p * 2 + d;
+    let arr = this.peerBits.get(slot);
+    if (!arr) this.peerBits.set(slot, (arr = new Int32Array(this.pods.length).fill(-1)));
+    if (arr[i] >= 0) return arr[i];
+    const pol = this.compiled[p];
+    const bits = (pol[dir] ?? []).map((r) => (r.peers ?? []).map((x) => (peerMatches(this.set, pol.namespace, x, this.pods[i]) ? '1' : '0')).join('')).join('|');
+    let ids = this.peerBitIds.get(slot);
+    if (!ids) this.peerBitIds.set(slot, (ids = new Map()));
+    let id = ids.get(bits);
+    if (id === undefined) {
+      ids.set(bits, (id = ids.size));
+      let texts = this.peerBitTexts.get(slot);
+      if (!texts) this.peerBitTexts.set(slot, (texts = []));
+      texts.push(bits.split('|'));
+    }
+    arr[i] = id;
+    return id;
+  }
+
+  /** Does policy p allow the flow (d: 0 ingress, 1 egress) with pod `peer` on the other side and pod `dst` as the destination (for named ports)? */
+  private allows(p: number, d: 0 | 1, peer: number, dst: number, port: MatrixPort, portIdx: number): boolean {
+    const slot = p * 2 + d;
+    let memo = this.allowMemo.get(slot);
+    if (!memo) this.allowMemo.set(slot, (memo = new Map()));
+    const bits = this.bitsOf(p, d, peer);
+    const key = (bits * this.namedCount + this.reduced[dst].named) * 65536 * 4 + portIdx;
+    let v = memo.get(key);
+    if (v === undefined) {
       this.evaluations++;
-      v = evaluate();
-      this.directional.set(key, v);
+      const text = this.peerBitTexts.get(slot)![bits];
+      const rules = this.compiled[p][d === 0 ? 'ingress' : 'egress'] ?? [];
+      v = rules.some((r, k) => (!r.ports || portsMatch(r.ports, port, this.pods[dst])) && (!r.peers || text[k].includes('1')));
+      memo.set(key, v);
     }
     return v;
   }
+}
+
+/** evaluate.ts's port matching: protocol, number or range, or the destination pod's named container port. */
+function portsMatch(ports: PolicyPort[], port: MatrixPort, dst: ClusterPod): boolean {
+  const proto = port.protocol.toUpperCase();
+  return ports.some((p) => {
+    if (p.protocol !== proto) return false;
+    if (p.port === undefined) return true;
+    if (typeof p.port === 'number') return port.port >= p.port && port.port <= (p.endPort ?? p.port);
+    const cp = dst.containerPorts.find((c) => c.name === p.port && c.protocol === p.protocol);
+    return !!cp && cp.port === port.port;
+  });
 }
 
 /** Whether a policy peer (of a policy in namespace `ns`) matches the pod as the other side: evaluate.ts's rules. */
