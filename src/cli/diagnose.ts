@@ -18,6 +18,7 @@ import type { Context } from '../engine/context';
 import type { DiagnosisRequest, DiagnosisResult } from '../engine/model/result';
 import { applyOverlay, OverlayError, overlayPort, parseObjectRef, type AppliedOverlay } from '../engine/overlay/overlay';
 import { explainWhatIf, whatIfJson, whatIfText, type WhatIf } from '../engine/overlay/what-if';
+import { printable } from '../engine/diff/printable';
 
 const usage = `netpath diagnose --snapshot FILE --src SRC --dst DST --port N [--protocol tcp|udp] [--size BYTES] [--format text|json|skoop-json]
                  [--with F.yaml ...] [--without KIND/NS/NAME ...]
@@ -118,7 +119,7 @@ export const diagnoseCommand: Command = {
     // Base and overlay share the port's dumps: a live cluster collects each node once.
     const runWhatIf = async (port: ClusterPort, context: Context, req: DiagnosisRequest): Promise<DiagnosisResult> => {
       const applied = overlayOf(port);
-      for (const i of applied.ignored) io.stderr(`netpath diagnose: --with: ${i.kind} ${i.name} (${i.source}) not applied: ${i.reason}\n`);
+      for (const i of applied.ignored) io.stderr(`netpath diagnose: --with: ${printable(`${i.kind} ${i.name} (${i.source})`)} not applied: ${i.reason}\n`);
       const base = await new Network(port, context).diagnoseAsync(req).catch((e: unknown) => {
         if (e instanceof RequestError) return { error: e.message };
         throw e;
