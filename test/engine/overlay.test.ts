@@ -10,6 +10,7 @@ import { snapshotPort } from '../../src/engine/port';
 import { applyOverlay, OverlayError, overlayPort, parseObjectRef } from '../../src/engine/overlay/overlay';
 import { explainWhatIf } from '../../src/engine/overlay/what-if';
 import { labDir } from './lab-cases';
+import type { ClusterPort } from '../../src/engine/port';
 import type { DiagnosisRequest } from '../../src/engine/model/result';
 
 const snap = (c: string) => loadSnapshot(readFileSync(join(labDir, c, 'snapshot.netpath.json'), 'utf8'));
@@ -104,4 +105,28 @@ test('bad overlays are named: unknown kind, missing object, broken YAML', () => 
   const s = snap('flannel-host-gw--healthy');
   assert.throws(() => applyOverlay(s.objects, [], [parseObjectRef('networkpolicy/default/nope')]), /no such object/);
   assert.throws(() => applyOverlay(s.objects, [{ name: 'bad.yaml', text: 'kind: [' }], []), /bad\.yaml/);
+});
+
+test('the overlay wraps a port that collects (a live cluster): dumps are collected through it, once per node for base and overlay', async () => {
+  const s = snap('flannel-host-gw--network-policy-deny');
+  const collected = new Set<string>();
+  const calls: string[][] = [];
+  const live: ClusterPort = {
+    objects: s.objects,
+    dumps: {
+      state: (node) => (collected.has(node) ? { dump: s.dumps[node] } : node in s.dumps ? { collectable: true } : { missing: `no node ${node}` }),
+      available: () => [...collected].sort(),
+      collect: async (nodes) => {
+        calls.push([...nodes]);
+        for (const n of nodes) collected.add(n);
+      },
+    },
+  };
+  const applied = applyOverlay(live.objects, [], [parseObjectRef('NetworkPolicy/default/web-allow-client')]);
+  const base = await new Network(live).diagnoseAsync(crossNode);
+  const after = await new Network(overlayPort(live, applied)).diagnoseAsync(crossNode);
+  const w = explainWhatIf(applied, base, after);
+  assert.equal(w.baseVerdict, 'unreachable');
+  assert.equal(w.result.verdict, 'reachable');
+  assert.deepEqual(calls.flat().sort(), ['node1', 'node2'], 'each node collected once, by the base run; the overlay run found them at hand');
 });
