@@ -35,6 +35,8 @@ export interface GenerateOptions {
   pathRoutes?: number;
   /** NetworkPolicies spread over the namespaces (none selects the measured pods' ingress port away). */
   policies?: number;
+  /** How many nodes (the first ones) carry full dumps with a netns per pod; default 2 (the path nodes). */
+  fullDumps?: number;
 }
 
 export interface GeneratedSnapshot {
@@ -211,7 +213,7 @@ export function generateSnapshot(o: GenerateOptions): GeneratedSnapshot {
   };
   const iptables = (i: number) => kubeProxyIptables(services, i);
   for (let i = 0; i < N; i++) {
-    snapshot.dumps[nodeName(i)] = fullNodes.includes(i) ? fullDump(i, N, podsOnNode[i], services, iptables(i), rnd, o.pathRoutes) : smallDump(i, rnd);
+    snapshot.dumps[nodeName(i)] = fullNodes.includes(i) || i < (o.fullDumps ?? 2) ? fullDump(i, N, podsOnNode[i], services, iptables(i), rnd, o.pathRoutes) : smallDump(i, rnd);
   }
   const rulesPerFullDump = (iptables(0).match(/^-A /gm) ?? []).length;
   return {

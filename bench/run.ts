@@ -1,13 +1,14 @@
 // `npm run bench`: generates seeded synthetic clusters, measures each in its own process (load,
 // dump parse, diagnosis, peak RSS), prints growth exponents between sizes, the anchor against
 // `iptables-legacy-restore --test` on the same 100k-rule file, the extension bundle figures, and
-// PASS/FAIL against issue 7's targets. Exit code 1 when a target fails.
+// PASS/FAIL against issue 7's targets, then issue 17's (bench/whatif.ts). Exit code 1 when a target fails.
 // `--quick` runs small sizes only (a smoke run of the whole pipeline, targets not judged).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { servicesForRules } from './generate';
+import { runWhatIfBench } from './whatif';
 
 const root = resolve(__dirname, '..');
 const quick = process.argv.includes('--quick');
@@ -255,6 +256,13 @@ const lazy = [...nodeResults, t].every((r) => ok(r) && r.podToService.nodeStacks
 judge('diagnosis flat in the number of other nodes', nodeResults.every(ok) && eNodes <= 0.3 && lazy, `largest exponent ${eNodes.toFixed(2)} (pod→service and pod→pod cold, ${nodeCases.map((c) => c.nodes).join('→')} nodes, path nodes' dumps unchanged); every case diagnosed with ≤ 2 node stacks built: ${lazy}; new Network (load) grows with the cluster: ${nodeResults.map((r) => fmt(r.podToService.networkMs)).join('→')} ms`);
 judge('healthy generated cluster diagnoses reachable (every case)', [...rulesResults, ...nodeResults, ...nodeResultsFull, t].every((r) => r.podToPod.verdict === 'reachable' && r.podToService.verdict === 'reachable'), 'pod→pod and pod→service');
 judge('extension bundle ≤ 1 MiB', bundleBytes === undefined ? undefined : bundleBytes <= 1 << 20, bundleBytes === undefined ? 'not measured' : `${(bundleBytes / 1024).toFixed(0)} KiB`);
+// ---- snapshot diff, what-if, connectivity matrix (bench/whatif.ts) --------------------------------
+console.log('\nWhat changed / who can talk to whom (snapshot diff, connectivity matrix)');
+try {
+  for (const v of runWhatIfBench(quick)) verdicts.push(v);
+} catch (e) {
+  verdicts.push({ target: 'snapshot diff and matrix cases ran', pass: quick ? undefined : false, figure: (e as Error).message.split('\n')[0] });
+}
 const totalS = (performance.now() - started) / 1000;
 judge('whole bench < 10 minutes', totalS < 600, `${totalS.toFixed(0)} s`);
 

@@ -2,13 +2,16 @@
 import type { Command } from './command';
 import { collectCommand } from './collect';
 import { diagnoseCommand } from './diagnose';
-import { snapshotAssembleCommand, snapshotValidateCommand } from './snapshot';
+import { snapshotAssembleCommand, snapshotDiffCommand, snapshotValidateCommand } from './snapshot';
 import { snapshotCaptureCommand } from './capture';
+import { matrixCommand } from './matrix';
 
 export const commands: Command[] = [
   diagnoseCommand,
+  matrixCommand,
   collectCommand,
   snapshotAssembleCommand,
   snapshotValidateCommand,
   snapshotCaptureCommand,
+  snapshotDiffCommand,
 ];

@@ -13,8 +13,16 @@ import { diagnoseLive } from '../cluster/live';
 import { createContext } from '../engine/context';
 import { snapshotPort } from '../engine/port';
 import { settingsFlagOptions, settingsFlagsUsage, settingsOverrides } from './settings-flags';
+import { toJson } from '../engine/report/json';
+import type { ClusterPort } from '../engine/port';
+import type { Context } from '../engine/context';
+import type { DiagnosisRequest, DiagnosisResult } from '../engine/model/result';
+import { applyOverlay, OverlayError, overlayPort, parseObjectRef, type AppliedOverlay } from '../engine/overlay/overlay';
+import { explainWhatIf, whatIfJson, whatIfText, type WhatIf } from '../engine/overlay/what-if';
+import { printable } from '../engine/diff/printable';
 
 const usage = `netpath diagnose --snapshot FILE --src SRC --dst DST --port N [--protocol tcp|udp] [--size BYTES] [--format text|json|skoop-json]
+                 [--with F.yaml ...] [--without KIND/NS/NAME ...]
 netpath diagnose --context NAME --src SRC --dst DST --port N [...] [--kubeconfig FILE] [--namespace NS]
                  [--collector-image IMG] [--timeout SECONDS] [--yes]
                  [--max-response-bytes N] [--max-dump-bytes N]
@@ -29,6 +37,13 @@ SRC and DST: ns/pod, svc/ns/name, node/name, or an IP address (IPv4 or IPv6).
   --size BYTES      payload size of the packet (to find MTU problems); default: a small packet
   --format F        text (default), json (the netpath JSON document) or skoop-json
                     (KubeSkoop's --format json shape, for existing consumers)
+
+What-if (the objects changed before diagnosing; the node dumps stay as they are):
+  --with F.yaml     apply manifests (multi-document YAML or a List): each object replaces the
+                    one of its kind/namespace/name, or is created; repeatable
+  --without K/NS/N  remove an object (KIND/NAMESPACE/NAME, or KIND/NAME if cluster-scoped); repeatable
+                    The report then says the verdict without the overlay, the changes, and which
+                    findings rest on them (JSON: "whatIf").
 
 Overriding what is detected (every detected value can be set):
 ${settingsFlagsUsage}
@@ -55,6 +70,8 @@ export const diagnoseCommand: Command = {
       protocol: { type: 'string', default: 'tcp' },
       format: { type: 'string', default: 'text' },
       size: { type: 'string' },
+      with: { type: 'string', multiple: true },
+      without: { type: 'string', multiple: true },
       ...settingsFlagOptions,
     });
     if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
@@ -76,11 +93,46 @@ export const diagnoseCommand: Command = {
     }
     const overrides = settingsOverrides(values);
     const request = { src: values.src as string, dst: values.dst as string, port, protocol, ...(size ? { size } : {}) };
-    const print = (result: Parameters<typeof formatJson>[0]) =>
-      io.stdout(format === 'json' ? formatJson(result) : format === 'skoop-json' ? formatSkoopJson(result) : formatText(result));
+    const withFiles = (values.with ?? []) as string[];
+    const withoutRefs = ((values.without ?? []) as string[]).map((t) => {
+      try {
+        return parseObjectRef(t);
+      } catch (e) {
+        throw new UsageError(`--without ${(e as Error).message}`);
+      }
+    });
+    const manifests = withFiles.map((f) => ({ name: f, text: readInput(f, '--with manifest') }));
+    const whatIf = manifests.length || withoutRefs.length ? { manifests, without: withoutRefs } : undefined;
+    if (whatIf && format === 'skoop-json') throw new UsageError('--with/--without need --format text or json (skoop-json has no place for what-if)');
+    let explained: WhatIf | undefined;
+    const print = (result: DiagnosisResult) => {
+      if (format === 'json') io.stdout(explained ? `${JSON.stringify({ ...(toJson(result) as object), whatIf: whatIfJson(explained) }, null, 2)}\n` : formatJson(result));
+      else if (format === 'skoop-json') io.stdout(formatSkoopJson(result));
+      else io.stdout(formatText(result) + (explained ? whatIfText(explained) : ''));
+    };
+    const overlayOf = (port: ClusterPort): AppliedOverlay => {
+      try {
+        return applyOverlay(port.objects, whatIf!.manifests, whatIf!.without);
+      } catch (e) {
+        if (e instanceof OverlayError) throw new UsageError(e.message);
+        throw e;
+      }
+    };
+    // Base and overlay share the port's dumps: a live cluster collects each node once.
+    const runWhatIf = async (port: ClusterPort, context: Context, req: DiagnosisRequest): Promise<DiagnosisResult> => {
+      const applied = overlayOf(port);
+      for (const i of applied.ignored) io.stderr(`netpath diagnose: --with: ${printable(`${i.kind} ${i.name} (${i.source})`)} not applied: ${i.reason}\n`);
+      const base = await new Network(port, context).diagnoseAsync(req).catch((e: unknown) => {
+        if (e instanceof BadInputError) return { error: e.message };
+        throw e;
+      });
+      const after = await new Network(overlayPort(port, applied), context).diagnoseAsync(req);
+      explained = explainWhatIf(applied, base, after);
+      return explained.result;
+    };
     if (values.context !== undefined) {
       try {
-        const live = await withCancellation((signal) => diagnoseLive({ ...liveOptions(values, io, signal), settings: overrides }, request));
+        const live = await withCancellation((signal) => diagnoseLive({ ...liveOptions(values, io, signal), settings: overrides }, request, whatIf ? (port, context) => runWhatIf(port, context, request) : undefined));
         print(live.result);
         return 0;
       } catch (e) {
@@ -99,7 +151,7 @@ export const diagnoseCommand: Command = {
     let result;
     try {
       const context = createContext({ origin: 'snapshot', values: snapshot.settings }, { origin: 'cli', values: overrides });
-      result = new Network(snapshotPort(snapshot), context).diagnose(request);
+      result = whatIf ? await runWhatIf(snapshotPort(snapshot), context, request) : new Network(snapshotPort(snapshot), context).diagnose(request);
     } catch (e) {
       if (e instanceof BadInputError) throw new UsageError(e.message);
       throw e;

@@ -53,5 +53,10 @@ export async function main(argv: string[], out: CliIO = io): Promise<number> {
 }
 
 if (require.main === module) {
+  // A reader that stops early (`netpath matrix … | head`) is not a failure.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
   main(process.argv.slice(2)).then((code) => process.exit(code));
 }

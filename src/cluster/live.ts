@@ -13,7 +13,7 @@ import { loadKubeconfig, type KubeconfigOptions, type LoadedKubeconfig } from '.
 import { loadClusterObjects, type LoadedObjects } from './loader';
 import { createContext, type Context, type SettingOrigin } from '../engine/context';
 import { Network } from '../engine/network';
-import type { DumpProvider, DumpState } from '../engine/port';
+import type { ClusterPort, DumpProvider, DumpState } from '../engine/port';
 import type { DiagnosisRequest, DiagnosisResult } from '../engine/model/result';
 import { SuspicionLevel, type Suspicion } from '../engine/model/suspicion';
 import { settingsFromObjects } from '../engine/snapshot/assemble';
@@ -198,13 +198,15 @@ export interface LiveDiagnosis {
  * (source and destination nodes first, together), the collector pods fetch them, the engine goes
  * on. A bad request fails before any pod is created.
  */
-export async function diagnoseLive(o: LiveOptions, request: DiagnosisRequest): Promise<LiveDiagnosis> {
+export async function diagnoseLive(o: LiveOptions, request: DiagnosisRequest, run?: (port: ClusterPort, context: Context) => Promise<DiagnosisResult>): Promise<LiveDiagnosis> {
   const session = await openLive(o);
   const dumps = new LiveDumps(session, o.signal);
   const capturedAt = now();
   try {
-    const network = new Network({ objects: session.loaded.objects, dumps }, liveContext(session.loaded.objects, o));
-    const result = await network.diagnoseAsync(request);
+    const port: ClusterPort = { objects: session.loaded.objects, dumps };
+    const context = liveContext(session.loaded.objects, o);
+    // `run` lets a caller diagnose differently on the same view (what-if overlays wrap the port).
+    const result = run ? await run(port, context) : await new Network(port, context).diagnoseAsync(request);
     result.clusterSuspicions.push(...session.notes);
     return {
       result,

@@ -55,11 +55,11 @@ export class Network {
   private providerChoice?: { provider: Provider; notes: Suspicion[] };
   private policies?: PolicySet;
 
-  /** From a snapshot (its settings as the context), or from any port with a context built by the caller. */
+  /** From a snapshot or any port; without a context, the source's own settings are the run's settings. */
   constructor(source: NetpathSnapshot | ClusterPort, context?: Context) {
     const isSnapshot = 'kind' in source;
     this.port = isSnapshot ? snapshotPort(source) : source;
-    this.context = context ?? createContext({ origin: 'snapshot', values: isSnapshot ? source.settings : {} });
+    this.context = context ?? createContext({ origin: 'snapshot', values: source.settings ?? {} });
     this.cache = new ClusterCache(this.port.objects);
   }
 

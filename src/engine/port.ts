@@ -3,7 +3,7 @@
 // CollectorManager has run a collector pod on the node. The NetNodeManager asks for a dump when the
 // packet first reaches a node, so only the nodes on the path are ever collected or parsed.
 import type { NodeNetworkStackDump } from '../shared/dump';
-import type { NetpathSnapshot, SnapshotObjects } from './snapshot/types';
+import type { NetpathSnapshot, SnapshotObjects, SnapshotSettings } from './snapshot/types';
 
 export type DumpState =
   | { dump: NodeNetworkStackDump }
@@ -27,13 +27,16 @@ export interface DumpProvider {
 export interface ClusterPort {
   readonly objects: SnapshotObjects;
   readonly dumps: DumpProvider;
+  /** What the source itself states about the cluster (a snapshot's settings): a Context's first layer. */
+  readonly settings?: SnapshotSettings;
 }
 
 /** A snapshot as a port: every dump it holds is at hand; any other node has none. */
-export function snapshotPort(snapshot: Pick<NetpathSnapshot, 'objects' | 'dumps'>): ClusterPort {
+export function snapshotPort(snapshot: Pick<NetpathSnapshot, 'objects' | 'dumps'> & Partial<Pick<NetpathSnapshot, 'settings'>>): ClusterPort {
   const names = Object.keys(snapshot.dumps).sort();
   return {
     objects: snapshot.objects,
+    ...(snapshot.settings ? { settings: snapshot.settings } : {}),
     dumps: {
       state: (node) => Object.prototype.hasOwnProperty.call(snapshot.dumps, node)
         ? { dump: snapshot.dumps[node] }
