@@ -8,6 +8,7 @@ import type { Packet } from '../model/packet';
 import { SuspicionLevel, type Evidence, type Suspicion } from '../model/suspicion';
 import { bridgePorts, isUp, downReason } from '../netstack/interfaces';
 import type { Interface } from '../netstack/interfaces-model';
+import { sameIP } from '../netstack/ip';
 import { traceHook } from '../netstack/netfilter/trace';
 import { resolveNeighbour } from '../netstack/neighbour';
 import type { NetNS } from '../netstack/netns';
@@ -15,7 +16,7 @@ import { bridgeNfCallIptables, bridgeNfCallIp6tables } from '../netstack/sysctl'
 import { netfilterEnv } from './netfilter-env';
 import type { ConntrackTable } from './conntrack';
 import type { End, NodeStack } from './node-stack';
-import { familyOf, interfaceEvidence, sameIP, toNf } from './walk';
+import { familyOf, interfaceEvidence, toNf } from './walk';
 
 export type Egress =
   /** Arrives in another namespace of this node, on `to.iface`. */

@@ -6,7 +6,7 @@ import type { Link, LinkAttribute, LinkType } from '../model/link';
 import type { Hop, NetNode, NetNodeAction, Transmission } from '../model/netnode';
 import { formatPacket, reply, type Packet, type Protocol } from '../model/packet';
 import { SuspicionLevel, type Suspicion } from '../model/suspicion';
-import { contains, formatIP, parseIP, parsePrefix } from '../netstack/ip';
+import { contains, formatIP, parseIP, parsePrefix, sameIP } from '../netstack/ip';
 import type { NetNS } from '../netstack/netns';
 import { isListening } from '../netstack/sockets';
 import { decap, egress, ingress, type Egress } from './l2';
@@ -262,7 +262,7 @@ export class NetnsNode implements NetNodeAction {
     }
     const fromIP = p.src;
     const expected = d.type === 'external' || d.type === 'pod' || d.type === 'node' || d.type === 'service' || d.type === 'lb' ? d.ip : '';
-    if (expected && fromIP && !sameAddress(fromIP, expected)) {
+    if (expected && fromIP && !sameIP(fromIP, expected)) {
       this.node.suspect({
         level: SuspicionLevel.CRITICAL,
         check: 'nat.reply-mismatch',
@@ -300,7 +300,7 @@ export class NetnsNode implements NetNodeAction {
     const target = parseIP(link.sourceAttributes.nexthop ?? link.packet.dst);
     if (!target) return undefined;
     for (const i of ifaces) {
-      if (i.addresses.some((a) => { const x = parseIP(a.address); return x && x.family === target.family && x.value === target.value; })) {
+      if (i.addresses.some((a) => sameIP(a.address, target))) {
         // A bridge port's address lives on the bridge; a packet for it enters on the bridge.
         return i.name;
       }
@@ -314,12 +314,6 @@ export class NetnsNode implements NetNodeAction {
 }
 
 type ActionKind = 'send' | 'forward' | 'serve' | 'service' | 'drop';
-
-function sameAddress(a: string, b: string): boolean {
-  const x = parseIP(a);
-  const y = parseIP(b);
-  return !!x && !!y && x.family === y.family && x.value === y.value;
-}
 
 function strongest(a: ActionKind, b: ActionKind): ActionKind {
   const rank: Record<ActionKind, number> = { drop: 0, serve: 1, forward: 2, send: 2, service: 3 };

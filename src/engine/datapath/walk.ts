@@ -6,7 +6,7 @@
 // route sends the packet the wrong way, and the walk shows it.
 import type { Packet } from '../model/packet';
 import { SuspicionLevel, type Evidence, type Suspicion } from '../model/suspicion';
-import { formatIP, parseIP, type Family } from '../netstack/ip';
+import { formatIP, type Family } from '../netstack/ip';
 import { isUp, downReason } from '../netstack/interfaces';
 import type { Ruleset } from '../netstack/iptables/model';
 import { traceReceive, traceSend, type PathOutcome } from '../netstack/netfilter/sequence';
@@ -282,12 +282,6 @@ export function interfaceEvidence(ns: NetNS, name: string): Evidence {
 /** Dump problems of a namespace as findings: what could not be checked there. */
 export function problems(ns: NetNS): Suspicion[] {
   return ns.problems.map((p) => ({ level: SuspicionLevel.INFO, check: 'dump.not-checked', message: p.message, evidence: [] }));
-}
-
-export function sameIP(a: string, b: string): boolean {
-  const x = parseIP(a);
-  const y = parseIP(b);
-  return !!x && !!y && x.family === y.family && x.value === y.value;
 }
 
 export { formatIP };

@@ -4,7 +4,7 @@
 // server whose real servers are exactly the ready endpoints.
 import type { Packet } from '../model/packet';
 import { SuspicionLevel, type Evidence, type Suspicion } from '../model/suspicion';
-import { formatIP, parseIP } from '../netstack/ip';
+import { formatIP, parseIP, sameIP } from '../netstack/ip';
 import { lookupIpvsService, parseIpvsadmSave, type IpvsService, type IpvsTable } from '../netstack/ipvs';
 import type { NetNS } from '../netstack/netns';
 import { ParseError } from '../netstack/parse-error';
@@ -79,7 +79,7 @@ export function checkIpvsProxy(node: string, ns: NetNS, packet: Packet, sb: Serv
   const svc = lookupIpvsService(table, { proto: packet.protocol, dst, dport: packet.dport, mark: packet.mark });
   if (!svc) {
     if (!expected.size) return out;
-    const sameVip = table.services.filter((s) => s.vip && s.vip.family === dst.family && s.vip.value === dst.value);
+    const sameVip = table.services.filter((s) => s.vip && sameIP(s.vip, dst));
     out.push({
       level: SuspicionLevel.FATAL,
       check: 'kube-proxy.ipvs-service-missing',
