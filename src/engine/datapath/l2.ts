@@ -4,7 +4,7 @@
 // VTEP; IPIP: the gateway), or out on the wire to another host. Also the reverse: a frame
 // arriving on a bridge port is either for the host (routed) or bridged to another port, where
 // br_netfilter may run the FORWARD chain.
-import type { Packet } from '../model/packet';
+import { formatAddressPort, type Packet } from '../model/packet';
 import { SuspicionLevel, type Evidence, type Suspicion } from '../model/suspicion';
 import { bridgePorts, isUp, downReason } from '../netstack/interfaces';
 import type { Interface } from '../netstack/interfaces-model';
@@ -172,7 +172,7 @@ function throughBridge(stack: NodeStack, ns: NetNS, bridge: Interface, inPort: I
           findings: [{
             level: SuspicionLevel.FATAL,
             check: 'bridge.nf-call-iptables-off',
-            message: `the reply from ${packet.src} to ${packet.dst} is bridged by ${bridge.name} on ${ns.label} without passing iptables (${key} is off), so conntrack cannot undo the NAT of ${un.translation.orig.dst}:${un.translation.orig.dport} -> ${un.translation.translated.dst}:${un.translation.translated.dport}: the client gets an answer from an address it never asked and drops it`,
+            message: `the reply from ${packet.src} to ${packet.dst} is bridged by ${bridge.name} on ${ns.label} without passing iptables (${key} is off), so conntrack cannot undo the NAT of ${formatAddressPort(un.translation.orig.dst, un.translation.orig.dport)} -> ${formatAddressPort(un.translation.translated.dst, un.translation.translated.dport)}: the client gets an answer from an address it never asked and drops it`,
             evidence: ns.sysctls?.get(key) !== undefined ? [{ kind: 'sysctl', text: `${key} = ${ns.sysctls!.get(key)}`, where: ns.label }] : [],
           }],
         };

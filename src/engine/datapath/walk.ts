@@ -4,7 +4,7 @@
 // packet can go next (exits, each with its probability) and what stopped it (findings with the
 // rule, route or interface as evidence). The path therefore follows the simulated kernel: a wrong
 // route sends the packet the wrong way, and the walk shows it.
-import type { Packet } from '../model/packet';
+import { formatAddressPort, formatPacket, type Packet } from '../model/packet';
 import { SuspicionLevel, type Evidence, type Suspicion } from '../model/suspicion';
 import { formatIP, type Family } from '../netstack/ip';
 import { isUp, downReason } from '../netstack/interfaces';
@@ -186,7 +186,7 @@ function fromNf(nf: NfPacket, before: Packet): Packet {
 
 function formatNat(n: NatRewrite): string {
   const t = (x: { src: string; dst: string; sport?: number; dport?: number }, side: 'src' | 'dst') =>
-    side === 'dst' ? `${x.dst}${x.dport ? `:${x.dport}` : ''}` : `${x.src}${x.sport ? `:${x.sport}` : ''}`;
+    side === 'dst' ? formatAddressPort(x.dst, x.dport ?? 0, true) : formatAddressPort(x.src, x.sport ?? 0, true);
   const side = n.kind === 'DNAT' || n.kind === 'REDIRECT' ? 'dst' : 'src';
   return `${n.kind} ${t(n.before, side)} -> ${t(n.after, side)} (${n.hook} ${n.chain} #${n.rule})`;
 }
@@ -258,7 +258,7 @@ function routeFinding(ns: NetNS, r: RouteResult, p: Packet, iif: string | undefi
     }
   }
   if (!evidence.length) evidence.push({ kind: 'route', text: r.why.join('; '), where: ns.label });
-  return { level, check, message: `${ns.label} cannot route ${p.protocol} ${p.src || '?'} -> ${p.dst}:${p.dport}${from}: ${r.message}`, evidence };
+  return { level, check, message: `${ns.label} cannot route ${formatPacket(p, { chosenPortsOnly: true })}${from}: ${r.message}`, evidence };
 }
 
 function sysctlKeys(kind: string, iif: string | undefined): string[] {
