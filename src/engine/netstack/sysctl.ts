@@ -4,7 +4,6 @@
 // plain per-device); `conf.default.X` only seeds interfaces created later, so it never enters
 // the effective value of an existing interface. A key absent from the dump stays unknown.
 import { ParseError } from './parse-error';
-import { words } from './tokens';
 
 const SOURCE = 'sysctl -a';
 
@@ -84,8 +83,8 @@ export class Sysctls {
   ints(key: string): number[] | undefined {
     const v = this.values.get(key);
     if (v === undefined || v === '') return undefined;
-    const parts = words(v, 'columns', SOURCE, 0).map((t) => t.text);
-    return parts.length && parts.every((p) => /^-?\d+$/.test(p)) ? parts.map(Number) : undefined;
+    const parts = v.split(/\s+/);
+    return parts.every((p) => /^-?\d+$/.test(p)) ? parts.map(Number) : undefined;
   }
 
   bool(key: string): boolean | undefined {

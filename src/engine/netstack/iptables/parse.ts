@@ -365,7 +365,10 @@ function parseStructure(text: string, opts: ParseOptions): Ruleset {
  * waits for the chain's first use.
  */
 function ruleChain(table: Table, line: string, first: number, lineNo: number, source: string, rs: Ruleset): Chain {
-  const head = words(line, 'iptables', source, lineNo, { from: first, max: 3 });
+  let head = words(line, 'iptables', source, lineNo, { from: first, max: 3 });
+  // A quote among them: the whole line's quoting decides, as iptables-restore reads it (an
+  // unbalanced quote further on is the error to report, not the odd chain name it leads to).
+  if (head.some((t) => t.quoted)) head = words(line, 'iptables', source, lineNo).slice(0, 3);
   let i = 0;
   if (head[0] && !head[0].quoted && head[0].text.startsWith('[')) {
     const counters = parseCounters(head[0].text);
