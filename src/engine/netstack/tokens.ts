@@ -37,7 +37,11 @@ export function words(line: string, dialect: Dialect, source: string, lineNo: nu
   const from = span ? span.from ?? 0 : 0;
   const max = span ? span.max ?? Infinity : Infinity;
   if (max < 1) return [];
-  if (dialect === 'iptables') return line.indexOf('"', from) < 0 && line.indexOf("'", from) < 0 ? plainWords(line, false, from, max) : shellWords(line, source, lineNo, from, max);
+  if (dialect === 'iptables') {
+    // No quote in the line: plain words. A bounded read skips that look at the whole line.
+    const plain = max === Infinity && line.indexOf('"', from) < 0 && line.indexOf("'", from) < 0;
+    return plain ? plainWords(line, false, from, max) : shellWords(line, source, lineNo, from, max);
+  }
   if (dialect === 'ipset') return line.indexOf('"', from) < 0 ? plainWords(line, false, from, max) : ipsetWords(line, source, lineNo, from, max);
   return plainWords(line, true, from, max);
 }
