@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { contains, formatIP, formatPrefix, parseIP, parsePrefix } from '../../src/engine/netstack/ip';
+import { canonicalIP, contains, formatIP, formatPrefix, parseIP, parsePrefix, sameIP } from '../../src/engine/netstack/ip';
 
 test('IPv4 and IPv6 literals parse and print back the way iproute2 prints them', () => {
   for (const s of ['10.244.1.2', '0.0.0.0', '255.255.255.255', '::', '::1', 'fe80::1', '2001:db8::8:800:200c:417a', '::ffff:1.2.3.4']) {
@@ -48,4 +48,30 @@ test('parseIP/formatIP dotted-quad fast path agrees with ipaddr.js on 20,000 gen
     return got !== undefined && got.family === 4 && formatIP(got) === ref.join('.') && got.value === BigInt(ref.reduce((v, b) => v * 256 + b, 0));
   }), { numRuns: 20000, seed: 42 });
   t.diagnostic(`${checked} strings: fast path and ipaddr.js agree`);
+});
+
+test('sameIP compares addresses, whatever their spelling; canonicalIP spells them as iproute2 does', () => {
+  assert.ok(sameIP('fd00::0:1', 'FD00::1'));
+  assert.ok(sameIP(parseIP('10.0.0.1')!, ' 10.0.0.1'));
+  assert.ok(sameIP(parseIP('fd00::1')!, parseIP('fd00:0::1')!));
+  assert.ok(!sameIP('10.0.0.1', '10.0.0.2'));
+  // The families must agree: a v4-mapped IPv6 address is another address.
+  assert.ok(!sameIP('::ffff:10.0.0.1', '10.0.0.1'));
+  // Text that is not an address equals nothing, not even itself.
+  assert.ok(!sameIP('', ''));
+  assert.ok(!sameIP('eth0', 'eth0'));
+  assert.equal(canonicalIP('10.0.0.1'), '10.0.0.1');
+  assert.equal(canonicalIP('FD00:0:0::1'), 'fd00::1');
+  assert.equal(canonicalIP('::ffff:a00:1'), '::ffff:10.0.0.1');
+  assert.equal(canonicalIP(' 10.0.0.1 '), '10.0.0.1');
+  for (const bad of ['010.0.0.1', '256.0.0.1', '10.0.0', 'x', '']) assert.equal(canonicalIP(bad), undefined, bad);
+  // The dotted-quad fast path answers as the slow path would.
+  fc.assert(
+    fc.property(fc.tuple(fc.nat(300), fc.nat(300), fc.nat(300), fc.nat(300), fc.boolean()), ([a, b, c, d, zero]) => {
+      const text = `${zero ? '0' : ''}${a}.${b}.${c}.${d}`;
+      const ip = parseIP(text);
+      assert.equal(canonicalIP(text), ip ? formatIP(ip) : undefined);
+    }),
+    { numRuns: 2000, seed: 5 },
+  );
 });

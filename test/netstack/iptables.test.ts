@@ -128,6 +128,8 @@ test('syntax errors name line and column', () => {
     ['-A INPUT -j ACCEPT\n', /rule outside a table/, 1, 1],
     ['*filter\n:INPUT ACCEPT [0:0]\n', /has no COMMIT/, 1, 1],
     ['*filter\n-A INPUT -m comment --comment "open -j ACCEPT\nCOMMIT\n', /unbalanced double quote/, 2, 31],
+    // In a chain declaration too, the column is the quote's in the whole line.
+    ['*filter\n:INPUT ACCEPT [0":0]\nCOMMIT\n', /unbalanced double quote/, 2, 17],
     ['*filter\n:INPUT ACCEPT [0:0]\n-A INPUT --dport 80 -j ACCEPT\nCOMMIT\n', /does not belong to any match/, 3, 10],
     ['*filter\n:INPUT ACCEPT [x:0]\nCOMMIT\n', /bad counters/, 2, 15],
     ['*filter\nhello\nCOMMIT\n', /not an iptables-save line/, 2, 1],

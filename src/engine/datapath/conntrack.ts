@@ -3,7 +3,7 @@
 // place (bridged without br_netfilter, asymmetric routing), the fault is named there.
 import type { Packet } from '../model/packet';
 import type { NetNS } from '../netstack/netns';
-import { sameIP } from './walk';
+import { sameIP } from '../netstack/ip';
 
 export interface Translation {
   /** The packet as it entered the namespace. */

@@ -4,10 +4,11 @@
 // VTEP; IPIP: the gateway), or out on the wire to another host. Also the reverse: a frame
 // arriving on a bridge port is either for the host (routed) or bridged to another port, where
 // br_netfilter may run the FORWARD chain.
-import type { Packet } from '../model/packet';
+import { formatAddressPort, type Packet } from '../model/packet';
 import { SuspicionLevel, type Evidence, type Suspicion } from '../model/suspicion';
 import { bridgePorts, isUp, downReason } from '../netstack/interfaces';
 import type { Interface } from '../netstack/interfaces-model';
+import { sameIP } from '../netstack/ip';
 import { traceHook } from '../netstack/netfilter/trace';
 import { resolveNeighbour } from '../netstack/neighbour';
 import type { NetNS } from '../netstack/netns';
@@ -15,7 +16,7 @@ import { bridgeNfCallIptables, bridgeNfCallIp6tables } from '../netstack/sysctl'
 import { netfilterEnv } from './netfilter-env';
 import type { ConntrackTable } from './conntrack';
 import type { End, NodeStack } from './node-stack';
-import { familyOf, interfaceEvidence, sameIP, toNf } from './walk';
+import { familyOf, interfaceEvidence, toNf } from './walk';
 
 export type Egress =
   /** Arrives in another namespace of this node, on `to.iface`. */
@@ -171,7 +172,7 @@ function throughBridge(stack: NodeStack, ns: NetNS, bridge: Interface, inPort: I
           findings: [{
             level: SuspicionLevel.FATAL,
             check: 'bridge.nf-call-iptables-off',
-            message: `the reply from ${packet.src} to ${packet.dst} is bridged by ${bridge.name} on ${ns.label} without passing iptables (${key} is off), so conntrack cannot undo the NAT of ${un.translation.orig.dst}:${un.translation.orig.dport} -> ${un.translation.translated.dst}:${un.translation.translated.dport}: the client gets an answer from an address it never asked and drops it`,
+            message: `the reply from ${packet.src} to ${packet.dst} is bridged by ${bridge.name} on ${ns.label} without passing iptables (${key} is off), so conntrack cannot undo the NAT of ${formatAddressPort(un.translation.orig.dst, un.translation.orig.dport)} -> ${formatAddressPort(un.translation.translated.dst, un.translation.translated.dport)}: the client gets an answer from an address it never asked and drops it`,
             evidence: ns.sysctls?.get(key) !== undefined ? [{ kind: 'sysctl', text: `${key} = ${ns.sysctls!.get(key)}`, where: ns.label }] : [],
           }],
         };

@@ -4,9 +4,9 @@
 import type { Endpoint } from '../model/endpoint';
 import type { Link, LinkAttribute, LinkType } from '../model/link';
 import type { Hop, NetNode, NetNodeAction, Transmission } from '../model/netnode';
-import { formatPacket, reply, type Packet, type Protocol } from '../model/packet';
+import { formatAddressPort, formatPacket, reply, type Packet, type Protocol } from '../model/packet';
 import { SuspicionLevel, type Suspicion } from '../model/suspicion';
-import { contains, formatIP, parseIP, parsePrefix } from '../netstack/ip';
+import { contains, formatIP, parseIP, parsePrefix, sameIP } from '../netstack/ip';
 import type { NetNS } from '../netstack/netns';
 import { isListening } from '../netstack/sockets';
 import { decap, egress, ingress, type Egress } from './l2';
@@ -197,14 +197,14 @@ export class NetnsNode implements NetNodeAction {
     if (!table || !dst || (p.protocol !== 'tcp' && p.protocol !== 'udp')) return undefined;
     const vs = lookupIpvsService(table, { proto: p.protocol, dst, dport: p.dport, mark: p.mark });
     if (!vs) return undefined;
-    const name = vs.kind === 'fwmark' ? `fwmark ${vs.fwmark}` : `${p.protocol} ${p.dst}:${vs.port}`;
+    const name = vs.kind === 'fwmark' ? `fwmark ${vs.fwmark}` : `${p.protocol} ${formatAddressPort(p.dst, vs.port ?? 0)}`;
     const reals = vs.reals.filter((r) => r.weight > 0);
     if (!reals.length) {
       this.node.suspect({
         level: SuspicionLevel.FATAL,
         check: 'ipvs.no-real-server',
         message: `IPVS virtual server ${name} on ${this.ns.label} has no real server${vs.reals.length ? ' with a weight above 0' : ''}: the connection is refused`,
-        evidence: [{ kind: 'ipvs', text: `-A ${vs.kind === 'fwmark' ? `-f ${vs.fwmark}` : `-${p.protocol[0]} ${p.dst}:${vs.port}`} -s ${vs.scheduler}`, where: this.ns.label }],
+        evidence: [{ kind: 'ipvs', text: `-A ${vs.kind === 'fwmark' ? `-f ${vs.fwmark}` : `-${p.protocol[0]} ${formatAddressPort(p.dst, vs.port ?? 0)}`} -s ${vs.scheduler}`, where: this.ns.label }],
       });
       return { type: 'drop', ts: [] };
     }
@@ -213,13 +213,13 @@ export class NetnsNode implements NetNodeAction {
     for (const real of reals) {
       const to: Packet = { ...p, dst: formatIP(real.ip), dport: real.port || p.dport };
       if (real.forwarding !== 'masq') {
-        this.node.suspect({ level: SuspicionLevel.INFO, check: 'ipvs.forwarding', message: `IPVS forwards ${name} to ${to.dst}:${to.dport} by ${real.forwarding === 'gate' ? 'direct routing' : 'IPIP'}; only NAT (masquerading) is simulated, the packet is followed as if NATed`, evidence: [] });
+        this.node.suspect({ level: SuspicionLevel.INFO, check: 'ipvs.forwarding', message: `IPVS forwards ${name} to ${formatAddressPort(to.dst, to.dport)} by ${real.forwarding === 'gate' ? 'direct routing' : 'IPIP'}; only NAT (masquerading) is simulated, the packet is followed as if NATed`, evidence: [] });
       }
       this.topo.conntrack.record(this.ns, p, to);
       const w = walkRelay(this.ns, to);
       for (const e of w.exits) {
         e.probability *= real.weight / total;
-        e.nat = [`IPVS ${p.dst}:${p.dport} -> ${to.dst}:${to.dport} (${vs.scheduler}, weight ${real.weight}/${total})`, ...e.nat];
+        e.nat = [`IPVS ${formatAddressPort(p.dst, p.dport)} -> ${formatAddressPort(to.dst, to.dport)} (${vs.scheduler}, weight ${real.weight}/${total})`, ...e.nat];
       }
       ts.push(...this.handle(w, depth + 1).ts);
     }
@@ -236,7 +236,7 @@ export class NetnsNode implements NetNodeAction {
     if (!t) return iif === undefined ? walkSend(this.ns, p) : walkReceive(this.ns, p, iif);
     const pre: Packet = { ...p, dst: t.orig.src || p.dst, dport: t.orig.sport || p.dport };
     const w = iif === undefined ? walkSend(this.ns, pre) : walkReceive(this.ns, pre, iif);
-    const note = `conntrack: reply ${p.src}:${p.sport} -> ${p.dst}:${p.dport} translated back to ${t.orig.dst}:${t.orig.dport} -> ${pre.dst}:${pre.dport}`;
+    const note = `conntrack: reply ${formatAddressPort(p.src, p.sport)} -> ${formatAddressPort(p.dst, p.dport)} translated back to ${formatAddressPort(t.orig.dst, t.orig.dport)} -> ${formatAddressPort(pre.dst, pre.dport)}`;
     for (const e of w.exits) {
       e.packet = { ...e.packet, src: t.orig.dst, sport: t.orig.dport || e.packet.sport };
       e.nat = [...e.nat, note];
@@ -262,11 +262,11 @@ export class NetnsNode implements NetNodeAction {
     }
     const fromIP = p.src;
     const expected = d.type === 'external' || d.type === 'pod' || d.type === 'node' || d.type === 'service' || d.type === 'lb' ? d.ip : '';
-    if (expected && fromIP && !sameAddress(fromIP, expected)) {
+    if (expected && fromIP && !sameIP(fromIP, expected)) {
       this.node.suspect({
         level: SuspicionLevel.CRITICAL,
         check: 'nat.reply-mismatch',
-        message: `the reply reaches ${this.node.id} from ${fromIP}:${p.sport}, but the connection was made to ${expected}:${d.port}: the NAT on the way was not undone, so the socket drops it`,
+        message: `the reply reaches ${this.node.id} from ${formatAddressPort(fromIP, p.sport)}, but the connection was made to ${formatAddressPort(expected, d.port)}: the NAT on the way was not undone, so the socket drops it`,
         evidence: [],
       });
     }
@@ -284,11 +284,11 @@ export class NetnsNode implements NetNodeAction {
     if (!ip) return true;
     const bindv6only = this.ns.sysctls?.int('net.ipv6.bindv6only') ?? 0;
     if (isListening(sockets, proto, ip, p.dport, { bindv6only })) return true;
-    const any = ip.family === 4 ? '0.0.0.0' : '[::]';
+    const any = ip.family === 4 ? '0.0.0.0' : '::';
     this.node.suspect({
       level: SuspicionLevel.FATAL,
       check: 'socket.not-listening',
-      message: `no process listening on ${any}:${p.dport} or ${p.dst}:${p.dport} protocol ${p.protocol} in ${this.ns.label}${p.protocol === 'tcp' ? ': the connection is refused' : ''}`,
+      message: `no process listening on ${formatAddressPort(any, p.dport)} or ${formatAddressPort(p.dst, p.dport)} protocol ${p.protocol} in ${this.ns.label}${p.protocol === 'tcp' ? ': the connection is refused' : ''}`,
       evidence: [{ kind: 'socket', text: `${sockets.filter((s) => s.proto === p.protocol).length} ${p.protocol} sockets, none on port ${p.dport}`, where: this.ns.label }],
     });
     return false;
@@ -300,7 +300,7 @@ export class NetnsNode implements NetNodeAction {
     const target = parseIP(link.sourceAttributes.nexthop ?? link.packet.dst);
     if (!target) return undefined;
     for (const i of ifaces) {
-      if (i.addresses.some((a) => { const x = parseIP(a.address); return x && x.family === target.family && x.value === target.value; })) {
+      if (i.addresses.some((a) => sameIP(a.address, target))) {
         // A bridge port's address lives on the bridge; a packet for it enters on the bridge.
         return i.name;
       }
@@ -314,12 +314,6 @@ export class NetnsNode implements NetNodeAction {
 }
 
 type ActionKind = 'send' | 'forward' | 'serve' | 'service' | 'drop';
-
-function sameAddress(a: string, b: string): boolean {
-  const x = parseIP(a);
-  const y = parseIP(b);
-  return !!x && !!y && x.family === y.family && x.value === y.value;
-}
 
 function strongest(a: ActionKind, b: ActionKind): ActionKind {
   const rank: Record<ActionKind, number> = { drop: 0, serve: 1, forward: 2, send: 2, service: 3 };

@@ -4,9 +4,9 @@
 // packet can go next (exits, each with its probability) and what stopped it (findings with the
 // rule, route or interface as evidence). The path therefore follows the simulated kernel: a wrong
 // route sends the packet the wrong way, and the walk shows it.
-import type { Packet } from '../model/packet';
+import { formatAddressPort, formatPacket, type Packet } from '../model/packet';
 import { SuspicionLevel, type Evidence, type Suspicion } from '../model/suspicion';
-import { formatIP, parseIP, type Family } from '../netstack/ip';
+import { formatIP, type Family } from '../netstack/ip';
 import { isUp, downReason } from '../netstack/interfaces';
 import type { Ruleset } from '../netstack/iptables/model';
 import { traceReceive, traceSend, type PathOutcome } from '../netstack/netfilter/sequence';
@@ -186,7 +186,7 @@ function fromNf(nf: NfPacket, before: Packet): Packet {
 
 function formatNat(n: NatRewrite): string {
   const t = (x: { src: string; dst: string; sport?: number; dport?: number }, side: 'src' | 'dst') =>
-    side === 'dst' ? `${x.dst}${x.dport ? `:${x.dport}` : ''}` : `${x.src}${x.sport ? `:${x.sport}` : ''}`;
+    side === 'dst' ? formatAddressPort(x.dst, x.dport ?? 0, true) : formatAddressPort(x.src, x.sport ?? 0, true);
   const side = n.kind === 'DNAT' || n.kind === 'REDIRECT' ? 'dst' : 'src';
   return `${n.kind} ${t(n.before, side)} -> ${t(n.after, side)} (${n.hook} ${n.chain} #${n.rule})`;
 }
@@ -258,7 +258,7 @@ function routeFinding(ns: NetNS, r: RouteResult, p: Packet, iif: string | undefi
     }
   }
   if (!evidence.length) evidence.push({ kind: 'route', text: r.why.join('; '), where: ns.label });
-  return { level, check, message: `${ns.label} cannot route ${p.protocol} ${p.src || '?'} -> ${p.dst}:${p.dport}${from}: ${r.message}`, evidence };
+  return { level, check, message: `${ns.label} cannot route ${formatPacket(p, { chosenPortsOnly: true })}${from}: ${r.message}`, evidence };
 }
 
 function sysctlKeys(kind: string, iif: string | undefined): string[] {
@@ -282,12 +282,6 @@ export function interfaceEvidence(ns: NetNS, name: string): Evidence {
 /** Dump problems of a namespace as findings: what could not be checked there. */
 export function problems(ns: NetNS): Suspicion[] {
   return ns.problems.map((p) => ({ level: SuspicionLevel.INFO, check: 'dump.not-checked', message: p.message, evidence: [] }));
-}
-
-export function sameIP(a: string, b: string): boolean {
-  const x = parseIP(a);
-  const y = parseIP(b);
-  return !!x && !!y && x.family === y.family && x.value === y.value;
 }
 
 export { formatIP };

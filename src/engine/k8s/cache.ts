@@ -5,10 +5,11 @@
 // `notes`, and non-running pods keep their (possibly reused) IPs out of the running index.
 import type { SnapshotObjects } from '../snapshot/types';
 import {
-  canonicalIP, readEndpointSlice, readNamespace, readNode, readPod, readService, unknownNamespace,
+  readEndpointSlice, readNamespace, readNode, readPod, readService, unknownNamespace,
   type ClusterEndpointSlice, type ClusterNamespace, type ClusterNode, type ClusterPod, type ClusterService,
   type L4Protocol, type ServicePort,
 } from './objects';
+import { canonicalIP } from '../netstack/ip';
 import { LabelIndex, type Selector } from './selector';
 import type { K8sObject } from '../snapshot/types';
 

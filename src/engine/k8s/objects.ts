@@ -2,7 +2,7 @@
 // `K8sObject`s. Objects come from hand-written YAML as well as from the API, so every field is
 // read defensively: a wrong type is treated as absent, never a TypeError later. IPs are stored
 // in canonical text (RFC 5952 for IPv6) so that string comparison is address comparison.
-import { formatIP, parseIP, parsePrefix, formatPrefix } from '../netstack/ip';
+import { canonicalIP, parsePrefix, formatPrefix } from '../netstack/ip';
 import type { K8sObject } from '../snapshot/types';
 
 export type Labels = Readonly<Record<string, string>>;
@@ -152,15 +152,6 @@ function labelsOf(v: unknown): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, val] of Object.entries(rec(v))) if (typeof val === 'string') out[k] = val;
   return out;
-}
-const octet = '(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
-const canonicalV4 = new RegExp(`^${octet}(\\.${octet}){3}$`);
-/** Canonical text of an IP, or undefined if it is not one. */
-export function canonicalIP(text: string): string | undefined {
-  // Fast path for the common case (150k pod IPs): dotted IPv4 already in canonical form.
-  if (canonicalV4.test(text)) return text;
-  const ip = parseIP(text);
-  return ip ? formatIP(ip) : undefined;
 }
 function ips(values: unknown[]): string[] {
   const out = new Set<string>();

@@ -5,9 +5,9 @@
 // its phase, with a note, as long as it has an IP.
 import { BadInputError } from '../../shared/errors';
 import type { Endpoint } from '../model/endpoint';
-import { parseIP, type Family } from '../netstack/ip';
+import { canonicalIP, parseIP, type Family } from '../netstack/ip';
 import { isRunning, type ClusterCache, type ServiceAddress } from './cache';
-import { canonicalIP, type ClusterNode, type ClusterPod, type ClusterService } from './objects';
+import { type ClusterNode, type ClusterPod, type ClusterService } from './objects';
 
 export interface ResolvedEndpoint {
   endpoint: Endpoint;
@@ -116,7 +116,7 @@ function resolveService(cache: ClusterCache, key: string, port: number, family: 
 }
 
 function resolveIP(cache: ClusterCache, text: string, port: number, family: Family | undefined): ResolvedEndpoint {
-  const ip = parseIP(text) ? canonicalIP(text)! : undefined;
+  const ip = canonicalIP(text);
   if (!ip) throw new EndpointError(`"${text}" is not an IP address (${forms})`);
   if (family !== undefined && familyOf(ip) !== family) throw new EndpointError(`${ip} is IPv${familyOf(ip)} but the other endpoint is IPv${family}`);
   const notes: string[] = [];

@@ -118,6 +118,27 @@ export function formatPrefix(p: Prefix): string {
   return `${formatIP({ family: p.family, value: p.value })}/${p.len}`;
 }
 
-export function sameIP(a: IP, b: IP): boolean {
-  return a.family === b.family && a.value === b.value;
+/**
+ * Do a and b denote the same address? Texts are parsed (`fd00::0:1` is `fd00::1`); the families
+ * must agree (`::ffff:10.0.0.1` is not `10.0.0.1`). Text that is not an address equals nothing,
+ * not even itself.
+ */
+export function sameIP(a: IP | string, b: IP | string): boolean {
+  const x = typeof a === 'string' ? parseIP(a) : a;
+  const y = typeof b === 'string' ? parseIP(b) : b;
+  return x !== undefined && y !== undefined && x.family === y.family && x.value === y.value;
+}
+
+const OCTET = '(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
+const CANONICAL_V4 = new RegExp(`^${OCTET}(\\.${OCTET}){3}$`);
+
+/**
+ * The text iproute2 prints for an address (RFC 5952 for IPv6), so that comparing two such texts
+ * compares the addresses; undefined when `text` is not an address.
+ */
+export function canonicalIP(text: string): string | undefined {
+  // Fast path for the common case (150k pod IPs): dotted IPv4 already in canonical form.
+  if (CANONICAL_V4.test(text)) return text;
+  const ip = parseIP(text);
+  return ip ? formatIP(ip) : undefined;
 }

@@ -13,6 +13,7 @@
 // * list:set tests its member sets in order with the same flags.
 import { type IP, type Prefix, type Family, parseIP, parsePrefix, mask } from './ip';
 import { ParseError } from './parse-error';
+import { words, type Token } from './tokens';
 
 export type IpsetType =
   | 'hash:ip'
@@ -752,35 +753,6 @@ function setFamily(set: IpsetSet): Family | undefined {
 
 const SOURCE = 'ipset save';
 
-interface Token {
-  text: string;
-  column: number;
-}
-
-/** Splits a line on blanks; "double quoted" tokens (comments) may contain blanks. */
-function tokenize(line: string, lineNo: number): Token[] {
-  const out: Token[] = [];
-  let i = 0;
-  while (i < line.length) {
-    const c = line[i];
-    if (c === ' ' || c === '\t' || c === '\r') {
-      i++;
-      continue;
-    }
-    const start = i;
-    if (c === '"') {
-      const end = line.indexOf('"', i + 1);
-      if (end < 0) throw new ParseError(SOURCE, 'unterminated quoted string', lineNo, start + 1);
-      out.push({ text: line.slice(i + 1, end), column: start + 1 });
-      i = end + 1;
-      continue;
-    }
-    while (i < line.length && line[i] !== ' ' && line[i] !== '\t' && line[i] !== '\r') i++;
-    out.push({ text: line.slice(start, i), column: start + 1 });
-  }
-  return out;
-}
-
 function parseUint(tok: Token | undefined, what: string, lineNo: number, prev: Token, max = 0xffffffff): number {
   if (!tok) throw new ParseError(SOURCE, `${what} needs a value`, lineNo, prev.column + prev.text.length);
   const t = tok.text;
@@ -1023,7 +995,7 @@ export function parseIpsetSave(text: string): IpsetRegistry {
   for (let li = 0; li < lines.length; li++) {
     const lineNo = li + 1;
     const line = lines[li];
-    const toks = tokenize(line, lineNo);
+    const toks = words(line, 'ipset', SOURCE, lineNo);
     if (toks.length === 0 || toks[0].text.startsWith('#')) continue;
     const cmd = toks[0].text;
     if (cmd === 'create' || cmd === '-N' || cmd === 'n') {

@@ -5,8 +5,9 @@
 //   -A -t|-u|--sctp-service ADDR:PORT | -f MARK [-6] -s SCHED [-p TIMEOUT [-M NETMASK]] [-b FLAGS] [-o] [--pe NAME]
 //   -a -t|-u|--sctp-service ADDR:PORT | -f MARK -r ADDR:PORT -g|-i|-m -w WEIGHT [-x UPPER] [-y LOWER] [--tun-type ...]
 // IPv6 addresses are in brackets (`[fd00::1]:80`).
-import { type IP, type Family, parseIP, sameIP } from './ip';
+import { type IP, type Family, parseIP } from './ip';
 import { ParseError } from './parse-error';
+import { words, type Token } from './tokens';
 
 export type IpvsProto = 'tcp' | 'udp' | 'sctp';
 export type IpvsForwarding = 'masq' | 'gate' | 'ipip';
@@ -54,12 +55,7 @@ const SRC = 'ipvsadm -Sn';
 
 const NOT_AVAILABLE = [/Can't initialize ipvs/i, /Protocol not available/i, /Module ip_vs not found/i, /IP Virtual Server is built in the kernel/i];
 
-interface Tok {
-  text: string;
-  col: number;
-}
-
-function parseAddrPort(tok: Tok, line: number, what: string): { ip: IP; port: number } {
+function parseAddrPort(tok: Token, line: number, what: string): { ip: IP; port: number } {
   const t = tok.text;
   let host: string;
   let portText: string;
@@ -69,21 +65,21 @@ function parseAddrPort(tok: Tok, line: number, what: string): { ip: IP; port: nu
     portText = m[2];
   } else {
     const c = t.lastIndexOf(':');
-    if (c < 0) throw new ParseError(SRC, `${what} "${t}" has no ":port"`, line, tok.col);
+    if (c < 0) throw new ParseError(SRC, `${what} "${t}" has no ":port"`, line, tok.column);
     host = t.slice(0, c);
     portText = t.slice(c + 1);
-    if (host.includes(':')) throw new ParseError(SRC, `${what} "${t}": IPv6 addresses must be in brackets`, line, tok.col);
+    if (host.includes(':')) throw new ParseError(SRC, `${what} "${t}": IPv6 addresses must be in brackets`, line, tok.column);
   }
   const ip = parseIP(host);
-  if (!ip) throw new ParseError(SRC, `bad ${what} address "${host}"`, line, tok.col);
-  if (!/^\d{1,5}$/.test(portText) || Number(portText) > 65535) throw new ParseError(SRC, `bad ${what} port "${portText}"`, line, tok.col);
+  if (!ip) throw new ParseError(SRC, `bad ${what} address "${host}"`, line, tok.column);
+  if (!/^\d{1,5}$/.test(portText) || Number(portText) > 65535) throw new ParseError(SRC, `bad ${what} port "${portText}"`, line, tok.column);
   return { ip, port: Number(portText) };
 }
 
-function uint(tok: Tok | undefined, what: string, line: number, after: Tok, max = 0xffffffff): number {
-  if (!tok) throw new ParseError(SRC, `${what} needs a value`, line, after.col + after.text.length);
+function uint(tok: Token | undefined, what: string, line: number, after: Token, max = 0xffffffff): number {
+  if (!tok) throw new ParseError(SRC, `${what} needs a value`, line, after.column + after.text.length);
   if (!/^(0x[0-9a-fA-F]{1,8}|\d{1,10})$/.test(tok.text) || Number(tok.text) > max) {
-    throw new ParseError(SRC, `bad ${what} "${tok.text}"`, line, tok.col);
+    throw new ParseError(SRC, `bad ${what} "${tok.text}"`, line, tok.column);
   }
   return Number(tok.text);
 }
@@ -105,12 +101,9 @@ export function parseIpvsadmSave(text: string): IpvsTable {
     const lineNo = li + 1;
     const raw = lines[li].replace(/\r$/, '');
     if (raw.trim() === '' || raw.trim().startsWith('#')) continue;
-    const toks: Tok[] = [];
-    const re = /\S+/g;
-    let m: RegExpExecArray | null;
-    while ((m = re.exec(raw))) toks.push({ text: m[0], col: m.index + 1 });
+    const toks = words(raw, 'columns', SRC, lineNo);
     const cmd = toks[0];
-    if (cmd.text !== '-A' && cmd.text !== '-a') throw new ParseError(SRC, `unknown command "${cmd.text}" (expected -A or -a)`, lineNo, cmd.col);
+    if (cmd.text !== '-A' && cmd.text !== '-a') throw new ParseError(SRC, `unknown command "${cmd.text}" (expected -A or -a)`, lineNo, cmd.column);
     let kind: 'address' | 'fwmark' | undefined;
     let proto: IpvsProto | undefined;
     let addr: { ip: IP; port: number } | undefined;
@@ -132,7 +125,7 @@ export function parseIpvsadmSave(text: string): IpvsTable {
       const t = toks[i];
       const next = toks[i + 1];
       const needNext = () => {
-        if (!next) throw new ParseError(SRC, `${t.text} needs a value`, lineNo, t.col + t.text.length);
+        if (!next) throw new ParseError(SRC, `${t.text} needs a value`, lineNo, t.column + t.text.length);
         i++;
         return next;
       };
@@ -142,7 +135,7 @@ export function parseIpvsadmSave(text: string): IpvsTable {
         case '-u':
         case '--udp-service':
         case '--sctp-service': {
-          if (kind) throw new ParseError(SRC, 'more than one service given', lineNo, t.col);
+          if (kind) throw new ParseError(SRC, 'more than one service given', lineNo, t.column);
           kind = 'address';
           proto = t.text === '-t' || t.text === '--tcp-service' ? 'tcp' : t.text === '--sctp-service' ? 'sctp' : 'udp';
           addr = parseAddrPort(needNext(), lineNo, 'service');
@@ -151,7 +144,7 @@ export function parseIpvsadmSave(text: string): IpvsTable {
         }
         case '-f':
         case '--fwmark-service':
-          if (kind) throw new ParseError(SRC, 'more than one service given', lineNo, t.col);
+          if (kind) throw new ParseError(SRC, 'more than one service given', lineNo, t.column);
           kind = 'fwmark';
           fwmark = uint(next, 'fwmark', lineNo, t);
           i++;
@@ -163,7 +156,7 @@ export function parseIpvsadmSave(text: string): IpvsTable {
         case '-s':
         case '--scheduler': {
           const v = needNext();
-          if (!/^[a-z][a-z0-9_-]*$/.test(v.text)) throw new ParseError(SRC, `bad scheduler "${v.text}"`, lineNo, v.col);
+          if (!/^[a-z][a-z0-9_-]*$/.test(v.text)) throw new ParseError(SRC, `bad scheduler "${v.text}"`, lineNo, v.column);
           scheduler = v.text;
           break;
         }
@@ -179,7 +172,7 @@ export function parseIpvsadmSave(text: string): IpvsTable {
         case '--netmask':
           persistentNetmask = needNext().text;
           if (!parseIP(persistentNetmask) && !/^\d{1,3}$/.test(persistentNetmask)) {
-            throw new ParseError(SRC, `bad persistence netmask "${persistentNetmask}"`, lineNo, toks[i].col);
+            throw new ParseError(SRC, `bad persistence netmask "${persistentNetmask}"`, lineNo, toks[i].column);
           }
           break;
         case '-b':
@@ -236,16 +229,16 @@ export function parseIpvsadmSave(text: string): IpvsTable {
           }
           break;
         default:
-          throw new ParseError(SRC, `unknown option "${t.text}"`, lineNo, t.col);
+          throw new ParseError(SRC, `unknown option "${t.text}"`, lineNo, t.column);
       }
     }
-    if (!kind) throw new ParseError(SRC, `${cmd.text} needs a service (-t, -u, --sctp-service or -f)`, lineNo, cmd.col + cmd.text.length);
+    if (!kind) throw new ParseError(SRC, `${cmd.text} needs a service (-t, -u, --sctp-service or -f)`, lineNo, cmd.column + cmd.text.length);
     // ipvsadm prints `-f MARK -6` on both lines; tolerate a real-server line that omits -6.
     if (kind === 'fwmark' && cmd.text === '-a' && real?.ip.family === 6) family = 6;
     const key = serviceKey({ kind, proto, vip: addr?.ip, port: addr?.port, fwmark, family });
     if (cmd.text === '-A') {
-      if (real || forwarding || weight !== undefined) throw new ParseError(SRC, '-A (service) line carries real-server options', lineNo, cmd.col);
-      if (byKey.has(key)) throw new ParseError(SRC, 'service defined twice', lineNo, cmd.col);
+      if (real || forwarding || weight !== undefined) throw new ParseError(SRC, '-A (service) line carries real-server options', lineNo, cmd.column);
+      if (byKey.has(key)) throw new ParseError(SRC, 'service defined twice', lineNo, cmd.column);
       const svc: IpvsService = {
         kind,
         family,
@@ -264,10 +257,10 @@ export function parseIpvsadmSave(text: string): IpvsTable {
       services.push(svc);
       byKey.set(key, svc);
     } else {
-      if (!real) throw new ParseError(SRC, '-a (real server) line needs -r ADDR:PORT', lineNo, cmd.col);
+      if (!real) throw new ParseError(SRC, '-a (real server) line needs -r ADDR:PORT', lineNo, cmd.column);
       const svc = byKey.get(key);
-      if (!svc) throw new ParseError(SRC, 'real server for a service that was not defined before', lineNo, cmd.col);
-      if (scheduler || persistent !== undefined) throw new ParseError(SRC, '-a (real server) line carries service options', lineNo, cmd.col);
+      if (!svc) throw new ParseError(SRC, 'real server for a service that was not defined before', lineNo, cmd.column);
+      if (scheduler || persistent !== undefined) throw new ParseError(SRC, '-a (real server) line carries service options', lineNo, cmd.column);
       svc.reals.push({
         ip: real.ip,
         port: real.port,

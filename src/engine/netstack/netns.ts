@@ -7,7 +7,7 @@ import type { NetNSInfo } from '../../shared/dump';
 import { Fdb, parseFdb } from './fdb';
 import { parseInterfaces } from './interfaces';
 import type { Interface } from './interfaces-model';
-import { parseIP, type Family } from './ip';
+import { parseIP, sameIP, type Family } from './ip';
 import { parseIpsetSave, matchSet, type IpsetRegistry } from './ipset';
 import { parseIpvsadmSave, type IpvsTable } from './ipvs';
 import { parseIptablesSaveLazy } from './iptables/parse';
@@ -156,10 +156,7 @@ export class NetNS {
   ownsAddress(ip: string): boolean {
     const a = parseIP(ip);
     if (!a) return false;
-    return (this.interfaces ?? []).some((i) => i.addresses.some((x) => {
-      const b = parseIP(x.address);
-      return b !== undefined && b.family === a.family && b.value === a.value;
-    }));
+    return (this.interfaces ?? []).some((i) => i.addresses.some((x) => sameIP(x.address, a)));
   }
 
   /** ipset membership for the netfilter simulator. */

@@ -9,6 +9,7 @@
 // program that does not set IPV6_V6ONLY itself.
 import { type IP, type Family, parseIP, sameIP } from './ip';
 import { ParseError } from './parse-error';
+import { words } from './tokens';
 
 export type SocketProto = 'tcp' | 'udp';
 
@@ -98,24 +99,22 @@ export function parseSs(text: string): Socket[] {
     const line = lines[li].replace(/\r$/, '');
     const lineNo = li + 1;
     if (line.trim() === '') continue;
-    const fields: { text: string; col: number }[] = [];
-    const re = /\S+/g;
-    let m: RegExpExecArray | null;
-    while ((m = re.exec(line)) && fields.length < 6) fields.push({ text: m[0], col: m.index + 1 });
+    // Six columns; the rest of the line is the free-form process column (`users:(("nginx",pid=1,fd=6))`).
+    const fields = words(line, 'columns', SS, lineNo, { max: 6 });
     if (fields[0]?.text === 'Netid' || fields[0]?.text === 'State') continue; // header (without -H)
     if (fields.length < 6) throw new ParseError(SS, `expected 6 columns (Netid State Recv-Q Send-Q Local Peer), got ${fields.length}`, lineNo, 1);
     const [netid, state, rq, sq, local, peer] = fields;
     if (netid.text !== 'tcp' && netid.text !== 'udp') {
-      throw new ParseError(SS, `unsupported Netid "${netid.text}" (tcp or udp expected)`, lineNo, netid.col);
+      throw new ParseError(SS, `unsupported Netid "${netid.text}" (tcp or udp expected)`, lineNo, netid.column);
     }
     const proto = netid.text;
-    if (!/^[A-Z][A-Z0-9-]*$/.test(state.text)) throw new ParseError(SS, `bad state "${state.text}"`, lineNo, state.col);
-    for (const q of [rq, sq]) if (!/^\d{1,12}$/.test(q.text)) throw new ParseError(SS, `bad queue size "${q.text}"`, lineNo, q.col);
+    if (!/^[A-Z][A-Z0-9-]*$/.test(state.text)) throw new ParseError(SS, `bad state "${state.text}"`, lineNo, state.column);
+    for (const q of [rq, sq]) if (!/^\d{1,12}$/.test(q.text)) throw new ParseError(SS, `bad queue size "${q.text}"`, lineNo, q.column);
     const l = parseSsAddress(local.text, proto);
-    if (typeof l === 'string') throw new ParseError(SS, `local address: ${l}`, lineNo, local.col);
+    if (typeof l === 'string') throw new ParseError(SS, `local address: ${l}`, lineNo, local.column);
     const p = parseSsAddress(peer.text, proto);
-    if (typeof p === 'string') throw new ParseError(SS, `peer address: ${p}`, lineNo, peer.col);
-    const rest = line.slice(peer.col - 1 + peer.text.length).trim();
+    if (typeof p === 'string') throw new ParseError(SS, `peer address: ${p}`, lineNo, peer.column);
+    const rest = line.slice(peer.column - 1 + peer.text.length).trim();
     out.push({
       proto,
       state: state.text,
@@ -164,17 +163,9 @@ export function parseProcNet(text: string, proto: SocketProto, opts: { littleEnd
     const line = lines[li];
     const lineNo = li + 1;
     if (line.trim() === '' || /^\s*sl\s/.test(line)) continue;
-    const f = line.trim().split(/\s+/);
-    const col = (i: number) => {
-      let pos = 0;
-      const re = /\S+/g;
-      for (let k = 0; k <= i; k++) {
-        const m = re.exec(line);
-        if (!m) return 0;
-        pos = m.index + 1;
-      }
-      return pos;
-    };
+    const toks = words(line, 'columns', src, lineNo);
+    const f = toks.map((t) => t.text);
+    const col = (i: number) => toks[i]?.column ?? 0;
     if (f.length < 10 || !/^\d+:$/.test(f[0])) throw new ParseError(src, 'expected "sl: local remote st tx:rx ..." columns', lineNo, 1);
     const ep = (s: string, i: number): SocketAddress => {
       const [a, p, extra] = s.split(':');

@@ -13,11 +13,11 @@
 import type { ClusterCache } from '../k8s/cache';
 import { isRunning } from '../k8s/cache';
 import {
-  canonicalIP, type ClusterEndpointSlice, type ClusterPod, type ClusterService, type L4Protocol, type ServicePort,
+  type ClusterEndpointSlice, type ClusterPod, type ClusterService, type L4Protocol, type ServicePort,
   type SliceEndpoint,
 } from '../k8s/objects';
 import { selectorFromLabels } from '../k8s/selector';
-import { contains, parseIP, parsePrefix, type Family } from '../netstack/ip';
+import { canonicalIP, contains, parseIP, parsePrefix, type Family } from '../netstack/ip';
 import type { Protocol } from '../model/packet';
 import { SuspicionLevel, type Evidence, type Suspicion } from '../model/suspicion';
 

@@ -3,14 +3,14 @@
 // branches enumerated with their probabilities), and the DNAT branches found are compared with the
 // ready endpoints: every ready endpoint must have a branch, every branch must lead to a ready
 // endpoint, and a service with endpoints must be DNATed at all.
-import type { Packet } from '../model/packet';
+import { formatAddressPort, type Packet } from '../model/packet';
 import { SuspicionLevel, type Evidence, type Suspicion } from '../model/suspicion';
 import type { NetNS } from '../netstack/netns';
 import { traceHook } from '../netstack/netfilter/trace';
 import type { TraceStep } from '../netstack/netfilter/packet';
 import { netfilterEnv } from '../datapath/netfilter-env';
 import { toNf } from '../datapath/walk';
-import { formatIP, parseIP } from '../netstack/ip';
+import { canonicalIP } from '../netstack/ip';
 import type { ServiceBackends } from './backends';
 
 export interface DnatBranch {
@@ -33,9 +33,7 @@ export interface IptablesTrace {
 }
 
 export function endpointKey(ip: string, port: number): string {
-  const p = parseIP(ip);
-  const t = p ? formatIP(p) : ip;
-  return t.includes(':') ? `[${t}]:${port}` : `${t}:${port}`;
+  return formatAddressPort(canonicalIP(ip) ?? ip, port);
 }
 
 /** Where the node's nat rules send a packet for a service address. */
@@ -82,7 +80,7 @@ export function checkIptablesProxy(node: string, ns: NetNS, packet: Packet, loca
   const t = traceServicePacket(ns, packet, local);
   if (!t) return [];
   const out: Suspicion[] = [];
-  const where = `${sb.service} ${packet.protocol.toUpperCase()} ${sb.address}:${packet.dport}`;
+  const where = `${sb.service} ${packet.protocol.toUpperCase()} ${formatAddressPort(sb.address, packet.dport)}`;
   const expected = new Map(sb.backends.map((b) => [endpointKey(b.ip, b.port), b]));
   const rs = ns.rulesets(packet.dst.includes(':') ? 6 : 4)?.[0];
   const nat = rs?.tables.find((x) => x.name === 'nat');
@@ -97,7 +95,7 @@ export function checkIptablesProxy(node: string, ns: NetNS, packet: Packet, loca
     }
     if (!nat?.chainsByName.has('KUBE-SERVICES')) evidence.push({ kind: 'iptables', text: 'no nat/KUBE-SERVICES chain: kube-proxy has programmed nothing', where: `${node} nat` });
     else if (!t.undnattedPath.some((s) => s.chain === 'KUBE-SERVICES' && /KUBE-(SVC|EXT|FW|NODEPORTS)/.test(s.effect))) {
-      evidence.push({ kind: 'iptables', text: `no rule in nat/KUBE-SERVICES matches ${packet.protocol} ${sb.address}:${packet.dport}`, where: `${node} nat/KUBE-SERVICES` });
+      evidence.push({ kind: 'iptables', text: `no rule in nat/KUBE-SERVICES matches ${packet.protocol} ${formatAddressPort(sb.address, packet.dport)}`, where: `${node} nat/KUBE-SERVICES` });
     }
     out.push({
       level: SuspicionLevel.FATAL,

@@ -2,9 +2,9 @@
 // the dummy `kube-ipvs0` (else the packet is never local and IPVS never sees it), listed in the
 // KUBE-CLUSTER-IP ipset (kube-proxy's iptables rules accept/masquerade by it), and have a virtual
 // server whose real servers are exactly the ready endpoints.
-import type { Packet } from '../model/packet';
+import { formatAddressPort, type Packet } from '../model/packet';
 import { SuspicionLevel, type Evidence, type Suspicion } from '../model/suspicion';
-import { formatIP, parseIP } from '../netstack/ip';
+import { formatIP, parseIP, sameIP } from '../netstack/ip';
 import { lookupIpvsService, parseIpvsadmSave, type IpvsService, type IpvsTable } from '../netstack/ipvs';
 import type { NetNS } from '../netstack/netns';
 import { ParseError } from '../netstack/parse-error';
@@ -31,13 +31,13 @@ function ipvsTable(ns: NetNS): IpvsTable | ParseError | undefined {
 }
 
 function serviceLine(s: IpvsService): string {
-  const vip = s.vip ? (s.family === 6 ? `[${formatIP(s.vip)}]` : formatIP(s.vip)) : '';
-  return s.kind === 'fwmark' ? `-A -f ${s.fwmark} -s ${s.scheduler}` : `-A ${s.proto === 'udp' ? '-u' : s.proto === 'sctp' ? '--sctp-service' : '-t'} ${vip}:${s.port} -s ${s.scheduler}`;
+  const vip = s.vip ? formatAddressPort(formatIP(s.vip), s.port ?? 0) : `:${s.port}`;
+  return s.kind === 'fwmark' ? `-A -f ${s.fwmark} -s ${s.scheduler}` : `-A ${s.proto === 'udp' ? '-u' : s.proto === 'sctp' ? '--sctp-service' : '-t'} ${vip} -s ${s.scheduler}`;
 }
 
 export function checkIpvsProxy(node: string, ns: NetNS, packet: Packet, sb: ServiceBackends): Suspicion[] {
   const out: Suspicion[] = [];
-  const where = `${sb.service} ${packet.protocol.toUpperCase()} ${sb.address}:${packet.dport}`;
+  const where = `${sb.service} ${packet.protocol.toUpperCase()} ${formatAddressPort(sb.address, packet.dport)}`;
   const dst = parseIP(packet.dst);
   if (!dst) return out;
   const table = ipvsTable(ns);
@@ -79,12 +79,12 @@ export function checkIpvsProxy(node: string, ns: NetNS, packet: Packet, sb: Serv
   const svc = lookupIpvsService(table, { proto: packet.protocol, dst, dport: packet.dport, mark: packet.mark });
   if (!svc) {
     if (!expected.size) return out;
-    const sameVip = table.services.filter((s) => s.vip && s.vip.family === dst.family && s.vip.value === dst.value);
+    const sameVip = table.services.filter((s) => s.vip && sameIP(s.vip, dst));
     out.push({
       level: SuspicionLevel.FATAL,
       check: 'kube-proxy.ipvs-service-missing',
       message: `no IPVS virtual server for ${where} on ${node}, though the service has ${expected.size} ready endpoint${expected.size > 1 ? 's' : ''}`,
-      evidence: sameVip.length ? sameVip.map((s) => ({ kind: 'ipvs' as const, text: serviceLine(s), where: `${node} ipvsadm -Sn line ${s.line}` })) : [{ kind: 'ipvs', text: `no virtual server ${packet.protocol} ${sb.address}:${packet.dport} among ${table.services.length}`, where: node }],
+      evidence: sameVip.length ? sameVip.map((s) => ({ kind: 'ipvs' as const, text: serviceLine(s), where: `${node} ipvsadm -Sn line ${s.line}` })) : [{ kind: 'ipvs', text: `no virtual server ${packet.protocol} ${formatAddressPort(sb.address, packet.dport)} among ${table.services.length}`, where: node }],
     });
     return out;
   }

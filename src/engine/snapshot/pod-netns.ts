@@ -2,9 +2,8 @@
 // the addresses configured in each netns of the pod's node. No CRI socket needed, and it works
 // the same on a snapshot. hostNetwork pods share the node's netns.
 import type { IprouteJson, NodeNetworkStackDump } from '../../shared/dump';
-import { formatIP, parseIP } from '../netstack/ip';
+import { canonicalIP, formatIP, parseIP } from '../netstack/ip';
 import type { K8sObject } from './types';
-import { canonicalIP } from '../k8s/objects';
 
 export interface PodNetns {
   /** `namespace/name` */

@@ -8,7 +8,7 @@ import type { Chain, Rule, Ruleset } from '../iptables/model';
 import { formatRule } from '../iptables/print';
 import { chainRulesTolerant, isUnparsedRule, pendingRuleLines, type RuleLines, type UnparsedRule } from '../iptables/parse';
 import { STRING_OPTIONS } from '../iptables/known';
-import { tokenizeLine, type Token } from '../iptables/tokenize';
+import { words, type Token } from '../tokens';
 import { compileMatch, type MatchFn } from './matches';
 import { compileTarget, type TargetFn } from './targets';
 
@@ -160,7 +160,7 @@ const DESTINATION = new Set(['-d', '--destination', '--dst']);
 function rawExactDestination(lines: RuleLines, k: number, family: Family): bigint | undefined {
   let toks: Token[];
   try {
-    toks = tokenizeLine(lines.line(k), lines.lineNo(k), lines.source);
+    toks = words(lines.line(k), 'iptables', lines.source, lines.lineNo(k));
   } catch {
     return undefined;
   }

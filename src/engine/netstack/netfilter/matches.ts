@@ -1,7 +1,7 @@
 // Match modules as the kernel evaluates them. Each rule's matches are compiled once (addresses,
 // ports and masks parsed) into closures; an option the model does not cover turns the whole match
 // into `{ unknown }`, which the trace reports instead of guessing.
-import { contains, parseIP, parsePrefix, type Family, type IP, type Prefix } from '../ip';
+import { contains, parseIP, parsePrefix, sameIP, type Family, type IP, type Prefix } from '../ip';
 import type { Match, RuleOption } from '../iptables/model';
 import type { NetfilterEnv } from './packet';
 import { protoName, protoNumber, type State } from './state';
@@ -322,8 +322,9 @@ function markCompiler(ct: boolean): Compiler {
 function ctStates(s: State): string[] {
   const st: string[] = [s.ct.state];
   if (s.ct.state !== 'INVALID' && s.ct.state !== 'UNTRACKED') {
-    if (s.ct.orig.src !== s.ct.reply.dst) st.push('SNAT');
-    if (s.ct.orig.dst !== s.ct.reply.src) st.push('DNAT');
+    // Addresses, not texts: a NAT target may write the same address another way (`fd00::0:1`).
+    if (s.ct.orig.src !== s.ct.reply.dst && !sameIP(s.ct.orig.src, s.ct.reply.dst)) st.push('SNAT');
+    if (s.ct.orig.dst !== s.ct.reply.src && !sameIP(s.ct.orig.dst, s.ct.reply.src)) st.push('DNAT');
   }
   return st;
 }

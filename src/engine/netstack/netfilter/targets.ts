@@ -1,7 +1,7 @@
 // Targets as the kernel applies them: verdicts end the table, NAT rewrites the packet and its
 // conntrack reply tuple then accepts, MARK/CONNMARK/TOS/TTL rewrite and continue, logging and
 // bookkeeping targets continue. Compiled once per rule, like matches.
-import { formatIP, mask as prefixMask, parseIP, type Family } from '../ip';
+import { formatIP, mask as prefixMask, parseIP, sameIP, type Family } from '../ip';
 import type { RuleOption, Target } from '../iptables/model';
 import { dscpClass, parseMarkMask, parseNum, parseTos, Unsupported } from './matches';
 import type { NatRewrite, NetfilterEnv, Verdict } from './packet';
@@ -195,11 +195,11 @@ function tupleOf(s: State) {
 function recordNat(s: State, kind: NatRewrite['kind'], where: { chain: string; rule: number }, before: NatRewrite['before'], range?: string) {
   const after = tupleOf(s);
   // The reply tuple follows the rewrite: a reply comes from the new destination to the new source.
-  if (after.dst !== before.dst || after.dport !== before.dport) {
+  if ((after.dst !== before.dst && !sameIP(after.dst, before.dst)) || after.dport !== before.dport) {
     s.ct.reply.src = after.dst;
     s.ct.reply.sport = after.dport;
   }
-  if (after.src !== before.src || after.sport !== before.sport) {
+  if ((after.src !== before.src && !sameIP(after.src, before.src)) || after.sport !== before.sport) {
     s.ct.reply.dst = after.src;
     s.ct.reply.dport = after.sport;
   }
