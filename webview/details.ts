@@ -4,6 +4,7 @@
 // run's verdict and the cluster-level findings.
 import type { Link } from '../src/engine/model/link';
 import type { Packet } from '../src/engine/model/packet';
+import { formatPacket } from '../src/shared/packet-format';
 import type { GraphEdge, GraphNode } from '../src/engine/report/graph';
 import type { WireNode, WireSuspicion } from '../src/shared/severity';
 import { clusterScope, type PathView, type Selection } from '../src/shared/webview-protocol';
@@ -25,14 +26,8 @@ function h<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, ...child
   return e;
 }
 
-function hostPort(ip: string, port: number): string {
-  const host = ip.includes(':') ? `[${ip}]` : ip;
-  return port ? `${host}:${port}` : host;
-}
-
 function packetText(p: Packet): string {
-  const head = `${p.protocol} ${hostPort(p.src, p.sport)} → ${hostPort(p.dst, p.dport)}${p.mark ? ` mark 0x${p.mark.toString(16)}` : ''}`;
-  return p.encap ? `${head}${p.vni !== undefined ? ` vni ${p.vni}` : ''} carrying ${packetText(p.encap)}` : head;
+  return formatPacket(p, { arrow: '→', chosenPortsOnly: true });
 }
 
 function field(name: string, value: string, mono = true): HTMLElement {

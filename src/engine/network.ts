@@ -18,7 +18,7 @@ import { NetNode, type Hop } from './model/netnode';
 import type { Packet } from './model/packet';
 import type { DiagnosisRequest, DiagnosisResult, ResultNode, UnexaminedNode, Verdict } from './model/result';
 import { SuspicionLevel, type Suspicion } from './model/suspicion';
-import { formatIP, parseIP } from './netstack/ip';
+import { canonicalIP, formatIP, parseIP } from './netstack/ip';
 import type { NetNS } from './netstack/netns';
 import { NetNodeManager, type ManagedNode } from './nodemanager';
 import { snapshotPort, type ClusterPort } from './port';
@@ -432,6 +432,5 @@ export function verdictOf(nodes: ResultNode[], cluster: Suspicion[]): Verdict {
 }
 
 function canonical(ip: string): string {
-  const p = parseIP(ip);
-  return p ? formatIP(p) : ip;
+  return canonicalIP(ip) ?? ip;
 }

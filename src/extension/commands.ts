@@ -66,13 +66,6 @@ async function chooseSource(ctx: Ctx): Promise<SourceSpec | undefined> {
   return undefined;
 }
 
-/** The source for a Kubernetes-explorer command: the live cluster that explorer shows, when the
- * Kubernetes extension is there to say which; else the current source. */
-async function explorerSource(ctx: Ctx): Promise<SourceSpec | undefined> {
-  if (await ctx.cluster.explorerPresent()) return useLiveCluster(ctx);
-  return ensureSource(ctx);
-}
-
 async function openSnapshot(ctx: Ctx, uri?: vscode.Uri): Promise<SourceSpec | undefined> {
   const file = uri ?? (await pickSnapshotFile());
   if (!file) return undefined;

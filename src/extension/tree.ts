@@ -3,6 +3,7 @@
 import * as vscode from 'vscode';
 import type { Link } from '../engine/model/link';
 import type { Packet } from '../engine/model/packet';
+import { formatPacket } from '../shared/packet-format';
 import { severityKind, severityRank, worstSeverity, type Severity, type SeverityKind, type WireNode, type WireSuspicion } from '../shared/severity';
 import type { Run, RunStore } from './runs';
 import { requestLabel } from './runs';
@@ -27,9 +28,7 @@ const worst = (list: readonly WireSuspicion[]) => worstSeverity(list.map((s) => 
 const typeIcon: Record<string, string> = { pod: 'package', node: 'server', external: 'globe', generic: 'circle-outline', infra: 'cloud' };
 
 function packetText(p: Packet): string {
-  const hp = (ip: string, port: number) => (ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`);
-  const head = `${p.reply ? 'reply ' : ''}${p.protocol} ${hp(p.src, p.sport)} → ${hp(p.dst, p.dport)}`;
-  return p.encap ? `${head} [${packetText(p.encap)}]` : head;
+  return formatPacket(p, { arrow: '→' });
 }
 
 export class RunTree implements vscode.TreeDataProvider<Element>, vscode.Disposable {

@@ -1,4 +1,5 @@
 // A diagnosis endpoint (seed: Endpoint): what the user named, resolved against the cluster.
+import { formatAddressPort } from './packet';
 
 export type EndpointType = 'pod' | 'node' | 'service' | 'lb' | 'external';
 
@@ -12,6 +13,5 @@ export interface Endpoint {
 }
 
 export function formatEndpoint(e: Endpoint): string {
-  const ip = e.ip.includes(':') ? `[${e.ip}]` : e.ip;
-  return `[${e.type}]${e.ref ? `${e.ref} ` : ''}${ip}:${e.port}`;
+  return `[${e.type}]${e.ref ? `${e.ref} ` : ''}${formatAddressPort(e.ip, e.port)}`;
 }

@@ -12,7 +12,7 @@ import type { ClusterPod } from '../k8s/objects';
 import type { Packet } from '../model/packet';
 import { SuspicionLevel, type Evidence, type Suspicion } from '../model/suspicion';
 import type { NodeStack } from '../datapath/node-stack';
-import { contains, parseIP, parsePrefix, type IP } from '../netstack/ip';
+import { contains, parseIP, parsePrefix, sameIP, type IP } from '../netstack/ip';
 import type { Interface } from '../netstack/interfaces-model';
 import { isUp, downReason } from '../netstack/interfaces';
 import type { NetNS } from '../netstack/netns';
@@ -249,7 +249,7 @@ export class PluginChecks {
     const e = this.expectedFor(stack, dst);
     if (!e) return [];
     const { exp } = e;
-    const gwOk = exp.gateway ? sameText(exp.gateway, nexthop) : sameText(nexthop, dst);
+    const gwOk = exp.gateway ? sameAddress(exp.gateway, nexthop) : sameAddress(nexthop, dst);
     const out: Suspicion[] = [];
     const r = this.lookup(stack.host, dst);
     if (exp.dev === oif && gwOk) return this.deviceChecks(stack, exp);
@@ -367,16 +367,6 @@ export class PluginChecks {
   }
 }
 
-function sameIP(text: string, b: IP): boolean {
-  const a = parseIP(text);
-  return !!a && a.family === b.family && a.value === b.value;
-}
-
-function sameText(a: string, b: string): boolean {
-  const x = parseIP(a);
-  return x ? sameIP(b, x) : a === b;
-}
-
 function ifaceEv(ns: NetNS, i: Interface): Evidence {
   return { kind: 'interface', text: `${i.index}: ${i.name}: <${i.flags.join(',')}> mtu ${i.mtu} state ${i.operState}${i.master ? ` master ${i.master}` : ''}`, where: ns.label };
 }
@@ -386,4 +376,9 @@ function routeEv(ns: NetNS, r: RouteResult | undefined, what: string): Evidence 
   if (!r.ok) return { kind: 'route', text: `${what}: ${r.message}`, where: ns.label };
   const ok = r as RouteSuccess;
   return { kind: 'route', text: ok.route?.text ?? ok.why.join('; '), where: `${ns.label}${ok.table ? ` table ${ok.table.name}` : ''}` };
+}
+
+/** Equal addresses, or equal text where one side is not an address (a device name as next hop). */
+function sameAddress(a: string, b: string): boolean {
+  return sameIP(a, b) || a === b;
 }

@@ -1,7 +1,7 @@
 // The node's uplink: the interface that holds the node's InternalIP (never an assumed `eth0`),
 // else the interface of the default route; `settings.uplink` overrides.
 import type { NetNS } from '../netstack/netns';
-import { parseIP } from '../netstack/ip';
+import { parseIP, sameIP } from '../netstack/ip';
 import type { Found, PluginConfig } from './detect';
 
 export function detectUplink(host: NetNS, nodeName: string, nodeIPs: string[], cfg: PluginConfig): Found<string> | undefined {
@@ -15,7 +15,7 @@ export function detectUplink(host: NetNS, nodeName: string, nodeIPs: string[], c
   for (const ip of nodeIPs) {
     const a = parseIP(ip);
     if (!a) continue;
-    const i = ifaces.find((x) => x.name !== 'lo' && x.addresses.some((y) => { const b = parseIP(y.address); return !!b && b.family === a.family && b.value === a.value; }));
+    const i = ifaces.find((x) => x.name !== 'lo' && x.addresses.some((y) => sameIP(y.address, a)));
     if (i) return { value: i.name, source: `holds the node address ${ip}` };
   }
   const def = (host.routes ?? []).find((r) => r.table.id === 254 && r.dst.len === 0 && r.dst.family === 4 && r.dev);

@@ -14,7 +14,7 @@
 import ELK from 'elkjs/lib/elk.bundled.js';
 import type { ElkExtendedEdge, ElkLabel, ElkNode, ElkPort } from 'elkjs/lib/elk-api';
 import type { Link } from '../model/link';
-import type { Packet } from '../model/packet';
+import { formatPacket, type Packet } from '../model/packet';
 import { severityRank, worstSeverity, type Severity, type WireNode, type WireResult } from '../../shared/severity';
 import {
   defaultGroupThreshold, expandStep, groupId, maxExpandedNodes, type GraphEdge, type GraphGroup, type GraphNode, type GraphPort, type PositionedGraph,
@@ -394,13 +394,8 @@ function clip(s: string): string {
   return s.length > maxLabelChars ? `${s.slice(0, maxLabelChars - 1)}…` : s;
 }
 
-function endpoint(ip: string, port: number): string {
-  const host = ip.includes(':') ? `[${ip}]` : ip;
-  return port ? `${host}:${port}` : host;
-}
-
 function packetLine(p: Packet): string {
-  return `${p.protocol} ${endpoint(p.src, p.sport)} → ${endpoint(p.dst, p.dport)}`;
+  return formatPacket(p, { arrow: '→', chosenPortsOnly: true, headOnly: true });
 }
 
 /** Edge label lines: `type  oif → iif`, the packet (inner and outer for tunnels), the NAT rewrite. */
