@@ -15,12 +15,12 @@ import { parseInterfaces } from '../../src/engine/netstack/interfaces';
 import { parseIptablesSave } from '../../src/engine/netstack/iptables/parse';
 import { mapPodsToNetns } from '../../src/engine/snapshot/pod-netns';
 import type { NetNSInfo, NodeNetworkStackDump } from '../../src/shared/dump';
-import { NetnsLab, haveTool, isRoot, netnsInode, sh } from './netns';
+import { NetnsLab, netnsInode, sh } from './netns';
+import { collectorTools, haveTool, kernelTestSkip } from '../support/machine';
 import { describeKernel, runningKernel } from '../support/kernel';
 
-const needs = ['ip', 'bridge', 'nsenter', 'iptables-nft', 'iptables-legacy', 'ipset', 'nft', 'ss', 'nc'];
-const missing = needs.filter((t) => !haveTool(t));
-const skip = !isRoot() ? 'needs root (network namespaces)' : missing.length ? `missing tools: ${missing.join(', ')}` : false;
+// The collector's tools, plus those that build the fixture (rules in both iptables backends, a listener).
+const skip = kernelTestSkip([...collectorTools(), 'iptables-nft', 'iptables-legacy', 'iptables-legacy-save', 'ip6tables-legacy-save', 'nc']) ?? false;
 
 test('collector on real network namespaces', { skip }, async (t) => {
   const lab = new NetnsLab('npcol-t-');

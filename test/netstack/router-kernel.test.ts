@@ -19,14 +19,11 @@ import {
   Rand, peerCommands, queryText, randomQueries, rng, routeCommands, ruleCommands, setupCommands, sysctlCommands, type Query,
 } from './router-kernel-topology';
 import { describeKernel, runningKernel } from '../support/kernel';
+import { kernelTestSkip } from '../support/machine';
 
 const PACKETS = Number(process.env.NPRT_PACKETS ?? 5200);
 const SEED = Number(process.env.NPRT_SEED ?? 20240611);
 
-function haveRootAndIp(): boolean {
-  if (process.getuid?.() !== 0) return false;
-  return spawnSync('ip', ['-V']).status === 0;
-}
 
 function sh(ns: string, script: string): string {
   return execFileSync('ip', ['netns', 'exec', ns, 'sh', '-c', script], { encoding: 'utf8', maxBuffer: 256 << 20 });
@@ -97,8 +94,9 @@ function compare(q: Query, k: KernelAnswer, s: RouteResult): string | undefined 
 }
 
 test('router vs kernel: random policy routing topologies, IPv4 and IPv6', { timeout: 600_000 }, (t) => {
-  if (!haveRootAndIp()) {
-    t.skip('needs root and iproute2');
+  const skip = kernelTestSkip(['sysctl']);
+  if (skip) {
+    t.skip(skip);
     return;
   }
   const ns = `nprt-${process.pid}-a`;
