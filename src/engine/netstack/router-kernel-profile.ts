@@ -46,24 +46,20 @@ export interface KernelProfile {
    * built without it, `multicast ff02::1 … dev v0 table local … iif v0`).
    */
   ipv6MulticastRouting: boolean;
-  /** What the profile had to assume because the dump did not say (for explanations). */
-  assumed: string[];
+  /** What the profile had to assume because the dump did not say, per behaviour (for explanations). */
+  assumed: { release?: string; ipv6MulticastRouting?: string };
 }
-
-/** Newest behaviour known here: for dumps without a kernel, or with a release that does not parse. */
-const NEWEST = { rpFilterErrno: 'EINVAL' as RouteErrno };
 
 /**
  * The profile of the kernel a dump describes. Unknown release → the newest behaviour; unknown
  * IPv6 multicast routing → built with it, as the kernels of the common distributions are.
  */
 export function kernelProfile(kernel?: KernelInfo): KernelProfile {
-  const assumed: string[] = [];
+  const assumed: KernelProfile['assumed'] = {};
   const release = kernel ? parseKernelRelease(kernel.release) : undefined;
-  let rpFilterErrno = NEWEST.rpFilterErrno;
-  if (release) rpFilterErrno = atLeast(release, 6, 13) ? 'EINVAL' : 'EXDEV';
-  else assumed.push(kernel ? `kernel release ${JSON.stringify(kernel.release)} not understood: newest behaviour assumed` : 'kernel release not in the dump: newest behaviour assumed');
+  const rpFilterErrno: RouteErrno = !release || atLeast(release, 6, 13) ? 'EINVAL' : 'EXDEV';
+  if (!release) assumed.release = kernel ? `kernel release ${JSON.stringify(kernel.release)} not understood: newest behaviour assumed` : 'kernel release not in the dump: newest behaviour assumed';
   const ipv6MulticastRouting = kernel?.ipv6MulticastRouting ?? true;
-  if (kernel?.ipv6MulticastRouting === undefined) assumed.push('IPv6 multicast routing support not in the dump: assumed built in (CONFIG_IPV6_MROUTE)');
+  if (kernel?.ipv6MulticastRouting === undefined) assumed.ipv6MulticastRouting = 'IPv6 multicast routing support not in the dump: assumed built in (CONFIG_IPV6_MROUTE)';
   return { name: kernel ? `Linux ${JSON.stringify(kernel.release).slice(1, -1)}` : 'Linux (release unknown)', rpFilterErrno, ipv6MulticastRouting, assumed };
 }

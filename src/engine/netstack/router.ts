@@ -592,7 +592,7 @@ export class Router {
   /** A failed reverse-path check: its errno depends on the kernel version (KernelProfile.rpFilterErrno). */
   private rpFilterFailure(why: string[]): RouteFailure {
     const k = this.kernel;
-    return this.fail(4, k.rpFilterErrno, 'rp-filter', [...why, `${k.name} answers ${k.rpFilterErrno} for it`, ...k.assumed]);
+    return this.fail(4, k.rpFilterErrno, 'rp-filter', [...why, `${k.name} answers ${k.rpFilterErrno} for it`, ...(k.assumed.release ? [k.assumed.release] : [])]);
   }
 
   // ---- IPv6 -------------------------------------------------------------------------------
@@ -672,7 +672,7 @@ export class Router {
       // rt6_fill_node asks the multicast routing cache (ip6mr) about an input route whose
       // prefix is multicast and, without an entry, the kernel answers EMSGSIZE. Only kernels
       // built with CONFIG_IPV6_MROUTE do (KernelProfile.ipv6MulticastRouting).
-      return this.fail(6, 'EMSGSIZE', 'multicast-input', [...why, `IPv6 multicast input: no multicast forwarding cache entry (${this.kernel.name} has IPv6 multicast routing)`, ...this.kernel.assumed], { rule: r.rule, table: r.table, route: r.route });
+      return this.fail(6, 'EMSGSIZE', 'multicast-input', [...why, `IPv6 multicast input: no multicast forwarding cache entry (${this.kernel.name} has IPv6 multicast routing)`, ...(this.kernel.assumed.ipv6MulticastRouting ? [this.kernel.assumed.ipv6MulticastRouting] : [])], { rule: r.rule, table: r.table, route: r.route });
     }
     const route = r.route;
     const type = route.type === 'local' ? 'local' : route.type === 'multicast' ? 'multicast' : route.type === 'broadcast' ? 'broadcast' : 'unicast';
