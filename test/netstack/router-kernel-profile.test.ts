@@ -22,13 +22,16 @@ test('parseKernelRelease reads the version numbers at the start of uname -r', ()
   for (const bad of ['', 'linux', 'v6.1', '6', '6.x.1', '-6.1']) assert.equal(parseKernelRelease(bad), undefined, bad);
 });
 
-test('kernelProfile: the rp_filter errno flips at 6.13; unknown or unparsable releases get the newest and say so', () => {
+test('kernelProfile: the rp_filter errno flips at 6.13, the multipath source preference at 6.15; unknown or unparsable releases get the newest and say so', () => {
   const errno = (release: string) => kernelProfile({ release, ipv6MulticastRouting: true }).rpFilterErrno;
   assert.equal(errno('4.19.0-25-amd64'), 'EXDEV');
   assert.equal(errno('6.12.48'), 'EXDEV');
   assert.equal(errno('6.13.0'), 'EINVAL');
   assert.equal(errno('6.18.44-fc-v1300'), 'EINVAL');
   assert.equal(errno('7.0.1'), 'EINVAL');
+  const prefers = (release: string) => kernelProfile({ release }).multipathPrefersSource;
+  assert.deepEqual(['6.14.99', '6.15.0', '6.18.44-fc-v1300', '5.4.0'].map(prefers), [false, true, true, false]);
+  assert.equal(kernelProfile().multipathPrefersSource, true);
   assert.deepEqual(kernelProfile({ release: '6.1.0', ipv6MulticastRouting: false }).assumed, {});
   const none = kernelProfile();
   assert.equal(none.rpFilterErrno, 'EINVAL');
@@ -74,6 +77,21 @@ test('rp_filter failure: EXDEV on a kernel before 6.13, EINVAL since, EINVAL (sa
   assert.ok(!unknown.ok && unknown.errno === 'EINVAL');
   assert.ok(unknown.why.some((w) => /newest behaviour assumed/.test(w)), 'the assumption is named where it decides');
   assert.ok(!unknown.why.some((w) => /multicast/.test(w)), 'and only the one that decides');
+});
+
+test('IPv4 multipath with a source: the nexthops of that source since 6.15, the flow hash over all before', () => {
+  const routes = parseRoutes(JSON.stringify([
+    { dst: '10.0.0.0/24', dev: 'e0', protocol: 'kernel', scope: 'link', prefsrc: '10.0.0.1', flags: [] },
+    { dst: '10.1.0.0/24', dev: 'e1', protocol: 'kernel', scope: 'link', prefsrc: '10.1.0.1', flags: [] },
+    { dst: '9.0.0.0/8', flags: [], nexthops: [{ gateway: '10.0.0.254', dev: 'e0', weight: 1, flags: [] }, { gateway: '10.1.0.254', dev: 'e1', weight: 1, flags: [] }] },
+  ]));
+  const lookup = (release: string) => new Router(routes, rules(4), IFS, { kernel: kernelProfile({ release, ipv6MulticastRouting: true }) }).lookup({ dst: '9.1.1.1', src: '10.1.0.1' });
+  const recent = lookup('6.15.0');
+  assert.ok(recent.ok && !recent.hashed && recent.dev === 'e1');
+  assert.ok(recent.why.includes('Linux 6.15.0 prefers the nexthops whose source is 10.1.0.1'));
+  const old = lookup('6.14.11');
+  assert.ok(old.ok && old.hashed);
+  assert.deepEqual(old.nexthops.map((n) => n.dev), ['e0', 'e1']);
 });
 
 test('IPv6 multicast input: EMSGSIZE with CONFIG_IPV6_MROUTE, the multicast route without it', () => {

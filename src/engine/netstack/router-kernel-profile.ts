@@ -38,6 +38,12 @@ export interface KernelProfile {
    */
   rpFilterErrno: RouteErrno;
   /**
+   * IPv4 output over a multipath route with a source address: the kernel picks among the
+   * nexthops whose source is the flow's, when any (fib_select_multipath since Linux 6.15, "ipv4:
+   * prefer multipath nexthop that matches source address"); before, the flow hash picks among all.
+   */
+  multipathPrefersSource: boolean;
+  /**
    * The kernel was built with IPv6 multicast routing (CONFIG_IPV6_MROUTE). This is a build
    * option, not a version: rt6_fill_node has had the same `#ifdef CONFIG_IPV6_MROUTE` branch for
    * an input lookup (`iif`) whose route prefix is multicast since 2.6 — with it, the answer comes
@@ -58,8 +64,9 @@ export function kernelProfile(kernel?: KernelInfo): KernelProfile {
   const assumed: KernelProfile['assumed'] = {};
   const release = kernel ? parseKernelRelease(kernel.release) : undefined;
   const rpFilterErrno: RouteErrno = !release || atLeast(release, 6, 13) ? 'EINVAL' : 'EXDEV';
+  const multipathPrefersSource = !release || atLeast(release, 6, 15);
   if (!release) assumed.release = kernel ? `kernel release ${JSON.stringify(kernel.release)} not understood: newest behaviour assumed` : 'kernel release not in the dump: newest behaviour assumed';
   const ipv6MulticastRouting = kernel?.ipv6MulticastRouting ?? true;
   if (kernel?.ipv6MulticastRouting === undefined) assumed.ipv6MulticastRouting = 'IPv6 multicast routing support not in the dump: assumed built in (CONFIG_IPV6_MROUTE)';
-  return { name: kernel ? `Linux ${JSON.stringify(kernel.release).slice(1, -1)}` : 'Linux (release unknown)', rpFilterErrno, ipv6MulticastRouting, assumed };
+  return { name: kernel ? `Linux ${JSON.stringify(kernel.release).slice(1, -1)}` : 'Linux (release unknown)', rpFilterErrno, multipathPrefersSource, ipv6MulticastRouting, assumed };
 }

@@ -418,10 +418,11 @@ export class Router {
     let cand = r.candidates;
     if (f.oif === undefined && route.nexthops.length > 1) {
       // fib_select_multipath: flow hash over live nexthops, preferring ones whose source is ours.
-      if (f.src) {
+      // Since Linux 6.15 nexthops whose source is the flow's are preferred; none → plain hash.
+      if (f.src && this.kernel.multipathPrefersSource) {
         const s = formatIP(f.src);
         const match = cand.filter((i) => this.nexthopSrc4(route, route.nexthops[i]) === s);
-        // Linux ≥ 6.15 prefers nexthops whose source is the flow's; none → plain hash.
+        if (match.length && match.length < cand.length) why.push(`${this.kernel.name} prefers the nexthops whose source is ${s}`, ...this.assumed('release'));
         if (match.length) cand = match;
       }
     } else cand = [cand[0]];
@@ -589,10 +590,16 @@ export class Router {
     return undefined;
   }
 
+  /** What the kernel profile assumed for one behaviour (the dump did not say), for `why`. */
+  private assumed(what: keyof KernelProfile['assumed']): string[] {
+    const a = this.kernel.assumed[what];
+    return a ? [a] : [];
+  }
+
   /** A failed reverse-path check: its errno depends on the kernel version (KernelProfile.rpFilterErrno). */
   private rpFilterFailure(why: string[]): RouteFailure {
     const k = this.kernel;
-    return this.fail(4, k.rpFilterErrno, 'rp-filter', [...why, `${k.name} answers ${k.rpFilterErrno} for it`, ...(k.assumed.release ? [k.assumed.release] : [])]);
+    return this.fail(4, k.rpFilterErrno, 'rp-filter', [...why, `${k.name} answers ${k.rpFilterErrno} for it`, ...this.assumed('release')]);
   }
 
   // ---- IPv6 -------------------------------------------------------------------------------
@@ -672,7 +679,7 @@ export class Router {
       // rt6_fill_node asks the multicast routing cache (ip6mr) about an input route whose
       // prefix is multicast and, without an entry, the kernel answers EMSGSIZE. Only kernels
       // built with CONFIG_IPV6_MROUTE do (KernelProfile.ipv6MulticastRouting).
-      return this.fail(6, 'EMSGSIZE', 'multicast-input', [...why, `IPv6 multicast input: no multicast forwarding cache entry (${this.kernel.name} has IPv6 multicast routing)`, ...(this.kernel.assumed.ipv6MulticastRouting ? [this.kernel.assumed.ipv6MulticastRouting] : [])], { rule: r.rule, table: r.table, route: r.route });
+      return this.fail(6, 'EMSGSIZE', 'multicast-input', [...why, `IPv6 multicast input: no multicast forwarding cache entry (${this.kernel.name} has IPv6 multicast routing)`, ...this.assumed('ipv6MulticastRouting')], { rule: r.rule, table: r.table, route: r.route });
     }
     const route = r.route;
     const type = route.type === 'local' ? 'local' : route.type === 'multicast' ? 'multicast' : route.type === 'broadcast' ? 'broadcast' : 'unicast';
