@@ -2,6 +2,10 @@
 // small explicit profile the router follows. Built from what the collector recorded about the
 // node's kernel (NodeNetworkStackDump.kernel); what the dump does not say falls back to the newest
 // behaviour known here, and the profile says so (`assumed`), so that the router's `why` can too.
+// How the boundaries are known: each behaviour below was seen on the kernel the router-vs-kernel
+// test ran on (6.18.44, built without CONFIG_IPV6_MROUTE); the versions where the other behaviour
+// ends come from the kernel sources and change history named at each field, not from running
+// those older kernels.
 import type { KernelInfo } from '../../shared/dump';
 import type { RouteErrno } from './router-model';
 
@@ -45,8 +49,9 @@ export interface KernelProfile {
   multipathPrefersSource: boolean;
   /**
    * The kernel was built with IPv6 multicast routing (CONFIG_IPV6_MROUTE). This is a build
-   * option, not a version: rt6_fill_node has had the same `#ifdef CONFIG_IPV6_MROUTE` branch for
-   * an input lookup (`iif`) whose route prefix is multicast since 2.6 — with it, the answer comes
+   * option, not a version: rt6_fill_node has the same `#ifdef CONFIG_IPV6_MROUTE` branch for an
+   * input lookup (`iif`) whose route prefix is multicast in 3.x (then with `nowait`) and in current
+   * mainline (net/ipv6/route.c) — with it, the answer comes
    * from the multicast forwarding cache (ip6mr_get_route) and without an entry the lookup fails
    * with EMSGSIZE; without it, the kernel answers the multicast route itself (seen on 6.18.44
    * built without it, `multicast ff02::1 … dev v0 table local … iif v0`).
