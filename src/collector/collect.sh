@@ -12,6 +12,9 @@
 #
 #   netpath-collector 1 <B>                         first line; <B> is a random boundary token
 #   <B> meta <startedAt ISO> <uptime seconds>
+#   <B> kernel <ip6mr 0|1> <release>                the node's kernel (absent if unreadable): IPv6
+#                                                   multicast routing built in (/proc/net/ip6_mr_vif
+#                                                   exists), and `uname -r`
 #   <B> netns <inode> host|pod <pid,pid,...>
 #   <B> frame <inode> <tool> <exit> <outBytes> <errBytes>
 #   <outBytes bytes of stdout><errBytes bytes of stderr>\n
@@ -114,6 +117,13 @@ trap 'rm -rf "$NP_DIR"' EXIT
 trap 'exit 130' INT TERM HUP
 
 uptime_now() { read -r np_up _ </proc/uptime; echo "$np_up"; }
+kernel_line() { # the kernel record, or nothing when the release cannot be read
+  np_rel=$(head -n 1 /proc/sys/kernel/osrelease 2>/dev/null) || np_rel=
+  [ -n "$np_rel" ] || np_rel=$(uname -r 2>/dev/null | head -n 1)
+  [ -n "$np_rel" ] || return 0
+  if [ -e /proc/net/ip6_mr_vif ]; then np_mr=1; else np_mr=0; fi
+  printf '%s kernel %s %s\n' "$NP_B" "$np_mr" "$np_rel"
+}
 netns_of() { # pid -> inode of its netns, or nothing
   np_l=$(readlink "/proc/$1/ns/net" 2>/dev/null) || return 1
   np_l=${np_l#net:[}; echo "${np_l%]}"
@@ -181,6 +191,7 @@ dump_netns() { # inode role pids
 main() {
   printf 'netpath-collector %s %s\n' "$NP_FORMAT" "$NP_B"
   printf '%s meta %s %s\n' "$NP_B" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$(uptime_now)"
+  kernel_line
   if [ -s "$NP_DIR/badpids" ]; then
     for p in $(cat "$NP_DIR/badpids"); do
       printf 'no such process (or no access to /proc/%s/ns/net)\n' "$p" >"$NP_DIR/e"

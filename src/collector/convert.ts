@@ -3,9 +3,9 @@
 // leaves its field absent and adds a collector error; output the netstack parsers reject stays
 // in the dump (it is evidence) and adds an error naming tool, netns and line. Never throws for
 // bad tool output — only CollectorOutputError when the stream itself is not a collector dump.
-import type { CollectorError, IprouteJson, IptablesSave, JsonValue, NetNSInfo, NodeNetworkStackDump } from '../shared/dump';
+import type { CollectorError, IprouteJson, IptablesSave, JsonValue, KernelInfo, NetNSInfo, NodeNetworkStackDump } from '../shared/dump';
 import { version } from '../shared/version';
-import { collectorFormat, type FramedNetns, type ToolFrame, parseFramedOutput } from './frames';
+import { collectorFormat, type FramedDump, type FramedNetns, type ToolFrame, parseFramedOutput } from './frames';
 import { parseSysctlLines, parseProcSysNet } from './sysctl-text';
 import { validateNetns } from './validate';
 
@@ -63,9 +63,11 @@ export function convertCollectorOutput(raw: Buffer, options: ConvertOptions = {}
   const all = framed.netns.map((ns) => convertNetns(ns, errors, options.validate ?? true));
   const node = all[framed.netns.findIndex((n) => n.role === 'host')];
   const netns = all.filter((n) => n !== node).sort((a, b) => a.id - b.id);
+  const kernel = kernelInfo(framed, errors);
   return {
     node,
     netns,
+    ...(kernel ? { kernel } : {}),
     collector: {
       version: `netpath ${version}, format ${collectorFormat}`,
       startedAt: framed.startedAt,
@@ -73,6 +75,23 @@ export function convertCollectorOutput(raw: Buffer, options: ConvertOptions = {}
       errors: sortErrors(errors),
     },
   };
+}
+
+/**
+ * The node's kernel from the `kernel` record. A release that is not one printable line of at most
+ * 64 bytes (the kernel's own limit) is not a real `uname -r`: it is reported, not recorded.
+ */
+function kernelInfo(framed: FramedDump, errors: CollectorError[]): KernelInfo | undefined {
+  if (!framed.kernel) {
+    errors.push({ tool: 'collector', message: 'kernel release: neither /proc/sys/kernel/osrelease nor uname -r could be read; the simulators assume the newest kernel' });
+    return undefined;
+  }
+  const { release, ipv6MulticastRouting } = framed.kernel;
+  if (Buffer.byteLength(release) > 64 || /[\u0000-\u001f\u007f]/.test(release)) {
+    errors.push({ tool: 'collector', message: `kernel release ${JSON.stringify(release.slice(0, 80))} is not a plain release string; not recorded` });
+    return undefined;
+  }
+  return { release, ipv6MulticastRouting };
 }
 
 function convertNetns(ns: FramedNetns, errors: CollectorError[], validate: boolean): NetNSInfo {

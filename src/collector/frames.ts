@@ -25,6 +25,8 @@ export interface FramedDump {
   /** From /proc/uptime at start and end (10 ms resolution). */
   durationMs: number;
   netns: FramedNetns[];
+  /** The `kernel` record, when the script could read the release. */
+  kernel?: { release: string; ipv6MulticastRouting: boolean };
   /** Frames not tied to a netns (netns 0), e.g. `pid:123` for a pid that does not exist. */
   global: ToolFrame[];
 }
@@ -93,6 +95,12 @@ export function parseFramedOutput(input: Buffer): FramedDump {
         if (f.length !== 4 || !/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/.test(f[2]) || !Number.isFinite(Number(f[3]))) fail(`bad meta line "${text}"`);
         out.startedAt = f[2];
         startUptime = Number(f[3]);
+        break;
+      }
+      case 'kernel': {
+        // The release is the rest of the line (a release with spaces stays whole).
+        if (f.length < 4 || (f[2] !== '0' && f[2] !== '1') || out.kernel) fail(`bad kernel line "${text!.slice(0, 80)}"`);
+        out.kernel = { release: f.slice(3).join(' '), ipv6MulticastRouting: f[2] === '1' };
         break;
       }
       case 'netns': {

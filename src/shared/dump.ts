@@ -100,10 +100,27 @@ export interface CollectorInfo {
   errors: CollectorError[];
 }
 
+/**
+ * The node's kernel, for the behaviours that differ between Linux versions and builds (the
+ * router simulator follows it; see src/engine/netstack/router-kernel-profile.ts). Absent in dumps
+ * of collectors that predate it: the simulators then assume the newest behaviour and say so.
+ */
+export interface KernelInfo {
+  /** `uname -r`, e.g. `6.18.44-fc-v1300`, `5.15.0-91-generic`. */
+  release: string;
+  /**
+   * Whether the kernel was built with IPv6 multicast routing (CONFIG_IPV6_MROUTE), seen as
+   * /proc/net/ip6_mr_vif existing; absent when the collector could not tell.
+   */
+  ipv6MulticastRouting?: boolean;
+}
+
 export interface NodeNetworkStackDump {
   /** The host (node) network namespace. */
   node: NetNSInfo;
   /** The other network namespaces (pods), sorted by id. */
   netns: NetNSInfo[];
+  /** The node's kernel (one per node: every netns shares it). */
+  kernel?: KernelInfo;
   collector: CollectorInfo;
 }

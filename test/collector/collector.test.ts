@@ -15,11 +15,12 @@ import { parseInterfaces } from '../../src/engine/netstack/interfaces';
 import { parseIptablesSave } from '../../src/engine/netstack/iptables/parse';
 import { mapPodsToNetns } from '../../src/engine/snapshot/pod-netns';
 import type { NetNSInfo, NodeNetworkStackDump } from '../../src/shared/dump';
-import { NetnsLab, haveTool, isRoot, netnsInode, sh } from './netns';
+import { NetnsLab, netnsInode, sh } from './netns';
+import { collectorTools, haveTool, kernelTestSkip } from '../support/machine';
+import { describeKernel, runningKernel } from '../support/kernel';
 
-const needs = ['ip', 'bridge', 'nsenter', 'iptables-nft', 'iptables-legacy', 'ipset', 'nft', 'ss', 'nc'];
-const missing = needs.filter((t) => !haveTool(t));
-const skip = !isRoot() ? 'needs root (network namespaces)' : missing.length ? `missing tools: ${missing.join(', ')}` : false;
+// The collector's tools, plus those that build the fixture (rules in both iptables backends, a listener).
+const skip = kernelTestSkip([...collectorTools(), 'iptables-nft', 'iptables-legacy', 'iptables-legacy-save', 'ip6tables-legacy-save', 'nc']) ?? false;
 
 test('collector on real network namespaces', { skip }, async (t) => {
   const lab = new NetnsLab('npcol-t-');
@@ -69,6 +70,8 @@ test('collector on real network namespaces', { skip }, async (t) => {
     t.diagnostic(`3 netns dumped in ${Date.now() - t0} ms (collector says ${dump.collector.durationMs} ms)`);
 
     assert.deepEqual(dump.collector.errors, [], 'no tool failed and every parser accepted the output');
+    assert.deepEqual(dump.kernel, runningKernel(), 'the node\'s kernel: release and IPv6 multicast routing');
+    t.diagnostic(`kernel recorded: ${describeKernel(dump.kernel!)}`);
     assert.equal(dump.node.id, ids.h);
     assert.deepEqual(dump.node.pids, [hostPid]);
     assert.deepEqual(dump.netns.map((n) => n.id), [ids.p1, ids.p2].sort((a, b) => a - b), 'one entry per netns, de-duplicated by inode');
@@ -152,6 +155,7 @@ test('collector on real network namespaces', { skip }, async (t) => {
         }
         const d = await runCollector({ hostPid, pids, shell, jobs: 1, env: { ...process.env, NETPATH_SH: shell.join(' ') } });
         assert.deepEqual(d.collector.errors, [], label);
+        assert.deepEqual(d.kernel, dump.kernel, label);
         sameDump(stable(d), reference, label);
         t.diagnostic(`${label}: identical dump in ${d.collector.durationMs} ms`);
       }
@@ -230,6 +234,7 @@ test('collector on real network namespaces', { skip }, async (t) => {
         assert.match(r.stderr, /node netns \d+ \+ 2 pod netns in \d+ ms/);
         const d = JSON.parse(readFileSync(out, 'utf8')) as NodeNetworkStackDump;
         sameDump(stable(d), reference, 'netpath collect');
+        assert.deepEqual(d.kernel, runningKernel(), 'netpath collect records the kernel');
         const bad = spawnSync(process.execPath, ['dist/cli.js', 'collect', '--pids', '1,x'], { encoding: 'utf8' });
         assert.equal(bad.status, 2);
         assert.match(bad.stderr, /--pids must be a positive integer, got "x"/);

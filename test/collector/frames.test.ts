@@ -6,11 +6,14 @@ import { gzipSync } from 'node:zlib';
 import { CollectorOutputError, parseFramedOutput } from '../../src/collector/frames';
 import { convertCollectorOutput, holdsRules } from '../../src/collector/convert';
 import { parseProcSysNet, parseSysctlLines } from '../../src/collector/sysctl-text';
+import { checkDump } from '../../src/engine/snapshot/load';
+import type { NodeNetworkStackDump } from '../../src/shared/dump';
 
 const B = '@NPtest';
 type F = [tool: string, exit: number, out: string | Buffer, err?: string];
-function stream(netns: [id: number, role: string, pids: string, frames: F[]][], end = true): Buffer {
+function stream(netns: [id: number, role: string, pids: string, frames: F[]][], end = true, kernel?: string): Buffer {
   const parts: Buffer[] = [Buffer.from(`netpath-collector 1 ${B}\n${B} meta 2026-01-02T03:04:05Z 100.00\n`)];
+  if (kernel !== undefined) parts.push(Buffer.from(`${B} kernel ${kernel}\n`));
   for (const [id, role, pids, frames] of netns) {
     parts.push(Buffer.from(`${B} netns ${id} ${role} ${pids}\n`));
     for (const [tool, exit, out, err = ''] of frames) {
@@ -84,6 +87,29 @@ test('convert: failures, missing tools and unparseable output become errors nami
   assert.equal(e('iptables-nft-save')!.line, 3, 'the iptables parser names the bad line');
   assert.match(e('iptables-nft-save')!.message, /parser rejects it/);
   assert.equal(e('nsenter')!.netns, 9);
+});
+
+test('kernel record: release and IPv6 multicast routing reach the dump; a bad or hostile one does not', () => {
+  const host: [number, string, string, F[]][] = [[7, 'host', '1', []]];
+  const d = convertCollectorOutput(stream(host, true, '0 6.18.44-fc-v1300'));
+  assert.deepEqual(d.kernel, { release: '6.18.44-fc-v1300', ipv6MulticastRouting: false });
+  assert.deepEqual(d.collector.errors, []);
+  assert.deepEqual(checkDump(JSON.parse(JSON.stringify(d)), 'dump').kernel, d.kernel, 'the schema accepts it');
+  assert.deepEqual(convertCollectorOutput(stream(host, true, '1 5.15.0-91-generic #101 custom')).kernel, { release: '5.15.0-91-generic #101 custom', ipv6MulticastRouting: true }, 'the rest of the line, spaces kept');
+  for (const bad of ['2 6.1.0', '1', 'x 6.1.0']) {
+    assert.throws(() => parseFramedOutput(stream(host, true, bad)), /bad kernel line/, bad);
+  }
+  const hostile = convertCollectorOutput(stream(host, true, '1 6.1.0\u001b]0;owned\u0007'));
+  assert.equal(hostile.kernel, undefined);
+  assert.match(hostile.collector.errors[0].message, /kernel release "6\.1\.0\\u001b\]0;owned\\u0007" is not a plain release string; not recorded/);
+  const none = convertCollectorOutput(stream(host));
+  assert.equal(none.kernel, undefined, 'a stream without the record (an older collector) still converts');
+  assert.match(none.collector.errors[0].message, /kernel release: neither .* could be read; the simulators assume the newest kernel/);
+  // Old dumps without the field stay valid; a malformed one is named.
+  const { kernel: _, ...old } = JSON.parse(JSON.stringify(d)) as NodeNetworkStackDump;
+  assert.doesNotThrow(() => checkDump(old, 'dump'));
+  assert.throws(() => checkDump({ ...old, kernel: { release: 'a\nb' } }, 'dump'), /kernel\.release/);
+  assert.throws(() => checkDump({ ...old, kernel: { ipv6MulticastRouting: true } }, 'dump'), /kernel\.release/);
 });
 
 test('holdsRules: rules, user chains and non-ACCEPT policies count; empty tables do not', () => {

@@ -1,15 +1,8 @@
-// Helpers for tests that build real network namespaces (root only). Every name carries the
+// Helpers for tests that build real network namespaces (root only; whether they can run here is
+// test/support/machine.ts's kernelTestSkip). Every name carries the
 // caller's prefix so parallel test files never collide, and cleanup() removes what was made.
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readlinkSync } from 'node:fs';
-
-export function isRoot(): boolean {
-  return typeof process.getuid === 'function' && process.getuid() === 0;
-}
-
-export function haveTool(name: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${name}`]).status === 0;
-}
 
 export function sh(script: string): string {
   return execFileSync('sh', ['-ec', script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });

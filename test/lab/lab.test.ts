@@ -18,18 +18,12 @@ import { LAB_CP, REPO } from './lab';
 import { PLUGINS, writeCase } from './make-cases';
 import { runTopology, type CaseResult } from './runner';
 import { removeStaleNetns } from './topology';
+import { kernelTestSkip } from '../support/machine';
 
 const PREFIX = 'nptest';
 const K8S = join(REPO, 'test', 'lab', 'k8s');
 
-function missingTool(): string | undefined {
-  for (const t of ['ip', 'bridge', 'iptables', 'iptables-save', 'ipset', 'socat', 'sysctl']) {
-    if (spawnSync('sh', ['-c', `command -v ${t}`]).status !== 0) return t;
-  }
-  return undefined;
-}
-
-const skip = process.getuid?.() !== 0 ? 'needs root (network namespaces, iptables)' : missingTool() ? `missing tool: ${missingTool()}` : undefined;
+const skip = kernelTestSkip(['bridge', 'iptables', 'iptables-save', 'ipset', 'socat', 'sysctl']);
 
 test('kernel ground-truth lab', { skip, timeout: 20 * 60_000 }, async (t) => {
   // the engine is judged on collected dumps: the collector and assembler are the built CLI's

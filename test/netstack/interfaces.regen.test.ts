@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { kernelTestSkip } from '../support/machine';
 import { Fdb, parseFdb } from '../../src/engine/netstack/fdb';
 import { interfaceByName, isUp, pairVeths, parseInterfaces, parseNetnsIds } from '../../src/engine/netstack/interfaces';
 import { NeighbourTable, parseNeighbours, resolveNeighbour } from '../../src/engine/netstack/neighbour';
@@ -15,17 +16,10 @@ import { Sysctls, rpFilter } from '../../src/engine/netstack/sysctl';
 const SCRIPT = join(import.meta.dirname, '../fixtures/netstack/gen-links.sh');
 const PREFIX = 'npfxr-';
 
-function missingTool(): string | undefined {
-  for (const tool of ['ip', 'bridge', 'sysctl', 'timeout']) {
-    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) return tool;
-  }
-  return undefined;
-}
 
 test('gen-links.sh output of the installed tools parses, with the same facts as the fixtures', (t) => {
-  if (process.getuid?.() !== 0) return t.skip('needs root (network namespaces)');
-  const missing = missingTool();
-  if (missing) return t.skip(`${missing} not installed`);
+  const skip = kernelTestSkip(['bridge', 'sysctl', 'timeout', 'bash']);
+  if (skip) return t.skip(skip);
   const dir = mkdtempSync(join(tmpdir(), 'netpath-links-'));
   try {
     const r = spawnSync('bash', [SCRIPT, dir], { env: { ...process.env, NS_PREFIX: PREFIX }, encoding: 'utf8', timeout: 60_000 });

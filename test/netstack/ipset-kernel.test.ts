@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { kernelTestSkip } from '../support/machine';
 import { parseIpsetSave, matchSet, type SetQueryPacket, type SetFlag } from '../../src/engine/netstack/ipset';
 import { parseIP, formatIP, type IP } from '../../src/engine/netstack/ip';
 import { rng } from '../support/random';
@@ -198,8 +199,6 @@ function toPacket(p: Query['pkt']): SetQueryPacket {
   return { ...p, src: ip(p.src), dst: ip(p.dst) };
 }
 
-const isRoot = process.getuid?.() === 0;
-const haveIpset = spawnSync('ipset', ['--version']).status === 0;
 
 interface Recorded {
   save: string;
@@ -271,7 +270,8 @@ test('ipset matchSet agrees with recorded kernel answers (fixture, no root neede
 });
 
 test('ipset matchSet agrees with the live kernel (ipset test in a netns)', { timeout: 300_000 }, (t) => {
-  if (!isRoot || !haveIpset) return t.skip('needs root and ipset');
+  const skip = kernelTestSkip(['ipset']);
+  if (skip) return t.skip(skip);
   const cases = genCases(SEED);
   const rec = runKernel(`npips-${process.pid}`, cases);
   if (process.env.NETPATH_WRITE_FIXTURES === '1') {

@@ -12,6 +12,7 @@ import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { kernelTestSkip } from '../support/machine';
 import { parseIptablesSave } from '../../src/engine/netstack/iptables/parse';
 import type { Ruleset } from '../../src/engine/netstack/iptables/model';
 import { parseIpsetSave, matchSet } from '../../src/engine/netstack/ipset';
@@ -30,17 +31,10 @@ function sh(args: string[], input?: string): string {
 const inNs = (ns: string, ...args: string[]) => sh(['ip', 'netns', 'exec', ns, ...args]);
 const inNsIn = (ns: string, input: string, ...args: string[]) => sh(['ip', 'netns', 'exec', ns, ...args], input);
 
-function haveTools(): string | undefined {
-  if (process.getuid?.() !== 0) return 'needs root';
-  for (const t of ['ip', 'iptables-nft-save', 'iptables-legacy-save', 'ip6tables-nft-save', 'conntrack', 'ipset']) {
-    try {
-      sh(['sh', '-c', `command -v ${t}`]);
-    } catch {
-      return `${t} missing`;
-    }
-  }
-  return undefined;
-}
+const TOOLS = [
+  'iptables-nft-restore', 'iptables-nft-save', 'ip6tables-nft-restore', 'ip6tables-nft-save',
+  'iptables-legacy-restore', 'iptables-legacy-save', 'ip6tables-legacy-restore', 'nft', 'conntrack', 'ipset', 'socat',
+];
 
 function cleanup(): void {
   for (const ns of [C, R, S]) {
@@ -503,7 +497,7 @@ function sameCounts(a: Map<string, number>, b: Map<string, number>): boolean {
 const fmt = (m: Map<string, number>) => [...m].map(([k, v]) => `${k} +${v}`).join(', ');
 
 test('netfilter simulator agrees with the kernel on real packets (npnf- netns)', { timeout: 600_000 }, async (t) => {
-  const why = haveTools();
+  const why = kernelTestSkip(TOOLS);
   if (why) {
     t.skip(why);
     return;

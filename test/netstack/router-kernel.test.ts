@@ -2,7 +2,8 @@
 // exactly the commands the collector runs, fed to the simulator, and compared with `ip route
 // get` / `ip -6 route get` on ≥ 5,000 random packets per family. 100 % agreement required on:
 // error (errno) or success; type; output device; gateway (any of the multipath candidates);
-// table; source address (prefsrc); for IPv6 also the route's metric.
+// table; source address (prefsrc); for IPv6 also the route's metric. The simulator is told the
+// running kernel (release, IPv6 multicast routing) as a dump would tell it, and the test prints it.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { test } from 'node:test';
@@ -10,20 +11,19 @@ import assert from 'node:assert/strict';
 import { parseInterfaces } from '../../src/engine/netstack/interfaces';
 import { jsonDocuments, parseRoutes, parseRules } from '../../src/engine/netstack/routes';
 import { Router } from '../../src/engine/netstack/router';
+import { kernelProfile } from '../../src/engine/netstack/router-kernel-profile';
 import type { RouteResult } from '../../src/engine/netstack/router-model';
 import { Sysctls } from '../../src/engine/netstack/sysctl';
 import { IP_PROTOCOLS } from '../../src/engine/netstack/routes';
 import {
   Rand, peerCommands, queryText, randomQueries, rng, routeCommands, ruleCommands, setupCommands, sysctlCommands, type Query,
 } from './router-kernel-topology';
+import { describeKernel, runningKernel } from '../support/kernel';
+import { kernelTestSkip } from '../support/machine';
 
 const PACKETS = Number(process.env.NPRT_PACKETS ?? 5200);
 const SEED = Number(process.env.NPRT_SEED ?? 20240611);
 
-function haveRootAndIp(): boolean {
-  if (process.getuid?.() !== 0) return false;
-  return spawnSync('ip', ['-V']).status === 0;
-}
 
 function sh(ns: string, script: string): string {
   return execFileSync('ip', ['netns', 'exec', ns, 'sh', '-c', script], { encoding: 'utf8', maxBuffer: 256 << 20 });
@@ -94,8 +94,9 @@ function compare(q: Query, k: KernelAnswer, s: RouteResult): string | undefined 
 }
 
 test('router vs kernel: random policy routing topologies, IPv4 and IPv6', { timeout: 600_000 }, (t) => {
-  if (!haveRootAndIp()) {
-    t.skip('needs root and iproute2');
+  const skip = kernelTestSkip(['sysctl']);
+  if (skip) {
+    t.skip(skip);
     return;
   }
   const ns = `nprt-${process.pid}-a`;
@@ -130,7 +131,9 @@ test('router vs kernel: random policy routing topologies, IPv4 and IPv6', { time
     const interfaces = parseInterfaces(dump.link, dump.addr);
     const routes = parseRoutes(dump.route + dump.route6);
     const rules = [...parseRules(dump.rule, { family: 4 }), ...parseRules(dump.rule6, { family: 6 })];
-    const router = new Router(routes, rules, interfaces, { sysctls: Sysctls.parse(dump.sysctl) });
+    const kernel = runningKernel();
+    t.diagnostic(`kernel compared against: ${describeKernel(kernel)}`);
+    const router = new Router(routes, rules, interfaces, { sysctls: Sysctls.parse(dump.sysctl), kernel: kernelProfile(kernel) });
     const count = (f: 4 | 6) => ({ routes: routes.filter((x) => x.family === f && x.table.name !== 'local').length, rules: rules.filter((x) => x.family === f).length, tables: new Set(routes.filter((x) => x.family === f).map((x) => x.table.key)).size });
     const c4 = count(4);
     const c6 = count(6);

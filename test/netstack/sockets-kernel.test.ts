@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { kernelTestSkip } from '../support/machine';
 import { parseSs, parseProcNet, isListening, type Socket, type SocketProto } from '../../src/engine/netstack/sockets';
 import { parseIP } from '../../src/engine/netstack/ip';
 
@@ -242,8 +243,6 @@ function compare(t: { diagnostic: (s: string) => void }, rec: Recorded, label: s
   assert.deepEqual(bad, []);
 }
 
-const isRoot = process.getuid?.() === 0;
-const haveTools = spawnSync('ss', ['-V']).status === 0 && spawnSync('socat', ['-V']).status === 0;
 
 test('isListening agrees with recorded kernel probes (fixture, no root needed)', (t) => {
   const file = join(FIXTURES, 'probes.json');
@@ -259,7 +258,8 @@ test('isListening agrees with recorded kernel probes (fixture, no root needed)',
 });
 
 test('isListening agrees with real connection attempts between namespaces', { timeout: 120_000 }, async (t) => {
-  if (!isRoot || !haveTools) return t.skip('needs root, ss and socat');
+  const skip = kernelTestSkip(['ss', 'socat', 'sysctl']);
+  if (skip) return t.skip(skip);
   const rec = await runKernel(String(process.pid));
   if (process.env.NETPATH_WRITE_FIXTURES === '1') {
     mkdirSync(FIXTURES, { recursive: true });

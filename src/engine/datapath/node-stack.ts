@@ -4,6 +4,7 @@
 import type { NodeNetworkStackDump } from '../model/k8s';
 import { pairVeths, type NamespaceView } from '../netstack/interfaces';
 import { NetNS } from '../netstack/netns';
+import { kernelProfile } from '../netstack/router-kernel-profile';
 
 export interface End {
   ns: NetNS;
@@ -24,10 +25,11 @@ export class NodeStack {
     /** Label for a pod netns (`namespace/name`), when a pod maps to it. */
     labelOf: (netnsId: number) => string | undefined,
   ) {
-    this.host = new NetNS(dump.node, nodeName);
+    const kernel = kernelProfile(dump.kernel);
+    this.host = new NetNS(dump.node, nodeName, kernel);
     for (const info of dump.netns) {
       if (info.id === dump.node.id) continue;
-      this.pods.set(info.id, new NetNS(info, labelOf(info.id) ?? `${nodeName} netns ${info.id}`));
+      this.pods.set(info.id, new NetNS(info, labelOf(info.id) ?? `${nodeName} netns ${info.id}`, kernel));
     }
   }
 

@@ -15,6 +15,7 @@ import type { Ruleset } from './iptables/model';
 import { NeighbourTable, parseNeighbours, type Neighbour } from './neighbour';
 import { ParseError } from './parse-error';
 import { Router } from './router';
+import type { KernelProfile } from './router-kernel-profile';
 import { parseRoutes, parseRules, type Route, type Rule } from './routes';
 import { parseProcNet, parseSs, type Socket } from './sockets';
 import { Sysctls } from './sysctl';
@@ -34,6 +35,8 @@ export class NetNS {
     readonly info: NetNSInfo,
     /** Who this netns is, for messages: the node name or `namespace/pod`. */
     readonly label: string,
+    /** The node's kernel (from the dump), for the router; absent = the newest behaviour. */
+    readonly kernel?: KernelProfile,
   ) {}
 
   /** Parses one field once; a ParseError becomes a problem and the value is undefined. */
@@ -91,7 +94,7 @@ export class NetNS {
       const routes = this.routes;
       const interfaces = this.interfaces;
       if (!routes || !interfaces) return undefined;
-      return new Router(routes, this.rules ?? defaultRules(), interfaces, { sysctls: this.sysctls });
+      return new Router(routes, this.rules ?? defaultRules(), interfaces, { sysctls: this.sysctls, kernel: this.kernel });
     });
   }
 

@@ -13,12 +13,15 @@ import { ERRNO_TEXT, type NexthopChoice, type RouteErrno, type RouteFailure, typ
 import { TABLE_DEFAULT, TABLE_LOCAL, TABLE_MAIN, type Nexthop, type Route, type Rule, type TableRef } from './routes';
 import { ipv4Conf, ipv6Conf, type Sysctls } from './sysctl';
 import { selectSourceV6 } from './router-source6';
+import { kernelProfile, type KernelProfile } from './router-kernel-profile';
 
 export type { RouteQuery, RouteResult } from './router-model';
 
 export interface RouterOptions {
   /** Sysctls of the namespace (`sysctl -a`), for the input-path checks and linkdown handling. */
   sysctls?: Sysctls;
+  /** The node's kernel, where lookups differ between kernels (default: the newest behaviour). */
+  kernel?: KernelProfile;
 }
 
 /** Outcome of one table lookup. `again` = fall through to the next rule (no match or throw). */
@@ -61,12 +64,6 @@ const REJECT: Record<string, { errno: RouteErrno; failure: RouteFailureKind } | 
   blackhole: { errno: 'EINVAL', failure: 'blackhole' },
 };
 
-/**
- * Since Linux 6.13 the input path reports every drop reason (martians, rp_filter) as EINVAL;
- * older kernels answered a failed reverse-path check with EXDEV ("Invalid cross-device link").
- */
-const RPF_ERRNO: RouteErrno = 'EINVAL';
-
 const SCOPE_NUM: Record<string, number> = { global: 0, universe: 0, site: 200, link: 253, host: 254, nowhere: 255 };
 function routeScope(r: Route): number {
   return SCOPE_NUM[r.scope] ?? (/^\d+$/.test(r.scope) ? Number(r.scope) : 0);
@@ -87,6 +84,7 @@ export class Router {
   private readonly rules = new Map<Family, Rule[]>();
   private readonly ifByName = new Map<string, Interface>();
   private readonly sysctls?: Sysctls;
+  private readonly kernel: KernelProfile;
   /** The kernel skips some fast paths once any rule or local route was added by hand. */
   private readonly customRules4: boolean;
   private readonly customLocalRoutes4: boolean;
@@ -100,6 +98,7 @@ export class Router {
     options: RouterOptions = {},
   ) {
     this.sysctls = options.sysctls;
+    this.kernel = options.kernel ?? kernelProfile();
     for (const i of interfaces) this.ifByName.set(i.name, i);
     for (const r of routes) this.addRoute(r);
     for (const t of [...this.tables.values()].flatMap((m) => [...m.values()])) {
@@ -419,10 +418,11 @@ export class Router {
     let cand = r.candidates;
     if (f.oif === undefined && route.nexthops.length > 1) {
       // fib_select_multipath: flow hash over live nexthops, preferring ones whose source is ours.
-      if (f.src) {
+      // Since Linux 6.15 nexthops whose source is the flow's are preferred; none → plain hash.
+      if (f.src && this.kernel.multipathPrefersSource) {
         const s = formatIP(f.src);
         const match = cand.filter((i) => this.nexthopSrc4(route, route.nexthops[i]) === s);
-        // Linux ≥ 6.15 prefers nexthops whose source is the flow's; none → plain hash.
+        if (match.length && match.length < cand.length) why.push(`${this.kernel.name} prefers the nexthops whose source is ${s}`, ...this.assumed('release'));
         if (match.length) cand = match;
       }
     } else cand = [cand[0]];
@@ -577,17 +577,29 @@ export class Router {
     const r = this.lookup4(rev, sub);
     const noAddr = this.v4Addresses(dev).length === 0;
     if (r.kind !== 'ok') {
-      if (rpf) return this.fail(4, RPF_ERRNO, 'rp-filter', [...why, `rp_filter ${rpf} on ${dev.name}: no route back to ${formatIP(src)}`]);
+      if (rpf) return this.rpFilterFailure([...why, `rp_filter ${rpf} on ${dev.name}: no route back to ${formatIP(src)}`]);
       return undefined;
     }
     if (r.route.type !== 'unicast' && (r.route.type !== 'local' || !acceptLocal)) return martian(`source ${formatIP(src)} routes back as ${r.route.type} (${r.route.text}): martian source`);
     if (r.route.nexthops.some((n) => n.dev === dev.name) || (r.route.type === 'local' && dev.kind === 'loopback')) return undefined;
     if (noAddr) {
-      if (rpf) return this.fail(4, RPF_ERRNO, 'rp-filter', [...why, `rp_filter on ${dev.name} (no address)`]);
+      if (rpf) return this.rpFilterFailure([...why, `rp_filter on ${dev.name} (no address)`]);
       return undefined;
     }
-    if (rpf === 1) return this.fail(4, RPF_ERRNO, 'rp-filter', [...why, `rp_filter 1 on ${dev.name}: the route back to ${formatIP(src)} leaves by ${r.route.nexthops.map((n) => n.dev).join(',')} (${r.route.text})`]);
+    if (rpf === 1) return this.rpFilterFailure([...why, `rp_filter 1 on ${dev.name}: the route back to ${formatIP(src)} leaves by ${r.route.nexthops.map((n) => n.dev).join(',')} (${r.route.text})`]);
     return undefined;
+  }
+
+  /** What the kernel profile assumed for one behaviour (the dump did not say), for `why`. */
+  private assumed(what: keyof KernelProfile['assumed']): string[] {
+    const a = this.kernel.assumed[what];
+    return a ? [a] : [];
+  }
+
+  /** A failed reverse-path check: its errno depends on the kernel version (KernelProfile.rpFilterErrno). */
+  private rpFilterFailure(why: string[]): RouteFailure {
+    const k = this.kernel;
+    return this.fail(4, k.rpFilterErrno, 'rp-filter', [...why, `${k.name} answers ${k.rpFilterErrno} for it`, ...this.assumed('release')]);
   }
 
   // ---- IPv6 -------------------------------------------------------------------------------
@@ -662,10 +674,12 @@ export class Router {
 
   private finish6(f: Flow, r: RulesResult, why: string[], input: boolean): RouteResult {
     if (r.kind !== 'ok') return this.fromRulesFailure(f, r, why);
-    if (input && r.route.dst.len >= 8 && r.route.dst.value >> 120n === 0xffn) {
+    const multicastInput = input && r.route.dst.len >= 8 && r.route.dst.value >> 120n === 0xffn;
+    if (multicastInput && this.kernel.ipv6MulticastRouting) {
       // rt6_fill_node asks the multicast routing cache (ip6mr) about an input route whose
-      // prefix is multicast and, without an entry, the kernel answers EMSGSIZE.
-      return this.fail(6, 'EMSGSIZE', 'multicast-input', [...why, 'IPv6 multicast input: no multicast forwarding cache entry'], { rule: r.rule, table: r.table, route: r.route });
+      // prefix is multicast and, without an entry, the kernel answers EMSGSIZE. Only kernels
+      // built with CONFIG_IPV6_MROUTE do (KernelProfile.ipv6MulticastRouting).
+      return this.fail(6, 'EMSGSIZE', 'multicast-input', [...why, `IPv6 multicast input: no multicast forwarding cache entry (${this.kernel.name} has IPv6 multicast routing)`, ...this.assumed('ipv6MulticastRouting')], { rule: r.rule, table: r.table, route: r.route });
     }
     const route = r.route;
     const type = route.type === 'local' ? 'local' : route.type === 'multicast' ? 'multicast' : route.type === 'broadcast' ? 'broadcast' : 'unicast';
@@ -679,13 +693,15 @@ export class Router {
       if (!input) c.src = route.prefsrc ?? selectSourceV6(this.interfaces, nh.dev, f.dst);
       return c;
     });
-    if (input) why.push(type === 'local' ? 'delivered locally' : 'forwarded');
+    if (multicastInput) why.push(`IPv6 multicast input: the route itself is the answer (${this.kernel.name} has no IPv6 multicast routing)`);
+    else if (input) why.push(type === 'local' ? 'delivered locally' : 'forwarded');
     if (choices.length > 1) why.push(`multipath: the kernel picks one of ${choices.length} nexthops by flow hash`);
     const ok: RouteSuccess = {
       ok: true, family: 6, type, table: r.table, rule: r.rule, route, nexthops: choices, hashed: choices.length > 1,
       dev: choices[0].dev, src: choices[0].src, why,
     };
-    if (input) ok.input = type === 'local' ? 'local' : 'forward';
+    // Without multicast routing a multicast packet is only delivered here (ip6_mc_input).
+    if (input) ok.input = type === 'local' || multicastInput ? 'local' : 'forward';
     if (choices[0].gateway) ok.gateway = choices[0].gateway;
     return clean(ok);
   }

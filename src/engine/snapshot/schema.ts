@@ -95,6 +95,16 @@ export const dumpSchema = {
   properties: {
     node: netnsInfoSchema,
     netns: { type: 'array', items: netnsInfoSchema },
+    kernel: {
+      type: 'object',
+      required: ['release'],
+      additionalProperties: false,
+      properties: {
+        // `uname -r`: at most 64 bytes in the kernel (__NEW_UTS_LEN), one printable line.
+        release: { type: 'string', minLength: 1, maxLength: 64, pattern: '^[^\\u0000-\\u001f\\u007f]+$' },
+        ipv6MulticastRouting: { type: 'boolean' },
+      },
+    },
     collector: {
       type: 'object',
       required: ['version', 'startedAt', 'durationMs', 'errors'],
