@@ -56,7 +56,7 @@ export class NetnsNode implements NetNodeAction {
     }
     this.report(this.topo.receiveChecks?.(this.stack.nodeName, this.ns, p, iif) ?? []);
     let result: { type: ActionKind; ts: Transmission[] };
-    const nexthop = link.sourceAttributes.nexthop ?? p.dst;
+    const nexthop = link.sourceAttributes.nexthop ?? (this.fromOutside(link) ? this.gatewayAddress(iif, p) : undefined) ?? p.dst;
     const l2 = ingress(this.stack, this.ns, iif, nexthop, p, this.topo.conntrack);
     if (l2.kind === 'host') {
       if (this.ns === this.stack.host && !p.reply) this.report(this.topo.serviceChecks?.(this.stack.nodeName, this.ns, p) ?? []);
@@ -294,8 +294,33 @@ export class NetnsNode implements NetNodeAction {
     return false;
   }
 
-  /** Which interface a packet from another host arrives on: the one holding the next-hop address, else the one on its subnet. */
+  /** A packet from outside the cluster: its sender (the outside world) named no next hop. */
+  private fromOutside(link: Link): boolean {
+    return link.type === 'external' && link.sourceAttributes.nexthop === undefined;
+  }
+
+  /**
+   * The address the outside sends a packet for `p.dst` to on `iif`: `p.dst` itself when it is
+   * on that link (a node address), else this node's own address there — the outside routes the
+   * packet via the node, as a router or a host with a route to the pod network does.
+   */
+  private gatewayAddress(iif: string, p: Packet): string | undefined {
+    if (this.ns.ownsAddress(p.dst)) return undefined;
+    const i = this.ns.interface(iif);
+    const fam = p.dst.includes(':') ? 6 : 4;
+    return i?.addresses.find((a) => (a.address.includes(':') ? 6 : 4) === fam && a.scope === 'global')?.address;
+  }
+
+  /**
+   * Which interface a packet from another host arrives on. From outside the cluster: the one the
+   * route back to its source leaves by (the uplink), as for the reply. Else the one holding the
+   * next-hop address, else the one on its subnet.
+   */
   private wireIngress(link: Link): string | undefined {
+    if (this.fromOutside(link) && link.packet.src) {
+      const r = this.ns.router?.lookup({ dst: link.packet.src });
+      if (r?.ok && r.type !== 'local') return r.dev;
+    }
     const ifaces = this.ns.interfaces ?? [];
     const target = parseIP(link.sourceAttributes.nexthop ?? link.packet.dst);
     if (!target) return undefined;
@@ -330,7 +355,7 @@ function strongest(a: ActionKind, b: ActionKind): ActionKind {
 export class ExternalNode implements NetNodeAction {
   constructor(private readonly node: NetNode, private readonly topo: Topology) {}
 
-  send(dst: Endpoint): Transmission[] {
+  send(dst: Endpoint, protocol: Protocol): Transmission[] {
     // Where an outside packet enters is the cloud's business; start at the node it is meant for.
     const target = this.topo.expectedNodeFor(dst.ip);
     this.node.suspect({
@@ -342,7 +367,7 @@ export class ExternalNode implements NetNodeAction {
       evidence: [],
     });
     if (!target) return [];
-    const p: Packet = { src: this.node.id, sport: 0, dst: dst.ip, dport: dst.port, protocol: 'tcp', mark: 0 };
+    const p: Packet = { src: this.node.id, sport: 0, dst: dst.ip, dport: dst.port, protocol, mark: 0 };
     for (const s of this.topo.infra?.externalToNode(target, p) ?? []) this.node.suspect(s);
     return [{ nextHop: { type: 'node', id: target }, link: newLink('external', p, {}) }];
   }

@@ -98,8 +98,9 @@ function walk(ns: NetNS, packet: Packet, iif: string | undefined, foreignSource 
   const findings = [...base.findings];
   let exits = base.exits;
   if (notUnderstood.size) {
+    const baseSignature = signature(base);
     const deciding = decidingElements(ws, signature);
-    if (!deciding.length && !ws.truncated) {
+    if (!ws.truncated && ws.worlds.every((w) => signature(w.result) === baseSignature)) {
       findings.push({
         level: SuspicionLevel.INFO,
         check: 'iptables.not-understood',
@@ -210,9 +211,12 @@ function judge(
   return { exits: mergeExits(exits), findings, hooks: [...hooks] };
 }
 
-/** Sums up a world's outcome: equal signatures, same outcome. */
+/**
+ * Sums up a world's outcome at this hop: where the packet can go, and whether something stops
+ * it. Worlds that differ only in which rule drops, or in the statistic shares, agree.
+ */
 function signature(r: HopResult): string {
-  return JSON.stringify([r.exits.map((e) => `${exitKey(e)}|${e.probability.toFixed(6)}`).sort(), r.findings.map(suspicionKey).sort()]);
+  return JSON.stringify([[...new Set(r.exits.map(exitKey))].sort(), r.findings.some((f) => f.level >= SuspicionLevel.CRITICAL)]);
 }
 
 /** One world's outcome in words, for the undecided finding. */

@@ -57,15 +57,23 @@ export function enumerateWorlds<T>(run: (assume: (key: string) => boolean | unde
 }
 
 /**
- * The elements that decide: taken as matching in a world whose outcome differs from the default
- * world's. `signature` sums up a world's outcome (equal signatures = same outcome).
+ * The elements that decide: those for which two worlds that differ only in that element's way
+ * (every other element met in both taken the same way) have different outcomes. `signature`
+ * sums up a world's outcome (equal signatures = same outcome).
  */
 export function decidingElements<T>(ws: Worlds<T>, signature: (r: T) => string): string[] {
-  const base = signature(ws.worlds[0].result);
+  const sig = ws.worlds.map((w) => signature(w.result));
   const out = new Set<string>();
-  for (const w of ws.worlds.slice(1)) {
-    if (signature(w.result) === base) continue;
-    for (const [k, v] of w.assumed) if (v) out.add(k);
-  }
-  return [...out];
+  ws.worlds.forEach((w1, i) => {
+    for (const [k, v] of w1.assumed) {
+      if (!v || out.has(k)) continue;
+      const twin = ws.worlds.findIndex((w2, j) => {
+        if (w2.assumed.get(k) !== false || sig[j] === sig[i]) return false;
+        for (const [x, y] of w2.assumed) if (x !== k && w1.assumed.has(x) && w1.assumed.get(x) !== y) return false;
+        return true;
+      });
+      if (twin >= 0) out.add(k);
+    }
+  });
+  return [...ws.worlds[0].assumed.keys(), ...ws.worlds.flatMap((w) => [...w.assumed.keys()])].filter((k, i, a) => out.has(k) && a.indexOf(k) === i);
 }
