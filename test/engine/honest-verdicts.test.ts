@@ -202,3 +202,22 @@ for (const c of [FLANNEL, 'flannel-vxlan--healthy', 'calico-bgp--healthy', 'cali
     assert.equal(diagnose(labSnapshot(c), '198.51.100.200', 'node/node2', 30080).verdict, 'reachable');
   });
 }
+
+test('bridged traffic (br_netfilter FORWARD): an unknown rule that could drop it, or a native forward chain, makes it unknown', () => {
+  const s = labSnapshot(FLANNEL);
+  addFilterRules(s, 'node1', ['-A FORWARD -d 10.244.1.3/32 -m foobar --baz 1 -j DROP']);
+  const r = diagnose(s, 'default/client', 'default/web1', 8080);
+  assert.equal(r.verdict, 'unknown');
+  const w = findingsOf(r, 'node1').find((f) => f.check === 'iptables.undecided');
+  assert.ok(w);
+  assert.match(w.message, /bridged by cni0/);
+  const t = labSnapshot(FLANNEL);
+  (hostOf(t, 'node1').nftables as { nftables: unknown[] }).nftables.push(
+    { chain: { family: 'inet', table: 'guard', name: 'gate', handle: 1, type: 'filter', hook: 'forward', prio: 0, policy: 'drop' } },
+  );
+  assert.equal(diagnose(t, 'default/client', 'default/web1', 8080).verdict, 'unknown');
+  // A certain drop stays certain.
+  const u = labSnapshot(FLANNEL);
+  addFilterRules(u, 'node1', ['-A FORWARD -d 10.244.1.3/32 -m foobar --baz 1 -j DROP', '-A FORWARD -d 10.244.1.3/32 -j DROP']);
+  assert.equal(diagnose(u, 'default/client', 'default/web1', 8080).verdict, 'unreachable');
+});

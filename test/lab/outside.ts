@@ -10,12 +10,12 @@ import { parseArgs } from 'node:util';
 import { Lab, LAB_CP, REPO, type ProbeSpec } from './lab';
 import { LabCluster } from './cluster';
 import { outsideProbes, standardTopology } from './scenarios';
-import { writeCase } from './make-cases';
+import { PLUGINS, writeCase } from './make-cases';
 import type { CaseResult, ProbeTruth } from './runner';
 import type { Plugin } from './topology';
 
-/** The committed outside-host cases: a bridge plugin and a routed (no bridge, proxy-ARP) one. */
-export const OUTSIDE_PLUGINS: Plugin[] = ['flannel-host-gw', 'calico-bgp'];
+/** The committed outside-host cases: every plugin of the lab. */
+export const OUTSIDE_PLUGINS: Plugin[] = PLUGINS;
 
 export async function runOutside(plugin: Plugin, prefix: string, kubeconfig: string, onCase: (lab: Lab, c: CaseResult) => Promise<void>, log: (s: string) => void = () => {}): Promise<CaseResult> {
   const lab = new Lab({ ...standardTopology(plugin), outsideHost: true }, prefix, LabCluster.fromFile(kubeconfig), log);

@@ -274,7 +274,7 @@ const HOOK_ORDER: readonly Hook[] = ['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT',
  * nftables base chains, and tables iptables-nft-save could not print whole. Each makes the hop
  * undecided, naming the table and chain.
  */
-function unmodelledNetfilter(ns: NetNS, family: Family, rulesets: Ruleset[], iif: string | undefined, hooks: Set<Hook>): Suspicion[] {
+export function unmodelledNetfilter(ns: NetNS, family: Family, rulesets: Ruleset[], iif: string | undefined, hooks: Set<Hook>): Suspicion[] {
   const out: Suspicion[] = [];
   const chains = nftBaseChains(ns.info.nftables);
   const seen = new Set<string>();
