@@ -19,7 +19,9 @@ import { PLUGINS, writeCase } from './make-cases';
 import { runTopology, type CaseResult } from './runner';
 import { removeStaleNetns } from './topology';
 
-const PREFIX = 'nptest';
+// Several labs may run on one machine (each with its own control plane, NETPATH_LAB_CP and ports):
+// each needs its own netns prefix.
+const PREFIX = process.env.NETPATH_LAB_PREFIX ?? 'nptest';
 const K8S = join(REPO, 'test', 'lab', 'k8s');
 
 function missingTool(): string | undefined {

@@ -36,8 +36,9 @@ export interface Suspicion {
   /**
    * Present when the finding rests on elements the simulator does not model (an unknown iptables
    * match or target, a native nftables chain, state it cannot see) that could decide the outcome:
-   * the finding then holds in some ways of evaluating them and not in others. Such a finding never
-   * makes the verdict `unreachable`, and its presence keeps it from being `reachable`.
+   * the finding then holds in some ways of evaluating them and not in others. Such a finding is at
+   * most a WARNING (it never makes the verdict `unreachable`), and its presence keeps the verdict
+   * from being `reachable`.
    */
   undecided?: UndecidedElement[];
 }
