@@ -221,3 +221,20 @@ test('bridged traffic (br_netfilter FORWARD): an unknown rule that could drop it
   addFilterRules(u, 'node1', ['-A FORWARD -d 10.244.1.3/32 -m foobar --baz 1 -j DROP', '-A FORWARD -d 10.244.1.3/32 -j DROP']);
   assert.equal(diagnose(u, 'default/client', 'default/web1', 8080).verdict, 'unreachable');
 });
+
+test('an unknown match on a rule that rewrites the packet (MASQUERADE): what follows only one way is not certain either', () => {
+  const s = labSnapshot(FLANNEL);
+  const info = hostOf(s, 'node1');
+  const masq = '! -d 224.0.0.0/4 -m comment --comment "flanneld masq" -j MASQUERADE';
+  assert.ok(info.iptables!.nft!.includes(masq));
+  info.iptables!.nft = info.iptables!.nft!.replace(masq, masq.replace('-m comment', '-m foobar --baz 1 -m comment'));
+  const r = diagnose(s, 'default/client', '203.0.113.10', 80);
+  // Without SNAT the answer never comes back (the plugin's check says so), with it the packet
+  // goes out masqueraded: the verdict depends on the unknown match.
+  assert.equal(r.verdict, 'unknown');
+  const w = findingsOf(r, 'node1').find((f) => f.check === 'iptables.undecided')!;
+  assert.match(w.message, /leaves by eth0 as 10\.244\.1\.2 -> 203\.0\.113\.10:80; or it leaves by eth0 as 198\.51\.100\.11 -> 203\.0\.113\.10:80/);
+  const nomasq = findingsOf(r, 'node1').find((f) => f.check === 'nat.no-masquerade')!;
+  assert.equal(nomasq.level, SuspicionLevel.WARNING);
+  assert.deepEqual(nomasq.undecided?.map((u) => u.where), ['node1 nat/FLANNEL-POSTRTG #5']);
+});

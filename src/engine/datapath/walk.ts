@@ -21,9 +21,13 @@ import { formatRoute, formatRule } from '../netstack/routes';
 import { netfilterEnv, type RouteLog } from './netfilter-env';
 
 /** Where the packet can go after this namespace. */
-export type Exit =
+export type Exit = (
   | { kind: 'deliver'; packet: Packet; probability: number; nat: string[] }
-  | { kind: 'out'; packet: Packet; probability: number; nat: string[]; oif: string; nexthop: string; route: RouteSuccess };
+  | { kind: 'out'; packet: Packet; probability: number; nat: string[]; oif: string; nexthop: string; route: RouteSuccess }
+) & {
+  /** The exit exists only in some ways of evaluating these elements (not modelled): what follows is not certain. */
+  undecided?: UndecidedElement[];
+};
 
 export interface Walk {
   exits: Exit[];
@@ -222,7 +226,7 @@ function signature(r: HopResult): string {
 /** One world's outcome in words, for the undecided finding. */
 function fateOf(r: HopResult): string {
   const stops = r.findings.filter((f) => f.level >= SuspicionLevel.CRITICAL).map((f) => f.message);
-  const where = [...new Set(r.exits.map((e) => (e.kind === 'deliver' ? `is delivered here to ${e.packet.dst}` : `leaves by ${e.oif} for ${e.packet.dst}`)))];
+  const where = [...new Set(r.exits.map((e) => `${e.kind === 'deliver' ? 'is delivered here' : `leaves by ${e.oif}`} as ${e.packet.src || '?'} -> ${e.packet.dst}:${e.packet.dport}`))];
   if (!where.length) return stops.length ? `is stopped: ${stops.join('; ')}` : 'goes nowhere';
   return stops.length ? `${where.join(' or ')}, or is stopped: ${stops.join('; ')}` : where.join(' or ');
 }
@@ -234,12 +238,15 @@ function fateOf(r: HopResult): string {
  */
 function mergeWorlds(results: HopResult[], undecided: UndecidedElement[]): { exits: Exit[]; findings: Suspicion[] } {
   const exits = new Map<string, Exit>();
+  const worldsWith = new Map<string, number>();
   for (const r of results) {
+    for (const k of new Set(r.exits.map(exitKey))) worldsWith.set(k, (worldsWith.get(k) ?? 0) + 1);
     for (const e of r.exits) {
       const prev = exits.get(exitKey(e));
       if (!prev || prev.probability < e.probability) exits.set(exitKey(e), e);
     }
   }
+  for (const [k, e] of exits) if (worldsWith.get(k)! < results.length) exits.set(k, { ...e, undecided });
   const seen = new Map<string, { f: Suspicion; n: number }>();
   for (const r of results) {
     for (const [k, f] of new Map(r.findings.map((x) => [suspicionKey(x), x]))) {
@@ -355,8 +362,10 @@ function mergeExits(exits: Exit[]): Exit[] {
   for (const e of exits) {
     const key = exitKey(e);
     const prev = byKey.get(key);
-    if (prev) prev.probability += e.probability;
-    else byKey.set(key, { ...e, nat: [...e.nat] });
+    if (prev) {
+      prev.probability += e.probability;
+      if (prev.undecided && !e.undecided) delete prev.undecided;
+    } else byKey.set(key, { ...e, nat: [...e.nat] });
   }
   return [...byKey.values()];
 }
