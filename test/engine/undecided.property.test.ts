@@ -1,5 +1,6 @@
-// Properties of honest verdicts (issue 13), on a real lab cluster (flannel host-gw, client on
-// node1 → web2 on node2, TCP 8080) whose node2 FORWARD chain gets random rules in front of its own.
+// Properties of honest verdicts (issue 13), on a real lab cluster (flannel host-gw): client on
+// node1 → web2 on node2, TCP 8080, with random rules in front of node2's FORWARD chain; and
+// client → the lab internet with node1's masquerade chain replaced by random rules.
 // Every generated rule is one the simulator models (addresses, protocol, ports, verdicts, a user
 // chain), where it agrees with the kernel (test/netstack/netfilter-kernel.test.ts): the verdict on
 // the original rules is the kernel's. Then one rule gets an unknown match (`-m foobar --baz 1`).
@@ -99,5 +100,51 @@ test(`property: an unknown element evaluated both ways — reachable only if bot
     { numRuns: RUNS, seed: 31 },
   );
   console.log(`undecided property (b): ${Object.entries(seen).sort().map(([k, n]) => `${k}: ${n}`).join(', ')}`);
+  assert.ok(Object.keys(seen).some((k) => k.endsWith('-> unknown')), 'the generator must produce deciding unknown elements');
+});
+
+/**
+ * Rules that rewrite the packet: node1's FLANNEL-POSTRTG (flannel's masquerade chain) replaced by
+ * random RETURN / MASQUERADE / ACCEPT rules, for client → the lab internet (203.0.113.10:80, which
+ * answers only masqueraded traffic). One rule gets the unknown match.
+ */
+const natRule = fc.record(
+  {
+    src: fc.constantFrom('10.244.0.0/16', '10.244.1.2/32', '10.244.2.0/24', '192.168.0.0/16'),
+    dst: fc.constantFrom('! 10.244.0.0/16', '203.0.113.0/24', '10.244.0.0/16', '224.0.0.0/4'),
+    target: fc.constantFrom('RETURN', 'MASQUERADE', 'ACCEPT'),
+  },
+  { requiredKeys: ['target'] },
+);
+
+function natVerdict(rules: GenRule[], pick: number, mode?: 'remove' | 'unknown'): Verdict {
+  const s = labSnapshot(CASE);
+  const info = s.dumps.node1.node;
+  const text = info.iptables!.nft!;
+  const kept = text.split('\n').filter((l) => !l.startsWith('-A FLANNEL-POSTRTG '));
+  const at = kept.indexOf('-A POSTROUTING -m comment --comment "flanneld masq" -j FLANNEL-POSTRTG');
+  assert.ok(at > 0);
+  const natLine = (r: GenRule, unknown: boolean) =>
+    ['-A FLANNEL-POSTRTG', r.src && `-s ${r.src}`, r.dst && (r.dst.startsWith('! ') ? `! -d ${r.dst.slice(2)}` : `-d ${r.dst}`), unknown && '-m foobar --baz 1', `-j ${r.target}`].filter(Boolean).join(' ');
+  const lines = rules.flatMap((r, i) => (i === pick && mode === 'remove' ? [] : [natLine(r, i === pick && mode === 'unknown')]));
+  kept.splice(at + 1, 0, ...lines);
+  info.iptables!.nft = kept.join('\n');
+  return diagnose(s, 'default/client', '203.0.113.10', 80).verdict;
+}
+
+test(`property: an unknown match on a rule that rewrites the packet (masquerade) — unknown exactly when the two ways differ (${RUNS} rule sets)`, () => {
+  const seen: Record<string, number> = {};
+  fc.assert(
+    fc.property(fc.array(natRule, { minLength: 1, maxLength: 4 }).chain((rules) => fc.record({ rules: fc.constant(rules), pick: fc.nat(rules.length - 1) })), ({ rules, pick }) => {
+      const matches = natVerdict(rules, pick);
+      const notMatches = natVerdict(rules, pick, 'remove');
+      const both = natVerdict(rules, pick, 'unknown');
+      const key = `${matches}/${notMatches} -> ${both}`;
+      seen[key] = (seen[key] ?? 0) + 1;
+      assert.equal(both, matches === notMatches ? matches : 'unknown', `matching: ${matches}, not matching: ${notMatches}`);
+    }),
+    { numRuns: RUNS, seed: 7 },
+  );
+  console.log(`undecided property (c, masquerade): ${Object.entries(seen).sort().map(([k, n]) => `${k}: ${n}`).join(', ')}`);
   assert.ok(Object.keys(seen).some((k) => k.endsWith('-> unknown')), 'the generator must produce deciding unknown elements');
 });
