@@ -51,6 +51,13 @@ ${settingsFlagsUsage}
 Live clusters:
 ${liveFlagsUsage}
 
+The verdict: REACHABLE means every element on the path was understood and the packet gets
+there; UNREACHABLE means something certainly stops it (a FATAL or CRITICAL finding). UNKNOWN
+when netpath cannot tell: a node on the path has no dump, or an element it does not model could
+decide the outcome — an iptables match or target it does not know (evaluated both ways: if the
+outcomes differ, a WARNING names the rule), a -m recent list it did not collect, a native
+nftables chain on a hook the packet passes, a table iptables-nft-save could not print whole.
+
 Exit codes: 0 the diagnosis ran (whatever it found), 1 internal failure, 2 bad input.
 `;
 

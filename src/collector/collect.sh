@@ -90,6 +90,16 @@ np_run ipset ipset save
 # ipvsadm would modprobe ip_vs; without the module there are no virtual servers to read.
 if [ -e /proc/net/ip_vs ]; then np_run ipvs ipvsadm -Sn; else : >"$NP_T.o"; np_emit ipvs 0; fi
 np_run nft nft -j list ruleset
+# The -m recent lists (per netns; no directory = xt_recent not loaded, no list exists): each as a
+# line `list <name length> <name>`, then the file, so that no list name can fake another line.
+: >"$NP_T.o"
+for np_f in /proc/net/xt_recent/*; do
+  [ -f "$np_f" ] || continue
+  np_n=${np_f##*/}
+  printf 'list %d %s\n' "$(printf %s "$np_n" | wc -c)" "$np_n" >>"$NP_T.o"
+  cat "$np_f" >>"$NP_T.o" 2>>"$NP_T.e"
+done
+np_emit xt-recent 0
 if command -v ss >/dev/null 2>&1 && ss -Htuln >"$NP_T.o" 2>"$NP_T.e"; then
   np_emit ss 0
 else

@@ -27,6 +27,7 @@ export const toolCommands: Record<string, string> = {
   ipset: 'ipset save',
   ipvs: 'ipvsadm -Sn',
   nft: 'nft -j list ruleset',
+  'xt-recent': 'cat /proc/net/xt_recent/*',
   ss: 'ss -Htuln',
   'proc-net-tcp': 'cat /proc/net/tcp',
   'proc-net-tcp6': 'cat /proc/net/tcp6',
@@ -158,6 +159,9 @@ function convertNetns(ns: FramedNetns, errors: CollectorError[], validate: boole
     const v = parseJsonTool(nft, ns.id, errors);
     if (v !== undefined) info.nftables = v;
   }
+
+  const recent = ok('xt-recent');
+  if (recent) info.xtRecent = recent.stdout;
 
   const ss = frames.get('ss');
   if (ss && ss.exitCode === 0) info.sockets = ss.stdout;

@@ -420,12 +420,16 @@ class DiagnosisRun implements Topology {
 }
 
 /**
- * unreachable iff a FATAL or CRITICAL finding exists; unknown when a node on the path could not
- * be examined or no branch reached the destination; else reachable.
+ * unreachable iff a FATAL or CRITICAL finding exists (a finding that holds only in some ways of
+ * evaluating what netpath does not model is at most a WARNING, marked `undecided`); unknown when
+ * such an element could decide the outcome (a finding marked `undecided`), when a node on the path
+ * could not be examined, or when no branch reached the destination; else reachable — every
+ * element on the path was understood.
  */
 export function verdictOf(nodes: ResultNode[], cluster: Suspicion[]): Verdict {
   const all = [...cluster, ...nodes.flatMap((n) => n.suspicions)];
   if (all.some((s) => s.level >= SuspicionLevel.CRITICAL)) return 'unreachable';
+  if (all.some((s) => s.undecided)) return 'unknown';
   if (nodes.some((n) => !n.examined)) return 'unknown';
   if (!nodes.some((n) => n.actions.some((a) => a.type === 'serve'))) return 'unknown';
   return 'reachable';

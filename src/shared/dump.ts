@@ -72,6 +72,11 @@ export interface NetNSInfo {
   sysctls?: { [key: string]: string };
   /** From the `net.netfilter.nf_conntrack_{count,max}` sysctls, when conntrack is loaded. */
   conntrack?: { count: number; max: number };
+  /**
+   * `/proc/net/xt_recent/*` (the `-m recent` lists): per list a line `list <name length> <name>`,
+   * then the file's lines. Empty text when no list exists (xt_recent not loaded).
+   */
+  xtRecent?: string;
 }
 
 /** A tool that was missing, failed, or printed something the parsers reject. */

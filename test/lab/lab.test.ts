@@ -20,7 +20,9 @@ import { runTopology, type CaseResult } from './runner';
 import { removeStaleNetns } from './topology';
 import { kernelTestSkip } from '../support/machine';
 
-const PREFIX = 'nptest';
+// Several labs may run on one machine (each with its own control plane, NETPATH_LAB_CP and ports):
+// each needs its own netns prefix.
+const PREFIX = process.env.NETPATH_LAB_PREFIX ?? 'nptest';
 const K8S = join(REPO, 'test', 'lab', 'k8s');
 
 const skip = kernelTestSkip(['bridge', 'iptables', 'iptables-save', 'ipset', 'socat', 'sysctl']);

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { inNs, ProcessSet, run } from './exec';
 import { LabCluster } from './cluster';
 import { syncNodePolicies, type NetworkPolicy } from './policy-agent';
-import { INTERNET_IP, podKey, Topology, type Protocol, type TopologySpec } from './topology';
+import { INTERNET_IP, OUTSIDE_IP, podKey, Topology, type Protocol, type TopologySpec } from './topology';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 export const AGENT = join(HERE, 'agent', 'probe-agent.cjs');
@@ -19,12 +19,12 @@ export const REPO = join(HERE, '..', '..');
 
 export type Outcome = 'reachable' | 'refused' | 'timeout' | 'unreachable';
 export type PathType = 'pod-pod-same-node' | 'pod-pod-cross-node' | 'pod-clusterip' | 'pod-nodeport' | 'node-pod'
-  | 'pod-own-node' | 'pod-external' | 'pod-hostnetwork' | 'hostnetwork-pod';
+  | 'pod-own-node' | 'pod-external' | 'pod-hostnetwork' | 'hostnetwork-pod' | 'external-pod' | 'external-nodeport';
 
 export interface ProbeSpec {
   id: string;
   path: PathType;
-  /** `ns/pod` or `node/NAME` */
+  /** `ns/pod`, `node/NAME`, or OUTSIDE_IP (the outside host of a topology with `outsideHost`) */
   src: string;
   /** what netpath calls the destination: `ns/pod`, `svc/ns/name`, `node/NAME` or an IP */
   dst: string;
@@ -163,6 +163,7 @@ export class Lab {
   // ---- probes ----
   srcNetns(src: string): string {
     if (src.startsWith('node/')) return this.topo.node(src.slice(5)).netns;
+    if (src === OUTSIDE_IP && this.topo.spec.outsideHost) return this.topo.outsideNs;
     return this.topo.pod(src).netns;
   }
 

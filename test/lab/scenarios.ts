@@ -1,6 +1,6 @@
 // The lab's topologies and the probes that cover every path type on each of them.
 import type { ProbeSpec } from './lab';
-import { INTERNET_IP, type Plugin, type TopologySpec } from './topology';
+import { INTERNET_IP, OUTSIDE_IP, type Plugin, type TopologySpec } from './topology';
 
 export const NODE1_IP = '198.51.100.11';
 export const NODE2_IP = '198.51.100.12';
@@ -60,5 +60,19 @@ export function standardProbes(): ProbeSpec[] {
     { id: 'external', path: 'pod-external', src: 'default/client', dst: INTERNET_IP, address: INTERNET_IP, port: 80, protocol: 'TCP' },
     { id: 'to-hostnet', path: 'pod-hostnetwork', src: 'default/client', dst: 'default/hostnet2', address: NODE2_IP, port: 9100, protocol: 'TCP' },
     { id: 'from-hostnet', path: 'hostnetwork-pod', src: 'default/hostnet2', dst: 'default/web1', address: IP.web1, port: 8080, protocol: 'TCP' },
+  ];
+}
+
+/**
+ * From a host outside the cluster on the nodes' uplink segment (standardTopology with
+ * `outsideHost`): straight to a pod (the host routes the pod CIDR via its node), to a NodePort,
+ * and to a pod on the other node than the NodePort's backend.
+ */
+export function outsideProbes(): ProbeSpec[] {
+  return [
+    { id: 'outside-to-pod', path: 'external-pod', src: OUTSIDE_IP, dst: 'default/web2', address: IP.web2, port: 8080, protocol: 'TCP' },
+    { id: 'outside-to-pod-node1', path: 'external-pod', src: OUTSIDE_IP, dst: 'default/web1', address: IP.web1, port: 8080, protocol: 'TCP' },
+    { id: 'outside-nodeport', path: 'external-nodeport', src: OUTSIDE_IP, dst: 'node/node2', address: NODE2_IP, port: 30080, protocol: 'TCP' },
+    { id: 'outside-nodeport-remote', path: 'external-nodeport', src: OUTSIDE_IP, dst: 'node/node1', address: NODE1_IP, port: 30080, protocol: 'TCP' },
   ];
 }

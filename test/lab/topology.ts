@@ -38,10 +38,16 @@ export interface TopologySpec {
   policies: object[];
   /** a second node-to-node network (198.51.101.0/24 on eth1), used for asymmetric-route faults */
   secondaryNetwork?: boolean;
+  /**
+   * a host outside the cluster on the nodes' segment (OUTSIDE_IP on br0, the nodes' uplink) that
+   * routes each node's pod CIDR via that node, as a router with the cluster's routes does
+   */
+  outsideHost?: boolean;
 }
 
 export const ROUTER_IP = '198.51.100.1';
 export const INTERNET_IP = '203.0.113.10';
+export const OUTSIDE_IP = '198.51.100.200';
 const SECONDARY = (ip: string) => ip.replace(/^198\.51\.100\./, '198.51.101.');
 
 /** A pod as built: where it lives and what its netns is called. */
@@ -88,11 +94,13 @@ export class Topology {
   readonly pods: BuiltPod[] = [];
   readonly routerNs: string;
   readonly internetNs: string;
+  readonly outsideNs: string;
   private readonly created: string[] = [];
 
   constructor(readonly spec: TopologySpec, readonly prefix: string) {
     this.routerNs = `${prefix}-router`;
     this.internetNs = `${prefix}-internet`;
+    this.outsideNs = `${prefix}-outside`;
     for (const n of spec.nodes) {
       const gateway = spec.plugin.startsWith('calico') ? '169.254.1.1' : ipAdd(cidrBase(n.podCIDR), 1);
       const node: BuiltNode = { ...n, netns: `${prefix}-${n.name}`, gateway };
@@ -152,10 +160,22 @@ export class Topology {
     sysctl(r, 'net.ipv4.ip_forward', 1);
 
     for (const n of this.nodes) this.buildNode(n);
+    if (this.spec.outsideHost) this.buildOutside();
     for (const n of this.nodes) this.buildPeerRoutes(n);
     for (const p of this.pods) if (!p.hostNetwork) this.buildPod(p);
     for (const n of this.nodes) this.buildNodeIptables(n);
     void plugin;
+  }
+
+  private buildOutside(): void {
+    const o = this.outsideNs;
+    this.addNs(o);
+    run('ip', ['link', 'add', 'o-0', 'netns', this.routerNs, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', o]);
+    ipn(this.routerNs, 'link', 'set', 'o-0', 'master', 'br0', 'up');
+    ipn(o, 'addr', 'add', `${OUTSIDE_IP}/24`, 'dev', 'eth0');
+    ipn(o, 'link', 'set', 'eth0', 'up');
+    ipn(o, 'route', 'add', 'default', 'via', ROUTER_IP, 'dev', 'eth0');
+    for (const n of this.nodes) ipn(o, 'route', 'add', n.podCIDR, 'via', n.ip, 'dev', 'eth0');
   }
 
   private buildNode(n: BuiltNode): void {

@@ -3,7 +3,8 @@
 // the routing decision (the router simulator) — wired from a NetNS.
 import { contains, parseIP, type Family } from '../netstack/ip';
 import type { NetNS } from '../netstack/netns';
-import type { NetfilterEnv, NfPacket, RouteDecision } from '../netstack/netfilter/packet';
+import type { NetfilterEnv, NfPacket, RecentList, RouteDecision } from '../netstack/netfilter/packet';
+import { parseXtRecent } from '../netstack/netfilter/recent';
 import { primaryAddress } from '../netstack/interfaces';
 import type { RouteResult } from '../netstack/router-model';
 
@@ -35,6 +36,12 @@ export function netfilterEnv(ns: NetNS, log?: RouteLog, foreignSource = false): 
       if (r.type === 'local') return opts.acceptLocal;
       return opts.loose || r.dev === pkt.iif;
     },
+    recent: (name) => {
+      if (ns.info.xtRecent === undefined) return undefined;
+      let lists = recentLists.get(ns.info);
+      if (!lists) recentLists.set(ns.info, (lists = parseXtRecent(ns.info.xtRecent)));
+      return lists.get(name) ?? new Map();
+    },
     route: (pkt) => {
       const router = ns.router;
       if (!router) return { kind: 'unroutable', reason: `no routing table for ${ns.label}` };
@@ -53,6 +60,9 @@ export function netfilterEnv(ns: NetNS, log?: RouteLog, foreignSource = false): 
     },
   };
 }
+
+/** Parsed `-m recent` lists per dump netns (parsed on first use). */
+const recentLists = new WeakMap<object, Map<string, RecentList>>();
 
 const IPPROTO: Record<string, number> = { icmp: 1, tcp: 6, udp: 17, icmpv6: 58, sctp: 132, ipip: 4, gre: 47 };
 

@@ -5,7 +5,7 @@ import type { Endpoint } from '../model/endpoint';
 import type { Link, LinkAttribute, LinkType } from '../model/link';
 import type { Hop, NetNode, NetNodeAction, Transmission } from '../model/netnode';
 import { formatAddressPort, formatPacket, reply, type Packet, type Protocol } from '../model/packet';
-import { SuspicionLevel, type Suspicion } from '../model/suspicion';
+import { SuspicionLevel, type Suspicion, type UndecidedElement } from '../model/suspicion';
 import { contains, formatIP, parseIP, parsePrefix, sameIP } from '../netstack/ip';
 import type { NetNS } from '../netstack/netns';
 import { isListening } from '../netstack/sockets';
@@ -22,8 +22,12 @@ export function newLink(type: LinkType, packet: Packet, src: LinkAttribute, dst:
   return { id: '', type, source: '', destination: '', packet, sourceAttributes: src, destinationAttributes: dst };
 }
 
+/** Links the packet takes only in some ways of evaluating elements netpath does not model. */
+const conditionalLinks = new WeakMap<Link, UndecidedElement[]>();
+
 export class NetnsNode implements NetNodeAction {
   private problemsReported = false;
+  private conditional?: UndecidedElement[];
 
   constructor(
     private readonly node: NetNode,
@@ -43,6 +47,10 @@ export class NetnsNode implements NetNodeAction {
   }
 
   receive(link: Link): Transmission[] {
+    return this.onPath(conditionalLinks.get(link), () => ({ ts: this.receiveOn(link) })).ts;
+  }
+
+  private receiveOn(link: Link): Transmission[] {
     const p = link.packet;
     let iif: string | undefined = link.destinationAttributes.if;
     if (!iif) {
@@ -50,13 +58,13 @@ export class NetnsNode implements NetNodeAction {
       if (iif) link.destinationAttributes.if = iif;
     }
     if (!iif) {
-      this.node.suspect({ level: SuspicionLevel.WARNING, check: 'path.ingress-unknown', message: `cannot tell on which interface of ${this.ns.label} the packet from ${link.source} arrives`, evidence: [] });
+      this.suspect({ level: SuspicionLevel.WARNING, check: 'path.ingress-unknown', message: `cannot tell on which interface of ${this.ns.label} the packet from ${link.source} arrives`, evidence: [] });
       this.node.doAction({ type: 'drop', input: link.id, outputs: [] });
       return [];
     }
     this.report(this.topo.receiveChecks?.(this.stack.nodeName, this.ns, p, iif) ?? []);
     let result: { type: ActionKind; ts: Transmission[] };
-    const nexthop = link.sourceAttributes.nexthop ?? p.dst;
+    const nexthop = link.sourceAttributes.nexthop ?? (this.fromOutside(link) ? this.gatewayAddress(iif, p) : undefined) ?? p.dst;
     const l2 = ingress(this.stack, this.ns, iif, nexthop, p, this.topo.conntrack);
     if (l2.kind === 'host') {
       if (this.ns === this.stack.host && !p.reply) this.report(this.topo.serviceChecks?.(this.stack.nodeName, this.ns, p) ?? []);
@@ -72,7 +80,41 @@ export class NetnsNode implements NetNodeAction {
   }
 
   private report(findings: Suspicion[]): void {
-    for (const f of findings) this.node.suspect(f);
+    for (const f of findings) this.suspect(f);
+  }
+
+  /**
+   * A finding on this node. While the packet follows a path that exists only in some ways of
+   * evaluating elements netpath does not model (`this.conditional`), what it meets there is not
+   * certain either: at most a WARNING, marked with those elements.
+   */
+  private suspect(f: Suspicion): void {
+    const c = this.conditional;
+    if (!c) {
+      this.node.suspect(f);
+      return;
+    }
+    this.node.suspect({
+      ...f,
+      level: Math.min(f.level, SuspicionLevel.WARNING),
+      message: `${f.message} — on a path the packet takes only in some ways of evaluating what netpath does not model`,
+      undecided: [...(f.undecided ?? []), ...c],
+    });
+  }
+
+  /** Runs `fn` on a path conditional on `undecided` (added to the current conditions); its transmissions carry them on. */
+  private onPath<T extends { ts: Transmission[] }>(undecided: UndecidedElement[] | undefined, fn: () => T): T {
+    if (!undecided?.length) return fn();
+    const prev = this.conditional;
+    const cur = [...(prev ?? []), ...undecided.filter((u) => !prev?.some((x) => x.where === u.where))];
+    this.conditional = cur;
+    try {
+      const r = fn();
+      for (const t of r.ts) conditionalLinks.set(t.link, cur);
+      return r;
+    } finally {
+      this.conditional = prev;
+    }
   }
 
   private handle(w: Walk, depth: number, extra: Suspicion[] = [], input?: Packet): { type: ActionKind; ts: Transmission[] } {
@@ -87,7 +129,7 @@ export class NetnsNode implements NetNodeAction {
     const ts: Transmission[] = [];
     let type: ActionKind = 'drop';
     for (const exit of w.exits) {
-      const r = this.exit(exit, depth);
+      const r = this.onPath(exit.undecided, () => this.exit(exit, depth));
       ts.push(...r.ts);
       type = strongest(type, r.type);
       if (exit.nat.some((n) => n.startsWith('DNAT'))) type = strongest(type, 'service');
@@ -138,7 +180,7 @@ export class NetnsNode implements NetNodeAction {
     const expected = this.topo.expectedNodeFor(target);
     if (node) {
       if (expected && expected !== node && node !== this.stack.nodeName) {
-        this.node.suspect({
+        this.suspect({
           level: SuspicionLevel.WARNING,
           check: 'route.unexpected-node',
           message: `${this.ns.label} sends the packet for ${target} to node ${node} (${nexthop}), not to ${expected}, where ${target} lives`,
@@ -149,7 +191,7 @@ export class NetnsNode implements NetNodeAction {
       return [{ nextHop: { type: 'node', id: node }, link: newLink(p.encap ? 'tunnel' : 'infra', p, src) }];
     }
     if (expected) {
-      this.node.suspect({
+      this.suspect({
         level: SuspicionLevel.FATAL,
         check: 'route.leaves-cluster',
         message: `${this.ns.label} sends the packet for ${target} out of ${oif} to ${nexthop}, which is no cluster node: it should go to node ${expected}`,
@@ -165,7 +207,7 @@ export class NetnsNode implements NetNodeAction {
     if (p.encap) {
       const d = decap(this.ns, p);
       if (d && 'finding' in d) {
-        this.node.suspect(d.finding);
+        this.suspect(d.finding);
         return { type: 'drop', ts: [] };
       }
       if (d && depth < MAX_ENCAP) return this.handle(this.walkIn(d.inner, d.dev), depth + 1, [], d.inner);
@@ -174,7 +216,7 @@ export class NetnsNode implements NetNodeAction {
     const ipvs = this.ipvsForward(p, depth);
     if (ipvs) return ipvs;
     if (!this.topo.isDestination(this.hop, p)) {
-      this.node.suspect({
+      this.suspect({
         level: SuspicionLevel.FATAL,
         check: 'path.wrong-destination',
         message: `the packet ${formatPacket(p)} is delivered to ${this.node.id}, which is not the destination ${this.topo.destination.ref ?? this.topo.destination.ip}`,
@@ -200,7 +242,7 @@ export class NetnsNode implements NetNodeAction {
     const name = vs.kind === 'fwmark' ? `fwmark ${vs.fwmark}` : `${p.protocol} ${formatAddressPort(p.dst, vs.port ?? 0)}`;
     const reals = vs.reals.filter((r) => r.weight > 0);
     if (!reals.length) {
-      this.node.suspect({
+      this.suspect({
         level: SuspicionLevel.FATAL,
         check: 'ipvs.no-real-server',
         message: `IPVS virtual server ${name} on ${this.ns.label} has no real server${vs.reals.length ? ' with a weight above 0' : ''}: the connection is refused`,
@@ -213,7 +255,7 @@ export class NetnsNode implements NetNodeAction {
     for (const real of reals) {
       const to: Packet = { ...p, dst: formatIP(real.ip), dport: real.port || p.dport };
       if (real.forwarding !== 'masq') {
-        this.node.suspect({ level: SuspicionLevel.INFO, check: 'ipvs.forwarding', message: `IPVS forwards ${name} to ${formatAddressPort(to.dst, to.dport)} by ${real.forwarding === 'gate' ? 'direct routing' : 'IPIP'}; only NAT (masquerading) is simulated, the packet is followed as if NATed`, evidence: [] });
+        this.suspect({ level: SuspicionLevel.INFO, check: 'ipvs.forwarding', message: `IPVS forwards ${name} to ${formatAddressPort(to.dst, to.dport)} by ${real.forwarding === 'gate' ? 'direct routing' : 'IPIP'}; only NAT (masquerading) is simulated, the packet is followed as if NATed`, evidence: [] });
       }
       this.topo.conntrack.record(this.ns, p, to);
       const w = walkRelay(this.ns, to);
@@ -257,13 +299,13 @@ export class NetnsNode implements NetNodeAction {
   private replyArrives(p: Packet): { type: ActionKind; ts: Transmission[] } {
     const d = this.topo.destination;
     if (!this.topo.isSource(this.hop)) {
-      this.node.suspect({ level: SuspicionLevel.FATAL, check: 'path.wrong-destination', message: `the reply ${formatPacket(p)} is delivered to ${this.node.id}, not to the source of the connection`, evidence: [] });
+      this.suspect({ level: SuspicionLevel.FATAL, check: 'path.wrong-destination', message: `the reply ${formatPacket(p)} is delivered to ${this.node.id}, not to the source of the connection`, evidence: [] });
       return { type: 'serve', ts: [] };
     }
     const fromIP = p.src;
     const expected = d.type === 'external' || d.type === 'pod' || d.type === 'node' || d.type === 'service' || d.type === 'lb' ? d.ip : '';
     if (expected && fromIP && !sameIP(fromIP, expected)) {
-      this.node.suspect({
+      this.suspect({
         level: SuspicionLevel.CRITICAL,
         check: 'nat.reply-mismatch',
         message: `the reply reaches ${this.node.id} from ${formatAddressPort(fromIP, p.sport)}, but the connection was made to ${formatAddressPort(expected, d.port)}: the NAT on the way was not undone, so the socket drops it`,
@@ -285,7 +327,7 @@ export class NetnsNode implements NetNodeAction {
     const bindv6only = this.ns.sysctls?.int('net.ipv6.bindv6only') ?? 0;
     if (isListening(sockets, proto, ip, p.dport, { bindv6only })) return true;
     const any = ip.family === 4 ? '0.0.0.0' : '::';
-    this.node.suspect({
+    this.suspect({
       level: SuspicionLevel.FATAL,
       check: 'socket.not-listening',
       message: `no process listening on ${formatAddressPort(any, p.dport)} or ${formatAddressPort(p.dst, p.dport)} protocol ${p.protocol} in ${this.ns.label}${p.protocol === 'tcp' ? ': the connection is refused' : ''}`,
@@ -294,8 +336,33 @@ export class NetnsNode implements NetNodeAction {
     return false;
   }
 
-  /** Which interface a packet from another host arrives on: the one holding the next-hop address, else the one on its subnet. */
+  /** A packet from outside the cluster: its sender (the outside world) named no next hop. */
+  private fromOutside(link: Link): boolean {
+    return link.type === 'external' && link.sourceAttributes.nexthop === undefined;
+  }
+
+  /**
+   * The address the outside sends a packet for `p.dst` to on `iif`: `p.dst` itself when it is
+   * on that link (a node address), else this node's own address there — the outside routes the
+   * packet via the node, as a router or a host with a route to the pod network does.
+   */
+  private gatewayAddress(iif: string, p: Packet): string | undefined {
+    if (this.ns.ownsAddress(p.dst)) return undefined;
+    const i = this.ns.interface(iif);
+    const fam = p.dst.includes(':') ? 6 : 4;
+    return i?.addresses.find((a) => (a.address.includes(':') ? 6 : 4) === fam && a.scope === 'global')?.address;
+  }
+
+  /**
+   * Which interface a packet from another host arrives on. From outside the cluster: the one the
+   * route back to its source leaves by (the uplink), as for the reply. Else the one holding the
+   * next-hop address, else the one on its subnet.
+   */
   private wireIngress(link: Link): string | undefined {
+    if (this.fromOutside(link) && link.packet.src) {
+      const r = this.ns.router?.lookup({ dst: link.packet.src });
+      if (r?.ok && r.type !== 'local') return r.dev;
+    }
     const ifaces = this.ns.interfaces ?? [];
     const target = parseIP(link.sourceAttributes.nexthop ?? link.packet.dst);
     if (!target) return undefined;
@@ -324,7 +391,7 @@ function strongest(a: ActionKind, b: ActionKind): ActionKind {
 export class ExternalNode implements NetNodeAction {
   constructor(private readonly node: NetNode, private readonly topo: Topology) {}
 
-  send(dst: Endpoint): Transmission[] {
+  send(dst: Endpoint, protocol: Protocol): Transmission[] {
     // Where an outside packet enters is the cloud's business; start at the node it is meant for.
     const target = this.topo.expectedNodeFor(dst.ip);
     this.node.suspect({
@@ -336,7 +403,7 @@ export class ExternalNode implements NetNodeAction {
       evidence: [],
     });
     if (!target) return [];
-    const p: Packet = { src: this.node.id, sport: 0, dst: dst.ip, dport: dst.port, protocol: 'tcp', mark: 0 };
+    const p: Packet = { src: this.node.id, sport: 0, dst: dst.ip, dport: dst.port, protocol, mark: 0 };
     for (const s of this.topo.infra?.externalToNode(target, p) ?? []) this.node.suspect(s);
     return [{ nextHop: { type: 'node', id: target }, link: newLink('external', p, {}) }];
   }

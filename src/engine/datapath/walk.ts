@@ -5,12 +5,15 @@
 // rule, route or interface as evidence). The path therefore follows the simulated kernel: a wrong
 // route sends the packet the wrong way, and the walk shows it.
 import { formatAddressPort, formatPacket, type Packet } from '../model/packet';
-import { SuspicionLevel, type Evidence, type Suspicion } from '../model/suspicion';
+import { SuspicionLevel, suspicionKey, type Evidence, type Suspicion, type UndecidedElement } from '../model/suspicion';
 import { formatIP, type Family } from '../netstack/ip';
 import { isUp, downReason } from '../netstack/interfaces';
 import type { Ruleset } from '../netstack/iptables/model';
 import { traceReceive, traceSend, type PathOutcome } from '../netstack/netfilter/sequence';
-import type { NatRewrite, NfPacket, TraceStep } from '../netstack/netfilter/packet';
+import type { Hook, NatRewrite, NfPacket, NotUnderstood, TraceStep } from '../netstack/netfilter/packet';
+import { HOOK_TABLES } from '../netstack/netfilter/trace';
+import { decidingElements, enumerateWorlds, MAX_WORLDS } from '../netstack/netfilter/undecided';
+import { formatNativeChain, nativeChainsAt, nftBaseChains } from '../netstack/netfilter/nft-native';
 import { resolveNeighbour } from '../netstack/neighbour';
 import type { NetNS } from '../netstack/netns';
 import type { RouteFailure, RouteResult, RouteSuccess } from '../netstack/router-model';
@@ -18,9 +21,13 @@ import { formatRoute, formatRule } from '../netstack/routes';
 import { netfilterEnv, type RouteLog } from './netfilter-env';
 
 /** Where the packet can go after this namespace. */
-export type Exit =
+export type Exit = (
   | { kind: 'deliver'; packet: Packet; probability: number; nat: string[] }
-  | { kind: 'out'; packet: Packet; probability: number; nat: string[]; oif: string; nexthop: string; route: RouteSuccess };
+  | { kind: 'out'; packet: Packet; probability: number; nat: string[]; oif: string; nexthop: string; route: RouteSuccess }
+) & {
+  /** The exit exists only in some ways of evaluating these elements (not modelled): what follows is not certain. */
+  undecided?: UndecidedElement[];
+};
 
 export interface Walk {
   exits: Exit[];
@@ -61,34 +68,105 @@ export function walkReceive(ns: NetNS, packet: Packet, iif: string): Walk {
 }
 
 function walk(ns: NetNS, packet: Packet, iif: string | undefined, foreignSource = false): Walk {
-  const findings: Suspicion[] = [];
   const router = ns.router;
   if (!router) {
     return { exits: [], findings: problems(ns), complete: false };
   }
   const family = familyOf(packet.dst);
   const rulesets = ns.rulesets(family) ?? [];
-  const primary: Ruleset = rulesets[0] ?? { family, tables: [], hasCounters: false, warnings: [] };
-  const log: RouteLog = new Map();
-  const env = netfilterEnv(ns, log, foreignSource);
+  const all: Ruleset[] = rulesets.length ? rulesets : [{ family, tables: [], hasCounters: false, warnings: [] }];
   const nf: NfPacket = toNf(packet, family, iif);
-  const outcomes = iif === undefined ? traceSend(primary, nf, env) : traceReceive(primary, nf, env);
+  const notUnderstood = new Map<string, NotUnderstood>();
+  // Every combination of ways the rules netpath does not model can go (undecided.ts); the
+  // first world takes them all as not matching.
+  const ws = enumerateWorlds((assume) => {
+    const log: RouteLog = new Map();
+    const env = netfilterEnv(ns, log, foreignSource);
+    const met: string[] = [];
+    // Each backend (legacy and nft both active) traces the packet; all must let it through.
+    const traces = all.map((rs, k) => {
+      const opts = { assume: (key: string) => assume(`${k} ${key}`) };
+      const outs = iif === undefined ? traceSend(rs, nf, env, opts) : traceReceive(rs, nf, env, opts);
+      for (const o of outs) {
+        for (const n of o.notUnderstood) {
+          met.push(`${k} ${n.key}`);
+          notUnderstood.set(`${k} ${n.key}`, n);
+        }
+      }
+      return outs;
+    });
+    return { result: judge(ns, router, packet, iif, foreignSource, traces[0], traces.slice(1), log), met };
+  });
 
+  const base = ws.worlds[0].result;
+  const findings = [...base.findings];
+  let exits = base.exits;
+  if (notUnderstood.size) {
+    const baseSignature = signature(base);
+    const deciding = decidingElements(ws, signature);
+    if (!ws.truncated && ws.worlds.every((w) => signature(w.result) === baseSignature)) {
+      findings.push({
+        level: SuspicionLevel.INFO,
+        check: 'iptables.not-understood',
+        message: `${notUnderstood.size} iptables rule(s) on ${ns.label} use matches or targets netpath does not model; evaluated both ways (matching and not), they do not change what happens to this packet`,
+        evidence: [...notUnderstood.values()].map(nuEvidence),
+      });
+    } else {
+      const elements = (deciding.length ? deciding : [...notUnderstood.keys()]).map((k) => notUnderstood.get(k)!);
+      const undecided: UndecidedElement[] = elements.map((n) => ({ where: `${ns.label} ${n.table}/${n.chain} #${n.rule}`, reason: n.reason }));
+      const merged = mergeWorlds(ws.worlds.map((w) => w.result), undecided);
+      findings.length = 0;
+      findings.push(...merged.findings);
+      exits = merged.exits;
+      const fates = [...new Set(ws.worlds.map((w) => fateOf(w.result)))];
+      findings.push({
+        level: SuspicionLevel.WARNING,
+        check: 'iptables.undecided',
+        message:
+          `what happens to the packet on ${ns.label} depends on ${elements.length} iptables rule(s) netpath does not model: ` +
+          `evaluated both ways (matching and not), the packet ${fates.join('; or it ')}` +
+          (ws.truncated ? ` (more than ${MAX_WORLDS} combinations: not all were evaluated)` : ''),
+        evidence: elements.map(nuEvidence),
+        undecided,
+      });
+    }
+  }
+  findings.push(...unmodelledNetfilter(ns, family, all, iif, new Set(ws.worlds.flatMap((w) => w.result.hooks))));
+  return { exits: mergeExits(exits), findings, complete: true };
+}
+
+/** What one world of a hop gives: exits and findings as the walk reports them, and the hooks passed. */
+interface HopResult {
+  exits: Exit[];
+  findings: Suspicion[];
+  hooks: Hook[];
+}
+
+/** The packet's fate in every outcome of a trace: exits, and findings for what stopped it. */
+function judge(
+  ns: NetNS,
+  router: NonNullable<NetNS['router']>,
+  packet: Packet,
+  iif: string | undefined,
+  foreignSource: boolean,
+  outcomes: PathOutcome[],
+  others: PathOutcome[][],
+  log: RouteLog,
+): HopResult {
+  const findings: Suspicion[] = [];
   const exits: Exit[] = [];
   const dropped: { o: PathOutcome; step?: TraceStep }[] = [];
-  const notUnderstood = new Map<string, Evidence>();
+  const hooks = new Set<Hook>();
+  for (const o of [...outcomes, ...others.flat()]) for (const h of o.hooks) hooks.add(h);
+  // Other backends that also hold rules (legacy and nft both active) must accept it too.
+  const extraDrop = others.map((outs) => outs.find((o) => o.fate === 'filtered')?.decidedBy).find((d) => d);
   for (const o of outcomes) {
-    for (const n of o.notUnderstood) {
-      notUnderstood.set(`${n.table}/${n.chain}#${n.rule}`, { kind: 'iptables', text: n.text, where: `${n.table}/${n.chain} #${n.rule} (${n.reason})` });
-    }
     const after = fromNf(o.packet, packet);
     const nat = o.nat.map(formatNat);
     if (o.fate === 'filtered') {
       dropped.push({ o, step: o.decidedBy });
       continue;
     }
-    // Other backends that also hold rules (legacy and nft both active) must accept it too.
-    const extraDrop = rulesets.slice(1).map((rs) => otherBackendDrop(rs, nf, env, iif)).find((d) => d);
     if (extraDrop) {
       dropped.push({ o, step: extraDrop });
       continue;
@@ -133,24 +211,108 @@ function walk(ns: NetNS, packet: Packet, iif: string | undefined, foreignSource 
     }
     exits.push({ kind: 'out', packet: after, probability: o.probability, nat, oif, nexthop, route: r });
   }
-
   findings.push(...dropFindings(ns, dropped));
-  if (notUnderstood.size) {
-    // A line that does not even parse may be a DROP the packet should have met: say so louder.
-    const broken = [...notUnderstood.values()].some((e) => /does not parse/.test(e.where ?? ''));
-    findings.push({
-      level: broken ? SuspicionLevel.WARNING : SuspicionLevel.INFO,
-      check: 'iptables.not-understood',
-      message: `${notUnderstood.size} iptables rule(s) on ${ns.label} use matches or targets netpath does not model; they were assumed not to match`,
-      evidence: [...notUnderstood.values()],
-    });
-  }
-  return { exits: mergeExits(exits), findings, complete: true };
+  return { exits: mergeExits(exits), findings, hooks: [...hooks] };
 }
 
-function otherBackendDrop(rs: Ruleset, nf: NfPacket, env: ReturnType<typeof netfilterEnv>, iif: string | undefined): TraceStep | undefined {
-  const outs = iif === undefined ? traceSend(rs, nf, env) : traceReceive(rs, nf, env);
-  return outs.find((o) => o.fate === 'filtered')?.decidedBy;
+/**
+ * Sums up a world's outcome at this hop: where the packet can go, and whether something stops
+ * it. Worlds that differ only in which rule drops, or in the statistic shares, agree.
+ */
+function signature(r: HopResult): string {
+  return JSON.stringify([[...new Set(r.exits.map(exitKey))].sort(), r.findings.some((f) => f.level >= SuspicionLevel.CRITICAL)]);
+}
+
+/** One world's outcome in words, for the undecided finding. */
+function fateOf(r: HopResult): string {
+  const stops = r.findings.filter((f) => f.level >= SuspicionLevel.CRITICAL).map((f) => f.message);
+  const where = [...new Set(r.exits.map((e) => `${e.kind === 'deliver' ? 'is delivered here' : `leaves by ${e.oif}`} as ${e.packet.src || '?'} -> ${e.packet.dst}:${e.packet.dport}`))];
+  if (!where.length) return stops.length ? `is stopped: ${stops.join('; ')}` : 'goes nowhere';
+  return stops.length ? `${where.join(' or ')}, or is stopped: ${stops.join('; ')}` : where.join(' or ');
+}
+
+/**
+ * The worlds of a hop whose outcome an undecided element decides: every exit any world has is
+ * followed (the packet may go there), a finding every world has stands, and a finding only some
+ * worlds have is conditional — at most a WARNING, marked with the undecided elements.
+ */
+function mergeWorlds(results: HopResult[], undecided: UndecidedElement[]): { exits: Exit[]; findings: Suspicion[] } {
+  const exits = new Map<string, Exit>();
+  const worldsWith = new Map<string, number>();
+  for (const r of results) {
+    for (const k of new Set(r.exits.map(exitKey))) worldsWith.set(k, (worldsWith.get(k) ?? 0) + 1);
+    for (const e of r.exits) {
+      const prev = exits.get(exitKey(e));
+      if (!prev || prev.probability < e.probability) exits.set(exitKey(e), e);
+    }
+  }
+  for (const [k, e] of exits) if (worldsWith.get(k)! < results.length) exits.set(k, { ...e, undecided });
+  const seen = new Map<string, { f: Suspicion; n: number }>();
+  for (const r of results) {
+    for (const [k, f] of new Map(r.findings.map((x) => [suspicionKey(x), x]))) {
+      const prev = seen.get(k);
+      if (prev) prev.n++;
+      else seen.set(k, { f, n: 1 });
+    }
+  }
+  const findings: Suspicion[] = [];
+  for (const { f, n } of seen.values()) {
+    if (n === results.length) findings.push(f);
+    else {
+      findings.push({
+        ...f,
+        level: Math.min(f.level, SuspicionLevel.WARNING),
+        message: `${f.message} — only in some ways of evaluating the rules netpath does not model (see iptables.undecided)`,
+        undecided,
+      });
+    }
+  }
+  return { exits: [...exits.values()], findings };
+}
+
+function nuEvidence(n: NotUnderstood): Evidence {
+  return { kind: 'iptables', text: n.text, where: `${n.table}/${n.chain} #${n.rule} (${n.reason})` };
+}
+
+const HOOK_ORDER: readonly Hook[] = ['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING'];
+
+/**
+ * What the collector saw on the hooks the packet passes but the simulator cannot follow: native
+ * nftables base chains, and tables iptables-nft-save could not print whole. Each makes the hop
+ * undecided, naming the table and chain.
+ */
+export function unmodelledNetfilter(ns: NetNS, family: Family, rulesets: Ruleset[], iif: string | undefined, hooks: Set<Hook>): Suspicion[] {
+  const out: Suspicion[] = [];
+  const chains = nftBaseChains(ns.info.nftables);
+  const seen = new Set<string>();
+  for (const hook of ['ingress', ...HOOK_ORDER.filter((h) => hooks.has(h))] as const) {
+    for (const c of nativeChainsAt(chains, family, hook, iif, rulesets)) {
+      const id = JSON.stringify([c.family, c.table, c.chain]);
+      if (seen.has(id)) continue;
+      seen.add(id);
+      out.push({
+        level: SuspicionLevel.WARNING,
+        check: 'nftables.not-modelled',
+        message: `the packet passes the native nftables chain ${c.chain} of table ${c.family} ${c.table} (hook ${c.hook}) on ${ns.label}; netpath does not model nftables rules yet, so it cannot tell whether that chain lets the packet through`,
+        evidence: [{ kind: 'nftables', text: formatNativeChain(c), where: ns.label }],
+        undecided: [{ where: `${ns.label} nftables table ${c.family} ${c.table} chain ${c.chain}`, reason: 'native nftables chains are not modelled' }],
+      });
+    }
+  }
+  for (const rs of rulesets) {
+    for (const table of rs.incompleteTables ?? []) {
+      const at = HOOK_ORDER.filter((h) => hooks.has(h) && HOOK_TABLES[h].includes(table));
+      if (!at.length) continue;
+      out.push({
+        level: SuspicionLevel.WARNING,
+        check: 'iptables.incomplete-table',
+        message: `iptables-nft-save on ${ns.label} could not print table ${table} whole (it contains incompatible base chains); the packet passes ${table} at ${at.join(', ')}, where rules netpath cannot see may act on it`,
+        evidence: [{ kind: 'iptables', text: `# Table \`${table}' contains incompatible base-chains, use 'nft' tool to list them.`, where: ns.label }],
+        undecided: [{ where: `${ns.label} iptables table ${table}`, reason: 'iptables-nft-save could not print the table whole' }],
+      });
+    }
+  }
+  return out;
 }
 
 function query(p: NfPacket, iif: string | undefined) {
@@ -191,13 +353,19 @@ function formatNat(n: NatRewrite): string {
   return `${n.kind} ${t(n.before, side)} -> ${t(n.after, side)} (${n.hook} ${n.chain} #${n.rule})`;
 }
 
+function exitKey(e: Exit): string {
+  return `${e.kind}|${e.packet.src}|${e.packet.dst}|${e.packet.dport}|${e.packet.mark}|${e.kind === 'out' ? `${e.oif}|${e.nexthop}` : ''}`;
+}
+
 function mergeExits(exits: Exit[]): Exit[] {
   const byKey = new Map<string, Exit>();
   for (const e of exits) {
-    const key = `${e.kind}|${e.packet.src}|${e.packet.dst}|${e.packet.dport}|${e.packet.mark}|${e.kind === 'out' ? `${e.oif}|${e.nexthop}` : ''}`;
+    const key = exitKey(e);
     const prev = byKey.get(key);
-    if (prev) prev.probability += e.probability;
-    else byKey.set(key, { ...e, nat: [...e.nat] });
+    if (prev) {
+      prev.probability += e.probability;
+      if (prev.undecided && !e.undecided) delete prev.undecided;
+    } else byKey.set(key, { ...e, nat: [...e.nat] });
   }
   return [...byKey.values()];
 }

@@ -33,6 +33,22 @@ export interface Suspicion {
   /** Stable dotted id, family first: `route.missing`, `iptables.drop`, `policy.deny`. */
   check: string;
   evidence: Evidence[];
+  /**
+   * Present when the finding rests on elements the simulator does not model (an unknown iptables
+   * match or target, a native nftables chain, state it cannot see) that could decide the outcome:
+   * the finding then holds in some ways of evaluating them and not in others. Such a finding is at
+   * most a WARNING (it never makes the verdict `unreachable`), and its presence keeps the verdict
+   * from being `reachable`.
+   */
+  undecided?: UndecidedElement[];
+}
+
+/** An element on the path the simulator does not model, and why it could decide the outcome. */
+export interface UndecidedElement {
+  /** Where it is: `node2 filter/FORWARD #3`, `node2 nftables inet guard chain gate`. */
+  where: string;
+  /** Why it is not modelled: `match module "foobar" is not modelled`. */
+  reason: string;
 }
 
 /** Same check, message and evidence → the same finding (a node reached twice reports it once). */

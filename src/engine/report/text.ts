@@ -11,6 +11,13 @@ const VERDICT: Record<DiagnosisResult['verdict'], string> = {
   unknown: 'UNKNOWN: part of the path could not be examined',
 };
 
+/** An unknown verdict says which kind of unknown: a part not examined, or an element not modelled. */
+function verdictLine(r: DiagnosisResult): string {
+  const undecided = [...r.clusterSuspicions, ...r.nodes.flatMap((n) => n.suspicions)].some((s) => s.undecided);
+  if (r.verdict === 'unknown' && undecided) return 'UNKNOWN: something netpath does not model could decide the outcome (see the WARNINGs below)';
+  return VERDICT[r.verdict];
+}
+
 /** Where a suspicion appears in the text report (0-based lines), for editors that point at it. */
 export interface TextFinding {
   /** NetNode id; undefined for a cluster suspicion. */
@@ -44,7 +51,7 @@ export function formatTextWithFindings(r: DiagnosisResult): { text: string; find
   const out: TextFinding[] = [];
   const lines: string[] = [];
   lines.push(`netpath: ${formatEndpoint(r.source)} -> ${formatEndpoint(r.destination)} ${r.request.protocol}`);
-  lines.push(VERDICT[r.verdict], '');
+  lines.push(verdictLine(r), '');
   lines.push('Path:');
   if (!r.links.length) lines.push(`  ${r.nodes[0]?.id ?? '(none)'} (the packet did not leave the source)`);
   const actionOf = new Map<string, string>();

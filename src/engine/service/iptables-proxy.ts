@@ -7,7 +7,8 @@ import { formatAddressPort, type Packet } from '../model/packet';
 import { SuspicionLevel, type Evidence, type Suspicion } from '../model/suspicion';
 import type { NetNS } from '../netstack/netns';
 import { traceHook } from '../netstack/netfilter/trace';
-import type { TraceStep } from '../netstack/netfilter/packet';
+import { chainRulesTolerant } from '../netstack/iptables/parse';
+import type { NotUnderstood, TraceStep } from '../netstack/netfilter/packet';
 import { netfilterEnv } from '../datapath/netfilter-env';
 import { toNf } from '../datapath/walk';
 import { canonicalIP } from '../netstack/ip';
@@ -30,6 +31,8 @@ export interface IptablesTrace {
   /** Probability that netfilter drops/rejects it on this hook (kube-proxy's REJECT for services without endpoints, a DROP). */
   filtered: number;
   hook: 'PREROUTING' | 'OUTPUT';
+  /** Rules on the way netpath does not model (taken as not matching). */
+  notUnderstood: NotUnderstood[];
 }
 
 export function endpointKey(ip: string, port: number): string {
@@ -46,7 +49,7 @@ export function traceServicePacket(ns: NetNS, packet: Packet, local: boolean): I
   if (!local) delete nf.iif;
   const outcomes = traceHook(rs, hook, nf, netfilterEnv(ns));
   const byTarget = new Map<string, DnatBranch>();
-  const out: IptablesTrace = { branches: [], undnatted: 0, undnattedPath: [], filtered: 0, hook };
+  const out: IptablesTrace = { branches: [], undnatted: 0, undnattedPath: [], filtered: 0, hook, notUnderstood: outcomes.flatMap((o) => o.notUnderstood) };
   for (const o of outcomes) {
     if (o.verdict !== 'ACCEPT') {
       out.filtered += o.probability;
@@ -75,10 +78,21 @@ function pct(p: number): string {
   return `${Math.round(p * 1000) / 10}%`;
 }
 
-/** kube-proxy's programmed branches against the service's backends. */
+/**
+ * kube-proxy's programmed branches against the service's backends. Where the trace met rules
+ * netpath does not model, what it concludes may not hold: such findings are at most a WARNING,
+ * marked undecided (the walk through the node evaluates those rules both ways and says more).
+ */
 export function checkIptablesProxy(node: string, ns: NetNS, packet: Packet, local: boolean, sb: ServiceBackends): Suspicion[] {
   const t = traceServicePacket(ns, packet, local);
   if (!t) return [];
+  const found = checkTrace(node, packet, t, sb, ns);
+  if (!t.notUnderstood.length) return found;
+  const undecided = t.notUnderstood.map((n) => ({ where: `${node} ${n.table}/${n.chain} #${n.rule}`, reason: n.reason }));
+  return found.map((f) => ({ ...f, level: Math.min(f.level, SuspicionLevel.WARNING), undecided }));
+}
+
+function checkTrace(node: string, packet: Packet, t: IptablesTrace, sb: ServiceBackends, ns: NetNS): Suspicion[] {
   const out: Suspicion[] = [];
   const where = `${sb.service} ${packet.protocol.toUpperCase()} ${formatAddressPort(sb.address, packet.dport)}`;
   const expected = new Map(sb.backends.map((b) => [endpointKey(b.ip, b.port), b]));
@@ -91,7 +105,7 @@ export function checkIptablesProxy(node: string, ns: NetNS, packet: Packet, loca
     // The chains the packet jumped into and found empty: what a flush leaves behind.
     for (const s of t.undnattedPath) {
       const chain = nat?.chainsByName.get(s.effect);
-      if (chain && !chain.builtin && chain.rules.length === 0) evidence.push({ kind: 'iptables', text: `:${chain.name} - (no rules)`, where: `${node} nat/${chain.name}` });
+      if (chain && !chain.builtin && chainRulesTolerant(chain).length === 0) evidence.push({ kind: 'iptables', text: `:${chain.name} - (no rules)`, where: `${node} nat/${chain.name}` });
     }
     if (!nat?.chainsByName.has('KUBE-SERVICES')) evidence.push({ kind: 'iptables', text: 'no nat/KUBE-SERVICES chain: kube-proxy has programmed nothing', where: `${node} nat` });
     else if (!t.undnattedPath.some((s) => s.chain === 'KUBE-SERVICES' && /KUBE-(SVC|EXT|FW|NODEPORTS)/.test(s.effect))) {

@@ -85,6 +85,7 @@ export const netnsInfoSchema = {
     procNet: { type: 'object', additionalProperties: false, properties: { tcp: str, tcp6: str, udp: str, udp6: str } },
     sysctls: strMap,
     conntrack: { type: 'object', required: ['count', 'max'], additionalProperties: false, properties: { count: uint, max: uint } },
+    xtRecent: str,
   },
 } as const;
 

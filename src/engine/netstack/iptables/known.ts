@@ -7,7 +7,7 @@ export const KNOWN_MATCHES: ReadonlySet<string> = new Set([
   '', 'tcp', 'udp', 'sctp', 'udplite', 'icmp', 'icmp6', 'multiport', 'set', 'mark', 'connmark',
   'conntrack', 'state', 'addrtype', 'comment', 'statistic', 'physdev', 'iprange', 'length', 'limit',
   'mac', 'owner', 'rpfilter', 'socket', 'pkttype', 'devgroup', 'cgroup', 'helper', 'recent',
-  'hashlimit', 'connlimit', 'dscp', 'tos', 'ttl', 'hl',
+  'hashlimit', 'connlimit', 'dscp', 'tos', 'ttl', 'hl', 'nfacct',
 ]);
 
 /** Built-in verdicts (`-j ACCEPT`), not extensions. */

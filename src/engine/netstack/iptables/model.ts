@@ -80,6 +80,11 @@ export interface Ruleset {
   hasCounters: boolean;
   /** `# Warning: ...` lines iptables-nft-save adds (e.g. legacy tables present). */
   warnings: string[];
+  /**
+   * Tables iptables-nft-save could not print whole (`# Table `nat' contains incompatible
+   * base-chains, use 'nft' tool to list them.`): native nftables chains share them.
+   */
+  incompleteTables?: string[];
 }
 
 export const BUILTIN_CHAINS: Record<string, readonly string[]> = {

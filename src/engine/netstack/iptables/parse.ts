@@ -3,7 +3,7 @@
 // ParseError (line, column) for anything that is not that grammar. Modules and targets it does not
 // model are kept as generic option lists and marked unknown — an unfamiliar extension is never a
 // reason to reject a dump. Linear in the input size (100k-rule dumps are normal on big clusters).
-import type { Family } from '../ip';
+import { parseIP, type Family } from '../ip';
 import { ParseError } from '../parse-error';
 import { KNOWN_MATCHES, KNOWN_TARGETS, STRING_OPTIONS, VERDICTS } from './known';
 import { isBuiltinChain, type Chain, type Counters, type Match, type Rule, type RuleOption, type Ruleset, type Table, type Target } from './model';
@@ -306,6 +306,9 @@ function parseStructure(text: string, opts: ParseOptions): Ruleset {
     if (c === '#') {
       const w = /^#\s*Warning:\s*(.*)$/.exec(line.slice(first));
       if (w) rs.warnings.push(w[1]);
+      // iptables-nft-save ≥ 1.8.8 ("contains incompatible base-chains") and older ("is incompatible").
+      const inc = /^# Table [`'](.+)' (?:contains incompatible base-chains|is incompatible)/.exec(line.slice(first));
+      if (inc) (rs.incompleteTables ??= []).push(inc[1]);
       continue;
     }
     if (c === '*') {
@@ -598,9 +601,39 @@ function parseRuleLine(table: Table, toks: Token[], lineNo: number, source: stri
     ctx!.options.push(opt);
   }
   if (pendingNeg) ruleError(source, lineNo, '"!" at the end of a rule negates nothing', pendingNeg);
+  if (target && NAT_TO[target.name]) checkNatAddresses(target, NAT_TO[target.name], rs.family, toks, lineNo, source);
   if (counters && (counters.packets || counters.bytes)) rs.hasCounters = true;
   const rule: Rule = { num: 0, chain: chain.name, matches, target, counters, line: lineNo };
   return { rule, chain, insertAt, cmd };
+}
+
+/** The address option of each NAT target that iptables-restore checks when it loads the rule. */
+const NAT_TO: Record<string, string> = { DNAT: '--to-destination', SNAT: '--to-source' };
+
+/**
+ * iptables-restore rejects a DNAT/SNAT whose address does not parse (`--to-destination  --random`
+ * from a corrupt dump: `Bad IP address ""`); reject it the same way, at the same line.
+ */
+function checkNatAddresses(target: Target, option: string, family: Family, toks: Token[], lineNo: number, source: string): void {
+  for (const o of target.options) {
+    if (o.name !== option) continue;
+    const k = toks.findIndex((t) => !t.quoted && t.text === option);
+    const at = toks[k];
+    if (o.values.length === 0) {
+      // getopt takes the next word as the argument; its address part (before any `-`) is empty.
+      if (!toks[k + 1]) ruleError(source, lineNo, `option "${option}" requires an argument`, at);
+      ruleError(source, lineNo, 'Bad IP address ""', toks[k + 1]);
+    }
+    const v = o.values[0];
+    let addr = v;
+    if (v.startsWith('[')) addr = v.slice(1, Math.max(1, v.indexOf(']')));
+    else if (family === 4 && v.indexOf(':') === v.lastIndexOf(':')) addr = v.split(':')[0];
+    if (addr === '') continue; // ports only (`:80`)
+    // (An address of the other family is left to the simulator: without a header the family is a guess.)
+    for (const a of addr.split(family === 4 && !v.startsWith('[') ? '-' : /-(?=[0-9a-fA-F:.]+$)/)) {
+      if (!parseIP(a)) ruleError(source, lineNo, `Bad IP address ${JSON.stringify(a)}`, toks[k + 1] ?? at);
+    }
+  }
 }
 
 function insertRule({ rule, chain, insertAt, cmd }: ParsedRule, source: string): void {

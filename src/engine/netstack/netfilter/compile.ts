@@ -77,12 +77,18 @@ class RawCompiledRule implements CompiledRule {
   }
 }
 
-/** A rule line that does not parse: it never matches, and the trace reports it as not understood. */
+/**
+ * A rule line that does not parse (iptables-restore would reject the dump there): neither its
+ * matches nor its target are known, so the trace reports it as not understood — one way it does
+ * not match, the other it matches and stops the packet.
+ */
 function unparsedRule(u: UnparsedRule, chain: string): CompiledRule {
+  const unknown = `line ${u.line} does not parse: ${u.error.message}`;
   return {
     rule: { num: u.num, chain, matches: [], line: u.line },
     text: u.text,
-    matches: [{ unknown: `line ${u.line} does not parse: ${u.error.message}` }],
+    matches: [{ unknown }],
+    target: { unknown },
   };
 }
 

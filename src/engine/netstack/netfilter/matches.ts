@@ -4,6 +4,7 @@
 import { contains, parseIP, parsePrefix, sameIP, type Family, type IP, type Prefix } from '../ip';
 import type { Match, RuleOption } from '../iptables/model';
 import type { NetfilterEnv } from './packet';
+import { compileRecent } from './recent';
 import { protoName, protoNumber, type State } from './state';
 
 export type MatchResult = boolean | { unknown: string } | { probability: number };
@@ -754,7 +755,12 @@ const COMPILERS: Record<string, Compiler> = {
   length,
   limit: alwaysWithNote('limit', 'rate limits are not modelled; assumed within the rate'),
   hashlimit: alwaysWithNote('hashlimit', 'rate limits are not modelled; assumed within the rate'),
-  recent: alwaysWithNote('recent', 'the recent list is not modelled; assumed to match'),
+  recent: (opts, family) => compileRecent(opts, family, fail),
+  // xt_nfacct counts the packet in a named accounting object and always matches.
+  nfacct: (opts) => {
+    for (const o of opts) if (o.name !== '--nfacct-name') fail(`option ${o.name} is not modelled`);
+    return () => true;
+  },
   connlimit,
   mac,
   owner,

@@ -114,6 +114,21 @@ export interface NetfilterEnv {
   devGroup?(iface: string): number;
   /** Routing decision after PREROUTING (and for local output), for the full-path helper. */
   route?(pkt: NfPacket): RouteDecision;
+  /**
+   * `-m recent`: the list `name` as /proc/net/xt_recent shows it; undefined when the lists were
+   * not collected (the match is then undecided wherever the list would decide it).
+   */
+  recent?(name: string): RecentList | undefined;
+}
+
+/** One xt_recent list: per address (canonical, after the rule's --mask), its entry. */
+export type RecentList = ReadonlyMap<string, RecentEntry>;
+
+export interface RecentEntry {
+  /** TTL of the packet that last updated it (`--rttl`). */
+  ttl: number;
+  /** Time stamps kept (jiffies); their age is unknown without the collector's clock. */
+  stamps: number;
 }
 
 export type Verdict = 'ACCEPT' | 'DROP' | 'REJECT' | 'QUEUE';
@@ -153,6 +168,12 @@ export interface NatRewrite {
   range?: string;
 }
 
+/**
+ * A rule on the path with an element the simulator does not model (a match, a target, state it
+ * cannot see), whose other matches did match: the trace cannot tell whether it applies. Each trace
+ * takes one way, `assumed` — false (it does not match) unless TraceOptions.assume says otherwise —
+ * so that a caller can evaluate it both ways (undecided.ts).
+ */
 export interface NotUnderstood {
   hook: Hook;
   table: string;
@@ -160,6 +181,10 @@ export interface NotUnderstood {
   rule: number;
   text: string;
   reason: string;
+  /** Names this element for TraceOptions.assume: hook, table, chain and rule number. */
+  key: string;
+  /** The way this trace took: true = it matched and took effect (an unknown target stopped the packet). */
+  assumed: boolean;
 }
 
 export interface TraceOutcome {

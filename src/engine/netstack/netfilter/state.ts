@@ -27,6 +27,8 @@ export interface State {
   table: string;
   notes: string[];
   nat: NatRewrite[];
+  /** `-m recent` lists as this trace changed them (--set, --update, --remove), by list and address. */
+  recent?: Map<string, { fresh: number; removed: boolean }>;
 }
 
 export const PROTO_NUMBERS: Record<string, number> = {
@@ -93,6 +95,7 @@ export function cloneState(s: State): State {
     ct: { ...s.ct, status: [...s.ct.status], orig: { ...s.ct.orig }, reply: { ...s.ct.reply } },
     notes: [...s.notes],
     nat: [...s.nat],
+    recent: s.recent && new Map([...s.recent].map(([k, v]) => [k, { ...v }])),
   };
 }
 

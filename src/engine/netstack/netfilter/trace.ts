@@ -1,9 +1,10 @@
 // Traces a packet through the netfilter tables of one hook, like the kernel: tables in priority
 // order, chains with jump/goto/RETURN and policies, nat only for a connection's first packet.
 // `statistic` rules fork the trace, so the result lists every possible outcome with its
-// probability (kube-proxy's endpoint choice). A rule whose match or target is not modelled is
-// assumed NOT to match — the only assumption that never invents a verdict — and is reported
-// in `notUnderstood` if its other matches did match.
+// probability (kube-proxy's endpoint choice). A rule whose match or target is not modelled (and
+// whose other matches did match) is reported in `notUnderstood` and taken one way: not matching,
+// unless `assume` says it matches — then it takes effect, and a target the simulator cannot apply
+// stops the packet. undecided.ts runs the trace once per way and compares the outcomes.
 import type { Ruleset } from '../iptables/model';
 import { formatChainDeclaration } from '../iptables/print';
 import { compiledChain, type CompiledChain } from './compile';
@@ -22,6 +23,8 @@ export const HOOK_TABLES: Record<Hook, readonly string[]> = {
 export interface TraceOptions {
   /** Stop forking at statistic rules beyond this many outcomes (default 4096). */
   maxOutcomes?: number;
+  /** The way to take at a not-understood rule, by its NotUnderstood.key; default: it does not match. */
+  assume?: (key: string) => boolean | undefined;
 }
 
 interface Run {
@@ -77,7 +80,7 @@ export function traceRuns(rs: Ruleset, hook: Hook, runs: Run[], env: NetfilterEn
       }
       run.verdict = undefined;
       run.state.table = table;
-      const results = traceChain(rs, table, hook, cc, run, env, max - next.length);
+      const results = traceChain(rs, table, hook, cc, run, env, max - next.length, opts.assume);
       // After the nat table ran, the binding of this kind exists (a null binding if no rule matched).
       if (table === 'nat') for (const r of results) r.state.ct[natKind] = true;
       next.push(...results);
@@ -136,7 +139,7 @@ function nextIndex(f: Frame, dst: bigint): number {
 }
 
 /** Walks one table's built-in chain for every run, forking at statistic rules. */
-function traceChain(rs: Ruleset, table: string, hook: Hook, start: CompiledChain, run0: Run, env: NetfilterEnv, budget: number): Run[] {
+function traceChain(rs: Ruleset, table: string, hook: Hook, start: CompiledChain, run0: Run, env: NetfilterEnv, budget: number, assume?: TraceOptions['assume']): Run[] {
   const done: Run[] = [];
   const todo: { run: Run; stack: Frame[]; cur: Frame }[] = [{ run: run0, stack: [], cur: { cc: start, pos: 0 } }];
   while (todo.length) {
@@ -182,10 +185,16 @@ function traceChain(rs: Ruleset, table: string, hook: Hook, start: CompiledChain
       }
       if (!unknown && cr.target && 'unknown' in cr.target) unknown = cr.target.unknown;
       const where = { hook, table, chain: w.cur.cc.chain.name, rule: cr.rule.num, text: cr.text };
+      let stops = false;
       if (unknown) {
-        s.notes.length = notesBefore;
-        run.notUnderstood.push({ ...where, reason: unknown });
-        continue;
+        const key = `${hook} ${table}/${where.chain}#${where.rule}`;
+        const assumed = assume?.(key) ?? false;
+        run.notUnderstood.push({ ...where, reason: unknown, key, assumed });
+        if (!assumed) {
+          s.notes.length = notesBefore;
+          continue;
+        }
+        stops = !!cr.target && 'unknown' in cr.target;
       }
       if (probability !== undefined) {
         if (done.length + todo.length + 1 < budget) {
@@ -201,6 +210,13 @@ function traceChain(rs: Ruleset, table: string, hook: Hook, start: CompiledChain
       const t = cr.target;
       const step: TraceStep = { hook, table, chain: where.chain, rule: where.rule, text: where.text, effect: cr.rule.target?.name ?? '' };
       run.path.push(step);
+      if (stops) {
+        // The other way of an element the simulator cannot apply: it stops the packet.
+        run.verdict = 'DROP';
+        run.decidedBy = step;
+        done.push(run);
+        break;
+      }
       if (!t || 'unknown' in t) continue;
       const res = t(s, env, { chain: where.chain, rule: where.rule });
       if (res.kind === 'continue') continue;
@@ -224,7 +240,8 @@ function traceChain(rs: Ruleset, table: string, hook: Hook, start: CompiledChain
       // jump / goto
       const target = compiledChain(rs, table, res.chain)!;
       if (w.stack.length >= MAX_DEPTH) {
-        run.notUnderstood.push({ ...where, reason: `chain nesting deeper than ${MAX_DEPTH} (a loop?)` });
+        // The kernel refuses loops when rules are loaded; a dump with one is not what it runs.
+        run.notUnderstood.push({ ...where, reason: `chain nesting deeper than ${MAX_DEPTH} (a loop?)`, key: `${hook} ${table}/${where.chain}#${where.rule} depth`, assumed: false });
         continue;
       }
       if (!res.goto) w.stack.push(w.cur);
