@@ -1,9 +1,11 @@
-// `netpath snapshot assemble` (objects + dumps → *.netpath.json) and `netpath snapshot validate`.
+// `netpath snapshot assemble` (objects + dumps → *.netpath.json, format version 2) and `netpath snapshot validate` (either version, every part).
 import { writeFileSync } from 'node:fs';
 import { parse, readInput } from './args';
 import { UsageError, type CliIO, type Command } from './command';
 import { AssembleError, assembleSnapshot, type DumpSource } from '../engine/snapshot/assemble';
-import { SnapshotError, loadSnapshot } from '../engine/snapshot/load';
+import { SnapshotError } from '../engine/snapshot/load';
+import { BadInputError } from '../shared/errors';
+import { openSnapshotFile } from '../shared/snapshot-file';
 import { ObjectsError, type ObjectSource } from '../engine/snapshot/objects';
 
 const assembleUsage = `netpath snapshot assemble --objects FILE.yaml [--objects ...] --dump NODE=FILE [--dump ...] -o OUT
@@ -77,11 +79,13 @@ export const snapshotValidateCommand: Command = {
     const { positionals } = parse(args, {});
     if (positionals.length !== 1) throw new UsageError('give exactly one snapshot file');
     try {
-      const s = loadSnapshot(readInput(positionals[0], 'snapshot'));
-      io.stdout(`${positionals[0]}: valid snapshot (captured ${s.capturedAt}; ${s.objects.pods.length} pods, ${Object.keys(s.dumps).length} dumps)\n`);
+      // Every part of a version 2 file is read and checked here, not only the ones a diagnosis would touch.
+      const s = openSnapshotFile(positionals[0], true);
+      io.stdout(`${positionals[0]}: valid snapshot (version ${s.version}, captured ${s.capturedAt}; ${s.objects.pods.length} pods, ${Object.keys(s.dumps).length} dumps)\n`);
       return 0;
     } catch (e) {
       if (e instanceof SnapshotError) throw new UsageError(`${positionals[0]}: ${e.message}`);
+      if (e instanceof BadInputError) throw new UsageError(e.message);
       throw e;
     }
   },

@@ -16,8 +16,8 @@ import type { DiagnosisRequest, DiagnosisResult } from '../engine/model/result';
 import { SuspicionLevel, type Suspicion } from '../engine/model/suspicion';
 import { settingsFromObjects } from '../engine/snapshot/assemble';
 import { loadSnapshot } from '../engine/snapshot/load';
-import { sortKeys } from '../engine/snapshot/objects';
-import { snapshotKind, snapshotVersion, type NetpathSnapshot, type SnapshotObjects } from '../engine/snapshot/types';
+import { encodeSnapshot } from '../engine/snapshot/format';
+import type { NetpathSnapshot, SnapshotObjects } from '../engine/snapshot/types';
 import type { NodeNetworkStackDump } from '../shared/dump';
 
 export interface LiveOptions extends KubeconfigOptions {
@@ -95,9 +95,9 @@ export async function openLive(o: LiveOptions): Promise<LiveSession> {
   return { config, api, access, loaded, manager, notes };
 }
 
-/** Objects + dumps → the snapshot text and its loaded form (what `netpath snapshot capture` writes). */
+/** Objects + dumps → the snapshot text (format version 2) and its loaded form (what `netpath snapshot capture` writes). */
 export function buildSnapshot(objects: SnapshotObjects, dumps: Record<string, NodeNetworkStackDump>, capturedAt: string, overrides: Record<string, unknown> = {}): { text: string; snapshot: NetpathSnapshot } {
-  const text = JSON.stringify(sortKeys({ kind: snapshotKind, version: snapshotVersion, capturedAt, settings: { ...settingsFromObjects(objects), ...overrides }, objects, dumps }), null, 2) + '\n';
+  const text = encodeSnapshot({ capturedAt, settings: { ...settingsFromObjects(objects), ...overrides }, objects, dumps });
   return { text, snapshot: loadSnapshot(text) };
 }
 

@@ -2,6 +2,7 @@
 // text out) and deterministic: sorted objects and keys, capturedAt taken from the dumps, so the
 // same inputs give byte-identical files.
 import type { NodeNetworkStackDump } from '../../shared/dump';
+import { encodeSnapshot } from './format';
 import { SnapshotError, checkDump, loadSnapshot, parseJsonDocument } from './load';
 import { collectObjects, sortKeys, type IgnoredObject, type ObjectSource } from './objects';
 import { mapPodsToNetns, type PodNetnsMapping } from './pod-netns';
@@ -23,7 +24,7 @@ export interface AssembleInput {
 
 export interface AssembleResult {
   snapshot: NetpathSnapshot;
-  /** The snapshot file's text (sorted keys, 2-space indent, final newline). */
+  /** The snapshot file's text: format version 2 (format.ts), keys sorted. */
   text: string;
   ignored: IgnoredObject[];
   mapping: PodNetnsMapping;
@@ -61,7 +62,7 @@ export function assembleSnapshot(input: AssembleInput): AssembleResult {
     objects,
     dumps,
   });
-  const text = JSON.stringify(snapshot, null, 2) + '\n';
+  const text = encodeSnapshot(snapshot);
   // What we write must load: the loader is the judge (and catches, e.g., a bad capturedAt).
   try {
     loadSnapshot(text);
