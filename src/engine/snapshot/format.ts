@@ -21,8 +21,10 @@
 // * `index.lists`: part number of each object list that is read whole (nodes, services,
 //   networkPolicies, namespaces, configMaps, endpoints and, when present, ipPools, daemonSets,
 //   originalEndpointSlices): a JSON array.
-// * `index.pods`: pod j is part `first + j` (one Pod object); the columns `namespace`, `name`,
-//   `node` ('' when unscheduled) and `ips` (canonical IPs, space-separated) are what lookups use.
+// * `index.pods`: pod j is part `first + j` (one Pod object); the columns `name`, `namespace` and
+//   `node` (numbers: positions in the tables `namespaces` and `nodes`, where '' is "unscheduled";
+//   150k repeated names were a third of the header) and `ips` (canonical IPs, space-separated)
+//   are what lookups use.
 // * `index.endpointSlices`: slice j is part `first + j`; columns `namespace`, `name`, `service`
 //   (the `kubernetes.io/service-name` label, '' when none).
 // * `index.dumps`: the dump of `node[j]` is part `first + j` (a NodeNetworkStackDump).
@@ -54,6 +56,9 @@ const wholeLists = ['nodes', 'services', 'networkPolicies', 'namespaces', 'confi
 type WholeList = (typeof wholeLists)[number];
 
 interface Columns { first: number }
+/** `index.pods` as written: namespace and node as positions in name tables. */
+interface PodColumnsOnDisk extends Columns { namespaces: string[]; nodes: string[]; namespace: number[]; name: string[]; node: number[]; ips: string[] }
+/** The index as the reader uses it (pod namespaces and nodes as names). */
 export interface SnapshotIndex {
   parts: number[];
   lists: Partial<Record<WholeList, number>>;
@@ -69,6 +74,24 @@ interface Header {
   capturedAt: string;
   settings: SnapshotSettings;
   index: SnapshotIndex;
+}
+type HeaderOnDisk = Omit<Header, 'index'> & { index: Omit<SnapshotIndex, 'pods'> & { pods: PodColumnsOnDisk } };
+
+/** Position of a name in a table that grows as names come. */
+function tableOf(): { names: string[]; at(name: string): number } {
+  const names: string[] = [];
+  const pos = new Map<string, number>();
+  return {
+    names,
+    at(name) {
+      let i = pos.get(name);
+      if (i === undefined) {
+        pos.set(name, (i = names.length));
+        names.push(name);
+      }
+      return i;
+    },
+  };
 }
 
 /** Does this text (the file's first bytes suffice) start a version 2 snapshot? */
@@ -110,13 +133,15 @@ export function encodeSnapshot(snapshot: Pick<NetpathSnapshot, 'capturedAt' | 's
     lists[name] = parts.length;
     parts.push(JSON.stringify(sortKeys(list)));
   }
-  const pods: SnapshotIndex['pods'] = { first: parts.length, namespace: [], name: [], node: [], ips: [] };
+  const namespaces = tableOf();
+  const nodes = tableOf();
+  const pods: PodColumnsOnDisk = { first: parts.length, namespaces: namespaces.names, nodes: nodes.names, namespace: [], name: [], node: [], ips: [] };
   for (const p of o.pods) {
     parts.push(JSON.stringify(sortKeys(p)));
-    pods.namespace.push(p.metadata.namespace ?? '');
+    pods.namespace.push(namespaces.at(p.metadata.namespace ?? ''));
     pods.name.push(p.metadata.name);
     const node = (p.spec as { nodeName?: unknown } | undefined)?.nodeName;
-    pods.node.push(typeof node === 'string' ? node : '');
+    pods.node.push(nodes.at(typeof node === 'string' ? node : ''));
     pods.ips.push(podIPs(p).join(' '));
   }
   const slices: SnapshotIndex['endpointSlices'] = { first: parts.length, namespace: [], name: [], service: [] };
@@ -132,7 +157,7 @@ export function encodeSnapshot(snapshot: Pick<NetpathSnapshot, 'capturedAt' | 's
     parts.push(JSON.stringify(sortKeys(snapshot.dumps[node])));
     dumps.node.push(node);
   }
-  const index: SnapshotIndex = { parts: parts.map(utf8Length), lists, pods, endpointSlices: slices, dumps };
+  const index: HeaderOnDisk['index'] = { parts: parts.map(utf8Length), lists, pods, endpointSlices: slices, dumps };
   const rest = `,"capturedAt":${JSON.stringify(snapshot.capturedAt)},"settings":${JSON.stringify(sortKeys(snapshot.settings))},"index":${JSON.stringify(index)},\n`;
   const headerBytes = utf8Length(magic) + digits + 1 + utf8Length(rest);
   const header = `${magic}${String(headerBytes).padStart(digits, '0')}"${rest}`;
@@ -157,9 +182,16 @@ function readHeader(bytes: SnapshotBytes): { header: Header; offsets: Float64Arr
   if (!(n > magic.length + digits) || n > bytes.size) fail([{ path: 'headerBytes', message: `must be the byte length of the first line (file has ${bytes.size} bytes)` }]);
   const line = bytes.read(0, n);
   if (!line.endsWith(',\n')) fail([{ path: 'headerBytes', message: 'does not end the first line' }]);
-  const header = parseJsonDocument(line.slice(0, -2) + '}', 'snapshot') as Header;
-  const problems = schemaProblems(snapshotHeaderSchema, header);
+  const disk = parseJsonDocument(line.slice(0, -2) + '}', 'snapshot') as HeaderOnDisk;
+  const problems = schemaProblems(snapshotHeaderSchema, disk);
   if (problems.length) fail(problems);
+  const p = disk.index.pods;
+  const names = (at: string, table: string[], col: number[]) => col.map((i, j) => {
+    if (i >= table.length) problems.push({ path: `${at}[${j}]`, message: `no entry ${i} in the table (${table.length} entries)` });
+    return table[i];
+  });
+  const pods = { first: p.first, name: p.name, ips: p.ips, namespace: names('index.pods.namespace', p.namespaces, p.namespace), node: names('index.pods.node', p.nodes, p.node) };
+  const header: Header = { ...disk, index: { ...disk.index, pods } };
   const ix = header.index;
   const count = ix.parts.length;
   const owner = new Uint8Array(count);

@@ -282,7 +282,12 @@ export const snapshotHeaderSchema = {
           additionalProperties: false,
           properties: Object.fromEntries(['nodes', 'services', 'networkPolicies', 'namespaces', 'configMaps', 'endpoints', 'ipPools', 'daemonSets', 'originalEndpointSlices'].map((k) => [k, uint])),
         },
-        pods: { type: 'object', required: ['first', 'namespace', 'name', 'node', 'ips'], additionalProperties: false, properties: { first: uint, namespace: column, name: column, node: column, ips: column } },
+        pods: {
+          type: 'object',
+          required: ['first', 'namespaces', 'nodes', 'namespace', 'name', 'node', 'ips'],
+          additionalProperties: false,
+          properties: { first: uint, namespaces: column, nodes: column, namespace: { type: 'array', items: uint }, name: column, node: { type: 'array', items: uint }, ips: column },
+        },
         endpointSlices: { type: 'object', required: ['first', 'namespace', 'name', 'service'], additionalProperties: false, properties: { first: uint, namespace: column, name: column, service: column } },
         dumps: { type: 'object', required: ['first', 'node'], additionalProperties: false, properties: { first: uint, node: column } },
       },
