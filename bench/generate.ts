@@ -680,8 +680,8 @@ if (process.argv[1] && /generate\.ts$/.test(process.argv[1])) {
   // What `snapshot assemble` and `snapshot capture` write: format version 2 (`--out-v1`: the same snapshot as version 1 too).
   const text = encodeSnapshot(g.snapshot);
   if (values.out) writeFileSync(values.out, text);
-  if (values['out-v1']) writeFileSync(values['out-v1'], JSON.stringify(g.snapshot));
   else process.stdout.write(text);
+  if (values['out-v1']) writeFileSync(values['out-v1'], JSON.stringify(g.snapshot));
   // The first path node's iptables-save text, for the iptables-legacy-restore anchor.
   if (values['iptables-out']) writeFileSync(values['iptables-out'], g.snapshot.dumps[g.pathNodes[0]].node.iptables!.nft!);
   const { probes, pathNodes, serviceIP, rulesPerFullDump } = g;

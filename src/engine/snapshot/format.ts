@@ -219,18 +219,18 @@ function readHeader(bytes: SnapshotBytes): { header: Header; offsets: Float64Arr
   const offsets = new Float64Array(count + 1);
   offsets[0] = n + utf8Length(partsOpen);
   for (let i = 0; i < count; i++) offsets[i + 1] = offsets[i] + ix.parts[i] + 2;
-  const end = count ? offsets[count] - 1 + 3 : offsets[0] + 3;
+  const end = count ? offsets[count] + 2 : offsets[0] + 4;
   if (end !== bytes.size) problems.push({ path: 'index.parts', message: `the parts' lengths give a ${end}-byte file, but it has ${bytes.size} bytes` });
   if (problems.length) fail(problems);
   return { header, offsets };
 }
 
-/** What a part is: its path in the snapshot (for messages) and how it is checked. */
+/** The parts of a file whose header checked out, by number. */
 interface PartReader {
   header: Header;
-  /** The part as JSON, or throws SnapshotError naming it. */
+  /** Part i as JSON, or a SnapshotError naming it by `at` (its path in the snapshot). */
   json(i: number, at: string): unknown;
-  /** The separator after part i, as written (`,\n`, or `\n]}` after the last). */
+  /** The bytes after part i: `,\n`, or `\n]}\n` after the last, when the lengths are right. */
   separator(i: number): string;
 }
 
