@@ -9,7 +9,8 @@
 // never reads them, and their size does not hide a scan over them.
 //
 // Usage as a script: `tsx bench/generate.ts --nodes 100 --pods 3000 --services 900 --endpoints 3
-// --seed 1 --out /tmp/s.netpath.json` (prints the probes and the rule count as JSON on stdout).
+// --seed 1 --out /tmp/s.netpath.json [--out-v1 /tmp/s1.netpath.json]` (writes format version 2, and
+// version 1 with --out-v1; prints the probes and the rule count as JSON on stdout).
 import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -17,6 +18,7 @@ import type { IprouteJson, NetNSInfo, NodeNetworkStackDump } from '../src/shared
 import type { K8sObject, NetpathSnapshot } from '../src/engine/snapshot/types';
 import type { DiagnosisRequest } from '../src/engine/model/result';
 import { rng } from '../test/support/random';
+import { encodeSnapshot } from '../src/engine/snapshot/format';
 
 export interface GenerateOptions {
   nodes: number;
@@ -672,6 +674,7 @@ if (process.argv[1] && /generate\.ts$/.test(process.argv[1])) {
       out: { type: 'string' },
       'iptables-out': { type: 'string' },
       'path-routes': { type: 'string' },
+      'out-v1': { type: 'string' },
     },
   });
   const nodes = Number(values.nodes);
@@ -679,9 +682,11 @@ if (process.argv[1] && /generate\.ts$/.test(process.argv[1])) {
   const services = values.services ? Number(values.services) : servicesForRules(Number(values.rules ?? 10000), endpoints);
   const pods = values.pods ? Number(values.pods) : Math.max(nodes * 30, services * endpoints + endpoints + 1);
   const g = generateSnapshot({ nodes, pods, services, endpoints, seed: Number(values.seed), ...(values['path-routes'] ? { pathRoutes: Number(values['path-routes']) } : {}) });
-  const text = JSON.stringify(g.snapshot);
+  // What `snapshot assemble` and `snapshot capture` write: format version 2 (`--out-v1`: the same snapshot as version 1 too).
+  const text = encodeSnapshot(g.snapshot);
   if (values.out) writeFileSync(values.out, text);
   else process.stdout.write(text);
+  if (values['out-v1']) writeFileSync(values['out-v1'], JSON.stringify(g.snapshot));
   // The first path node's iptables-save text, for the iptables-legacy-restore anchor.
   if (values['iptables-out']) writeFileSync(values['iptables-out'], g.snapshot.dumps[g.pathNodes[0]].node.iptables!.nft!);
   const { probes, pathNodes, serviceIP, rulesPerFullDump } = g;

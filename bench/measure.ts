@@ -1,21 +1,20 @@
-// One benchmark case, run in its own process so that its peak RSS is its own: load a generated
-// snapshot (JSON parse, then schema validation — timed apart), parse the iptables dump of a node
-// on the path, diagnose pod→pod and pod→service on a fresh Network each (cold: includes the lazy
-// parse of the dumps on the path; then warm), and count what the engine touched.
+// One benchmark case, run in its own process so that its peak RSS is its own: open a generated
+// snapshot file as a user's process does (format version 2: the header is read now, every other
+// part when the diagnosis first needs it), build one Network, diagnose (cold: includes reading and
+// validating the parts on the path and the lazy parse of the dumps' rules; then warm), count what
+// the engine touched, and parse the iptables dump of a node on the path in full (the anchor).
 // Prints one line `RESULT {json}`. Usage: tsx bench/measure.ts SNAPSHOT META_JSON PROBE [--dump-parse]
 // PROBE is podToPod or podToService: one probe per process, so that the peak RSS is that of a
-// process doing what a user does (load a snapshot, build one Network, diagnose), not the sum of
+// process doing what a user does (open a snapshot, build one Network, diagnose), not the sum of
 // two Networks built one after the other.
-import { readFileSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { Network } from '../src/engine/network';
 import type { DiagnosisRequest, DiagnosisResult } from '../src/engine/model/result';
 import { parseIptablesSave, parseIptablesSaveLazy } from '../src/engine/netstack/iptables/parse';
 import { compiledChain } from '../src/engine/netstack/netfilter/compile';
 import type { NodeStack } from '../src/engine/datapath/node-stack';
-import { parseJsonDocument, schemaProblems, snapshotConsistency } from '../src/engine/snapshot/load';
-import { snapshotSchema } from '../src/engine/snapshot/schema';
-import type { NetpathSnapshot } from '../src/engine/snapshot/types';
 import { parseIP } from '../src/engine/netstack/ip';
+import { openSnapshotFile } from '../src/shared/snapshot-file';
 
 interface Meta {
   probes: { podToPod: DiagnosisRequest; podToService: DiagnosisRequest };
@@ -33,20 +32,9 @@ function main(): void {
   const out: Record<string, unknown> = {};
 
   let t = performance.now();
-  let text: string | undefined = readFileSync(file, 'utf8');
-  out.readMs = ms(t);
-  out.snapshotMB = Math.round(text.length / 1e5) / 10;
-
-  t = performance.now();
-  const data = parseJsonDocument(text, 'snapshot');
-  out.jsonParseMs = ms(t);
-  text = undefined; // the loaded snapshot is what a diagnosis keeps, not its text
-  t = performance.now();
-  const problems = schemaProblems(snapshotSchema, data);
-  if (problems.length === 0) problems.push(...snapshotConsistency(data as NetpathSnapshot));
-  out.validateMs = ms(t);
-  if (problems.length) throw new Error(`generated snapshot does not validate: ${problems.slice(0, 3).map((p) => `${p.path}: ${p.message}`).join('; ')}`);
-  const snapshot = data as NetpathSnapshot;
+  const snapshot = openSnapshotFile(file);
+  out.openMs = ms(t);
+  out.snapshotMB = Math.round(statSync(file).size / 1e5) / 10;
 
   for (const [name, probe] of Object.entries(meta.probes)) {
     if (name !== probeName) continue;
@@ -90,9 +78,13 @@ function main(): void {
       iptablesParsedIn: parsedIptables,
     };
   }
-  // Peak RSS of load + both diagnoses, taken before the repeated parses below add their garbage.
+  // Peak RSS of open + both diagnoses, taken before the repeated parses below add their garbage.
   out.maxRssMB = Math.round(process.resourceUsage().maxRSS / 1024);
 
+  if (!dumpParse) {
+    console.log(`RESULT ${JSON.stringify(out)}`);
+    return;
+  }
   // Dump parse: the iptables-save text of the first node on the path (best of 3, wall and CPU).
   const ipt = snapshot.dumps[meta.pathNodes[0]].node.iptables!.nft!;
   let best = Infinity, bestCpu = Infinity, rules = 0, bestLazy = Infinity;

@@ -2,7 +2,8 @@
 // Exit 0 = the diagnosis ran, whatever it found; 2 = bad input; 1 = internal failure.
 import { parse, readInput } from './args';
 import { UsageError, type CliIO, type Command } from './command';
-import { SnapshotError, loadSnapshot } from '../engine/snapshot/load';
+import { SnapshotError } from '../engine/snapshot/load';
+import { openSnapshotFile } from '../shared/snapshot-file';
 import { Network } from '../engine/network';
 import { BadInputError } from '../shared/errors';
 import { formatJson } from '../engine/report/json';
@@ -150,9 +151,10 @@ export const diagnoseCommand: Command = {
 
     let snapshot;
     try {
-      snapshot = loadSnapshot(readInput(values.snapshot as string, 'snapshot'));
+      snapshot = openSnapshotFile(values.snapshot as string);
     } catch (e) {
       if (e instanceof SnapshotError) throw new UsageError(`${values.snapshot}: ${e.message}`);
+      if (e instanceof BadInputError) throw new UsageError(e.message);
       throw e;
     }
     let result;
@@ -160,6 +162,8 @@ export const diagnoseCommand: Command = {
       const context = createContext({ origin: 'snapshot', values: snapshot.settings }, { origin: 'cli', values: overrides });
       result = whatIf ? await runWhatIf(snapshotPort(snapshot), context, request) : new Network(snapshotPort(snapshot), context).diagnose(request);
     } catch (e) {
+      // A version 2 snapshot validates each part when the diagnosis first reads it.
+      if (e instanceof SnapshotError) throw new UsageError(`${values.snapshot}: ${e.message}`);
       if (e instanceof BadInputError) throw new UsageError(e.message);
       throw e;
     }

@@ -18,8 +18,9 @@ import type { DiagnosisRequest, DiagnosisResult } from '../engine/model/result';
 import { SuspicionLevel, type Suspicion } from '../engine/model/suspicion';
 import { settingsFromObjects } from '../engine/snapshot/assemble';
 import { loadSnapshot } from '../engine/snapshot/load';
+import { encodeSnapshot } from '../engine/snapshot/format';
+import { snapshotKind, type NetpathSnapshot, type SnapshotObjects } from '../engine/snapshot/types';
 import { sortKeys } from '../engine/snapshot/objects';
-import { snapshotKind, snapshotVersion, type NetpathSnapshot, type SnapshotObjects } from '../engine/snapshot/types';
 import type { NodeNetworkStackDump } from '../shared/dump';
 
 export interface LiveOptions extends KubeconfigOptions {
@@ -102,9 +103,12 @@ export async function openLive(o: LiveOptions): Promise<LiveSession> {
   return { config, api, access, loaded, manager, notes };
 }
 
-/** Objects + dumps → the snapshot text and its loaded form (what `netpath snapshot capture` writes). */
-export function buildSnapshot(objects: SnapshotObjects, dumps: Record<string, NodeNetworkStackDump>, capturedAt: string, overrides: Record<string, unknown> = {}): { text: string; snapshot: NetpathSnapshot } {
-  const text = JSON.stringify(sortKeys({ kind: snapshotKind, version: snapshotVersion, capturedAt, settings: { ...settingsFromObjects(objects), ...overrides }, objects, dumps }), null, 2) + '\n';
+/** Objects + dumps → the snapshot text (format version 1, or 2 when asked) and its loaded form (what `netpath snapshot capture` writes). */
+export function buildSnapshot(objects: SnapshotObjects, dumps: Record<string, NodeNetworkStackDump>, capturedAt: string, overrides: Record<string, unknown> = {}, formatVersion: 1 | 2 = 1): { text: string; snapshot: NetpathSnapshot } {
+  const settings = { ...settingsFromObjects(objects), ...overrides };
+  const text = formatVersion === 2
+    ? encodeSnapshot({ capturedAt, settings, objects, dumps })
+    : JSON.stringify(sortKeys({ kind: snapshotKind, version: 1, capturedAt, settings, objects, dumps }), null, 2) + '\n';
   return { text, snapshot: loadSnapshot(text) };
 }
 

@@ -46,7 +46,6 @@ export class Network {
   readonly context: Context;
   private readonly stacks = new Map<string, NodeStack>();
   private readonly netnsLabels = new Map<string, Map<number, string>>();
-  private podsByNode?: Map<string, K8sObject[]>;
   private readonly nodeOfAddress = new Map<string, string>();
   /** How many dumps `nodeOfAddress` covers: a live port adds dumps as it collects them. */
   private indexedDumps = -1;
@@ -60,7 +59,7 @@ export class Network {
     const isSnapshot = 'kind' in source;
     this.port = isSnapshot ? snapshotPort(source) : source;
     this.context = context ?? createContext({ origin: 'snapshot', values: source.settings ?? {} });
-    this.cache = new ClusterCache(this.port.objects);
+    this.cache = new ClusterCache(this.port.objects, this.port.index);
   }
 
   /** What the plugin and the proxy detection read: the objects with the run's settings. */
@@ -84,18 +83,8 @@ export class Network {
   private labelsOf(node: string, dump: NodeNetworkStackDump): Map<number, string> {
     let m = this.netnsLabels.get(node);
     if (m) return m;
-    if (!this.podsByNode) {
-      this.podsByNode = new Map();
-      for (const p of this.port.objects.pods) {
-        const n = (p.spec as { nodeName?: unknown } | undefined)?.nodeName;
-        if (typeof n !== 'string' || !n) continue;
-        const list = this.podsByNode.get(n);
-        if (list) list.push(p);
-        else this.podsByNode.set(n, [p]);
-      }
-    }
     m = new Map();
-    for (const p of mapPodsToNetns(this.podsByNode.get(node) ?? [], { [node]: dump }).pods) if (!p.hostNetwork) m.set(p.netns, p.pod);
+    for (const p of mapPodsToNetns(this.cache.podsOnNode(node).map((p) => p.object), { [node]: dump }).pods) if (!p.hostNetwork) m.set(p.netns, p.pod);
     this.netnsLabels.set(node, m);
     return m;
   }

@@ -3,7 +3,7 @@
 // CollectorManager has run a collector pod on the node. The NetNodeManager asks for a dump when the
 // packet first reaches a node, so only the nodes on the path are ever collected or parsed.
 import type { NodeNetworkStackDump } from '../shared/dump';
-import type { NetpathSnapshot, SnapshotObjects, SnapshotSettings } from './snapshot/types';
+import type { K8sObject, NetpathSnapshot, SnapshotObjects, SnapshotSettings } from './snapshot/types';
 
 export type DumpState =
   | { dump: NodeNetworkStackDump }
@@ -24,24 +24,55 @@ export interface DumpProvider {
   collect?(nodes: readonly string[]): Promise<void>;
 }
 
+/**
+ * The pods and EndpointSlices a source can hand out a few at a time, so that a diagnosis reads the
+ * objects it touches and not the 150k others (a v2 snapshot file answers from its index; see
+ * snapshot/format.ts). Raw objects, each the same instance on every call; the cluster cache reads
+ * and checks them. Without one, the cache indexes the object lists itself, on first use.
+ */
+export interface ObjectIndex {
+  /** The pod `namespace/name` (the last one listed, should there be two). */
+  pod(key: string): K8sObject | undefined;
+  /** Pods whose status lists this canonical IP, in any phase. */
+  podsWithIP(ip: string): readonly K8sObject[];
+  podsOnNode(node: string): readonly K8sObject[];
+  podsInNamespace(namespace: string): readonly K8sObject[];
+  /** Namespaces that hold at least one pod. */
+  podNamespaces(): readonly string[];
+  /** EndpointSlices labelled `kubernetes.io/service-name: service` in the namespace. */
+  endpointSlicesOf(namespace: string, service: string): readonly K8sObject[];
+}
+
 export interface ClusterPort {
   readonly objects: SnapshotObjects;
   readonly dumps: DumpProvider;
   /** What the source itself states about the cluster (a snapshot's settings): a Context's first layer. */
   readonly settings?: SnapshotSettings;
+  /** Absent: the cache indexes `objects` itself. */
+  readonly index?: ObjectIndex;
+}
+
+/** Indexes that come with lazily read objects (registered by the snapshot reader that made them). */
+const indexes = new WeakMap<SnapshotObjects, ObjectIndex>();
+
+export function registerObjectIndex(objects: SnapshotObjects, index: ObjectIndex): void {
+  indexes.set(objects, index);
 }
 
 /** A snapshot as a port: every dump it holds is at hand; any other node has none. */
 export function snapshotPort(snapshot: Pick<NetpathSnapshot, 'objects' | 'dumps'> & Partial<Pick<NetpathSnapshot, 'settings'>>): ClusterPort {
   const names = Object.keys(snapshot.dumps).sort();
+  const index = indexes.get(snapshot.objects);
   return {
     objects: snapshot.objects,
     ...(snapshot.settings ? { settings: snapshot.settings } : {}),
+    // A lazily read snapshot parses and validates a node's dump here, on first use.
     dumps: {
       state: (node) => Object.prototype.hasOwnProperty.call(snapshot.dumps, node)
         ? { dump: snapshot.dumps[node] }
         : { missing: `no network stack dump for node ${node}` },
       available: () => names,
     },
+    ...(index ? { index } : {}),
   };
 }

@@ -1,8 +1,9 @@
 // Where a diagnosis gets its cluster state. `ClusterSource` is the seam between the server and
 // the cluster: a snapshot file or text, or a live cluster (live-source.ts, over src/cluster/).
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { loadSnapshot } from '../engine/snapshot/load';
+import { SnapshotError, loadSnapshot } from '../engine/snapshot/load';
+import { openSnapshotFile } from '../shared/snapshot-file';
 import type { NetpathSnapshot } from '../engine/snapshot/types';
 import type { SourceSpec } from '../shared/protocol';
 import { BadInputError } from '../shared/errors';
@@ -19,7 +20,7 @@ export interface ClusterSource {
   load(steps: Steps): Promise<NetpathSnapshot>;
 }
 
-/** Validated snapshots by path, reused while the file's size and mtime stay the same. */
+/** Opened snapshots by path (their parsed parts with them), reused while the file's size and mtime stay the same. */
 const cache = new Map<string, { key: string; snapshot: NetpathSnapshot }>();
 const cacheLimit = 4;
 
@@ -42,15 +43,16 @@ export class SnapshotFileSource implements ClusterSource {
     }
     const hit = cache.get(this.path);
     if (hit?.key === key) return hit.snapshot;
-    let text: string;
-    try {
-      text = await readFile(this.path, 'utf8');
-    } catch (e) {
-      throw new BadInputError(`cannot read snapshot ${this.path}: ${(e as Error).message}`, 'source');
-    }
     steps.checkCancelled();
     steps.step(`Validating snapshot ${this.label}`);
-    const snapshot = parse(text, this.path);
+    // Version 2: the header now; each part is read and validated when a diagnosis first needs it.
+    let snapshot: NetpathSnapshot;
+    try {
+      snapshot = openSnapshotFile(this.path);
+    } catch (e) {
+      if (e instanceof SnapshotError) throw new BadInputError(`${this.path}: ${e.message}`, 'source');
+      throw e;
+    }
     cache.delete(this.path);
     cache.set(this.path, { key, snapshot });
     while (cache.size > cacheLimit) cache.delete(cache.keys().next().value!);

@@ -10,6 +10,7 @@ import { stringify } from 'yaml';
 import { AssembleError, assembleSnapshot } from '../../src/engine/snapshot/assemble';
 import { ObjectsError } from '../../src/engine/snapshot/objects';
 import { SnapshotError, loadSnapshot } from '../../src/engine/snapshot/load';
+import { encodeSnapshot } from '../../src/engine/snapshot/format';
 
 const dir = 'test/fixtures/snapshot';
 const k8sYaml = readFileSync(`${dir}/k8s-fixtures.yaml`, 'utf8');
@@ -21,7 +22,14 @@ const node1 = { node: 'node1', name: 'node1.dump.json', text: dumpText };
 
 test('the committed fixture is reproduced byte for byte from its inputs', () => {
   const r = assembleSnapshot({ objects: [{ name: 'objects.yaml', text: fixtureYaml }], dumps: [node1] });
-  assert.equal(r.text, readFileSync(`${dir}/healthy.netpath.json`, 'utf8'));
+  // The committed fixture is version 1, what assemble writes by default; --format-version 2 writes
+  // the same snapshot in the lazily read layout.
+  const fixture = readFileSync(`${dir}/healthy.netpath.json`, 'utf8');
+  assert.equal(r.text, fixture);
+  assert.deepEqual(loadSnapshot(r.text), r.snapshot);
+  const v2 = assembleSnapshot({ objects: [{ name: 'objects.yaml', text: fixtureYaml }], dumps: [node1], formatVersion: 2 });
+  assert.equal(v2.text, encodeSnapshot(loadSnapshot(fixture)));
+  assert.deepEqual({ ...loadSnapshot(v2.text), version: 1 }, r.snapshot);
   assert.deepEqual(r.mapping.pods.map((p) => [p.pod, p.hostNetwork]), [['default/a', false], ['default/b', false], ['kube-system/agent', true]]);
   assert.deepEqual(r.mapping.podsWithoutNetns, []);
   assert.deepEqual(r.mapping.netnsWithoutPod, []);
@@ -129,9 +137,9 @@ test('netpath snapshot assemble/validate through dist/cli.js: byte-identical rer
     }
     assert.ok(readFileSync(outs[0]).equals(readFileSync(outs[1])), 'two runs, identical bytes');
     assert.equal(run('snapshot', 'validate', outs[0]).status, 0);
-    const broken = JSON.parse(readFileSync(outs[0], 'utf8'));
-    broken.dumps.node1.netns[1].routes = 'none';
-    writeFileSync(outs[1], JSON.stringify(broken));
+    const broken = loadSnapshot(readFileSync(outs[0], 'utf8'));
+    (broken.dumps.node1.netns[1] as { routes: unknown }).routes = 'none';
+    writeFileSync(outs[1], encodeSnapshot(broken));
     const v = run('snapshot', 'validate', outs[1]);
     assert.equal(v.status, 2);
     assert.match(v.stderr, /dumps\.node1\.netns\[1\]\.routes: must be array/);
@@ -156,7 +164,7 @@ endpoints: null
   const { snapshot } = assembleSnapshot({ objects: [{ name: 'k8s.yaml', text: k8sYaml }, { name: 'empty.yaml', text: empty }], dumps: [node1] });
   const slice = snapshot.objects.endpointSlices.find((s) => s.metadata.name === 'lonely-x1')!;
   assert.deepEqual([slice.ports, slice.endpoints], [[], []]);
-  loadSnapshot(JSON.stringify(snapshot));
+  loadSnapshot(encodeSnapshot(snapshot));
 });
 
 test('Calico IPPools (crd.projectcalico.org/v1) and CNI DaemonSets are kept for detection; other DaemonSets are not', () => {
@@ -179,5 +187,5 @@ spec: {}
   assert.deepEqual(snapshot.objects.ipPools?.map((p) => p.metadata.name), ['default-ipv4-ippool']);
   assert.deepEqual(snapshot.objects.daemonSets?.map((p) => p.metadata.name), ['calico-node']);
   assert.ok(ignored.some((i) => i.kind === 'DaemonSet' && i.name === 'logging/fluentd'));
-  loadSnapshot(JSON.stringify(snapshot));
+  loadSnapshot(encodeSnapshot(snapshot));
 });

@@ -1,17 +1,21 @@
-// The cluster cache: the snapshot's Kubernetes objects read once into typed views and indexed by
-// IP, by `namespace/name`, by node and by labels, so that every lookup a diagnosis makes is a map
-// access (the cache must stay fast at 150k pods / 10k services). Unlike the original IP cache,
-// a duplicate IP is never "first wins, logged": the choice is deterministic and recorded in
-// `notes`, and non-running pods keep their (possibly reused) IPs out of the running index.
-import type { SnapshotObjects } from '../snapshot/types';
+// The cluster cache: the Kubernetes objects read into typed views and indexed by IP, by
+// `namespace/name`, by node and by labels, so that every lookup a diagnosis makes is a map access.
+// Every index is built on its first use, and pods and EndpointSlices come through an ObjectIndex
+// (port.ts): a v2 snapshot hands out only the pods a diagnosis asks about, and an in-memory list is
+// indexed by one pass over raw fields, without reading the 150k pods it is not asked about. Unlike
+// the original IP cache, a duplicate IP is never "first wins, logged": the choice is deterministic
+// and recorded in `notes`, and non-running pods keep their (possibly reused) IPs out of the running
+// index.
+import type { ObjectIndex } from '../port';
+import { podIPs } from '../snapshot/pod-netns';
+import type { K8sObject, SnapshotObjects } from '../snapshot/types';
 import {
-  readEndpointSlice, readNamespace, readNode, readPod, readService, unknownNamespace,
+  readEndpointSlice, readNamespace, readNode, readPod, readService, serviceNameLabel, unknownNamespace,
   type ClusterEndpointSlice, type ClusterNamespace, type ClusterNode, type ClusterPod, type ClusterService,
   type L4Protocol, type ServicePort,
 } from './objects';
 import { canonicalIP } from '../netstack/ip';
 import { LabelIndex, type Selector } from './selector';
-import type { K8sObject } from '../snapshot/types';
 
 /** How a service owns an address. */
 export type ServiceAddressKind = 'clusterIP' | 'externalIP' | 'loadBalancer';
@@ -27,7 +31,8 @@ export interface NodePortOwner {
 }
 
 const byKey = <T extends { key: string }>(a: T, b: T) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
-const byName = <T extends { name: string }>(a: T, b: T) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+const byNameOf = <T extends { name: string }>(a: T, b: T) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+const rawKey = (o: K8sObject) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
 
 function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
   const list = m.get(k);
@@ -35,156 +40,225 @@ function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
   else m.set(k, [v]);
 }
 
-/**
- * A map whose values are mostly single: one pod per IP is the rule, so the list is made only for
- * the second holder (150k one-element arrays were a good part of the cache's build time and GC).
- */
-type MultiMap<V> = Map<string, V | V[]>;
-
-function add<V extends object>(m: MultiMap<V>, k: string, v: V): void {
-  const cur = m.get(k);
-  if (cur === undefined) m.set(k, v);
-  else if (Array.isArray(cur)) cur.push(v);
-  else m.set(k, [cur, v]);
-}
-
-function firstOf<V extends object>(m: MultiMap<V>, k: string): V | undefined {
-  const cur = m.get(k);
-  return Array.isArray(cur) ? cur[0] : cur;
-}
-
-function allOf<V extends object>(m: MultiMap<V>, k: string): readonly V[] {
-  const cur = m.get(k);
-  return cur === undefined ? [] : Array.isArray(cur) ? cur : [cur];
-}
-
 /** Running and not being replaced: the pods whose IPs are live on the network. */
 export function isRunning(p: ClusterPod): boolean {
   return p.phase === 'Running';
 }
 
-export class ClusterCache {
-  readonly pods: readonly ClusterPod[];
-  readonly nodes: readonly ClusterNode[];
-  readonly services: readonly ClusterService[];
-  readonly endpointSlices: readonly ClusterEndpointSlice[];
-  /** As served; the policy module compiles them. */
-  readonly networkPolicies: readonly K8sObject[];
-  readonly namespaces: readonly ClusterNamespace[];
-  /** What the cache had to decide while indexing (duplicate IPs …), sorted. */
-  readonly notes: string[] = [];
+/** Running holders first, not-terminating before terminating, then by key: the IP's owner is [0]. */
+function byOwnership(a: ClusterPod, b: ClusterPod): number {
+  return Number(a.terminating) - Number(b.terminating) || byKey(a, b);
+}
 
-  private readonly podByKey = new Map<string, ClusterPod>();
-  /** Running, non-hostNetwork pods by IP; the chosen one first. */
-  private readonly runningPodsByIP: MultiMap<ClusterPod> = new Map();
-  /** Every pod that lists the IP, whatever its phase (for explanations). */
-  private readonly anyPodsByIP: MultiMap<ClusterPod> = new Map();
-  private readonly podsByNode = new Map<string, ClusterPod[]>();
+/** The ObjectIndex of object lists held in memory: each map made by one pass over raw fields, on first use. */
+export function listIndex(objects: SnapshotObjects): ObjectIndex {
+  let byKeyMap: Map<string, K8sObject> | undefined;
+  let byIP: Map<string, K8sObject[]> | undefined;
+  let byNode: Map<string, K8sObject[]> | undefined;
+  let byNamespace: Map<string, K8sObject[]> | undefined;
+  let slices: Map<string, K8sObject[]> | undefined;
+  return {
+    pod(key) {
+      if (!byKeyMap) {
+        byKeyMap = new Map();
+        for (const p of objects.pods) byKeyMap.set(rawKey(p), p);
+      }
+      return byKeyMap.get(key);
+    },
+    podsWithIP(ip) {
+      if (!byIP) {
+        byIP = new Map();
+        for (const p of objects.pods) for (const a of podIPs(p)) push(byIP, a, p);
+      }
+      return byIP.get(ip) ?? [];
+    },
+    podsOnNode(node) {
+      if (!byNode) {
+        byNode = new Map();
+        for (const p of objects.pods) {
+          const n = (p.spec as { nodeName?: unknown } | undefined)?.nodeName;
+          if (typeof n === 'string' && n) push(byNode, n, p);
+        }
+      }
+      return byNode.get(node) ?? [];
+    },
+    podsInNamespace(namespace) {
+      byNamespace ??= namespaces(objects.pods);
+      return byNamespace.get(namespace) ?? [];
+    },
+    podNamespaces() {
+      byNamespace ??= namespaces(objects.pods);
+      return [...byNamespace.keys()];
+    },
+    endpointSlicesOf(namespace, service) {
+      if (!slices) {
+        slices = new Map();
+        for (const s of objects.endpointSlices) {
+          const svc = s.metadata.labels?.[serviceNameLabel];
+          if (typeof svc === 'string' && svc) push(slices, `${s.metadata.namespace ?? ''}/${svc}`, s);
+        }
+      }
+      return slices.get(`${namespace}/${service}`) ?? [];
+    },
+  };
+}
+
+function namespaces(pods: readonly K8sObject[]): Map<string, K8sObject[]> {
+  const m = new Map<string, K8sObject[]>();
+  for (const p of pods) push(m, p.metadata.namespace ?? '', p);
+  return m;
+}
+
+export class ClusterCache {
+  private readonly index: ObjectIndex;
+  /** Typed views by raw object: a pod is read once and is the same ClusterPod on every lookup. */
+  private readonly podViews = new Map<K8sObject, ClusterPod>();
+  private readonly podLists = new Map<string, readonly ClusterPod[]>();
+  /** Answers of `pod(key)`, misses included (a diagnosis asks about the same few pods many times). */
+  private readonly podByKey = new Map<string, ClusterPod | undefined>();
   /** Label indexes are built per namespace on its first selection (most namespaces are never selected in a diagnosis). */
   private readonly podLabels = new Map<string, LabelIndex<ClusterPod>>();
-  private readonly podsByNamespace = new Map<string, ClusterPod[]>();
-  private readonly nodeByName = new Map<string, ClusterNode>();
-  private readonly nodesByIP = new Map<string, ClusterNode[]>();
-  private readonly serviceByKey = new Map<string, ClusterService>();
-  private readonly servicesByIP = new Map<string, ServiceAddress[]>();
-  private readonly nodePorts = new Map<string, NodePortOwner[]>();
-  private readonly slicesByService = new Map<string, ClusterEndpointSlice[]>();
-  private readonly namespaceByName = new Map<string, ClusterNamespace>();
-  private readonly namespaceIndex = new LabelIndex<ClusterNamespace>();
-  private readonly policiesByNamespace = new Map<string, K8sObject[]>();
+  private allPods?: readonly ClusterPod[];
+  private nodeList?: readonly ClusterNode[];
+  private nodeByName?: Map<string, ClusterNode>;
+  private nodesByIP?: Map<string, ClusterNode[]>;
+  private serviceList?: readonly ClusterService[];
+  private serviceByKey?: Map<string, ClusterService>;
+  private servicesByIP?: Map<string, ServiceAddress[]>;
+  private nodePorts?: Map<string, NodePortOwner[]>;
+  private readonly slicesByService = new Map<string, readonly ClusterEndpointSlice[]>();
+  private sliceList?: readonly ClusterEndpointSlice[];
+  private policyList?: readonly K8sObject[];
+  private policiesByNamespace?: Map<string, K8sObject[]>;
+  private namespaceByName?: Map<string, ClusterNamespace>;
+  private namespaceList?: readonly ClusterNamespace[];
+  private namespaceIndex?: LabelIndex<ClusterNamespace>;
+  private noteList?: string[];
 
-  constructor(objects: SnapshotObjects) {
-    this.pods = objects.pods.map(readPod).sort(byKey);
-    this.nodes = objects.nodes.map(readNode).sort(byName);
-    this.services = objects.services.map(readService).sort(byKey);
-    this.endpointSlices = objects.endpointSlices.map(readEndpointSlice).sort(byKey);
-    this.networkPolicies = [...objects.networkPolicies].sort((a, b) => byKey({ key: `${a.metadata.namespace}/${a.metadata.name}` }, { key: `${b.metadata.namespace}/${b.metadata.name}` }));
+  constructor(private readonly objects: SnapshotObjects, index?: ObjectIndex) {
+    this.index = index ?? listIndex(objects);
+  }
 
-    const nsNames = new Set<string>();
-    for (const o of objects.namespaces) {
-      const ns = readNamespace(o);
-      this.namespaceByName.set(ns.name, ns);
-    }
-    for (const p of this.pods) nsNames.add(p.namespace);
-    for (const s of this.services) nsNames.add(s.namespace);
-    for (const o of this.networkPolicies) nsNames.add(o.metadata.namespace ?? '');
-    for (const n of [...nsNames].sort()) if (n && !this.namespaceByName.has(n)) this.namespaceByName.set(n, unknownNamespace(n));
-    this.namespaces = [...this.namespaceByName.values()].sort(byName);
-    for (const ns of this.namespaces) this.namespaceIndex.add(ns, ns.labels);
+  /** Every pod, sorted by key (reads them all: for listings, not for a diagnosis). */
+  get pods(): readonly ClusterPod[] {
+    this.allPods ??= this.objects.pods.map((o) => this.podView(o)).sort(byKey);
+    return this.allPods;
+  }
 
-    for (const p of this.pods) {
-      this.podByKey.set(p.key, p);
-      if (p.nodeName) push(this.podsByNode, p.nodeName, p);
-      push(this.podsByNamespace, p.namespace, p);
-      for (const ip of p.ips) {
-        add(this.anyPodsByIP, ip, p);
-        if (isRunning(p) && !p.hostNetwork) add(this.runningPodsByIP, ip, p);
+  get nodes(): readonly ClusterNode[] {
+    this.nodeList ??= this.objects.nodes.map(readNode).sort(byNameOf);
+    return this.nodeList;
+  }
+
+  get services(): readonly ClusterService[] {
+    this.serviceList ??= this.objects.services.map(readService).sort(byKey);
+    return this.serviceList;
+  }
+
+  get endpointSlices(): readonly ClusterEndpointSlice[] {
+    this.sliceList ??= this.objects.endpointSlices.map(readEndpointSlice).sort(byKey);
+    return this.sliceList;
+  }
+
+  /** As served, sorted by key; the policy module compiles them. */
+  get networkPolicies(): readonly K8sObject[] {
+    this.policyList ??= [...this.objects.networkPolicies].sort((a, b) => byKey({ key: rawKey(a) }, { key: rawKey(b) }));
+    return this.policyList;
+  }
+
+  /** Namespace objects, and a synthesized one for each name a pod, service or policy uses without one. */
+  get namespaces(): readonly ClusterNamespace[] {
+    if (!this.namespaceList) {
+      const byName = new Map<string, ClusterNamespace>();
+      for (const o of this.objects.namespaces) {
+        const ns = readNamespace(o);
+        byName.set(ns.name, ns);
       }
+      const names = new Set<string>(this.index.podNamespaces());
+      for (const s of this.services) names.add(s.namespace);
+      for (const o of this.networkPolicies) names.add(o.metadata.namespace ?? '');
+      for (const n of [...names].sort()) if (n && !byName.has(n)) byName.set(n, unknownNamespace(n));
+      this.namespaceByName = byName;
+      this.namespaceList = [...byName.values()].sort(byNameOf);
     }
-    for (const [ip, list] of this.runningPodsByIP) {
-      if (!Array.isArray(list)) continue;
-      // Prefer a pod that is not being deleted (its replacement may already hold the IP), then
-      // the sorted key: deterministic whatever order the API listed them in.
-      list.sort((a, b) => Number(a.terminating) - Number(b.terminating) || byKey(a, b));
-      this.notes.push(`IP ${ip} is held by several running pods (${list.map((p) => p.key).join(', ')}); it is taken as ${list[0].key}`);
-    }
+    return this.namespaceList;
+  }
 
-    for (const n of this.nodes) {
-      this.nodeByName.set(n.name, n);
-      for (const a of new Set(n.addresses.map((x) => x.address))) push(this.nodesByIP, a, n);
-    }
-    for (const [ip, list] of this.nodesByIP) {
-      if (list.length > 1) this.notes.push(`IP ${ip} is an address of several nodes (${list.map((n) => n.name).join(', ')}); it is taken as ${list[0].name}`);
-    }
-
-    for (const s of this.services) {
-      this.serviceByKey.set(s.key, s);
-      for (const ip of s.clusterIPs) push(this.servicesByIP, ip, { service: s, kind: 'clusterIP' });
-      for (const ip of s.externalIPs) push(this.servicesByIP, ip, { service: s, kind: 'externalIP' });
-      for (const ip of s.loadBalancerIPs) push(this.servicesByIP, ip, { service: s, kind: 'loadBalancer' });
-      if (s.type === 'NodePort' || s.type === 'LoadBalancer') {
-        for (const port of s.ports) if (port.nodePort) push(this.nodePorts, `${port.nodePort}/${port.protocol}`, { service: s, port });
+  /** What the cache had to decide about the whole cluster (duplicate IPs …), sorted. Reads every pod. */
+  get notes(): string[] {
+    if (!this.noteList) {
+      const notes: string[] = [];
+      const running = new Map<string, ClusterPod[]>();
+      for (const p of this.pods) if (isRunning(p) && !p.hostNetwork) for (const ip of p.ips) push(running, ip, p);
+      for (const [ip, list] of running) {
+        if (list.length < 2) continue;
+        list.sort(byOwnership);
+        notes.push(`IP ${ip} is held by several running pods (${list.map((p) => p.key).join(', ')}); it is taken as ${list[0].key}`);
       }
+      for (const [ip, list] of this.nodeIPs()) {
+        if (list.length > 1) notes.push(`IP ${ip} is an address of several nodes (${list.map((n) => n.name).join(', ')}); it is taken as ${list[0].name}`);
+      }
+      this.noteList = notes.sort();
     }
-    for (const sl of this.endpointSlices) if (sl.serviceName) push(this.slicesByService, `${sl.namespace}/${sl.serviceName}`, sl);
-    for (const o of this.networkPolicies) push(this.policiesByNamespace, o.metadata.namespace ?? '', o);
-    this.notes.sort();
+    return this.noteList;
   }
 
   // ---- pods ----
 
+  private podView(o: K8sObject): ClusterPod {
+    let p = this.podViews.get(o);
+    if (!p) this.podViews.set(o, (p = readPod(o)));
+    return p;
+  }
+
+  /** Typed pods of one index answer, sorted by key; memoized so that every caller gets the same list. */
+  private podList(kind: string, arg: string, raw: () => readonly K8sObject[]): readonly ClusterPod[] {
+    const k = `${kind}\0${arg}`;
+    let list = this.podLists.get(k);
+    if (!list) this.podLists.set(k, (list = raw().map((o) => this.podView(o)).sort(byKey)));
+    return list;
+  }
+
   pod(key: string): ClusterPod | undefined {
-    return this.podByKey.get(key);
+    if (this.podByKey.has(key)) return this.podByKey.get(key);
+    const o = this.index.pod(key);
+    const p = o ? this.podView(o) : undefined;
+    this.podByKey.set(key, p);
+    return p;
   }
 
   /** The running, non-hostNetwork pod that owns the IP (hostNetwork pods are their node). */
   podByIP(ip: string): ClusterPod | undefined {
-    const c = canonicalIP(ip);
-    return c ? firstOf(this.runningPodsByIP, c) : undefined;
+    return this.runningPodsWithIP(ip)[0];
   }
 
   /** All running, non-hostNetwork pods claiming the IP; more than one means a stale status. */
   runningPodsWithIP(ip: string): readonly ClusterPod[] {
     const c = canonicalIP(ip);
-    return c ? allOf(this.runningPodsByIP, c) : [];
+    if (!c) return [];
+    const k = `running\0${c}`;
+    let list = this.podLists.get(k);
+    if (!list) this.podLists.set(k, (list = this.podsWithIP(c).filter((p) => isRunning(p) && !p.hostNetwork).sort(byOwnership)));
+    return list;
   }
 
-  /** Every pod whose status lists the IP, in any phase. */
+  /** Every pod whose status lists the IP, in any phase, sorted by key. */
   podsWithIP(ip: string): readonly ClusterPod[] {
     const c = canonicalIP(ip);
-    return c ? allOf(this.anyPodsByIP, c) : [];
+    // The index is a lookup aid: the pod's own status is the judge of its IPs.
+    return c ? this.podList('ip', c, () => this.index.podsWithIP(c).filter((o) => this.podView(o).ips.includes(c))) : [];
   }
 
   podsOnNode(node: string): readonly ClusterPod[] {
-    return this.podsByNode.get(node) ?? [];
+    return this.podList('node', node, () => this.index.podsOnNode(node).filter((o) => this.podView(o).nodeName === node));
   }
 
   /** Pods of one namespace selected by the selector (all phases; callers filter). */
   selectPods(namespace: string, selector: Selector): ClusterPod[] {
     let idx = this.podLabels.get(namespace);
     if (!idx) {
-      const pods = this.podsByNamespace.get(namespace);
-      if (!pods) return [];
+      const pods = this.podList('namespace', namespace, () => this.index.podsInNamespace(namespace).filter((o) => this.podView(o).namespace === namespace));
+      if (!pods.length) return [];
       idx = new LabelIndex();
       for (const p of pods) idx.add(p, p.labels);
       this.podLabels.set(namespace, idx);
@@ -195,47 +269,94 @@ export class ClusterCache {
   // ---- nodes ----
 
   node(name: string): ClusterNode | undefined {
+    if (!this.nodeByName) {
+      this.nodeByName = new Map();
+      for (const n of this.nodes) this.nodeByName.set(n.name, n);
+    }
     return this.nodeByName.get(name);
+  }
+
+  private nodeIPs(): Map<string, ClusterNode[]> {
+    if (!this.nodesByIP) {
+      this.nodesByIP = new Map();
+      for (const n of this.nodes) for (const a of new Set(n.addresses.map((x) => x.address))) push(this.nodesByIP, a, n);
+    }
+    return this.nodesByIP;
   }
 
   nodeByIP(ip: string): ClusterNode | undefined {
     const c = canonicalIP(ip);
-    return c ? this.nodesByIP.get(c)?.[0] : undefined;
+    return c ? this.nodeIPs().get(c)?.[0] : undefined;
   }
 
   // ---- services ----
 
+  private indexServices(): void {
+    this.serviceByKey = new Map();
+    this.servicesByIP = new Map();
+    this.nodePorts = new Map();
+    for (const s of this.services) {
+      this.serviceByKey.set(s.key, s);
+      for (const ip of s.clusterIPs) push(this.servicesByIP, ip, { service: s, kind: 'clusterIP' });
+      for (const ip of s.externalIPs) push(this.servicesByIP, ip, { service: s, kind: 'externalIP' });
+      for (const ip of s.loadBalancerIPs) push(this.servicesByIP, ip, { service: s, kind: 'loadBalancer' });
+      if (s.type === 'NodePort' || s.type === 'LoadBalancer') {
+        for (const port of s.ports) if (port.nodePort) push(this.nodePorts, `${port.nodePort}/${port.protocol}`, { service: s, port });
+      }
+    }
+  }
+
   service(key: string): ClusterService | undefined {
-    return this.serviceByKey.get(key);
+    if (!this.serviceByKey) this.indexServices();
+    return this.serviceByKey!.get(key);
   }
 
   /** Services that own the IP, sorted by service key (several may share an externalIP on different ports). */
   servicesWithIP(ip: string): readonly ServiceAddress[] {
+    if (!this.servicesByIP) this.indexServices();
     const c = canonicalIP(ip);
-    return (c && this.servicesByIP.get(c)) || [];
+    return (c && this.servicesByIP!.get(c)) || [];
   }
 
   servicesWithNodePort(nodePort: number, protocol: L4Protocol): readonly NodePortOwner[] {
-    return this.nodePorts.get(`${nodePort}/${protocol}`) ?? [];
+    if (!this.nodePorts) this.indexServices();
+    return this.nodePorts!.get(`${nodePort}/${protocol}`) ?? [];
   }
 
   /** EndpointSlices labelled for the service (sorted by slice key). */
   endpointSlicesOf(service: ClusterService): readonly ClusterEndpointSlice[] {
-    return this.slicesByService.get(service.key) ?? [];
+    let list = this.slicesByService.get(service.key);
+    if (!list) {
+      list = this.index.endpointSlicesOf(service.namespace, service.name).map(readEndpointSlice)
+        .filter((s) => s.namespace === service.namespace && s.serviceName === service.name).sort(byKey);
+      this.slicesByService.set(service.key, list);
+    }
+    return list;
   }
 
   // ---- namespaces and policies ----
 
   /** The namespace, synthesized from its name when the snapshot has no object for it. */
   namespace(name: string): ClusterNamespace {
-    return this.namespaceByName.get(name) ?? unknownNamespace(name);
+    if (!this.namespaceByName) void this.namespaces;
+    return this.namespaceByName!.get(name) ?? unknownNamespace(name);
   }
 
   selectNamespaces(selector: Selector): ClusterNamespace[] {
+    if (!this.namespaceIndex) {
+      this.namespaceIndex = new LabelIndex();
+      for (const ns of this.namespaces) this.namespaceIndex.add(ns, ns.labels);
+    }
     return this.namespaceIndex.select(selector);
   }
 
   networkPoliciesIn(namespace: string): readonly K8sObject[] {
+    if (!this.policiesByNamespace) {
+      this.policiesByNamespace = new Map();
+      for (const o of this.networkPolicies) push(this.policiesByNamespace, o.metadata.namespace ?? '', o);
+    }
     return this.policiesByNamespace.get(namespace) ?? [];
   }
 }
+
+

@@ -20,15 +20,41 @@ export function internalIP(node: K8sObject): string | undefined {
 
 export type DetectionInput = Pick<NetpathSnapshot, 'objects' | 'settings'>;
 
-export class ObjectView {
-  /** Every object of the snapshot, in list order. */
-  readonly all: K8sObject[] = [];
-  readonly calicoPools: CalicoPool[];
+/** Lists that hold one kind each (the schema, and the API they are listed from, say so): never an IPPool. */
+const singleKindLists = new Set(['pods', 'endpointSlices', 'originalEndpointSlices', 'endpoints']);
 
-  constructor(readonly snapshot: DetectionInput, readonly notes: string[]) {
-    // No spread: a 150k-pod list as call arguments overflows the stack.
-    for (const list of Object.values(snapshot.objects)) if (Array.isArray(list)) for (const o of list as K8sObject[]) this.all.push(o);
-    this.calicoPools = readCalicoPools(snapshot.settings, this.all);
+export class ObjectView {
+  private everything?: K8sObject[];
+  private pools?: CalicoPool[];
+
+  constructor(readonly snapshot: DetectionInput, readonly notes: string[]) {}
+
+  /**
+   * Every object of the snapshot, in list order; gathered on first use, since it reads every pod
+   * (a lazily read snapshot would parse all 150k of them for detection alone).
+   */
+  get all(): K8sObject[] {
+    if (!this.everything) {
+      this.everything = [];
+      // No spread: a 150k-pod list as call arguments overflows the stack.
+      for (const list of Object.values(this.snapshot.objects)) if (Array.isArray(list)) for (const o of list as K8sObject[]) this.everything.push(o);
+    }
+    return this.everything;
+  }
+
+  get calicoPools(): CalicoPool[] {
+    if (!this.pools) {
+      const candidates: K8sObject[] = [];
+      // Keys first: a lazily read list is read only when its value is taken.
+      const objects = this.snapshot.objects as unknown as Record<string, unknown>;
+      for (const name of Object.keys(objects)) {
+        if (singleKindLists.has(name)) continue;
+        const list = objects[name];
+        if (Array.isArray(list)) for (const o of list as K8sObject[]) candidates.push(o);
+      }
+      this.pools = readCalicoPools(this.snapshot.settings, candidates);
+    }
+    return this.pools;
   }
 
   get nodes(): K8sObject[] {

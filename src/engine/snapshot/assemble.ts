@@ -2,6 +2,7 @@
 // text out) and deterministic: sorted objects and keys, capturedAt taken from the dumps, so the
 // same inputs give byte-identical files.
 import type { NodeNetworkStackDump } from '../../shared/dump';
+import { encodeSnapshot } from './format';
 import { SnapshotError, checkDump, loadSnapshot, parseJsonDocument } from './load';
 import { collectObjects, sortKeys, type IgnoredObject, type ObjectSource } from './objects';
 import { mapPodsToNetns, type PodNetnsMapping } from './pod-netns';
@@ -19,11 +20,13 @@ export interface AssembleInput {
   dumps: DumpSource[];
   /** Default: the earliest `collector.startedAt` of the dumps (required when there are none). */
   capturedAt?: string;
+  /** 1 (default: one JSON document, the contract every reader knows) or 2 (read lazily, format.ts). */
+  formatVersion?: 1 | 2;
 }
 
 export interface AssembleResult {
   snapshot: NetpathSnapshot;
-  /** The snapshot file's text (sorted keys, 2-space indent, final newline). */
+  /** The snapshot file's text: format version 1, or 2 when asked (format.ts); keys sorted. */
   text: string;
   ignored: IgnoredObject[];
   mapping: PodNetnsMapping;
@@ -55,13 +58,13 @@ export function assembleSnapshot(input: AssembleInput): AssembleResult {
   }
   const snapshot: NetpathSnapshot = sortKeys({
     kind: snapshotKind,
-    version: snapshotVersion,
+    version: input.formatVersion === 2 ? snapshotVersion : 1,
     capturedAt,
     settings: settingsFromObjects(objects),
     objects,
     dumps,
   });
-  const text = JSON.stringify(snapshot, null, 2) + '\n';
+  const text = input.formatVersion === 2 ? encodeSnapshot(snapshot) : JSON.stringify(snapshot, null, 2) + '\n';
   // What we write must load: the loader is the judge (and catches, e.g., a bad capturedAt).
   try {
     loadSnapshot(text);

@@ -7,6 +7,7 @@ import { BadInputError } from '../../shared/errors';
 import { parsePrefix, parseIP } from '../netstack/ip';
 import { dumpSchema, snapshotSchema } from './schema';
 import type { K8sObject, NetpathSnapshot } from './types';
+import { bytesOfText, checkSnapshotBytes, isSnapshotV2 } from './format';
 
 export interface SnapshotProblem {
   /** Dotted path of the bad field, `(root)` for the document itself. */
@@ -33,7 +34,10 @@ const compiled = new Map<object, ValidateFunction>();
 
 function validator(schema: object): ValidateFunction {
   if (!ajv) {
-    ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
+    // Compiling is on the path of every cold answer: the schemas are fixed and tested, so they are
+    // not checked against the meta-schema again, and the generated code is not optimised (either
+    // cost more CPU than the validations they would speed up).
+    ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true, validateSchema: false, code: { optimize: false } });
     ajv.addFormat('ip', (s: string) => parseIP(s) !== undefined);
     ajv.addFormat('cidr', (s: string) => s.includes('/') && parsePrefix(s) !== undefined);
     ajv.addFormat('date-time', (s: string) => /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/.test(s) && !Number.isNaN(Date.parse(s)));
@@ -60,7 +64,7 @@ export function formatPath(pointer: string, data: unknown, prefix = ''): string 
   return out;
 }
 
-function segment(key: string, inArray: boolean): string {
+export function segment(key: string, inArray: boolean): string {
   if (inArray) return `[${key}]`;
   return /^[A-Za-z_$][\w$-]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`;
 }
@@ -123,7 +127,12 @@ export function checkDump(value: unknown, subject: string): NodeNetworkStackDump
   return value as NodeNetworkStackDump;
 }
 
+/**
+ * Either version, everything validated. A version 2 text is checked part by part (every part: this
+ * is the eager load); to read a large file lazily, use format.ts `openSnapshot` on its bytes.
+ */
 export function loadSnapshot(text: string): NetpathSnapshot {
+  if (isSnapshotV2(text)) return checkSnapshotBytes(bytesOfText(text));
   const data = parseJsonDocument(text, 'snapshot');
   const problems = schemaProblems(snapshotSchema, data);
   if (problems.length === 0) problems.push(...snapshotConsistency(data as NetpathSnapshot));
@@ -134,15 +143,7 @@ export function loadSnapshot(text: string): NetpathSnapshot {
 /** What the schema cannot say: unique objects and netns ids, dumps only for known nodes. */
 export function snapshotConsistency(s: NetpathSnapshot): SnapshotProblem[] {
   const problems: SnapshotProblem[] = [];
-  for (const [list, items] of Object.entries(s.objects) as [string, K8sObject[]][]) {
-    const seen = new Map<string, number>();
-    items.forEach((o, i) => {
-      const key = `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
-      const first = seen.get(key);
-      if (first !== undefined) problems.push({ path: `objects.${list}[${i}]`, message: `duplicate ${o.kind} ${objectName(o)} (also objects.${list}[${first}])` });
-      else seen.set(key, i);
-    });
-  }
+  for (const [list, items] of Object.entries(s.objects) as [string, K8sObject[]][]) problems.push(...duplicateProblems(list, items));
   const nodes = new Set(s.objects.nodes.map((n) => n.metadata.name));
   for (const [name, dump] of Object.entries(s.dumps)) {
     const at = `dumps${segment(name, false)}`;
@@ -152,7 +153,20 @@ export function snapshotConsistency(s: NetpathSnapshot): SnapshotProblem[] {
   return problems;
 }
 
-function dumpConsistency(d: NodeNetworkStackDump, at: string): SnapshotProblem[] {
+/** Objects of one list that share `namespace/name` with an earlier one. */
+export function duplicateProblems(list: string, items: readonly K8sObject[]): SnapshotProblem[] {
+  const problems: SnapshotProblem[] = [];
+  const seen = new Map<string, number>();
+  items.forEach((o, i) => {
+    const key = `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+    const first = seen.get(key);
+    if (first !== undefined) problems.push({ path: `objects.${list}[${i}]`, message: `duplicate ${o.kind} ${objectName(o)} (also objects.${list}[${first}])` });
+    else seen.set(key, i);
+  });
+  return problems;
+}
+
+export function dumpConsistency(d: NodeNetworkStackDump, at: string): SnapshotProblem[] {
   const problems: SnapshotProblem[] = [];
   const ids = new Map<number, string>([[d.node.id, `${at}.node`]]);
   d.netns.forEach((n, i) => {

@@ -268,3 +268,40 @@ export const snapshotSchema = {
     dumps: { type: 'object', additionalProperties: dumpSchema },
   },
 } as const;
+
+const column = { type: 'array', items: str } as const;
+
+/** Line 1 of a version 2 file (format.ts): everything but the parts, which are checked one by one against the schema above. */
+export const snapshotHeaderSchema = {
+  type: 'object',
+  required: ['kind', 'version', 'headerBytes', 'capturedAt', 'settings', 'index'],
+  additionalProperties: false,
+  properties: {
+    kind: { const: 'NetpathSnapshot' },
+    version: { const: 2 },
+    headerBytes: { type: 'string', pattern: '^\\d{10}$' },
+    capturedAt: snapshotSchema.properties.capturedAt,
+    settings: snapshotSchema.properties.settings,
+    index: {
+      type: 'object',
+      required: ['parts', 'lists', 'pods', 'endpointSlices', 'dumps'],
+      additionalProperties: false,
+      properties: {
+        parts: { type: 'array', items: uint },
+        lists: {
+          type: 'object',
+          additionalProperties: false,
+          properties: Object.fromEntries(['nodes', 'services', 'networkPolicies', 'namespaces', 'configMaps', 'endpoints', 'ipPools', 'daemonSets', 'originalEndpointSlices'].map((k) => [k, uint])),
+        },
+        pods: {
+          type: 'object',
+          required: ['first', 'namespaces', 'nodes', 'namespace', 'name', 'node', 'ips'],
+          additionalProperties: false,
+          properties: { first: uint, namespaces: column, nodes: column, namespace: { type: 'array', items: uint }, name: column, node: { type: 'array', items: uint }, ips: column },
+        },
+        endpointSlices: { type: 'object', required: ['first', 'namespace', 'name', 'service'], additionalProperties: false, properties: { first: uint, namespace: column, name: column, service: column } },
+        dumps: { type: 'object', required: ['first', 'node'], additionalProperties: false, properties: { first: uint, node: column } },
+      },
+    },
+  },
+} as const;

@@ -51,11 +51,12 @@ export interface SnapshotObjects {
 }
 
 export const snapshotKind = 'NetpathSnapshot';
-export const snapshotVersion = 1;
+/** What writers write (format.ts); version 1 files are still read. */
+export const snapshotVersion = 2;
 
 export interface NetpathSnapshot {
   kind: typeof snapshotKind;
-  version: typeof snapshotVersion;
+  version: 1 | typeof snapshotVersion;
   /** ISO 8601 UTC. */
   capturedAt: string;
   settings: SnapshotSettings;
