@@ -3,6 +3,7 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { UsageError, type CliIO, type Command } from './command';
+import { echoed } from '../shared/display';
 import { CollectorRunError, runCollector } from '../collector/run';
 import { CollectorOutputError } from '../collector/frames';
 
@@ -20,7 +21,7 @@ Tools that are missing or fail are listed in collector.errors; the dump is still
 `;
 
 function positiveInt(flag: string, text: string): number {
-  if (!/^\d+$/.test(text) || Number(text) < 1) throw new UsageError(`${flag} must be a positive integer, got "${text}"`);
+  if (!/^\d+$/.test(text) || Number(text) < 1) throw new UsageError(`${flag} must be a positive integer, got "${echoed(text)}"`);
   return Number(text);
 }
 

@@ -3,6 +3,7 @@
 import { commands } from './commands';
 import { UsageError, type CliIO } from './command';
 import { version } from '../shared/version';
+import { echoed, shownLines } from '../shared/display';
 
 const io: CliIO = {
   stdout: (t) => process.stdout.write(t),
@@ -18,7 +19,11 @@ function overview(): string {
   return lines.join('\n') + '\n';
 }
 
-export async function main(argv: string[], out: CliIO = io): Promise<number> {
+export async function main(argv: string[], sink: CliIO = io): Promise<number> {
+  // Everything on stderr is netpath's own lines with names, files and flags in them: no control or
+  // bidi character reaches the terminal raw (the lines themselves are netpath's). The report on
+  // stdout is made safe by its formatter (text and JSON keep their own forms).
+  const out: CliIO = { stdout: sink.stdout, stderr: (t) => sink.stderr(shownLines(t)) };
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
     out.stdout(overview());
     return 0;
@@ -32,7 +37,7 @@ export async function main(argv: string[], out: CliIO = io): Promise<number> {
     .sort((a, b) => b.path.length - a.path.length)
     .find((c) => c.path.every((w, i) => argv[i] === w));
   if (!cmd) {
-    out.stderr(`netpath: unknown command "${argv.join(' ')}"\n\n${overview()}`);
+    out.stderr(`netpath: unknown command "${echoed(argv.join(' '))}"\n\n${overview()}`);
     return 2;
   }
   const rest = argv.slice(cmd.path.length);

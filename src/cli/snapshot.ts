@@ -2,6 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { parse, readInput } from './args';
 import { UsageError, type CliIO, type Command } from './command';
+import { echoed } from '../shared/display';
 import { AssembleError, assembleSnapshot, type DumpSource } from '../engine/snapshot/assemble';
 import { SnapshotError, loadSnapshot } from '../engine/snapshot/load';
 import { ObjectsError, type ObjectSource } from '../engine/snapshot/objects';
@@ -27,7 +28,7 @@ export const snapshotAssembleCommand: Command = {
       output: { type: 'string', short: 'o' },
       'captured-at': { type: 'string' },
     });
-    if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+    if (positionals.length) throw new UsageError(`unexpected argument "${echoed(positionals[0])}"`);
     const objectFiles = (values.objects ?? []) as string[];
     const dumpArgs = (values.dump ?? []) as string[];
     const out = values.output as string | undefined;
@@ -36,7 +37,7 @@ export const snapshotAssembleCommand: Command = {
     const objects: ObjectSource[] = objectFiles.map((f) => ({ name: f, text: readInput(f, 'objects file') }));
     const dumps: DumpSource[] = dumpArgs.map((d) => {
       const eq = d.indexOf('=');
-      if (eq <= 0 || eq === d.length - 1) throw new UsageError(`--dump takes NODE=FILE, got "${d}"`);
+      if (eq <= 0 || eq === d.length - 1) throw new UsageError(`--dump takes NODE=FILE, got "${echoed(d)}"`);
       const file = d.slice(eq + 1);
       return { node: d.slice(0, eq), name: file, text: readInput(file, 'dump') };
     });

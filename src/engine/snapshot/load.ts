@@ -4,6 +4,7 @@
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import type { NodeNetworkStackDump } from '../../shared/dump';
 import { BadInputError } from '../../shared/errors';
+import { shown } from '../../shared/display';
 import { parsePrefix, parseIP } from '../netstack/ip';
 import { dumpSchema, snapshotSchema } from './schema';
 import type { K8sObject, NetpathSnapshot } from './types';
@@ -22,9 +23,10 @@ export class SnapshotError extends BadInputError {
     readonly subject: string,
     readonly problems: SnapshotProblem[],
   ) {
-    const shown = problems.slice(0, 5).map((p) => `${p.path}: ${p.message}`);
-    const more = problems.length > shown.length ? `\n  … and ${problems.length - shown.length} more` : '';
-    super(`invalid ${subject}: ${shown.join('\n  ')}${more}`, 'source');
+    // Paths and messages quote the document's keys and values: one line each, whatever they hold.
+    const listed = problems.slice(0, 5).map((p) => shown(`${p.path}: ${p.message}`));
+    const more = problems.length > listed.length ? `\n  … and ${problems.length - listed.length} more` : '';
+    super(`invalid ${shown(subject)}: ${listed.join('\n  ')}${more}`, 'source');
   }
 }
 
@@ -101,17 +103,134 @@ export function schemaProblems(schema: object, data: unknown, prefix = ''): Snap
   return out;
 }
 
-/** JSON.parse with the failure located by line and column. */
+/**
+ * How deeply a snapshot may nest (objects and arrays). Kubernetes objects nest a few dozen levels;
+ * far deeper documents exist only to break things: the structured clone to the server's worker and
+ * recursive readers overflow the stack a few thousand levels down. Checked right after parsing, so
+ * the CLI and the server accept the same documents.
+ */
+export const maxJsonDepth = 200;
+
+/** JSON.parse with the failure located by line and column; a leading UTF-8 BOM is accepted. */
 export function parseJsonDocument(text: string, subject: string): unknown {
+  // Editors on Windows save "UTF-8 with BOM"; the BOM is an encoding mark, not content.
+  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(body);
   } catch (e) {
+    // V8 names the position for some errors only ("Unexpected token 'x', "…" is not valid JSON" has none).
     const m = /position (\d+)/.exec((e as Error).message);
-    const offset = m ? Number(m[1]) : text.length;
-    const before = text.slice(0, offset);
+    const offset = m ? Number(m[1]) : jsonErrorOffset(body);
+    const before = body.slice(0, offset);
     const line = before.split('\n').length;
     const column = offset - before.lastIndexOf('\n');
-    throw new SnapshotError(subject, [{ path: '(root)', message: `not JSON (line ${line}, column ${column}): ${(e as Error).message.replace(/, ".*$/s, '').replace(/ in JSON at position \d+.*$/s, '')}` }]);
+    throw new SnapshotError(subject, [{ path: '(root)', message: `not JSON (line ${line}, column ${column}): ${(e as Error).message.replace(/, ".*$/s, '').replace(/ (?:in JSON )?at position \d+.*$/s, '')}` }]);
+  }
+  const depth = jsonDepthOver(value, maxJsonDepth);
+  if (depth) throw new SnapshotError(subject, [{ path: depth, message: `nested deeper than the JSON depth limit (maxJsonDepth = ${maxJsonDepth} levels)` }]);
+  return value;
+}
+
+/** The path of the first value nested deeper than `limit`, or undefined. Iterative: depth is what it checks. */
+function jsonDepthOver(root: unknown, limit: number): string | undefined {
+  const stack: { v: unknown; depth: number; path: string }[] = [{ v: root, depth: 0, path: '' }];
+  while (stack.length) {
+    const { v, depth, path } = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (depth >= limit) return path.replace(/^\./, '') || '(root)';
+    if (Array.isArray(v)) v.forEach((x, i) => stack.push({ v: x, depth: depth + 1, path: `${path}[${i}]` }));
+    else for (const [k, x] of Object.entries(v)) stack.push({ v: x, depth: depth + 1, path: path + segment(k, false) });
+  }
+  return undefined;
+}
+
+/**
+ * Offset of the first syntax error in `text` (which JSON.parse rejected), for the messages where V8
+ * gives none. A scanner of JSON's grammar with an explicit stack (no recursion: the text may nest
+ * arbitrarily deep); it only has to agree with JSON.parse on where the text stops being JSON.
+ */
+export function jsonErrorOffset(text: string): number {
+  let i = 0;
+  const ws = () => {
+    while (i < text.length && ' \t\n\r'.includes(text[i])) i++;
+  };
+  const scalar = (): boolean => {
+    const c = text[i];
+    if (c === '"') {
+      i++;
+      while (i < text.length && text[i] !== '"') {
+        const code = text.charCodeAt(i);
+        if (code < 0x20) return false;
+        if (text[i] === '\\') {
+          const e = text[i + 1];
+          if (e === 'u') {
+            if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))) return false;
+            i += 6;
+          } else if (e !== undefined && '"\\/bfnrt'.includes(e)) i += 2;
+          else return false;
+        } else i++;
+      }
+      if (i >= text.length) return false;
+      i++;
+      return true;
+    }
+    const m = /^(?:true|false|null|-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?)/.exec(text.slice(i, i + 400));
+    if (!m) return false;
+    i += m[0].length;
+    return true;
+  };
+  // Each open container: '[' or '{'; `expect` says what may come next.
+  const open: string[] = [];
+  let expect: 'value' | 'valueOrClose' | 'key' | 'keyOrClose' | 'colon' | 'commaOrClose' = 'value';
+  for (;;) {
+    ws();
+    if (i >= text.length) return i;
+    const c = text[i];
+    const top = open[open.length - 1];
+    switch (expect) {
+      case 'valueOrClose':
+      case 'value':
+        if (expect === 'valueOrClose' && c === ']') {
+          open.pop();
+          i++;
+          expect = 'commaOrClose';
+        } else if (c === '[') {
+          open.push('[');
+          i++;
+          expect = 'valueOrClose';
+        } else if (c === '{') {
+          open.push('{');
+          i++;
+          expect = 'keyOrClose';
+        } else if (scalar()) expect = 'commaOrClose';
+        else return i;
+        break;
+      case 'keyOrClose':
+      case 'key':
+        if (expect === 'keyOrClose' && c === '}') {
+          open.pop();
+          i++;
+          expect = 'commaOrClose';
+        } else if (c === '"' && scalar()) expect = 'colon';
+        else return i;
+        break;
+      case 'colon':
+        if (c !== ':') return i;
+        i++;
+        expect = 'value';
+        break;
+      case 'commaOrClose':
+        if (top === undefined) return i; // text after the document
+        if (c === ',') {
+          i++;
+          expect = top === '[' ? 'value' : 'key';
+        } else if ((c === ']' && top === '[') || (c === '}' && top === '{')) {
+          open.pop();
+          i++;
+        } else return i;
+        break;
+    }
   }
 }
 
