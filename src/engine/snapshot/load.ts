@@ -4,7 +4,7 @@
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import type { NodeNetworkStackDump } from '../../shared/dump';
 import { BadInputError } from '../../shared/errors';
-import { shown } from '../../shared/display';
+import { echoed, shown } from '../../shared/display';
 import { parsePrefix, parseIP } from '../netstack/ip';
 import { dumpSchema, snapshotSchema } from './schema';
 import type { K8sObject, NetpathSnapshot } from './types';
@@ -30,6 +30,40 @@ export class SnapshotError extends BadInputError {
   }
 }
 
+const labelName = /^(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$/;
+const dnsLabel = /^[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?$/;
+function isSubdomain(s: string): boolean {
+  return s.length <= 253 && s.split('.').every((part) => dnsLabel.test(part));
+}
+
+/** Kubernetes' name rules (k8s.io/apimachinery validation), as schema formats with their messages. */
+export const kubernetesNames: Record<string, { test: (s: string) => boolean; message: string }> = {
+  'dns1123-subdomain': {
+    test: isSubdomain,
+    message: 'must be a DNS-1123 subdomain as Kubernetes requires (lower-case letters, digits, "-" and ".", starting and ending with a letter or digit, at most 253 characters)',
+  },
+  'dns1123-label': {
+    test: (s) => dnsLabel.test(s),
+    message: 'must be a DNS-1123 label as Kubernetes requires (lower-case letters, digits and "-", starting and ending with a letter or digit, at most 63 characters)',
+  },
+  'dns1035-label': {
+    test: (s) => dnsLabel.test(s) && /^[a-z]/.test(s),
+    message: 'must be a DNS-1035 label as Kubernetes requires of service names (lower-case letters, digits and "-", starting with a letter, ending with a letter or digit, at most 63 characters)',
+  },
+  'label-key': {
+    test: (s) => {
+      const slash = s.lastIndexOf('/');
+      const prefix = slash < 0 ? undefined : s.slice(0, slash);
+      return labelName.test(slash < 0 ? s : s.slice(slash + 1)) && (prefix === undefined || (prefix !== '' && isSubdomain(prefix)));
+    },
+    message: 'is not a valid label key as Kubernetes requires (an optional DNS-1123 subdomain and "/", then at most 63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit)',
+  },
+  'label-value': {
+    test: (s) => s === '' || labelName.test(s),
+    message: 'must be a valid label value as Kubernetes requires (empty, or at most 63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit)',
+  },
+};
+
 let ajv: Ajv | undefined;
 const compiled = new Map<object, ValidateFunction>();
 
@@ -39,6 +73,7 @@ function validator(schema: object): ValidateFunction {
     ajv.addFormat('ip', (s: string) => parseIP(s) !== undefined);
     ajv.addFormat('cidr', (s: string) => s.includes('/') && parsePrefix(s) !== undefined);
     ajv.addFormat('date-time', (s: string) => /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/.test(s) && !Number.isNaN(Date.parse(s)));
+    for (const [format, rule] of Object.entries(kubernetesNames)) ajv.addFormat(format, rule.test);
   }
   let v = compiled.get(schema);
   if (!v) {
@@ -62,6 +97,14 @@ export function formatPath(pointer: string, data: unknown, prefix = ''): string 
   return out;
 }
 
+function valueAt(pointer: string, data: unknown): unknown {
+  let cur = data;
+  for (const raw of pointer === '' ? [] : pointer.slice(1).split('/')) {
+    cur = cur !== null && typeof cur === 'object' ? (cur as Record<string, unknown>)[raw.replace(/~1/g, '/').replace(/~0/g, '~')] : undefined;
+  }
+  return cur;
+}
+
 function segment(key: string, inArray: boolean): string {
   if (inArray) return `[${key}]`;
   return /^[A-Za-z_$][\w$-]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`;
@@ -79,8 +122,15 @@ function describe(e: ErrorObject, data: unknown, prefix: string): SnapshotProble
       return { path: clean(at), message: `must be ${JSON.stringify(e.params.allowedValue)}` };
     case 'enum':
       return { path: clean(at), message: `must be one of ${(e.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}` };
-    case 'format':
+    case 'format': {
+      const names = kubernetesNames[String(e.params.format)];
+      // A key that breaks a rule (`propertyNames`) is reported at the key itself.
+      if (names) {
+        const value = e.propertyName ?? String(valueAt(e.instancePath, data));
+        return { path: clean(e.propertyName === undefined ? at : at + segment(e.propertyName, false)), message: `"${echoed(value)}" ${names.message}` };
+      }
       return { path: clean(at), message: `must be ${e.params.format === 'ip' ? 'an IP address' : e.params.format === 'cidr' ? 'a CIDR prefix (address/length)' : 'an ISO 8601 date-time'}` };
+    }
     default:
       return { path: clean(at), message: e.message ?? e.keyword };
   }
@@ -93,6 +143,8 @@ export function schemaProblems(schema: object, data: unknown, prefix = ''): Snap
   const seen = new Set<string>();
   const out: SnapshotProblem[] = [];
   for (const e of v.errors ?? []) {
+    // `propertyNames` repeats the failure of its inner `format` check, which names the rule.
+    if (e.keyword === 'propertyNames') continue;
     const p = describe(e, data, prefix);
     const key = `${p.path}\0${p.message}`;
     if (!seen.has(key)) {
