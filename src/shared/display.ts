@@ -44,8 +44,10 @@ export function shownLines(s: string): string {
  * inside JSON strings, so writing them as `\uXXXX` keeps the document equal when parsed.
  */
 export function jsonShown(json: string): string {
-  return json.replace(unsafe, (c) => `\\u${hex(c, 4)}`);
+  return json.replace(unsafeInJson, (c) => `\\u${hex(c, 4)}`);
 }
+/** `unsafe` less the C0 controls: JSON.stringify escapes those in strings, and its own line breaks are layout. */
+const unsafeInJson = /[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 
 /** How many characters of an echoed input an error message repeats before cutting it. */
 export const echoLimit = 200;
