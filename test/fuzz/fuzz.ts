@@ -38,12 +38,15 @@ export const hostileNames = [
 // eslint-disable-next-line no-control-regex
 export const rawControl = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
 
-/** The base: the broken sample with its sysctls cut to those the engine reads (same reports, a third of the size). */
+/** The base: the broken sample without what its reports do not read (most sysctls, the nftables ruleset): a quarter of the size. */
 export function baseSnapshot(): { [k: string]: any } { // eslint-disable-line @typescript-eslint/no-explicit-any
   const d = JSON.parse(readFileSync('samples/broken.netpath.json', 'utf8'));
   const keep = /forward|rp_filter|bridge|route_localnet|proxy_arp|mtu|conntrack|accept_local|ip_local_port|nf_|arp_/;
   for (const dump of Object.values<any>(d.dumps)) // eslint-disable-line @typescript-eslint/no-explicit-any
-    for (const ns of [dump.node, ...dump.netns]) ns.sysctls = Object.fromEntries(Object.entries(ns.sysctls).filter(([k]) => keep.test(k)));
+    for (const ns of [dump.node, ...dump.netns]) {
+      ns.sysctls = Object.fromEntries(Object.entries(ns.sysctls).filter(([k]) => keep.test(k)));
+      delete ns.nftables; // a proxy-mode iptables cluster: the reports are the same without it
+    }
   return d;
 }
 
@@ -54,18 +57,50 @@ export const requests = [
   { src: 'default/web1', dst: '10.244.1.2', port: 53, protocol: 'udp' as const },
 ];
 
-/** Every (container, key) in the document, for picking where to mutate. */
-function slots(root: Json): { parent: Json[] | { [k: string]: Json }; key: string | number; depth: number }[] {
-  const out: { parent: Json[] | { [k: string]: Json }; key: string | number; depth: number }[] = [];
-  const stack: [Json, number][] = [[root, 0]];
-  while (stack.length) {
-    const [v, depth] = stack.pop()!;
-    if (v === null || typeof v !== 'object') continue;
-    if (Array.isArray(v)) v.forEach((x, i) => (out.push({ parent: v, key: i, depth }), stack.push([x, depth + 1])));
-    else for (const [k, x] of Object.entries(v)) out.push({ parent: v, key: k, depth }), stack.push([x, depth + 1]);
+type Path = (string | number)[];
+
+/** Where in the base document mutations can land, indexed once (the document is re-parsed per case). */
+export class Targets {
+  readonly all: Path[] = [];
+  readonly strings: Path[] = [];
+  /** Name-like string fields grouped by value: a rename changes every reference at once. */
+  readonly names = new Map<string, Path[]>();
+  readonly lists: Path[] = [];
+  readonly shallowObjects: Path[] = [];
+  /** Multi-line tool output (iptables-save, ipset, ipvs, sockets). */
+  readonly texts: Path[] = [];
+
+  constructor(root: Json) {
+    const nameKeys = new Set(['name', 'namespace', 'nodeName', 'ifname', 'dev', 'master', 'link']);
+    const stack: [Json, Path][] = [[root, []]];
+    while (stack.length) {
+      const [v, path] = stack.pop()!;
+      if (path.length) this.all.push(path);
+      if (typeof v === 'string') {
+        this.strings.push(path);
+        if (v.includes('\n')) this.texts.push(path);
+        const key = path[path.length - 1];
+        if (typeof key === 'string' && nameKeys.has(key)) this.names.set(v, [...(this.names.get(v) ?? []), path]);
+      }
+      if (v === null || typeof v !== 'object') continue;
+      if (Array.isArray(v)) {
+        if (v.length) this.lists.push(path);
+        v.forEach((x, i) => stack.push([x, [...path, i]]));
+      } else {
+        if (path.length < 6) this.shallowObjects.push(path);
+        for (const [k, x] of Object.entries(v)) stack.push([x, [...path, k]]);
+      }
+    }
   }
-  return out;
 }
+
+function parentOf(doc: Json, path: Path): Record<string | number, Json> {
+  let cur = doc as Record<string | number, Json>;
+  for (const k of path.slice(0, -1)) cur = cur[k] as Record<string | number, Json>;
+  return cur;
+}
+const get = (doc: Json, path: Path): Json => parentOf(doc, path)[path[path.length - 1]];
+const set = (doc: Json, path: Path, v: Json): void => void (parentOf(doc, path)[path[path.length - 1]] = v);
 
 export interface Mutation {
   kind: string;
@@ -80,8 +115,8 @@ function nested(depth: number, leaf: string): string {
 }
 const deepMark = '\u0000deep\u0000';
 
-/** One mutation of `base` (a parsed snapshot), chosen and shaped by `r`. */
-export function mutate(base: Json, baseText: string, r: () => number): Mutation {
+/** One mutation of the base (its text and its index), chosen and shaped by `r`. */
+export function mutate(baseText: string, targets: Targets, r: () => number): Mutation {
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
   const kind = pick(['name', 'name', 'name', 'string', 'null', 'null', 'huge', 'deep', 'line', 'byte', 'dumpLine', 'mix'] as const);
   if (kind === 'byte') {
@@ -95,7 +130,8 @@ export function mutate(base: Json, baseText: string, r: () => number): Mutation 
     return { kind, text: t };
   }
   if (kind === 'line') {
-    const lines = baseText.split('\n');
+    // Line-level, on the pretty-printed document: delete, duplicate or swap lines.
+    const lines = JSON.stringify(JSON.parse(baseText), null, 1).split('\n');
     const at = Math.floor(r() * lines.length);
     const op = r();
     if (op < 0.33) lines.splice(at, 1);
@@ -103,53 +139,43 @@ export function mutate(base: Json, baseText: string, r: () => number): Mutation 
     else [lines[at], lines[(at + 1) % lines.length]] = [lines[(at + 1) % lines.length], lines[at]];
     return { kind, text: lines.join('\n') };
   }
-  const doc = structuredClone(base);
-  const all = slots(doc);
-  const strings = all.filter((s) => typeof (s.parent as Record<string | number, Json>)[s.key] === 'string');
-  const set = (s: (typeof all)[number], v: Json) => ((s.parent as Record<string | number, Json>)[s.key] = v);
-  const get = (s: (typeof all)[number]) => (s.parent as Record<string | number, Json>)[s.key];
+  const doc = JSON.parse(baseText) as Json;
+  const names = [...targets.names.keys()];
   let deep: string | undefined;
   const steps = kind === 'mix' ? 2 + Math.floor(r() * 4) : 1;
   for (let i = 0; i < steps; i++) {
     const k = kind === 'mix' ? pick(['name', 'string', 'null', 'dumpLine'] as const) : kind;
     if (k === 'name') {
-      // A name-like field (metadata, interface names, nodeName, ipset and chain names) made hostile;
-      // names that refer to each other are renamed everywhere, so the reference still holds.
-      const names = strings.filter((s) => ['name', 'namespace', 'nodeName', 'ifname', 'dev', 'master', 'link'].includes(String(s.key)));
-      const s = pick(names);
-      const old = get(s) as string;
+      // A name (metadata, interface, nodeName, bridge master) made hostile everywhere it is used,
+      // so references still hold and the name reaches the reports.
+      const old = pick(names);
       const hostile = `${old}${pick(hostileNames)}`;
-      for (const x of strings) if (get(x) === old) set(x, hostile);
+      for (const path of targets.names.get(old)!) set(doc, path, hostile);
     } else if (k === 'string') {
-      set(pick(strings), pick(hostileNames));
+      set(doc, pick(targets.strings), pick(hostileNames));
     } else if (k === 'null') {
       // Any field, required or optional, in any object or list.
-      set(pick(all), null);
+      set(doc, pick(targets.all), null);
     } else if (k === 'huge') {
-      // A list grown a hundredfold (pods, routes, addresses, rules…).
-      const lists = all.filter((s) => Array.isArray(get(s)) && (get(s) as Json[]).length > 0);
-      const s = pick(lists);
-      const list = get(s) as Json[];
+      // A list grown 20 to 120 times (pods, routes, addresses, rules…).
+      const path = pick(targets.lists);
+      const list = get(doc, path) as Json[];
       const times = 20 + Math.floor(r() * 100);
-      set(s, Array.from({ length: list.length * times }, (_, j) => structuredClone(list[j % list.length])));
+      set(doc, path, Array.from({ length: list.length * times }, (_, j) => list[j % list.length]));
     } else if (k === 'deep') {
-      // Deep nesting in an open part of an object (a pod spec), up to past the depth limit.
-      const objects = all.filter((s) => s.depth < 6 && get(s) !== null && typeof get(s) === 'object' && !Array.isArray(get(s)));
-      const s = pick(objects);
-      (get(s) as Record<string, Json>).deep = deepMark;
+      // Deep nesting in an object near the top (a pod spec, a dump), up to far past the depth limit.
+      (get(doc, pick(targets.shallowObjects)) as Record<string, Json>).deep = deepMark;
       deep = nested(Math.floor(r() < 0.5 ? r() * 300 : r() * 20000), pick(hostileNames));
     } else if (k === 'dumpLine') {
-      // A line of a tool's text output (iptables-save, ipset, ipvs, sockets) deleted, duplicated or made hostile.
-      const texts = strings.filter((s) => typeof get(s) === 'string' && (get(s) as string).includes('\n'));
-      if (!texts.length) continue;
-      const s = pick(texts);
-      const lines = (get(s) as string).split('\n');
+      // A line of a tool's text output deleted, repeated or made hostile.
+      const path = pick(targets.texts);
+      const lines = (get(doc, path) as string).split('\n');
       const at = Math.floor(r() * lines.length);
       const op = r();
       if (op < 0.3) lines.splice(at, 1);
       else if (op < 0.6) lines.splice(at, 0, ...Array.from({ length: 1 + Math.floor(r() * 50) }, () => lines[at]));
       else lines[at] = `${lines[at]}${pick(hostileNames)}`;
-      set(s, lines.join('\n'));
+      set(doc, path, lines.join('\n'));
     }
   }
   const text = JSON.stringify(doc);
