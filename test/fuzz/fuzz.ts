@@ -87,20 +87,27 @@ export class Targets {
         if (v.length) this.lists.push(path);
         v.forEach((x, i) => stack.push([x, [...path, i]]));
       } else {
-        if (path.length < 6) this.shallowObjects.push(path);
+        if (path.length > 0 && path.length < 6) this.shallowObjects.push(path);
         for (const [k, x] of Object.entries(v)) stack.push([x, [...path, k]]);
       }
     }
   }
 }
 
-function parentOf(doc: Json, path: Path): Record<string | number, Json> {
-  let cur = doc as Record<string | number, Json>;
-  for (const k of path.slice(0, -1)) cur = cur[k] as Record<string | number, Json>;
-  return cur;
+/** The container holding `path`'s value; undefined once an earlier mutation (a null) cut the path. */
+function parentOf(doc: Json, path: Path): Record<string | number, Json> | undefined {
+  let cur: Json = doc;
+  for (const k of path.slice(0, -1)) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string | number, Json>)[k];
+  }
+  return cur !== null && typeof cur === 'object' ? (cur as Record<string | number, Json>) : undefined;
 }
-const get = (doc: Json, path: Path): Json => parentOf(doc, path)[path[path.length - 1]];
-const set = (doc: Json, path: Path, v: Json): void => void (parentOf(doc, path)[path[path.length - 1]] = v);
+const get = (doc: Json, path: Path): Json | undefined => parentOf(doc, path)?.[path[path.length - 1]];
+const set = (doc: Json, path: Path, v: Json): void => {
+  const parent = parentOf(doc, path);
+  if (parent) parent[path[path.length - 1]] = v;
+};
 
 export interface Mutation {
   kind: string;
@@ -159,17 +166,20 @@ export function mutate(baseText: string, targets: Targets, r: () => number): Mut
     } else if (k === 'huge') {
       // A list grown 20 to 120 times (pods, routes, addresses, rules…).
       const path = pick(targets.lists);
-      const list = get(doc, path) as Json[];
+      const list = get(doc, path);
+      if (!Array.isArray(list)) continue;
       const times = 20 + Math.floor(r() * 100);
       set(doc, path, Array.from({ length: list.length * times }, (_, j) => list[j % list.length]));
     } else if (k === 'deep') {
       // Deep nesting in an object near the top (a pod spec, a dump), up to far past the depth limit.
-      (get(doc, pick(targets.shallowObjects)) as Record<string, Json>).deep = deepMark;
+      set(doc, [...pick(targets.shallowObjects), 'deep'], deepMark);
       deep = nested(Math.floor(r() < 0.5 ? r() * 300 : r() * 20000), pick(hostileNames));
     } else if (k === 'dumpLine') {
       // A line of a tool's text output deleted, repeated or made hostile.
       const path = pick(targets.texts);
-      const lines = (get(doc, path) as string).split('\n');
+      const text = get(doc, path);
+      if (typeof text !== 'string') continue;
+      const lines = text.split('\n');
       const at = Math.floor(r() * lines.length);
       const op = r();
       if (op < 0.3) lines.splice(at, 1);
