@@ -73,9 +73,10 @@ export function md(s: string): string {
 
 /**
  * A notification message (VS Code renders `[text](command:…)` and `[text](https://…)` in them as
- * links, with no way to escape). `shown`, then a zero-width space between `]` and `(` so no link
- * can form; the text reads the same.
+ * links, with no way to escape). A toast is one paragraph: line breaks (netpath's own, between the
+ * problems of a snapshot) become spaces; then `shown`, and a zero-width space between `]` and `(`
+ * so no link can form; the text reads the same.
  */
 export function notice(s: string): string {
-  return shown(s).replace(/\](\s*)\(/g, ']\u200b$1(');
+  return shown(s.replace(/\s*\n\s*/g, ' ')).replace(/\](\s*)\(/g, ']\u200b$1(');
 }
