@@ -2,7 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { parse, readInput } from './args';
 import { UsageError, type CliIO, type Command } from './command';
-import { echoed } from '../shared/display';
+import { echoed, shown } from '../shared/display';
 import { AssembleError, assembleSnapshot, type DumpSource } from '../engine/snapshot/assemble';
 import { SnapshotError, loadSnapshot } from '../engine/snapshot/load';
 import { ObjectsError, type ObjectSource } from '../engine/snapshot/objects';
@@ -79,7 +79,7 @@ export const snapshotValidateCommand: Command = {
     if (positionals.length !== 1) throw new UsageError('give exactly one snapshot file');
     try {
       const s = loadSnapshot(readInput(positionals[0], 'snapshot'));
-      io.stdout(`${positionals[0]}: valid snapshot (captured ${s.capturedAt}; ${s.objects.pods.length} pods, ${Object.keys(s.dumps).length} dumps)\n`);
+      io.stdout(`${shown(positionals[0])}: valid snapshot (captured ${s.capturedAt}; ${s.objects.pods.length} pods, ${Object.keys(s.dumps).length} dumps)\n`);
       return 0;
     } catch (e) {
       if (e instanceof SnapshotError) throw new UsageError(`${positionals[0]}: ${e.message}`);
