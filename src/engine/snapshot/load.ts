@@ -214,7 +214,7 @@ function pathTo(root: unknown, target: object, limit: number): string {
   const stack: { v: unknown; depth: number; path: string }[] = [{ v: root, depth: 0, path: '' }];
   while (stack.length) {
     const { v, depth, path } = stack.pop()!;
-    if (v === target) return path.replace(/^\./, '') || '(root)';
+    if (v === target) return echoed(path.replace(/^\./, ''), 120) || '(root)'; // 200 levels of `[0]` say no more than 120 characters
     if (v === null || typeof v !== 'object' || depth >= limit) continue;
     if (Array.isArray(v)) v.forEach((x, i) => stack.push({ v: x, depth: depth + 1, path: `${path}[${i}]` }));
     else for (const [k, x] of Object.entries(v)) stack.push({ v: x, depth: depth + 1, path: path + segment(k, false) });
