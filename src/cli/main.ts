@@ -20,9 +20,10 @@ function overview(): string {
 }
 
 export async function main(argv: string[], sink: CliIO = io): Promise<number> {
-  // Everything on stderr is netpath's own lines with names, files and flags in them: no control or
-  // bidi character reaches the terminal raw (the lines themselves are netpath's). The report on
-  // stdout is made safe by its formatter (text and JSON keep their own forms).
+  // Stderr carries netpath's own lines with names, file names and flags in them: every control and
+  // bidi character but those lines' breaks is escaped on the way to the terminal. (A name that could
+  // add a line is escaped where the message is built, e.g. SnapshotError; the report on stdout by
+  // its formatter.)
   const out: CliIO = { stdout: sink.stdout, stderr: (t) => sink.stderr(shownLines(t)) };
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
     out.stdout(overview());

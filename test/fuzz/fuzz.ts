@@ -196,47 +196,61 @@ export interface Outcome {
   ok: number;
   rejected: number;
   diagnoses: number;
+  /** Diagnoses that ended in a typed error (e.g. the request's pod was renamed away). */
+  refused: number;
   slowestMs: number;
   slowestCase: string;
 }
 
-/** Runs `text` through load → diagnose → every report; asserts the contract. */
+function typedOnly(e: unknown, what: string): void {
+  assert.ok(e instanceof NetpathError && !(e instanceof InternalError), `${what} threw ${e instanceof Error ? e.stack : String(e)}`);
+  assert.doesNotMatch(e.message, rawControl, `${what}: raw control character in the error message`);
+}
+
+/** Runs `text` through load → diagnose (one of `requests`) → every report; asserts the contract and times it all. */
 export function check(text: string, what: string, r: () => number, out: Outcome): void {
   const started = performance.now();
+  try {
+    runCase(text, what, r, out);
+  } finally {
+    const ms = performance.now() - started;
+    if (ms > out.slowestMs) {
+      out.slowestMs = ms;
+      out.slowestCase = what;
+    }
+  }
+}
+
+function runCase(text: string, what: string, r: () => number, out: Outcome): void {
   let s;
   try {
     s = loadSnapshot(text);
   } catch (e) {
-    assert.ok(e instanceof NetpathError && !(e instanceof InternalError), `${what}: loading threw ${e instanceof Error ? e.stack : String(e)}`);
-    assert.doesNotMatch(e.message, rawControl, `${what}: raw control character in the error message`);
+    typedOnly(e, `${what}: loading`);
     out.rejected++;
     return;
   }
   out.ok++;
-  const net = new Network(snapshotPort(s), createContext({ origin: 'snapshot', values: s.settings }));
-  for (const request of [requests[Math.floor(r() * requests.length)]]) {
-    let result;
-    try {
-      result = net.diagnose(request);
-    } catch (e) {
-      assert.ok(e instanceof NetpathError && !(e instanceof InternalError), `${what}: diagnose ${request.src} -> ${request.dst} threw ${e instanceof Error ? e.stack : String(e)}`);
-      assert.doesNotMatch(e.message, rawControl, `${what}: raw control character in the error message`);
-      continue;
-    }
-    out.diagnoses++;
-    const { text: report, findings } = formatTextWithFindings(result);
-    assert.doesNotMatch(report, rawControl, `${what}: raw control character in the text report`);
-    // A name can never add a line: every finding's line is a finding line.
-    const lines = report.split('\n');
-    for (const f of findings) assert.match(lines[f.line], /^ {2}\[(FATAL|CRITICAL|WARNING|INFO)\] /, `${what}: finding line ${f.line} moved`);
-    for (const json of [formatJson(result), formatSkoopJson(result)]) {
-      assert.doesNotMatch(json, rawControl, `${what}: raw control character in a JSON report`);
-      JSON.parse(json);
-    }
+  const request = requests[Math.floor(r() * requests.length)];
+  let result;
+  try {
+    result = new Network(snapshotPort(s), createContext({ origin: 'snapshot', values: s.settings })).diagnose(request);
+  } catch (e) {
+    typedOnly(e, `${what}: diagnose ${request.src} -> ${request.dst}`);
+    out.refused++;
+    return;
   }
-  const ms = performance.now() - started;
-  if (ms > out.slowestMs) {
-    out.slowestMs = ms;
-    out.slowestCase = what;
+  out.diagnoses++;
+  const { text: report, findings } = formatTextWithFindings(result);
+  assert.doesNotMatch(report, rawControl, `${what}: raw control character in the text report`);
+  // A name can never add a line: every finding and evidence line is where the findings say.
+  const lines = report.split('\n');
+  for (const f of findings) {
+    assert.match(lines[f.line], /^ {2}\[(FATAL|CRITICAL|WARNING|INFO)\] /, `${what}: finding line ${f.line} moved`);
+    for (const l of f.evidenceLines) assert.match(lines[l], /^ {6}/, `${what}: evidence line ${l} moved`);
+  }
+  for (const json of [formatJson(result), formatSkoopJson(result)]) {
+    assert.doesNotMatch(json, rawControl, `${what}: raw control character in a JSON report`);
+    JSON.parse(json);
   }
 }

@@ -24,7 +24,7 @@ export function fuzzShard(shard: number): void {
     const base = baseSnapshot();
     const baseText = JSON.stringify(base);
     const targets = new Targets(base);
-    const out: Outcome = { ok: 0, rejected: 0, diagnoses: 0, slowestMs: 0, slowestCase: '' };
+    const out: Outcome = { ok: 0, rejected: 0, diagnoses: 0, refused: 0, slowestMs: 0, slowestCase: '' };
     // Once unmutated first, not counted: compiling the schema and the first JIT are not a case's time.
     check(baseText, 'the base', r, { ...out });
     const kinds = new Map<string, number>();
@@ -56,7 +56,7 @@ export function fuzzShard(shard: number): void {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-    t.diagnostic(`seed ${seed}: ${cases} cases (${[...kinds].sort().map(([k, n]) => `${n} ${k}`).join(', ')}); ${out.ok} loaded, ${out.rejected} rejected with a typed error, ${out.diagnoses} diagnoses, ${cli} through the CLI; slowest ${out.slowestMs.toFixed(0)} ms (${out.slowestCase})`);
+    t.diagnostic(`seed ${seed}: ${cases} cases (${[...kinds].sort().map(([k, n]) => `${n} ${k}`).join(', ')}); ${out.rejected} rejected with a typed error, ${out.ok} loaded: ${out.diagnoses} diagnosed with three reports each, ${out.refused} requests refused with a typed error; ${cli} through the CLI; slowest ${out.slowestMs.toFixed(0)} ms (${out.slowestCase})`);
     assert.ok(out.slowestMs <= maxCaseMs, `${out.slowestCase} took ${out.slowestMs.toFixed(0)} ms (bound ${maxCaseMs} ms)`);
   });
 }
