@@ -140,7 +140,7 @@ export class Ctx implements vscode.Disposable {
     }
     const label = requestLabel(request);
     // `$(…)` in a status bar text is an icon: a pod name must not add any.
-    this.status.text = `$(sync~spin) Network Path: ${shown(label).replace(/\$\(/g, '$\u200b(')}`;
+    this.status.text = `$(sync~spin) Network Path: ${label.replace(/\$\(/g, '$\u200b(')}`;
     this.status.tooltip = shown(`Diagnosing ${label} on ${this.sourceLabel(source)}`);
     this.status.command = 'netpath.showLog';
     this.status.show();

@@ -78,7 +78,7 @@ export class RunTree implements vscode.TreeDataProvider<Element>, vscode.Disposa
       case 'run': {
         const r = e.run.result;
         const all = [...r.clusterSuspicions, ...r.nodes.flatMap((n) => n.suspicions)];
-        const item = new vscode.TreeItem(shown(requestLabel(r.request)), e.run === this.runs.latest ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed);
+        const item = new vscode.TreeItem(requestLabel(r.request), e.run === this.runs.latest ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed);
         item.id = e.run.runId;
         item.description = shown(`${r.verdict} · ${e.run.sourceLabel} · ${e.run.finishedAt.toLocaleTimeString()}`);
         item.iconPath = r.verdict === 'reachable' ? levelIcon(undefined) : r.verdict === 'unknown' ? new vscode.ThemeIcon('question') : levelIcon(worst(all));
