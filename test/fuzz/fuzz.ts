@@ -2,7 +2,7 @@
 // load and validate, diagnose, the text, JSON and skoop-json reports, and the CLI's stderr — must
 // give a result or a typed error (src/shared/errors.ts, never an internal one), and nothing shown
 // may carry a raw control or bidi character or an extra report line. Seeded: a failure names its
-// seed and case, and the same seed replays it. The shard files (*.test.ts) each run one seed.
+// seed and case, and the same seed replays it. The shard files (*.test.ts) each run one seed on one lab snapshot.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { loadSnapshot } from '../../src/engine/snapshot/load';
@@ -38,24 +38,32 @@ export const hostileNames = [
 // eslint-disable-next-line no-control-regex
 export const rawControl = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
 
-/** The base: the broken sample without what its reports do not read (most sysctls, the nftables ruleset): a quarter of the size. */
-export function baseSnapshot(): { [k: string]: any } { // eslint-disable-line @typescript-eslint/no-explicit-any
-  const d = JSON.parse(readFileSync('samples/broken.netpath.json', 'utf8'));
-  const keep = /forward|rp_filter|bridge|route_localnet|proxy_arp|mtu|conntrack|accept_local|ip_local_port|nf_|arp_/;
-  for (const dump of Object.values<any>(d.dumps)) // eslint-disable-line @typescript-eslint/no-explicit-any
-    for (const ns of [dump.node, ...dump.netns]) {
-      ns.sysctls = Object.fromEntries(Object.entries(ns.sysctls).filter(([k]) => keep.test(k)));
-      delete ns.nftables; // a proxy-mode iptables cluster: the reports are the same without it
-    }
-  return d;
+export interface FuzzRequest {
+  src: string;
+  dst: string;
+  port: number;
+  protocol: 'tcp' | 'udp';
 }
 
-export const requests = [
-  { src: 'default/client', dst: 'default/web1', port: 80, protocol: 'tcp' as const },
-  { src: 'default/client', dst: 'svc/default/web-remote', port: 80, protocol: 'tcp' as const },
-  { src: 'node/node1', dst: 'default/web2', port: 8080, protocol: 'tcp' as const },
-  { src: 'default/web1', dst: '10.244.1.2', port: 53, protocol: 'udp' as const },
-];
+/**
+ * A base to mutate: a lab snapshot (real collector output of one CNI setup) without what its reports
+ * do not read (most sysctls, the nftables ruleset; a quarter of the size), and the lab's probes as
+ * the requests (pods, services, NodePorts, nodes, host-network pods, an outside IP).
+ */
+export function fuzzBase(lab: string): { doc: { [k: string]: any }; requests: FuzzRequest[] } { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const dir = `test/fixtures/lab/${lab}`;
+  const doc = JSON.parse(readFileSync(`${dir}/snapshot.netpath.json`, 'utf8'));
+  const keep = /forward|rp_filter|bridge|route_localnet|proxy_arp|mtu|conntrack|accept_local|ip_local_port|nf_|arp_/;
+  for (const dump of Object.values<any>(doc.dumps)) { // eslint-disable-line @typescript-eslint/no-explicit-any
+    for (const ns of [dump.node, ...dump.netns]) {
+      if (ns.sysctls) ns.sysctls = Object.fromEntries(Object.entries(ns.sysctls).filter(([k]) => keep.test(k)));
+      delete ns.nftables;
+    }
+  }
+  const truth = JSON.parse(readFileSync(`${dir}/truth.json`, 'utf8')) as { probes: { src: string; dst: string; port: number; protocol: string }[] };
+  const requests = truth.probes.map((p) => ({ src: p.src, dst: p.dst, port: p.port, protocol: p.protocol.toLowerCase() as 'tcp' | 'udp' }));
+  return { doc, requests };
+}
 
 type Path = (string | number)[];
 
@@ -208,10 +216,10 @@ function typedOnly(e: unknown, what: string): void {
 }
 
 /** Runs `text` through load → diagnose (one of `requests`) → every report; asserts the contract and times it all. */
-export function check(text: string, what: string, r: () => number, out: Outcome): void {
+export function check(text: string, requests: FuzzRequest[], what: string, r: () => number, out: Outcome): void {
   const started = performance.now();
   try {
-    runCase(text, what, r, out);
+    runCase(text, requests, what, r, out);
   } finally {
     const ms = performance.now() - started;
     if (ms > out.slowestMs) {
@@ -221,7 +229,7 @@ export function check(text: string, what: string, r: () => number, out: Outcome)
   }
 }
 
-function runCase(text: string, what: string, r: () => number, out: Outcome): void {
+function runCase(text: string, requests: FuzzRequest[], what: string, r: () => number, out: Outcome): void {
   let s;
   try {
     s = loadSnapshot(text);

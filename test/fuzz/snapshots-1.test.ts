@@ -1,3 +1,3 @@
 import { fuzzShard } from './shard';
 
-fuzzShard(1);
+fuzzShard(1, 'flannel-host-gw--node-forward-drop');

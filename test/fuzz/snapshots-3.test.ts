@@ -1,3 +1,3 @@
 import { fuzzShard } from './shard';
 
-fuzzShard(3);
+fuzzShard(3, 'flannel-vxlan--vxlan-fdb-missing');

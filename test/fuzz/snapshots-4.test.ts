@@ -1,3 +1,3 @@
 import { fuzzShard } from './shard';
 
-fuzzShard(4);
+fuzzShard(4, 'generic-bridge--node-forward-reject');
