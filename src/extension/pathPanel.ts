@@ -18,6 +18,7 @@ import {
 } from '../shared/webview-protocol';
 import type { WireResult } from '../shared/severity';
 import { newNonce, pathPanelHtml } from './pathPanelHtml';
+import { shown } from '../shared/display';
 
 export const pathPanelViewType = 'netpath.linkPath';
 
@@ -130,7 +131,7 @@ function setup(context: vscode.ExtensionContext, panel: vscode.WebviewPanel, han
 }
 
 function title(r: WireResult): string {
-  return `Link Path: ${r.request.src} → ${r.request.dst}:${r.request.port}`;
+  return shown(`Link Path: ${r.request.src} → ${r.request.dst}:${r.request.port}`);
 }
 
 /** Shows `result` in the link-path panel (created on first use, then re-used and revealed). */
