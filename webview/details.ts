@@ -11,6 +11,7 @@ import { clusterScope, type PathView, type Selection } from '../src/shared/webvi
 import { capActions, capNote, capText } from './caps';
 import { icon, severityIcon } from './icons';
 import { badge, button, divider, tag } from './toolkit';
+import { shown } from '../src/shared/display';
 
 export interface DetailsCallbacks {
   openEvidence(nodeId: string, suspicionIndex: number): void;
@@ -22,7 +23,8 @@ export interface DetailsCallbacks {
 function h<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
   const e = document.createElement(tag);
   if (cls) e.className = cls;
-  e.append(...children);
+  // Strings are names and rule text from the cluster: as text, and with bidi/control characters visible.
+  e.append(...children.map((c) => (typeof c === 'string' ? shown(c) : c)));
   return e;
 }
 
@@ -115,7 +117,7 @@ export class DetailsPanel {
     const text = l ? `${dir} ${dir === 'from' ? l.source : l.destination} (${l.type})` : `${dir} ${linkId}`;
     const a = h('a', 'link-ref', text);
     a.href = '#';
-    a.title = linkId;
+    a.title = shown(linkId);
     a.addEventListener('click', (ev) => {
       ev.preventDefault();
       if (edge) this.cb.select({ kind: 'edge', id: edge.id });

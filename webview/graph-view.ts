@@ -5,6 +5,8 @@
 import type { GraphEdge, GraphNode, PositionedGraph } from '../src/engine/report/graph';
 import type { Selection } from '../src/shared/webview-protocol';
 import { iconPath, severityIcon } from './icons';
+// Names from the cluster: bidi controls would reorder SVG text too.
+import { shown } from '../src/shared/display';
 
 const ns = 'http://www.w3.org/2000/svg';
 
@@ -116,7 +118,7 @@ export class GraphView {
       const t = el('text', { x: lb.x + 4, y: lb.y + 13 }, 'edge-label-text');
       e.label.forEach((line, i) => {
         const span = el('tspan', { x: lb.x + 4, dy: i ? 14 : 0 }, i === 0 ? 'first' : line.startsWith('DNAT') || line.startsWith('SNAT') || line.startsWith('MASQ') || line.startsWith('NAT') ? 'nat' : '');
-        span.textContent = line;
+        span.textContent = shown(line);
         t.append(span);
       });
       lg.append(t);
@@ -139,9 +141,9 @@ export class GraphView {
     const ic = el('g', { transform: 'translate(10 10)' }, 'node-icon');
     ic.append(el('path', { d: iconPath(n.type) }));
     const label = el('text', { x: 32, y: 23 }, 'node-label');
-    label.textContent = n.label;
+    label.textContent = shown(n.label);
     const desc = el('text', { x: 32, y: 39 }, 'node-desc');
-    desc.textContent = n.description || (n.examined ? '' : 'not examined');
+    desc.textContent = shown(n.description || (n.examined ? '' : 'not examined'));
     g.append(ic, label, desc);
     if (n.suspicionCount) {
       const b = el('g', { transform: `translate(${n.w - 40} 8)` }, `badge ${sevClass(n.severity)}`);
@@ -157,7 +159,7 @@ export class GraphView {
       const px = p.x - n.x, py = p.y - n.y;
       g.append(el('rect', { x: px, y: py, width: p.w, height: p.h, rx: 1 }, 'port'));
       const t = el('text', { x: p.side === 'west' ? px + p.w + 5 : px - 5, y: py + p.h / 2 + 4 }, `port-label ${p.side}`);
-      t.textContent = p.name;
+      t.textContent = shown(p.name);
       g.append(t);
     }
     const pick = () => this.userSelect({ kind: 'node', id: n.id });

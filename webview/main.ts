@@ -17,6 +17,7 @@ import { DetailsPanel } from './details';
 import { GraphView, type Viewport } from './graph-view';
 import { icon } from './icons';
 import { badge, button, registerToolkit } from './toolkit';
+import { shown } from '../src/shared/display';
 
 interface VsCodeApi {
   postMessage(message: unknown): void;
@@ -95,7 +96,7 @@ function build(view: PathView): void {
   const req = view.result.request;
   const text = document.createElement('span');
   text.className = 'request';
-  text.textContent = `${req.protocol} ${req.src} → ${req.dst}:${req.port}`;
+  text.textContent = shown(`${req.protocol} ${req.src} → ${req.dst}:${req.port}`);
   title.append(verdict, text);
   statusEl = document.createElement('span');
   statusEl.className = 'status';

@@ -5,6 +5,7 @@
 // The toolkit (FAST) probes :focus-visible support with a <style> element carrying the nonce from
 // <meta property="csp-nonce">; the host page provides that meta and allows the nonce in style-src.
 import { provideVSCodeDesignSystem, vsCodeButton, vsCodeDivider } from '@vscode/webview-ui-toolkit';
+import { shown } from '../src/shared/display';
 
 let registered = false;
 
@@ -48,7 +49,7 @@ export function button(label: string, onClick: () => void, opts: ButtonOptions =
 export function badge(text: string, label?: string): HTMLElement {
   const b = document.createElement('span');
   b.className = 'np-badge';
-  b.textContent = text;
+  b.textContent = shown(text);
   if (label) b.setAttribute('aria-label', label);
   return b;
 }
@@ -57,7 +58,7 @@ export function badge(text: string, label?: string): HTMLElement {
 export function tag(text: string): HTMLElement {
   const t = document.createElement('span');
   t.className = 'np-tag';
-  t.textContent = text;
+  t.textContent = shown(text);
   return t;
 }
 

@@ -3,6 +3,7 @@
 import { writeFileSync } from 'node:fs';
 import { parse } from './args';
 import { UsageError, type CliIO, type Command } from './command';
+import { echoed } from '../shared/display';
 import { liveFailure, liveFlagOptions, liveFlagsUsage, liveOptions, withCancellation } from './live-flags';
 import { captureLive } from '../cluster/live';
 
@@ -25,7 +26,7 @@ export const snapshotCaptureCommand: Command = {
   usage,
   async run(args: string[], io: CliIO): Promise<number> {
     const { values, positionals } = parse(args, { ...liveFlagOptions, nodes: { type: 'string' }, output: { type: 'string', short: 'o' } });
-    if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+    if (positionals.length) throw new UsageError(`unexpected argument "${echoed(positionals[0])}"`);
     if (values.context === undefined) throw new UsageError('--context NAME is required');
     const out = values.output as string | undefined;
     if (!out) throw new UsageError('give the output file with -o OUT');

@@ -3,6 +3,7 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { UsageError, type CliIO, type Command } from './command';
+import { echoed, jsonShown } from '../shared/display';
 import { CollectorRunError, runCollector } from '../collector/run';
 import { CollectorOutputError } from '../collector/frames';
 
@@ -20,7 +21,7 @@ Tools that are missing or fail are listed in collector.errors; the dump is still
 `;
 
 function positiveInt(flag: string, text: string): number {
-  if (!/^\d+$/.test(text) || Number(text) < 1) throw new UsageError(`${flag} must be a positive integer, got "${text}"`);
+  if (!/^\d+$/.test(text) || Number(text) < 1) throw new UsageError(`${flag} must be a positive integer, got "${echoed(text)}"`);
   return Number(text);
 }
 
@@ -61,7 +62,8 @@ export const collectCommand: Command = {
       }
       throw e;
     }
-    const text = JSON.stringify(dump, null, 2) + '\n';
+    // Interface names and rule comments are the node's: bidi and C1 characters as \u escapes (same value).
+    const text = jsonShown(JSON.stringify(dump, null, 2)) + '\n';
     if (values.output) writeFileSync(values.output, text);
     else io.stdout(text);
     const errs = dump.collector.errors;

@@ -4,6 +4,7 @@ import { parse, readInput } from './args';
 import { UsageError, type CliIO, type Command } from './command';
 import { SnapshotError } from '../engine/snapshot/load';
 import { openSnapshotFile } from '../shared/snapshot-file';
+import { echoed } from '../shared/display';
 import { Network } from '../engine/network';
 import { BadInputError } from '../shared/errors';
 import { formatJson } from '../engine/report/json';
@@ -82,22 +83,22 @@ export const diagnoseCommand: Command = {
       without: { type: 'string', multiple: true },
       ...settingsFlagOptions,
     });
-    if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+    if (positionals.length) throw new UsageError(`unexpected argument "${echoed(positionals[0])}"`);
     if (values.snapshot === undefined && values.context === undefined) throw new UsageError('--snapshot FILE or --context NAME is required');
     if (values.context !== undefined && values.snapshot !== undefined) throw new UsageError('give either --snapshot or --context, not both');
     for (const f of ['src', 'dst', 'port'] as const) if (values[f] === undefined) throw new UsageError(`--${f} is required`);
     const portText = values.port as string;
     const port = Number(portText);
-    if (!/^\d+$/.test(portText) || port < 1 || port > 65535) throw new UsageError(`--port must be a number from 1 to 65535, not "${portText}"`);
+    if (!/^\d+$/.test(portText) || port < 1 || port > 65535) throw new UsageError(`--port must be a number from 1 to 65535, not "${echoed(portText)}"`);
     const protocol = String(values.protocol).toLowerCase();
-    if (protocol !== 'tcp' && protocol !== 'udp') throw new UsageError(`--protocol must be tcp or udp, not "${values.protocol}"`);
+    if (protocol !== 'tcp' && protocol !== 'udp') throw new UsageError(`--protocol must be tcp or udp, not "${echoed(String(values.protocol))}"`);
     const format = String(values.format);
-    if (!(FORMATS as readonly string[]).includes(format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}, not "${format}"`);
+    if (!(FORMATS as readonly string[]).includes(format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}, not "${echoed(format)}"`);
 
     let size: number | undefined;
     if (values.size !== undefined) {
       size = Number(values.size);
-      if (!/^\d+$/.test(String(values.size)) || size < 1 || size > 65507) throw new UsageError(`--size must be a payload size in bytes from 1 to 65507, not "${values.size}"`);
+      if (!/^\d+$/.test(String(values.size)) || size < 1 || size > 65507) throw new UsageError(`--size must be a payload size in bytes from 1 to 65507, not "${echoed(String(values.size))}"`);
     }
     const overrides = settingsOverrides(values);
     const request = { src: values.src as string, dst: values.dst as string, port, protocol, ...(size ? { size } : {}) };

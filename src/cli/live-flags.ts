@@ -5,6 +5,7 @@
 import { setMaxListeners } from 'node:events';
 import { UsageError, type CliIO } from './command';
 import { ConsentFile, consentFilePath } from '../cluster/consent';
+import { echoed } from '../shared/display';
 import { BadInputError, CancelledError, ClusterFailedError, ConsentRequiredError } from '../shared/errors';
 import { defaultLimits, formatBytes, limitFlags, parseByteSize, type ClusterLimits } from '../cluster/limits';
 import { DEFAULT_COLLECTOR_IMAGE, DEFAULT_NAMESPACE } from '../cluster/collector-pods';
@@ -53,11 +54,11 @@ export function liveOptions(values: Record<string, unknown>, io: CliIO, signal: 
   let timeoutMs: number | undefined;
   if (values.timeout !== undefined) {
     const t = String(values.timeout);
-    if (!/^\d+(\.\d+)?$/.test(t) || Number(t) <= 0) throw new UsageError(`--timeout must be a positive number of seconds, not "${t}"`);
+    if (!/^\d+(\.\d+)?$/.test(t) || Number(t) <= 0) throw new UsageError(`--timeout must be a positive number of seconds, not "${echoed(t)}"`);
     timeoutMs = Math.round(Number(t) * 1000);
   }
   const ns = values.namespace as string | undefined;
-  if (ns !== undefined && !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(ns)) throw new UsageError(`--namespace "${ns}" is not a valid namespace name`);
+  if (ns !== undefined && !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(ns)) throw new UsageError(`--namespace "${echoed(ns)}" is not a valid namespace name`);
   return {
     context: values.context as string | undefined,
     kubeconfig: values.kubeconfig as string | undefined,

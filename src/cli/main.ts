@@ -3,6 +3,7 @@
 import { commands } from './commands';
 import { UsageError, type CliIO } from './command';
 import { version } from '../shared/version';
+import { echoed, shownLines } from '../shared/display';
 
 const io: CliIO = {
   stdout: (t) => process.stdout.write(t),
@@ -18,7 +19,12 @@ function overview(): string {
   return lines.join('\n') + '\n';
 }
 
-export async function main(argv: string[], out: CliIO = io): Promise<number> {
+export async function main(argv: string[], sink: CliIO = io): Promise<number> {
+  // Stderr carries netpath's own lines with names, file names and flags in them: every control and
+  // bidi character but those lines' breaks is escaped on the way to the terminal. (A name that could
+  // add a line is escaped where the message is built, e.g. SnapshotError; the report on stdout by
+  // its formatter.)
+  const out: CliIO = { stdout: sink.stdout, stderr: (t) => sink.stderr(shownLines(t)) };
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
     out.stdout(overview());
     return 0;
@@ -32,7 +38,7 @@ export async function main(argv: string[], out: CliIO = io): Promise<number> {
     .sort((a, b) => b.path.length - a.path.length)
     .find((c) => c.path.every((w, i) => argv[i] === w));
   if (!cmd) {
-    out.stderr(`netpath: unknown command "${argv.join(' ')}"\n\n${overview()}`);
+    out.stderr(`netpath: unknown command "${echoed(argv.join(' '))}"\n\n${overview()}`);
     return 2;
   }
   const rest = argv.slice(cmd.path.length);

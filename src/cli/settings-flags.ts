@@ -3,6 +3,7 @@
 import { parsePrefix } from '../engine/netstack/ip';
 import { plugins } from '../engine/plugins/registry';
 import { UsageError } from './command';
+import { echoed } from '../shared/display';
 
 export const settingsFlagOptions = {
   'network-plugin': { type: 'string' },
@@ -35,7 +36,7 @@ const ENUMS: Record<string, readonly string[]> = {
 
 function cidrs(flag: string, v: string): string[] {
   const list = v.split(',').map((x) => x.trim()).filter(Boolean);
-  for (const c of list) if (!c.includes('/') || !parsePrefix(c)) throw new UsageError(`--${flag}: "${c}" is not a CIDR (address/length)`);
+  for (const c of list) if (!c.includes('/') || !parsePrefix(c)) throw new UsageError(`--${flag}: "${echoed(c)}" is not a CIDR (address/length)`);
   if (!list.length) throw new UsageError(`--${flag} needs at least one CIDR`);
   return list;
 }
@@ -45,7 +46,7 @@ export function settingsOverrides(values: Record<string, unknown>): Record<strin
   const out: Record<string, unknown> = {};
   for (const [flag, allowed] of Object.entries(ENUMS)) {
     const v = values[flag];
-    if (v !== undefined && !allowed.includes(String(v).toLowerCase())) throw new UsageError(`--${flag} must be one of ${allowed.join(', ')}, not "${v}"`);
+    if (v !== undefined && !allowed.includes(String(v).toLowerCase())) throw new UsageError(`--${flag} must be one of ${allowed.join(', ')}, not "${echoed(String(v))}"`);
   }
   const str = (flag: string) => (values[flag] === undefined ? undefined : String(values[flag]));
   if (str('network-plugin')) out.networkPlugin = str('network-plugin')!.toLowerCase();

@@ -3,6 +3,7 @@
 import { writeFileSync } from 'node:fs';
 import { parse, readInput } from './args';
 import { UsageError, type CliIO, type Command } from './command';
+import { echoed, shown } from '../shared/display';
 import { AssembleError, assembleSnapshot, type DumpSource } from '../engine/snapshot/assemble';
 import { SnapshotError } from '../engine/snapshot/load';
 import { BadInputError } from '../shared/errors';
@@ -38,7 +39,7 @@ export const snapshotAssembleCommand: Command = {
     });
     const fv = values['format-version'] as string | undefined;
     if (fv !== undefined && fv !== '1' && fv !== '2') throw new UsageError(`--format-version must be 1 or 2, not "${fv}"`);
-    if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+    if (positionals.length) throw new UsageError(`unexpected argument "${echoed(positionals[0])}"`);
     const objectFiles = (values.objects ?? []) as string[];
     const dumpArgs = (values.dump ?? []) as string[];
     const out = values.output as string | undefined;
@@ -47,7 +48,7 @@ export const snapshotAssembleCommand: Command = {
     const objects: ObjectSource[] = objectFiles.map((f) => ({ name: f, text: readInput(f, 'objects file') }));
     const dumps: DumpSource[] = dumpArgs.map((d) => {
       const eq = d.indexOf('=');
-      if (eq <= 0 || eq === d.length - 1) throw new UsageError(`--dump takes NODE=FILE, got "${d}"`);
+      if (eq <= 0 || eq === d.length - 1) throw new UsageError(`--dump takes NODE=FILE, got "${echoed(d)}"`);
       const file = d.slice(eq + 1);
       return { node: d.slice(0, eq), name: file, text: readInput(file, 'dump') };
     });
@@ -90,7 +91,7 @@ export const snapshotValidateCommand: Command = {
     try {
       // Every part of a version 2 file is read and checked here, not only the ones a diagnosis would touch.
       const s = openSnapshotFile(positionals[0], true);
-      io.stdout(`${positionals[0]}: valid snapshot (version ${s.version}, captured ${s.capturedAt}; ${s.objects.pods.length} pods, ${Object.keys(s.dumps).length} dumps)\n`);
+      io.stdout(`${shown(positionals[0])}: valid snapshot (version ${s.version}, captured ${s.capturedAt}; ${s.objects.pods.length} pods, ${Object.keys(s.dumps).length} dumps)\n`);
       return 0;
     } catch (e) {
       if (e instanceof SnapshotError) throw new UsageError(`${positionals[0]}: ${e.message}`);

@@ -349,7 +349,8 @@ class DiagnosisRun implements Topology {
       action: {
         send: () => [],
         receive: (link) => {
-          node.doAction({ type: 'drop', input: link.id, outputs: [] });
+          // Not a drop: nothing is known of what this node does with the packet.
+          node.doAction({ type: 'unexamined', input: link.id, outputs: [] });
           return [];
         },
       },

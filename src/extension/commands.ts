@@ -13,6 +13,7 @@ import type { Run } from './runs';
 import type { Element } from './tree';
 import { showLinkPath, type PathPanelHandlers } from './pathPanel';
 import { LayoutPathRequest } from '../shared/protocol';
+import { notice } from '../shared/display';
 
 export type Cmd = (...args: any[]) => unknown;
 export type CommandTable = Record<string, (ctx: Ctx) => Cmd>;
@@ -72,7 +73,7 @@ async function openSnapshot(ctx: Ctx, uri?: vscode.Uri): Promise<SourceSpec | un
   const source: SourceSpec = { kind: 'snapshot', path: file.fsPath };
   // clusterInfo validates the whole snapshot: a bad file is refused before it becomes the source.
   const info = await ctx.server.request(ClusterInfoRequest, { source, overrides: ctx.settings.detected }, `Network Path: opening ${ctx.sourceLabel(source)}`).catch((e: Error) => {
-    if (!(e instanceof CancelledError)) void vscode.window.showErrorMessage(`Network Path: ${e.message}`);
+    if (!(e instanceof CancelledError)) void vscode.window.showErrorMessage(notice(`Network Path: ${e.message}`));
     return undefined;
   });
   if (!info) return undefined;
@@ -112,7 +113,7 @@ function announce(ctx: Ctx, run: Run): void {
     message = `${r.verdict === 'unreachable' ? 'Unreachable' : 'Unknown'}: ${count(findings.length)}${where.length ? ` on ${where.slice(0, 3).join(', ')}${where.length > 3 ? '…' : ''}` : ''}.`;
   }
   const show = r.verdict === 'reachable' ? vscode.window.showInformationMessage : vscode.window.showWarningMessage;
-  void show(message, 'Show Path', 'Show Problems', 'Open Report').then((a) => {
+  void show(notice(message), 'Show Path', 'Show Problems', 'Open Report').then((a) => {
     if (a === 'Show Path') void vscode.commands.executeCommand('netpath.showLinkPath', run.runId);
     else if (a === 'Show Problems') void vscode.commands.executeCommand('workbench.actions.view.problems');
     else if (a === 'Open Report') void revealReportLine(run.runId, run.findings[0]?.line);
@@ -208,10 +209,10 @@ export const commands: CommandTable = {
         if (!r) return undefined;
         ctx.log.info(`snapshot of ${ctx.sourceLabel(source)} captured to ${r.path} (${r.bytes} bytes; nodes ${r.collected.join(', ') || 'none'}${r.failed.length ? `; not collected: ${r.failed.map((f) => `${f.node}: ${f.message}`).join('; ')}` : ''})`);
         const note = r.failed.length ? ` (${r.failed.length} node${r.failed.length === 1 ? '' : 's'} not collected: see the log)` : '';
-        void vscode.window.showInformationMessage(`Network Path: snapshot of ${r.collected.length} node${r.collected.length === 1 ? '' : 's'} saved to ${r.path}${note}`);
+        void vscode.window.showInformationMessage(notice(`Network Path: snapshot of ${r.collected.length} node${r.collected.length === 1 ? '' : 's'} saved to ${r.path}${note}`));
         return target;
       } catch (e) {
-        if (!(e instanceof CancelledError)) void vscode.window.showErrorMessage(`Network Path: ${e instanceof Error ? e.message : String(e)}`, 'Show Log').then((a) => a && ctx.log.show());
+        if (!(e instanceof CancelledError)) void vscode.window.showErrorMessage(notice(`Network Path: ${e instanceof Error ? e.message : String(e)}`), 'Show Log').then((a) => a && ctx.log.show());
         return undefined;
       }
     }

@@ -14,6 +14,7 @@ import { ConsentStore, obtainConsent, type Ask } from './consent';
 import { readSettings, section, type NetpathSettings } from '../shared/settings';
 import { ServerConnection, type RequestParams } from './client';
 import { RunStore, requestLabel, type Run } from './runs';
+import { notice, shown, shownLines } from '../shared/display';
 
 const sourceKey = 'netpath.source';
 const recentKey = 'netpath.recent';
@@ -44,7 +45,7 @@ export class Ctx implements vscode.Disposable {
   askConsent?: Ask;
 
   constructor(readonly extension: vscode.ExtensionContext) {
-    this.log = vscode.window.createOutputChannel('Network Path', { log: true });
+    this.log = escapedLog(vscode.window.createOutputChannel('Network Path', { log: true }));
     this.server = new ServerConnection(extension.asAbsolutePath('dist/server.js'), this.log);
     this.status = vscode.window.createStatusBarItem('netpath.status', vscode.StatusBarAlignment.Left, 10);
     this.status.name = 'Network Path';
@@ -138,8 +139,9 @@ export class Ctx implements vscode.Disposable {
       return undefined;
     }
     const label = requestLabel(request);
-    this.status.text = `$(sync~spin) Network Path: ${label}`;
-    this.status.tooltip = `Diagnosing ${label} on ${this.sourceLabel(source)}`;
+    // `$(…)` in a status bar text is an icon: a pod name must not add any.
+    this.status.text = `$(sync~spin) Network Path: ${label.replace(/\$\(/g, '$\u200b(')}`;
+    this.status.tooltip = shown(`Diagnosing ${label} on ${this.sourceLabel(source)}`);
     this.status.command = 'netpath.showLog';
     this.status.show();
     this.log.info(`diagnose ${label} on ${this.sourceLabel(source)}`);
@@ -158,7 +160,7 @@ export class Ctx implements vscode.Disposable {
       }
       const message = e instanceof Error ? e.message : String(e);
       this.log.error(`diagnose ${label}: ${message}`);
-      void vscode.window.showErrorMessage(`Network Path: ${message}`, 'Show Log').then((a) => a && this.log.show());
+      void vscode.window.showErrorMessage(notice(`Network Path: ${message}`), 'Show Log').then((a) => a && this.log.show());
       return undefined;
     } finally {
       this.status.hide();
@@ -176,4 +178,21 @@ export class Ctx implements vscode.Disposable {
   dispose(): void {
     for (const d of this.disposables) d.dispose();
   }
+}
+
+/**
+ * The log channel with every message escaped (`shownLines`): server stderr, error messages and
+ * names from the cluster end up here, and the log is read in a terminal-like view.
+ */
+function escapedLog(channel: vscode.LogOutputChannel): vscode.LogOutputChannel {
+  const writes = new Set(['trace', 'debug', 'info', 'warn', 'error', 'append', 'appendLine', 'replace']);
+  return new Proxy(channel, {
+    get(target, prop) {
+      const v = Reflect.get(target, prop) as unknown;
+      if (typeof v !== 'function') return v;
+      if (typeof prop === 'string' && writes.has(prop))
+        return (message: unknown, ...rest: unknown[]) => (v as (...a: unknown[]) => unknown).call(target, typeof message === 'string' ? shownLines(message) : message, ...rest);
+      return (v as (...a: unknown[]) => unknown).bind(target);
+    },
+  });
 }

@@ -19,6 +19,7 @@ import {
   type PathView,
 } from '../shared/webview-protocol';
 import { newNonce, pathPanelHtml } from './pathPanelHtml';
+import { shown } from '../shared/display';
 
 export const pathPanelViewType = 'netpath.linkPath';
 
@@ -160,7 +161,7 @@ function setup(context: vscode.ExtensionContext, panel: vscode.WebviewPanel, han
 }
 
 function title(r: WireResult): string {
-  return `Link Path: ${r.request.src} → ${r.request.dst}:${r.request.port}`;
+  return shown(`Link Path: ${r.request.src} → ${r.request.dst}:${r.request.port}`);
 }
 
 function cancelPending(c: Current): void {

@@ -3,6 +3,7 @@
 import * as vscode from 'vscode';
 import { reportScheme, reportUri, runIdOfReportUri } from '../shared/protocol';
 import type { RunStore } from './runs';
+import { shown } from '../shared/display';
 
 export class ReportDocuments implements vscode.TextDocumentContentProvider, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<vscode.Uri>();
@@ -13,7 +14,7 @@ export class ReportDocuments implements vscode.TextDocumentContentProvider, vsco
   provideTextDocumentContent(uri: vscode.Uri): string {
     const id = runIdOfReportUri(uri.toString(true));
     const run = id ? this.runs.byId(id) : undefined;
-    return run?.report ?? `This Network Path run (${id ?? uri.path}) is no longer loaded: it was cleared or VS Code was restarted.\nRun "Network Path: Diagnose Connectivity…" again.\n`;
+    return run?.report ?? `This Network Path run (${shown(id ?? uri.path)}) is no longer loaded: it was cleared or VS Code was restarted.\nRun "Network Path: Diagnose Connectivity…" again.\n`;
   }
 
   dispose(): void {

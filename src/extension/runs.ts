@@ -3,6 +3,7 @@
 import * as vscode from 'vscode';
 import type { DiagnosisRequest } from '../engine/model/result';
 import type { DiagnoseResult, SourceSpec } from '../shared/protocol';
+import { shown } from '../shared/display';
 
 export interface Run extends DiagnoseResult {
   source: SourceSpec;
@@ -36,6 +37,7 @@ export class RunStore implements vscode.Disposable {
   }
 }
 
+/** The request as one line of text for titles, labels and the status bar (escaped: `src` may be a pasted name). */
 export function requestLabel(r: DiagnosisRequest): string {
-  return `${r.src} → ${r.dst}:${r.port}/${r.protocol}`;
+  return shown(`${r.src} → ${r.dst}:${r.port}/${r.protocol}`);
 }

@@ -7,6 +7,7 @@ import { formatPacket } from '../shared/packet-format';
 import { severityKind, severityRank, worstSeverity, type Severity, type SeverityKind, type WireNode, type WireSuspicion } from '../shared/severity';
 import type { Run, RunStore } from './runs';
 import { requestLabel } from './runs';
+import { md, shown } from '../shared/display';
 
 export type Element =
   | { kind: 'run'; run: Run }
@@ -78,9 +79,9 @@ export class RunTree implements vscode.TreeDataProvider<Element>, vscode.Disposa
         const all = [...r.clusterSuspicions, ...r.nodes.flatMap((n) => n.suspicions)];
         const item = new vscode.TreeItem(requestLabel(r.request), e.run === this.runs.latest ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed);
         item.id = e.run.runId;
-        item.description = `${r.verdict} · ${e.run.sourceLabel} · ${e.run.finishedAt.toLocaleTimeString()}`;
+        item.description = shown(`${r.verdict} · ${e.run.sourceLabel} · ${e.run.finishedAt.toLocaleTimeString()}`);
         item.iconPath = r.verdict === 'reachable' ? levelIcon(undefined) : r.verdict === 'unknown' ? new vscode.ThemeIcon('question') : levelIcon(worst(all));
-        item.tooltip = new vscode.MarkdownString(`**${r.verdict.toUpperCase()}** — ${requestLabel(r.request)}\n\n${all.length} suspicion(s), ${r.nodes.length} NetNodes, ${r.links.length} links\n\nsource: ${e.run.sourceLabel}`);
+        item.tooltip = tooltip(`**${md(r.verdict.toUpperCase())}** — ${md(requestLabel(r.request))}\n\n${all.length} suspicion(s), ${r.nodes.length} NetNodes, ${r.links.length} links\n\nsource: ${md(e.run.sourceLabel)}`);
         item.contextValue = 'netpath.run';
         return item;
       }
@@ -88,12 +89,12 @@ export class RunTree implements vscode.TreeDataProvider<Element>, vscode.Disposa
         const list = e.node ? e.node.suspicions : e.run.result.clusterSuspicions;
         const w = worst(list);
         const label = e.node ? e.node.id : 'cluster';
-        const item = new vscode.TreeItem(label, vscode.TreeItemCollapsibleState.Collapsed);
+        const item = new vscode.TreeItem(shown(label), vscode.TreeItemCollapsibleState.Collapsed);
         item.id = `${e.run.runId}/node/${label}`;
         item.iconPath = new vscode.ThemeIcon(e.node ? typeIcon[e.node.type] ?? 'circle-outline' : 'organization', w && severityColor(w));
         const counts = w ? ` · ${list.length} suspicion${list.length === 1 ? '' : 's'} (worst ${w})` : '';
-        item.description = `${e.node ? `${e.node.type}${e.node.description ? ` ${e.node.description}` : ''}` : 'cluster-wide'}${e.node && !e.node.examined ? ' · not examined' : ''}${counts}`;
-        item.tooltip = `${label}${counts}`;
+        item.description = shown(`${e.node ? `${e.node.type}${e.node.description ? ` ${e.node.description}` : ''}` : 'cluster-wide'}${e.node && !e.node.examined ? ' · not examined' : ''}${counts}`);
+        item.tooltip = shown(`${label}${counts}`);
         item.contextValue = 'netpath.node';
         return item;
       }
@@ -101,23 +102,24 @@ export class RunTree implements vscode.TreeDataProvider<Element>, vscode.Disposa
         const l = e.link;
         const other = e.direction === 'in' ? l.source : l.destination;
         const ifs = [l.sourceAttributes.if, l.destinationAttributes.if].map((x) => x ?? '?').join(' → ');
-        const item = new vscode.TreeItem(`${e.direction === 'in' ? '← from' : '→ to'} ${other}`, vscode.TreeItemCollapsibleState.None);
+        const item = new vscode.TreeItem(shown(`${e.direction === 'in' ? '← from' : '→ to'} ${other}`), vscode.TreeItemCollapsibleState.None);
         item.id = `${e.run.runId}/link/${e.direction}/${l.id}`;
-        item.description = `${l.type} ${ifs} · ${packetText(l.packet)}`;
+        item.description = shown(`${l.type} ${ifs} · ${packetText(l.packet)}`);
         item.iconPath = new vscode.ThemeIcon(e.direction === 'in' ? 'arrow-left' : 'arrow-right');
-        item.tooltip = new vscode.MarkdownString(`**${l.type}** ${l.source} → ${l.destination}\n\n${'`'}${packetText(l.packet)}${'`'}\n\n${Object.entries({ ...l.sourceAttributes }).map(([k, v]) => `- source ${k}: ${v}`).join('\n')}\n${Object.entries({ ...l.destinationAttributes }).map(([k, v]) => `- destination ${k}: ${v}`).join('\n')}`);
+        item.tooltip = tooltip(`**${md(l.type)}** ${md(l.source)} → ${md(l.destination)}\n\n${md(packetText(l.packet))}\n\n${Object.entries({ ...l.sourceAttributes }).map(([k, v]) => `- source ${md(k)}: ${md(v)}`).join('\n')}\n${Object.entries({ ...l.destinationAttributes }).map(([k, v]) => `- destination ${md(k)}: ${md(v)}`).join('\n')}`);
         item.contextValue = 'netpath.link';
         return item;
       }
       case 'suspicion': {
         const s = e.suspicion;
-        const item = new vscode.TreeItem(s.message, vscode.TreeItemCollapsibleState.None);
+        const item = new vscode.TreeItem(shown(s.message), vscode.TreeItemCollapsibleState.None);
         item.id = `${e.run.runId}/suspicion/${e.nodeId ?? ''}/${e.index}`;
-        item.description = `${s.level} · ${s.check}`;
+        item.description = shown(`${s.level} · ${s.check}`);
         item.iconPath = levelIcon(s.level);
-        const md = new vscode.MarkdownString(`**${s.level}** ${s.message} (${'`'}${s.check}${'`'})\n\n`);
-        for (const ev of s.evidence) md.appendMarkdown(`- ${ev.kind}${ev.where ? ` — ${ev.where}` : ''}\n`).appendCodeblock(ev.text, 'text');
-        item.tooltip = md;
+        const tip = tooltip(`**${md(s.level)}** ${md(s.message)} (${md(s.check)})\n\n`);
+        // appendCodeblock fences the text itself; `shown` keeps a rule with a newline on its line.
+        for (const ev of s.evidence) tip.appendMarkdown(`- ${md(ev.kind)}${ev.where ? ` — ${md(ev.where)}` : ''}\n`).appendCodeblock(shown(ev.text), 'text');
+        item.tooltip = tip;
         item.contextValue = 'netpath.suspicion';
         item.command = { command: 'netpath.revealFinding', title: 'Reveal in Report', arguments: [e.run.runId, e.nodeId ?? null, e.index] };
         return item;
@@ -129,4 +131,15 @@ export class RunTree implements vscode.TreeDataProvider<Element>, vscode.Disposa
     this.sub.dispose();
     this.changed.dispose();
   }
+}
+
+/**
+ * A tooltip from markdown whose outside pieces went through `md`: untrusted (no command links),
+ * no HTML, so no remote image or script can come from a name.
+ */
+function tooltip(markdown: string): vscode.MarkdownString {
+  const m = new vscode.MarkdownString(markdown, false);
+  m.isTrusted = false;
+  m.supportHtml = false;
+  return m;
 }

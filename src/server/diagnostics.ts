@@ -4,6 +4,7 @@
 import type { Diagnostic } from 'vscode-languageserver/node';
 import type { FindingLocation } from '../shared/protocol';
 import { diagnosticSeverity, type WireResult, type WireSuspicion } from '../shared/severity';
+import { shown } from '../shared/display';
 
 /** What a diagnostic carries in `data`, so a client can find the suspicion in the result. */
 export interface DiagnosticData {
@@ -31,11 +32,12 @@ export function toDiagnostics(runId: string, uri: string, r: WireResult, report:
       range: lineRange(f.line),
       severity: diagnosticSeverity(s.level),
       source: 'netpath',
-      code: s.check,
-      message: `${where}: ${s.message}`,
+      code: shown(s.check),
+      // The Problems panel shows messages as plain text: escaped as the report shows them.
+      message: shown(`${where}: ${s.message}`),
       relatedInformation: s.evidence.map((e, i) => ({
         location: { uri, range: lineRange(f.evidenceLines[i] ?? f.line) },
-        message: `evidence (${e.kind}${e.where ? `, ${e.where}` : ''}): ${e.text}`,
+        message: shown(`evidence (${e.kind}${e.where ? `, ${e.where}` : ''}): ${e.text}`),
       })),
       data,
     });

@@ -5,6 +5,8 @@ import { isAbsolute } from 'node:path';
 import type { ProgressToken } from 'vscode-languageserver/node';
 import type { DiagnosisRequest } from '../engine/model/result';
 import { BadInputError } from '../shared/errors';
+import { echoed } from '../shared/display';
+import { parsePrefix } from '../engine/netstack/ip';
 import {
   CaptureSnapshotRequest, ClearRunRequest, ClusterInfoRequest, DiagnoseRequest, ListEndpointsRequest,
   type CaptureSnapshotParams, type ClusterSpec, type ClearRunParams, type ClusterInfoParams, type DiagnoseParams,
@@ -19,7 +21,7 @@ function describe(v: unknown): string {
   if (v === undefined) return 'nothing';
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'an array';
-  if (typeof v === 'string') return JSON.stringify(v.length > 60 ? `${v.slice(0, 60)}…` : v);
+  if (typeof v === 'string') return `"${echoed(v, 60)}"`;
   if (typeof v === 'object') return 'an object';
   return `${typeof v} ${String(v)}`;
 }
@@ -98,6 +100,10 @@ function overrides(method: string, v: unknown): SettingOverrides | undefined {
     if (v[k] === undefined) continue;
     const list = v[k];
     if (!Array.isArray(list) || !list.every((x) => typeof x === 'string')) throw bad(method, `params.overrides.${k}`, 'an array of CIDR strings', list);
+    // As the CLI's --pod-cidrs: an address without its length is a mistake, not a /32.
+    list.forEach((c: string, i) => {
+      if (!c.includes('/') || !parsePrefix(c)) throw bad(method, `params.overrides.${k}[${i}]`, 'a CIDR (address/length)', c);
+    });
     out[k] = list as string[];
   }
   return out;

@@ -260,6 +260,9 @@ test('malformed params and bad input: clear JSON-RPC errors, the server stays up
     ['netpath/diagnose', { source: { kind: 'snapshot', path: broken }, request: { ...crossNode, src: 'svc/default/web-remote' } }, BadRequest, /service never sends packets/],
     ['netpath/listEndpoints', [], InvalidParams, /netpath\/listEndpoints: params must be an object, got an array/],
     ['netpath/clusterInfo', { source: { kind: 'snapshot', path: broken }, overrides: { podCIDRs: '10.0.0.0/8' } }, InvalidParams, /params\.overrides\.podCIDRs must be an array of CIDR strings/],
+    ['netpath/clusterInfo', { source: { kind: 'snapshot', path: broken }, overrides: { serviceCIDRs: ['10.96.0.0/12', '10.0.0.0'] } }, InvalidParams, /params\.overrides\.serviceCIDRs\[1\] must be a CIDR \(address\/length\), got "10\.0\.0\.0"/],
+    // Nested past the depth limit (the structured clone to the worker overflowed here): bad input naming the limit.
+    ['netpath/diagnose', { source: { kind: 'snapshot', text: `{"kind":"NetpathSnapshot","x":${'['.repeat(50000)}${']'.repeat(50000)}}` }, request: crossNode }, BadSource, /maxJsonDepth = \d+/],
     ['netpath/captureSnapshot', { source: { kind: 'snapshot', path: broken }, output: '/tmp/x.netpath.json' }, InvalidParams, /params\.source\.kind must be "cluster"/],
     ['netpath/captureSnapshot', { source: { kind: 'cluster', context: 'kind-kind' }, output: 'x.netpath.json' }, InvalidParams, /params\.output must be an absolute file path/],
     ['netpath/captureSnapshot', { nodes: 'node1' }, InvalidParams, /params\.nodes must be an array of node names/],

@@ -1,7 +1,7 @@
 // KubernetesAssertion: what the API says about a NetNode that the datapath cannot see — a node that
 // is not Ready or whose network is marked unavailable, a pod that is not running or whose containers
 // are not ready (a Service skips it, a probe may be failing).
-import type { ClusterNode, ClusterPod } from '../k8s/objects';
+import { arr, rec, type ClusterNode, type ClusterPod } from '../k8s/objects';
 import { SuspicionLevel, type Suspicion } from '../model/suspicion';
 
 interface Condition {
@@ -11,9 +11,13 @@ interface Condition {
   message?: string;
 }
 
+/** The entries of a status list that are objects (a snapshot may hold `null` or anything there). */
+function objectsIn(list: unknown): Record<string, unknown>[] {
+  return arr(list).filter((x) => x !== null && typeof x === 'object' && !Array.isArray(x)) as Record<string, unknown>[];
+}
+
 function conditions(o: { [key: string]: unknown }): Condition[] {
-  const st = o.status as { conditions?: unknown } | undefined;
-  return Array.isArray(st?.conditions) ? (st!.conditions as Condition[]) : [];
+  return objectsIn(rec(o.status).conditions) as Condition[];
 }
 
 function text(c: Condition): string {
@@ -50,15 +54,15 @@ export function assertPod(pod: ClusterPod): Suspicion[] {
   if (pod.terminating) {
     out.push({ level: SuspicionLevel.WARNING, check: 'pod.terminating', message: `pod ${pod.key} is being deleted: services stop sending it new connections`, evidence: [{ kind: 'object', text: 'metadata.deletionTimestamp is set', where }] });
   }
-  const st = pod.object.status as { containerStatuses?: unknown } | undefined;
-  const statuses = Array.isArray(st?.containerStatuses) ? (st!.containerStatuses as ContainerStatus[]) : [];
+  const statuses = objectsIn(rec(pod.object.status).containerStatuses) as ContainerStatus[];
   for (const cs of statuses) {
     if (cs.ready !== false) continue;
-    const [state, detail] = Object.entries(cs.state ?? {})[0] ?? ['unknown', undefined];
+    const [state, raw] = Object.entries(rec(cs.state))[0] ?? ['unknown', undefined];
+    const reason = rec(raw).reason;
     out.push({
       level: SuspicionLevel.WARNING,
       check: 'pod.container-not-ready',
-      message: `container "${cs.name}" of pod ${pod.key} is not ready (${state}${detail?.reason ? `: ${detail.reason}` : ''}${cs.restartCount ? `, ${cs.restartCount} restarts` : ''}): services leave the pod out of their endpoints`,
+      message: `container "${cs.name}" of pod ${pod.key} is not ready (${state}${typeof reason === 'string' && reason ? `: ${reason}` : ''}${cs.restartCount ? `, ${cs.restartCount} restarts` : ''}): services leave the pod out of their endpoints`,
       evidence: [{ kind: 'object', text: `containerStatuses[${cs.name}].ready=false`, where }],
     });
   }

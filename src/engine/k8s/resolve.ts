@@ -4,6 +4,7 @@
 // IP (a hostNetwork pod *is* its node on the network); a pod named explicitly resolves whatever
 // its phase, with a note, as long as it has an IP.
 import { BadInputError } from '../../shared/errors';
+import { echoed } from '../../shared/display';
 import type { Endpoint } from '../model/endpoint';
 import { canonicalIP, parseIP, type Family } from '../netstack/ip';
 import { isRunning, type ClusterCache, type ServiceAddress } from './cache';
@@ -53,10 +54,14 @@ export function nodeIPs(n: ClusterNode): string[] {
   return [...n.addresses].sort((a, b) => rank(a.type) - rank(b.type)).map((a) => a.address).filter((a, i, all) => all.indexOf(a) === i);
 }
 
+const maxEndpointLength = 330;
+
 export function resolveEndpoint(cache: ClusterCache, text: string, opts: ResolveOptions = {}): ResolvedEndpoint {
   const port = opts.port ?? 0;
   const input = text.trim();
   if (input === '') throw new EndpointError(`empty endpoint (${forms})`);
+  // Longer than any ns/pod-name (63 + 1 + 253) could be: say so without echoing all of it.
+  if (input.length > maxEndpointLength) throw new EndpointError(`endpoint ${echoed(input)} is longer than any endpoint can be (${maxEndpointLength} characters)`);
   if (!input.includes('/')) return resolveIP(cache, input, port, opts.family);
 
   const parts = input.split('/');

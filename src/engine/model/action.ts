@@ -10,7 +10,9 @@ export type ActionType =
   /** Load-balanced a service address to backends (kube-proxy DNAT, IPVS). */
   | 'service'
   /** Dropped or could not pass it on (the suspicions say why). */
-  | 'drop';
+  | 'drop'
+  /** Reached a node the engine could not look inside (no dump): what it did is not known. */
+  | 'unexamined';
 
 export interface Action {
   type: ActionType;

@@ -5,6 +5,7 @@ import type { Link } from '../model/link';
 import type { Packet } from '../model/packet';
 import type { DiagnosisResult } from '../model/result';
 import { levelName, type Suspicion } from '../model/suspicion';
+import { jsonShown } from '../../shared/display';
 
 function suspicion(s: Suspicion) {
   return { level: levelName(s.level), message: s.message, check: s.check, evidence: s.evidence.map((e) => ({ kind: e.kind, text: e.text, ...(e.where ? { where: e.where } : {}) })) };
@@ -56,5 +57,7 @@ export function toJson(r: DiagnosisResult): unknown {
 }
 
 export function formatJson(r: DiagnosisResult): string {
-  return `${JSON.stringify(toJson(r), null, 2)}\n`;
+  // Names stay JSON strings with the same value; bidi and C1 controls are written as \u escapes
+  // too (JSON.stringify leaves them raw), so no terminal or editor showing the document is misled.
+  return `${jsonShown(JSON.stringify(toJson(r), null, 2))}\n`;
 }

@@ -5,6 +5,7 @@
 import type { Link } from '../model/link';
 import type { DiagnosisResult } from '../model/result';
 import type { Suspicion } from '../model/suspicion';
+import { jsonShown } from '../../shared/display';
 
 function suspicions(list: Suspicion[]) {
   return list.map((s) => ({ level: s.level as number, message: s.message }));
@@ -42,5 +43,7 @@ export function toSkoopJson(r: DiagnosisResult): unknown {
 }
 
 export function formatSkoopJson(r: DiagnosisResult): string {
-  return `${JSON.stringify(toSkoopJson(r), null, 2)}\n`;
+  // Names stay JSON strings with the same value; bidi and C1 controls are written as \u escapes
+  // too (JSON.stringify leaves them raw), so no terminal or editor showing the document is misled.
+  return `${jsonShown(JSON.stringify(toSkoopJson(r), null, 2))}\n`;
 }

@@ -4,6 +4,7 @@ import { formatEndpoint } from '../model/endpoint';
 import { formatPacket } from '../model/packet';
 import type { DiagnosisResult } from '../model/result';
 import { levelName, type Suspicion } from '../model/suspicion';
+import { shown } from '../../shared/display';
 
 const VERDICT: Record<DiagnosisResult['verdict'], string> = {
   reachable: 'REACHABLE: no fault found on the path',
@@ -28,7 +29,22 @@ export interface TextFinding {
   evidenceLines: number[];
 }
 
-function findings(lines: string[], list: Suspicion[], node: string | undefined, out: TextFinding[]): void {
+/**
+ * The report's lines. Every line goes through `shown`: names, interface names and rule text come
+ * from the cluster, and one with an ANSI sequence or a newline must neither repaint the verdict
+ * nor add a line (finding locations, hence Problems-panel ranges, are line numbers).
+ */
+class Lines {
+  readonly list: string[] = [];
+  get length(): number {
+    return this.list.length;
+  }
+  push(...lines: string[]): void {
+    for (const l of lines) this.list.push(shown(l));
+  }
+}
+
+function findings(lines: Lines, list: Suspicion[], node: string | undefined, out: TextFinding[]): void {
   // Worst first; Array.prototype.sort is stable, so equal levels keep their order.
   const order = list.map((s, index) => ({ s, index })).sort((a, b) => b.s.level - a.s.level);
   for (const { s, index } of order) {
@@ -49,7 +65,7 @@ export function formatText(r: DiagnosisResult): string {
 /** The text report and the line of every suspicion and evidence item in it. */
 export function formatTextWithFindings(r: DiagnosisResult): { text: string; findings: TextFinding[] } {
   const out: TextFinding[] = [];
-  const lines: string[] = [];
+  const lines = new Lines();
   lines.push(`netpath: ${formatEndpoint(r.source)} -> ${formatEndpoint(r.destination)} ${r.request.protocol}`);
   lines.push(verdictLine(r), '');
   lines.push('Path:');
@@ -71,5 +87,5 @@ export function formatTextWithFindings(r: DiagnosisResult): { text: string; find
     lines.push('', `On ${n.type} ${n.id}${n.description ? ` (${n.description})` : ''}:`);
     findings(lines, n.suspicions, n.id, out);
   }
-  return { text: `${lines.join('\n')}\n`, findings: out };
+  return { text: `${lines.list.join('\n')}\n`, findings: out };
 }

@@ -40,16 +40,18 @@ export class AssembleError extends Error {
 export function assembleSnapshot(input: AssembleInput): AssembleResult {
   const { objects, ignored } = collectObjects(input.objects);
   const nodeNames = new Set(objects.nodes.map((n) => n.metadata.name));
-  const dumps: Record<string, NodeNetworkStackDump> = {};
+  // A Map, not an object: node names are data (`__proto__` is a name here, not a prototype).
+  const dumpOf = new Map<string, NodeNetworkStackDump>();
   for (const d of input.dumps) {
     if (!nodeNames.has(d.node)) {
       const known = [...nodeNames].sort();
       throw new AssembleError(`dump ${d.node}=${d.name}: there is no Node object named "${d.node}" in the objects (${known.length ? `nodes: ${known.join(', ')}` : 'no Node objects were given'})`);
     }
-    if (dumps[d.node]) throw new AssembleError(`dump ${d.node}=${d.name}: node ${d.node} is given a dump twice`);
+    if (dumpOf.has(d.node)) throw new AssembleError(`dump ${d.node}=${d.name}: node ${d.node} is given a dump twice`);
     const subject = `dump ${d.node} (${d.name})`;
-    dumps[d.node] = checkDump(parseJsonDocument(d.text, subject), subject);
+    dumpOf.set(d.node, checkDump(parseJsonDocument(d.text, subject), subject));
   }
+  const dumps: Record<string, NodeNetworkStackDump> = Object.fromEntries(dumpOf);
   let capturedAt = input.capturedAt;
   if (capturedAt === undefined) {
     const starts = Object.values(dumps).map((d) => d.collector.startedAt).sort();

@@ -4,6 +4,7 @@
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import type { NodeNetworkStackDump } from '../../shared/dump';
 import { BadInputError } from '../../shared/errors';
+import { echoed, shown } from '../../shared/display';
 import { parsePrefix, parseIP } from '../netstack/ip';
 import { dumpSchema, snapshotSchema } from './schema';
 import type { K8sObject, NetpathSnapshot } from './types';
@@ -23,11 +24,46 @@ export class SnapshotError extends BadInputError {
     readonly subject: string,
     readonly problems: SnapshotProblem[],
   ) {
-    const shown = problems.slice(0, 5).map((p) => `${p.path}: ${p.message}`);
-    const more = problems.length > shown.length ? `\n  … and ${problems.length - shown.length} more` : '';
-    super(`invalid ${subject}: ${shown.join('\n  ')}${more}`, 'source');
+    // Paths and messages quote the document's keys and values: one line each, whatever they hold.
+    const listed = problems.slice(0, 5).map((p) => shown(`${p.path}: ${p.message}`));
+    const more = problems.length > listed.length ? `\n  … and ${problems.length - listed.length} more` : '';
+    super(`invalid ${shown(subject)}: ${listed.join('\n  ')}${more}`, 'source');
   }
 }
+
+const labelName = /^(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$/;
+const dnsLabel = /^[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?$/;
+function isSubdomain(s: string): boolean {
+  return s.length <= 253 && s.split('.').every((part) => dnsLabel.test(part));
+}
+
+/** Kubernetes' name rules (k8s.io/apimachinery validation), as schema formats with their messages. */
+export const kubernetesNames: Record<string, { test: (s: string) => boolean; message: string }> = {
+  'dns1123-subdomain': {
+    test: isSubdomain,
+    message: 'must be a DNS-1123 subdomain as Kubernetes requires (lower-case letters, digits, "-" and ".", starting and ending with a letter or digit, at most 253 characters)',
+  },
+  'dns1123-label': {
+    test: (s) => dnsLabel.test(s),
+    message: 'must be a DNS-1123 label as Kubernetes requires (lower-case letters, digits and "-", starting and ending with a letter or digit, at most 63 characters)',
+  },
+  'dns1035-label': {
+    test: (s) => dnsLabel.test(s) && /^[a-z]/.test(s),
+    message: 'must be a DNS-1035 label as Kubernetes requires of service names (lower-case letters, digits and "-", starting with a letter, ending with a letter or digit, at most 63 characters)',
+  },
+  'label-key': {
+    test: (s) => {
+      const slash = s.lastIndexOf('/');
+      const prefix = slash < 0 ? undefined : s.slice(0, slash);
+      return labelName.test(slash < 0 ? s : s.slice(slash + 1)) && (prefix === undefined || (prefix !== '' && isSubdomain(prefix)));
+    },
+    message: 'is not a valid label key as Kubernetes requires (an optional DNS-1123 subdomain and "/", then at most 63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit)',
+  },
+  'label-value': {
+    test: (s) => s === '' || labelName.test(s),
+    message: 'must be a valid label value as Kubernetes requires (empty, or at most 63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit)',
+  },
+};
 
 let ajv: Ajv | undefined;
 const compiled = new Map<object, ValidateFunction>();
@@ -41,6 +77,7 @@ function validator(schema: object): ValidateFunction {
     ajv.addFormat('ip', (s: string) => parseIP(s) !== undefined);
     ajv.addFormat('cidr', (s: string) => s.includes('/') && parsePrefix(s) !== undefined);
     ajv.addFormat('date-time', (s: string) => /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/.test(s) && !Number.isNaN(Date.parse(s)));
+    for (const [format, rule] of Object.entries(kubernetesNames)) ajv.addFormat(format, rule.test);
   }
   let v = compiled.get(schema);
   if (!v) {
@@ -64,6 +101,14 @@ export function formatPath(pointer: string, data: unknown, prefix = ''): string 
   return out;
 }
 
+function valueAt(pointer: string, data: unknown): unknown {
+  let cur = data;
+  for (const raw of pointer === '' ? [] : pointer.slice(1).split('/')) {
+    cur = cur !== null && typeof cur === 'object' ? (cur as Record<string, unknown>)[raw.replace(/~1/g, '/').replace(/~0/g, '~')] : undefined;
+  }
+  return cur;
+}
+
 export function segment(key: string, inArray: boolean): string {
   if (inArray) return `[${key}]`;
   return /^[A-Za-z_$][\w$-]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`;
@@ -81,8 +126,15 @@ function describe(e: ErrorObject, data: unknown, prefix: string): SnapshotProble
       return { path: clean(at), message: `must be ${JSON.stringify(e.params.allowedValue)}` };
     case 'enum':
       return { path: clean(at), message: `must be one of ${(e.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}` };
-    case 'format':
+    case 'format': {
+      const names = kubernetesNames[String(e.params.format)];
+      // A key that breaks a rule (`propertyNames`) is reported at the key itself.
+      if (names) {
+        const value = e.propertyName ?? String(valueAt(e.instancePath, data));
+        return { path: clean(e.propertyName === undefined ? at : at + segment(e.propertyName, false)), message: `"${echoed(value)}" ${names.message}` };
+      }
       return { path: clean(at), message: `must be ${e.params.format === 'ip' ? 'an IP address' : e.params.format === 'cidr' ? 'a CIDR prefix (address/length)' : 'an ISO 8601 date-time'}` };
+    }
     default:
       return { path: clean(at), message: e.message ?? e.keyword };
   }
@@ -95,6 +147,8 @@ export function schemaProblems(schema: object, data: unknown, prefix = ''): Snap
   const seen = new Set<string>();
   const out: SnapshotProblem[] = [];
   for (const e of v.errors ?? []) {
+    // `propertyNames` repeats the failure of its inner `format` check, which names the rule.
+    if (e.keyword === 'propertyNames') continue;
     const p = describe(e, data, prefix);
     const key = `${p.path}\0${p.message}`;
     if (!seen.has(key)) {
@@ -105,17 +159,159 @@ export function schemaProblems(schema: object, data: unknown, prefix = ''): Snap
   return out;
 }
 
-/** JSON.parse with the failure located by line and column. */
+/**
+ * How deeply a snapshot may nest (objects and arrays). Kubernetes objects nest a few dozen levels;
+ * far deeper documents exist only to break things: the structured clone to the server's worker and
+ * recursive readers overflow the stack a few thousand levels down. Checked right after parsing, so
+ * the CLI and the server accept the same documents.
+ */
+export const maxJsonDepth = 200;
+
+/** JSON.parse with the failure located by line and column; a leading UTF-8 BOM is accepted. */
 export function parseJsonDocument(text: string, subject: string): unknown {
+  // Editors on Windows save "UTF-8 with BOM"; the BOM is an encoding mark, not content.
+  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(body);
   } catch (e) {
+    // V8 names the position for some errors only ("Unexpected token 'x', "…" is not valid JSON" has none).
     const m = /position (\d+)/.exec((e as Error).message);
-    const offset = m ? Number(m[1]) : text.length;
-    const before = text.slice(0, offset);
+    const offset = m ? Number(m[1]) : jsonErrorOffset(body);
+    const before = body.slice(0, offset);
     const line = before.split('\n').length;
     const column = offset - before.lastIndexOf('\n');
-    throw new SnapshotError(subject, [{ path: '(root)', message: `not JSON (line ${line}, column ${column}): ${(e as Error).message.replace(/, ".*$/s, '').replace(/ in JSON at position \d+.*$/s, '')}` }]);
+    throw new SnapshotError(subject, [{ path: '(root)', message: `not JSON (line ${line}, column ${column}): ${(e as Error).message.replace(/, ".*$/s, '').replace(/ (?:in JSON )?at position \d+.*$/s, '')}` }]);
+  }
+  const depth = jsonDepthOver(value, maxJsonDepth);
+  if (depth) throw new SnapshotError(subject, [{ path: depth, message: `nested deeper than the JSON depth limit (maxJsonDepth = ${maxJsonDepth} levels)` }]);
+  return value;
+}
+
+/** The path of a value nested deeper than `limit`, or undefined. Iterative: depth is what it checks. */
+function jsonDepthOver(root: unknown, limit: number): string | undefined {
+  // Fast pass without paths (this runs on every snapshot); the path only once one is too deep.
+  const values: object[] = [];
+  const depths: number[] = [];
+  const push = (v: unknown, depth: number) => {
+    if (v !== null && typeof v === 'object') {
+      values.push(v);
+      depths.push(depth);
+    }
+  };
+  push(root, 0);
+  let deep: object | undefined;
+  while (values.length) {
+    const v = values.pop()!;
+    const depth = depths.pop()!;
+    if (depth >= limit) {
+      deep = v;
+      break;
+    }
+    for (const x of Array.isArray(v) ? v : Object.values(v)) push(x, depth + 1);
+  }
+  return deep === undefined ? undefined : pathTo(root, deep, limit);
+}
+
+/** The path from `root` to `target` (found within `limit` levels). */
+function pathTo(root: unknown, target: object, limit: number): string {
+  const stack: { v: unknown; depth: number; path: string }[] = [{ v: root, depth: 0, path: '' }];
+  while (stack.length) {
+    const { v, depth, path } = stack.pop()!;
+    if (v === target) return echoed(path.replace(/^\./, ''), 120) || '(root)'; // 200 levels of `[0]` say no more than 120 characters
+    if (v === null || typeof v !== 'object' || depth >= limit) continue;
+    if (Array.isArray(v)) v.forEach((x, i) => stack.push({ v: x, depth: depth + 1, path: `${path}[${i}]` }));
+    else for (const [k, x] of Object.entries(v)) stack.push({ v: x, depth: depth + 1, path: path + segment(k, false) });
+  }
+  return '(root)';
+}
+
+/**
+ * Offset of the first syntax error in `text` (which JSON.parse rejected), for the messages where V8
+ * gives none. A scanner of JSON's grammar with an explicit stack (no recursion: the text may nest
+ * arbitrarily deep); it only has to agree with JSON.parse on where the text stops being JSON.
+ */
+export function jsonErrorOffset(text: string): number {
+  let i = 0;
+  const ws = () => {
+    while (i < text.length && ' \t\n\r'.includes(text[i])) i++;
+  };
+  const scalar = (): boolean => {
+    const c = text[i];
+    if (c === '"') {
+      i++;
+      while (i < text.length && text[i] !== '"') {
+        const code = text.charCodeAt(i);
+        if (code < 0x20) return false;
+        if (text[i] === '\\') {
+          const e = text[i + 1];
+          if (e === 'u') {
+            if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))) return false;
+            i += 6;
+          } else if (e !== undefined && '"\\/bfnrt'.includes(e)) i += 2;
+          else return false;
+        } else i++;
+      }
+      if (i >= text.length) return false;
+      i++;
+      return true;
+    }
+    const m = /^(?:true|false|null|-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?)/.exec(text.slice(i, i + 400));
+    if (!m) return false;
+    i += m[0].length;
+    return true;
+  };
+  // Each open container: '[' or '{'; `expect` says what may come next.
+  const open: string[] = [];
+  let expect: 'value' | 'valueOrClose' | 'key' | 'keyOrClose' | 'colon' | 'commaOrClose' = 'value';
+  for (;;) {
+    ws();
+    if (i >= text.length) return i;
+    const c = text[i];
+    const top = open[open.length - 1];
+    switch (expect) {
+      case 'valueOrClose':
+      case 'value':
+        if (expect === 'valueOrClose' && c === ']') {
+          open.pop();
+          i++;
+          expect = 'commaOrClose';
+        } else if (c === '[') {
+          open.push('[');
+          i++;
+          expect = 'valueOrClose';
+        } else if (c === '{') {
+          open.push('{');
+          i++;
+          expect = 'keyOrClose';
+        } else if (scalar()) expect = 'commaOrClose';
+        else return i;
+        break;
+      case 'keyOrClose':
+      case 'key':
+        if (expect === 'keyOrClose' && c === '}') {
+          open.pop();
+          i++;
+          expect = 'commaOrClose';
+        } else if (c === '"' && scalar()) expect = 'colon';
+        else return i;
+        break;
+      case 'colon':
+        if (c !== ':') return i;
+        i++;
+        expect = 'value';
+        break;
+      case 'commaOrClose':
+        if (top === undefined) return i; // text after the document
+        if (c === ',') {
+          i++;
+          expect = top === '[' ? 'value' : 'key';
+        } else if ((c === ']' && top === '[') || (c === '}' && top === '{')) {
+          open.pop();
+          i++;
+        } else return i;
+        break;
+    }
   }
 }
 

@@ -247,9 +247,8 @@ function byNamespaceName(a: K8sObject, b: K8sObject): number {
 export function sortKeys<T>(v: T): T {
   if (Array.isArray(v)) return v.map(sortKeys) as T;
   if (v !== null && typeof v === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const k of Object.keys(v as object).sort()) out[k] = sortKeys((v as Record<string, unknown>)[k]);
-    return out as T;
+    // fromEntries defines own properties: a key named `__proto__` stays a key, not a prototype.
+    return Object.fromEntries(Object.keys(v as object).sort().map((k) => [k, sortKeys((v as Record<string, unknown>)[k])])) as T;
   }
   return v;
 }

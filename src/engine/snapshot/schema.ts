@@ -18,24 +18,38 @@ const iptablesSave = {
   minProperties: 1,
 } as const;
 
-const metadata = (namespaced: boolean) => ({
+// Names as Kubernetes validates them (formats registered by load.ts, in `kubernetesNames`): the
+// API server would never return anything else, so a snapshot holding one was edited or forged and
+// is rejected with the rule named. Interface names inside dumps are not Kubernetes names (any pod
+// with NET_ADMIN picks them): they are only ever shown escaped.
+const subdomain = { type: 'string', format: 'dns1123-subdomain' } as const;
+const dnsLabel = { type: 'string', format: 'dns1123-label' } as const;
+const dns1035 = { type: 'string', format: 'dns1035-label' } as const;
+/** Label (and annotation) keys; label values. */
+const labels = { type: 'object', propertyNames: { format: 'label-key' }, additionalProperties: { type: 'string', format: 'label-value' } } as const;
+const annotations = { type: 'object', propertyNames: { format: 'label-key' }, additionalProperties: { type: 'string' } } as const;
+
+/** The rule each kind's `metadata.name` follows in the API server's validation. */
+type NameRule = typeof subdomain | typeof dnsLabel | typeof dns1035;
+
+const metadata = (namespaced: boolean, name: NameRule) => ({
   type: 'object',
   required: namespaced ? ['name', 'namespace'] : ['name'],
   properties: {
-    name: { type: 'string', minLength: 1 },
-    namespace: { type: 'string', minLength: 1 },
-    labels: strMap,
-    annotations: strMap,
+    name,
+    namespace: dnsLabel,
+    labels,
+    annotations,
   },
 });
 
-const object = (kind: string, namespaced: boolean, extra: Record<string, unknown> = {}) => ({
+const object = (kind: string, namespaced: boolean, extra: Record<string, unknown> = {}, name: NameRule = subdomain) => ({
   type: 'object',
   required: ['apiVersion', 'kind', 'metadata'],
   properties: {
     apiVersion: str,
     kind: { const: kind },
-    metadata: metadata(namespaced),
+    metadata: metadata(namespaced, name),
     ...extra,
   },
 });
@@ -43,7 +57,7 @@ const object = (kind: string, namespaced: boolean, extra: Record<string, unknown
 const labelSelector = {
   type: 'object',
   properties: {
-    matchLabels: strMap,
+    matchLabels: labels,
     matchExpressions: {
       type: 'array',
       items: {
@@ -172,7 +186,7 @@ export const snapshotSchema = {
         pods: {
           type: 'array',
           items: object('Pod', true, {
-            spec: { type: 'object', properties: { nodeName: str, hostNetwork: { type: 'boolean' } } },
+            spec: { type: 'object', properties: { nodeName: subdomain, hostNetwork: { type: 'boolean' } } },
             status: {
               type: 'object',
               properties: {
@@ -193,7 +207,7 @@ export const snapshotSchema = {
                 type: { enum: ['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName'] },
                 clusterIP: str,
                 clusterIPs: { type: 'array', items: str },
-                selector: strMap,
+                selector: labels,
                 ports: {
                   type: 'array',
                   items: {
@@ -204,7 +218,7 @@ export const snapshotSchema = {
                 },
               },
             },
-          }),
+          }, dns1035),
         },
         endpointSlices: {
           type: 'array',
@@ -220,7 +234,7 @@ export const snapshotSchema = {
                 properties: {
                   addresses: { type: 'array', minItems: 1, items: str },
                   conditions: { type: 'object', properties: { ready: { type: 'boolean' }, serving: { type: 'boolean' }, terminating: { type: 'boolean' } } },
-                  nodeName: str,
+                  nodeName: subdomain,
                   zone: str,
                 },
               },
@@ -236,8 +250,8 @@ export const snapshotSchema = {
               items: {
                 type: 'object',
                 properties: {
-                  addresses: { type: 'array', items: { type: 'object', required: ['ip'], properties: { ip: { type: 'string', format: 'ip' }, nodeName: str } } },
-                  notReadyAddresses: { type: 'array', items: { type: 'object', required: ['ip'], properties: { ip: { type: 'string', format: 'ip' }, nodeName: str } } },
+                  addresses: { type: 'array', items: { type: 'object', required: ['ip'], properties: { ip: { type: 'string', format: 'ip' }, nodeName: subdomain } } },
+                  notReadyAddresses: { type: 'array', items: { type: 'object', required: ['ip'], properties: { ip: { type: 'string', format: 'ip' }, nodeName: subdomain } } },
                   ports: endpointPorts,
                 },
               },
@@ -259,7 +273,7 @@ export const snapshotSchema = {
             },
           }),
         },
-        namespaces: { type: 'array', items: object('Namespace', false) },
+        namespaces: { type: 'array', items: object('Namespace', false, {}, dnsLabel) },
         configMaps: { type: 'array', items: object('ConfigMap', true, { data: strMap }) },
         ipPools: { type: 'array', items: object('IPPool', false, { spec: { type: 'object' } }) },
         daemonSets: { type: 'array', items: object('DaemonSet', true, { spec: { type: 'object' } }) },

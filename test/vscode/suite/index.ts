@@ -20,6 +20,7 @@ export function run(): Promise<void> {
   require('./manifest.suite');
   require('./netpath.suite');
   require('./live.suite');
+  require('./hostile.suite');
   // Screenshots only where a runner can take them (run.ts), and never in the self-test run.
   if (require('./screenshot').available() && !process.env.NETPATH_VSCODE_SELFTEST) require('./screens.suite');
   // The responsiveness acceptance test (issue 12): a generated 1,000-backend snapshot, not in the self-test run.

@@ -1,0 +1,3 @@
+import { fuzzShard } from './shard';
+
+fuzzShard(1, 'flannel-host-gw--node-forward-drop');

@@ -1,0 +1,3 @@
+import { fuzzShard } from './shard';
+
+fuzzShard(2, 'calico-vxlan--healthy');

@@ -1,0 +1,3 @@
+import { fuzzShard } from './shard';
+
+fuzzShard(3, 'flannel-vxlan--vxlan-fdb-missing');

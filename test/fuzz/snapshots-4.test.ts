@@ -1,0 +1,3 @@
+import { fuzzShard } from './shard';
+
+fuzzShard(4, 'generic-bridge--node-forward-reject');
