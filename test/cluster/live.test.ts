@@ -112,6 +112,27 @@ test('live clusters against the lab control plane', { timeout: 600_000 }, async 
       await admin.deleteObject('v1', 'Pod', NS, 'netpath-live-node9');
     });
 
+    await t.test('what-if on the live cluster: a Service overlay is judged at the API level and the report says what the datapath could not confirm', async (tt) => {
+      kubelet.reset();
+      const manifest = join(dir, 'web-new.yaml');
+      writeFileSync(manifest, [
+        'apiVersion: v1', 'kind: Service', 'metadata: {name: web-new, namespace: default}',
+        'spec: {type: ClusterIP, clusterIP: 10.96.0.99, selector: {app: web2}, ports: [{port: 80, targetPort: 8080, protocol: TCP}]}', '',
+      ].join('\n'));
+      const r = await cli(['diagnose', ...base, '--yes', '--with', manifest, '--src', 'default/client', '--dst', 'svc/default/web-new', '--port', '80', '--format', 'json']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(await collectorPods(), [], 'collector pods deleted after the what-if run');
+      const out = JSON.parse(r.stdout);
+      const changes = out.whatIf.changes.map((c: { kind: string; name: string; action: string }) => [c.kind, c.name, c.action]);
+      assert.deepEqual(changes.filter((c: string[]) => c[0] === 'Service'), [['Service', 'web-new', 'created']]);
+      assert.ok(changes.some((c: string[]) => c[0] === 'EndpointSlice' && c[2] === 'derived'), `its EndpointSlice is derived as the controller would: ${JSON.stringify(changes)}`);
+      assert.equal(out.whatIf.baseVerdict, 'not-applicable', 'the Service does not exist without the overlay');
+      const notProgrammed = out.clusterSuspicions.find((x: { check: string }) => x.check === 'overlay.not-programmed');
+      assert.ok(notProgrammed, `the report says kube-proxy has not programmed the Service: ${JSON.stringify(out.clusterSuspicions.map((x: { check: string }) => x.check))}`);
+      assert.notEqual(out.verdict, 'reachable', 'a Service kube-proxy never saw is not called reachable');
+      tt.diagnostic(`live what-if: svc/default/web-new ${out.verdict}; ${notProgrammed.message}`);
+    });
+
     // RBAC: service accounts (the token controller makes their tokens) with kubectl-made bindings.
     const saKubeconfig = async (name: string): Promise<string> => {
       kubectl('create', 'serviceaccount', name, '-n', 'default');
