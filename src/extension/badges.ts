@@ -5,6 +5,7 @@
 import * as vscode from 'vscode';
 import { isSevere, worstSeverity, type WireResult, type WireSuspicion } from '../shared/severity';
 import { md } from '../shared/display';
+import type { ClusterExplorerV1_1 } from 'vscode-kubernetes-tools-api';
 import { explorer, targetOf } from './kubernetes';
 import { requestLabel, type Run, type RunStore } from './runs';
 
@@ -84,15 +85,18 @@ export class ExplorerBadges {
   }
 }
 
+/** The part of the explorer API the badges use (tests pass a stub). */
+export type BadgeHost = Pick<ClusterExplorerV1_1, 'registerNodeUICustomizer' | 'refresh'>;
+
 /**
  * Registers the badges with the Kubernetes explorer when that extension is there. Its API has no
  * way to unregister a customizer: after dispose this one marks nothing.
  */
-export function registerExplorerBadges(runs: RunStore): vscode.Disposable & { badges: ExplorerBadges } {
+export function registerExplorerBadges(runs: RunStore, host: () => Promise<BadgeHost | undefined> = explorer): vscode.Disposable & { badges: ExplorerBadges; ready: Promise<void> } {
   const badges = new ExplorerBadges(runs);
   let live = true;
   let refresh: (() => void) | undefined;
-  void explorer().then((api) => {
+  const ready = host().then((api) => {
     if (!api || !live) return;
     api.registerNodeUICustomizer({ customize: (node, item) => (live ? badges.customize(node, item) : undefined) });
     refresh = () => api.refresh();
@@ -102,5 +106,5 @@ export function registerExplorerBadges(runs: RunStore): vscode.Disposable & { ba
     live = false;
     sub.dispose();
     refresh?.();
-  }), { badges });
+  }), { badges, ready });
 }

@@ -7,7 +7,9 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { NetpathApi } from '../../../src/extension/main';
-import type { Run } from '../../../src/extension/runs';
+import type { ClusterExplorerV1_1 } from 'vscode-kubernetes-tools-api';
+import { registerExplorerBadges } from '../../../src/extension/badges';
+import { RunStore, type Run } from '../../../src/extension/runs';
 import { available, screenshot } from './screenshot';
 
 const extensionId = 'netpath.netpath';
@@ -46,7 +48,7 @@ function commandLinks(description: string): { title: string; command: string; ar
 const codeOf = (d: vscode.Diagnostic) => String(typeof d.code === 'object' ? d.code.value : d.code);
 
 /** A public-API explorer node (what clusterExplorer v1_1 hands a node UI customizer). */
-function explorerNode(kind: 'Pod' | 'Service' | 'Deployment', namespace: string, name: string): unknown {
+function explorerNode(kind: 'Pod' | 'Service' | 'Deployment', namespace: string, name: string): ClusterExplorerV1_1.ClusterExplorerNode {
   return { nodeType: 'resource', namespace, name, resourceKind: { manifestKind: kind, abbreviation: kind.toLowerCase() } };
 }
 
@@ -155,6 +157,33 @@ suite('First run: Getting Started, then explorer badges', () => {
       assert.equal(item.tooltip, 'as drawn');
       assert.equal(item.description, undefined);
     }
+  });
+
+  test('explorer badges through a stub clusterExplorer v1_1: one node UI customizer, the explorer refreshed as the runs change, nothing marked after dispose', async () => {
+    const customizers: ClusterExplorerV1_1.NodeUICustomizer[] = [];
+    let refreshes = 0;
+    const store = new RunStore();
+    const reg = registerExplorerBadges(store, async () => ({ registerNodeUICustomizer: (c) => void customizers.push(c), refresh: () => void refreshes++ }));
+    await reg.ready;
+    assert.equal(customizers.length, 1);
+    const client = explorerNode('Pod', 'default', 'client');
+    const drawn = async () => {
+      const item = new vscode.TreeItem('client');
+      await customizers[0].customize(client, item);
+      return item;
+    };
+    assert.equal((await drawn()).iconPath, undefined, 'no run, no mark');
+    store.add(run);
+    assert.equal(refreshes, 1);
+    assert.equal(((await drawn()).iconPath as vscode.ThemeIcon).id, 'error');
+    store.remove([run.runId]);
+    assert.equal(refreshes, 2);
+    assert.equal((await drawn()).description, undefined);
+    store.add(run);
+    reg.dispose();
+    assert.equal(refreshes, 4, 'a run added, then the marks removed on dispose');
+    assert.equal((await drawn()).iconPath, undefined, 'a disposed customizer marks nothing');
+    store.dispose();
   });
 
   test('Clear Results clears the badges', async () => {
