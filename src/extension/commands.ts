@@ -133,6 +133,10 @@ function needRun(ctx: Ctx, arg: unknown): Run | undefined {
   return run;
 }
 
+/** The bundled sample (shipped in the .vsix) and the request that shows its fault: the walkthrough's first step. */
+export const samplePath = 'samples/broken.netpath.json';
+const sampleRequest = { src: 'default/client', dst: 'svc/default/web-remote', port: 80, protocol: 'tcp' } as const;
+
 export const commands: CommandTable = {
   'netpath.diagnose': (ctx) => (args?: DiagnoseArgs) => diagnose(ctx, args && typeof args === 'object' && !('nodeType' in args) ? args : {}),
 
@@ -247,6 +251,15 @@ export const commands: CommandTable = {
   'netpath.revealFinding': (ctx) => (runId: string, nodeId: string | null, index: number) => revealFinding(ctx, runId, nodeId, index),
 
   'netpath.showLog': (ctx) => () => ctx.log.show(),
+
+  // One click from the walkthrough: the sample opened beside, diagnosed, the Problems panel shown.
+  'netpath.diagnoseSample': (ctx) => async () => {
+    const file = vscode.Uri.file(ctx.extension.asAbsolutePath(samplePath));
+    await vscode.window.showTextDocument(file, { preview: true, viewColumn: vscode.ViewColumn.Beside });
+    const run = await diagnose(ctx, { snapshot: file.fsPath, ...sampleRequest });
+    if (run) await vscode.commands.executeCommand('workbench.actions.view.problems');
+    return run;
+  },
 };
 
 /** What the link-path panel asks of the rest of the UI, for the run it shows. */

@@ -1,6 +1,6 @@
 // The Kubernetes explorer (ms-kubernetes-tools.vscode-kubernetes-tools) integration: its
 // right-click targets are resolved with the extension's public API
-// (`clusterExplorer.v1_1.resolveCommandTarget`). That extension is optional: without it the
+// (`clusterExplorer.v1_1.resolveCommandTarget`); badges.ts marks its nodes through the same API. That extension is optional: without it the
 // commands still work from the palette, and a target already in the API's public shape is used
 // as it is.
 import * as k8s from 'vscode-kubernetes-tools-api';
@@ -15,12 +15,12 @@ export interface ExplorerTarget {
 
 type Resolver = { resolveCommandTarget(target?: unknown): unknown };
 
-let resolverPromise: Promise<Resolver | undefined> | undefined;
+let explorerPromise: Promise<k8s.ClusterExplorerV1_1 | undefined> | undefined;
 
-/** The Cluster Explorer API v1.1, or undefined when the Kubernetes extension is not there. */
-export function explorerApi(): Promise<Resolver | undefined> {
-  resolverPromise ??= k8s.extension.clusterExplorer.v1_1.then((api) => (api.available ? api.api : undefined), () => undefined);
-  return resolverPromise;
+/** The Cluster Explorer API v1.1 (target resolution, node UI customizers), or undefined when the Kubernetes extension is not there. */
+export function explorer(): Promise<k8s.ClusterExplorerV1_1 | undefined> {
+  explorerPromise ??= k8s.extension.clusterExplorer.v1_1.then((api) => (api.available ? api.api : undefined), () => undefined);
+  return explorerPromise;
 }
 
 /** A right-clicked explorer node → pod or service, or undefined when it is neither. */
@@ -36,7 +36,7 @@ export function targetOf(node: unknown): ExplorerTarget | undefined {
 }
 
 export async function resolveExplorerTarget(commandTarget: unknown, api?: Resolver): Promise<ExplorerTarget | undefined> {
-  const resolver = api ?? (await explorerApi());
+  const resolver = api ?? (await explorer());
   const resolved = resolver?.resolveCommandTarget(commandTarget);
   return targetOf(resolved ?? commandTarget);
 }

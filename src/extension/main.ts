@@ -2,7 +2,8 @@
 // documents); the diagnosis server starts on first use. Returns a small API: the runs and the
 // pickers as they are shown, so tests (and other extensions) can drive the product as a user does.
 import * as vscode from 'vscode';
-import { commands, linkPathHandlers } from './commands';
+import { ExplorerBadges, registerExplorerBadges } from './badges';
+import { commands, linkPathHandlers, samplePath } from './commands';
 import { linkPathApi, registerPathPanelSerializer, revealInGraph } from './pathPanel';
 import { Ctx, type PickerShown } from './ctx';
 import { resolveExplorerTarget, type ExplorerTarget } from './kubernetes';
@@ -21,6 +22,8 @@ export interface NetpathApi {
   readonly revealNode: (run: Run, nodeId: string) => Promise<void>;
   /** The link-path panel: its view, and unfolding/folding groups as its webview asks. */
   readonly linkPath: typeof linkPathApi;
+  /** What the Kubernetes explorer's node UI customizer does to a node's TreeItem (from the latest run). */
+  readonly explorerBadges: ExplorerBadges;
 }
 
 let ctx: Ctx | undefined;
@@ -51,12 +54,15 @@ export function activate(context: vscode.ExtensionContext): NetpathApi {
     }),
   );
   registerPathPanelSerializer(context, linkPathHandlers(c, undefined));
+  const badges = registerExplorerBadges(c.runs);
+  context.subscriptions.push(badges);
 
   void vscode.commands.executeCommand('setContext', 'netpath.hasSource', c.source !== undefined);
   void vscode.commands.executeCommand('setContext', 'netpath.hasConnectivitySource', c.connectivitySource !== undefined);
 
   // Opening a *.netpath.json offers to diagnose from it (once per file per session).
-  const offered = new Set<string>();
+  // The bundled sample is opened by "Diagnose the Sample Snapshot", which diagnoses it already.
+  const offered = new Set<string>([context.asAbsolutePath(samplePath)]);
   const offer = (doc: vscode.TextDocument) => {
     if (doc.uri.scheme !== 'file' || !doc.uri.fsPath.endsWith('.netpath.json') || offered.has(doc.uri.fsPath)) return;
     offered.add(doc.uri.fsPath);
@@ -80,6 +86,7 @@ export function activate(context: vscode.ExtensionContext): NetpathApi {
     tree,
     revealNode: (run, nodeId) => c.revealNode(run, nodeId),
     linkPath: linkPathApi,
+    explorerBadges: badges.badges,
   };
 }
 

@@ -17,6 +17,7 @@ export function run(): Promise<void> {
   const mocha = new Mocha({ ui: 'tdd', color: false, timeout: 30_000, reporter: 'spec' });
   // Load the suite files into this instance (bundled alongside, so `require` here is esbuild's).
   mocha.suite.emit('pre-require', globalThis, 'netpath-suite', mocha);
+  require('./firstrun.suite'); // first: it needs the fresh profile (no run, netpath not yet active)
   require('./manifest.suite');
   require('./netpath.suite');
   require('./live.suite');
