@@ -14,6 +14,19 @@ export interface SnapshotProblem {
   message: string;
 }
 
+/**
+ * Limits of loading a snapshot; each names itself in its error and can be raised by the caller.
+ * They keep a hostile or broken file from costing unbounded time and memory before it is refused.
+ */
+export interface SnapshotLimits {
+  /** Longest snapshot text accepted, in characters (`maxSnapshotChars`). */
+  maxSnapshotChars?: number;
+  /** Most problems collected and reported; the rest is "… and more" (`maxSnapshotProblems`). */
+  maxSnapshotProblems?: number;
+}
+
+export const DEFAULT_SNAPSHOT_LIMITS: Required<SnapshotLimits> = { maxSnapshotChars: 256 * 2 ** 20, maxSnapshotProblems: 100 };
+
 /** The snapshot (or a dump in it) is not valid: bad input of the source. */
 export class SnapshotError extends BadInputError {
   override name = 'SnapshotError';
@@ -21,11 +34,25 @@ export class SnapshotError extends BadInputError {
     /** What was being read, e.g. `snapshot` or `dump node1 (n1.json)`. */
     readonly subject: string,
     readonly problems: SnapshotProblem[],
+    /** More problems exist than `problems` lists (collection stopped at maxSnapshotProblems). */
+    readonly truncated = false,
   ) {
     const shown = problems.slice(0, 5).map((p) => `${p.path}: ${p.message}`);
-    const more = problems.length > shown.length ? `\n  … and ${problems.length - shown.length} more` : '';
+    const hidden = problems.length - shown.length;
+    const more = truncated
+      ? `\n  … and more (${hidden ? `${hidden} more listed, ` : ''}collection stopped at the limit maxSnapshotProblems = ${problems.length})`
+      : hidden > 0
+        ? `\n  … and ${hidden} more`
+        : '';
     super(`invalid ${subject}: ${shown.join('\n  ')}${more}`, 'source');
   }
+}
+
+/** Throws a SnapshotError when there are problems, listing at most `max` of them. */
+function refuse(subject: string, problems: SnapshotProblem[], max: number): void {
+  if (problems.length === 0) return;
+  if (problems.length > max) throw new SnapshotError(subject, problems.slice(0, max), true);
+  throw new SnapshotError(subject, problems);
 }
 
 let ajv: Ajv | undefined;
@@ -84,13 +111,17 @@ function describe(e: ErrorObject, data: unknown, prefix: string): SnapshotProble
   }
 }
 
-/** Schema problems of `data` (empty when valid). `prefix` is prepended to paths (e.g. `dumps.n1`). */
-export function schemaProblems(schema: object, data: unknown, prefix = ''): SnapshotProblem[] {
+/**
+ * Schema problems of `data` (empty when valid). `prefix` is prepended to paths (e.g. `dumps.n1`).
+ * Describes at most `max + 1` distinct problems: more than `max` means "… and more".
+ */
+export function schemaProblems(schema: object, data: unknown, prefix = '', max = DEFAULT_SNAPSHOT_LIMITS.maxSnapshotProblems): SnapshotProblem[] {
   const v = validator(schema);
   if (v(data)) return [];
   const seen = new Set<string>();
   const out: SnapshotProblem[] = [];
   for (const e of v.errors ?? []) {
+    if (out.length > max) break;
     const p = describe(e, data, prefix);
     const key = `${p.path}\0${p.message}`;
     if (!seen.has(key)) {
@@ -116,18 +147,25 @@ export function parseJsonDocument(text: string, subject: string): unknown {
 }
 
 /** Checks a NodeNetworkStackDump value (e.g. one given to `snapshot assemble`). */
-export function checkDump(value: unknown, subject: string): NodeNetworkStackDump {
-  const problems = schemaProblems(dumpSchema, value);
+export function checkDump(value: unknown, subject: string, limits: SnapshotLimits = {}): NodeNetworkStackDump {
+  const max = limits.maxSnapshotProblems ?? DEFAULT_SNAPSHOT_LIMITS.maxSnapshotProblems;
+  const problems = schemaProblems(dumpSchema, value, '', max);
   if (problems.length === 0) problems.push(...dumpConsistency(value as NodeNetworkStackDump, ''));
-  if (problems.length) throw new SnapshotError(subject, problems);
+  refuse(subject, problems, max);
   return value as NodeNetworkStackDump;
 }
 
-export function loadSnapshot(text: string): NetpathSnapshot {
+export function loadSnapshot(text: string, limits: SnapshotLimits = {}): NetpathSnapshot {
+  const maxChars = limits.maxSnapshotChars ?? DEFAULT_SNAPSHOT_LIMITS.maxSnapshotChars;
+  const max = limits.maxSnapshotProblems ?? DEFAULT_SNAPSHOT_LIMITS.maxSnapshotProblems;
+  if (text.length > maxChars) {
+    // Refused before JSON.parse, which would hold the whole document (several times its size).
+    throw new SnapshotError('snapshot', [{ path: '(root)', message: `${text.length} characters is more than the limit maxSnapshotChars = ${maxChars}` }]);
+  }
   const data = parseJsonDocument(text, 'snapshot');
-  const problems = schemaProblems(snapshotSchema, data);
+  const problems = schemaProblems(snapshotSchema, data, '', max);
   if (problems.length === 0) problems.push(...snapshotConsistency(data as NetpathSnapshot));
-  if (problems.length) throw new SnapshotError('snapshot', problems);
+  refuse('snapshot', problems, max);
   return data as NetpathSnapshot;
 }
 
