@@ -70,8 +70,9 @@ test('ipset: add lines, ranges and list:set ordering', () => {
   for (const where of ['after', 'before'] as const) {
     check(`ipset list:set ${where}`, (n) => {
       const out = [`create l list:set size ${n + 8}`, 'add l m0'];
-      // Each new member goes next to the first one: the worst place for an array splice.
-      for (let k = 1; k < n; k++) out.push(`add l m${k} ${where} m0`);
+      // The reference is always last in the list (after the newest member, before the first
+      // one): the worst case for a search from the front.
+      for (let k = 1; k < n; k++) out.push(`add l m${k} ${where} ${where === 'after' ? `m${k - 1}` : 'm0'}`);
       return out.join('\n');
     }, (t: string) => parseIpsetSave(t), 1000, 200_000);
   }
