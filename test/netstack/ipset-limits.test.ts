@@ -5,6 +5,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DEFAULT_ELEMENT_BUDGET, DEFAULT_MAXELEM, parseIpsetSave } from '../../src/engine/netstack/ipset';
 import { ParseError } from '../../src/engine/netstack/parse-error';
+import { readFileSync } from 'node:fs';
+import { Network } from '../../src/engine/network';
+import type { NetpathSnapshot } from '../../src/engine/snapshot/types';
 
 const parseError = (line: number, re: RegExp) => (e: unknown) => e instanceof ParseError && e.line === line && re.test(e.reason);
 
@@ -19,7 +22,7 @@ test('a CIDR past the kernel default maxelem is refused at once, naming set and 
   // Multi-dimension elements count every combination (4 addresses × 8 ports = 32 > 16).
   assert.throws(() => parseIpsetSave('create s hash:ip,port maxelem 16\nadd s 10.0.0.0/30,tcp:1-8'), parseError(2, /maxelem 16/));
   // The set's own maxelem is raised in its create line, as on the kernel.
-  assert.equal(parseIpsetSave('create BIG hash:ip maxelem 1048576\nadd BIG 10.0.0.0/14', { elementBudget: 1 << 20 }).sets.get('BIG')!.entries.length, 1 << 18);
+  assert.equal(parseIpsetSave('create BIG hash:ip maxelem 1048576\nadd BIG 10.0.0.0/14', { ipsetElementBudget: 1 << 20 }).sets.get('BIG')!.entries.length, 1 << 18);
 });
 
 test('twenty /12 lines end with the first one, not with the process', () => {
@@ -31,13 +34,13 @@ test('twenty /12 lines end with the first one, not with the process', () => {
 test('the element budget counts all sets of a dump, names itself, and can be raised', () => {
   const text = ['create a hash:ip maxelem 1000', 'create b hash:net maxelem 1000', 'add a 10.0.0.0/24', 'add b 10.1.0.0/24', 'add b 10.2.0.0-10.2.0.255'].join('\n');
   // hash:net stores a range as its covering prefixes (one here), so the dump holds 256 + 1 + 1.
-  assert.equal(parseIpsetSave(text, { elementBudget: 258 }).sets.get('a')!.entries.length, 256);
-  assert.throws(() => parseIpsetSave(text, { elementBudget: 257 }), parseError(5, /b \(hash:net\): "10\.2\.0\.0-10\.2\.0\.255" is too large: it exceeds the element budget of 257 across all sets of this dump \(257 stored; the limit elementBudget can be raised\)/));
-  assert.throws(() => parseIpsetSave(text, { elementBudget: 100 }), parseError(3, /"10\.0\.0\.0\/24" is too large: it exceeds the element budget of 100/));
+  assert.equal(parseIpsetSave(text, { ipsetElementBudget: 258 }).sets.get('a')!.entries.length, 256);
+  assert.throws(() => parseIpsetSave(text, { ipsetElementBudget: 257 }), parseError(5, /b \(hash:net\): "10\.2\.0\.0-10\.2\.0\.255" is too large: it exceeds the element budget of 257 across all sets of this dump \(257 stored; the limit ipsetElementBudget can be raised\)/));
+  assert.throws(() => parseIpsetSave(text, { ipsetElementBudget: 100 }), parseError(3, /"10\.0\.0\.0\/24" is too large: it exceeds the element budget of 100/));
   // Bitmaps and list:set count too.
-  assert.throws(() => parseIpsetSave('create p bitmap:port range 0-65535\nadd p 1-1000', { elementBudget: 999 }), parseError(2, /p \(bitmap:port\).*element budget of 999/));
-  assert.throws(() => parseIpsetSave('create x hash:ip\ncreate l list:set\nadd l x\nadd x 10.0.0.1', { elementBudget: 1 }), parseError(4, /element budget of 1\b/));
-  assert.ok(DEFAULT_ELEMENT_BUDGET >= 10 * DEFAULT_MAXELEM);
+  assert.throws(() => parseIpsetSave('create p bitmap:port range 0-65535\nadd p 1-1000', { ipsetElementBudget: 999 }), parseError(2, /p \(bitmap:port\).*element budget of 999/));
+  assert.throws(() => parseIpsetSave('create x hash:ip\ncreate l list:set\nadd l x\nadd x 10.0.0.1', { ipsetElementBudget: 1 }), parseError(4, /element budget of 1\b/));
+  assert.ok(DEFAULT_ELEMENT_BUDGET >= 7 * DEFAULT_MAXELEM);
 });
 
 test('list:set keeps each member once: a re-add fails without -exist and keeps its place with it', () => {
@@ -74,4 +77,16 @@ test('list:set before/after lands where repeated array splices put it', () => {
     const got = parseIpsetSave(lines.join('\n')).sets.get('l')!.entries.map((e) => (e.dims[0].kind === 'set' ? e.dims[0].name : '?'));
     assert.deepEqual(got, model);
   }
+});
+
+test('the element budget is passed down from the engine entry point (Network) to each namespace', () => {
+  const snapshot = JSON.parse(readFileSync('test/fixtures/snapshot/healthy.netpath.json', 'utf8')) as NetpathSnapshot;
+  const node = Object.keys(snapshot.dumps)[0];
+  snapshot.dumps[node].node.ipsets = 'create s hash:net maxelem 1000\nadd s 10.0.0.0/24\nadd s 10.1.0.0/24\nadd s 10.2.0.0/24';
+  const low = new Network(snapshot, undefined, { ipsetElementBudget: 2 }).stack(node)!.host;
+  assert.equal(low.ipsets, undefined);
+  assert.ok(low.problems.some((p) => p.field === 'ipsets' && /element budget of 2 .*ipsetElementBudget can be raised/.test(p.message)), JSON.stringify(low.problems));
+  const raised = new Network(snapshot, undefined, { ipsetElementBudget: 3 }).stack(node)!.host;
+  assert.equal(raised.ipsets!.sets.get('s')!.entries.length, 3);
+  assert.equal(new Network(snapshot).stack(node)!.host.ipsets!.sets.get('s')!.entries.length, 3);
 });

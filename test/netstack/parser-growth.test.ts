@@ -66,7 +66,7 @@ test('ipset: add lines, ranges and list:set ordering', () => {
     const out = [`create s hash:ip family inet maxelem ${64 * n}`];
     for (let k = 0; k < n; k++) out.push(`add s ${ip4(k * 16)}/28`);
     return out.join('\n');
-  }, (t: string) => parseIpsetSave(t, { elementBudget: 1e9 }), 200, 50_000);
+  }, (t: string) => parseIpsetSave(t, { ipsetElementBudget: 1e9 }), 200, 50_000);
   for (const where of ['after', 'before'] as const) {
     check(`ipset list:set ${where}`, (n) => {
       const out = [`create l list:set size ${n + 8}`, 'add l m0'];
