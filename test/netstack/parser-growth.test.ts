@@ -10,7 +10,8 @@ import { parseRoutes, parseRules } from '../../src/engine/netstack/routes';
 import { parseNeighbours } from '../../src/engine/netstack/neighbour';
 import { parseSysctl } from '../../src/engine/netstack/sysctl';
 import { parseFdb } from '../../src/engine/netstack/fdb';
-import { parseInterfaces } from '../../src/engine/netstack/interfaces';
+import { pairVeths, parseInterfaces, type NamespaceView } from '../../src/engine/netstack/interfaces';
+import type { Interface } from '../../src/engine/netstack/interfaces-model';
 import { parseProcNet, parseSs } from '../../src/engine/netstack/sockets';
 import { describeGrowth, measureGrowthConfirmed } from '../support/growth';
 
@@ -105,4 +106,16 @@ test('ipvs, ss, /proc/net, routes, policy rules, neighbours, fdb, links, sysctl'
     const addrs = links.map((l, k) => ({ ...l, addr_info: [{ family: 'inet', local: ip4(k), prefixlen: 32, scope: 'global' }] }));
     return [JSON.stringify(links), JSON.stringify(addrs)];
   }, ([l, a]: [string, string]) => parseInterfaces(l, a), 500, 100_000);
+});
+
+test('veth pairing of a node (by netnsid, and by ifindex alone)', () => {
+  // A host with n veths, each paired with eth0 (ifindex 2) of its own pod namespace.
+  const node = (withIds: boolean) => (n: number): NamespaceView[] => {
+    const veth = (name: string, index: number, linkIndex: number, linkNetnsId: number) => ({ name, index, kind: 'veth', linkIndex, linkNetnsId }) as unknown as Interface;
+    const host: NamespaceView = { id: 'host', interfaces: Array.from({ length: n }, (_, k) => veth(`veth${k}`, k + 10, 2, k)), netnsIds: withIds ? new Map(Array.from({ length: n }, (_, k) => [k, `pod${k}`])) : undefined };
+    const pods = Array.from({ length: n }, (_, k): NamespaceView => ({ id: `pod${k}`, interfaces: [veth('eth0', 2, k + 10, 0)], netnsIds: withIds ? new Map([[0, 'host']]) : undefined }));
+    return [host, ...pods];
+  };
+  check('veth pairs by netnsid', node(true), (v: NamespaceView[]) => assert.equal(pairVeths(v).pairs.length, v.length - 1), 500, 100_000);
+  check('veth pairs by ifindex', node(false), (v: NamespaceView[]) => assert.equal(pairVeths(v).pairs.length, v.length - 1), 500, 100_000);
 });
