@@ -27,7 +27,7 @@ function best(run: () => void, repeats: number): number {
 
 /**
  * Measures `parse(make(n))` against `parse(make(2n))`. n starts at `start` and doubles (up to
- * `maxN`) until one run takes at least `minMs` of CPU, so that fixed costs do not dominate.
+ * `maxN`) until the best run takes at least `minMs` of CPU, so that fixed costs do not dominate.
  * Inputs are built outside the measured time.
  */
 export function measureGrowth(make: (n: number) => unknown, parse: (input: never) => unknown, opts: { start: number; maxN: number; minMs?: number; repeats?: number }): Growth {
@@ -37,11 +37,12 @@ export function measureGrowth(make: (n: number) => unknown, parse: (input: never
   let n = opts.start;
   let input = make(n);
   run(input); // warm up the JIT on the small input
-  while (n < opts.maxN && best(() => run(input), 2) < minMs) {
+  let ms = best(() => run(input), repeats);
+  while (ms < minMs && n < opts.maxN) {
     n *= 2;
     input = make(n);
+    ms = best(() => run(input), repeats);
   }
-  const ms = best(() => run(input), repeats);
   const input2 = make(2 * n);
   const ms2 = best(() => run(input2), repeats);
   return { n, ms, ms2, ratio: ms2 / ms };
