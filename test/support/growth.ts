@@ -49,14 +49,14 @@ export function measureGrowth(make: (n: number) => unknown, parse: (input: never
 }
 
 /**
- * measureGrowth, measured once more at twice the size when the first ratio reaches `bound`: a
- * burst of load on a shared machine can spoil one pair of measurements, a quadratic parser
- * spoils both (≈ 4 each time).
+ * measureGrowth, measured once more at the same size when the first ratio reaches `bound`: a
+ * burst of load on a shared machine (or a badly timed major GC) can spoil one pair of
+ * measurements, a quadratic parser spoils both (≈ 4 each time).
  */
 export function measureGrowthConfirmed(make: (n: number) => unknown, parse: (input: never) => unknown, opts: { start: number; maxN: number; bound: number }): Growth {
   const g = measureGrowth(make, parse, opts);
   if (g.ratio < opts.bound) return g;
-  const again = measureGrowth(make, parse, { ...opts, start: 2 * g.n, maxN: 2 * g.n });
+  const again = measureGrowth(make, parse, { ...opts, start: g.n, maxN: g.n });
   return again.ratio < g.ratio ? again : g;
 }
 

@@ -422,7 +422,8 @@ export function resolveVethPeer(namespaces: readonly NamespaceView[], nsId: stri
 export class PeerIndex {
   private readonly byId = new Map<string, NamespaceView>();
   private readonly ifindexes = new Map<NamespaceView, Map<number, Interface>>();
-  private back?: Map<string, { ns: NamespaceView; i: Interface }[]>;
+  /** ifindex → link index → the interfaces with both (and a link netnsid), in order. */
+  private back?: Map<number, Map<number, { ns: NamespaceView; i: Interface }[]>>;
 
   constructor(private readonly namespaces: readonly NamespaceView[]) {
     for (const ns of namespaces) if (!this.byId.has(ns.id)) this.byId.set(ns.id, ns);
@@ -450,14 +451,15 @@ export class PeerIndex {
       for (const ns of this.namespaces) {
         for (const i of ns.interfaces) {
           if (i.linkIndex === undefined || i.linkNetnsId === undefined) continue;
-          const k = `${i.index}|${i.linkIndex}`;
-          const list = this.back.get(k);
+          let byLink = this.back.get(i.index);
+          if (!byLink) this.back.set(i.index, (byLink = new Map()));
+          const list = byLink.get(i.linkIndex);
           if (list) list.push({ ns, i });
-          else this.back.set(k, [{ ns, i }]);
+          else byLink.set(i.linkIndex, [{ ns, i }]);
         }
       }
     }
-    return linkIndex === undefined ? [] : (this.back.get(`${ifindex}|${linkIndex}`) ?? []);
+    return (linkIndex === undefined ? undefined : this.back.get(ifindex)?.get(linkIndex)) ?? [];
   }
 }
 
