@@ -19,7 +19,7 @@ import type { Packet } from './model/packet';
 import type { DiagnosisRequest, DiagnosisResult, ResultNode, UnexaminedNode, Verdict } from './model/result';
 import { SuspicionLevel, type Suspicion } from './model/suspicion';
 import { canonicalIP, formatIP, parseIP } from './netstack/ip';
-import type { NetNS } from './netstack/netns';
+import type { NetNS, NetstackLimits } from './netstack/netns';
 import { NetNodeManager, type ManagedNode } from './nodemanager';
 import { snapshotPort, type ClusterPort } from './port';
 import { mapPodsToNetns } from './snapshot/pod-netns';
@@ -54,8 +54,12 @@ export class Network {
   private providerChoice?: { provider: Provider; notes: Suspicion[] };
   private policies?: PolicySet;
 
-  /** From a snapshot or any port; without a context, the source's own settings are the run's settings. */
-  constructor(source: NetpathSnapshot | ClusterPort, context?: Context) {
+  /**
+   * From a snapshot or any port; without a context, the source's own settings are the run's
+   * settings. `limits` raise (or lower) what one dump may make the parsers build; they are the
+   * caller's, never the source's (a hostile snapshot must not raise its own limits).
+   */
+  constructor(source: NetpathSnapshot | ClusterPort, context?: Context, private readonly limits: NetstackLimits = {}) {
     const isSnapshot = 'kind' in source;
     this.port = isSnapshot ? snapshotPort(source) : source;
     this.context = context ?? createContext({ origin: 'snapshot', values: source.settings ?? {} });
@@ -74,7 +78,7 @@ export class Network {
     const state = this.port.dumps.state(node);
     if (!('dump' in state)) return undefined;
     const labels = this.labelsOf(node, state.dump);
-    s = new NodeStack(node, state.dump, (id) => labels.get(id));
+    s = new NodeStack(node, state.dump, (id) => labels.get(id), this.limits);
     this.stacks.set(node, s);
     return s;
   }

@@ -3,7 +3,7 @@
 // arrives. Built from one NodeNetworkStackDump, lazily per namespace.
 import type { NodeNetworkStackDump } from '../model/k8s';
 import { pairVeths, type NamespaceView } from '../netstack/interfaces';
-import { NetNS } from '../netstack/netns';
+import { NetNS, type NetstackLimits } from '../netstack/netns';
 import { kernelProfile } from '../netstack/router-kernel-profile';
 
 export interface End {
@@ -24,12 +24,13 @@ export class NodeStack {
     readonly dump: NodeNetworkStackDump,
     /** Label for a pod netns (`namespace/name`), when a pod maps to it. */
     labelOf: (netnsId: number) => string | undefined,
+    limits: NetstackLimits = {},
   ) {
     const kernel = kernelProfile(dump.kernel);
-    this.host = new NetNS(dump.node, nodeName, kernel);
+    this.host = new NetNS(dump.node, nodeName, kernel, limits);
     for (const info of dump.netns) {
       if (info.id === dump.node.id) continue;
-      this.pods.set(info.id, new NetNS(info, labelOf(info.id) ?? `${nodeName} netns ${info.id}`, kernel));
+      this.pods.set(info.id, new NetNS(info, labelOf(info.id) ?? `${nodeName} netns ${info.id}`, kernel, limits));
     }
   }
 

@@ -373,38 +373,35 @@ export function parseNetnsIds(json: string): Map<number, string> {
  * repeat across namespaces, so more than one such interface is reported as ambiguous rather
  * than guessed.
  */
-export function resolveVethPeer(namespaces: readonly NamespaceView[], nsId: string, iface: Interface): PeerResolution {
-  const here = namespaces.find((n) => n.id === nsId);
+export function resolveVethPeer(namespaces: readonly NamespaceView[], nsId: string, iface: Interface, index = new PeerIndex(namespaces)): PeerResolution {
+  const here = index.namespace(nsId);
   if (!here) return { status: 'not-found', reason: `namespace ${nsId} is not among those given` };
   if (iface.linkIndex === undefined) {
     return { status: 'not-found', reason: `${iface.name} has no link index (no peer, or iproute2 printed none)` };
   }
   if (iface.linkNetnsId === undefined) {
-    const peer = here.interfaces.find((i) => i.index === iface.linkIndex);
+    const peer = index.byIfindex(here, iface.linkIndex);
     if (peer) return { status: 'found', namespace: nsId, peer, by: 'same-namespace' };
     return { status: 'not-found', reason: `${iface.name}'s peer ifindex ${iface.linkIndex} is not in namespace ${nsId}` };
   }
   const targetId = here.netnsIds?.get(iface.linkNetnsId);
   if (targetId !== undefined) {
-    const target = namespaces.find((n) => n.id === targetId);
+    const target = index.namespace(targetId);
     if (!target) {
       return { status: 'not-found', reason: `${iface.name}'s peer is in namespace ${targetId} (netnsid ${iface.linkNetnsId}), which was not collected` };
     }
-    const peer = target.interfaces.find((i) => i.index === iface.linkIndex);
+    const peer = index.byIfindex(target, iface.linkIndex);
     if (peer) return { status: 'found', namespace: targetId, peer, by: 'netnsid' };
     return { status: 'not-found', reason: `no ifindex ${iface.linkIndex} in namespace ${targetId} (peer of ${iface.name})` };
   }
   const candidates: { namespace: string; peer: Interface }[] = [];
-  for (const ns of namespaces) {
+  for (const { ns, i } of index.pointingBack(iface.linkIndex, iface.index)) {
     if (ns.id === nsId) continue;
-    for (const i of ns.interfaces) {
-      if (i.index !== iface.linkIndex || i.linkIndex !== iface.index || i.linkNetnsId === undefined) continue;
-      if (iface.kind !== 'unknown' && i.kind !== 'unknown' && i.kind !== iface.kind) continue;
-      // If the candidate's namespace can name where its peer lives, it must be us.
-      const back = ns.netnsIds?.get(i.linkNetnsId);
-      if (back !== undefined && back !== nsId) continue;
-      candidates.push({ namespace: ns.id, peer: i });
-    }
+    if (iface.kind !== 'unknown' && i.kind !== 'unknown' && i.kind !== iface.kind) continue;
+    // If the candidate's namespace can name where its peer lives, it must be us.
+    const back = ns.netnsIds?.get(i.linkNetnsId!);
+    if (back !== undefined && back !== nsId) continue;
+    candidates.push({ namespace: ns.id, peer: i });
   }
   if (candidates.length === 1) return { status: 'found', ...candidates[0], by: 'ifindex' };
   if (candidates.length === 0) {
@@ -415,6 +412,55 @@ export function resolveVethPeer(namespaces: readonly NamespaceView[], nsId: stri
     candidates,
     reason: `netnsid ${iface.linkNetnsId} of ${nsId} is unknown and ${candidates.length} namespaces have an ifindex ${iface.linkIndex} pointing back to ifindex ${iface.index}: ${candidates.map((c) => `${c.namespace}/${c.peer.name}`).join(', ')}`,
   };
+}
+
+/**
+ * Lookups of resolveVethPeer by map instead of scans, built once for pairVeths: pairing a node's
+ * veths was O(veths × interfaces). Each answer is what the scan found first (namespaces and
+ * interfaces in their given order).
+ */
+export class PeerIndex {
+  private readonly byId = new Map<string, NamespaceView>();
+  private readonly ifindexes = new Map<NamespaceView, Map<number, Interface>>();
+  /** ifindex → link index → the interfaces with both (and a link netnsid), in order. */
+  private back?: Map<number, Map<number, { ns: NamespaceView; i: Interface }[]>>;
+
+  constructor(private readonly namespaces: readonly NamespaceView[]) {
+    for (const ns of namespaces) if (!this.byId.has(ns.id)) this.byId.set(ns.id, ns);
+  }
+
+  namespace(id: string): NamespaceView | undefined {
+    return this.byId.get(id);
+  }
+
+  /** The first interface of `ns` with this ifindex. */
+  byIfindex(ns: NamespaceView, ifindex: number): Interface | undefined {
+    let m = this.ifindexes.get(ns);
+    if (!m) {
+      m = new Map();
+      for (const i of ns.interfaces) if (!m.has(i.index)) m.set(i.index, i);
+      this.ifindexes.set(ns, m);
+    }
+    return m.get(ifindex);
+  }
+
+  /** Interfaces (in any namespace) with this ifindex and link index and a link netnsid, in order. */
+  pointingBack(ifindex: number, linkIndex: number | undefined): readonly { ns: NamespaceView; i: Interface }[] {
+    if (!this.back) {
+      this.back = new Map();
+      for (const ns of this.namespaces) {
+        for (const i of ns.interfaces) {
+          if (i.linkIndex === undefined || i.linkNetnsId === undefined) continue;
+          let byLink = this.back.get(i.index);
+          if (!byLink) this.back.set(i.index, (byLink = new Map()));
+          const list = byLink.get(i.linkIndex);
+          if (list) list.push({ ns, i });
+          else byLink.set(i.linkIndex, [{ ns, i }]);
+        }
+      }
+    }
+    return (linkIndex === undefined ? undefined : this.back.get(ifindex)?.get(linkIndex)) ?? [];
+  }
 }
 
 export interface VethPair {
@@ -431,10 +477,11 @@ export function pairVeths(namespaces: readonly NamespaceView[]): {
   const pairs: VethPair[] = [];
   const unresolved: { namespace: string; iface: Interface; resolution: PeerResolution }[] = [];
   const done = new Set<Interface>();
+  const index = new PeerIndex(namespaces);
   for (const ns of namespaces) {
     for (const iface of ns.interfaces) {
       if (iface.kind !== 'veth' || done.has(iface)) continue;
-      const r = resolveVethPeer(namespaces, ns.id, iface);
+      const r = resolveVethPeer(namespaces, ns.id, iface, index);
       if (r.status === 'found') {
         done.add(iface);
         done.add(r.peer);

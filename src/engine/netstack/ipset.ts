@@ -231,6 +231,9 @@ function lookupIcmpName(table: Record<string, number>, name: string): number | u
 
 export class ElementError extends Error {}
 
+/** An element expands to more entries than the caller allowed (`maxCount`). */
+export class TooManyElements extends ElementError {}
+
 /** Normalises a MAC address to lower-case colon form; undefined if it is not one. */
 export function normalizeMac(text: string): string | undefined {
   const m = /^([0-9a-fA-F]{1,2})([:-])([0-9a-fA-F]{1,2})\2([0-9a-fA-F]{1,2})\2([0-9a-fA-F]{1,2})\2([0-9a-fA-F]{1,2})\2([0-9a-fA-F]{1,2})$/.exec(
@@ -282,7 +285,7 @@ export function parseProtoPorts(text: string, family: Family, maxCount: number):
   let a = parsePortNumber(rest.slice(0, dash));
   let b = parsePortNumber(rest.slice(dash + 1));
   if (a > b) [a, b] = [b, a];
-  if (b - a + 1 > maxCount) throw new ElementError(`port range ${rest} is too large`);
+  if (b - a + 1 > maxCount) throw new TooManyElements(`port range ${rest} is too large`);
   const out: ProtoPort[] = [];
   for (let p = a; p <= b; p++) out.push({ proto, port: p });
   return out;
@@ -332,7 +335,7 @@ function expandIPs(text: string, family: Family, maxCount: number, stepLen?: num
     from &= m;
     to &= m;
   }
-  if ((to - from) / step + 1n > BigInt(maxCount)) throw new ElementError(`address range "${text}" is too large`);
+  if ((to - from) / step + 1n > BigInt(maxCount)) throw new TooManyElements(`address range "${text}" is too large`);
   const out: IP[] = [];
   for (let v = from; v <= to; v += step) out.push({ family, value: v });
   return out;
@@ -352,7 +355,7 @@ function rangeToPrefixes(from: bigint, to: bigint, family: Family, maxCount: num
       len = l;
     }
     out.push({ family, value: cur, len });
-    if (out.length > maxCount) throw new ElementError('address range expands to too many networks');
+    if (out.length > maxCount) throw new TooManyElements('address range expands to too many networks');
     cur += 1n << BigInt(bitsN - len);
   }
   return out;
@@ -396,7 +399,7 @@ function cartesian(lists: DimValue[][], maxCount: number): DimValue[][] {
   for (const l of lists) {
     const next: DimValue[][] = [];
     for (const prefix of out) for (const v of l) next.push([...prefix, v]);
-    if (next.length > maxCount) throw new ElementError('element expands to too many entries');
+    if (next.length > maxCount) throw new TooManyElements('element expands to too many entries');
     out = next;
   }
   return out;
@@ -886,7 +889,113 @@ function parseCreate(toks: Token[], lineNo: number): IpsetSet {
   return { name: nameTok.text, type, options: o, entries: [], line: lineNo };
 }
 
-function parseAdd(toks: Token[], lineNo: number, sets: Map<string, IpsetSet>): void {
+/** What an `ipset save` text may make the parser build; each limit can be raised by the caller. */
+export interface IpsetParseOptions {
+  /** Most elements (ranges and CIDRs expanded) across all sets of the text. */
+  ipsetElementBudget?: number;
+}
+
+/**
+ * Default of `ipsetElementBudget`: more than seven sets full at the kernel's default maxelem. An
+ * element costs ~700 bytes of heap here (1M hash:ip elements: 712 MB, 3.8 s), so this bounds one
+ * dump's sets near 350 MB.
+ */
+export const DEFAULT_ELEMENT_BUDGET = 500_000;
+
+/** The kernel's maxelem of a hash set whose create line gives none. */
+export const DEFAULT_MAXELEM = 65536;
+
+/** A list:set's members while parsing: `before`/`after` put a member next to a named one in O(1). */
+interface Member {
+  entry: IpsetEntry;
+  prev?: Member;
+  next?: Member;
+}
+
+class MemberList {
+  private head?: Member;
+  private tail?: Member;
+  /** Members by set name (the kernel keeps each member set once). */
+  readonly byName = new Map<string, Member>();
+
+  insert(entry: IpsetEntry, name: string, ref: Member | undefined, before: boolean): void {
+    const m: Member = { entry };
+    if (!ref) {
+      m.prev = this.tail;
+      if (this.tail) this.tail.next = m;
+      else this.head = m;
+      this.tail = m;
+    } else if (before) {
+      m.prev = ref.prev;
+      m.next = ref;
+      if (ref.prev) ref.prev.next = m;
+      else this.head = m;
+      ref.prev = m;
+    } else {
+      m.next = ref.next;
+      m.prev = ref;
+      if (ref.next) ref.next.prev = m;
+      else this.tail = m;
+      ref.next = m;
+    }
+    this.byName.set(name, m);
+  }
+
+  entries(): IpsetEntry[] {
+    const out: IpsetEntry[] = [];
+    for (let m = this.head; m; m = m.next) out.push(m.entry);
+    return out;
+  }
+}
+
+interface ParseState {
+  sets: Map<string, IpsetSet>;
+  lists: Map<IpsetSet, MemberList>;
+  budget: number;
+  /** Elements stored so far, all sets together. */
+  used: number;
+}
+
+function sizeOf(set: IpsetSet, st: ParseState): number {
+  return set.type === 'list:set' ? (st.lists.get(set)?.byName.size ?? 0) : set.entries.length;
+}
+
+/** The set's own element limit: a hash set's maxelem (bitmaps are bounded by their range). */
+function maxelemOf(set: IpsetSet): number | undefined {
+  return set.type.startsWith('hash:') ? (set.options.maxelem ?? DEFAULT_MAXELEM) : undefined;
+}
+
+/**
+ * Expands the element of an `add` line within the room its set's maxelem and the dump's element
+ * budget leave, so that one `add s 0.0.0.0/8` cannot make millions of entries first.
+ */
+function expandWithin(set: IpsetSet, elemTok: Token, lineNo: number, st: ParseState): DimValue[][] {
+  const held = sizeOf(set, st);
+  const maxelem = maxelemOf(set);
+  const setRoom = maxelem === undefined ? Infinity : Math.max(0, maxelem - held);
+  const budgetRoom = Math.max(0, st.budget - st.used);
+  const room = Math.min(MAX_EXPANSION, setRoom, budgetRoom);
+  const overLimit = (): never => {
+    const what = `${set.name} (${set.type}): "${elemTok.text}" is too large:`;
+    if (setRoom <= budgetRoom) {
+      throw new ParseError(SOURCE, `${what} it takes the set past its maxelem ${maxelem} (it holds ${held}; the kernel refuses more: "Hash is full")`, lineNo, elemTok.column);
+    }
+    throw new ParseError(SOURCE, `${what} it exceeds the element budget of ${st.budget} across all sets of this dump (${st.used} stored; the limit ipsetElementBudget can be raised)`, lineNo, elemTok.column);
+  };
+  let expanded: DimValue[][];
+  try {
+    expanded = parseElement(set, elemTok.text, room);
+  } catch (e) {
+    if (e instanceof TooManyElements && room < MAX_EXPANSION) overLimit();
+    if (e instanceof ElementError) throw new ParseError(SOURCE, `${set.name} (${set.type}): ${e.message}`, lineNo, elemTok.column);
+    throw e;
+  }
+  if (expanded.length > room) overLimit();
+  return expanded;
+}
+
+function parseAdd(toks: Token[], lineNo: number, st: ParseState): void {
+  const sets = st.sets;
   const nameTok = toks[1];
   const elemTok = toks[2];
   if (!nameTok) throw new ParseError(SOURCE, 'add needs a set name', lineNo, toks[0].column + toks[0].text.length);
@@ -897,6 +1006,7 @@ function parseAdd(toks: Token[], lineNo: number, sets: Map<string, IpsetSet>): v
   let before: string | undefined;
   let after: string | undefined;
   let wildcard = false;
+  let exist = false;
   for (let i = 3; i < toks.length; i++) {
     const t = toks[i];
     const next = toks[i + 1];
@@ -959,38 +1069,46 @@ function parseAdd(toks: Token[], lineNo: number, sets: Map<string, IpsetSet>): v
         break;
       case '-exist':
       case '-!':
+        exist = true;
         break;
       default:
         throw new ParseError(SOURCE, `unknown add option "${t.text}"`, lineNo, t.column);
     }
   }
-  let expanded: DimValue[][];
-  try {
-    expanded = parseElement(set, elemTok.text);
-  } catch (e) {
-    if (e instanceof ElementError) throw new ParseError(SOURCE, `${set.name} (${set.type}): ${e.message}`, lineNo, elemTok.column);
-    throw e;
-  }
+  const expanded = expandWithin(set, elemTok, lineNo, st);
   if (wildcard) {
     for (const dims of expanded) for (const d of dims) if (d.kind === 'iface') d.iface.wildcard = true;
   }
   const entries = expanded.map((dims): IpsetEntry => ({ ...base, dims }));
-  if (before !== undefined || after !== undefined) {
-    const ref = (before ?? after) as string;
-    const at = set.entries.findIndex((e) => e.dims[0].kind === 'set' && e.dims[0].name === ref);
-    if (at < 0) throw new ParseError(SOURCE, `set "${ref}" is not in list ${set.name}`, lineNo, elemTok.column);
-    set.entries.splice(before !== undefined ? at : at + 1, 0, ...entries);
+  if (set.type === 'list:set') {
+    // One member per line (parseElement); kept in a linked list until the end of the parse.
+    let list = st.lists.get(set);
+    if (!list) st.lists.set(set, (list = new MemberList()));
+    const ref = before ?? after;
+    const refMember = ref === undefined ? undefined : list.byName.get(ref);
+    if (ref !== undefined && !refMember) throw new ParseError(SOURCE, `set "${ref}" is not in list ${set.name}`, lineNo, elemTok.column);
+    const existing = list.byName.get(elemTok.text);
+    if (existing) {
+      // The kernel keeps a member once (list_set_uadd): a re-add fails unless -exist, which only
+      // renews its extensions (timeout, counters, comment) where it stands.
+      if (!exist) throw new ParseError(SOURCE, `set "${elemTok.text}" is already in list ${set.name}`, lineNo, elemTok.column);
+      existing.entry = entries[0];
+      return;
+    }
+    list.insert(entries[0], elemTok.text, refMember, before !== undefined);
   } else {
     for (const e of entries) set.entries.push(e);
   }
+  st.used += entries.length;
 }
 
 /**
  * Parses `ipset save` (a.k.a. `ipset restore` input without flush/destroy): `create` and `add`
  * lines. Throws ParseError naming line and column for anything else.
  */
-export function parseIpsetSave(text: string): IpsetRegistry {
+export function parseIpsetSave(text: string, opts: IpsetParseOptions = {}): IpsetRegistry {
   const sets = new Map<string, IpsetSet>();
+  const st: ParseState = { sets, lists: new Map(), budget: opts.ipsetElementBudget ?? DEFAULT_ELEMENT_BUDGET, used: 0 };
   const lines = text.split('\n');
   for (let li = 0; li < lines.length; li++) {
     const lineNo = li + 1;
@@ -1003,13 +1121,14 @@ export function parseIpsetSave(text: string): IpsetRegistry {
       if (sets.has(set.name)) throw new ParseError(SOURCE, `set "${set.name}" is created twice`, lineNo, toks[1].column);
       sets.set(set.name, set);
     } else if (cmd === 'add' || cmd === '-A' || cmd === 'a') {
-      parseAdd(toks, lineNo, sets);
+      parseAdd(toks, lineNo, st);
     } else if (cmd === 'COMMIT' && toks.length === 1) {
       continue;
     } else {
       throw new ParseError(SOURCE, `unknown command "${cmd}" (expected create or add)`, lineNo, toks[0].column);
     }
   }
+  for (const [set, list] of st.lists) set.entries = list.entries();
   for (const set of sets.values()) indexSet(set);
   return { sets };
 }

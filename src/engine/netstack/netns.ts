@@ -27,6 +27,15 @@ export interface NetnsProblem {
   message: string;
 }
 
+/**
+ * Limits on what one namespace's dump may make the parsers build, raisable by the engine's caller
+ * (`new Network(source, context, limits)`); each names itself in its error.
+ */
+export interface NetstackLimits {
+  /** Most ipset elements (ranges and CIDRs expanded) across all sets of one `ipset save`; default ipset.ts DEFAULT_ELEMENT_BUDGET. */
+  ipsetElementBudget?: number;
+}
+
 export class NetNS {
   readonly problems: NetnsProblem[] = [];
   private readonly memo = new Map<string, unknown>();
@@ -37,6 +46,7 @@ export class NetNS {
     readonly label: string,
     /** The node's kernel (from the dump), for the router; absent = the newest behaviour. */
     readonly kernel?: KernelProfile,
+    readonly limits: NetstackLimits = {},
   ) {}
 
   /** Parses one field once; a ParseError becomes a problem and the value is undefined. */
@@ -117,7 +127,7 @@ export class NetNS {
   }
 
   get ipsets(): IpsetRegistry | undefined {
-    return this.lazy('ipsets', () => (this.info.ipsets !== undefined ? parseIpsetSave(this.info.ipsets) : this.missing('ipsets', 'ipset list')));
+    return this.lazy('ipsets', () => (this.info.ipsets !== undefined ? parseIpsetSave(this.info.ipsets, { ipsetElementBudget: this.limits.ipsetElementBudget }) : this.missing('ipsets', 'ipset list')));
   }
 
   get neighbours(): NeighbourTable | undefined {

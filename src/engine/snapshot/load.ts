@@ -16,6 +16,19 @@ export interface SnapshotProblem {
   message: string;
 }
 
+/**
+ * Limits of loading a snapshot; each names itself in its error and can be raised by the caller.
+ * They keep a hostile or broken file from costing unbounded time and memory before it is refused.
+ */
+export interface SnapshotLimits {
+  /** Longest snapshot text accepted, in characters (`maxSnapshotChars`). */
+  maxSnapshotChars?: number;
+  /** Most problems collected and reported; the rest is "… and more" (`maxSnapshotProblems`). */
+  maxSnapshotProblems?: number;
+}
+
+export const DEFAULT_SNAPSHOT_LIMITS: Required<SnapshotLimits> = { maxSnapshotChars: 256 * 2 ** 20, maxSnapshotProblems: 100 };
+
 /** The snapshot (or a dump in it) is not valid: bad input of the source. */
 export class SnapshotError extends BadInputError {
   override name = 'SnapshotError';
@@ -23,10 +36,17 @@ export class SnapshotError extends BadInputError {
     /** What was being read, e.g. `snapshot` or `dump node1 (n1.json)`. */
     readonly subject: string,
     readonly problems: SnapshotProblem[],
+    /** More problems exist than `problems` lists (collection stopped at maxSnapshotProblems). */
+    readonly truncated = false,
   ) {
     // Paths and messages quote the document's keys and values: one line each, whatever they hold.
     const listed = problems.slice(0, 5).map((p) => shown(`${p.path}: ${p.message}`));
-    const more = problems.length > listed.length ? `\n  … and ${problems.length - listed.length} more` : '';
+    const hidden = problems.length - listed.length;
+    const more = truncated
+      ? `\n  … and more (${hidden ? `${hidden} more listed, ` : ''}collection stopped at the limit maxSnapshotProblems = ${problems.length})`
+      : hidden > 0
+        ? `\n  … and ${hidden} more`
+        : '';
     super(`invalid ${shown(subject)}: ${listed.join('\n  ')}${more}`, 'source');
   }
 }
@@ -64,6 +84,13 @@ export const kubernetesNames: Record<string, { test: (s: string) => boolean; mes
     message: 'must be a valid label value as Kubernetes requires (empty, or at most 63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit)',
   },
 };
+
+/** Throws a SnapshotError when there are problems, listing at most `max` of them. */
+function refuse(subject: string, problems: SnapshotProblem[], max: number): void {
+  if (problems.length === 0) return;
+  if (problems.length > max) throw new SnapshotError(subject, problems.slice(0, max), true);
+  throw new SnapshotError(subject, problems);
+}
 
 let ajv: Ajv | undefined;
 const compiled = new Map<object, ValidateFunction>();
@@ -140,13 +167,17 @@ function describe(e: ErrorObject, data: unknown, prefix: string): SnapshotProble
   }
 }
 
-/** Schema problems of `data` (empty when valid). `prefix` is prepended to paths (e.g. `dumps.n1`). */
-export function schemaProblems(schema: object, data: unknown, prefix = ''): SnapshotProblem[] {
+/**
+ * Schema problems of `data` (empty when valid). `prefix` is prepended to paths (e.g. `dumps.n1`).
+ * Describes at most `max + 1` distinct problems: more than `max` means "… and more".
+ */
+export function schemaProblems(schema: object, data: unknown, prefix = '', max = DEFAULT_SNAPSHOT_LIMITS.maxSnapshotProblems): SnapshotProblem[] {
   const v = validator(schema);
   if (v(data)) return [];
   const seen = new Set<string>();
   const out: SnapshotProblem[] = [];
   for (const e of v.errors ?? []) {
+    if (out.length > max) break;
     // `propertyNames` repeats the failure of its inner `format` check, which names the rule.
     if (e.keyword === 'propertyNames') continue;
     const p = describe(e, data, prefix);
@@ -316,10 +347,11 @@ export function jsonErrorOffset(text: string): number {
 }
 
 /** Checks a NodeNetworkStackDump value (e.g. one given to `snapshot assemble`). */
-export function checkDump(value: unknown, subject: string): NodeNetworkStackDump {
-  const problems = schemaProblems(dumpSchema, value);
+export function checkDump(value: unknown, subject: string, limits: SnapshotLimits = {}): NodeNetworkStackDump {
+  const max = limits.maxSnapshotProblems ?? DEFAULT_SNAPSHOT_LIMITS.maxSnapshotProblems;
+  const problems = schemaProblems(dumpSchema, value, '', max);
   if (problems.length === 0) problems.push(...dumpConsistency(value as NodeNetworkStackDump, ''));
-  if (problems.length) throw new SnapshotError(subject, problems);
+  refuse(subject, problems, max);
   return value as NodeNetworkStackDump;
 }
 
@@ -327,12 +359,18 @@ export function checkDump(value: unknown, subject: string): NodeNetworkStackDump
  * Either version, everything validated. A version 2 text is checked part by part (every part: this
  * is the eager load); to read a large file lazily, use format.ts `openSnapshot` on its bytes.
  */
-export function loadSnapshot(text: string): NetpathSnapshot {
+export function loadSnapshot(text: string, limits: SnapshotLimits = {}): NetpathSnapshot {
+  const maxChars = limits.maxSnapshotChars ?? DEFAULT_SNAPSHOT_LIMITS.maxSnapshotChars;
+  const max = limits.maxSnapshotProblems ?? DEFAULT_SNAPSHOT_LIMITS.maxSnapshotProblems;
+  if (text.length > maxChars) {
+    // Refused before JSON.parse, which would hold the whole document (several times its size).
+    throw new SnapshotError('snapshot', [{ path: '(root)', message: `${text.length} characters is more than the limit maxSnapshotChars = ${maxChars}` }]);
+  }
   if (isSnapshotV2(text)) return checkSnapshotBytes(bytesOfText(text));
   const data = parseJsonDocument(text, 'snapshot');
-  const problems = schemaProblems(snapshotSchema, data);
+  const problems = schemaProblems(snapshotSchema, data, '', max);
   if (problems.length === 0) problems.push(...snapshotConsistency(data as NetpathSnapshot));
-  if (problems.length) throw new SnapshotError('snapshot', problems);
+  refuse('snapshot', problems, max);
   return data as NetpathSnapshot;
 }
 

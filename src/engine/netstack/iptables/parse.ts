@@ -7,6 +7,7 @@ import { parseIP, type Family } from '../ip';
 import { ParseError } from '../parse-error';
 import { KNOWN_MATCHES, KNOWN_TARGETS, STRING_OPTIONS, VERDICTS } from './known';
 import { isBuiltinChain, type Chain, type Counters, type Match, type Rule, type RuleOption, type Ruleset, type Table, type Target } from './model';
+import { placeInserts } from '../insert-order';
 import { firstNonBlank as firstNonBlankOf, isBlank as isBlankOf, words, type Token } from '../tokens';
 
 // Local bindings of the two helpers the structure pass calls on every line: compiled to CommonJS
@@ -151,17 +152,21 @@ class LazyChain implements Chain {
   /** Parses the pending lines into `rules` (strict: the first bad line throws, the chain stays unparsed). */
   private materialize(): Rule[] {
     const p = this.#pending!;
-    const rules: Rule[] = [];
-    this.#rules = rules;
-    this.#pending = undefined;
-    try {
-      for (let k = 0; k < p.count; k++) insertRule(p.parse(k), p.doc.source);
-    } catch (e) {
-      this.#rules = undefined;
-      this.#pending = p;
-      throw e;
+    const parsed: Rule[] = [];
+    const pos: number[] = [];
+    for (let k = 0; k < p.count; k++) {
+      // Throws at the first bad line (the chain stays unparsed and throws again on the next read).
+      const r = p.parse(k);
+      pos.push(insertPosition(r, k, p.doc.source));
+      parsed.push(r.rule);
     }
-    for (const r of rules) if (r.target) r.target.kind = classifyTarget(p.table, r.target.name);
+    const rules = placeInserts(parsed, pos);
+    rules.forEach((r, i) => {
+      r.num = i + 1;
+      if (r.target) r.target.kind = classifyTarget(p.table, r.target.name);
+    });
+    this.#pending = undefined;
+    this.#rules = rules;
     return rules;
   }
 
@@ -202,22 +207,25 @@ export function chainRulesTolerant(chain: Chain): (Rule | UnparsedRule)[] {
     // Parse each line on its own: a line's meaning never depends on another line, except the
     // position an `-I` inserts at, which is taken among the lines before it.
   }
-  const out: (Rule | UnparsedRule)[] = [];
+  const items: (Rule | UnparsedRule)[] = [];
+  const pos: number[] = [];
   const scratch = newChain(chain.name, chain.builtin, chain.declared, chain.policy);
   const table: Table = { name: p.table.name, chains: [scratch], chainsByName: new Map([[chain.name, scratch]]) };
   for (let k = 0; k < p.count; k++) {
     const lineNo = p.lineNo(k);
+    // Every line adds one item (a bad one at the end), so k items precede line k.
     try {
       const r = p.parse(k, table);
       if (r.rule.target) r.rule.target.kind = classifyTarget(p.table, r.rule.target.name);
-      const at = r.insertAt === undefined ? out.length : r.insertAt - 1;
-      if (at < 0 || at > out.length) throw new ParseError(p.doc.source, `-I ${chain.name} ${r.insertAt}: index out of range`, lineNo, 1);
-      out.splice(at, 0, r.rule);
+      pos.push(insertPosition(r, k, p.doc.source));
+      items.push(r.rule);
     } catch (e) {
       if (!(e instanceof ParseError)) throw e;
-      out.push({ num: 0, line: lineNo, text: p.line(k).trim(), error: e });
+      pos.push(k);
+      items.push({ num: 0, line: lineNo, text: p.line(k).trim(), error: e });
     }
   }
+  const out = placeInserts(items, pos);
   out.forEach((r, i) => (r.num = i + 1));
   return out;
 }
@@ -287,7 +295,8 @@ function parseStructure(text: string, opts: ParseOptions): Ruleset {
   let table: Table | undefined;
   let tableLine = 0;
   // Chains with a `-c` rule: parsed at the end of the structure pass, so that hasCounters is known.
-  const eager: Chain[] = [];
+  const eager = new Set<Chain>();
+  const tablesByName = new Map<string, Table>();
   let last: Pending | undefined;
   let lastName = '';
   let lastChain: Chain | undefined;
@@ -315,10 +324,11 @@ function parseStructure(text: string, opts: ParseOptions): Ruleset {
       if (table) fail(`table ${table.name} (line ${tableLine}) has no COMMIT before a new table starts`, lineNo, first + 1);
       const name = line.slice(first + 1).trim();
       if (!TABLE_NAME.test(name)) fail(`bad table name ${JSON.stringify(name)}`, lineNo, first + 2);
-      table = rs.tables.find((t) => t.name === name);
+      table = tablesByName.get(name);
       if (!table) {
         table = { name, chains: [], chainsByName: new Map() };
         rs.tables.push(table);
+        tablesByName.set(name, table);
       }
       tableLine = lineNo;
       continue;
@@ -356,7 +366,7 @@ function parseStructure(text: string, opts: ParseOptions): Ruleset {
       const rare = maybe ? RARE_WORDS.exec(line) : null;
       if (rare) {
         if (rare[1] === 'I' || rare[1] === '-insert') p.inserts = true;
-        else if (!eager.includes(lastChain!)) eager.push(lastChain!);
+        else eager.add(lastChain!);
       }
       continue;
     }
@@ -636,15 +646,11 @@ function checkNatAddresses(target: Target, option: string, family: Family, toks:
   }
 }
 
-function insertRule({ rule, chain, insertAt, cmd }: ParsedRule, source: string): void {
-  if (insertAt !== undefined) {
-    if (insertAt < 1 || insertAt > chain.rules.length + 1) ruleError(source, rule.line, `-I ${chain.name} ${insertAt}: index out of range`, cmd);
-    chain.rules.splice(insertAt - 1, 0, rule);
-    chain.rules.forEach((r, k) => (r.num = k + 1));
-  } else {
-    chain.rules.push(rule);
-    rule.num = chain.rules.length;
-  }
+/** 0-based place of a chain's rule line among the `before` rules ahead of it (`-A`: the end). */
+function insertPosition({ rule, chain, insertAt, cmd }: ParsedRule, before: number, source: string): number {
+  if (insertAt === undefined) return before;
+  if (insertAt < 1 || insertAt > before + 1) ruleError(source, rule.line, `-I ${chain.name} ${insertAt}: index out of range`, cmd);
+  return insertAt - 1;
 }
 
 function ruleError(source: string, lineNo: number, reason: string, t: Token | undefined): never {
