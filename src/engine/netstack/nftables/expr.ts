@@ -39,7 +39,7 @@ export interface NftPacket {
   ct: { state: CtState; mark: number };
 }
 
-const PROTO: Record<string, number> = { icmp: 1, igmp: 2, tcp: 6, udp: 17, gre: 47, esp: 50, ah: 51, icmpv6: 58, sctp: 132, udplite: 136, dccp: 33 };
+const PROTO: Record<string, number> = { icmp: 1, igmp: 2, tcp: 6, udp: 17, gre: 47, esp: 50, ah: 51, icmpv6: 58, 'ipv6-icmp': 58, sctp: 132, udplite: 136, dccp: 33 };
 const CTSTATE: Record<string, number> = { invalid: 1, established: 2, related: 4, new: 8, untracked: 64 };
 const TCPFLAG: Record<string, number> = { fin: 1, syn: 2, rst: 4, psh: 8, ack: 16, urg: 32, ecn: 64, cwr: 128 };
 const NFPROTO: Record<string, number> = { ipv4: 2, ipv6: 10 };
@@ -128,11 +128,36 @@ export function field(e: Json, p: NftPacket, cx: EvalContext): Typed {
     const v = k === '&' ? l.v & r : k === '|' ? l.v | r : l.v ^ r;
     return { type: l.type, v: v >>> 0 };
   }
+  if (k === 'map' && isObj(a)) {
+    // A data map: the value the key maps to; no element for the key ends the rule (NFT_BREAK).
+    const els = elementsOf(a.data ?? null, cx);
+    if (!els) throw new NotModelled(`map ${JSON.stringify(a.data)}`);
+    const hit = lookup(els, field(a.key ?? null, p, cx));
+    if (hit?.data === undefined) throw new NoField();
+    const named = typeof a.data === 'string' ? cx.set(a.data.slice(1)) : undefined;
+    const type = dataType(named?.map, hit.data);
+    return { type, v: constant(hit.data, type) };
+  }
   if (k === 'concat' && Array.isArray(a)) {
     const parts = a.map((x) => field(x, p, cx));
     return { type: parts.map((x) => x.type as FieldType), v: parts.map((x) => x.v) };
   }
   throw new NotModelled(`expression ${k}`);
+}
+
+/** The field type of a map's data, from the map's declared type or (anonymous maps) the value itself. */
+function dataType(declared: string | undefined, data: Json): FieldType {
+  switch (declared) {
+    case 'ipv4_addr': return 'addr4';
+    case 'ipv6_addr': return 'addr6';
+    case 'inet_service': return 'port';
+    case 'inet_proto': return 'proto';
+    case 'ifname': return 'ifname';
+    case 'mark': case 'integer': case undefined: break;
+    default: throw new NotModelled(`map data of type ${declared}`);
+  }
+  if (typeof data === 'string' && parseIP(data)) return parseIP(data)!.family === 4 ? 'addr4' : 'addr6';
+  return 'int';
 }
 
 /** A constant written in a rule or set, as a value of `type`. */
@@ -157,12 +182,12 @@ export function constant(c: Json, type: FieldType): Val {
 
 /** Does one element key (constant, prefix, range, concatenation of those) hold the value? */
 export function keyHolds(key: Json, type: FieldType | FieldType[], v: Val): boolean {
+  if (isObj(key) && isObj(key.elem)) return keyHolds(key.elem.val ?? null, type, v);
   if (Array.isArray(type)) {
     const parts = isObj(key) && Array.isArray(key.concat) ? key.concat : undefined;
     if (!parts || !Array.isArray(v) || parts.length !== type.length) throw new NotModelled(`element ${JSON.stringify(key)}`);
     return parts.every((k, i) => keyHolds(k, type[i], v[i]));
   }
-  if (isObj(key) && isObj(key.elem)) return keyHolds(key.elem.val ?? null, type, v);
   if (isObj(key) && isObj(key.prefix)) {
     const bits = type === 'addr4' ? 32n : type === 'addr6' ? 128n : 0n;
     if (!bits || typeof v !== 'bigint') throw new NotModelled(`prefix on ${type}`);
@@ -176,8 +201,13 @@ export function keyHolds(key: Json, type: FieldType | FieldType[], v: Val): bool
     const hi = constant(key.range[1], type);
     return (lo as number) <= (v as number) && (v as number) <= (hi as number);
   }
-  if (type === 'ctstate' || type === 'tcpflags') return constant(key, type) === v;
-  return constant(key, type) === v;
+  return equal(constant(key, type), type, v);
+}
+
+/** Equality, where an interface name ending in `*` matches every name it begins (`"cali*"`). */
+function equal(c: Val, type: FieldType, v: Val): boolean {
+  if (type === 'ifname' && typeof c === 'string' && c.endsWith('*') && !c.endsWith('\\*')) return typeof v === 'string' && v.startsWith(c.slice(0, -1));
+  return c === v;
 }
 
 /** The elements of an anonymous `{ set: [...] }` or a named `@set`. */
@@ -230,8 +260,8 @@ export function matches(left: Json, op: string, right: Json, p: NftPacket, cx: E
   const c = constant(right, t.type);
   const v = t.v;
   switch (op) {
-    case '==': case 'in': return v === c;
-    case '!=': return v !== c;
+    case '==': case 'in': return equal(c, t.type, v);
+    case '!=': return !equal(c, t.type, v);
     case '<': return v < c;
     case '>': return v > c;
     case '<=': return v <= c;

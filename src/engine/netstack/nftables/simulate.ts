@@ -40,7 +40,7 @@ export interface NftOutcome {
   decidedBy?: string;
   reject?: { type?: string; expr?: string };
   /** NAT bindings made, per manip type. */
-  nat: { dst?: boolean; src?: boolean };
+  nat: { dst?: boolean; src?: boolean; /** `random`/`fully-random`: the kernel picks the source port. */ randomPort?: boolean };
   /** Where a forwarded or local packet went after routing. */
   route?: ReturnType<NftEnv['route']>;
 }
@@ -175,7 +175,13 @@ function evalRule(rs: NftRuleset, chain: NftChain, rule: NftRule, hook: NftHook,
         }
         case 'mangle': {
           const key = isObj(o.key) ? o.key : {};
-          const v = intValue(o.value ?? null, p, cx);
+          let v: number;
+          try {
+            v = intValue(o.value ?? null, p, cx);
+          } catch (err) {
+            if (err instanceof NoField) return { st, action: { kind: 'next' }, matched: false };
+            throw err;
+          }
           if (isObj(key.meta) && key.meta.key === 'mark') p.mark = v;
           else if (isObj(key.ct) && key.ct.key === 'mark' && key.ct.dir === undefined) {
             if (tracked && p.ct.state !== 'untracked') p.ct.mark = v;
@@ -184,7 +190,9 @@ function evalRule(rs: NftRuleset, chain: NftChain, rule: NftRule, hook: NftHook,
         }
         case 'dnat': case 'snat': case 'masquerade': case 'redirect': {
           if (chain.base?.type !== 'nat' && !isNatChainCalled(rs, chain)) throw new NotModelled(`${k} outside a nat chain`);
-          if (o.flags !== undefined && !(k === 'masquerade' || k === 'snat')) throw new NotModelled(`${k} flags`);
+          const flags = Array.isArray(o.flags) ? o.flags.map(String) : o.flags !== undefined ? [String(o.flags)] : [];
+          if (flags.some((f) => f !== 'random' && f !== 'fully-random' && f !== 'persistent') || (flags.length && k !== 'masquerade' && k !== 'snat')) throw new NotModelled(`${k} ${flags.join(',')}`);
+          if (flags.includes('random') || flags.includes('fully-random')) st.nat.randomPort = true;
           if (k === 'masquerade') {
             const src = p.oif !== undefined ? env.masqueradeSource(p.oif) : undefined;
             if (!src) throw new NotModelled(`masquerade without an address on ${JSON.stringify(p.oif ?? '')}`);
@@ -337,7 +345,8 @@ const FAMILIES = { 4: ['ip', 'inet'], 6: ['ip6', 'inet'] } as const;
 /**
  * The base chains a packet meets at a hook, in the kernel's order: by priority, except that nat
  * chains all run inside the NAT core's hook (dstnat −100 / srcnat 100), among themselves by their
- * own priority; equal priorities keep the order they were added (the dump's).
+ * own priority. Of equal priorities the one added last runs first (the kernel inserts a hook before
+ * the first of equal or higher priority); the dump lists tables and chains in the order added.
  */
 export function chainsAtHook(rs: NftRuleset, family: 4 | 6, hook: NftHook, iif?: string): NftChain[] {
   const all: NftChain[] = [];
@@ -348,9 +357,10 @@ export function chainsAtHook(rs: NftRuleset, family: 4 | 6, hook: NftHook, iif?:
     }
   }
   const nat = all.filter((c) => c.base!.type === 'nat');
+  // The NAT core's hook is added with the first nat chain.
   const natOrder = Math.min(...nat.map((c) => c.order));
   const key = (c: NftChain): [number, number, number] =>
-    c.base!.type === 'nat' && NAT_PRIO[hook] !== undefined ? [NAT_PRIO[hook]!, natOrder, c.base!.prio * 1e6 + c.order] : [c.base!.prio, c.order, 0];
+    c.base!.type === 'nat' && NAT_PRIO[hook] !== undefined ? [NAT_PRIO[hook]!, -natOrder, c.base!.prio * 1e6 - c.order] : [c.base!.prio, -c.order, 0];
   return all.sort((a, b) => {
     const x = key(a);
     const y = key(b);
@@ -406,4 +416,17 @@ export function traceNftReceive(rs: NftRuleset, p: NftPacket, env: NftEnv): NftO
     }),
   );
   return out;
+}
+
+/**
+ * Does conntrack run for this family at all? A network namespace tracks connections only once
+ * something needs it — a nat chain or a rule that reads or sets `ct` (here, or iptables-nft's
+ * conntrack/state matches, which nft lists as `xt`) — so with none, no packet gets an entry.
+ */
+export function conntrackInUse(rs: NftRuleset, family: 4 | 6): boolean {
+  const fams = FAMILIES[family] as readonly string[];
+  return rs.tables.some((t) =>
+    fams.includes(t.family) &&
+    [...t.chains.values()].some((c) => c.base?.type === 'nat' || c.rules.some((r) => /"ct":|"xt":\{[^}]*"name":"(conntrack|state|CONNMARK|connmark)"/.test(JSON.stringify(r.expr)))),
+  );
 }
