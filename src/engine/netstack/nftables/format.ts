@@ -18,8 +18,9 @@ function value(v: Json): string {
     case 'payload':
       return isObj(a) ? (a.protocol !== undefined ? `${a.protocol} ${a.field}` : `@${a.base},${a.offset},${a.len}`) : '?';
     case 'meta': {
+      // nft prints these meta keys bare.
       const key = isObj(a) ? String(a.key) : '';
-      return ['iifname', 'oifname', 'iif', 'oif', 'mark', 'l4proto', 'nfproto', 'skuid', 'skgid', 'iiftype', 'oiftype'].includes(key) ? `meta ${key}` : `meta ${key}`;
+      return ['iifname', 'oifname', 'iif', 'oif'].includes(key) ? key : `meta ${key}`;
     }
     case 'ct':
       return isObj(a) ? `ct ${a.dir ? `${a.dir} ` : ''}${a.key}` : '?';
@@ -38,7 +39,7 @@ function value(v: Json): string {
     case 'elem':
       return isObj(a) ? value(a.val) : '?';
     case '&': case '|': case '^': case '<<': case '>>':
-      return Array.isArray(a) ? `${value(a[0])} ${k} ${Array.isArray(a[1]) ? a[1].map(value).join(' | ') : value(a[1])}` : '?';
+      return Array.isArray(a) ? `${value(a[0])} ${k} ${Array.isArray(a[1]) ? `(${a[1].map(value).join(' | ')})` : typed(a[0], a[1])}` : '?';
     case 'jump': case 'goto':
       return isObj(a) ? `${k} ${ident(String(a.target))}` : k;
     case 'accept': case 'drop': case 'return': case 'continue':
@@ -48,6 +49,18 @@ function value(v: Json): string {
   }
 }
 
+const isBinop = (v: Json) => isObj(v) && ['&', '|', '^', '<<', '>>'].some((k) => k in v);
+const keyOf = (v: Json): string => (isObj(v) && isObj(v.meta) ? String(v.meta.key) : isObj(v) && isObj(v.ct) ? `ct ${v.ct.key}` : isObj(v) && isBinop(v) ? keyOf(Object.values(v)[0] instanceof Array ? (Object.values(v)[0] as Json[])[0] : null) : '');
+
+/** A constant as nft prints it next to `left`: interface names quoted, marks in hex, flag lists comma-joined. */
+function typed(left: Json, right: Json): string {
+  const key = keyOf(left);
+  if ((key === 'iifname' || key === 'oifname') && typeof right === 'string') return quote(right);
+  if ((key === 'mark' || key === 'ct mark') && typeof right === 'number') return `0x${(right >>> 0).toString(16).padStart(8, '0')}`;
+  if (Array.isArray(right)) return right.map(value).join(',');
+  return value(right);
+}
+
 function statement(e: Json): string {
   if (!isObj(e)) return JSON.stringify(e);
   const [k] = Object.keys(e);
@@ -55,8 +68,9 @@ function statement(e: Json): string {
   const o = isObj(a) ? a : {};
   switch (k) {
     case 'match': {
-      const op = o.op === '==' || o.op === 'in' ? '' : `${o.op} `;
-      return `${value(o.left)} ${op}${value(o.right)}`;
+      // nft leaves out `==` (and the implicit `in` of flags) except after a bit operation.
+      const op = (o.op === '==' && !isBinop(o.left ?? null)) || o.op === 'in' ? '' : `${o.op} `;
+      return `${value(o.left)} ${op}${typed(o.left ?? null, o.right ?? null)}`;
     }
     case 'counter':
       return 'counter';
@@ -79,13 +93,14 @@ function statement(e: Json): string {
       return `${k}${port}${flags}`;
     }
     case 'mangle':
-      return `${value(o.key)} set ${value(o.value)}`;
+      return `${value(o.key)} set ${typed(o.key ?? null, o.value ?? null)}`;
     case 'log':
       return `log${o.prefix !== undefined ? ` prefix ${quote(String(o.prefix))}` : ''}`;
     case 'limit':
       return `limit rate ${o.inv ? 'over ' : ''}${o.rate}${o.rate_unit && o.rate_unit !== 'packets' ? ` ${o.rate_unit}` : ''}/${o.per}${o.burst ? ` burst ${o.burst} packets` : ''}`;
     default:
-      return JSON.stringify(e);
+      // Not modelled: its name alone when it has no arguments, else its JSON (shown, never dropped).
+      return a === null ? k : JSON.stringify(e);
   }
 }
 
