@@ -127,3 +127,13 @@ test('hook order: by priority; nat chains inside the NAT core hook; equal priori
   assert.deepEqual(chainsAtHook(rs, 4, 'prerouting').map((c) => c.table), ['z', 'b', 'n1', 'n2', 'a']);
   assert.equal(conntrackInUse(parseNftRuleset({ nftables: chain('a', 'filter', 0) }), 4), false);
 });
+
+test('a jump to a chain the dump does not have is undecided, not a crash', () => {
+  const rs = parseNftRuleset({ nftables: [
+    { chain: { family: 'ip', table: 't', name: 'f', handle: 1, type: 'filter', hook: 'forward', prio: 0, policy: 'accept' } },
+    { rule: { family: 'ip', table: 't', chain: 'f', handle: 2, expr: [{ jump: { target: 'gone' } }] } },
+  ] });
+  const outs = traceNftReceive(rs, pkt({}), env);
+  assert.deepEqual(outs.map((o) => o.verdict).sort(), ['accept', 'drop']);
+  for (const o of outs) assert.deepEqual(o.undecided, [{ where: 'table ip t chain f handle 2', reason: 'jump to "gone", a chain the dump does not have' }]);
+});

@@ -315,7 +315,19 @@ function runBaseChain(rs: NftRuleset, base: NftChain, hook: NftHook, st0: NftOut
         if (a.kind === 'next' || (a.kind === 'verdict' && a.verdict === 'continue')) return walk(r.st, chain, ri + 1, stack);
         if (a.kind !== 'verdict') {
           const target = table.chains.get(a.target);
-          if (!target || stack.length >= MAX_DEPTH) throw new Error(`nftables: ${a.kind} to ${JSON.stringify(a.target)} from ${formatRule(rule)} cannot be followed`);
+          if (!target || stack.length >= MAX_DEPTH) {
+            // nft refuses both (a missing chain, a loop), so only a damaged dump has them: the
+            // chain's outcome is unknown, and said to be.
+            const reason = !target ? `${a.kind} to ${JSON.stringify(a.target)}, a chain the dump does not have` : `${a.kind} deeper than ${MAX_DEPTH} chains`;
+            for (const verdict of ['accept', 'drop'] as const) {
+              const s = clone(r.st);
+              s.undecided.push({ where: ruleWhere(rule), reason });
+              s.branches.push(`assumed ${verdict}: ${formatRule(rule)}`);
+              if (verdict === 'drop') s.decidedBy = formatRule(rule);
+              ends.push({ st: s, verdict });
+            }
+            return;
+          }
           return walk(r.st, target, 0, a.kind === 'jump' ? [...stack, { chain, rule: ri + 1 }] : stack);
         }
         if (a.verdict === 'return') {
