@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { parseNftRuleset } from '../../src/engine/netstack/nftables/model';
 import { formatRule } from '../../src/engine/netstack/nftables/format';
 import type { NftPacket } from '../../src/engine/netstack/nftables/expr';
-import { chainsAtHook, conntrackInUse, traceNftReceive, type NftEnv } from '../../src/engine/netstack/nftables/simulate';
+import { chainsAtHook, conntrackInUse, runHook, startOutcome, traceNftReceive, type NftEnv } from '../../src/engine/netstack/nftables/simulate';
 
 const sample = parseNftRuleset(JSON.parse(readFileSync(join(__dirname, '../fixtures/netstack/nftables/sample.json'), 'utf8')));
 
@@ -136,4 +136,16 @@ test('a jump to a chain the dump does not have is undecided, not a crash', () =>
   const outs = traceNftReceive(rs, pkt({}), env);
   assert.deepEqual(outs.map((o) => o.verdict).sort(), ['accept', 'drop']);
   for (const o of outs) assert.deepEqual(o.undecided, [{ where: 'table ip t chain f handle 2', reason: 'jump to "gone", a chain the dump does not have' }]);
+});
+
+test('one hook, limited to some of its chains (for interleaving with other stages)', () => {
+  const rs = parseNftRuleset({ nftables: [
+    { chain: { family: 'ip', table: 'a', name: 'f', handle: 1, type: 'filter', hook: 'forward', prio: -10, policy: 'drop' } },
+    { chain: { family: 'inet', table: 'b', name: 'f', handle: 1, type: 'filter', hook: 'forward', prio: 10, policy: 'accept' } },
+    { rule: { family: 'inet', table: 'b', chain: 'f', handle: 2, expr: [{ counter: { packets: 0, bytes: 0 } }] } },
+  ] });
+  const all = runHook(rs, 'forward', startOutcome(pkt({ oif: 'r1' })), env);
+  assert.deepEqual(all.map((o) => [o.verdict, o.counted.length]), [['drop', 0]]);
+  const late = runHook(rs, 'forward', startOutcome(pkt({ oif: 'r1' })), env, (c) => c.base!.prio > 0);
+  assert.deepEqual(late.map((o) => [o.verdict, o.counted]), [['accept', ['inet b f 2']]]);
 });

@@ -385,12 +385,17 @@ export function startOutcome(p: NftPacket): NftOutcome {
   return { verdict: 'accept', packet: { ...p, ct: { ...p.ct } }, probability: 1, path: [], counted: [], branches: [], undecided: [], nat: {} };
 }
 
-/** Every way a packet (already in `st`) can leave one hook: accepted ones go on, others are final. */
-export function runHook(rs: NftRuleset, hook: NftHook, st: NftOutcome, env: NftEnv): NftOutcome[] {
+/**
+ * Every way a packet (already in `st`) can leave one hook: accepted ones go on, others are final.
+ * `only` limits it to some of the hook's base chains (in their order), so that a caller can put
+ * other stages — iptables-legacy tables — between them by priority.
+ */
+export function runHook(rs: NftRuleset, hook: NftHook, st: NftOutcome, env: NftEnv, only?: (c: NftChain) => boolean): NftOutcome[] {
   let live = [st];
   const done: NftOutcome[] = [];
   const manip = hook === 'prerouting' || hook === 'output' ? 'dst' : 'src';
   for (const chain of chainsAtHook(rs, st.packet.family, hook, st.packet.iif)) {
+    if (only && !only(chain)) continue;
     const next: NftOutcome[] = [];
     for (const s of live) {
       // NAT chains see only a connection's first packet, and only until one of them binds it.
