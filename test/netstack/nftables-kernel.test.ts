@@ -319,7 +319,7 @@ table inet t {
     ),
   },
   {
-    name: 'NAT: dnat maps (address, address . port), snat, masquerade by mark, redirect-free',
+    name: 'NAT: dnat maps (address, address . port), snat with port, masquerade',
     family: 4,
     nft: `
 table ip nat {
@@ -485,6 +485,34 @@ table ip calico {
         ['udp', '10.10.2.4', 9150, 1],
         ['udp', '10.10.2.4', 9150, 0],
         ['tcp', '10.10.2.4', 443, i % 2],
+      ]),
+    ),
+  },
+  {
+    name: 'redirect to local ports (with and without a port map), input chain after the NAT',
+    family: 4,
+    nft: `
+table ip redir {
+  chain pre {
+    type nat hook prerouting priority dstnat; policy accept;
+    udp dport 53 counter redirect to :5353
+    udp dport { 60, 61 } counter redirect to udp dport map { 60 : 6060, 61 : 6161 }
+    udp dport 70 counter redirect
+  }
+  chain in {
+    type filter hook input priority 0; policy drop;
+    udp dport { 5353, 6060, 70 } counter accept
+    udp dport 6161 counter reject
+  }
+}
+`,
+    probes: repeat(5, (i) =>
+      probes(4, [
+        ['udp', '10.10.2.2', 53, i % 2],
+        ['udp', '10.10.2.3', 60],
+        ['udp', '10.10.2.3', 61, 1],
+        ['udp', '10.10.2.4', 70],
+        ['udp', '10.10.2.4', 71, i % 2],
       ]),
     ),
   },
