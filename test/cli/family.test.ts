@@ -89,6 +89,8 @@ test('--protocol sctp end to end: policy, kube-proxy -p sctp DNAT, and no verdic
   assert.equal(allowed.request.protocol, 'sctp');
   assert.ok(!findings(allowed).some((s) => s.check.startsWith('policy.') && s.level !== 'INFO'), JSON.stringify(allowed.clusterSuspicions));
   assert.match(JSON.stringify(allowed.links), /KUBE-SEP-SCTPTEST000000000/, 'the DNAT of the -p sctp rule is on the path');
+  // The reply walks back through conntrack (SCTP is tracked with ports, as TCP): un-DNATed at node1.
+  assert.match(JSON.stringify(allowed.links), /translated back to 10\.96\.0\.20:9000/);
   const socket = allowed.nodes.find((n) => n.id === 'default/web2')?.suspicions.find((s) => s.check === 'socket.sctp-unknown');
   assert.equal(socket?.level, 'WARNING');
   // The only WARNING: the SCTP socket alone keeps the verdict from REACHABLE.

@@ -288,7 +288,7 @@ export class NetnsNode implements NetNodeAction {
 
   /** The destination answers: the reply walks back, conntrack ESTABLISHED, translated back where NAT happened. */
   private answer(p: Packet, depth: number): Transmission[] {
-    if (p.protocol !== 'tcp' && p.protocol !== 'udp') return [];
+    if (p.protocol !== 'tcp' && p.protocol !== 'udp' && p.protocol !== 'sctp') return [];
     const r = reply(p);
     const out = this.handle(this.walkIn(r, undefined), depth, [], r);
     for (const t of out.ts) t.link.sourceAttributes.direction = 'reply';
