@@ -104,3 +104,10 @@ test('errors name the end and the family asked for', () => {
   // Not a family problem: the unknown pod is named at once.
   assert.throws(() => resolvePair(c, 'default/nope', 'default/v6', 80, 6), (e: unknown) => e instanceof EndpointError && !(e instanceof FamilyError) && /pod default\/nope not found/.test(e.message));
 });
+
+test('ipFamilies and ipFamilyPolicy are read defensively: unknown values are dropped, never echoed', () => {
+  const s = readService(service('default/odd', { ipFamilies: ['IPv6', 'IPX', 'IPv6'], ipFamilyPolicy: 'Single\u001b[2JStack', clusterIPs: ['fd00::9'], ports: [] }));
+  assert.deepEqual(s.ipFamilies, [6]);
+  assert.equal(s.ipFamilyPolicy, undefined);
+  assert.equal(readService(service('default/none', { clusterIP: '10.0.0.9', ports: [] })).ipFamilies, undefined);
+});

@@ -80,7 +80,7 @@ export interface ClusterService {
    * pre-dual-stack object (then the families are those of `clusterIPs`).
    */
   ipFamilies?: Family[];
-  /** `spec.ipFamilyPolicy` as written (SingleStack, PreferDualStack, RequireDualStack). */
+  /** `spec.ipFamilyPolicy`: SingleStack, PreferDualStack or RequireDualStack (anything else: absent). */
   ipFamilyPolicy?: string;
   externalName?: string;
   externalIPs: string[];
@@ -256,6 +256,7 @@ export function readNode(o: K8sObject): ClusterNode {
 }
 
 const serviceTypes = new Set(['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName']);
+const familyPolicies = new Set(['SingleStack', 'PreferDualStack', 'RequireDualStack']);
 
 export function readService(o: K8sObject): ClusterService {
   const spec = rec(o.spec);
@@ -283,7 +284,8 @@ export function readService(o: K8sObject): ClusterService {
   }
   const externalName = str(spec.externalName);
   const families = arr(spec.ipFamilies).map((f) => (f === 'IPv4' ? 4 : f === 'IPv6' ? 6 : undefined)).filter((f): f is Family => f !== undefined);
-  const familyPolicy = str(spec.ipFamilyPolicy);
+  // Only the API's own values: the text ends up in messages.
+  const familyPolicy = familyPolicies.has(str(spec.ipFamilyPolicy) ?? '') ? str(spec.ipFamilyPolicy) : undefined;
   return {
     key: keyOf(o),
     namespace: o.metadata.namespace ?? '',
