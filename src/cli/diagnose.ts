@@ -23,7 +23,8 @@ import { applyOverlay, OverlayError, overlayPort, parseObjectRef, type AppliedOv
 import { explainWhatIf, whatIfJson, whatIfText, type WhatIf } from '../engine/overlay/what-if';
 import { printable } from '../engine/diff/printable';
 
-const usage = `netpath diagnose --snapshot FILE --src SRC --dst DST --port N [--protocol tcp|udp] [--size BYTES] [--format text|json|skoop-json]
+const usage = `netpath diagnose --snapshot FILE --src SRC --dst DST --port N [--protocol tcp|udp|sctp] [--family 4|6]
+                 [--size BYTES] [--format text|json|skoop-json]
                  [--with F.yaml ...] [--without KIND/NS/NAME ...]
 netpath diagnose --context NAME --src SRC --dst DST --port N [...] [--kubeconfig FILE] [--namespace NS]
                  [--collector-image IMG] [--timeout SECONDS] [--yes]
@@ -35,7 +36,15 @@ SRC and DST: ns/pod, svc/ns/name, node/name, or an IP address (IPv4 or IPv6).
   --snapshot FILE   a *.netpath.json snapshot (netpath snapshot assemble/capture)
   --context NAME    a live cluster: objects from the API server, node dumps from collector pods
                     on the nodes the path reaches (API-level checks only without the permissions)
-  --protocol P      tcp (default) or udp
+  --protocol P      tcp (default), udp or sctp. SCTP is judged where netpath models it
+                    (NetworkPolicy, iptables -p sctp/--dport, IPVS --sctp-service, routes); what
+                    the dump cannot show for SCTP (listening SCTP sockets: ss -Htuln lists TCP and
+                    UDP only) is named in a WARNING and the verdict is UNKNOWN, never REACHABLE
+  --family 4|6      the address family names resolve to (pods by status.podIPs, services by
+                    spec.ipFamilies and clusterIPs with EndpointSlices of that addressType, nodes
+                    by their InternalIP of that family, a NodePort on it). Default: the family of
+                    an IP typed; for names IPv4 when both ends have it, else IPv6. The report says
+                    (INFO request.other-family) when both ends have the other family too
   --size BYTES      payload size of the packet (to find MTU problems); default: a small packet
   --format F        text (default), json (the netpath JSON document) or skoop-json
                     (KubeSkoop's --format json shape, for existing consumers)
@@ -77,6 +86,7 @@ export const diagnoseCommand: Command = {
       dst: { type: 'string' },
       port: { type: 'string' },
       protocol: { type: 'string', default: 'tcp' },
+      family: { type: 'string' },
       format: { type: 'string', default: 'text' },
       size: { type: 'string' },
       with: { type: 'string', multiple: true },
@@ -91,7 +101,10 @@ export const diagnoseCommand: Command = {
     const port = Number(portText);
     if (!/^\d+$/.test(portText) || port < 1 || port > 65535) throw new UsageError(`--port must be a number from 1 to 65535, not "${echoed(portText)}"`);
     const protocol = String(values.protocol).toLowerCase();
-    if (protocol !== 'tcp' && protocol !== 'udp') throw new UsageError(`--protocol must be tcp or udp, not "${echoed(String(values.protocol))}"`);
+    if (protocol !== 'tcp' && protocol !== 'udp' && protocol !== 'sctp') throw new UsageError(`--protocol must be tcp, udp or sctp, not "${echoed(String(values.protocol))}"`);
+    const familyText = values.family === undefined ? undefined : String(values.family);
+    if (familyText !== undefined && familyText !== '4' && familyText !== '6') throw new UsageError(`--family must be 4 or 6, not "${echoed(familyText)}"`);
+    const family = familyText === undefined ? undefined : (Number(familyText) as 4 | 6);
     const format = String(values.format);
     if (!(FORMATS as readonly string[]).includes(format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}, not "${echoed(format)}"`);
 
@@ -101,7 +114,7 @@ export const diagnoseCommand: Command = {
       if (!/^\d+$/.test(String(values.size)) || size < 1 || size > 65507) throw new UsageError(`--size must be a payload size in bytes from 1 to 65507, not "${echoed(String(values.size))}"`);
     }
     const overrides = settingsOverrides(values);
-    const request = { src: values.src as string, dst: values.dst as string, port, protocol, ...(size ? { size } : {}) };
+    const request: DiagnosisRequest = { src: values.src as string, dst: values.dst as string, port, protocol, ...(family ? { family } : {}), ...(size ? { size } : {}) };
     const withFiles = (values.with ?? []) as string[];
     const withoutRefs = ((values.without ?? []) as string[]).map((t) => {
       try {

@@ -12,7 +12,7 @@ import { NodeStack } from './datapath/node-stack';
 import type { Topology } from './datapath/topology';
 import { Diagnostor, type CollectRequest, type DiagnostorOptions } from './diagnostor';
 import { ClusterCache } from './k8s/cache';
-import { resolvePair, type ResolvedEndpoint, type ResolvedPair } from './k8s/resolve';
+import { otherFamily, resolvePair, type ResolvedEndpoint, type ResolvedPair } from './k8s/resolve';
 import type { Endpoint } from './model/endpoint';
 import { NetNode, type Hop } from './model/netnode';
 import type { Packet } from './model/packet';
@@ -171,7 +171,7 @@ export class Network {
   /** Resolves the request (a bad one throws BadInputError before anything is collected). */
   resolve(request: DiagnosisRequest): ResolvedPair {
     // A bad request (unknown pod, malformed IP) is the resolver's EndpointError: bad input.
-    const pair = resolvePair(this.cache, request.src, request.dst, request.port);
+    const pair = resolvePair(this.cache, request.src, request.dst, request.port, request.family);
     if (pair.source.endpoint.type === 'service' || pair.source.endpoint.type === 'lb') {
       throw new BadInputError(`${request.src} is a service: a service never sends packets; use one of its pods as the source`, 'request');
     }
@@ -366,6 +366,11 @@ class DiagnosisRun implements Topology {
     const clusterSuspicions: Suspicion[] = [];
     for (const note of [...pair.source.notes, ...pair.destination.notes]) {
       clusterSuspicions.push({ level: SuspicionLevel.INFO, check: 'request.note', message: note, evidence: [] });
+    }
+    const o = otherFamily(this.net.cache, request.src, request.dst, request.port, pair);
+    if (o) {
+      const f = pair.family;
+      clusterSuspicions.push({ level: SuspicionLevel.INFO, check: 'request.other-family', message: `diagnosed over IPv${f}; both ends have IPv${o} addresses too: ask for that path with family ${o} (--family ${o})`, evidence: [] });
     }
     const cfg = this.net.pluginConfig;
     clusterSuspicions.push({

@@ -119,11 +119,12 @@ export function diagnoseParams(p: unknown): DiagnoseParams {
   }
   if (typeof r.port !== 'number' || !Number.isInteger(r.port) || r.port < 1 || r.port > 65535) throw bad(m, 'params.request.port', 'an integer from 1 to 65535', r.port);
   const protocol = r.protocol ?? 'tcp';
-  if (protocol !== 'tcp' && protocol !== 'udp') throw bad(m, 'params.request.protocol', '"tcp" or "udp"', r.protocol);
+  if (protocol !== 'tcp' && protocol !== 'udp' && protocol !== 'sctp') throw bad(m, 'params.request.protocol', '"tcp", "udp" or "sctp"', r.protocol);
+  if (r.family !== undefined && r.family !== 4 && r.family !== 6) throw bad(m, 'params.request.family', '4 or 6 (absent: the family of an IP given, else IPv4 when both ends have it)', r.family);
   if (o.runId !== undefined && (typeof o.runId !== 'string' || !/^[A-Za-z0-9._-]{1,80}$/.test(o.runId))) {
     throw bad(m, 'params.runId', 'letters, digits, ".", "_" or "-" (at most 80)', o.runId);
   }
-  const request: DiagnosisRequest = { src: (r.src as string).trim(), dst: (r.dst as string).trim(), port: r.port, protocol };
+  const request: DiagnosisRequest = { src: (r.src as string).trim(), dst: (r.dst as string).trim(), port: r.port, protocol, ...(r.family !== undefined ? { family: r.family as 4 | 6 } : {}) };
   return { source: source(m, o.source), request, overrides: overrides(m, o.overrides), runId: o.runId as string | undefined, ...workDoneToken(m, o) };
 }
 

@@ -44,7 +44,7 @@ test('netpath diagnose: bad input is exit 2 with the bad thing named', { skip: !
     [['--snapshot', sample, '--src', 'default/nope', '--dst', 'default/web2', '--port', '8080'], /default\/nope/],
     [['--snapshot', sample, '--src', 'default/client', '--dst', '10.0.0', '--port', '8080'], /10\.0\.0/],
     [['--snapshot', sample, '--src', 'default/client', '--dst', 'default/web2', '--port', '70000'], /--port/],
-    [['--snapshot', sample, '--src', 'default/client', '--dst', 'default/web2', '--port', '80', '--protocol', 'sctp'], /--protocol/],
+    [['--snapshot', sample, '--src', 'default/client', '--dst', 'default/web2', '--port', '80', '--protocol', 'icmp'], /--protocol/],
     [['--snapshot', 'no/such/file.json', '--src', 'a/b', '--dst', 'c/d', '--port', '1'], /no\/such\/file\.json/],
     [['--snapshot', 'package.json', '--src', 'a/b', '--dst', 'c/d', '--port', '1'], /package\.json/],
     [['--snapshot', sample, '--src', 'svc/default/web-remote', '--dst', 'default/web2', '--port', '8080'], /service/],

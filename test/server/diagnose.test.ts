@@ -249,7 +249,7 @@ test('malformed params and bad input: clear JSON-RPC errors, the server stays up
     ['netpath/diagnose', { source: { kind: 'snapshot', path: broken }, request: { ...crossNode, port: '80' } }, InvalidParams, /params\.request\.port must be an integer from 1 to 65535, got "80"/],
     ['netpath/diagnose', { source: { kind: 'snapshot', path: broken }, request: { ...crossNode, port: 70000 } }, InvalidParams, /port must be an integer from 1 to 65535, got number 70000/],
     ['netpath/diagnose', { source: { kind: 'snapshot', path: broken }, request: { ...crossNode, src: '' } }, InvalidParams, /params\.request\.src must be a non-empty string/],
-    ['netpath/diagnose', { source: { kind: 'snapshot', path: broken }, request: { ...crossNode, protocol: 'icmp' } }, InvalidParams, /protocol must be "tcp" or "udp", got "icmp"/],
+    ['netpath/diagnose', { source: { kind: 'snapshot', path: broken }, request: { ...crossNode, protocol: 'icmp' } }, InvalidParams, /protocol must be "tcp", "udp" or "sctp", got "icmp"/],
     ['netpath/diagnose', { source: { kind: 'snapshot', path: broken }, request: crossNode, runId: '../x' }, InvalidParams, /params\.runId must be/],
     ['netpath/diagnose', { source: { kind: 'cluster', context: 'kind', kubeconfig: '/nonexistent/kubeconfig' }, request: crossNode }, BadSource, /kubeconfig \/nonexistent\/kubeconfig does not exist/],
     ['netpath/diagnose', { source: { kind: 'cluster', context: 7 }, request: crossNode }, InvalidParams, /params\.source\.context must be a non-empty string, got number 7/],

@@ -288,7 +288,7 @@ export class NetnsNode implements NetNodeAction {
 
   /** The destination answers: the reply walks back, conntrack ESTABLISHED, translated back where NAT happened. */
   private answer(p: Packet, depth: number): Transmission[] {
-    if (p.protocol !== 'tcp' && p.protocol !== 'udp') return [];
+    if (p.protocol !== 'tcp' && p.protocol !== 'udp' && p.protocol !== 'sctp') return [];
     const r = reply(p);
     const out = this.handle(this.walkIn(r, undefined), depth, [], r);
     for (const t of out.ts) t.link.sourceAttributes.direction = 'reply';
@@ -318,6 +318,17 @@ export class NetnsNode implements NetNodeAction {
   /** False when nothing listens (so nothing answers). */
   private checkListener(p: Packet): boolean {
     const proto = p.protocol === 'tcp' ? 'tcp' : p.protocol === 'udp' ? 'udp' : undefined;
+    if (p.protocol === 'sctp' && p.dport) {
+      // ss -Htuln and /proc/net/{tcp,udp} list no SCTP sockets: whether anything listens is not known.
+      this.suspect({
+        level: SuspicionLevel.WARNING,
+        check: 'socket.sctp-unknown',
+        message: `whether a process listens on SCTP port ${p.dport} in ${this.ns.label} is not known: the dump lists TCP and UDP sockets only`,
+        evidence: [],
+        undecided: [{ where: `${this.ns.label} SCTP port ${p.dport}`, reason: 'SCTP listening sockets are not collected' }],
+      });
+      return true;
+    }
     if (!proto) return true;
     if (!p.dport) return true;
     const sockets = this.ns.sockets;

@@ -2,7 +2,7 @@
 // `K8sObject`s. Objects come from hand-written YAML as well as from the API, so every field is
 // read defensively: a wrong type is treated as absent, never a TypeError later. IPs are stored
 // in canonical text (RFC 5952 for IPv6) so that string comparison is address comparison.
-import { canonicalIP, parsePrefix, formatPrefix } from '../netstack/ip';
+import { canonicalIP, parsePrefix, formatPrefix, type Family } from '../netstack/ip';
 import type { K8sObject } from '../snapshot/types';
 
 export type Labels = Readonly<Record<string, string>>;
@@ -75,6 +75,13 @@ export interface ClusterService {
   clusterIPs: string[];
   /** `clusterIP: None`. */
   headless: boolean;
+  /**
+   * `spec.ipFamilies` in the API server's order (the first is the primary family); absent on a
+   * pre-dual-stack object (then the families are those of `clusterIPs`).
+   */
+  ipFamilies?: Family[];
+  /** `spec.ipFamilyPolicy`: SingleStack, PreferDualStack or RequireDualStack (anything else: absent). */
+  ipFamilyPolicy?: string;
   externalName?: string;
   externalIPs: string[];
   /** `status.loadBalancer.ingress[].ip` (hostname-only ingress entries are not addresses). */
@@ -249,6 +256,7 @@ export function readNode(o: K8sObject): ClusterNode {
 }
 
 const serviceTypes = new Set(['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName']);
+const familyPolicies = new Set(['SingleStack', 'PreferDualStack', 'RequireDualStack']);
 
 export function readService(o: K8sObject): ClusterService {
   const spec = rec(o.spec);
@@ -275,6 +283,9 @@ export function readService(o: K8sObject): ClusterService {
     if (p) ranges.push(formatPrefix(p));
   }
   const externalName = str(spec.externalName);
+  const families = arr(spec.ipFamilies).map((f) => (f === 'IPv4' ? 4 : f === 'IPv6' ? 6 : undefined)).filter((f): f is Family => f !== undefined);
+  // Only the API's own values: the text ends up in messages.
+  const familyPolicy = familyPolicies.has(str(spec.ipFamilyPolicy) ?? '') ? str(spec.ipFamilyPolicy) : undefined;
   return {
     key: keyOf(o),
     namespace: o.metadata.namespace ?? '',
@@ -282,6 +293,8 @@ export function readService(o: K8sObject): ClusterService {
     type,
     clusterIPs: headless ? [] : ips(rawIPs),
     headless,
+    ...(families.length ? { ipFamilies: [...new Set(families)] } : {}),
+    ...(familyPolicy ? { ipFamilyPolicy: familyPolicy } : {}),
     ...(type === 'ExternalName' && externalName ? { externalName } : {}),
     externalIPs: ips(arr(spec.externalIPs)),
     loadBalancerIPs: ips(arr(rec(status.loadBalancer).ingress).map((i) => rec(i).ip)),

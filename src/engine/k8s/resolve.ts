@@ -34,6 +34,11 @@ export interface ResolveOptions {
   family?: Family;
 }
 
+/** An end has no address of the family asked for (the pair then tries, or names, the other). */
+export class FamilyError extends EndpointError {
+  override name = 'FamilyError';
+}
+
 const forms = 'expected ns/pod, svc/ns/name, node/name or an IP address';
 
 function familyOf(ip: string): Family {
@@ -44,7 +49,7 @@ function pick(ips: readonly string[], family: Family | undefined, what: string):
   if (!ips.length) throw new EndpointError(`${what} has no IP address`);
   if (family === undefined) return ips.find((ip) => familyOf(ip) === 4) ?? ips[0];
   const ip = ips.find((x) => familyOf(x) === family);
-  if (!ip) throw new EndpointError(`${what} has no IPv${family} address (it has ${ips.join(', ')})`);
+  if (!ip) throw new FamilyError(`${what} has no IPv${family} address (it has ${ips.join(', ')})`);
   return ip;
 }
 
@@ -93,7 +98,9 @@ function podEndpoint(cache: ClusterCache, pod: ClusterPod, port: number, family:
     // Its packets leave from the node's network namespace: on the path it is the node.
     const node = pod.nodeName ? cache.node(pod.nodeName) : undefined;
     if (!node) throw new EndpointError(`pod ${pod.key} uses the host network but its node ${pod.nodeName ?? '(not scheduled)'} is not known`);
-    const ip = pod.ips.length ? pick(pod.ips, family, `pod ${pod.key}`) : pick(nodeIPs(node), family, `node ${node.name}`);
+    // status.podIPs of a hostNetwork pod are its node's; the node's own list has every family it has.
+    const own = family === undefined ? pod.ips : pod.ips.filter((ip) => familyOf(ip) === family);
+    const ip = own.length ? pick(own, family, `pod ${pod.key}`) : pick(nodeIPs(node), family, `pod ${pod.key} (host network of node ${node.name})`);
     notes.push(`pod ${pod.key} uses the host network: it is node ${node.name} on the path`);
     return { endpoint: { ip, type: 'node', port, ref: node.name }, notes, pod, node };
   }
@@ -117,7 +124,24 @@ function resolveService(cache: ClusterCache, key: string, port: number, family: 
   if (port && !svc.ports.some((p) => p.port === port)) {
     notes.push(`service ${key} has no port ${port} (ports: ${svc.ports.map((p) => `${p.port}/${p.protocol}`).join(', ') || 'none'})`);
   }
-  return { endpoint: { ip: pick(svc.clusterIPs, family, `service ${key}`), type: 'service', port, ref: svc.key }, notes, service: svc };
+  return { endpoint: { ip: serviceIP(svc, family), type: 'service', port, ref: svc.key }, notes, service: svc };
+}
+
+/**
+ * The service's cluster IP in a family: `spec.ipFamilies` says which families the service has
+ * (a SingleStack IPv4 service has no IPv6 address whatever else is set), `clusterIPs` holds one
+ * address per family in that order. Without a family: IPv4 when it has one.
+ */
+function serviceIP(svc: ClusterService, family: Family | undefined): string {
+  const what = `service ${svc.key}`;
+  const families = svc.ipFamilies;
+  const stack = () => `ipFamilies ${families!.map((f) => `IPv${f}`).join(', ')}${svc.ipFamilyPolicy ? `, ipFamilyPolicy ${svc.ipFamilyPolicy}` : ''}`;
+  const usable = families ? svc.clusterIPs.filter((ip) => families.includes(familyOf(ip))) : svc.clusterIPs;
+  if (family !== undefined && families && !families.includes(family)) throw new FamilyError(`${what} has no IPv${family} address (${stack()})`);
+  if (family !== undefined && families && !usable.some((ip) => familyOf(ip) === family)) {
+    throw new FamilyError(`${what} lists IPv${family} in spec.ipFamilies but has no IPv${family} cluster IP (clusterIPs: ${svc.clusterIPs.join(', ') || 'none'})`);
+  }
+  return pick(usable, family, what);
 }
 
 function resolveIP(cache: ClusterCache, text: string, port: number, family: Family | undefined): ResolvedEndpoint {
@@ -162,24 +186,39 @@ function chooseService(owners: readonly ServiceAddress[], port: number): Service
 export interface ResolvedPair {
   source: ResolvedEndpoint;
   destination: ResolvedEndpoint;
+  /** The family both ends were resolved in. */
+  family: Family;
 }
 
 /**
- * Resolves source and destination in one address family: the family of an IP literal if one
- * side is given as an IP, else IPv4 when both sides have it, else IPv6.
+ * Resolves source and destination in one address family: the one asked for; else the family of
+ * an IP literal if one side is given as an IP; else IPv4 when both sides have it, else IPv6.
  */
-export function resolvePair(cache: ClusterCache, src: string, dst: string, port: number): ResolvedPair {
-  const literal = [src, dst].map((s) => parseIP(s.trim())).find((ip) => ip !== undefined);
-  if (literal) {
-    const family = literal.family;
-    return { source: resolveEndpoint(cache, src, { family }), destination: resolveEndpoint(cache, dst, { port, family }) };
+export function resolvePair(cache: ClusterCache, src: string, dst: string, port: number, family?: Family): ResolvedPair {
+  const literals = [src, dst].map((s) => parseIP(s.trim()));
+  const typed = literals.find((ip) => ip !== undefined)?.family;
+  const inFamily = (f: Family): ResolvedPair => ({ source: resolveEndpoint(cache, src, { family: f }), destination: resolveEndpoint(cache, dst, { port, family: f }), family: f });
+  if (family !== undefined) {
+    literals.forEach((ip, i) => {
+      if (ip && ip.family !== family) throw new EndpointError(`the ${i ? 'destination' : 'source'} ${canonicalIP(i ? dst : src)} is an IPv${ip.family} address, but family IPv${family} was asked for`);
+    });
+    const pair = (['source', 'destination'] as const).map((side, i) => {
+      try {
+        return resolveEndpoint(cache, i ? dst : src, i ? { port, family } : { family });
+      } catch (e) {
+        if (e instanceof FamilyError) throw new FamilyError(`the ${side} ${echoed(i ? dst.trim() : src.trim())}: ${e.message}`);
+        throw e;
+      }
+    });
+    return { source: pair[0], destination: pair[1], family };
   }
+  if (typed !== undefined) return inFamily(typed);
   let firstError: unknown;
-  for (const family of [4, 6] as const) {
+  for (const f of [4, 6] as const) {
     try {
-      return { source: resolveEndpoint(cache, src, { family }), destination: resolveEndpoint(cache, dst, { port, family }) };
+      return inFamily(f);
     } catch (e) {
-      if (!(e instanceof EndpointError)) throw e;
+      if (!(e instanceof FamilyError)) throw e;
       firstError ??= e;
     }
   }
@@ -187,4 +226,21 @@ export function resolvePair(cache: ClusterCache, src: string, dst: string, port:
   const s = resolveEndpoint(cache, src);
   const d = resolveEndpoint(cache, dst, { port });
   throw new EndpointError(`${src} (${s.endpoint.ip}) and ${dst} (${d.endpoint.ip}) have no address family in common${firstError instanceof Error ? `: ${firstError.message}` : ''}`);
+}
+
+/**
+ * The other family, when both ends were named (neither typed as an IP) and both have an address
+ * of it too: the report says it exists and how to ask for it.
+ */
+export function otherFamily(cache: ClusterCache, src: string, dst: string, port: number, pair: ResolvedPair): Family | undefined {
+  if (parseIP(src.trim()) || parseIP(dst.trim())) return undefined;
+  const other: Family = pair.family === 4 ? 6 : 4;
+  try {
+    resolveEndpoint(cache, src, { family: other });
+    resolveEndpoint(cache, dst, { port, family: other });
+  } catch (e) {
+    if (e instanceof FamilyError) return undefined;
+    throw e;
+  }
+  return other;
 }

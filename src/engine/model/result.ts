@@ -13,6 +13,11 @@ export interface DiagnosisRequest {
   dst: string;
   port: number;
   protocol: Protocol;
+  /**
+   * Address family names resolve to (`--family`); absent: the family of an IP typed, else IPv4
+   * when both ends have it, else IPv6.
+   */
+  family?: 4 | 6;
   /** Payload bytes of the packet (UDP datagram / TCP segment data); absent = a small packet. */
   size?: number;
 }

@@ -28,7 +28,7 @@ export function toJson(r: DiagnosisResult): unknown {
   const actionOf = new Map<string, string>();
   for (const n of r.nodes) for (const a of n.actions) if (a.input) actionOf.set(a.input, a.type);
   return {
-    request: { src: r.request.src, dst: r.request.dst, port: r.request.port, protocol: r.request.protocol },
+    request: { src: r.request.src, dst: r.request.dst, port: r.request.port, protocol: r.request.protocol, ...(r.request.family ? { family: r.request.family } : {}) },
     source: r.source,
     destination: r.destination,
     verdict: r.verdict,
