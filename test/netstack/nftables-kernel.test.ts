@@ -7,84 +7,29 @@
 // server's arrival counters and the router's conntrack table show.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { kernelTestSkip } from '../support/machine';
+import { CLIENT4, CLIENT6, ROUTER4, ROUTER6, SERVER4, SERVER6, inNs, inNsIn, routerTopology, sh } from '../support/router-topology';
 import { parseIP, parsePrefix, contains } from '../../src/engine/netstack/ip';
 import { isObj, parseNftRuleset } from '../../src/engine/netstack/nftables/model';
 import type { NftPacket } from '../../src/engine/netstack/nftables/expr';
 import { conntrackInUse, traceNftReceive, type NftEnv, type NftOutcome } from '../../src/engine/netstack/nftables/simulate';
 
-const C = 'np-nft-c';
-const R = 'np-nft-r';
-const S = 'np-nft-s';
-
-function sh(args: string[], input?: string): string {
-  return execFileSync(args[0], args.slice(1), { input, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] });
-}
-const inNs = (ns: string, ...args: string[]) => sh(['ip', 'netns', 'exec', ns, ...args]);
-const inNsIn = (ns: string, input: string, ...args: string[]) => sh(['ip', 'netns', 'exec', ns, ...args], input);
+const topo = routerTopology({ prefix: 'np-nft', macByte: 1, defaultViaServer: true });
+const { C, R, S } = topo;
 
 const TOOLS = ['nft', 'conntrack', 'iptables-nft-restore'];
 
 function cleanup(): void {
-  for (const ns of [C, R, S]) {
-    try {
-      sh(['ip', 'netns', 'del', ns]);
-    } catch {
-      /* not there */
-    }
-  }
+  topo.cleanup();
 }
 
-const MAC = { c0: '02:00:00:00:11:02', r0: '02:00:00:00:11:01', r1: '02:00:00:00:12:01', s0: '02:00:00:00:12:02' };
-const CLIENT4 = ['10.10.1.2', '10.10.1.200'];
-const CLIENT6 = ['fd10:1::2', 'fd10:1::3'];
-const SERVER4 = ['10.10.2.2', '10.10.2.3', '10.10.2.4'];
-const SERVER6 = ['fd10:2::2', 'fd10:2::3'];
-const ROUTER4 = { r0: '10.10.1.1', r1: '10.10.2.1' };
-const ROUTER6 = { r0: 'fd10:1::1', r1: 'fd10:2::1' };
-
 function buildTopology(): void {
-  const script = `
-set -e
-for n in ${C} ${R} ${S}; do ip netns add $n; ip -n $n link set lo up; done
-ip link add npnft-c0 type veth peer name npnft-r0
-ip link add npnft-r1 type veth peer name npnft-s0
-ip link set npnft-c0 netns ${C}; ip -n ${C} link set npnft-c0 name c0
-ip link set npnft-r0 netns ${R}; ip -n ${R} link set npnft-r0 name r0
-ip link set npnft-r1 netns ${R}; ip -n ${R} link set npnft-r1 name r1
-ip link set npnft-s0 netns ${S}; ip -n ${S} link set npnft-s0 name s0
-ip -n ${C} link set c0 address ${MAC.c0}; ip -n ${R} link set r0 address ${MAC.r0}
-ip -n ${R} link set r1 address ${MAC.r1}; ip -n ${S} link set s0 address ${MAC.s0}
-for x in "${C} c0" "${R} r0" "${R} r1" "${S} s0"; do set -- $x
-  ip netns exec $1 sysctl -qw net.ipv6.conf.$2.router_solicitations=0 net.ipv6.conf.$2.accept_dad=0 net.ipv6.conf.$2.accept_ra=0
-done
-ip netns exec ${R} sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 net.ipv4.icmp_ratelimit=0 net.ipv6.icmp.ratelimit=0
-ip -n ${C} addr add 10.10.1.2/24 dev c0; ip -n ${C} addr add 10.10.1.200/24 dev c0
-ip -n ${C} addr add fd10:1::2/64 dev c0 nodad; ip -n ${C} addr add fd10:1::3/64 dev c0 nodad
-ip -n ${R} addr add 10.10.1.1/24 dev r0; ip -n ${R} addr add 10.10.2.1/24 dev r1
-ip -n ${R} addr add fd10:1::1/64 dev r0 nodad; ip -n ${R} addr add fd10:2::1/64 dev r1 nodad
-for a in ${SERVER4.join(' ')}; do ip -n ${S} addr add $a/24 dev s0; done
-for a in ${SERVER6.join(' ')}; do ip -n ${S} addr add $a/64 dev s0 nodad; done
-for x in "${C} c0" "${R} r0" "${R} r1" "${S} s0"; do set -- $x; ip -n $1 link set $2 up; done
-ip -n ${C} route add default via 10.10.1.1; ip -n ${C} -6 route add default via fd10:1::1
-ip -n ${S} route add default via 10.10.2.1; ip -n ${S} -6 route add default via fd10:2::1
-ip -n ${C} neigh replace 10.10.1.1 lladdr ${MAC.r0} dev c0 nud permanent
-ip -n ${C} neigh replace fd10:1::1 lladdr ${MAC.r0} dev c0 nud permanent
-for a in ${CLIENT4.join(' ')} ${CLIENT6.join(' ')}; do ip -n ${R} neigh replace $a lladdr ${MAC.c0} dev r0 nud permanent; done
-for a in ${SERVER4.join(' ')} ${SERVER6.join(' ')}; do ip -n ${R} neigh replace $a lladdr ${MAC.s0} dev r1 nud permanent; done
-# Everything else (ClusterIPs without a DNAT, other addresses) leaves through r1, as from a node.
-ip -n ${R} route add default via 10.10.2.254 dev r1; ip -n ${R} -6 route add default via fd10:2::254 dev r1
-ip -n ${R} neigh replace 10.10.2.254 lladdr ${MAC.s0} dev r1 nud permanent
-ip -n ${R} neigh replace fd10:2::254 lladdr ${MAC.s0} dev r1 nud permanent
-ip -n ${S} neigh replace 10.10.2.1 lladdr ${MAC.r1} dev s0 nud permanent
-ip -n ${S} neigh replace fd10:2::1 lladdr ${MAC.r1} dev s0 nud permanent
-`;
-  sh(['sh', '-c', script]);
+  topo.build();
   // The server drops everything before conntrack (no replies), one counter per destination
   // address, so that its counters tell where a packet arrived and with which source.
   const per = (fam: string, addrs: string[]) => addrs.map((a) => `${fam} daddr ${a} counter drop`).join('\n    ');

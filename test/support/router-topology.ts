@@ -1,0 +1,90 @@
+// The three network namespaces the netfilter and nftables kernel tests send real packets through:
+// a client (c0, two IPv4 and two IPv6 addresses), a router (r0 towards the client, r1 towards the
+// server, forwarding on, ICMP rate limits off) and a server (s0, three IPv4 and two IPv6
+// addresses). Neighbours are permanent so no ARP/NDP packet crosses the rules under test.
+import { execFileSync } from 'node:child_process';
+
+export function sh(args: string[], input?: string): string {
+  return execFileSync(args[0], args.slice(1), { input, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] });
+}
+export const inNs = (ns: string, ...args: string[]) => sh(['ip', 'netns', 'exec', ns, ...args]);
+export const inNsIn = (ns: string, input: string, ...args: string[]) => sh(['ip', 'netns', 'exec', ns, ...args], input);
+
+export const CLIENT4 = ['10.10.1.2', '10.10.1.200'];
+export const CLIENT6 = ['fd10:1::2', 'fd10:1::3'];
+export const SERVER4 = ['10.10.2.2', '10.10.2.3', '10.10.2.4'];
+export const SERVER6 = ['fd10:2::2', 'fd10:2::3'];
+export const ROUTER4 = { r0: '10.10.1.1', r1: '10.10.2.1' };
+export const ROUTER6 = { r0: 'fd10:1::1', r1: 'fd10:2::1' };
+
+export interface RouterTopology {
+  /** Namespace names: client, router, server. */
+  C: string;
+  R: string;
+  S: string;
+  MAC: { c0: string; r0: string; r1: string; s0: string };
+  build(): void;
+  cleanup(): void;
+}
+
+/**
+ * `prefix` names the namespaces (`<prefix>-c`, `-r`, `-s`) and the veths while they are created;
+ * `macByte` keeps two tests' MAC addresses apart; `defaultViaServer` routes every other address
+ * out of r1 (as a node sends a ClusterIP it did not DNAT).
+ */
+export function routerTopology(o: { prefix: string; macByte: number; defaultViaServer?: boolean }): RouterTopology {
+  const C = `${o.prefix}-c`;
+  const R = `${o.prefix}-r`;
+  const S = `${o.prefix}-s`;
+  const b = (n: number) => (o.macByte * 16 + n).toString(16).padStart(2, '0');
+  const MAC = { c0: `02:00:00:00:${b(1)}:02`, r0: `02:00:00:00:${b(1)}:01`, r1: `02:00:00:00:${b(2)}:01`, s0: `02:00:00:00:${b(2)}:02` };
+  const v = o.prefix;
+  const cleanup = () => {
+    for (const ns of [C, R, S]) {
+      try {
+        sh(['ip', 'netns', 'del', ns]);
+      } catch {
+        /* not there */
+      }
+    }
+  };
+  const build = () => {
+    const script = `
+set -e
+for n in ${C} ${R} ${S}; do ip netns add $n; ip -n $n link set lo up; done
+ip link add ${v}-c0 type veth peer name ${v}-r0
+ip link add ${v}-r1 type veth peer name ${v}-s0
+ip link set ${v}-c0 netns ${C}; ip -n ${C} link set ${v}-c0 name c0
+ip link set ${v}-r0 netns ${R}; ip -n ${R} link set ${v}-r0 name r0
+ip link set ${v}-r1 netns ${R}; ip -n ${R} link set ${v}-r1 name r1
+ip link set ${v}-s0 netns ${S}; ip -n ${S} link set ${v}-s0 name s0
+ip -n ${C} link set c0 address ${MAC.c0}; ip -n ${R} link set r0 address ${MAC.r0}
+ip -n ${R} link set r1 address ${MAC.r1}; ip -n ${S} link set s0 address ${MAC.s0}
+for x in "${C} c0" "${R} r0" "${R} r1" "${S} s0"; do set -- $x
+  ip netns exec $1 sysctl -qw net.ipv6.conf.$2.router_solicitations=0 net.ipv6.conf.$2.accept_dad=0 net.ipv6.conf.$2.accept_ra=0
+done
+ip netns exec ${R} sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 net.ipv4.icmp_ratelimit=0 net.ipv6.icmp.ratelimit=0
+ip -n ${C} addr add 10.10.1.2/24 dev c0; ip -n ${C} addr add 10.10.1.200/24 dev c0
+ip -n ${C} addr add fd10:1::2/64 dev c0 nodad; ip -n ${C} addr add fd10:1::3/64 dev c0 nodad
+ip -n ${R} addr add 10.10.1.1/24 dev r0; ip -n ${R} addr add 10.10.2.1/24 dev r1
+ip -n ${R} addr add fd10:1::1/64 dev r0 nodad; ip -n ${R} addr add fd10:2::1/64 dev r1 nodad
+for a in ${SERVER4.join(' ')}; do ip -n ${S} addr add $a/24 dev s0; done
+for a in ${SERVER6.join(' ')}; do ip -n ${S} addr add $a/64 dev s0 nodad; done
+for x in "${C} c0" "${R} r0" "${R} r1" "${S} s0"; do set -- $x; ip -n $1 link set $2 up; done
+ip -n ${C} route add default via 10.10.1.1; ip -n ${C} -6 route add default via fd10:1::1
+ip -n ${S} route add default via 10.10.2.1; ip -n ${S} -6 route add default via fd10:2::1
+ip -n ${C} neigh replace 10.10.1.1 lladdr ${MAC.r0} dev c0 nud permanent
+ip -n ${C} neigh replace fd10:1::1 lladdr ${MAC.r0} dev c0 nud permanent
+for a in ${CLIENT4.join(' ')} ${CLIENT6.join(' ')}; do ip -n ${R} neigh replace $a lladdr ${MAC.c0} dev r0 nud permanent; done
+for a in ${SERVER4.join(' ')} ${SERVER6.join(' ')}; do ip -n ${R} neigh replace $a lladdr ${MAC.s0} dev r1 nud permanent; done
+${o.defaultViaServer ? `# Everything else (ClusterIPs without a DNAT, other addresses) leaves through r1, as from a node.
+ip -n ${R} route add default via 10.10.2.254 dev r1; ip -n ${R} -6 route add default via fd10:2::254 dev r1
+ip -n ${R} neigh replace 10.10.2.254 lladdr ${MAC.s0} dev r1 nud permanent
+ip -n ${R} neigh replace fd10:2::254 lladdr ${MAC.s0} dev r1 nud permanent
+` : ''}ip -n ${S} neigh replace 10.10.2.1 lladdr ${MAC.r1} dev s0 nud permanent
+ip -n ${S} neigh replace fd10:2::1 lladdr ${MAC.r1} dev s0 nud permanent
+`;
+    sh(['sh', '-c', script]);
+  };
+  return { C, R, S, MAC, build, cleanup };
+}
