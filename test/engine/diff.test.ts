@@ -9,7 +9,7 @@ import { loadSnapshot } from '../../src/engine/snapshot/load';
 import { SnapshotDiff, type Difference } from '../../src/engine/diff/diff';
 import { diffJson } from '../../src/engine/diff/report';
 import { diffObjects, indexObjects } from '../../src/engine/diff/objects';
-import { labCases, labDir } from './lab-cases';
+import { labCases, labDir } from '../support/lab-cases';
 import type { NetpathSnapshot } from '../../src/engine/snapshot/types';
 
 const load = (p: string) => loadSnapshot(readFileSync(p, 'utf8'));

@@ -4,8 +4,8 @@
 // (the rules: lab-judge.ts, shared with the live lab test/lab/lab.test.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { labCases } from './lab-cases';
-import { judgeCase } from './lab-judge';
+import { labCases } from '../support/lab-cases';
+import { judgeCase } from '../support/lab-judge';
 import { loadSnapshot } from '../../src/engine/snapshot/load';
 import { Network } from '../../src/engine/network';
 

@@ -13,8 +13,8 @@ import { BadInputError } from '../../src/shared/errors';
 import { toWireResult, type WireResult } from '../../src/shared/severity';
 import { defaultGroupThreshold, expandStep, layoutResult, maxExpandedNodes, type Box, type PositionedGraph } from '../../src/engine/report/layout';
 import { loadSnapshot } from '../../src/engine/snapshot/load';
-import { fanOut, spread } from './fan-out';
-import { labCases } from './lab-cases';
+import { fanOut, spread } from '../support/fan-out';
+import { labCases } from '../support/lab-cases';
 
 const repo = join(__dirname, '..', '..');
 

@@ -9,7 +9,7 @@ import { loadSnapshot } from '../../src/engine/snapshot/load';
 import { buildMatrix, cellOf, type Matrix } from '../../src/engine/matrix/matrix';
 import { matrixCsv, matrixJson, matrixText } from '../../src/engine/matrix/report';
 import type { K8sObject, NetpathSnapshot, SnapshotObjects } from '../../src/engine/snapshot/types';
-import { labCases } from './lab-cases';
+import { labCases } from '../support/lab-cases';
 import { base, cases } from './policy-cases';
 import type { DiagnosisResult } from '../../src/engine/model/result';
 

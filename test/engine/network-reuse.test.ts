@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { Network } from '../../src/engine/network';
 import { formatJson } from '../../src/engine/report/json';
 import { loadSnapshot } from '../../src/engine/snapshot/load';
-import { labCases } from './lab-cases';
+import { labCases } from '../support/lab-cases';
 
 test('one Network: the same request gives byte-identical JSON alone, repeated, and interleaved with others', () => {
   const wanted = ['flannel-host-gw--pod-mtu-mismatch', 'flannel-vxlan--vxlan-fdb-missing', 'calico-bgp--healthy', 'flannel-host-gw--network-policy-deny'];

@@ -10,7 +10,7 @@ import { BadInputError } from '../../src/shared/errors';
 import { snapshotPort } from '../../src/engine/port';
 import { applyOverlay, OverlayError, overlayPort, parseObjectRef } from '../../src/engine/overlay/overlay';
 import { explainWhatIf } from '../../src/engine/overlay/what-if';
-import { labDir } from './lab-cases';
+import { labDir } from '../support/lab-cases';
 import type { ClusterPort } from '../../src/engine/port';
 import type { DiagnosisRequest } from '../../src/engine/model/result';
 

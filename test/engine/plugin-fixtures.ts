@@ -6,7 +6,7 @@ import { loadSnapshot } from '../../src/engine/snapshot/load';
 import { Network } from '../../src/engine/network';
 import type { DiagnosisResult } from '../../src/engine/model/result';
 import { SuspicionLevel, type Suspicion } from '../../src/engine/model/suspicion';
-import { labDir } from './lab-cases';
+import { labDir } from '../support/lab-cases';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 export type Snap = any;

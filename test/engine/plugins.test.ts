@@ -8,7 +8,7 @@ import { detectUplink } from '../../src/engine/plugins/uplink';
 import { NetNS } from '../../src/engine/netstack/netns';
 import { loadSnapshot } from '../../src/engine/snapshot/load';
 import { SuspicionLevel } from '../../src/engine/model/suspicion';
-import { labCases } from './lab-cases';
+import { labCases } from '../support/lab-cases';
 import { diagnose, dropRoutes, findings, host, lab, link, on, podNetns, setDown } from './plugin-fixtures';
 
 const CLIENT = '10.244.1.2';

@@ -2,7 +2,7 @@
 // node1 → web2 on node2, TCP 8080, with random rules in front of node2's FORWARD chain; and
 // client → the lab internet with node1's masquerade chain replaced by random rules.
 // Every generated rule is one the simulator models (addresses, protocol, ports, verdicts, a user
-// chain), where it agrees with the kernel (test/netstack/netfilter-kernel.test.ts): the verdict on
+// chain), where it agrees with the kernel (test/engine/netstack/netfilter-kernel.test.ts): the verdict on
 // the original rules is the kernel's. Then one rule gets an unknown match (`-m foobar --baz 1`).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -5,12 +5,12 @@
 // And the engine is judged on every case while it is live (healthy and each fault, the fault still
 // applied): `netpath collect` dumps every node, `netpath snapshot assemble` builds the snapshot (both
 // through dist/cli.js, as make-cases does), and the in-process engine diagnoses every probe under the
-// same agreement rules as the committed cases (test/engine/lab-judge.ts).
+// same agreement rules as the committed cases (test/support/lab-judge.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { judgeCase } from '../engine/lab-judge';
+import { judgeCase } from '../support/lab-judge';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FAULTS } from './faults';

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { CancellationTokenSource, DiagnosticSeverity } from 'vscode-languageserver-protocol/node';
 import { resolve } from 'node:path';
 import { serverBuilt, startServer, type RawMessage, type ServerSession } from './client';
-import { labCases } from '../engine/lab-cases';
+import { labCases } from '../support/lab-cases';
 import { BadInputError, CancelledError } from '../../src/shared/errors';
 import {
   ClearRunRequest, ClusterInfoRequest, decodeError, DiagnoseRequest, ErrorCodes, ListEndpointsRequest, type DiagnoseParams,

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { layoutResult } from '../../src/engine/report/layout';
 import { splitResult, type PathView } from '../../src/shared/webview-protocol';
-import { fanOut } from '../engine/fan-out';
+import { fanOut } from '../support/fan-out';
 import { chromiumAvailable, chromiumPath } from './chromium';
 import { startWebviewHarness, webviewBundle, type WebviewHarness } from './harness';
 

@@ -3,7 +3,7 @@
 //
 // Dual-stack: an IPv6 socket bound to :: (or ::ffff:a.b.c.d) also accepts IPv4 unless it is
 // IPV6_V6ONLY. Current ss shows that flag: a dual-stack wildcard is printed `*:80`, a v6-only one
-// `[::]:80` (checked on the kernel in test/netstack/sockets-kernel.test.ts). /proc/net/tcp6 does
+// `[::]:80` (checked on the kernel in test/engine/netstack/sockets-kernel.test.ts). /proc/net/tcp6 does
 // not show it, nor do very old ss versions (`:::80`); there the `bindv6only` sysctl value that the
 // caller passes decides (net.ipv6.bindv6only, default 0 = dual-stack), which is right for every
 // program that does not set IPV6_V6ONLY itself.
