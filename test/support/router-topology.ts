@@ -2,7 +2,10 @@
 // a client (c0, two IPv4 and two IPv6 addresses), a router (r0 towards the client, r1 towards the
 // server, forwarding on, ICMP rate limits off) and a server (s0, three IPv4 and two IPv6
 // addresses). Neighbours are permanent so no ARP/NDP packet crosses the rules under test.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 
 export function sh(args: string[], input?: string): string {
   return execFileSync(args[0], args.slice(1), { input, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] });
@@ -87,4 +90,51 @@ ip -n ${S} neigh replace fd10:2::1 lladdr ${MAC.r1} dev s0 nud permanent
     sh(['sh', '-c', script]);
   };
   return { C, R, S, MAC, build, cleanup };
+}
+
+/** One packet the client sends: UDP a datagram, TCP a connection attempt (its SYN). */
+export interface Probe {
+  proto: 'udp' | 'tcp';
+  src: string;
+  dst: string;
+  sport: number;
+  dport: number;
+}
+
+// One node process in the client netns, sending what it reads on stdin, one JSON line a packet.
+const SENDER = `
+const dgram = require('node:dgram'); const net = require('node:net'); const rl = require('node:readline').createInterface({ input: process.stdin });
+rl.on('line', (line) => {
+  const p = JSON.parse(line);
+  const done = () => process.stdout.write('sent\\n');
+  if (p.proto === 'udp') {
+    const s = dgram.createSocket(p.family === 6 ? 'udp6' : 'udp4');
+    s.bind(p.sport, p.src, () => s.send(Buffer.from('x'), p.dport, p.dst, () => { s.close(); done(); }));
+  } else {
+    const s = net.connect({ host: p.dst, port: p.dport, localAddress: p.src, localPort: p.sport });
+    s.on('error', () => {});
+    setTimeout(() => { s.destroy(); done(); }, 40);
+  }
+});`;
+
+/** The client-side packet sender; its script is written into `dir`. */
+export class Sender {
+  private proc: ChildProcess;
+  private waiting: (() => void)[] = [];
+  constructor(clientNs: string, dir: string) {
+    const file = join(dir, 'sender.cjs');
+    writeFileSync(file, SENDER);
+    this.proc = spawn('ip', ['netns', 'exec', clientNs, process.execPath, file], { stdio: ['pipe', 'pipe', 'inherit'] });
+    createInterface({ input: this.proc.stdout! }).on('line', () => this.waiting.shift()?.());
+  }
+  send(p: Probe, family: 4 | 6): Promise<void> {
+    return new Promise((res) => {
+      this.waiting.push(res);
+      this.proc.stdin!.write(JSON.stringify({ ...p, family }) + '\n');
+    });
+  }
+  close(): void {
+    this.proc.stdin!.end();
+    this.proc.kill();
+  }
 }

@@ -8,12 +8,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { kernelTestSkip } from '../../support/machine';
-import { CLIENT4, CLIENT6, ROUTER4, ROUTER6, SERVER4, SERVER6, inNs, inNsIn, routerTopology, sh } from '../../support/router-topology';
+import { CLIENT4, CLIENT6, ROUTER4, ROUTER6, SERVER4, SERVER6, inNs, inNsIn, routerTopology, sh, Sender, type Probe } from '../../support/router-topology';
 import { parseIptablesSave } from '../../../src/engine/netstack/iptables/parse';
 import type { Ruleset } from '../../../src/engine/netstack/iptables/model';
 import { parseIpsetSave, matchSet } from '../../../src/engine/netstack/ipset';
@@ -68,13 +67,6 @@ interface RuleSetCase {
   listenPort?: number;
 }
 
-interface Probe {
-  proto: 'udp' | 'tcp';
-  src: string;
-  dst: string;
-  sport: number;
-  dport: number;
-}
 
 let nextPort = 20000;
 function probes(family: 4 | 6, list: [proto: 'udp' | 'tcp', dst: string, dport: number, srcIndex?: number, sport?: number][]): Probe[] {
@@ -312,42 +304,6 @@ COMMIT
   },
 ];
 
-// ---- the client-side packet sender (one node process in the client netns) -------------------
-
-const SENDER = `
-const dgram = require('node:dgram'); const net = require('node:net'); const rl = require('node:readline').createInterface({ input: process.stdin });
-rl.on('line', (line) => {
-  const p = JSON.parse(line);
-  const done = () => process.stdout.write('sent\\n');
-  if (p.proto === 'udp') {
-    const s = dgram.createSocket(p.family === 6 ? 'udp6' : 'udp4');
-    s.bind(p.sport, p.src, () => s.send(Buffer.from('x'), p.dport, p.dst, () => { s.close(); done(); }));
-  } else {
-    const s = net.connect({ host: p.dst, port: p.dport, localAddress: p.src, localPort: p.sport });
-    s.on('error', () => {});
-    setTimeout(() => { s.destroy(); done(); }, 40);
-  }
-});`;
-
-class Sender {
-  private proc: ChildProcess;
-  private waiting: (() => void)[] = [];
-  constructor(file: string) {
-    this.proc = spawn('ip', ['netns', 'exec', C, process.execPath, file], { stdio: ['pipe', 'pipe', 'inherit'] });
-    createInterface({ input: this.proc.stdout! }).on('line', () => this.waiting.shift()?.());
-  }
-  send(p: Probe, family: 4 | 6): Promise<void> {
-    return new Promise((res) => {
-      this.waiting.push(res);
-      this.proc.stdin!.write(JSON.stringify({ ...p, family }) + '\n');
-    });
-  }
-  close(): void {
-    this.proc.stdin!.end();
-    this.proc.kill();
-  }
-}
-
 // ---- kernel observations ---------------------------------------------------------------------
 
 type CounterMap = Map<string, number>;
@@ -491,8 +447,6 @@ test('netfilter simulator agrees with the kernel on real packets (npnf- netns)',
   }
   cleanup();
   const dir = mkdtempSync(join(tmpdir(), 'npnf-'));
-  const senderFile = join(dir, 'sender.cjs');
-  writeFileSync(senderFile, SENDER);
   let sender: Sender | undefined;
   let listener: ChildProcess | undefined;
   let compared = 0;
@@ -501,7 +455,7 @@ test('netfilter simulator agrees with the kernel on real packets (npnf- netns)',
   const branchesSeen = new Set<string>();
   try {
     buildTopology();
-    sender = new Sender(senderFile);
+    sender = new Sender(C, dir);
     // IPv6 neighbours are static, but interfaces still send MLD reports for a moment after
     // coming up; let them pass before counting.
     await new Promise((r) => setTimeout(r, 2500));

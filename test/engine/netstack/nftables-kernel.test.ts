@@ -7,13 +7,11 @@
 // server's arrival counters and the router's conntrack table show.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { kernelTestSkip } from '../../support/machine';
-import { CLIENT4, CLIENT6, ROUTER4, ROUTER6, SERVER4, SERVER6, inNs, inNsIn, routerTopology, sh } from '../../support/router-topology';
+import { CLIENT4, CLIENT6, ROUTER4, ROUTER6, SERVER4, SERVER6, inNs, inNsIn, routerTopology, sh, Sender, type Probe } from '../../support/router-topology';
 import { parseIP, parsePrefix, contains } from '../../../src/engine/netstack/ip';
 import { isObj, parseNftRuleset } from '../../../src/engine/netstack/nftables/model';
 import type { NftPacket } from '../../../src/engine/netstack/nftables/expr';
@@ -51,13 +49,6 @@ function resetRouter(): void {
   inNs(R, 'nft', 'flush', 'ruleset');
 }
 
-interface Probe {
-  proto: 'udp' | 'tcp';
-  src: string;
-  dst: string;
-  sport: number;
-  dport: number;
-}
 
 interface RuleSetCase {
   name: string;
@@ -463,42 +454,6 @@ table ip redir {
   },
 ];
 
-// ---- the client-side packet sender (one node process in the client netns) -------------------
-
-const SENDER = `
-const dgram = require('node:dgram'); const net = require('node:net'); const rl = require('node:readline').createInterface({ input: process.stdin });
-rl.on('line', (line) => {
-  const p = JSON.parse(line);
-  const done = () => process.stdout.write('sent\\n');
-  if (p.proto === 'udp') {
-    const s = dgram.createSocket(p.family === 6 ? 'udp6' : 'udp4');
-    s.bind(p.sport, p.src, () => s.send(Buffer.from('x'), p.dport, p.dst, () => { s.close(); done(); }));
-  } else {
-    const s = net.connect({ host: p.dst, port: p.dport, localAddress: p.src, localPort: p.sport });
-    s.on('error', () => {});
-    setTimeout(() => { s.destroy(); done(); }, 40);
-  }
-});`;
-
-class Sender {
-  private proc: ChildProcess;
-  private waiting: (() => void)[] = [];
-  constructor(file: string) {
-    this.proc = spawn('ip', ['netns', 'exec', C, process.execPath, file], { stdio: ['pipe', 'pipe', 'inherit'] });
-    createInterface({ input: this.proc.stdout! }).on('line', () => this.waiting.shift()?.());
-  }
-  send(p: Probe, family: 4 | 6): Promise<void> {
-    return new Promise((res) => {
-      this.waiting.push(res);
-      this.proc.stdin!.write(JSON.stringify({ ...p, family }) + '\n');
-    });
-  }
-  close(): void {
-    this.proc.stdin!.end();
-    this.proc.kill();
-  }
-}
-
 // ---- kernel observations ---------------------------------------------------------------------
 
 type Counts = Map<string, number>;
@@ -605,8 +560,6 @@ test('nftables simulator agrees with the kernel on real packets (np-nft- netns)'
   }
   cleanup();
   const dir = mkdtempSync(join(tmpdir(), 'np-nft-'));
-  const senderFile = join(dir, 'sender.cjs');
-  writeFileSync(senderFile, SENDER);
   let sender: Sender | undefined;
   let compared = 0;
   const disagreements: string[] = [];
@@ -614,7 +567,7 @@ test('nftables simulator agrees with the kernel on real packets (np-nft- netns)'
   const branchesSeen = new Set<string>();
   try {
     buildTopology();
-    sender = new Sender(senderFile);
+    sender = new Sender(C, dir);
     // Interfaces send MLD reports for a moment after coming up; let them pass before counting.
     await new Promise((r) => setTimeout(r, 2500));
     for (const c of CASES) {
