@@ -267,13 +267,13 @@ function mergeWorlds(results: HopResult[], undecided: UndecidedElement[], check:
 
 function nuEvidence(n: NotUnderstood): Evidence {
   if (n.kind === 'nftables') return { kind: 'nftables', text: n.text, where: `table ${n.table} chain ${n.chain} handle ${n.rule} (${n.reason})` };
-  if (n.kind === 'order') return { kind: 'nftables', text: n.text, where: n.reason };
+  if (n.kind === 'chain') return { kind: 'nftables', text: n.text, where: n.reason };
   return { kind: 'iptables', text: n.text, where: `${n.table}/${n.chain} #${n.rule} (${n.reason})` };
 }
 
 function undecidedOf(ns: NetNS, n: NotUnderstood): UndecidedElement {
   if (n.kind === 'nftables') return { where: `${ns.label} nftables table ${n.table} chain ${n.chain} handle ${n.rule}`, reason: n.reason };
-  if (n.kind === 'order') return { where: `${ns.label} order of ${n.text}`, reason: n.reason };
+  if (n.kind === 'chain') return { where: `${ns.label} ${n.text}`, reason: n.reason };
   return { where: `${ns.label} ${n.table}/${n.chain} #${n.rule}`, reason: n.reason };
 }
 
@@ -281,8 +281,8 @@ function undecidedOf(ns: NetNS, n: NotUnderstood): UndecidedElement {
 function kindOf(elements: NotUnderstood[]): { check: string; what: string } {
   if (elements.every((n) => !n.kind)) return { check: 'iptables', what: 'iptables rule(s)' };
   if (elements.every((n) => n.kind === 'nftables')) return { check: 'nftables', what: 'nftables rule(s)' };
-  if (elements.every((n) => n.kind === 'order')) return { check: 'nftables', what: 'order(s) of base chains of equal priority' };
-  return { check: 'nftables', what: 'netfilter element(s) (iptables or nftables rules, or the order of base chains of equal priority)' };
+  if (elements.every((n) => n.kind === 'chain')) return { check: 'nftables', what: 'fact(s) about base chains (order of equal priorities, device)' };
+  return { check: 'nftables', what: 'netfilter element(s) (iptables or nftables rules, facts about base chains)' };
 }
 
 const HOOK_ORDER: readonly Hook[] = ['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING'];

@@ -19,7 +19,7 @@ import { NetNS } from '../../../src/engine/netstack/netns';
 import { kernelProfile } from '../../../src/engine/netstack/router-kernel-profile';
 import { runningKernel } from '../../support/kernel';
 import { collectorTools, haveTool, isRoot } from '../../support/machine';
-import { CLIENT4, inNs, inNsIn, routerTopology, sh, Sender, type Probe } from '../../support/router-topology';
+import { CLIENT4, CLIENT6, inNs, inNsIn, routerTopology, sh, Sender, type Probe } from '../../support/router-topology';
 
 const topo = routerTopology({ prefix: 'npnw', macByte: 5, defaultViaServer: true });
 const { C, R, S } = topo;
@@ -33,6 +33,7 @@ function skipReason(): string | undefined {
 
 interface WalkCase {
   name: string;
+  family?: 6;
   iptables: string;
   nft: string;
   /** Extra router setup (shell lines: ip rule/route) run before the dump. */
@@ -41,7 +42,7 @@ interface WalkCase {
 }
 
 let nextPort = 41000;
-const probe = (proto: 'udp' | 'tcp', dst: string, dport: number, src = 0): Probe => ({ proto, src: CLIENT4[src], dst, sport: nextPort++, dport });
+const probe = (proto: 'udp' | 'tcp', dst: string, dport: number, src = 0): Probe => ({ proto, src: (dst.includes(':') ? CLIENT6 : CLIENT4)[src], dst, sport: nextPort++, dport });
 const twice = (ps: (() => Probe)[]): Probe[] => [...ps.map((f) => f()), ...ps.map((f) => f())];
 
 const CASES: WalkCase[] = [
@@ -191,6 +192,89 @@ ip route add blackhole 10.10.2.0/24 table 100`,
       () => probe('udp', '10.10.2.4', 8003),
     ]),
   },
+  {
+    name: 'enumerated and unknown: numgen endpoints, limit both ways, a netdev ingress drop (device not in nft -j), reject',
+    iptables: `*filter
+:INPUT ACCEPT [0:0]
+:FORWARD ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+-A FORWARD -p udp -m udp --dport 9300 -j ACCEPT
+COMMIT
+`,
+    nft: `
+table netdev edge {
+  chain in {
+    type filter hook ingress device "r0" priority 0; policy accept;
+    ip daddr 10.10.2.2 udp dport 9100 drop
+  }
+}
+table ip lb {
+  chain pre {
+    type nat hook prerouting priority dstnat; policy accept;
+    ip daddr 10.96.0.9 tcp dport 80 numgen inc mod 3 vmap { 0 : jump e0, 1 : jump e1, 2 : jump e2 }
+  }
+  chain e0 { meta l4proto tcp dnat to 10.10.2.2:80; }
+  chain e1 { meta l4proto tcp dnat to 10.10.2.3:80; }
+  chain e2 { meta l4proto tcp dnat to 10.10.2.4:80; }
+  chain filt {
+    type filter hook forward priority 5; policy accept;
+    udp dport 9200 limit rate 2/minute burst 1 packets accept
+    udp dport 9200 drop
+    udp dport 9300 reject
+  }
+}
+`,
+    probes: [
+      ...twice([() => probe('tcp', '10.96.0.9', 80), () => probe('tcp', '10.96.0.9', 80, 1), () => probe('udp', '10.10.2.2', 9100), () => probe('udp', '10.10.2.3', 9100), () => probe('udp', '10.10.2.4', 9300)]),
+      ...Array.from({ length: 4 }, () => probe('udp', '10.10.2.2', 9200)),
+    ],
+  },
+  {
+    name: 'IPv6: ip6tables-nft filter and nat with native ip6 and inet chains around them',
+    family: 6,
+    iptables: `*filter
+:INPUT ACCEPT [0:0]
+:FORWARD ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+-A FORWARD -p tcp -m tcp --dport 2000 -j DROP
+-A FORWARD -m mark --mark 0x4 -j DROP
+COMMIT
+*nat
+:PREROUTING ACCEPT [0:0]
+:INPUT ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+-A POSTROUTING -s fd10:1::3/128 -j MASQUERADE
+COMMIT
+`,
+    nft: `
+table ip6 m6 {
+  chain pre {
+    type filter hook prerouting priority mangle; policy accept;
+    udp dport 2001 meta mark set 0x4
+  }
+  chain dn {
+    type nat hook prerouting priority dstnat; policy accept;
+    ip6 daddr fd10:2::99 tcp dport 80 dnat to [fd10:2::3]:8080
+  }
+}
+table inet f6 {
+  chain f {
+    type filter hook forward priority 10; policy accept;
+    meta nfproto ipv6 udp dport 2002 drop
+    ip6 daddr fd10:2::3 tcp dport 8080 ip6 saddr fd10:1::3 drop
+  }
+}
+`,
+    probes: twice([
+      () => probe('tcp', 'fd10:2::2', 2000),
+      () => probe('udp', 'fd10:2::2', 2001),
+      () => probe('udp', 'fd10:2::3', 2002, 1),
+      () => probe('udp', 'fd10:2::3', 2003, 1),
+      () => probe('tcp', 'fd10:2::99', 80),
+      () => probe('tcp', 'fd10:2::99', 80, 1),
+    ]),
+  },
 ];
 
 const SERVER_NFT = `table inet arrivals {
@@ -199,22 +283,32 @@ const SERVER_NFT = `table inet arrivals {
     size 65535
     flags dynamic
   }
+  set seen6 {
+    type ipv6_addr . ipv6_addr . inet_service
+    size 65535
+    flags dynamic
+  }
   chain pre {
     type filter hook prerouting priority -400; policy drop;
-    meta l4proto { tcp, udp } add @seen { ip saddr . ip daddr . th dport }
+    meta nfproto ipv4 meta l4proto { tcp, udp } add @seen { ip saddr . ip daddr . th dport }
+    meta nfproto ipv6 meta l4proto { tcp, udp } add @seen6 { ip6 saddr . ip6 daddr . th dport }
   }
 }
 `;
 
 /** What the server saw arrive since the last call: `src dst:dport`. */
 function arrivals(): string[] {
-  const j = JSON.parse(inNs(S, 'nft', '-j', 'list', 'set', 'inet', 'arrivals', 'seen')) as { nftables: { set?: { elem?: { concat: [string, string, number] }[] } }[] };
-  inNs(S, 'nft', 'flush', 'set', 'inet', 'arrivals', 'seen');
-  const set = j.nftables.find((x) => x.set)?.set;
-  return (set?.elem ?? []).map((e) => {
-    const c = 'concat' in e ? e.concat : (e as unknown as { elem: { val: { concat: [string, string, number] } } }).elem.val.concat;
-    return `${c[0]} ${c[1]}:${c[2]}`;
-  });
+  const out: string[] = [];
+  for (const name of ['seen', 'seen6']) {
+    const j = JSON.parse(inNs(S, 'nft', '-j', 'list', 'set', 'inet', 'arrivals', name)) as { nftables: { set?: { elem?: { concat: [string, string, number] }[] } }[] };
+    inNs(S, 'nft', 'flush', 'set', 'inet', 'arrivals', name);
+    const set = j.nftables.find((x) => x.set)?.set;
+    for (const e of set?.elem ?? []) {
+      const c = 'concat' in e ? e.concat : (e as unknown as { elem: { val: { concat: [string, string, number] } } }).elem.val.concat;
+      out.push(`${c[0]} ${c[1]}:${c[2]}`);
+    }
+  }
+  return out;
 }
 
 /** A process in the router netns, for the collector's --host-pid. */
@@ -274,38 +368,52 @@ test('nftables walk vs kernel: iptables-nft + native chains at several prioritie
     sleeper = sleep.proc;
     const kernel = kernelProfile(runningKernel());
     let total = 0;
+    let enumerated = 0;
+    let undecidedTotal = 0;
     const wrong: string[] = [];
     for (const c of CASES) {
       inNs(R, 'nft', 'flush', 'ruleset');
       spawnSync('ip', ['netns', 'exec', R, 'conntrack', '-F'], { stdio: 'ignore' });
-      inNsIn(R, c.iptables, 'iptables-nft-restore');
+      inNsIn(R, c.iptables, c.family === 6 ? 'ip6tables-nft-restore' : 'iptables-nft-restore');
       inNsIn(R, c.nft, 'nft', '-f', '-');
       if (c.setup) inNs(R, 'sh', '-c', `set -e; ${c.setup.replace(/\n/g, '; ')}`);
       const dump = await runCollector({ hostPid: sleep.pid, pids: [] });
       const ns = new NetNS(dump.node, 'router', kernel);
       let agree = 0;
+      let sides = 0;
+      let unknown = 0;
       for (const p of c.probes) {
         arrivals();
-        await sender.send(p, 4);
+        await sender.send(p, c.family ?? 4);
         await new Promise((r) => setTimeout(r, 20));
         const seen = arrivals();
+        const kernel = seen.length === 1 ? seen[0] : seen.length ? `several: ${seen.join(', ')}` : 'stopped';
         const packet: Packet = { src: p.src, sport: p.sport, dst: p.dst, dport: p.dport, protocol: p.proto, mark: 0 };
         const w = walkReceive(ns, packet, 'r0');
-        const exits = w.exits.filter((e) => e.kind === 'out' && e.oif === 'r1').map((e) => `${e.packet.src} ${e.packet.dst}:${e.packet.dport}`);
-        const stopped = w.findings.some((f) => f.level >= SuspicionLevel.FATAL);
+        // The walk's outcomes: where it forwards the packet (one per enumerated branch) and, if
+        // anything stops it in some branch (a CRITICAL share or a FATAL drop), "stopped".
+        const outcomes = new Set(w.exits.filter((e) => e.kind === 'out' && e.oif === 'r1').map((e) => `${e.packet.src} ${e.packet.dst}:${e.packet.dport}`));
+        if (w.findings.some((f) => f.level >= SuspicionLevel.CRITICAL || (f.undecided && /drop|reject|cannot route/.test(f.message)))) outcomes.add('stopped');
         const undecided = w.exits.some((e) => e.undecided) || w.findings.some((f) => f.undecided);
-        const ok = !undecided && (seen.length ? exits.length === 1 && exits[0] === seen[0] && !stopped : exits.length === 0 && stopped);
+        // Certain: exactly the kernel's outcome. Enumerated (numgen, limit) or undecided: the
+        // kernel's outcome is one of the walk's.
+        const ok = outcomes.size === 1 ? outcomes.has(kernel) && !undecided : outcomes.has(kernel);
+        if (outcomes.size > 1 && !undecided) sides++;
+        if (undecided) unknown++;
         if (ok) agree++;
         else {
-          wrong.push(`${c.name}: ${p.proto} ${p.src}:${p.sport} -> ${p.dst}:${p.dport}: kernel ${seen.length ? `delivered ${seen.join(', ')}` : 'stopped it'}; walk ${exits.length ? `forwards ${exits.join(' or ')}` : 'forwards nothing'}${stopped ? ', stopped' : ''}${undecided ? ', undecided' : ''} — ${w.findings.map((f) => `${f.check}: ${f.message}`).join(' | ')}`);
+          wrong.push(`${c.name}: ${p.proto} ${p.src}:${p.sport} -> ${p.dst}:${p.dport}: kernel ${kernel}; walk ${[...outcomes].join(' or ') || 'nothing'}${undecided ? ', undecided' : ''} — ${w.findings.map((f) => `${f.check}: ${f.message}`).join(' | ')}`);
         }
       }
       total += c.probes.length;
-      t.diagnostic(`${c.name}: ${agree}/${c.probes.length}`);
+      enumerated += sides;
+      undecidedTotal += unknown;
+      t.diagnostic(`${c.name}: ${agree}/${c.probes.length} (${sides} with enumerated outcomes, ${unknown} undecided)`);
       if (c.setup) spawnSync('sh', ['-c', `ip -n ${R} rule del fwmark 0x9 lookup 100 priority 100; ip -n ${R} route flush table 100`]);
     }
-    t.diagnostic(`nftables walk vs kernel: ${total - wrong.length}/${total} packets`);
-    console.log(`nftables walk vs kernel: ${total - wrong.length}/${total} packets`);
+    const line = `nftables walk vs kernel: ${total - wrong.length}/${total} packets (${enumerated} with enumerated numgen/limit outcomes, ${undecidedTotal} undecided with the kernel's outcome among the walk's)`;
+    t.diagnostic(line);
+    console.log(line);
     assert.deepEqual(wrong, []);
   } finally {
     sender?.close();
