@@ -16,8 +16,8 @@ import type { NftChain, NftRuleset } from '../nftables/model';
 import { chainsAtHook } from '../nftables/simulate';
 import { compiledChain } from './compile';
 import { NFT_HOOK, nativeChainWhere, ownedByIptables, runNativeChain } from './nft-native';
-import type { Hook, NetfilterEnv, NotUnderstood } from './packet';
-import { HOOK_TABLES, traceTable, type Run, type TraceOptions } from './trace';
+import type { Hook, NetfilterEnv, NfPacket, NotUnderstood, TraceOutcome } from './packet';
+import { HOOK_TABLES, newRun, toOutcome, traceTable, type Run, type TraceOptions } from './trace';
 
 /** Everything that can act on a packet at a namespace's netfilter hooks. */
 export interface NetfilterRules {
@@ -211,6 +211,11 @@ export function traceStages(rules: NetfilterRules, hook: Hook, runs: Run[], netf
   runs = runStages(top.stages, runs, o, top.ties);
   for (const r of runs) r.verdict ??= 'ACCEPT';
   return runs;
+}
+
+/** Every outcome of one packet passing `hook` alone (a bridged packet's br_netfilter FORWARD). */
+export function traceHookStages(rules: NetfilterRules, hook: Hook, packet: NfPacket, netfilterEnv: NetfilterEnv, opts: TraceOptions = {}): TraceOutcome[] {
+  return traceStages(rules, hook, [newRun(packet, hook)], netfilterEnv, opts).map(toOutcome);
 }
 
 function runStages(stages: Stage[], runs: Run[], opts: TraceOptions, ties: NotUnderstood[]): Run[] {
