@@ -101,14 +101,18 @@ function walk(ns: NetNS, packet: Packet, iif: string | undefined, foreignSource 
     const baseSignature = signature(base);
     const deciding = decidingElements(ws, signature);
     if (!ws.truncated && ws.worlds.every((w) => signature(w.result) === baseSignature)) {
-      const all = [...notUnderstood.values()];
-      const k = kindOf(all);
-      findings.push({
-        level: SuspicionLevel.INFO,
-        check: `${k.check}.not-understood`,
-        message: `${all.length} ${k.what} on ${ns.label} ${k.check === 'iptables' ? 'use matches or targets' : 'hold what'} netpath does not model; evaluated both ways (matching and not), they do not change what happens to this packet`,
-        evidence: all.map(nuEvidence),
-      });
+      // Rules only: an order of equal priorities or an ingress chain's device that changes nothing
+      // would otherwise be a line on every hop of a cluster mixing iptables-nft and nftables.
+      const rulesMet = [...notUnderstood.values()].filter((n) => n.kind !== 'chain');
+      const k = kindOf(rulesMet);
+      if (rulesMet.length) {
+        findings.push({
+          level: SuspicionLevel.INFO,
+          check: `${k.check}.not-understood`,
+          message: `${rulesMet.length} ${k.what} on ${ns.label} ${k.check === 'iptables' ? 'use matches or targets' : 'hold what'} netpath does not model; evaluated both ways (matching and not), they do not change what happens to this packet`,
+          evidence: rulesMet.map(nuEvidence),
+        });
+      }
     } else {
       const elements = (deciding.length ? deciding : [...notUnderstood.keys()]).map((k) => notUnderstood.get(k)!);
       const undecided: UndecidedElement[] = elements.map((n) => undecidedOf(ns, n));
