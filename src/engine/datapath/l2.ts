@@ -203,7 +203,7 @@ function bridgedNetfilter(ns: NetNS, bridge: Interface, physIn: string, physOut:
   }
   // iptables of both backends and the native ip/inet forward chains, in priority order.
   const rules = netfilterRules(ns, family);
-  findings.push(...unmodelledNetfilter(ns, family, rules.iptables, undefined, new Set(['FORWARD'])));
+  findings.push(...unmodelledNetfilter(ns, rules.iptables, new Set(['FORWARD'])));
   const nf = { ...toNf(packet, family, bridge.name), oif: bridge.name, physIn, physOut };
   // Rules netpath does not model are evaluated both ways (undecided.ts), as on the routed path.
   const notUnderstood = new Map<string, NotUnderstood>();

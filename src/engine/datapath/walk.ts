@@ -305,7 +305,7 @@ const HOOK_ORDER: readonly Hook[] = ['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT',
  * and iptables tables iptables-nft-save could not print whole. Each makes the hop undecided,
  * naming the table and chain.
  */
-export function unmodelledNetfilter(ns: NetNS, family: Family, rulesets: Ruleset[], iif: string | undefined, hooks: Set<Hook>): Suspicion[] {
+export function unmodelledNetfilter(ns: NetNS, rulesets: Ruleset[], hooks: Set<Hook>): Suspicion[] {
   const out: Suspicion[] = [];
   const nft = ns.nftables;
   if (nft) {
