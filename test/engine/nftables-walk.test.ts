@@ -182,3 +182,19 @@ test('an ingress chain whose device the dump leaves out (nft 1.0.6 -j) that woul
   assert.match(w.undecided![0].where, /^node2 device of table netdev edge chain in \(hook ingress priority 0\): eth0\?$/);
   assert.match(w.undecided![0].reason, /which device/);
 });
+
+test('iptables-legacy and iptables-nft both active, with a native chain: all three act on the packet, legacy NAT included', () => {
+  const s = labSnapshot(FLANNEL);
+  const info = hostOf(s, 'node1');
+  // Legacy DNATs what the client sends to web2:8080 to port 9999; node2's policy rules drop 9999.
+  info.iptables!.legacy = `*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n-A PREROUTING -d ${WEB2_IP}/32 -p tcp -m tcp --dport 8080 -j DNAT --to-destination ${WEB2_IP}:9999\nCOMMIT\n`;
+  const r = web2(s);
+  const link = r.links.find((l) => l.source === 'node1' && l.destination === 'node2')!;
+  assert.equal(link.packet.dport, 9999);
+  assert.match(link.sourceAttributes.nat ?? '', /^DNAT 10\.244\.2\.2:8080 -> 10\.244\.2\.2:9999 \(PREROUTING PREROUTING #1\)$/);
+  // A native chain after the NAT sees the new port.
+  addTable(s, 'node1', 'inet', 'g', [{ name: 'f', hook: 'forward', prio: 0, rules: [[dport(9999), { reject: null }]] }]);
+  const r2 = web2(s);
+  assert.equal(r2.verdict, 'unreachable');
+  assert.ok(findingsOf(r2, 'node1').some((x) => x.check === 'nftables.reject' && x.level === SuspicionLevel.FATAL));
+});
