@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { runCollector } from '../../../src/collector/run';
 import type { Packet } from '../../../src/engine/model/packet';
 import { SuspicionLevel } from '../../../src/engine/model/suspicion';
-import { walkReceive } from '../../../src/engine/datapath/walk';
+import { walkReceive, walkSend } from '../../../src/engine/datapath/walk';
 import { NetNS } from '../../../src/engine/netstack/netns';
 import { kernelProfile } from '../../../src/engine/netstack/router-kernel-profile';
 import { runningKernel } from '../../support/kernel';
@@ -38,12 +38,16 @@ interface WalkCase {
   nft: string;
   /** Extra router setup (shell lines: ip rule/route) run before the dump. */
   setup?: string;
-  probes: Probe[];
+  probes: WalkProbe[];
 }
+
+/** A packet the client sends through the router, or (`fromRouter`) one the router itself sends. */
+type WalkProbe = Probe & { fromRouter?: boolean };
 
 let nextPort = 41000;
 const probe = (proto: 'udp' | 'tcp', dst: string, dport: number, src = 0): Probe => ({ proto, src: (dst.includes(':') ? CLIENT6 : CLIENT4)[src], dst, sport: nextPort++, dport });
-const twice = (ps: (() => Probe)[]): Probe[] => [...ps.map((f) => f()), ...ps.map((f) => f())];
+const twice = (ps: (() => WalkProbe)[]): WalkProbe[] => [...ps.map((f) => f()), ...ps.map((f) => f())];
+const fromRouter = (proto: 'udp' | 'tcp', dst: string, dport: number): WalkProbe => ({ proto, src: '10.10.1.1', dst, sport: nextPort++, dport, fromRouter: true });
 
 const CASES: WalkCase[] = [
   {
@@ -275,7 +279,81 @@ table inet f6 {
       () => probe('tcp', 'fd10:2::99', 80, 1),
     ]),
   },
+  {
+    name: 'local: input and output hooks (iptables-nft filter, mangle and nat OUTPUT with native chains; a mark set in a filter chain does not re-route, in a route chain or mangle table it does)',
+    iptables: `*filter
+:INPUT ACCEPT [0:0]
+:FORWARD ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+-A INPUT -p udp -m udp --dport 7101 -j DROP
+-A OUTPUT -p udp -m udp --dport 7201 -j DROP
+COMMIT
+*nat
+:PREROUTING ACCEPT [0:0]
+:INPUT ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+-A OUTPUT -d 10.96.0.5/32 -p udp -m udp --dport 53 -j DNAT --to-destination 10.10.2.2:5353
+COMMIT
+*mangle
+:PREROUTING ACCEPT [0:0]
+:INPUT ACCEPT [0:0]
+:FORWARD ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+-A OUTPUT -p udp -m udp --dport 7205 -j MARK --set-xmark 0x9/0xffffffff
+COMMIT
+`,
+    nft: `
+table inet loc {
+  chain in {
+    type filter hook input priority 10; policy accept;
+    udp dport 7102 drop
+  }
+  chain out {
+    type filter hook output priority -10; policy accept;
+    udp dport 7202 drop
+    udp dport 7203 meta mark set 0x9
+  }
+  chain reroute {
+    type route hook output priority mangle; policy accept;
+    udp dport 7204 meta mark set 0x9
+  }
+  chain onat {
+    type nat hook output priority -90; policy accept;
+    ip daddr 10.96.0.6 udp dport 53 dnat to 10.10.2.3:5353
+  }
+}
+table ip zz {
+  chain seen {
+    type filter hook input priority 1000; policy accept;
+    meta l4proto { tcp, udp } counter
+  }
+}
+`,
+    setup: `ip rule add fwmark 0x9 lookup 100 priority 100
+ip route add blackhole 10.10.2.0/24 table 100`,
+    probes: twice([
+      () => probe('udp', '10.10.1.1', 7100),
+      () => probe('udp', '10.10.1.1', 7101),
+      () => probe('udp', '10.10.1.1', 7102),
+      () => fromRouter('udp', '10.10.2.2', 7200),
+      () => fromRouter('udp', '10.10.2.2', 7201),
+      () => fromRouter('udp', '10.10.2.3', 7202),
+      () => fromRouter('udp', '10.10.2.4', 7203),
+      () => fromRouter('udp', '10.10.2.4', 7204),
+      () => fromRouter('udp', '10.10.2.4', 7205),
+      () => fromRouter('udp', '10.96.0.5', 53),
+      () => fromRouter('udp', '10.96.0.6', 53),
+    ]),
+  },
 ];
+
+/** Packets the router delivered to itself (the last input chain of the local case counts them). */
+function localArrivals(): number {
+  const m = /counter packets (\d+)/.exec(spawnSync('ip', ['netns', 'exec', R, 'nft', 'list', 'chain', 'ip', 'zz', 'seen'], { encoding: 'utf8' }).stdout);
+  return m ? Number(m[1]) : 0;
+}
 
 const SERVER_NFT = `table inet arrivals {
   set seen {
@@ -359,11 +437,16 @@ test('nftables walk vs kernel: iptables-nft + native chains at several prioritie
   topo.cleanup();
   const dir = mkdtempSync(join(tmpdir(), 'npnw-'));
   let sender: Sender | undefined;
+  let routerSender: Sender | undefined;
+  const dirs: string[] = [];
   let sleeper: ChildProcess | undefined;
   try {
     topo.build();
     inNsIn(S, SERVER_NFT, 'nft', '-f', '-');
     sender = new Sender(C, dir);
+    const routerDir = mkdtempSync(join(tmpdir(), 'npnw-r-'));
+    dirs.push(routerDir);
+    routerSender = new Sender(R, routerDir);
     const sleep = await routerPid();
     sleeper = sleep.proc;
     const kernel = kernelProfile(runningKernel());
@@ -384,15 +467,17 @@ test('nftables walk vs kernel: iptables-nft + native chains at several prioritie
       let unknown = 0;
       for (const p of c.probes) {
         arrivals();
-        await sender.send(p, c.family ?? 4);
+        const local0 = localArrivals();
+        await (p.fromRouter ? routerSender! : sender).send(p, c.family ?? 4);
         await new Promise((r) => setTimeout(r, 20));
         const seen = arrivals();
+        if (localArrivals() > local0) seen.push('delivered to the router');
         const kernel = seen.length === 1 ? seen[0] : seen.length ? `several: ${seen.join(', ')}` : 'stopped';
         const packet: Packet = { src: p.src, sport: p.sport, dst: p.dst, dport: p.dport, protocol: p.proto, mark: 0 };
-        const w = walkReceive(ns, packet, 'r0');
-        // The walk's outcomes: where it forwards the packet (one per enumerated branch) and, if
+        const w = p.fromRouter ? walkSend(ns, packet) : walkReceive(ns, packet, 'r0');
+        // The walk's outcomes: where it sends the packet (one per enumerated branch) and, if
         // anything stops it in some branch (a CRITICAL share or a FATAL drop), "stopped".
-        const outcomes = new Set(w.exits.filter((e) => e.kind === 'out' && e.oif === 'r1').map((e) => `${e.packet.src} ${e.packet.dst}:${e.packet.dport}`));
+        const outcomes = new Set(w.exits.map((e) => (e.kind === 'deliver' ? 'delivered to the router' : e.oif === 'r1' ? `${e.packet.src} ${e.packet.dst}:${e.packet.dport}` : `out of ${e.oif}`)));
         if (w.findings.some((f) => f.level >= SuspicionLevel.CRITICAL || (f.undecided && /drop|reject|cannot route/.test(f.message)))) outcomes.add('stopped');
         const undecided = w.exits.some((e) => e.undecided) || w.findings.some((f) => f.undecided);
         // Certain: exactly the kernel's outcome. Enumerated (numgen, limit) or undecided: the
@@ -417,6 +502,8 @@ test('nftables walk vs kernel: iptables-nft + native chains at several prioritie
     assert.deepEqual(wrong, []);
   } finally {
     sender?.close();
+    routerSender?.close();
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
     sleeper?.kill();
     topo.cleanup();
     rmSync(dir, { recursive: true, force: true });

@@ -1,6 +1,6 @@
 // The kernel's full netfilter sequence for one packet in one netns: a received packet goes
 // PREROUTING → routing decision → INPUT (local) or FORWARD → POSTROUTING; a locally sent one goes
-// routing → OUTPUT → (re-route if OUTPUT changed the destination or mark) → POSTROUTING. Routing
+// routing → OUTPUT → (re-route if a stage of OUTPUT that does so changed the packet) → POSTROUTING. Routing
 // is the environment's callback (the router simulator), consulted after the rewrites so that a
 // DNAT in PREROUTING decides where the packet goes, as in the kernel. At each hook the iptables
 // tables and native nftables base chains run in priority order (stages.ts); a received packet
@@ -77,11 +77,9 @@ export function traceReceive(rules: Ruleset | NetfilterRules, packet: NfPacket, 
 export function traceSend(rules: Ruleset | NetfilterRules, packet: NfPacket, env: NetfilterEnv, opts: TraceOptions = {}): PathOutcome[] {
   const rs = rulesOf(rules);
   let prs: PathRun[] = routeEach([{ run: newRun(packet, 'OUTPUT'), hooks: [] }], env, true);
-  const before = (pr: PathRun) => `${pr.run.state.pkt.dst}|${pr.run.state.mark}`;
-  const start = before(prs[0]);
   prs = through(rs, 'OUTPUT', prs, env, opts);
-  // Re-route the runs whose destination or mark OUTPUT changed (ip_route_me_harder).
-  const changed = prs.filter((pr) => !pr.fate && before(pr) !== start);
+  // Re-route the runs a rerouting stage changed (ip_route_me_harder).
+  const changed = prs.filter((pr) => !pr.fate && pr.run.reroute);
   routeEach(changed, env, true);
   prs = through(rs, 'POSTROUTING', prs, env, opts);
   return finish(prs, 'sent');

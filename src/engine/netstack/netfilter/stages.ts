@@ -41,6 +41,12 @@ interface Stage {
   /** Cannot change anything (no rule, accepting policy): its place does not matter. */
   trivial: boolean;
   nat: boolean;
+  /**
+   * At OUTPUT, what change makes the kernel route the packet again: any of source, destination,
+   * mark, TOS (iptables mangle, nft `type route`: ip_route_me_harder), or the destination (NAT).
+   * Other tables and chain types (filter, raw) change the packet without re-routing it.
+   */
+  reroute?: 'any' | 'dst';
   run(runs: Run[], opts: TraceOptions): Run[];
 }
 
@@ -61,6 +67,7 @@ function iptablesStages(rules: NetfilterRules, hook: Hook): Stage[] {
         label: `iptables${legacy ? '-legacy' : '-nft'} ${table} ${hook}`,
         trivial: cc.rules.length === 0 && (cc.chain.policy ?? 'ACCEPT') === 'ACCEPT',
         nat,
+        reroute: table === 'mangle' ? 'any' : nat ? 'dst' : undefined,
         run: (runs, opts) => {
           // Keys of not-understood rules name the backend: two backends may hold the same rule.
           const prefix = `${k} `;
@@ -93,6 +100,7 @@ function nativeStage(nft: NftRuleset, c: NftChain, hook: Hook | 'ingress'): Stag
     label: nativeChainWhere(c),
     trivial: c.rules.length === 0 && b.policy === 'accept',
     nat: b.type === 'nat' && hook !== 'ingress' && NAT_PRIO[hook] !== undefined,
+    reroute: b.type === 'route' ? 'any' : b.type === 'nat' ? 'dst' : undefined,
     run: (runs, opts) =>
       runs.flatMap((r) => (r.verdict && r.verdict !== 'ACCEPT' ? [r] : runNativeChain(nft, c, hook, r, env(opts), opts.assume))),
   };
@@ -225,6 +233,18 @@ function runStages(stages: Stage[], runs: Run[], opts: TraceOptions, ties: NotUn
       for (const t of ties) if (!r.notUnderstood.some((n) => n.key === t.key)) r.notUnderstood.push(t);
     }
   }
-  for (const s of stages) runs = s.run(runs, opts);
+  for (const s of stages) runs = s.reroute && runs[0]?.state.hook === 'OUTPUT' ? rerouting(s, runs, opts) : s.run(runs, opts);
   return runs;
+}
+
+/** Runs a stage that re-routes at OUTPUT, marking the runs it changed so (Run.reroute). */
+function rerouting(s: Stage, runs: Run[], opts: TraceOptions): Run[] {
+  const key = (r: Run) => (s.reroute === 'dst' ? r.state.pkt.dst : `${r.state.pkt.src}|${r.state.pkt.dst}|${r.state.mark}|${r.state.pkt.tos ?? 0}`);
+  return runs.flatMap((r) => {
+    const k = key(r);
+    return s.run([r], opts).map((x) => {
+      if (key(x) !== k) x.reroute = true;
+      return x;
+    });
+  });
 }

@@ -36,6 +36,8 @@ interface Run {
   verdict?: Verdict;
   rejectWith?: string;
   decidedBy?: TraceStep;
+  /** A locally sent packet that OUTPUT changed where routing looks (see stages.ts): routed again. */
+  reroute?: boolean;
 }
 
 interface Frame {
