@@ -252,3 +252,38 @@ test('big chains are indexed by destination and give the same answer', () => {
   const [miss] = traceHook(r, 'PREROUTING', pkt({ dst: '10.2.0.3' }), { addressType: () => 'LOCAL' });
   assert.deepEqual(steps(miss), ['PREROUTING#1', 'KUBE-SERVICES#501', 'PREROUTING#0']);
 });
+
+test('OUTPUT routes again only after what the kernel re-routes for: mangle and DNAT, not a mark set in filter (ip_route_me_harder)', () => {
+  const r = rs(`*mangle
+:PREROUTING ACCEPT [0:0]
+:INPUT ACCEPT [0:0]
+:FORWARD ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+-A OUTPUT -p tcp --dport 81 -j MARK --set-mark 0x9
+COMMIT
+*nat
+:PREROUTING ACCEPT [0:0]
+:INPUT ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+-A OUTPUT -p tcp --dport 82 -j DNAT --to-destination 10.2.0.9
+COMMIT
+*filter
+:INPUT ACCEPT [0:0]
+:FORWARD ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+-A OUTPUT -p tcp --dport 80 -j MARK --set-mark 0x9
+COMMIT
+`);
+  let routed = 0;
+  const env = { route: () => (routed++, { kind: 'output' as const, oif: 'eth0' }) };
+  const times = (dport: number) => {
+    routed = 0;
+    traceSend(r, pkt({ iif: undefined, dport }), env);
+    return routed;
+  };
+  assert.equal(times(80), 1, 'filter MARK: no second lookup');
+  assert.equal(times(81), 2, 'mangle MARK: routed again');
+  assert.equal(times(82), 2, 'DNAT: routed again');
+});
