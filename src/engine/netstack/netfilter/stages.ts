@@ -47,7 +47,7 @@ interface Stage {
    * Other tables and chain types (filter, raw) change the packet without re-routing it.
    */
   reroute?: 'any' | 'dst';
-  run(runs: Run[], opts: TraceOptions): Run[];
+  run(runs: Run[], opts: TraceOptions, env: NetfilterEnv): Run[];
 }
 
 function iptablesStages(rules: NetfilterRules, hook: Hook): Stage[] {
@@ -68,28 +68,27 @@ function iptablesStages(rules: NetfilterRules, hook: Hook): Stage[] {
         trivial: cc.rules.length === 0 && (cc.chain.policy ?? 'ACCEPT') === 'ACCEPT',
         nat,
         reroute: table === 'mangle' ? 'any' : nat ? 'dst' : undefined,
-        run: (runs, opts) => {
+        run: (runs, opts, env) => {
           // Keys of not-understood rules name the backend: two backends may hold the same rule.
           const prefix = `${k} `;
-          const inner: TraceOptions = { ...opts, assume: opts.assume && ((key) => opts.assume!(prefix + key)) };
-          return runs.flatMap((run) => {
+          const assume = opts.assume && ((key: string) => opts.assume!(prefix + key));
+          const max = opts.maxOutcomes ?? 4096;
+          const out: Run[] = [];
+          // One run at a time, so that the rules it meets are known to be its own.
+          for (const run of runs) {
             const n = run.notUnderstood.length;
-            return traceTable(rs, hook, table, [run], env(opts), inner, false).map((r) => {
+            for (const r of traceTable(rs, hook, table, [run], env, { ...opts, assume, maxOutcomes: Math.max(1, max - out.length) }, false)) {
               if (r.notUnderstood.length > n) r.notUnderstood = r.notUnderstood.map((x, i) => (i >= n ? { ...x, key: prefix + x.key } : x));
-              return r;
-            });
-          });
+              out.push(r);
+            }
+          }
+          return out;
         },
       });
     }
   });
   return out;
 }
-
-// The environment travels with the options so that a stage list can be built once per hook.
-const ENV = Symbol('env');
-type WithEnv = TraceOptions & { [ENV]?: NetfilterEnv };
-const env = (opts: TraceOptions): NetfilterEnv => (opts as WithEnv)[ENV] ?? {};
 
 function nativeStage(nft: NftRuleset, c: NftChain, hook: Hook | 'ingress'): Stage {
   const b = c.base!;
@@ -101,8 +100,7 @@ function nativeStage(nft: NftRuleset, c: NftChain, hook: Hook | 'ingress'): Stag
     trivial: c.rules.length === 0 && b.policy === 'accept',
     nat: b.type === 'nat' && hook !== 'ingress' && NAT_PRIO[hook] !== undefined,
     reroute: b.type === 'route' ? 'any' : b.type === 'nat' ? 'dst' : undefined,
-    run: (runs, opts) =>
-      runs.flatMap((r) => (r.verdict && r.verdict !== 'ACCEPT' ? [r] : runNativeChain(nft, c, hook, r, env(opts), opts.assume))),
+    run: (runs, opts, env) => runs.flatMap((r) => (r.verdict && r.verdict !== 'ACCEPT' ? [r] : runNativeChain(nft, c, hook, r, env, opts.assume))),
   };
 }
 
@@ -173,7 +171,6 @@ function order(stages: Stage[], hook: Hook, assume: TraceOptions['assume']): { s
  * when `ingress` is set): stages in the kernel's order, NAT users inside the NAT core.
  */
 export function traceStages(rules: NetfilterRules, hook: Hook, runs: Run[], netfilterEnv: NetfilterEnv, opts: TraceOptions = {}, ingress?: string): Run[] {
-  const o: WithEnv = { ...opts, [ENV]: netfilterEnv };
   const family = runs[0]?.state.pkt.family ?? 4;
   for (const r of runs) r.state.hook = hook;
   if (ingress !== undefined && rules.nft) {
@@ -191,7 +188,7 @@ export function traceStages(rules: NetfilterRules, hook: Hook, runs: Run[], netf
       if (on) stages.push(nativeStage(rules.nft, c, 'ingress'));
     }
     const ing = order(stages, hook, opts.assume);
-    runs = runStages(ing.stages, runs, o, [...unknown, ...ing.ties]);
+    runs = runStages(ing.stages, runs, opts, netfilterEnv, [...unknown, ...ing.ties]);
   }
   const all = [...iptablesStages(rules, hook), ...(rules.nft ? nativeChainsAt(rules, family, hook).map((c) => nativeStage(rules.nft!, c, hook)) : [])];
   const natStages = all.filter((s) => s.nat);
@@ -207,8 +204,8 @@ export function traceStages(rules: NetfilterRules, hook: Hook, runs: Run[], netf
       label: `NAT ${natKind === 'natDst' ? 'dstnat' : 'srcnat'} (${natStages.map((s) => s.label).join(', ')})`,
       trivial: natStages.every((s) => s.trivial),
       nat: true,
-      run: (rs, oo) => {
-        const res = runStages(inner.stages, rs, oo, inner.ties);
+      run: (rs, oo, env) => {
+        const res = runStages(inner.stages, rs, oo, env, inner.ties);
         // No NAT user made a binding: the NAT core makes a null one, and none runs again.
         for (const r of res) r.state.ct[natKind] = true;
         return res;
@@ -216,7 +213,7 @@ export function traceStages(rules: NetfilterRules, hook: Hook, runs: Run[], netf
     };
   }
   const top = order(core ? [...outer, core] : outer, hook, opts.assume);
-  runs = runStages(top.stages, runs, o, top.ties);
+  runs = runStages(top.stages, runs, opts, netfilterEnv, top.ties);
   for (const r of runs) r.verdict ??= 'ACCEPT';
   return runs;
 }
@@ -226,23 +223,23 @@ export function traceHookStages(rules: NetfilterRules, hook: Hook, packet: NfPac
   return traceStages(rules, hook, [newRun(packet, hook)], netfilterEnv, opts).map(toOutcome);
 }
 
-function runStages(stages: Stage[], runs: Run[], opts: TraceOptions, ties: NotUnderstood[]): Run[] {
+function runStages(stages: Stage[], runs: Run[], opts: TraceOptions, env: NetfilterEnv, ties: NotUnderstood[]): Run[] {
   if (ties.length) {
     for (const r of runs) {
       if (r.verdict && r.verdict !== 'ACCEPT') continue;
       for (const t of ties) if (!r.notUnderstood.some((n) => n.key === t.key)) r.notUnderstood.push(t);
     }
   }
-  for (const s of stages) runs = s.reroute && runs[0]?.state.hook === 'OUTPUT' ? rerouting(s, runs, opts) : s.run(runs, opts);
+  for (const s of stages) runs = s.reroute && runs[0]?.state.hook === 'OUTPUT' ? rerouting(s, runs, opts, env) : s.run(runs, opts, env);
   return runs;
 }
 
 /** Runs a stage that re-routes at OUTPUT, marking the runs it changed so (Run.reroute). */
-function rerouting(s: Stage, runs: Run[], opts: TraceOptions): Run[] {
+function rerouting(s: Stage, runs: Run[], opts: TraceOptions, env: NetfilterEnv): Run[] {
   const key = (r: Run) => (s.reroute === 'dst' ? r.state.pkt.dst : `${r.state.pkt.src}|${r.state.pkt.dst}|${r.state.mark}|${r.state.pkt.tos ?? 0}`);
   return runs.flatMap((r) => {
     const k = key(r);
-    return s.run([r], opts).map((x) => {
+    return s.run([r], opts, env).map((x) => {
       if (key(x) !== k) x.reroute = true;
       return x;
     });
