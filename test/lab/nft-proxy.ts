@@ -9,6 +9,8 @@
 // build their nft JSON from the same script (test/engine/service-nftables.test.ts).
 import { createHash } from 'node:crypto';
 import { inNs } from './exec';
+import type { LabCluster } from './cluster';
+import type { Topology } from './topology';
 
 export type L4 = 'tcp' | 'udp' | 'sctp';
 
@@ -55,10 +57,12 @@ export function chainBase(name: string): string {
   return `${out}-${name}`;
 }
 
-export function serviceChainBase(sp: NftServicePort): string {
+type PortName = Pick<NftServicePort, 'namespace' | 'name' | 'protocol' | 'portName'>;
+
+export function serviceChainBase(sp: PortName): string {
   return chainBase(`${sp.namespace}/${sp.name}/${sp.protocol}/${sp.portName}`);
 }
-export function endpointChain(sp: NftServicePort, ep: { ip: string; port: number }): string {
+export function endpointChain(sp: PortName, ep: { ip: string; port: number }): string {
   return `endpoint-${chainBase(`${sp.namespace}/${sp.name}/${sp.protocol}/${sp.portName}__${ep.ip.replace(/:/g, '.')}/${ep.port}`)}`;
 }
 
@@ -284,3 +288,16 @@ async function writeFixtures(): Promise<void> {
 if (process.argv[1]?.endsWith('nft-proxy.ts') && process.argv.includes('--fixtures')) {
   writeFixtures().catch((e) => { console.error(e instanceof Error ? e.message : e); process.exit(1); });
 }
+
+/** kube-proxy's nftables sync for every node of a lab: the table from the apiserver's current objects. */
+export async function programNftProxies(cluster: LabCluster, topo: Topology): Promise<void> {
+  const services = await cluster.list('v1', 'Service');
+  const slices = await cluster.list('discovery.k8s.io/v1beta1', 'EndpointSlice');
+  const ports = servicePortsFromObjects(services, slices, 'ip');
+  for (const n of topo.nodes) {
+    loadNftProxy(n.netns, kubeProxyNftScript({ family: 'ip', node: n.name, nodePortIPs: [n.ip], clusterCIDR: topo.spec.clusterCIDR, serviceCIDRs: [LAB_SERVICE_CIDR] }, ports));
+  }
+}
+
+/** the apiserver's --service-cluster-ip-range (k8s/start.sh) */
+export const LAB_SERVICE_CIDR = '10.96.0.0/16';
