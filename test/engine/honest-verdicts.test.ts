@@ -19,7 +19,7 @@ test('the unchanged lab case is reachable: iptables-nft\'s own nftables tables a
   }
 });
 
-test('a native nftables chain on the forward hook makes the hop unknown, naming table and chain', () => {
+test('a native nftables chain on the forward hook is simulated: its drop stops the packet, with the rule as evidence (was REACHABLE)', () => {
   const s = labSnapshot(FLANNEL);
   const nft = hostOf(s, 'node2').nftables as { nftables: unknown[] };
   nft.nftables.push(
@@ -37,14 +37,13 @@ test('a native nftables chain on the forward hook makes the hop unknown, naming 
     },
   );
   const r = diagnose(s, WEB2.src, WEB2.dst, WEB2.port);
-  assert.equal(r.verdict, 'unknown');
-  const w = findingsOf(r, 'node2').find((f) => f.check === 'nftables.not-modelled');
-  assert.ok(w, 'a finding on node2');
-  assert.equal(w.level, SuspicionLevel.WARNING);
-  assert.match(w.message, /chain gate of table inet guard \(hook forward\)/);
-  assert.deepEqual(w.undecided?.map((u) => u.where), ['node2 nftables table inet guard chain gate']);
-  // node1 has no such chain: nothing undecided there.
-  assert.ok(!findingsOf(r, 'node1').some((f) => f.undecided));
+  assert.equal(r.verdict, 'unreachable');
+  const f = findingsOf(r, 'node2').find((x) => x.check === 'nftables.drop');
+  assert.ok(f, 'a finding on node2');
+  assert.equal(f.level, SuspicionLevel.FATAL);
+  assert.match(f.message, /table inet guard chain gate handle 2 \(hook forward priority 0\)/);
+  assert.deepEqual(f.evidence.map((e) => e.text), [`table inet guard chain gate handle 2: ip daddr ${WEB2_IP} tcp dport 8080 drop`]);
+  assert.ok(!r.nodes.some((n) => n.suspicions.some((x) => x.check === 'nftables.not-modelled')));
 });
 
 test('a native chain on a hook the packet does not pass, or one that cannot change anything, changes nothing', () => {

@@ -13,7 +13,8 @@ import { traceReceive, traceSend, type PathOutcome } from '../netstack/netfilter
 import type { Hook, NatRewrite, NfPacket, NotUnderstood, TraceStep } from '../netstack/netfilter/packet';
 import { HOOK_TABLES } from '../netstack/netfilter/trace';
 import { decidingElements, enumerateWorlds, MAX_WORLDS } from '../netstack/netfilter/undecided';
-import { formatNativeChain, nativeChainsAt, nftBaseChains } from '../netstack/netfilter/nft-native';
+import { nativeChainsAt, type NetfilterRules } from '../netstack/netfilter/stages';
+import { formatChain } from '../netstack/nftables/format';
 import { resolveNeighbour } from '../netstack/neighbour';
 import type { NetNS } from '../netstack/netns';
 import type { RouteFailure, RouteResult, RouteSuccess } from '../netstack/router-model';
@@ -75,27 +76,25 @@ function walk(ns: NetNS, packet: Packet, iif: string | undefined, foreignSource 
   const family = familyOf(packet.dst);
   const rulesets = ns.rulesets(family) ?? [];
   const all: Ruleset[] = rulesets.length ? rulesets : [{ family, tables: [], hasCounters: false, warnings: [] }];
+  // Both iptables backends (legacy and nft may both be active) and the native nftables chains,
+  // interleaved at each hook by priority as the kernel runs them.
+  const rules: NetfilterRules = { iptables: all, nft: ns.nftables };
   const nf: NfPacket = toNf(packet, family, iif);
   const notUnderstood = new Map<string, NotUnderstood>();
-  // Every combination of ways the rules netpath does not model can go (undecided.ts); the
+  // Every combination of ways the elements netpath does not model can go (undecided.ts); the
   // first world takes them all as not matching.
   const ws = enumerateWorlds((assume) => {
     const log: RouteLog = new Map();
     const env = netfilterEnv(ns, log, foreignSource);
     const met: string[] = [];
-    // Each backend (legacy and nft both active) traces the packet; all must let it through.
-    const traces = all.map((rs, k) => {
-      const opts = { assume: (key: string) => assume(`${k} ${key}`) };
-      const outs = iif === undefined ? traceSend(rs, nf, env, opts) : traceReceive(rs, nf, env, opts);
-      for (const o of outs) {
-        for (const n of o.notUnderstood) {
-          met.push(`${k} ${n.key}`);
-          notUnderstood.set(`${k} ${n.key}`, n);
-        }
+    const outs = iif === undefined ? traceSend(rules, nf, env, { assume }) : traceReceive(rules, nf, env, { assume });
+    for (const o of outs) {
+      for (const n of o.notUnderstood) {
+        met.push(n.key);
+        notUnderstood.set(n.key, n);
       }
-      return outs;
-    });
-    return { result: judge(ns, router, packet, iif, foreignSource, traces[0], traces.slice(1), log), met };
+    }
+    return { result: judge(ns, router, packet, iif, foreignSource, outs, log), met };
   });
 
   const base = ws.worlds[0].result;
@@ -105,25 +104,28 @@ function walk(ns: NetNS, packet: Packet, iif: string | undefined, foreignSource 
     const baseSignature = signature(base);
     const deciding = decidingElements(ws, signature);
     if (!ws.truncated && ws.worlds.every((w) => signature(w.result) === baseSignature)) {
+      const all = [...notUnderstood.values()];
+      const k = kindOf(all);
       findings.push({
         level: SuspicionLevel.INFO,
-        check: 'iptables.not-understood',
-        message: `${notUnderstood.size} iptables rule(s) on ${ns.label} use matches or targets netpath does not model; evaluated both ways (matching and not), they do not change what happens to this packet`,
-        evidence: [...notUnderstood.values()].map(nuEvidence),
+        check: `${k.check}.not-understood`,
+        message: `${all.length} ${k.what} on ${ns.label} ${k.check === 'iptables' ? 'use matches or targets' : 'hold what'} netpath does not model; evaluated both ways (matching and not), they do not change what happens to this packet`,
+        evidence: all.map(nuEvidence),
       });
     } else {
       const elements = (deciding.length ? deciding : [...notUnderstood.keys()]).map((k) => notUnderstood.get(k)!);
-      const undecided: UndecidedElement[] = elements.map((n) => ({ where: `${ns.label} ${n.table}/${n.chain} #${n.rule}`, reason: n.reason }));
-      const merged = mergeWorlds(ws.worlds.map((w) => w.result), undecided);
+      const undecided: UndecidedElement[] = elements.map((n) => undecidedOf(ns, n));
+      const k = kindOf(elements);
+      const merged = mergeWorlds(ws.worlds.map((w) => w.result), undecided, `${k.check}.undecided`);
       findings.length = 0;
       findings.push(...merged.findings);
       exits = merged.exits;
       const fates = [...new Set(ws.worlds.map((w) => fateOf(w.result)))];
       findings.push({
         level: SuspicionLevel.WARNING,
-        check: 'iptables.undecided',
+        check: `${k.check}.undecided`,
         message:
-          `what happens to the packet on ${ns.label} depends on ${elements.length} iptables rule(s) netpath does not model: ` +
+          `what happens to the packet on ${ns.label} depends on ${elements.length} ${k.what} netpath does not model: ` +
           `evaluated both ways (matching and not), the packet ${fates.join('; or it ')}` +
           (ws.truncated ? ` (more than ${MAX_WORLDS} combinations: not all were evaluated)` : ''),
         evidence: elements.map(nuEvidence),
@@ -131,7 +133,7 @@ function walk(ns: NetNS, packet: Packet, iif: string | undefined, foreignSource 
       });
     }
   }
-  findings.push(...unmodelledNetfilter(ns, family, all, iif, new Set(ws.worlds.flatMap((w) => w.result.hooks))));
+  findings.push(...incompleteTables(ns, all, new Set(ws.worlds.flatMap((w) => w.result.hooks))));
   return { exits: mergeExits(exits), findings, complete: true };
 }
 
@@ -150,25 +152,18 @@ function judge(
   iif: string | undefined,
   foreignSource: boolean,
   outcomes: PathOutcome[],
-  others: PathOutcome[][],
   log: RouteLog,
 ): HopResult {
   const findings: Suspicion[] = [];
   const exits: Exit[] = [];
   const dropped: { o: PathOutcome; step?: TraceStep }[] = [];
   const hooks = new Set<Hook>();
-  for (const o of [...outcomes, ...others.flat()]) for (const h of o.hooks) hooks.add(h);
-  // Other backends that also hold rules (legacy and nft both active) must accept it too.
-  const extraDrop = others.map((outs) => outs.find((o) => o.fate === 'filtered')?.decidedBy).find((d) => d);
+  for (const o of outcomes) for (const h of o.hooks) hooks.add(h);
   for (const o of outcomes) {
     const after = fromNf(o.packet, packet);
     const nat = o.nat.map(formatNat);
     if (o.fate === 'filtered') {
       dropped.push({ o, step: o.decidedBy });
-      continue;
-    }
-    if (extraDrop) {
-      dropped.push({ o, step: extraDrop });
       continue;
     }
     // The router's answer at the moment of the routing decision (before POSTROUTING's SNAT).
@@ -236,7 +231,7 @@ function fateOf(r: HopResult): string {
  * followed (the packet may go there), a finding every world has stands, and a finding only some
  * worlds have is conditional — at most a WARNING, marked with the undecided elements.
  */
-function mergeWorlds(results: HopResult[], undecided: UndecidedElement[]): { exits: Exit[]; findings: Suspicion[] } {
+function mergeWorlds(results: HopResult[], undecided: UndecidedElement[], check: string): { exits: Exit[]; findings: Suspicion[] } {
   const exits = new Map<string, Exit>();
   const worldsWith = new Map<string, number>();
   for (const r of results) {
@@ -262,7 +257,7 @@ function mergeWorlds(results: HopResult[], undecided: UndecidedElement[]): { exi
       findings.push({
         ...f,
         level: Math.min(f.level, SuspicionLevel.WARNING),
-        message: `${f.message} — only in some ways of evaluating the rules netpath does not model (see iptables.undecided)`,
+        message: `${f.message} — only in some ways of evaluating the rules netpath does not model (see ${check})`,
         undecided,
       });
     }
@@ -271,34 +266,64 @@ function mergeWorlds(results: HopResult[], undecided: UndecidedElement[]): { exi
 }
 
 function nuEvidence(n: NotUnderstood): Evidence {
+  if (n.kind === 'nftables') return { kind: 'nftables', text: n.text, where: `table ${n.table} chain ${n.chain} handle ${n.rule} (${n.reason})` };
+  if (n.kind === 'order') return { kind: 'nftables', text: n.text, where: n.reason };
   return { kind: 'iptables', text: n.text, where: `${n.table}/${n.chain} #${n.rule} (${n.reason})` };
+}
+
+function undecidedOf(ns: NetNS, n: NotUnderstood): UndecidedElement {
+  if (n.kind === 'nftables') return { where: `${ns.label} nftables table ${n.table} chain ${n.chain} handle ${n.rule}`, reason: n.reason };
+  if (n.kind === 'order') return { where: `${ns.label} order of ${n.text}`, reason: n.reason };
+  return { where: `${ns.label} ${n.table}/${n.chain} #${n.rule}`, reason: n.reason };
+}
+
+/** Which findings elements not modelled make: iptables rules alone keep their iptables names. */
+function kindOf(elements: NotUnderstood[]): { check: string; what: string } {
+  if (elements.every((n) => !n.kind)) return { check: 'iptables', what: 'iptables rule(s)' };
+  if (elements.every((n) => n.kind === 'nftables')) return { check: 'nftables', what: 'nftables rule(s)' };
+  if (elements.every((n) => n.kind === 'order')) return { check: 'nftables', what: 'order(s) of base chains of equal priority' };
+  return { check: 'nftables', what: 'netfilter element(s) (iptables or nftables rules, or the order of base chains of equal priority)' };
 }
 
 const HOOK_ORDER: readonly Hook[] = ['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING'];
 
 /**
- * What the collector saw on the hooks the packet passes but the simulator cannot follow: native
- * nftables base chains, and tables iptables-nft-save could not print whole. Each makes the hop
- * undecided, naming the table and chain.
+ * What a bridged packet (l2.ts: br_netfilter FORWARD with the iptables rules) passes that the
+ * bridge path does not simulate: native nftables base chains of the packet's family and of the
+ * bridge family, and iptables tables iptables-nft-save could not print whole. Each makes the hop
+ * undecided, naming the table and chain. (The routed walk simulates native chains.)
  */
 export function unmodelledNetfilter(ns: NetNS, family: Family, rulesets: Ruleset[], iif: string | undefined, hooks: Set<Hook>): Suspicion[] {
   const out: Suspicion[] = [];
-  const chains = nftBaseChains(ns.info.nftables);
-  const seen = new Set<string>();
-  for (const hook of ['ingress', ...HOOK_ORDER.filter((h) => hooks.has(h))] as const) {
-    for (const c of nativeChainsAt(chains, family, hook, iif, rulesets)) {
-      const id = JSON.stringify([c.family, c.table, c.chain]);
-      if (seen.has(id)) continue;
+  const nft = ns.nftables;
+  if (nft) {
+    const rules: NetfilterRules = { iptables: rulesets, nft };
+    const chains = HOOK_ORDER.filter((h) => hooks.has(h)).flatMap((h) => nativeChainsAt(rules, family, h, iif));
+    for (const t of nft.tables) {
+      if (t.family !== 'bridge') continue;
+      for (const c of t.chains.values()) if (c.base && ['prerouting', 'forward', 'postrouting'].includes(c.base.hook)) chains.push(c);
+    }
+    const seen = new Set<string>();
+    for (const c of chains) {
+      const id = JSON.stringify([c.family, c.table, c.name]);
+      if (seen.has(id) || (c.rules.length === 0 && c.base?.policy === 'accept')) continue;
       seen.add(id);
       out.push({
         level: SuspicionLevel.WARNING,
         check: 'nftables.not-modelled',
-        message: `the packet passes the native nftables chain ${c.chain} of table ${c.family} ${c.table} (hook ${c.hook}) on ${ns.label}; netpath does not model nftables rules yet, so it cannot tell whether that chain lets the packet through`,
-        evidence: [{ kind: 'nftables', text: formatNativeChain(c), where: ns.label }],
-        undecided: [{ where: `${ns.label} nftables table ${c.family} ${c.table} chain ${c.chain}`, reason: 'native nftables chains are not modelled' }],
+        message: `the bridged packet passes the native nftables chain ${c.name} of table ${c.family} ${c.table} (hook ${c.base?.hook}) on ${ns.label}; netpath simulates native nftables chains on the routed path only, so it cannot tell whether that chain lets the bridged packet through`,
+        evidence: [{ kind: 'nftables', text: `${formatChain(c)} (${c.rules.length} rule${c.rules.length === 1 ? '' : 's'})`, where: ns.label }],
+        undecided: [{ where: `${ns.label} nftables table ${c.family} ${c.table} chain ${c.name}`, reason: 'native nftables chains on the bridge path are not modelled' }],
       });
     }
   }
+  out.push(...incompleteTables(ns, rulesets, hooks));
+  return out;
+}
+
+/** Tables iptables-nft-save could not print whole, on hooks the packet passes: rules netpath cannot see. */
+function incompleteTables(ns: NetNS, rulesets: Ruleset[], hooks: Set<Hook>): Suspicion[] {
+  const out: Suspicion[] = [];
   for (const rs of rulesets) {
     for (const table of rs.incompleteTables ?? []) {
       const at = HOOK_ORDER.filter((h) => hooks.has(h) && HOOK_TABLES[h].includes(table));
@@ -350,7 +375,7 @@ function formatNat(n: NatRewrite): string {
   const t = (x: { src: string; dst: string; sport?: number; dport?: number }, side: 'src' | 'dst') =>
     side === 'dst' ? formatAddressPort(x.dst, x.dport ?? 0, true) : formatAddressPort(x.src, x.sport ?? 0, true);
   const side = n.kind === 'DNAT' || n.kind === 'REDIRECT' ? 'dst' : 'src';
-  return `${n.kind} ${t(n.before, side)} -> ${t(n.after, side)} (${n.hook} ${n.chain} #${n.rule})`;
+  return `${n.kind} ${t(n.before, side)} -> ${t(n.after, side)} (${n.native ? `nftables ${n.native}` : `${n.hook} ${n.chain} #${n.rule}`})`;
 }
 
 function exitKey(e: Exit): string {
@@ -382,6 +407,15 @@ function dropFindings(ns: NetNS, dropped: { o: PathOutcome; step?: TraceStep }[]
   const out: Suspicion[] = [];
   for (const { step, verdict, p, with: rejectWith } of byRule.values()) {
     const share = p >= 0.9999 ? '' : ` (${Math.round(p * 100)}% of new connections, by kube-proxy-style random choice)`;
+    if (step?.native) {
+      out.push({
+        level: p >= 0.9999 ? SuspicionLevel.FATAL : SuspicionLevel.CRITICAL,
+        check: verdict === 'REJECT' ? 'nftables.reject' : 'nftables.drop',
+        message: `the packet is ${verdict === 'REJECT' ? `rejected${rejectWith ? ` (${rejectWith})` : ''}` : 'dropped'} by nftables on ${ns.label} in ${step.native}${share.replace('kube-proxy-style random choice', 'numgen or limit')}`,
+        evidence: [{ kind: 'nftables', text: step.text, where: `${ns.label} ${step.native}` }],
+      });
+      continue;
+    }
     const where = step ? `${step.table}/${step.chain}${step.rule ? ` #${step.rule}` : ' policy'}` : 'netfilter';
     const what = verdict === 'REJECT' ? `rejected${rejectWith ? ` (${rejectWith})` : ''}` : 'dropped';
     out.push({

@@ -12,6 +12,7 @@ import { parseIpsetSave, matchSet, type IpsetRegistry } from './ipset';
 import { parseIpvsadmSave, type IpvsTable } from './ipvs';
 import { parseIptablesSaveLazy } from './iptables/parse';
 import type { Ruleset } from './iptables/model';
+import { parseNftRuleset, type NftRuleset } from './nftables/model';
 import { NeighbourTable, parseNeighbours, type Neighbour } from './neighbour';
 import { ParseError } from './parse-error';
 import { Router } from './router';
@@ -124,6 +125,11 @@ export class NetNS {
       }
       return out;
     });
+  }
+
+  /** The native nftables rule set (`nft -j list ruleset`); undefined when the dump has none (nft not installed). */
+  get nftables(): NftRuleset | undefined {
+    return this.lazy('nftables', () => (this.info.nftables !== undefined ? parseNftRuleset(this.info.nftables) : undefined));
   }
 
   get ipsets(): IpsetRegistry | undefined {

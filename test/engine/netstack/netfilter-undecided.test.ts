@@ -7,7 +7,8 @@ import { parseIptablesSave } from '../../../src/engine/netstack/iptables/parse';
 import { traceHook } from '../../../src/engine/netstack/netfilter/trace';
 import { decidingElements, enumerateWorlds } from '../../../src/engine/netstack/netfilter/undecided';
 import { parseXtRecent } from '../../../src/engine/netstack/netfilter/recent';
-import { nativeChainsAt, nftBaseChains } from '../../../src/engine/netstack/netfilter/nft-native';
+import { nativeChainsAt } from '../../../src/engine/netstack/netfilter/stages';
+import { parseNftRuleset } from '../../../src/engine/netstack/nftables/model';
 import type { NetfilterEnv, NfPacket, RecentEntry } from '../../../src/engine/netstack/netfilter/packet';
 
 const rs = (body: string) => parseIptablesSave(body, { family: 4 });
@@ -139,8 +140,8 @@ test('worlds: every combination of ways is evaluated once; the deciding element 
   assert.equal(few.truncated, true);
 });
 
-test('native nftables base chains: iptables-nft\'s own chains and idle chains left out', () => {
-  const chains = nftBaseChains({
+test('native nftables base chains: iptables-nft\'s own chains left out, the rest in the kernel\'s order', () => {
+  const nft = parseNftRuleset({
     nftables: [
       { chain: { family: 'ip', table: 'filter', name: 'FORWARD', hook: 'forward', prio: 0, policy: 'accept' } },
       { rule: { family: 'ip', table: 'filter', chain: 'FORWARD', expr: [] } },
@@ -154,8 +155,9 @@ test('native nftables base chains: iptables-nft\'s own chains and idle chains le
   });
   const ipt = [rs('*filter\n:FORWARD ACCEPT [0:0]\nCOMMIT\n*nat\n:PREROUTING ACCEPT [0:0]\nCOMMIT\n')];
   ipt[0].backend = 'nft';
-  const names = (h: Parameters<typeof nativeChainsAt>[2], iif?: string) => nativeChainsAt(chains, 4, h, iif, ipt).map((c) => `${c.family} ${c.table} ${c.chain}`);
-  assert.deepEqual(names('FORWARD'), ['inet guard gate']);
+  const names = (h: Parameters<typeof nativeChainsAt>[2], iif?: string) => nativeChainsAt({ iptables: ipt, nft }, 4, h, iif).map((c) => `${c.family} ${c.table} ${c.name}`);
+  // Equal priority: the chain added last runs first.
+  assert.deepEqual(names('FORWARD'), ['inet idle fwd', 'inet guard gate']);
   assert.deepEqual(names('PREROUTING'), ['ip nat mine']);
   assert.deepEqual(names('ingress', 'eth0'), ['netdev edge in']);
   assert.deepEqual(names('ingress', 'eth1'), []);

@@ -1,83 +1,165 @@
-// Native nftables base chains: what `nft -j list ruleset` holds besides the tables iptables-nft
-// made for iptables rules. The simulator models iptables rules only, so a native base chain on a
-// hook the packet passes (a `table inet guard` with a forward chain, kube-proxy's nftables mode)
-// is an element it cannot evaluate: whoever traces a packet must say so instead of trusting the
-// iptables rules alone.
+// Native nftables base chains as stages of a netfilter hook, next to the iptables tables: which
+// chains are native (not the tables iptables-nft made for iptables rules, which the iptables
+// simulation covers from iptables-save), and one native base chain run on a trace's packet — the
+// iptables trace state handed to the nftables simulator and its outcomes written back (NAT, marks,
+// conntrack, verdict, evidence), so that later stages of either kind see what this one did.
 import type { Family } from '../ip';
 import type { Ruleset } from '../iptables/model';
-import type { Hook } from './packet';
+import type { CtState as NftCtState, NftPacket } from '../nftables/expr';
+import { formatChain, ruleWhere } from '../nftables/format';
+import type { NftChain, NftRule, NftRuleset } from '../nftables/model';
+import { runHook, startOutcome, type NftEnv, type NftHook, type NftOutcome } from '../nftables/simulate';
+import type { CtState, Hook, NatRewrite, NetfilterEnv, NotUnderstood, TraceStep } from './packet';
+import { protoName, setDst, setSrc } from './state';
+import { recordNat } from './targets';
+import { cloneRun, type Run } from './trace';
 
-export interface NativeChain {
-  family: string;
-  table: string;
-  chain: string;
-  type: string;
-  hook: string;
-  priority: string;
-  policy: string;
-  /** netdev chains: the devices they are attached to. */
-  devices: string[];
-  rules: number;
-}
-
-const HOOK_NAMES: Record<Hook, string> = {
+export const NFT_HOOK: Record<Hook, NftHook> = {
   PREROUTING: 'prerouting', INPUT: 'input', FORWARD: 'forward', OUTPUT: 'output', POSTROUTING: 'postrouting',
 };
 
-type Obj = { [k: string]: unknown };
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
-const str = (v: unknown): string => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : '');
+/**
+ * Is this nftables base chain one iptables-nft made, so that iptables-save already shows its rules?
+ * A chain of an ip/ip6 table the family's iptables-nft dump lists with that built-in chain, or of a
+ * table iptables-nft-save could not print whole (reported on its own as incomplete).
+ */
+export function ownedByIptables(c: NftChain, iptables: readonly Ruleset[]): boolean {
+  const family: Family | undefined = c.family === 'ip' ? 4 : c.family === 'ip6' ? 6 : undefined;
+  if (!family) return false;
+  return iptables.some(
+    (rs) =>
+      rs.family === family &&
+      rs.backend !== 'legacy' &&
+      (rs.incompleteTables?.includes(c.table) || rs.tables.some((t) => t.name === c.table && t.chainsByName.get(c.name)?.builtin === true)),
+  );
+}
 
-/** Every base chain (a chain with a hook) of an `nft -j list ruleset` value, with its rule count. */
-export function nftBaseChains(nftables: unknown): NativeChain[] {
-  const list = isObj(nftables) && Array.isArray(nftables.nftables) ? nftables.nftables : [];
-  const chains: NativeChain[] = [];
-  const rules = new Map<string, number>();
-  const id = (f: string, t: string, c: string) => JSON.stringify([f, t, c]);
-  for (const item of list) {
-    if (!isObj(item)) continue;
-    const c = item.chain;
-    if (isObj(c) && c.hook !== undefined) {
-      const dev = c.dev ?? c.devices;
-      chains.push({
-        family: str(c.family), table: str(c.table), chain: str(c.name), type: str(c.type) || 'filter',
-        hook: str(c.hook), priority: str(c.prio), policy: str(c.policy) || 'accept',
-        devices: Array.isArray(dev) ? dev.map(str) : dev !== undefined ? [str(dev)] : [],
-        rules: 0,
-      });
-    }
-    const r = item.rule;
-    if (isObj(r)) {
-      const k = id(str(r.family), str(r.table), str(r.chain));
-      rules.set(k, (rules.get(k) ?? 0) + 1);
-    }
-  }
-  for (const c of chains) c.rules = rules.get(id(c.family, c.table, c.chain)) ?? 0;
-  return chains;
+/** A base chain's place, `table inet guard chain gate (hook forward priority 0)`. */
+export function nativeChainWhere(c: NftChain): string {
+  return `table ${c.family} ${c.table} chain ${c.name} (hook ${c.base?.hook} priority ${c.base?.prio})`;
 }
 
 /**
- * The native base chains a packet of `family` meets at `hook` (ip/ip6/inet chains), or on entering
- * through `iif` (netdev ingress). Left out: the chains iptables-nft owns — a table of the packet's
- * family that the iptables-nft dump lists with that built-in chain, which the iptables
- * simulation already covers — and chains that cannot change anything (no rule, policy accept).
- * Bridge-family chains see only bridged frames and are not listed here.
+ * A port the trace does not know (a client's ephemeral source port, and the reply's destination
+ * port): it matches no port a rule names, as in the iptables simulation (`--sport 22` does not
+ * match, `! --sport 22` does).
  */
-export function nativeChainsAt(chains: readonly NativeChain[], family: Family, hook: Hook | 'ingress', iif: string | undefined, iptables: readonly Ruleset[]): NativeChain[] {
-  const ipFamily = family === 4 ? 'ip' : 'ip6';
-  const owned = (c: NativeChain) =>
-    c.family === ipFamily &&
-    iptables.some((rs) => rs.family === family && rs.backend !== 'legacy' && rs.tables.some((t) => t.name === c.table && t.chainsByName.get(c.chain)?.builtin === true));
-  return chains.filter((c) => {
-    if (c.rules === 0 && c.policy === 'accept') return false;
-    if (hook === 'ingress') return c.family === 'netdev' && c.hook === 'ingress' && iif !== undefined && c.devices.includes(iif);
-    if (c.family !== ipFamily && c.family !== 'inet') return false;
-    return c.hook === HOOK_NAMES[hook] && !owned(c);
-  });
+const UNKNOWN_PORT = -1;
+
+const NFT_CT: Record<CtState, NftCtState> = { NEW: 'new', ESTABLISHED: 'established', RELATED: 'related', INVALID: 'invalid', UNTRACKED: 'untracked' };
+
+function toNftPacket(run: Run): NftPacket {
+  const s = run.state;
+  const p = s.pkt;
+  const proto = protoName(s.proto);
+  // A connection's first TCP packet is its SYN; any later one carries ACK.
+  const tcpFlags = p.tcpFlags ?? (proto === 'tcp' ? (s.ct.state === 'NEW' ? ['syn'] : ['ack']) : undefined);
+  const out: NftPacket = { family: p.family, src: p.src, dst: p.dst, proto, mark: s.mark, ct: { state: NFT_CT[s.ct.state], mark: s.ct.mark } };
+  const ports = proto === 'tcp' || proto === 'udp' || proto === 'sctp';
+  if (p.sport !== undefined || ports) out.sport = p.sport ?? UNKNOWN_PORT;
+  if (p.dport !== undefined || ports) out.dport = p.dport ?? UNKNOWN_PORT;
+  if (tcpFlags) out.tcpFlags = tcpFlags;
+  if (p.iif !== undefined) out.iif = p.iif;
+  if (p.oif !== undefined) out.oif = p.oif;
+  return out;
 }
 
-/** `table inet guard { chain gate { type filter hook forward priority 0; policy accept; } }`, as nft prints it. */
-export function formatNativeChain(c: NativeChain): string {
-  const dev = c.devices.length ? ` devices = { ${c.devices.join(', ')} }` : '';
-  return `table ${c.family} ${c.table} { chain ${c.chain} { type ${c.type} hook ${c.hook}${dev} priority ${c.priority}; policy ${c.policy}; } } (${c.rules} rule${c.rules === 1 ? '' : 's'})`;
+const NAT_KIND: Record<string, NatRewrite['kind']> = { dnat: 'DNAT', snat: 'SNAT', masquerade: 'MASQUERADE', redirect: 'REDIRECT' };
+
+/** The NAT statement of a rule, if it has one. */
+function natKindOf(r: NftRule): NatRewrite['kind'] | undefined {
+  for (const e of r.expr) {
+    if (e && typeof e === 'object' && !Array.isArray(e)) {
+      const k = Object.keys(e)[0];
+      if (NAT_KIND[k]) return NAT_KIND[k];
+    }
+  }
+  return undefined;
+}
+
+function lastStatement(r: NftRule): string {
+  const e = r.expr[r.expr.length - 1];
+  return e && typeof e === 'object' && !Array.isArray(e) ? Object.keys(e)[0] ?? '' : '';
+}
+
+/**
+ * Every way the packet of `run` can leave one native base chain at `hook` (`ingress` is reported
+ * as PREROUTING, which it precedes): each a run of its own, with the rewrites, the rules met as
+ * steps, and a drop or reject as the run's verdict. Elements the simulator does not model take the
+ * way `assume` gives (keys prefixed `nft `) and are listed in the run's notUnderstood.
+ */
+export function runNativeChain(
+  nft: NftRuleset,
+  chain: NftChain,
+  hook: Hook | 'ingress',
+  run: Run,
+  env: NetfilterEnv,
+  assume?: (key: string) => boolean | undefined,
+): Run[] {
+  const s0 = run.state;
+  const st = startOutcome(toNftPacket(run));
+  st.nat = { dst: s0.ct.natDst, src: s0.ct.natSrc };
+  const nenv: NftEnv = {
+    masqueradeSource: (oif) => env.masqueradeSource?.(oif, s0.pkt.dst, s0.pkt.family),
+    interfaceAddress: (iface) => env.interfaceAddress?.(iface, s0.pkt.family),
+    // Base chains are run one at a time; routing happens between hooks, in the caller.
+    route: () => ({ kind: 'unroutable', reason: 'not routed inside a hook' }),
+  };
+  const nftHook: NftHook = hook === 'ingress' ? 'ingress' : NFT_HOOK[hook];
+  const outs = runHook(nft, nftHook, st, nenv, (c) => c === chain, { assume: assume && ((k) => assume(`nft ${k}`)) });
+  return outs.map((o) => backToRun(run, o, chain, hook === 'ingress' ? 'PREROUTING' : hook));
+}
+
+function backToRun(run: Run, o: NftOutcome, chain: NftChain, hook: Hook): Run {
+  const r = cloneRun(run);
+  const s = r.state;
+  s.hook = hook;
+  s.table = `${chain.family} ${chain.table}`;
+  r.probability *= o.probability;
+  const step = (rule: NftRule, text: string): TraceStep => ({
+    hook, table: `${rule.family} ${rule.table}`, chain: rule.chain, rule: rule.handle, text, effect: lastStatement(rule),
+    native: `${ruleWhere(rule)} (hook ${chain.base?.hook} priority ${chain.base?.prio})`,
+  });
+  const steps = o.path.map((p) => step(p.rule, p.text));
+  r.path.push(...steps);
+  for (const m of o.met) {
+    const nu: NotUnderstood = {
+      hook, table: `${m.rule.family} ${m.rule.table}`, chain: m.rule.chain, rule: m.rule.handle, text: steps.find((x) => x.rule === m.rule.handle && x.chain === m.rule.chain)?.text ?? ruleWhere(m.rule),
+      reason: m.reason, key: `nft ${m.key}`, assumed: m.assumed, kind: 'nftables',
+    };
+    if (!r.notUnderstood.some((n) => n.key === nu.key)) r.notUnderstood.push(nu);
+  }
+  // Rewrites: NAT (with its rule), marks, conntrack.
+  const known = (port: number | undefined) => (port === UNKNOWN_PORT ? undefined : port);
+  const p = { ...o.packet, sport: known(o.packet.sport), dport: known(o.packet.dport) };
+  const natRule = [...o.path].reverse().find((x) => natKindOf(x.rule))?.rule;
+  const nat = (kind: NatRewrite['kind'], apply: () => void) => {
+    const before = { src: s.pkt.src, dst: s.pkt.dst, sport: s.pkt.sport, dport: s.pkt.dport };
+    apply();
+    recordNat(s, kind, { chain: chain.name, rule: natRule?.handle ?? 0 }, before, o.nat.randomPort ? 'random source port' : undefined);
+    if (natRule) s.nat[s.nat.length - 1].native = ruleWhere(natRule);
+  };
+  if (o.nat.dst && !s.ct.natDst) {
+    nat(natRule ? natKindOf(natRule)! : 'DNAT', () => setDst(s, p.dst, p.dport));
+    s.ct.natDst = true;
+  }
+  if (o.nat.src && !s.ct.natSrc) {
+    nat(natRule ? natKindOf(natRule)! : 'SNAT', () => setSrc(s, p.src, p.sport));
+    s.ct.natSrc = true;
+  }
+  s.mark = p.mark;
+  s.ct.mark = p.ct.mark;
+  if (p.ct.state === 'untracked') s.ct.state = 'UNTRACKED';
+  if (o.verdict !== 'accept') {
+    r.verdict = o.verdict === 'drop' ? 'DROP' : 'REJECT';
+    if (o.reject) r.rejectWith = [o.reject.type, o.reject.expr].filter((x) => x !== undefined).join(' ') || undefined;
+    const rule = o.path.find((x) => x.text === o.decidedBy);
+    r.decidedBy = rule
+      ? steps[o.path.indexOf(rule)]
+      : {
+          hook, table: `${chain.family} ${chain.table}`, chain: chain.name, rule: 0, text: formatChain(chain), effect: `POLICY ${chain.base?.policy.toUpperCase()}`,
+          native: nativeChainWhere(chain),
+        };
+  }
+  return r;
 }

@@ -144,6 +144,12 @@ export interface TraceStep {
   text: string;
   /** What the rule did: its target (`ACCEPT`, `KUBE-SVC-X`, `MARK`...), or `POLICY ACCEPT`. */
   effect: string;
+  /**
+   * A native nftables rule (or base chain policy): where it is, `table inet guard chain gate
+   * handle 2 (hook forward priority 0)`. Then `table` is `family table`, `rule` the handle, and
+   * `text` the rule as nft prints it.
+   */
+  native?: string;
 }
 
 /** A `statistic` rule where the trace forked. */
@@ -166,6 +172,8 @@ export interface NatRewrite {
   after: Tuple;
   /** When the target allows a range (addresses, ports, --random): the range, as written. */
   range?: string;
+  /** A native nftables rule's location (`table ip nat chain pre handle 4`), instead of `chain #rule`. */
+  native?: string;
 }
 
 /**
@@ -185,6 +193,11 @@ export interface NotUnderstood {
   key: string;
   /** The way this trace took: true = it matched and took effect (an unknown target stopped the packet). */
   assumed: boolean;
+  /**
+   * Not an iptables rule: a native nftables rule (`table` is `family table`, `rule` the handle),
+   * or the order of stages of equal priority the dump does not show (`text` names them).
+   */
+  kind?: 'nftables' | 'order';
 }
 
 export interface TraceOutcome {

@@ -2,11 +2,14 @@
 // PREROUTING → routing decision → INPUT (local) or FORWARD → POSTROUTING; a locally sent one goes
 // routing → OUTPUT → (re-route if OUTPUT changed the destination or mark) → POSTROUTING. Routing
 // is the environment's callback (the router simulator), consulted after the rewrites so that a
-// DNAT in PREROUTING decides where the packet goes, as in the kernel.
+// DNAT in PREROUTING decides where the packet goes, as in the kernel. At each hook the iptables
+// tables and native nftables base chains run in priority order (stages.ts); a received packet
+// first passes the ingress chains of its interface.
 import type { Ruleset } from '../iptables/model';
 import type { Hook, NetfilterEnv, NfPacket, RouteDecision, TraceOutcome } from './packet';
+import { traceStages, type NetfilterRules } from './stages';
 import { packetOf } from './state';
-import { newRun, toOutcome, traceRuns, type Run, type TraceOptions } from './trace';
+import { newRun, toOutcome, type Run, type TraceOptions } from './trace';
 
 export interface PathOutcome extends TraceOutcome {
   /** Hooks passed, in order. */
@@ -24,14 +27,14 @@ interface PathRun {
   fate?: PathOutcome['fate'];
 }
 
-function through(rs: Ruleset, hook: Hook, prs: PathRun[], env: NetfilterEnv, opts: TraceOptions): PathRun[] {
+function through(rs: NetfilterRules, hook: Hook, prs: PathRun[], env: NetfilterEnv, opts: TraceOptions, ingress?: string): PathRun[] {
   const out: PathRun[] = [];
   for (const pr of prs) {
     if (pr.fate) {
       out.push(pr);
       continue;
     }
-    for (const run of traceRuns(rs, hook, [pr.run], env, opts)) {
+    for (const run of traceStages(rs, hook, [pr.run], env, opts, ingress)) {
       const fate = run.verdict && run.verdict !== 'ACCEPT' ? 'filtered' : undefined;
       out.push({ run, hooks: [...pr.hooks, hook], route: pr.route, fate });
     }
@@ -57,9 +60,10 @@ function finish(prs: PathRun[], lastFate: 'delivered' | 'sent'): PathOutcome[] {
 }
 
 /** A packet arriving on `packet.iif`: PREROUTING, route, then INPUT or FORWARD + POSTROUTING. */
-export function traceReceive(rs: Ruleset, packet: NfPacket, env: NetfilterEnv, opts: TraceOptions = {}): PathOutcome[] {
+export function traceReceive(rules: Ruleset | NetfilterRules, packet: NfPacket, env: NetfilterEnv, opts: TraceOptions = {}): PathOutcome[] {
+  const rs = rulesOf(rules);
   let prs: PathRun[] = [{ run: newRun(packet, 'PREROUTING'), hooks: [] }];
-  prs = through(rs, 'PREROUTING', prs, env, opts);
+  prs = through(rs, 'PREROUTING', prs, env, opts, packet.iif);
   prs = routeEach(prs, env, false);
   const local = prs.filter((p) => !p.fate && p.route?.kind === 'local');
   const fwd = prs.filter((p) => !p.fate && p.route?.kind !== 'local');
@@ -70,7 +74,8 @@ export function traceReceive(rs: Ruleset, packet: NfPacket, env: NetfilterEnv, o
 }
 
 /** A locally generated packet: route, OUTPUT, re-route when OUTPUT rewrote it, POSTROUTING. */
-export function traceSend(rs: Ruleset, packet: NfPacket, env: NetfilterEnv, opts: TraceOptions = {}): PathOutcome[] {
+export function traceSend(rules: Ruleset | NetfilterRules, packet: NfPacket, env: NetfilterEnv, opts: TraceOptions = {}): PathOutcome[] {
+  const rs = rulesOf(rules);
   let prs: PathRun[] = routeEach([{ run: newRun(packet, 'OUTPUT'), hooks: [] }], env, true);
   const before = (pr: PathRun) => `${pr.run.state.pkt.dst}|${pr.run.state.mark}`;
   const start = before(prs[0]);
@@ -80,4 +85,8 @@ export function traceSend(rs: Ruleset, packet: NfPacket, env: NetfilterEnv, opts
   routeEach(changed, env, true);
   prs = through(rs, 'POSTROUTING', prs, env, opts);
   return finish(prs, 'sent');
+}
+
+function rulesOf(r: Ruleset | NetfilterRules): NetfilterRules {
+  return 'tables' in r ? { iptables: [r] } : r;
 }

@@ -192,7 +192,7 @@ function tupleOf(s: State) {
   return { src: s.pkt.src, dst: s.pkt.dst, sport: s.pkt.sport, dport: s.pkt.dport };
 }
 
-function recordNat(s: State, kind: NatRewrite['kind'], where: { chain: string; rule: number }, before: NatRewrite['before'], range?: string) {
+export function recordNat(s: State, kind: NatRewrite['kind'], where: { chain: string; rule: number }, before: NatRewrite['before'], range?: string) {
   const after = tupleOf(s);
   // The reply tuple follows the rewrite: a reply comes from the new destination to the new source.
   if ((after.dst !== before.dst && !sameIP(after.dst, before.dst)) || after.dport !== before.dport) {

@@ -46,7 +46,7 @@ interface Frame {
 
 const MAX_DEPTH = 128;
 
-function cloneRun(r: Run): Run {
+export function cloneRun(r: Run): Run {
   return {
     ...r,
     state: cloneState(r.state),
@@ -62,40 +62,49 @@ export function traceHook(rs: Ruleset, hook: Hook, packet: NfPacket, env: Netfil
 }
 
 export function traceRuns(rs: Ruleset, hook: Hook, runs: Run[], env: NetfilterEnv, opts: TraceOptions = {}): Run[] {
-  const max = opts.maxOutcomes ?? 4096;
   for (const r of runs) r.state.hook = hook;
-  for (const table of HOOK_TABLES[hook]) {
-    const cc = compiledChain(rs, table, hook);
-    if (!cc) continue;
-    const next: Run[] = [];
-    for (const run of runs) {
-      if (run.verdict && run.verdict !== 'ACCEPT') {
-        next.push(run);
-        continue;
-      }
-      const natKind = hook === 'PREROUTING' || hook === 'OUTPUT' ? 'natDst' : 'natSrc';
-      if (table === 'nat' && !natTableApplies(run.state, natKind)) {
-        next.push(run);
-        continue;
-      }
-      run.verdict = undefined;
-      run.state.table = table;
-      const results = traceChain(rs, table, hook, cc, run, env, max - next.length, opts.assume);
-      // After the nat table ran, the binding of this kind exists (a null binding if no rule matched).
-      if (table === 'nat') for (const r of results) r.state.ct[natKind] = true;
-      next.push(...results);
-    }
-    runs = next;
-  }
+  for (const table of HOOK_TABLES[hook]) runs = traceTable(rs, hook, table, runs, env, opts);
   for (const r of runs) r.verdict ??= 'ACCEPT';
   return runs;
+}
+
+/**
+ * One table's built-in chain of `hook` for every run still going. After the nat table the
+ * connection's binding of that kind exists (a null binding if no rule matched) — unless
+ * `nullBinding` is false: then other NAT users (native nftables nat chains) still run after it,
+ * inside the same NAT core, and the caller makes the null binding after the last of them.
+ */
+export function traceTable(rs: Ruleset, hook: Hook, table: string, runs: Run[], env: NetfilterEnv, opts: TraceOptions = {}, nullBinding = true): Run[] {
+  const max = opts.maxOutcomes ?? 4096;
+  const cc = compiledChain(rs, table, hook);
+  if (!cc) return runs;
+  const next: Run[] = [];
+  const natKind = hook === 'PREROUTING' || hook === 'OUTPUT' ? 'natDst' : 'natSrc';
+  for (const run of runs) {
+    if (run.verdict && run.verdict !== 'ACCEPT') {
+      next.push(run);
+      continue;
+    }
+    if (table === 'nat' && !natTableApplies(run.state, natKind)) {
+      next.push(run);
+      continue;
+    }
+    run.verdict = undefined;
+    run.state.hook = hook;
+    run.state.table = table;
+    const natBefore = run.state.nat.length;
+    const results = traceChain(rs, table, hook, cc, run, env, max - next.length, opts.assume);
+    if (table === 'nat') for (const r of results) if (nullBinding || r.state.nat.length > natBefore) r.state.ct[natKind] = true;
+    next.push(...results);
+  }
+  return next;
 }
 
 /**
  * nf_nat_inet_fn: the nat table sees NEW packets, and RELATED ones that are not ICMP errors
  * (those are translated from the connection they refer to), while the binding is not made yet.
  */
-function natTableApplies(s: State, kind: 'natDst' | 'natSrc'): boolean {
+export function natTableApplies(s: State, kind: 'natDst' | 'natSrc'): boolean {
   const ct = s.ct;
   if (ct[kind]) return false;
   if (ct.state === 'NEW') return true;

@@ -87,7 +87,7 @@ export interface NftSet {
 /** Top-level statements (the keys of a rule's expression objects) the simulator evaluates. */
 export const KNOWN_STATEMENTS = new Set([
   'match', 'counter', 'accept', 'drop', 'reject', 'jump', 'goto', 'return', 'continue', 'vmap',
-  'dnat', 'snat', 'masquerade', 'redirect', 'mangle', 'log', 'limit',
+  'dnat', 'snat', 'masquerade', 'redirect', 'mangle', 'log', 'limit', 'notrack',
 ]);
 
 const str = (v: unknown): string => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : '');

@@ -43,6 +43,26 @@ export interface NftOutcome {
   nat: { dst?: boolean; src?: boolean; /** `random`/`fully-random`: the kernel picks the source port. */ randomPort?: boolean };
   /** Where a forwarded or local packet went after routing. */
   route?: ReturnType<NftEnv['route']>;
+  /** Elements not modelled that the packet met, and the way taken at each (see NftRunOptions.assume). */
+  met: NftUnknown[];
+}
+
+/** An element the simulator does not model, met by the packet: a statement, or a jump the dump cannot resolve. */
+export interface NftUnknown {
+  /** Names the element for NftRunOptions.assume. */
+  key: string;
+  rule: NftRule;
+  reason: string;
+  /** The way taken: true = it matched and took effect. */
+  assumed: boolean;
+}
+
+export interface NftRunOptions {
+  /**
+   * The way to take at an element not modelled, by NftUnknown.key (undefined: the default way,
+   * not matching). Without it every such element forks the outcome both ways.
+   */
+  assume?: (key: string) => boolean | undefined;
 }
 
 export const counterKey = (r: NftRule) => `${r.family} ${r.table} ${r.chain} ${r.handle}`;
@@ -54,7 +74,7 @@ type Action =
 
 const clone = (o: NftOutcome): NftOutcome => ({
   ...o, packet: { ...o.packet, ct: { ...o.packet.ct } }, path: [...o.path], counted: [...o.counted],
-  branches: [...o.branches], undecided: [...o.undecided], nat: { ...o.nat },
+  branches: [...o.branches], undecided: [...o.undecided], nat: { ...o.nat }, met: [...o.met],
 });
 
 const NAT_PRIO: Partial<Record<NftHook, number>> = { prerouting: -100, output: -100, input: 100, postrouting: 100 };
@@ -144,6 +164,10 @@ function evalRule(rs: NftRuleset, chain: NftChain, rule: NftRule, hook: NftHook,
           st.counted.push(counterKey(rule));
           break;
         case 'log':
+          break;
+        case 'notrack':
+          // Only before conntrack (priority < -200) is there no entry yet to leave out.
+          if (!tracked && hook !== 'ingress') p.ct.state = 'untracked';
           break;
         case 'limit': {
           const over = cx.choice(`${cx.at}/limit`, [
@@ -236,6 +260,7 @@ function evalRule(rs: NftRuleset, chain: NftChain, rule: NftRule, hook: NftHook,
         { value: 1, label: `assumed matching: ${formatRule(rule)}` },
       ]);
       if (!st.undecided.some((u) => u.where === ruleWhere(rule))) st.undecided.push({ where: ruleWhere(rule), reason: err.message });
+      st.met.push({ key: unknownKey, rule, reason: err.message, assumed: way === 1 });
       if (way === 0) return { st, action: { kind: 'next' }, matched: false };
     }
   }
@@ -249,7 +274,7 @@ function isNatChainCalled(rs: NftRuleset, chain: NftChain): boolean {
 }
 
 /** Every way one rule can go: evaluation rerun with each choice until none is left open. */
-function ruleRuns(rs: NftRuleset, chain: NftChain, rule: NftRule, hook: NftHook, st: NftOutcome, env: NftEnv, tracked: boolean): RuleRun[] {
+function ruleRuns(rs: NftRuleset, chain: NftChain, rule: NftRule, hook: NftHook, st: NftOutcome, env: NftEnv, tracked: boolean, opts: NftRunOptions): RuleRun[] {
   const out: RuleRun[] = [];
   const todo: { choices: Map<string, number>; prob: number; labels: string[] }[] = [{ choices: new Map(), prob: 1, labels: [] }];
   while (todo.length) {
@@ -263,6 +288,12 @@ function ruleRuns(rs: NftRuleset, chain: NftChain, rule: NftRule, hook: NftHook,
     } catch (err) {
       if (!(err instanceof Fork)) throw err;
       const undecided = err.key.endsWith('/undecided');
+      if (undecided && opts.assume) {
+        // One way per run: the caller enumerates the combinations (netfilter/undecided.ts).
+        const way = opts.assume(err.key) ? 1 : 0;
+        todo.push({ choices: new Map(c.choices).set(err.key, way), prob: c.prob, labels: [...c.labels, err.options.find((o) => o.value === way)!.label] });
+        continue;
+      }
       for (const opt of [...err.options].reverse()) {
         todo.push({
           choices: new Map(c.choices).set(err.key, opt.value),
@@ -284,7 +315,7 @@ interface ChainEnd {
 const MAX_DEPTH = 64;
 
 /** A base chain from its first rule: every way it can end (policy included). */
-function runBaseChain(rs: NftRuleset, base: NftChain, hook: NftHook, st0: NftOutcome, env: NftEnv): ChainEnd[] {
+function runBaseChain(rs: NftRuleset, base: NftChain, hook: NftHook, st0: NftOutcome, env: NftEnv, opts: NftRunOptions): ChainEnd[] {
   // Conntrack runs at −200 (registered before any chain, so a chain at −200 comes after it).
   const tracked = hook !== 'ingress' && (base.base?.prio ?? 0) >= CONNTRACK_PRIO;
   const ends: ChainEnd[] = [];
@@ -306,7 +337,7 @@ function runBaseChain(rs: NftRuleset, base: NftChain, hook: NftHook, st0: NftOut
         continue;
       }
       const rule = chain.rules[ri];
-      const runs = ruleRuns(rs, chain, rule, hook, st, env, tracked);
+      const runs = ruleRuns(rs, chain, rule, hook, st, env, tracked, opts);
       for (const r of runs) {
         if (r.matched) r.st.path.push({ hook, rule, text: formatRule(rule) });
       }
@@ -319,9 +350,12 @@ function runBaseChain(rs: NftRuleset, base: NftChain, hook: NftHook, st0: NftOut
             // nft refuses both (a missing chain, a loop), so only a damaged dump has them: the
             // chain's outcome is unknown, and said to be.
             const reason = !target ? `${a.kind} to ${JSON.stringify(a.target)}, a chain the dump does not have` : `${a.kind} deeper than ${MAX_DEPTH} chains`;
-            for (const verdict of ['accept', 'drop'] as const) {
+            const key = `${counterKey(rule)}/target`;
+            const ways = opts.assume ? [opts.assume(key) ? ('drop' as const) : ('accept' as const)] : (['accept', 'drop'] as const);
+            for (const verdict of ways) {
               const s = clone(r.st);
               s.undecided.push({ where: ruleWhere(rule), reason });
+              s.met.push({ key, rule, reason, assumed: verdict === 'drop' });
               s.branches.push(`assumed ${verdict}: ${formatRule(rule)}`);
               if (verdict === 'drop') s.decidedBy = formatRule(rule);
               ends.push({ st: s, verdict });
@@ -365,7 +399,7 @@ export function chainsAtHook(rs: NftRuleset, family: 4 | 6, hook: NftHook, iif?:
   for (const t of rs.tables) {
     for (const c of t.chains.values()) {
       if (!c.base || c.base.hook !== hook) continue;
-      if (hook === 'ingress' ? t.family === 'netdev' && iif !== undefined && c.base.devices.includes(iif) : (FAMILIES[family] as readonly string[]).includes(t.family)) all.push(c);
+      if (hook === 'ingress' ? (t.family === 'netdev' || t.family === 'inet') && iif !== undefined && c.base.devices.includes(iif) : (FAMILIES[family] as readonly string[]).includes(t.family)) all.push(c);
     }
   }
   const nat = all.filter((c) => c.base!.type === 'nat');
@@ -382,7 +416,7 @@ export function chainsAtHook(rs: NftRuleset, family: 4 | 6, hook: NftHook, iif?:
 
 /** A fresh outcome for a packet about to meet its first hook. */
 export function startOutcome(p: NftPacket): NftOutcome {
-  return { verdict: 'accept', packet: { ...p, ct: { ...p.ct } }, probability: 1, path: [], counted: [], branches: [], undecided: [], nat: {} };
+  return { verdict: 'accept', packet: { ...p, ct: { ...p.ct } }, probability: 1, path: [], counted: [], branches: [], undecided: [], nat: {}, met: [] };
 }
 
 /**
@@ -390,7 +424,7 @@ export function startOutcome(p: NftPacket): NftOutcome {
  * `only` limits it to some of the hook's base chains (in their order), so that a caller can put
  * other stages — iptables-legacy tables — between them by priority.
  */
-export function runHook(rs: NftRuleset, hook: NftHook, st: NftOutcome, env: NftEnv, only?: (c: NftChain) => boolean): NftOutcome[] {
+export function runHook(rs: NftRuleset, hook: NftHook, st: NftOutcome, env: NftEnv, only?: (c: NftChain) => boolean, opts: NftRunOptions = {}): NftOutcome[] {
   let live = [st];
   const done: NftOutcome[] = [];
   const manip = hook === 'prerouting' || hook === 'output' ? 'dst' : 'src';
@@ -403,7 +437,7 @@ export function runHook(rs: NftRuleset, hook: NftHook, st: NftOutcome, env: NftE
         next.push(s);
         continue;
       }
-      for (const end of runBaseChain(rs, chain, hook, s, env)) {
+      for (const end of runBaseChain(rs, chain, hook, s, env, opts)) {
         end.st.verdict = end.verdict;
         (end.verdict === 'accept' ? next : done).push(end.st);
       }

@@ -1,0 +1,187 @@
+// What runs at one netfilter hook, in the kernel's order: the iptables tables of each backend
+// (legacy and nft) and the native nftables base chains, by priority (raw −300, mangle −150, the
+// NAT core at −100/100, filter 0, security 50, any custom priority). Every NAT user — the iptables
+// nat table and native nat chains alike — runs inside the NAT core's hook, among themselves by
+// priority, until one of them makes the connection's binding. A drop in any stage ends the
+// packet; an accept only ends that stage (the next base chain still sees it).
+//
+// Of two stages with equal priority the kernel runs the one registered last first. Within one nft
+// table the dump lists chains in the order they were added, so that order is known; between
+// tables, or iptables-legacy and nftables, it is not: such a tie is an element the trace takes one
+// way (the dump's order) unless told otherwise, and is listed as not understood so that a caller
+// can evaluate it the other way too (undecided.ts).
+import type { Family } from '../ip';
+import type { Ruleset } from '../iptables/model';
+import type { NftChain, NftRuleset } from '../nftables/model';
+import { chainsAtHook } from '../nftables/simulate';
+import { compiledChain } from './compile';
+import { NFT_HOOK, nativeChainWhere, ownedByIptables, runNativeChain } from './nft-native';
+import type { Hook, NetfilterEnv, NotUnderstood } from './packet';
+import { HOOK_TABLES, traceTable, type Run, type TraceOptions } from './trace';
+
+/** Everything that can act on a packet at a namespace's netfilter hooks. */
+export interface NetfilterRules {
+  /** iptables rule sets, one per backend with rules (from iptables-save). */
+  iptables: readonly Ruleset[];
+  /** The namespace's whole nftables rule set (`nft -j list ruleset`); the chains iptables-nft owns are left to `iptables`. */
+  nft?: NftRuleset;
+}
+
+const IPT_PRIO: Record<string, number> = { raw: -300, mangle: -150, filter: 0, security: 50 };
+/** Where the NAT core hooks in: destination NAT before routing / output, source NAT after. */
+const NAT_PRIO: Partial<Record<Hook, number>> = { PREROUTING: -100, OUTPUT: -100, INPUT: 100, POSTROUTING: 100 };
+
+interface Stage {
+  prio: number;
+  /** Who registered the hook: same owner = order known (an nft table's chains, in the dump's order). */
+  owner: string;
+  /** Position in the nft dump (later registered runs first at equal priority); -1 when not in it. */
+  order: number;
+  label: string;
+  /** Cannot change anything (no rule, accepting policy): its place does not matter. */
+  trivial: boolean;
+  nat: boolean;
+  run(runs: Run[], opts: TraceOptions): Run[];
+}
+
+function iptablesStages(rules: NetfilterRules, hook: Hook): Stage[] {
+  const out: Stage[] = [];
+  rules.iptables.forEach((rs, k) => {
+    const family = rs.family === 6 ? 'ip6' : 'ip';
+    for (const table of HOOK_TABLES[hook]) {
+      const cc = compiledChain(rs, table, hook);
+      if (!cc) continue;
+      const nat = table === 'nat';
+      const legacy = rs.backend === 'legacy';
+      const own = legacy ? undefined : rules.nft?.tables.find((t) => t.family === family && t.name === table)?.chains.get(hook);
+      out.push({
+        prio: nat ? NAT_PRIO[hook]! : IPT_PRIO[table],
+        owner: legacy ? 'iptables-legacy' : `${family} ${table}`,
+        order: own?.order ?? -1,
+        label: `iptables${legacy ? '-legacy' : '-nft'} ${table} ${hook}`,
+        trivial: cc.rules.length === 0 && (cc.chain.policy ?? 'ACCEPT') === 'ACCEPT',
+        nat,
+        run: (runs, opts) => {
+          // Keys of not-understood rules name the backend: two backends may hold the same rule.
+          const prefix = `${k} `;
+          const inner: TraceOptions = { ...opts, assume: opts.assume && ((key) => opts.assume!(prefix + key)) };
+          return runs.flatMap((run) => {
+            const n = run.notUnderstood.length;
+            return traceTable(rs, hook, table, [run], env(opts), inner, false).map((r) => {
+              if (r.notUnderstood.length > n) r.notUnderstood = r.notUnderstood.map((x, i) => (i >= n ? { ...x, key: prefix + x.key } : x));
+              return r;
+            });
+          });
+        },
+      });
+    }
+  });
+  return out;
+}
+
+// The environment travels with the options so that a stage list can be built once per hook.
+const ENV = Symbol('env');
+type WithEnv = TraceOptions & { [ENV]?: NetfilterEnv };
+const env = (opts: TraceOptions): NetfilterEnv => (opts as WithEnv)[ENV] ?? {};
+
+function nativeStage(nft: NftRuleset, c: NftChain, hook: Hook | 'ingress'): Stage {
+  const b = c.base!;
+  return {
+    prio: b.prio,
+    owner: `${c.family} ${c.table}`,
+    order: c.order,
+    label: nativeChainWhere(c),
+    trivial: c.rules.length === 0 && b.policy === 'accept',
+    nat: b.type === 'nat' && hook !== 'ingress' && NAT_PRIO[hook] !== undefined,
+    run: (runs, opts) =>
+      runs.flatMap((r) => (r.verdict && r.verdict !== 'ACCEPT' ? [r] : runNativeChain(nft, c, hook, r, env(opts), opts.assume))),
+  };
+}
+
+/** The native base chains a packet of `family` meets at `hook` (ingress: on entering by `iif`), without iptables-nft's. */
+export function nativeChainsAt(rules: NetfilterRules, family: Family, hook: Hook | 'ingress', iif?: string): NftChain[] {
+  if (!rules.nft) return [];
+  const fam = rules.iptables.filter((rs) => rs.family === family);
+  return chainsAtHook(rules.nft, family, hook === 'ingress' ? 'ingress' : NFT_HOOK[hook], iif).filter((c) => !ownedByIptables(c, fam));
+}
+
+/**
+ * Sorts stages by priority; each group of equal priority whose order is not known becomes an
+ * element: the dump's order by default, reversed when `assume` says so. Returns the order and the
+ * elements met (only groups where at least two stages can change something).
+ */
+function order(stages: Stage[], hook: Hook, assume: TraceOptions['assume']): { stages: Stage[]; ties: NotUnderstood[] } {
+  const byPrio = new Map<number, Stage[]>();
+  for (const s of stages) byPrio.set(s.prio, [...(byPrio.get(s.prio) ?? []), s]);
+  const out: Stage[] = [];
+  const ties: NotUnderstood[] = [];
+  for (const prio of [...byPrio.keys()].sort((a, b) => a - b)) {
+    // Registered last runs first; stages not in the dump (iptables-legacy) are taken as registered first.
+    const group = byPrio.get(prio)!.sort((a, b) => b.order - a.order);
+    const live = group.filter((s) => !s.trivial);
+    if (new Set(live.map((s) => s.owner)).size > 1) {
+      const names = live.map((s) => s.label);
+      const key = `order ${hook} ${prio} ${names.join(' | ')}`;
+      const reversed = assume?.(key) ?? false;
+      ties.push({
+        hook, table: '', chain: '', rule: 0, kind: 'order', key, assumed: reversed,
+        text: `${names.join(', ')}: equal priority ${prio} at ${hook}`,
+        reason: 'the kernel runs hooks of equal priority in the reverse order they were registered, which the dump does not show',
+      });
+      if (reversed) group.reverse();
+    }
+    out.push(...group);
+  }
+  return { stages: out, ties };
+}
+
+/**
+ * Every outcome of the runs passing `hook` (ingress first, for a received packet at PREROUTING
+ * when `ingress` is set): stages in the kernel's order, NAT users inside the NAT core.
+ */
+export function traceStages(rules: NetfilterRules, hook: Hook, runs: Run[], netfilterEnv: NetfilterEnv, opts: TraceOptions = {}, ingress?: string): Run[] {
+  const o: WithEnv = { ...opts, [ENV]: netfilterEnv };
+  const family = runs[0]?.state.pkt.family ?? 4;
+  for (const r of runs) r.state.hook = hook;
+  if (ingress !== undefined && rules.nft) {
+    const ing = order(nativeChainsAt(rules, family, 'ingress', ingress).map((c) => nativeStage(rules.nft!, c, 'ingress')), hook, opts.assume);
+    runs = runStages(ing.stages, runs, o, ing.ties);
+  }
+  const all = [...iptablesStages(rules, hook), ...(rules.nft ? nativeChainsAt(rules, family, hook).map((c) => nativeStage(rules.nft!, c, hook)) : [])];
+  const natStages = all.filter((s) => s.nat);
+  const outer = all.filter((s) => !s.nat);
+  let core: Stage | undefined;
+  if (natStages.length) {
+    const inner = order(natStages, hook, opts.assume);
+    const natKind = hook === 'PREROUTING' || hook === 'OUTPUT' ? 'natDst' : 'natSrc';
+    core = {
+      prio: NAT_PRIO[hook]!,
+      owner: 'nat core',
+      order: Math.max(...natStages.map((s) => s.order)),
+      label: `NAT ${natKind === 'natDst' ? 'dstnat' : 'srcnat'} (${natStages.map((s) => s.label).join(', ')})`,
+      trivial: natStages.every((s) => s.trivial),
+      nat: true,
+      run: (rs, oo) => {
+        const res = runStages(inner.stages, rs, oo, inner.ties);
+        // No NAT user made a binding: the NAT core makes a null one, and none runs again.
+        for (const r of res) r.state.ct[natKind] = true;
+        return res;
+      },
+    };
+  }
+  const top = order(core ? [...outer, core] : outer, hook, opts.assume);
+  runs = runStages(top.stages, runs, o, top.ties);
+  for (const r of runs) r.verdict ??= 'ACCEPT';
+  return runs;
+}
+
+function runStages(stages: Stage[], runs: Run[], opts: TraceOptions, ties: NotUnderstood[]): Run[] {
+  if (ties.length) {
+    for (const r of runs) {
+      if (r.verdict && r.verdict !== 'ACCEPT') continue;
+      for (const t of ties) if (!r.notUnderstood.some((n) => n.key === t.key)) r.notUnderstood.push(t);
+    }
+  }
+  for (const s of stages) runs = s.run(runs, opts);
+  return runs;
+}

@@ -1,0 +1,168 @@
+// Native nftables chains on the packet's path, simulated by the walk next to the iptables rules
+// of a real lab cluster (flannel host-gw, kube-proxy iptables mode on iptables-nft): at each hook
+// in priority order, an accept ending only its own base chain, NAT changing where the packet goes,
+// marks feeding later rules, and what netpath does not model named as undecided.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { SuspicionLevel } from '../../src/engine/model/suspicion';
+import type { NetpathSnapshot } from '../../src/engine/snapshot/types';
+import { addFilterRules, diagnose, findingsOf, hostOf, labSnapshot, WEB2, WEB2_IP } from './honest-fixture';
+
+const FLANNEL = 'flannel-host-gw--healthy';
+
+type Json = unknown;
+const daddr = (ip: string) => ({ match: { op: '==', left: { payload: { protocol: 'ip', field: 'daddr' } }, right: ip } });
+const dport = (p: number) => ({ match: { op: '==', left: { payload: { protocol: 'tcp', field: 'dport' } }, right: p } });
+const mark = (m: number) => ({ match: { op: '==', left: { meta: { key: 'mark' } }, right: m } });
+const setMark = (m: number) => ({ mangle: { key: { meta: { key: 'mark' } }, value: m } });
+
+interface ChainSpec {
+  name: string;
+  hook: string;
+  prio: number;
+  type?: string;
+  policy?: 'accept' | 'drop';
+  rules: Json[][];
+}
+
+/** Adds a native table with base chains to `node`'s nft dump (after iptables-nft's tables, as if added later). */
+function addTable(s: NetpathSnapshot, node: string, family: string, table: string, chains: ChainSpec[]): void {
+  const nft = hostOf(s, node).nftables as { nftables: Json[] };
+  nft.nftables.push({ table: { family, name: table, handle: 90 } });
+  let handle = 1;
+  for (const c of chains) {
+    nft.nftables.push({ chain: { family, table, name: c.name, handle: handle++, type: c.type ?? 'filter', hook: c.hook, prio: c.prio, policy: c.policy ?? 'accept' } });
+    for (const expr of c.rules) nft.nftables.push({ rule: { family, table, chain: c.name, handle: handle++, expr } });
+  }
+}
+
+const web2 = (s: NetpathSnapshot) => diagnose(s, WEB2.src, WEB2.dst, WEB2.port);
+
+test('a native drop in forward at priority 0 (inet table): unreachable, a FATAL finding with the rule as nft prints it', () => {
+  const s = labSnapshot(FLANNEL);
+  addTable(s, 'node2', 'inet', 'guard', [{ name: 'gate', hook: 'forward', prio: 0, rules: [[daddr(WEB2_IP), dport(8080), { drop: null }]] }]);
+  const r = web2(s);
+  assert.equal(r.verdict, 'unreachable');
+  const f = findingsOf(r, 'node2').find((x) => x.check === 'nftables.drop');
+  assert.ok(f, 'nftables.drop on node2');
+  assert.equal(f.level, SuspicionLevel.FATAL);
+  assert.deepEqual(f.evidence.map((e) => [e.kind, e.text]), [['nftables', `table inet guard chain gate handle 2: ip daddr ${WEB2_IP} tcp dport 8080 drop`]]);
+  assert.match(f.evidence[0].where!, /^node2 table inet guard chain gate handle 2 \(hook forward priority 0\)$/);
+  assert.ok(!r.nodes.some((n) => n.suspicions.some((x) => x.undecided)), 'nothing undecided');
+  // The reply (port 8080 is its source) is not matched either way: only the request is dropped.
+  assert.equal(findingsOf(r, 'node2').filter((x) => x.check === 'nftables.drop').length, 1);
+});
+
+test('an accept in one base chain does not stop another base chain\'s drop at the same hook (before or after iptables filter)', () => {
+  for (const [early, late] of [[-10, 10], [10, -10]] as const) {
+    const s = labSnapshot(FLANNEL);
+    addTable(s, 'node2', 'ip', 'a', [{ name: 'ok', hook: 'forward', prio: early, rules: [[daddr(WEB2_IP), { accept: null }]] }]);
+    addTable(s, 'node2', 'ip', 'b', [{ name: 'no', hook: 'forward', prio: late, rules: [[daddr(WEB2_IP), dport(8080), { drop: null }]] }]);
+    const r = web2(s);
+    assert.equal(r.verdict, 'unreachable', `accept at ${early}, drop at ${late}`);
+    const f = findingsOf(r, 'node2').find((x) => x.check === 'nftables.drop');
+    assert.match(f!.message, /table ip b chain no handle 2 \(hook forward priority (-10|10)\)/);
+  }
+});
+
+test('native chains at -10 and +10 around the iptables filter table: a mark set at -10 is seen by iptables, one set at +10 is not', () => {
+  const s = labSnapshot(FLANNEL);
+  addFilterRules(s, 'node2', ['-A FORWARD -m mark --mark 0x7 -j DROP']);
+  addTable(s, 'node2', 'ip', 'before', [{ name: 'm', hook: 'forward', prio: -10, rules: [[daddr(WEB2_IP), setMark(7)]] }]);
+  const r = web2(s);
+  assert.equal(r.verdict, 'unreachable');
+  const f = findingsOf(r, 'node2').find((x) => x.check === 'iptables.drop');
+  assert.ok(f, 'iptables drops the packet nftables marked before it');
+  assert.deepEqual(f.evidence.map((e) => e.text), ['-A FORWARD -m mark --mark 0x7 -j DROP']);
+
+  const t = labSnapshot(FLANNEL);
+  addFilterRules(t, 'node2', ['-A FORWARD -m mark --mark 0x7 -j DROP']);
+  addTable(t, 'node2', 'ip', 'after', [{ name: 'm', hook: 'forward', prio: 10, rules: [[daddr(WEB2_IP), setMark(7)], [mark(7), { drop: null }]] }]);
+  const r2 = web2(t);
+  assert.equal(r2.verdict, 'unreachable');
+  // iptables ran first (mark 0): the drop is nftables' own, at +10.
+  assert.ok(!findingsOf(r2, 'node2').some((x) => x.check === 'iptables.drop'));
+  assert.match(findingsOf(r2, 'node2').find((x) => x.check === 'nftables.drop')!.message, /priority 10\)/);
+});
+
+test('an iptables drop before a native chain: the native chain never sees the packet', () => {
+  const s = labSnapshot(FLANNEL);
+  addFilterRules(s, 'node2', [`-A FORWARD -d ${WEB2_IP}/32 -j DROP`]);
+  addTable(s, 'node2', 'ip', 'late', [{ name: 'f', hook: 'forward', prio: 10, rules: [[daddr(WEB2_IP), { drop: null }]] }]);
+  const f = findingsOf(web2(s), 'node2');
+  assert.ok(f.some((x) => x.check === 'iptables.drop'));
+  assert.ok(!f.some((x) => x.check === 'nftables.drop'));
+});
+
+test('a native dnat in prerouting changes where the packet goes (NAT and conntrack as for iptables)', () => {
+  const s = labSnapshot(FLANNEL);
+  // node1 sends what the client addresses to web2 on port 8080 to web2 on 9999, which node2's
+  // NetworkPolicy rules (iptables) do not allow.
+  addTable(s, 'node1', 'ip', 'redir', [
+    { name: 'pre', hook: 'prerouting', prio: -100, type: 'nat', rules: [[daddr(WEB2_IP), dport(8080), { dnat: { addr: WEB2_IP, port: 9999 } }]] },
+  ]);
+  const r = web2(s);
+  assert.equal(r.verdict, 'unreachable');
+  const link = r.links.find((l) => l.source === 'node1' && l.destination === 'node2')!;
+  assert.equal(link.packet.dport, 9999);
+  assert.match(link.sourceAttributes.nat ?? '', /^DNAT 10\.244\.2\.2:8080 -> 10\.244\.2\.2:9999 \(nftables table ip redir chain pre handle 2\)$/);
+  assert.ok(findingsOf(r, 'node2').some((x) => x.check === 'iptables.drop'), 'node2 drops port 9999 (NetworkPolicy)');
+});
+
+test('numgen branches are enumerated: a drop on one of two endpoints is CRITICAL with its share', () => {
+  const s = labSnapshot(FLANNEL);
+  addTable(s, 'node2', 'inet', 'split', [
+    { name: 'f', hook: 'forward', prio: 0, rules: [[daddr(WEB2_IP), { vmap: { key: { numgen: { mode: 'random', mod: 2, offset: 0 } }, data: { set: [[0, { accept: null }], [1, { drop: null }]] } } }]] },
+  ]);
+  const r = web2(s);
+  const f = findingsOf(r, 'node2').find((x) => x.check === 'nftables.drop');
+  assert.ok(f);
+  assert.equal(f.level, SuspicionLevel.CRITICAL);
+  assert.match(f.message, /50% of new connections/);
+});
+
+test('an expression netpath does not model that would drop the packet: unknown, naming the rule; one that cannot change anything: INFO', () => {
+  const s = labSnapshot(FLANNEL);
+  const fib = { match: { op: '==', left: { fib: { result: 'type', flags: ['daddr'] } }, right: 'local' } };
+  addTable(s, 'node2', 'inet', 'odd', [{ name: 'f', hook: 'forward', prio: 0, rules: [[daddr(WEB2_IP), fib, { drop: null }]] }]);
+  const r = web2(s);
+  assert.equal(r.verdict, 'unknown');
+  const w = findingsOf(r, 'node2').find((x) => x.check === 'nftables.undecided');
+  assert.ok(w);
+  assert.deepEqual(w.undecided?.map((u) => u.where), ['node2 nftables table inet odd chain f handle 2']);
+  assert.match(w.evidence[0].text, /^table inet odd chain f handle 2: /);
+
+  const t = labSnapshot(FLANNEL);
+  addTable(t, 'node2', 'inet', 'odd', [{ name: 'f', hook: 'forward', prio: 0, rules: [[daddr(WEB2_IP), fib, { accept: null }]] }]);
+  const r2 = web2(t);
+  assert.equal(r2.verdict, 'reachable');
+  assert.ok(findingsOf(r2, 'node2').some((x) => x.check === 'nftables.not-understood' && x.level === SuspicionLevel.INFO));
+});
+
+test('native chains at the same priority as iptables\' filter in another table: the order is unknown, but only undecided where it matters', () => {
+  // Accept/drop only: the order changes nothing.
+  const s = labSnapshot(FLANNEL);
+  addTable(s, 'node2', 'ip', 'zero', [{ name: 'f', hook: 'forward', prio: 0, rules: [[dport(1), { drop: null }]] }]);
+  assert.equal(web2(s).verdict, 'reachable');
+  // A mark the iptables filter table reads, set at the same priority: it depends on the order.
+  const t = labSnapshot(FLANNEL);
+  addFilterRules(t, 'node2', ['-A FORWARD -m mark --mark 0x7 -j DROP']);
+  addTable(t, 'node2', 'ip', 'zero', [{ name: 'f', hook: 'forward', prio: 0, rules: [[daddr(WEB2_IP), setMark(7)]] }]);
+  const r = web2(t);
+  assert.equal(r.verdict, 'unknown');
+  const w = findingsOf(r, 'node2').find((x) => x.check === 'nftables.undecided');
+  assert.ok(w);
+  assert.match(w.undecided![0].where, /^node2 order of .*table ip zero chain f.*iptables-nft filter FORWARD.*equal priority 0 at FORWARD/);
+});
+
+test('netdev ingress on the arriving interface is simulated; a bridge-family chain on a routed path is not met', () => {
+  const s = labSnapshot(FLANNEL);
+  const nft = hostOf(s, 'node2').nftables as { nftables: Json[] };
+  const up = (hostOf(s, 'node2').links as { ifname: string }[]).map((l) => l.ifname).filter((n) => n !== 'lo');
+  nft.nftables.push({ table: { family: 'netdev', name: 'edge', handle: 91 } });
+  nft.nftables.push({ chain: { family: 'netdev', table: 'edge', name: 'in', handle: 1, type: 'filter', hook: 'ingress', dev: up, prio: 0, policy: 'accept' } });
+  nft.nftables.push({ rule: { family: 'netdev', table: 'edge', chain: 'in', handle: 2, expr: [daddr(WEB2_IP), dport(8080), { drop: null }] } });
+  const r = web2(s);
+  assert.equal(r.verdict, 'unreachable');
+  assert.ok(findingsOf(r, 'node2').some((x) => x.check === 'nftables.drop' && /hook ingress/.test(x.message)));
+});
