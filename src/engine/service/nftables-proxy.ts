@@ -17,7 +17,7 @@ import { formatAddressPort, type Packet } from '../model/packet';
 import { SuspicionLevel, type Evidence, type Suspicion, type UndecidedElement } from '../model/suspicion';
 import type { NetNS } from '../netstack/netns';
 import { parseIP } from '../netstack/ip';
-import { isObj, parseNftRuleset, type Json, type NftChain, type NftRule, type NftRuleset, type NftSet, type NftTable } from '../netstack/nftables/model';
+import { isObj, type Json, type NftChain, type NftRule, type NftRuleset, type NftSet, type NftTable } from '../netstack/nftables/model';
 import { lookup, protoNumber, type FieldType, type NftPacket, type Val } from '../netstack/nftables/expr';
 import { runHook, startOutcome, type NftEnv, type NftOutcome, type NftStep } from '../netstack/nftables/simulate';
 import { formatRule } from '../netstack/nftables/format';
@@ -25,17 +25,6 @@ import type { ServiceBackends } from './backends';
 import { endpointKey, judgeBranches, type ProxyBranch } from './dnat-branches';
 
 export const KUBE_PROXY_TABLE = 'kube-proxy';
-
-const rulesets = new WeakMap<object, NftRuleset>();
-
-/** The node's nft rule set (parsed once per dump), undefined when the dump has none. */
-export function nftRuleset(ns: NetNS): NftRuleset | undefined {
-  const dump = ns.info.nftables as unknown;
-  if (!isObj(dump)) return undefined;
-  let rs = rulesets.get(dump);
-  if (!rs) rulesets.set(dump, (rs = parseNftRuleset(dump)));
-  return rs;
-}
 
 /** kube-proxy's table of the packet's family. */
 export function kubeProxyTable(rs: NftRuleset, family: 4 | 6): NftTable | undefined {
@@ -155,7 +144,7 @@ function element(set: NftSet | undefined, family: 4 | 6, addr: string | undefine
 }
 
 export function checkNftablesProxy(node: string, ns: NetNS, packet: Packet, local: boolean, sb: ServiceBackends): Suspicion[] {
-  const rs = nftRuleset(ns);
+  const rs = ns.nftables;
   if (!rs) {
     return [{ level: SuspicionLevel.INFO, check: 'dump.not-checked', message: `no nftables rule set (nft -j list ruleset) in the dump of ${node}: kube-proxy's nftables rules not checked`, evidence: [] }];
   }

@@ -5,7 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import type { ClusterView } from '../snapshot/types';
 import type { NetNS } from '../netstack/netns';
 import type { Found } from '../plugins/detect';
-import { KUBE_PROXY_TABLE, kubeProxyTable, nftRuleset } from './nftables-proxy';
+import { KUBE_PROXY_TABLE, kubeProxyTable } from './nftables-proxy';
 
 export type ProxyMode = 'iptables' | 'ipvs' | 'nftables' | 'unknown';
 
@@ -39,7 +39,7 @@ export function proxyModeFromRules(ns: NetNS): Found<ProxyMode> | undefined {
   if (ns.interface('kube-ipvs0')) return { value: 'ipvs', source: `${ns.label}: kube-ipvs0 device` };
   const rs = ns.rulesets(4) ?? [];
   if (rs.some((r) => r.tables.some((t) => t.name === 'nat' && t.chains.some((c) => c.name === 'KUBE-SERVICES')))) return { value: 'iptables', source: `${ns.label}: nat/KUBE-SERVICES chain` };
-  const nft = nftRuleset(ns);
+  const nft = ns.nftables;
   const kp = nft && (kubeProxyTable(nft, 4) ?? kubeProxyTable(nft, 6));
   if (kp) return { value: 'nftables', source: `${ns.label}: nftables table ${kp.family} ${KUBE_PROXY_TABLE}` };
   return undefined;
