@@ -215,3 +215,15 @@ test('an expression netpath does not model on the way: findings at most WARNING 
   assert.equal(c?.level, SuspicionLevel.WARNING, serious(f).join('\n'));
   assert.match(c.undecided?.[0].where ?? '', /table ip kube-proxy chain nat-prerouting handle \d+/);
 });
+
+test('ip6 kube-proxy: an IPv6 ClusterIP is traced through the ip6 table; a stale dnat there is found', { skip }, () => {
+  const s = nftProxySnapshot();
+  const p = { src: 'fd00:244:1::2', dst: 'fd00:96::20', dport: 80 };
+  assert.deepEqual(serious(checks(s, 'node1', p)), []);
+  const r = kp(s).find((o) => o.rule?.family === 'ip6' && o.rule.chain.startsWith('endpoint-') && o.rule.expr.some((e: Snap) => e.dnat)).rule;
+  r.expr.find((e: Snap) => e.dnat).dnat.addr = 'fd00:244:2::9';
+  const f = checks(s, 'node1', p);
+  const st = find(f, 'kube-proxy.stale-endpoint');
+  assert.match(st?.message ?? serious(f).join('\n'), /to \[fd00:244:2::9\]:8080, which is not a ready endpoint of the service \(ready: \[fd00:244:2::2\]:8080\)/);
+  assert.ok(st!.evidence.some((e) => /^table ip6 kube-proxy chain services handle \d+: ip6 daddr \. meta l4proto \. th dport vmap @service-ips$/.test(e.text)), st!.evidence.map((e) => e.text).join('\n'));
+});

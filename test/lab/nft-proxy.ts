@@ -279,6 +279,11 @@ async function writeFixtures(): Promise<void> {
         writeFileSync(sup.fixtureFile(node, form), JSON.stringify(json, null, 1) + '\n');
         console.log(`${sup.fixtureFile(node, form)}: ${json.nftables.length} objects`);
       }
+      // IPv6: every local address takes NodePorts (no nodeport-ips set for this family)
+      loadNftProxy(ns, kubeProxyNftScript({ family: 'ip6', node, nodePortIPs: [], clusterCIDR: 'fd00:244::/56', serviceCIDRs: ['fd00:96::/112'] }, servicePortsFromObjects(services, slices, 'ip6')));
+      const json6 = JSON.parse(inNs(ns, 'nft', ['-j', 'list', 'table', 'ip6', 'kube-proxy']));
+      writeFileSync(sup.fixtureFile(node, 'ip6'), JSON.stringify(json6, null, 1) + '\n');
+      console.log(`${sup.fixtureFile(node, 'ip6')}: ${json6.nftables.length} objects`);
     }
   } finally {
     run('ip', ['netns', 'del', ns], { allowFail: true });
