@@ -67,6 +67,8 @@ for (const form of ['nodeport-ips', 'fib'] as NodePortForm[]) {
       // ETP Local: node2 has the endpoint; a pod on node1 is short-circuited to all endpoints
       ['node2', { src: '203.0.113.10', dst: '198.51.100.12', dport: 30082 }, ['10.244.2.2:8080']],
       ['node1', { src: '10.244.1.2', dst: '198.51.100.11', dport: 30082 }, ['10.244.2.2:8080']],
+      // ... and so is the node itself (fib saddr type local)
+      ['node1', { src: '198.51.100.11', dst: '198.51.100.11', dport: 30082 }, ['10.244.2.2:8080']],
       ['node1', { dst: '10.96.0.40', dport: 80 }, ['10.244.2.2:8080']],
     ];
     for (const [node, p, targets] of cases) {

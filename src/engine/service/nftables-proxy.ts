@@ -38,7 +38,7 @@ export function kubeProxyTable(rs: NftRuleset, family: 4 | 6): NftTable | undefi
  * fib test fails is left out; one whose test holds loses that statement. `origin` maps each rule
  * back to the one in the dump, which is what evidence shows.
  */
-function forPacket(t: NftTable, ns: NetNS, p: { src: string; dst: string }): { rs: NftRuleset; origin: Map<NftRule, NftRule> } {
+function forPacket(t: NftTable, ns: NetNS, p: { src: string; dst: string }, sentHere: boolean): { rs: NftRuleset; origin: Map<NftRule, NftRule> } {
   const origin = new Map<NftRule, NftRule>();
   const chains = new Map<string, NftChain>();
   for (const [name, c] of t.chains) {
@@ -49,7 +49,8 @@ function forPacket(t: NftTable, ns: NetNS, p: { src: string; dst: string }): { r
         const fib = fibLocal(e);
         if (!fib) return true;
         const addr = fib.which === 'daddr' ? p.dst : p.src;
-        const local = ns.ownsAddress(addr) || /^127\./.test(addr) || addr === '::1';
+        // What the node sends itself comes from a local address, whichever it is.
+        const local = (fib.which === 'saddr' && sentHere) || ns.ownsAddress(addr) || /^127\./.test(addr) || addr === '::1';
         if (local !== fib.equal) never = true;
         return false;
       });
@@ -93,7 +94,7 @@ function traceTable(ns: NetNS, t: NftTable, packet: Packet, local: boolean): Tra
     ...(packet.sport ? { sport: packet.sport } : {}), ...(packet.dport ? { dport: packet.dport } : {}),
     mark: packet.mark, ct: { state: 'new', mark: 0 },
   };
-  const { rs, origin } = forPacket(t, ns, p);
+  const { rs, origin } = forPacket(t, ns, p, local);
   return { outcomes: runHook(rs, local ? 'output' : 'prerouting', startOutcome(p), ENV), origin };
 }
 

@@ -40,7 +40,8 @@ export class ServiceProcessor {
     const sb = serviceBackends(this.cache, hit, {
       node,
       ...(packet.src ? { sourceIP: packet.src } : {}),
-      sourceIsLocalPod: !!srcPod && !srcPod.hostNetwork && srcPod.nodeName === node,
+      // kube-proxy short-circuits its node's pods and the node itself (src-type LOCAL) past ETP=Local.
+      sourceIsLocalPod: local || (!!srcPod && !srcPod.hostNetwork && srcPod.nodeName === node),
     });
     const out: Suspicion[] = [...sb.suspicions];
     for (const note of sb.notes) out.push({ level: SuspicionLevel.INFO, check: 'service.note', message: `${sb.service}: ${note}`, evidence: [] });
