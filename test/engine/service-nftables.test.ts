@@ -4,6 +4,7 @@
 // the real nft printed it (test/support/nft-kube-proxy.ts). Healthy: every service type on both
 // nodes gives no finding above INFO, in both NodePort forms (nodeport-ips set, fib daddr type
 // local). Then each fault, made by editing that JSON the way a stale or broken kube-proxy leaves it.
+// Last, `netpath diagnose`'s text report on the committed lab cases of that mode.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadSnapshot } from '../../src/engine/snapshot/load';
@@ -13,6 +14,10 @@ import { ServiceProcessor } from '../../src/engine/service/processor';
 import { configuredProxyMode, proxyModeFromRules } from '../../src/engine/service/proxy-mode';
 import { SuspicionLevel, type Suspicion } from '../../src/engine/model/suspicion';
 import type { Packet } from '../../src/engine/model/packet';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { formatText } from '../../src/engine/report/text';
+import { labDir } from '../support/lab-cases';
 import { fixturesPresent, nftProxySnapshot, type NodePortForm } from '../support/nft-kube-proxy';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -27,6 +32,7 @@ function checks(s: Snap, node: string, p: Partial<Packet> & { dst: string; dport
   return sp.checks(node, net.stack(node)!.host, { src: '10.244.1.2', sport: 40000, protocol: 'tcp', mark: 0, ...p });
 }
 
+const readLabCase = (name: string) => readFileSync(join(labDir, name, 'snapshot.netpath.json'), 'utf8');
 const serious = (f: Suspicion[]) => f.filter((x) => x.level >= SuspicionLevel.WARNING).map((x) => `${SuspicionLevel[x.level]} ${x.check}: ${x.message}`);
 const find = (f: Suspicion[], check: string) => f.find((x) => x.check === check);
 
@@ -228,4 +234,21 @@ test('ip6 kube-proxy: an IPv6 ClusterIP is traced through the ip6 table; a stale
   const st = find(f, 'kube-proxy.stale-endpoint');
   assert.match(st?.message ?? serious(f).join('\n'), /to \[fd00:244:2::9\]:8080, which is not a ready endpoint of the service \(ready: \[fd00:244:2::2\]:8080\)/);
   assert.ok(st!.evidence.some((e) => /^table ip6 kube-proxy chain services handle \d+: ip6 daddr \. meta l4proto \. th dport vmap @service-ips$/.test(e.text)), st!.evidence.map((e) => e.text).join('\n'));
+});
+
+test('netpath diagnose on the lab cluster in nftables mode: ClusterIP → backend pod through the table, the nft rule as evidence', () => {
+  const healthy = readLabCase('flannel-host-gw-nftproxy--healthy');
+  const r = new Network(loadSnapshot(healthy)).diagnose({ src: 'default/client', dst: 'svc/default/web-remote', port: 80, protocol: 'tcp' });
+  assert.equal(r.verdict, 'reachable');
+  const text = formatText(r);
+  assert.match(text, /node1 eth0 --infra--> node2 eth0 {2}\[tcp 10\.244\.1\.2:0 -> 10\.244\.2\.2:8080\] .*DNAT 10\.96\.0\.20:80 -> 10\.244\.2\.2:8080 \(nftables table ip kube-proxy chain endpoint-[A-Z0-9]{8}-default\/web-remote\/tcp\/http__10\.244\.2\.2\/8080 handle \d+\)/);
+  assert.match(text, /node2 veth\w+ --veth--> default\/web2 eth0 .*serve/);
+  assert.doesNotMatch(text, /kube-proxy\.not-checked/);
+
+  const wrong = readLabCase('flannel-host-gw-nftproxy--nft-dnat-wrong-port');
+  const w = new Network(loadSnapshot(wrong)).diagnose({ src: 'default/client', dst: 'svc/default/web-remote', port: 80, protocol: 'tcp' });
+  assert.equal(w.verdict, 'unreachable');
+  const wt = formatText(w);
+  assert.match(wt, /\[CRITICAL\] kube-proxy on node1 sends 100% of new connections to default\/web-remote TCP 10\.96\.0\.20:80 to 10\.244\.2\.2:8081/);
+  assert.match(wt, /node1: table ip kube-proxy chain endpoint-[A-Z0-9]{8}-default\/web-remote\/tcp\/http__10\.244\.2\.2\/8080 handle \d+: meta l4proto tcp counter dnat to 10\.244\.2\.2:8081/);
 });
