@@ -9,8 +9,7 @@ import { SuspicionLevel, type Evidence, type Suspicion } from '../model/suspicio
 import { bridgePorts, isUp, downReason } from '../netstack/interfaces';
 import type { Interface } from '../netstack/interfaces-model';
 import { sameIP } from '../netstack/ip';
-import { newRun, toOutcome } from '../netstack/netfilter/trace';
-import { traceStages } from '../netstack/netfilter/stages';
+import { traceHook } from '../netstack/netfilter/trace';
 import type { NotUnderstood } from '../netstack/netfilter/packet';
 import { decidingElements, enumerateWorlds } from '../netstack/netfilter/undecided';
 import { resolveNeighbour } from '../netstack/neighbour';
@@ -202,15 +201,14 @@ function bridgedNetfilter(ns: NetNS, bridge: Interface, physIn: string, physOut:
     });
     return undefined;
   }
-  const rules = { iptables: ns.rulesets(family) ?? [], nft: ns.nftables };
-  if (!rules.iptables.length && !rules.nft) return undefined;
-  // br_netfilter runs the IP family's FORWARD hook: iptables and native ip/inet chains alike.
-  findings.push(...unmodelledNetfilter(ns, family, rules.iptables, undefined, new Set(['FORWARD']), true));
+  const rs = ns.rulesets(family)?.[0];
+  if (!rs) return undefined;
+  findings.push(...unmodelledNetfilter(ns, family, ns.rulesets(family) ?? [], undefined, new Set(['FORWARD'])));
   const nf = { ...toNf(packet, family, bridge.name), oif: bridge.name, physIn, physOut };
   // Rules netpath does not model are evaluated both ways (undecided.ts), as on the routed path.
   const notUnderstood = new Map<string, NotUnderstood>();
   const ws = enumerateWorlds((assume) => {
-    const outs = traceStages(rules, 'FORWARD', [newRun(nf, 'FORWARD')], netfilterEnv(ns), { assume }).map(toOutcome);
+    const outs = traceHook(rs, 'FORWARD', nf, netfilterEnv(ns), { assume });
     for (const o of outs) for (const n of o.notUnderstood) notUnderstood.set(n.key, n);
     return { result: outs.find((o) => o.verdict !== 'ACCEPT' && o.decidedBy), met: outs.flatMap((o) => o.notUnderstood.map((n) => n.key)) };
   });
@@ -218,12 +216,11 @@ function bridgedNetfilter(ns: NetNS, bridge: Interface, physIn: string, physOut:
   if (ws.worlds.every((w) => !w.result === !drop) && !ws.truncated) {
     if (!drop) return undefined;
     const s = drop.decidedBy!;
-    const tool = s.native ? 'nftables' : 'iptables';
-    const evidence: Evidence[] = [{ kind: tool, text: s.text, where: s.native ? `${ns.label} ${s.native}` : `${ns.label} FORWARD ${s.table}/${s.chain}${s.rule ? ` #${s.rule}` : ' policy'}` }];
+    const evidence: Evidence[] = [{ kind: 'iptables', text: s.text, where: `${ns.label} FORWARD ${s.table}/${s.chain}${s.rule ? ` #${s.rule}` : ' policy'}` }];
     return {
       level: SuspicionLevel.FATAL,
-      check: `${tool}.${drop.verdict === 'REJECT' ? 'reject' : 'drop'}`,
-      message: `the packet bridged by ${bridge.name} from ${physIn} to ${physOut} is ${drop.verdict === 'REJECT' ? 'rejected' : 'dropped'} by ${tool} on ${ns.label} (br_netfilter FORWARD ${s.native ?? `${s.table}/${s.chain}`})`,
+      check: drop.verdict === 'REJECT' ? 'iptables.reject' : 'iptables.drop',
+      message: `the packet bridged by ${bridge.name} from ${physIn} to ${physOut} is ${drop.verdict === 'REJECT' ? 'rejected' : 'dropped'} by iptables on ${ns.label} (br_netfilter FORWARD ${s.table}/${s.chain})`,
       evidence,
     };
   }

@@ -288,17 +288,17 @@ function kindOf(elements: NotUnderstood[]): { check: string; what: string } {
 const HOOK_ORDER: readonly Hook[] = ['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING'];
 
 /**
- * What a bridged packet (l2.ts: br_netfilter FORWARD) passes that the bridge path does not
- * simulate: native nftables base chains of the bridge family (and of the packet's family unless
- * `ipSimulated`), and iptables tables iptables-nft-save could not print whole. Each makes the hop
+ * What a bridged packet (l2.ts: br_netfilter FORWARD with the iptables rules) passes that the
+ * bridge path does not simulate: native nftables base chains of the packet's family and of the
+ * bridge family, and iptables tables iptables-nft-save could not print whole. Each makes the hop
  * undecided, naming the table and chain. (The routed walk simulates native chains.)
  */
-export function unmodelledNetfilter(ns: NetNS, family: Family, rulesets: Ruleset[], iif: string | undefined, hooks: Set<Hook>, ipSimulated = false): Suspicion[] {
+export function unmodelledNetfilter(ns: NetNS, family: Family, rulesets: Ruleset[], iif: string | undefined, hooks: Set<Hook>): Suspicion[] {
   const out: Suspicion[] = [];
   const nft = ns.nftables;
   if (nft) {
     const rules: NetfilterRules = { iptables: rulesets, nft };
-    const chains = ipSimulated ? [] : HOOK_ORDER.filter((h) => hooks.has(h)).flatMap((h) => nativeChainsAt(rules, family, h, iif));
+    const chains = HOOK_ORDER.filter((h) => hooks.has(h)).flatMap((h) => nativeChainsAt(rules, family, h, iif));
     for (const t of nft.tables) {
       if (t.family !== 'bridge') continue;
       for (const c of t.chains.values()) if (c.base && ['prerouting', 'forward', 'postrouting'].includes(c.base.hook)) chains.push(c);
