@@ -202,7 +202,7 @@ for (const c of [FLANNEL, 'flannel-vxlan--healthy', 'calico-bgp--healthy', 'cali
   });
 }
 
-test('bridged traffic (br_netfilter FORWARD): an unknown rule that could drop it, or a native forward chain, makes it unknown', () => {
+test('bridged traffic (br_netfilter FORWARD): an unknown rule that could drop it makes it unknown; a native forward chain is simulated', () => {
   const s = labSnapshot(FLANNEL);
   addFilterRules(s, 'node1', ['-A FORWARD -d 10.244.1.3/32 -m foobar --baz 1 -j DROP']);
   const r = diagnose(s, 'default/client', 'default/web1', 8080);
@@ -214,7 +214,19 @@ test('bridged traffic (br_netfilter FORWARD): an unknown rule that could drop it
   (hostOf(t, 'node1').nftables as { nftables: unknown[] }).nftables.push(
     { chain: { family: 'inet', table: 'guard', name: 'gate', handle: 1, type: 'filter', hook: 'forward', prio: 0, policy: 'drop' } },
   );
-  assert.equal(diagnose(t, 'default/client', 'default/web1', 8080).verdict, 'unknown');
+  const rt = diagnose(t, 'default/client', 'default/web1', 8080);
+  assert.equal(rt.verdict, 'unreachable');
+  const drop = findingsOf(rt, 'node1').find((f) => f.check === 'nftables.drop');
+  assert.ok(drop && drop.level === SuspicionLevel.FATAL, 'the chain\'s policy drops the bridged packet');
+  assert.deepEqual(drop.evidence.map((e) => e.text), ['table inet guard chain gate { type filter hook forward priority 0; policy drop; }']);
+  // A bridge-family chain is not simulated: unknown, naming it.
+  const b = labSnapshot(FLANNEL);
+  (hostOf(b, 'node1').nftables as { nftables: unknown[] }).nftables.push(
+    { chain: { family: 'bridge', table: 'br', name: 'fw', handle: 1, type: 'filter', hook: 'forward', prio: 0, policy: 'drop' } },
+  );
+  const rb = diagnose(b, 'default/client', 'default/web1', 8080);
+  assert.equal(rb.verdict, 'unknown');
+  assert.ok(findingsOf(rb, 'node1').some((f) => f.check === 'nftables.not-modelled' && /bridge-family nftables chain fw of table bridge br/.test(f.message)));
   // A certain drop stays certain.
   const u = labSnapshot(FLANNEL);
   addFilterRules(u, 'node1', ['-A FORWARD -d 10.244.1.3/32 -m foobar --baz 1 -j DROP', '-A FORWARD -d 10.244.1.3/32 -j DROP']);

@@ -143,7 +143,9 @@ test('native chains at the same priority as iptables\' filter in another table: 
   // Accept/drop only: the order changes nothing.
   const s = labSnapshot(FLANNEL);
   addTable(s, 'node2', 'ip', 'zero', [{ name: 'f', hook: 'forward', prio: 0, rules: [[dport(1), { drop: null }]] }]);
-  assert.equal(web2(s).verdict, 'reachable');
+  const r0 = web2(s);
+  assert.equal(r0.verdict, 'reachable');
+  assert.ok(!findingsOf(r0, 'node2').some((x) => x.check.startsWith('nftables.')), 'an order that changes nothing is not reported');
   // A mark the iptables filter table reads, set at the same priority: it depends on the order.
   const t = labSnapshot(FLANNEL);
   addFilterRules(t, 'node2', ['-A FORWARD -m mark --mark 0x7 -j DROP']);
@@ -152,7 +154,7 @@ test('native chains at the same priority as iptables\' filter in another table: 
   assert.equal(r.verdict, 'unknown');
   const w = findingsOf(r, 'node2').find((x) => x.check === 'nftables.undecided');
   assert.ok(w);
-  assert.match(w.undecided![0].where, /^node2 order of .*table ip zero chain f.*iptables-nft filter FORWARD.*equal priority 0 at FORWARD/);
+  assert.match(w.undecided![0].where, /^node2 order of .*table ip zero chain f.*iptables-nft filter FORWARD.*\(equal priority 0 at FORWARD\)$/);
 });
 
 test('netdev ingress on the arriving interface is simulated; a bridge-family chain on a routed path is not met', () => {
@@ -165,4 +167,18 @@ test('netdev ingress on the arriving interface is simulated; a bridge-family cha
   const r = web2(s);
   assert.equal(r.verdict, 'unreachable');
   assert.ok(findingsOf(r, 'node2').some((x) => x.check === 'nftables.drop' && /hook ingress/.test(x.message)));
+});
+
+test('an ingress chain whose device the dump leaves out (nft 1.0.6 -j) that would drop the packet: unknown, naming the chain', () => {
+  const s = labSnapshot(FLANNEL);
+  const nft = hostOf(s, 'node2').nftables as { nftables: Json[] };
+  nft.nftables.push({ table: { family: 'netdev', name: 'edge', handle: 91 } });
+  nft.nftables.push({ chain: { family: 'netdev', table: 'edge', name: 'in', handle: 1, type: 'filter', hook: 'ingress', prio: 0, policy: 'accept' } });
+  nft.nftables.push({ rule: { family: 'netdev', table: 'edge', chain: 'in', handle: 2, expr: [daddr(WEB2_IP), dport(8080), { drop: null }] } });
+  const r = web2(s);
+  assert.equal(r.verdict, 'unknown');
+  const w = findingsOf(r, 'node2').find((x) => x.check === 'nftables.undecided');
+  assert.ok(w);
+  assert.match(w.undecided![0].where, /^node2 device of table netdev edge chain in \(hook ingress priority 0\): eth0\?$/);
+  assert.match(w.undecided![0].reason, /which device/);
 });

@@ -9,7 +9,7 @@ import { SuspicionLevel, type Evidence, type Suspicion } from '../model/suspicio
 import { bridgePorts, isUp, downReason } from '../netstack/interfaces';
 import type { Interface } from '../netstack/interfaces-model';
 import { sameIP } from '../netstack/ip';
-import { traceHook } from '../netstack/netfilter/trace';
+import { traceHookStages } from '../netstack/netfilter/stages';
 import type { NotUnderstood } from '../netstack/netfilter/packet';
 import { decidingElements, enumerateWorlds } from '../netstack/netfilter/undecided';
 import { resolveNeighbour } from '../netstack/neighbour';
@@ -18,7 +18,7 @@ import { bridgeNfCallIptables, bridgeNfCallIp6tables } from '../netstack/sysctl'
 import { netfilterEnv } from './netfilter-env';
 import type { ConntrackTable } from './conntrack';
 import type { End, NodeStack } from './node-stack';
-import { familyOf, interfaceEvidence, toNf, unmodelledNetfilter } from './walk';
+import { familyOf, interfaceEvidence, netfilterRules, nuEvidence, toNf, undecidedOf, unmodelledNetfilter } from './walk';
 
 export type Egress =
   /** Arrives in another namespace of this node, on `to.iface`. */
@@ -201,14 +201,14 @@ function bridgedNetfilter(ns: NetNS, bridge: Interface, physIn: string, physOut:
     });
     return undefined;
   }
-  const rs = ns.rulesets(family)?.[0];
-  if (!rs) return undefined;
-  findings.push(...unmodelledNetfilter(ns, family, ns.rulesets(family) ?? [], undefined, new Set(['FORWARD'])));
+  // iptables of both backends and the native ip/inet forward chains, in priority order.
+  const rules = netfilterRules(ns, family);
+  findings.push(...unmodelledNetfilter(ns, rules.iptables, new Set(['FORWARD'])));
   const nf = { ...toNf(packet, family, bridge.name), oif: bridge.name, physIn, physOut };
   // Rules netpath does not model are evaluated both ways (undecided.ts), as on the routed path.
   const notUnderstood = new Map<string, NotUnderstood>();
   const ws = enumerateWorlds((assume) => {
-    const outs = traceHook(rs, 'FORWARD', nf, netfilterEnv(ns), { assume });
+    const outs = traceHookStages(rules, 'FORWARD', nf, netfilterEnv(ns), { assume });
     for (const o of outs) for (const n of o.notUnderstood) notUnderstood.set(n.key, n);
     return { result: outs.find((o) => o.verdict !== 'ACCEPT' && o.decidedBy), met: outs.flatMap((o) => o.notUnderstood.map((n) => n.key)) };
   });
@@ -216,11 +216,12 @@ function bridgedNetfilter(ns: NetNS, bridge: Interface, physIn: string, physOut:
   if (ws.worlds.every((w) => !w.result === !drop) && !ws.truncated) {
     if (!drop) return undefined;
     const s = drop.decidedBy!;
-    const evidence: Evidence[] = [{ kind: 'iptables', text: s.text, where: `${ns.label} FORWARD ${s.table}/${s.chain}${s.rule ? ` #${s.rule}` : ' policy'}` }];
+    const by = s.native ? 'nftables' : 'iptables';
+    const evidence: Evidence[] = [{ kind: by, text: s.text, where: s.native ? `${ns.label} ${s.native}` : `${ns.label} FORWARD ${s.table}/${s.chain}${s.rule ? ` #${s.rule}` : ' policy'}` }];
     return {
       level: SuspicionLevel.FATAL,
-      check: drop.verdict === 'REJECT' ? 'iptables.reject' : 'iptables.drop',
-      message: `the packet bridged by ${bridge.name} from ${physIn} to ${physOut} is ${drop.verdict === 'REJECT' ? 'rejected' : 'dropped'} by iptables on ${ns.label} (br_netfilter FORWARD ${s.table}/${s.chain})`,
+      check: `${by}.${drop.verdict === 'REJECT' ? 'reject' : 'drop'}`,
+      message: `the packet bridged by ${bridge.name} from ${physIn} to ${physOut} is ${drop.verdict === 'REJECT' ? 'rejected' : 'dropped'} by ${by} on ${ns.label} (br_netfilter FORWARD ${s.native ?? `${s.table}/${s.chain}`})`,
       evidence,
     };
   }
@@ -228,10 +229,10 @@ function bridgedNetfilter(ns: NetNS, bridge: Interface, physIn: string, physOut:
   const elements = (deciding.length ? deciding : [...notUnderstood.keys()]).map((k) => notUnderstood.get(k)!);
   findings.push({
     level: SuspicionLevel.WARNING,
-    check: 'iptables.undecided',
-    message: `whether the packet bridged by ${bridge.name} from ${physIn} to ${physOut} passes iptables on ${ns.label} (br_netfilter FORWARD) depends on ${elements.length} rule(s) netpath does not model: evaluated both ways, it passes one way and is stopped the other`,
-    evidence: elements.map((n) => ({ kind: 'iptables', text: n.text, where: `${n.table}/${n.chain} #${n.rule} (${n.reason})` })),
-    undecided: elements.map((n) => ({ where: `${ns.label} ${n.table}/${n.chain} #${n.rule}`, reason: n.reason })),
+    check: elements.every((n) => !n.kind) ? 'iptables.undecided' : 'nftables.undecided',
+    message: `whether the packet bridged by ${bridge.name} from ${physIn} to ${physOut} passes netfilter on ${ns.label} (br_netfilter FORWARD) depends on ${elements.length} element(s) netpath does not model: evaluated both ways, it passes one way and is stopped the other`,
+    evidence: elements.map(nuEvidence),
+    undecided: elements.map((n) => undecidedOf(ns, n)),
   });
   return undefined;
 }

@@ -13,7 +13,7 @@ import { traceReceive, traceSend, type PathOutcome } from '../netstack/netfilter
 import type { Hook, NatRewrite, NfPacket, NotUnderstood, TraceStep } from '../netstack/netfilter/packet';
 import { HOOK_TABLES } from '../netstack/netfilter/trace';
 import { decidingElements, enumerateWorlds, MAX_WORLDS } from '../netstack/netfilter/undecided';
-import { nativeChainsAt, type NetfilterRules } from '../netstack/netfilter/stages';
+import type { NetfilterRules } from '../netstack/netfilter/stages';
 import { formatChain } from '../netstack/nftables/format';
 import { resolveNeighbour } from '../netstack/neighbour';
 import type { NetNS } from '../netstack/netns';
@@ -74,11 +74,8 @@ function walk(ns: NetNS, packet: Packet, iif: string | undefined, foreignSource 
     return { exits: [], findings: problems(ns), complete: false };
   }
   const family = familyOf(packet.dst);
-  const rulesets = ns.rulesets(family) ?? [];
-  const all: Ruleset[] = rulesets.length ? rulesets : [{ family, tables: [], hasCounters: false, warnings: [] }];
-  // Both iptables backends (legacy and nft may both be active) and the native nftables chains,
-  // interleaved at each hook by priority as the kernel runs them.
-  const rules: NetfilterRules = { iptables: all, nft: ns.nftables };
+  const rules = netfilterRules(ns, family);
+  const all = rules.iptables;
   const nf: NfPacket = toNf(packet, family, iif);
   const notUnderstood = new Map<string, NotUnderstood>();
   // Every combination of ways the elements netpath does not model can go (undecided.ts); the
@@ -104,14 +101,18 @@ function walk(ns: NetNS, packet: Packet, iif: string | undefined, foreignSource 
     const baseSignature = signature(base);
     const deciding = decidingElements(ws, signature);
     if (!ws.truncated && ws.worlds.every((w) => signature(w.result) === baseSignature)) {
-      const all = [...notUnderstood.values()];
-      const k = kindOf(all);
-      findings.push({
-        level: SuspicionLevel.INFO,
-        check: `${k.check}.not-understood`,
-        message: `${all.length} ${k.what} on ${ns.label} ${k.check === 'iptables' ? 'use matches or targets' : 'hold what'} netpath does not model; evaluated both ways (matching and not), they do not change what happens to this packet`,
-        evidence: all.map(nuEvidence),
-      });
+      // Rules only: an order of equal priorities or an ingress chain's device that changes nothing
+      // would otherwise be a line on every hop of a cluster mixing iptables-nft and nftables.
+      const rulesMet = [...notUnderstood.values()].filter((n) => n.kind !== 'chain');
+      const k = kindOf(rulesMet);
+      if (rulesMet.length) {
+        findings.push({
+          level: SuspicionLevel.INFO,
+          check: `${k.check}.not-understood`,
+          message: `${rulesMet.length} ${k.what} on ${ns.label} ${k.check === 'iptables' ? 'use matches or targets' : 'hold what'} netpath does not model; evaluated both ways (matching and not), they do not change what happens to this packet`,
+          evidence: rulesMet.map(nuEvidence),
+        });
+      }
     } else {
       const elements = (deciding.length ? deciding : [...notUnderstood.keys()]).map((k) => notUnderstood.get(k)!);
       const undecided: UndecidedElement[] = elements.map((n) => undecidedOf(ns, n));
@@ -265,15 +266,26 @@ function mergeWorlds(results: HopResult[], undecided: UndecidedElement[], check:
   return { exits: [...exits.values()], findings };
 }
 
-function nuEvidence(n: NotUnderstood): Evidence {
+/**
+ * Everything that acts on a packet of `family` at this namespace's hooks: both iptables backends
+ * (legacy and nft may both be active) and the native nftables chains, which the trace interleaves
+ * at each hook by priority as the kernel runs them.
+ */
+export function netfilterRules(ns: NetNS, family: Family): NetfilterRules & { iptables: Ruleset[] } {
+  const rulesets = ns.rulesets(family) ?? [];
+  return { iptables: rulesets.length ? rulesets : [{ family, tables: [], hasCounters: false, warnings: [] }], nft: ns.nftables };
+}
+
+/** Evidence for an element netpath does not model: an iptables rule, a native nftables rule, a fact about base chains. */
+export function nuEvidence(n: NotUnderstood): Evidence {
   if (n.kind === 'nftables') return { kind: 'nftables', text: n.text, where: `table ${n.table} chain ${n.chain} handle ${n.rule} (${n.reason})` };
-  if (n.kind === 'order') return { kind: 'nftables', text: n.text, where: n.reason };
+  if (n.kind === 'chain') return { kind: 'nftables', text: n.text, where: n.reason };
   return { kind: 'iptables', text: n.text, where: `${n.table}/${n.chain} #${n.rule} (${n.reason})` };
 }
 
-function undecidedOf(ns: NetNS, n: NotUnderstood): UndecidedElement {
+export function undecidedOf(ns: NetNS, n: NotUnderstood): UndecidedElement {
   if (n.kind === 'nftables') return { where: `${ns.label} nftables table ${n.table} chain ${n.chain} handle ${n.rule}`, reason: n.reason };
-  if (n.kind === 'order') return { where: `${ns.label} order of ${n.text}`, reason: n.reason };
+  if (n.kind === 'chain') return { where: `${ns.label} ${n.text}`, reason: n.reason };
   return { where: `${ns.label} ${n.table}/${n.chain} #${n.rule}`, reason: n.reason };
 }
 
@@ -281,24 +293,23 @@ function undecidedOf(ns: NetNS, n: NotUnderstood): UndecidedElement {
 function kindOf(elements: NotUnderstood[]): { check: string; what: string } {
   if (elements.every((n) => !n.kind)) return { check: 'iptables', what: 'iptables rule(s)' };
   if (elements.every((n) => n.kind === 'nftables')) return { check: 'nftables', what: 'nftables rule(s)' };
-  if (elements.every((n) => n.kind === 'order')) return { check: 'nftables', what: 'order(s) of base chains of equal priority' };
-  return { check: 'nftables', what: 'netfilter element(s) (iptables or nftables rules, or the order of base chains of equal priority)' };
+  if (elements.every((n) => n.kind === 'chain')) return { check: 'nftables', what: 'fact(s) about base chains (order of equal priorities, device)' };
+  return { check: 'nftables', what: 'netfilter element(s) (iptables or nftables rules, facts about base chains)' };
 }
 
 const HOOK_ORDER: readonly Hook[] = ['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING'];
 
 /**
- * What a bridged packet (l2.ts: br_netfilter FORWARD with the iptables rules) passes that the
- * bridge path does not simulate: native nftables base chains of the packet's family and of the
- * bridge family, and iptables tables iptables-nft-save could not print whole. Each makes the hop
- * undecided, naming the table and chain. (The routed walk simulates native chains.)
+ * What a bridged packet (l2.ts: br_netfilter FORWARD, simulated with the iptables and native
+ * ip/inet chains) passes that the bridge path does not simulate: bridge-family nftables chains,
+ * and iptables tables iptables-nft-save could not print whole. Each makes the hop undecided,
+ * naming the table and chain.
  */
-export function unmodelledNetfilter(ns: NetNS, family: Family, rulesets: Ruleset[], iif: string | undefined, hooks: Set<Hook>): Suspicion[] {
+export function unmodelledNetfilter(ns: NetNS, rulesets: Ruleset[], hooks: Set<Hook>): Suspicion[] {
   const out: Suspicion[] = [];
   const nft = ns.nftables;
   if (nft) {
-    const rules: NetfilterRules = { iptables: rulesets, nft };
-    const chains = HOOK_ORDER.filter((h) => hooks.has(h)).flatMap((h) => nativeChainsAt(rules, family, h, iif));
+    const chains = [];
     for (const t of nft.tables) {
       if (t.family !== 'bridge') continue;
       for (const c of t.chains.values()) if (c.base && ['prerouting', 'forward', 'postrouting'].includes(c.base.hook)) chains.push(c);
@@ -311,9 +322,9 @@ export function unmodelledNetfilter(ns: NetNS, family: Family, rulesets: Ruleset
       out.push({
         level: SuspicionLevel.WARNING,
         check: 'nftables.not-modelled',
-        message: `the bridged packet passes the native nftables chain ${c.name} of table ${c.family} ${c.table} (hook ${c.base?.hook}) on ${ns.label}; netpath simulates native nftables chains on the routed path only, so it cannot tell whether that chain lets the bridged packet through`,
+        message: `the bridged packet passes the bridge-family nftables chain ${c.name} of table ${c.family} ${c.table} (hook ${c.base?.hook}) on ${ns.label}; netpath does not simulate bridge-family chains, so it cannot tell whether that chain lets the packet through`,
         evidence: [{ kind: 'nftables', text: `${formatChain(c)} (${c.rules.length} rule${c.rules.length === 1 ? '' : 's'})`, where: ns.label }],
-        undecided: [{ where: `${ns.label} nftables table ${c.family} ${c.table} chain ${c.name}`, reason: 'native nftables chains on the bridge path are not modelled' }],
+        undecided: [{ where: `${ns.label} nftables table ${c.family} ${c.table} chain ${c.name}`, reason: 'bridge-family nftables chains are not modelled' }],
       });
     }
   }

@@ -8,7 +8,7 @@ import type { Ruleset } from '../iptables/model';
 import type { CtState as NftCtState, NftPacket } from '../nftables/expr';
 import { formatChain, ruleWhere } from '../nftables/format';
 import type { NftChain, NftRule, NftRuleset } from '../nftables/model';
-import { runHook, startOutcome, type NftEnv, type NftHook, type NftOutcome } from '../nftables/simulate';
+import { runChains, startOutcome, type NftEnv, type NftHook, type NftOutcome } from '../nftables/simulate';
 import type { CtState, Hook, NatRewrite, NetfilterEnv, NotUnderstood, TraceStep } from './packet';
 import { protoName, setDst, setSrc } from './state';
 import { recordNat } from './targets';
@@ -106,7 +106,7 @@ export function runNativeChain(
     route: () => ({ kind: 'unroutable', reason: 'not routed inside a hook' }),
   };
   const nftHook: NftHook = hook === 'ingress' ? 'ingress' : NFT_HOOK[hook];
-  const outs = runHook(nft, nftHook, st, nenv, (c) => c === chain, { assume: assume && ((k) => assume(`nft ${k}`)) });
+  const outs = runChains(nft, nftHook, st, nenv, [chain], { assume: assume && ((k) => assume(`nft ${k}`)) });
   return outs.map((o) => backToRun(run, o, chain, hook === 'ingress' ? 'PREROUTING' : hook));
 }
 

@@ -195,9 +195,10 @@ export interface NotUnderstood {
   assumed: boolean;
   /**
    * Not an iptables rule: a native nftables rule (`table` is `family table`, `rule` the handle),
-   * or the order of stages of equal priority the dump does not show (`text` names them).
+   * or a fact about base chains the dump does not show — the order of chains of equal priority,
+   * the device of an ingress chain (`text` names them).
    */
-  kind?: 'nftables' | 'order';
+  kind?: 'nftables' | 'chain';
 }
 
 export interface TraceOutcome {

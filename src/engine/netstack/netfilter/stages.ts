@@ -16,8 +16,8 @@ import type { NftChain, NftRuleset } from '../nftables/model';
 import { chainsAtHook } from '../nftables/simulate';
 import { compiledChain } from './compile';
 import { NFT_HOOK, nativeChainWhere, ownedByIptables, runNativeChain } from './nft-native';
-import type { Hook, NetfilterEnv, NotUnderstood } from './packet';
-import { HOOK_TABLES, traceTable, type Run, type TraceOptions } from './trace';
+import type { Hook, NetfilterEnv, NfPacket, NotUnderstood, TraceOutcome } from './packet';
+import { HOOK_TABLES, newRun, toOutcome, traceTable, type Run, type TraceOptions } from './trace';
 
 /** Everything that can act on a packet at a namespace's netfilter hooks. */
 export interface NetfilterRules {
@@ -102,8 +102,33 @@ function nativeStage(nft: NftRuleset, c: NftChain, hook: Hook | 'ingress'): Stag
 export function nativeChainsAt(rules: NetfilterRules, family: Family, hook: Hook | 'ingress', iif?: string): NftChain[] {
   if (!rules.nft) return [];
   const fam = rules.iptables.filter((rs) => rs.family === family);
-  return chainsAtHook(rules.nft, family, hook === 'ingress' ? 'ingress' : NFT_HOOK[hook], iif).filter((c) => !ownedByIptables(c, fam));
+  // Cached per rule set: a walk asks once per hook, world and branch, and kube-proxy's nftables
+  // mode has thousands of chains. What iptables-nft owns is part of the key.
+  const builtins = (t: Ruleset['tables'][number]) => BUILTIN.filter((h) => t.chainsByName.get(h)?.builtin).join(',');
+  const owned = fam.filter((rs) => rs.backend !== 'legacy').map((rs) => [...rs.tables.map((t) => `${t.name}:${builtins(t)}`), '|', ...(rs.incompleteTables ?? [])].join(' '));
+  const key = JSON.stringify([family, hook, iif ?? null, owned]);
+  let m = nativeCache.get(rules.nft);
+  if (!m) nativeCache.set(rules.nft, (m = new Map()));
+  let chains = m.get(key);
+  if (!chains) {
+    chains = chainsAtHook(rules.nft, family, hook === 'ingress' ? 'ingress' : NFT_HOOK[hook], iif).filter((c) => !ownedByIptables(c, fam));
+    m.set(key, chains);
+  }
+  return chains;
 }
+
+/** Ingress chains (netdev, inet) that can change something, whose device the dump does not name. */
+function deviceUnknown(nft: NftRuleset): NftChain[] {
+  const out: NftChain[] = [];
+  for (const t of nft.tables) {
+    if (t.family !== 'netdev' && t.family !== 'inet') continue;
+    for (const c of t.chains.values()) if (c.base?.hook === 'ingress' && !c.base.devices.length && (c.rules.length || c.base.policy === 'drop')) out.push(c);
+  }
+  return out;
+}
+
+const BUILTIN = ['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING'];
+const nativeCache = new WeakMap<NftRuleset, Map<string, NftChain[]>>();
 
 /**
  * Sorts stages by priority; each group of equal priority whose order is not known becomes an
@@ -124,8 +149,8 @@ function order(stages: Stage[], hook: Hook, assume: TraceOptions['assume']): { s
       const key = `order ${hook} ${prio} ${names.join(' | ')}`;
       const reversed = assume?.(key) ?? false;
       ties.push({
-        hook, table: '', chain: '', rule: 0, kind: 'order', key, assumed: reversed,
-        text: `${names.join(', ')}: equal priority ${prio} at ${hook}`,
+        hook, table: '', chain: '', rule: 0, kind: 'chain', key, assumed: reversed,
+        text: `order of ${names.join(', ')} (equal priority ${prio} at ${hook})`,
         reason: 'the kernel runs hooks of equal priority in the reverse order they were registered, which the dump does not show',
       });
       if (reversed) group.reverse();
@@ -144,8 +169,21 @@ export function traceStages(rules: NetfilterRules, hook: Hook, runs: Run[], netf
   const family = runs[0]?.state.pkt.family ?? 4;
   for (const r of runs) r.state.hook = hook;
   if (ingress !== undefined && rules.nft) {
-    const ing = order(nativeChainsAt(rules, family, 'ingress', ingress).map((c) => nativeStage(rules.nft!, c, 'ingress')), hook, opts.assume);
-    runs = runStages(ing.stages, runs, o, ing.ties);
+    const stages = nativeChainsAt(rules, family, 'ingress', ingress).map((c) => nativeStage(rules.nft!, c, 'ingress'));
+    const unknown: NotUnderstood[] = [];
+    // nft -j (1.0.6) leaves out the device of a chain attached to one: it may be this one.
+    for (const c of deviceUnknown(rules.nft)) {
+      const key = `device ${c.family} ${c.table} ${c.name} ${ingress}`;
+      const on = opts.assume?.(key) ?? false;
+      unknown.push({
+        hook, table: '', chain: '', rule: 0, kind: 'chain', key, assumed: on,
+        text: `device of ${nativeChainWhere(c)}: ${ingress}?`,
+        reason: 'the dump does not say which device this ingress chain is attached to (nft -j list ruleset leaves a single device out)',
+      });
+      if (on) stages.push(nativeStage(rules.nft, c, 'ingress'));
+    }
+    const ing = order(stages, hook, opts.assume);
+    runs = runStages(ing.stages, runs, o, [...unknown, ...ing.ties]);
   }
   const all = [...iptablesStages(rules, hook), ...(rules.nft ? nativeChainsAt(rules, family, hook).map((c) => nativeStage(rules.nft!, c, hook)) : [])];
   const natStages = all.filter((s) => s.nat);
@@ -173,6 +211,11 @@ export function traceStages(rules: NetfilterRules, hook: Hook, runs: Run[], netf
   runs = runStages(top.stages, runs, o, top.ties);
   for (const r of runs) r.verdict ??= 'ACCEPT';
   return runs;
+}
+
+/** Every outcome of one packet passing `hook` alone (a bridged packet's br_netfilter FORWARD). */
+export function traceHookStages(rules: NetfilterRules, hook: Hook, packet: NfPacket, netfilterEnv: NetfilterEnv, opts: TraceOptions = {}): TraceOutcome[] {
+  return traceStages(rules, hook, [newRun(packet, hook)], netfilterEnv, opts).map(toOutcome);
 }
 
 function runStages(stages: Stage[], runs: Run[], opts: TraceOptions, ties: NotUnderstood[]): Run[] {

@@ -425,11 +425,16 @@ export function startOutcome(p: NftPacket): NftOutcome {
  * other stages — iptables-legacy tables — between them by priority.
  */
 export function runHook(rs: NftRuleset, hook: NftHook, st: NftOutcome, env: NftEnv, only?: (c: NftChain) => boolean, opts: NftRunOptions = {}): NftOutcome[] {
+  const chains = chainsAtHook(rs, st.packet.family, hook, st.packet.iif);
+  return runChains(rs, hook, st, env, only ? chains.filter(only) : chains, opts);
+}
+
+/** runHook over the given base chains of `hook`, in the order given (the caller has placed them). */
+export function runChains(rs: NftRuleset, hook: NftHook, st: NftOutcome, env: NftEnv, chains: readonly NftChain[], opts: NftRunOptions = {}): NftOutcome[] {
   let live = [st];
   const done: NftOutcome[] = [];
   const manip = hook === 'prerouting' || hook === 'output' ? 'dst' : 'src';
-  for (const chain of chainsAtHook(rs, st.packet.family, hook, st.packet.iif)) {
-    if (only && !only(chain)) continue;
+  for (const chain of chains) {
     const next: NftOutcome[] = [];
     for (const s of live) {
       // NAT chains see only a connection's first packet, and only until one of them binds it.

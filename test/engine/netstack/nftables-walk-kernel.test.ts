@@ -1,0 +1,424 @@
+// The packet walk (datapath/walk.ts) vs the kernel on a router with iptables-nft rules AND native
+// nftables chains at several priorities on the same hooks. Builds client → router → server network
+// namespaces (prefix npnw), loads each rule set with the real iptables-nft-restore and nft, dumps
+// the router with the real collector, and for every packet the client sends compares the walk's
+// verdict for the router hop — forwarded (and as which source, destination and port) or stopped —
+// with what the server saw arrive. Also shows, on the kernel, why chains of equal priority in
+// different tables are an order the dump cannot tell: the kernel runs the one registered last first.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCollector } from '../../../src/collector/run';
+import type { Packet } from '../../../src/engine/model/packet';
+import { SuspicionLevel } from '../../../src/engine/model/suspicion';
+import { walkReceive } from '../../../src/engine/datapath/walk';
+import { NetNS } from '../../../src/engine/netstack/netns';
+import { kernelProfile } from '../../../src/engine/netstack/router-kernel-profile';
+import { runningKernel } from '../../support/kernel';
+import { collectorTools, haveTool, isRoot } from '../../support/machine';
+import { CLIENT4, CLIENT6, inNs, inNsIn, routerTopology, sh, Sender, type Probe } from '../../support/router-topology';
+
+const topo = routerTopology({ prefix: 'npnw', macByte: 5, defaultViaServer: true });
+const { C, R, S } = topo;
+const TOOLS = [...collectorTools(), 'iptables-nft-restore', 'conntrack'];
+
+function skipReason(): string | undefined {
+  if (!isRoot()) return 'needs root (network namespaces)';
+  const missing = TOOLS.filter((t) => !haveTool(t));
+  return missing.length ? `missing tools: ${missing.join(', ')}` : undefined;
+}
+
+interface WalkCase {
+  name: string;
+  family?: 6;
+  iptables: string;
+  nft: string;
+  /** Extra router setup (shell lines: ip rule/route) run before the dump. */
+  setup?: string;
+  probes: Probe[];
+}
+
+let nextPort = 41000;
+const probe = (proto: 'udp' | 'tcp', dst: string, dport: number, src = 0): Probe => ({ proto, src: (dst.includes(':') ? CLIENT6 : CLIENT4)[src], dst, sport: nextPort++, dport });
+const twice = (ps: (() => Probe)[]): Probe[] => [...ps.map((f) => f()), ...ps.map((f) => f())];
+
+const CASES: WalkCase[] = [
+  {
+    name: 'forward: iptables-nft filter at 0 between native chains at -150, -5, 0 (another table), 10 (inet) and 20 (policy drop)',
+    iptables: `*filter
+:INPUT ACCEPT [0:0]
+:FORWARD ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+-A FORWARD -p udp --dport 1000 -j DROP
+-A FORWARD -s 10.10.1.200/32 -p tcp --dport 1001 -j ACCEPT
+-A FORWARD -m mark --mark 0x2 -j DROP
+COMMIT
+`,
+    nft: `
+table ip early {
+  chain f {
+    type filter hook forward priority mangle; policy accept;
+    udp dport 1002 meta mark set 0x2
+    tcp dport 1003 meta mark set 0x3
+  }
+}
+table ip mid {
+  chain f {
+    type filter hook forward priority -5; policy accept;
+    meta mark 0x3 drop
+    udp dport 1004 accept
+  }
+}
+table ip zero {
+  chain f {
+    type filter hook forward priority 0; policy accept;
+    udp dport 1005 reject
+  }
+}
+table inet late {
+  chain f {
+    type filter hook forward priority 10; policy accept;
+    udp dport 1004 drop
+    tcp dport 1001 drop
+  }
+}
+table ip last {
+  chain f {
+    type filter hook forward priority 20; policy drop;
+    meta l4proto udp accept
+    tcp dport < 1010 accept
+  }
+}
+`,
+    probes: twice([
+      () => probe('udp', '10.10.2.2', 1000),
+      () => probe('tcp', '10.10.2.2', 1001, 1),
+      () => probe('tcp', '10.10.2.3', 1001),
+      () => probe('udp', '10.10.2.3', 1002),
+      () => probe('tcp', '10.10.2.4', 1003),
+      () => probe('udp', '10.10.2.4', 1004, 1),
+      () => probe('udp', '10.10.2.2', 1005),
+      () => probe('udp', '10.10.2.2', 1006),
+      () => probe('tcp', '10.10.2.3', 1007),
+      () => probe('tcp', '10.10.2.3', 1020),
+    ]),
+  },
+  {
+    name: 'NAT: iptables-nft DNAT/MASQUERADE and native dnat/snat in the same NAT core, notrack at raw, a filter drop after the DNAT',
+    iptables: `*nat
+:PREROUTING ACCEPT [0:0]
+:INPUT ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+-A PREROUTING -d 10.96.0.1/32 -p tcp -m tcp --dport 80 -j DNAT --to-destination 10.10.2.2:8080
+-A POSTROUTING -s 10.10.1.200/32 -j MASQUERADE
+COMMIT
+*filter
+:INPUT ACCEPT [0:0]
+:FORWARD ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+-A FORWARD -d 10.10.2.4/32 -p udp -m udp --dport 7001 -j DROP
+COMMIT
+`,
+    nft: `
+table ip rawish {
+  chain pre {
+    type filter hook prerouting priority raw; policy accept;
+    udp dport 7000 notrack
+  }
+}
+table ip knat {
+  chain pre {
+    type nat hook prerouting priority -90; policy accept;
+    ip daddr 10.96.0.2 tcp dport 81 dnat to 10.10.2.3:8081
+    ip daddr 10.96.0.2 tcp dport 82 dnat to 10.10.2.3:8082
+    udp dport { 7000, 7001 } dnat to 10.10.2.4
+    ip daddr 10.96.0.1 tcp dport 80 dnat to 10.10.2.4:9999
+  }
+  chain post {
+    type nat hook postrouting priority 110; policy accept;
+    ip daddr 10.10.2.4 snat to 10.10.2.99
+  }
+}
+table inet guard {
+  chain f {
+    type filter hook forward priority 10; policy accept;
+    ip daddr 10.10.2.3 tcp dport 8082 drop
+  }
+}
+`,
+    probes: twice([
+      () => probe('tcp', '10.96.0.1', 80),
+      () => probe('tcp', '10.96.0.1', 80, 1),
+      () => probe('tcp', '10.96.0.2', 81),
+      () => probe('tcp', '10.96.0.2', 82),
+      () => probe('udp', '10.10.2.2', 7000),
+      () => probe('udp', '10.10.2.2', 7001, 1),
+      () => probe('udp', '10.10.2.3', 7001),
+      () => probe('tcp', '10.10.2.4', 5000),
+      () => probe('tcp', '10.10.2.4', 5000, 1),
+      () => probe('udp', '10.10.2.2', 5001, 1),
+    ]),
+  },
+  {
+    name: 'marks into routing: a native mangle chain marks, an fwmark rule routes the marked packet elsewhere; an iptables-nft mark drop at filter',
+    iptables: `*filter
+:INPUT ACCEPT [0:0]
+:FORWARD ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+-A FORWARD -m mark --mark 0x8 -j DROP
+COMMIT
+`,
+    nft: `
+table ip mangler {
+  chain pre {
+    type filter hook prerouting priority mangle; policy accept;
+    udp dport 8000 meta mark set 0x9
+    udp dport 8001 meta mark set 0x8
+    tcp dport 8002 ct mark set 0x5
+    ct mark 0x5 meta mark set 0x9
+  }
+}
+`,
+    setup: `ip rule add fwmark 0x9 lookup 100 priority 100
+ip route add blackhole 10.10.2.0/24 table 100`,
+    probes: twice([
+      () => probe('udp', '10.10.2.2', 8000),
+      () => probe('udp', '10.10.2.3', 8001),
+      () => probe('tcp', '10.10.2.4', 8002),
+      () => probe('udp', '10.10.2.4', 8003),
+    ]),
+  },
+  {
+    name: 'enumerated and unknown: numgen endpoints, limit both ways, a netdev ingress drop (device not in nft -j), reject',
+    iptables: `*filter
+:INPUT ACCEPT [0:0]
+:FORWARD ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+-A FORWARD -p udp -m udp --dport 9300 -j ACCEPT
+COMMIT
+`,
+    nft: `
+table netdev edge {
+  chain in {
+    type filter hook ingress device "r0" priority 0; policy accept;
+    ip daddr 10.10.2.2 udp dport 9100 drop
+  }
+}
+table ip lb {
+  chain pre {
+    type nat hook prerouting priority dstnat; policy accept;
+    ip daddr 10.96.0.9 tcp dport 80 numgen inc mod 3 vmap { 0 : jump e0, 1 : jump e1, 2 : jump e2 }
+  }
+  chain e0 { meta l4proto tcp dnat to 10.10.2.2:80; }
+  chain e1 { meta l4proto tcp dnat to 10.10.2.3:80; }
+  chain e2 { meta l4proto tcp dnat to 10.10.2.4:80; }
+  chain filt {
+    type filter hook forward priority 5; policy accept;
+    udp dport 9200 limit rate 2/minute burst 1 packets accept
+    udp dport 9200 drop
+    udp dport 9300 reject
+  }
+}
+`,
+    probes: [
+      ...twice([() => probe('tcp', '10.96.0.9', 80), () => probe('tcp', '10.96.0.9', 80, 1), () => probe('udp', '10.10.2.2', 9100), () => probe('udp', '10.10.2.3', 9100), () => probe('udp', '10.10.2.4', 9300)]),
+      ...Array.from({ length: 4 }, () => probe('udp', '10.10.2.2', 9200)),
+    ],
+  },
+  {
+    name: 'IPv6: ip6tables-nft filter and nat with native ip6 and inet chains around them',
+    family: 6,
+    iptables: `*filter
+:INPUT ACCEPT [0:0]
+:FORWARD ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+-A FORWARD -p tcp -m tcp --dport 2000 -j DROP
+-A FORWARD -m mark --mark 0x4 -j DROP
+COMMIT
+*nat
+:PREROUTING ACCEPT [0:0]
+:INPUT ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+-A POSTROUTING -s fd10:1::3/128 -j MASQUERADE
+COMMIT
+`,
+    nft: `
+table ip6 m6 {
+  chain pre {
+    type filter hook prerouting priority mangle; policy accept;
+    udp dport 2001 meta mark set 0x4
+  }
+  chain dn {
+    type nat hook prerouting priority dstnat; policy accept;
+    ip6 daddr fd10:2::99 tcp dport 80 dnat to [fd10:2::3]:8080
+  }
+}
+table inet f6 {
+  chain f {
+    type filter hook forward priority 10; policy accept;
+    meta nfproto ipv6 udp dport 2002 drop
+    ip6 daddr fd10:2::3 tcp dport 8080 ip6 saddr fd10:1::3 drop
+  }
+}
+`,
+    probes: twice([
+      () => probe('tcp', 'fd10:2::2', 2000),
+      () => probe('udp', 'fd10:2::2', 2001),
+      () => probe('udp', 'fd10:2::3', 2002, 1),
+      () => probe('udp', 'fd10:2::3', 2003, 1),
+      () => probe('tcp', 'fd10:2::99', 80),
+      () => probe('tcp', 'fd10:2::99', 80, 1),
+    ]),
+  },
+];
+
+const SERVER_NFT = `table inet arrivals {
+  set seen {
+    type ipv4_addr . ipv4_addr . inet_service
+    size 65535
+    flags dynamic
+  }
+  set seen6 {
+    type ipv6_addr . ipv6_addr . inet_service
+    size 65535
+    flags dynamic
+  }
+  chain pre {
+    type filter hook prerouting priority -400; policy drop;
+    meta nfproto ipv4 meta l4proto { tcp, udp } add @seen { ip saddr . ip daddr . th dport }
+    meta nfproto ipv6 meta l4proto { tcp, udp } add @seen6 { ip6 saddr . ip6 daddr . th dport }
+  }
+}
+`;
+
+/** What the server saw arrive since the last call: `src dst:dport`. */
+function arrivals(): string[] {
+  const out: string[] = [];
+  for (const name of ['seen', 'seen6']) {
+    const j = JSON.parse(inNs(S, 'nft', '-j', 'list', 'set', 'inet', 'arrivals', name)) as { nftables: { set?: { elem?: { concat: [string, string, number] }[] } }[] };
+    inNs(S, 'nft', 'flush', 'set', 'inet', 'arrivals', name);
+    const set = j.nftables.find((x) => x.set)?.set;
+    for (const e of set?.elem ?? []) {
+      const c = 'concat' in e ? e.concat : (e as unknown as { elem: { val: { concat: [string, string, number] } } }).elem.val.concat;
+      out.push(`${c[0]} ${c[1]}:${c[2]}`);
+    }
+  }
+  return out;
+}
+
+/** A process in the router netns, for the collector's --host-pid. */
+async function routerPid(): Promise<{ pid: number; proc: ChildProcess }> {
+  const proc = spawn('ip', ['netns', 'exec', R, 'sleep', '900'], { stdio: 'ignore' });
+  for (let i = 0; i < 300; i++) {
+    if (spawnSync('ip', ['netns', 'identify', String(proc.pid)], { encoding: 'utf8' }).stdout.trim() === R) return { pid: proc.pid!, proc };
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error('sleeper did not enter the router netns');
+}
+
+test('kernel: hooks of equal priority run the one registered last first, whatever table the dump lists first (npnw netns)', { skip: skipReason() ?? false }, () => {
+  const ns = 'npnw-tie';
+  spawnSync('ip', ['netns', 'del', ns]);
+  try {
+    sh(['ip', 'netns', 'add', ns]);
+    inNs(ns, 'ip', 'link', 'set', 'lo', 'up');
+    inNsIn(ns, `table ip a {
+  chain f {
+    type filter hook output priority 0; policy accept;
+    udp dport 9 counter meta mark set 1
+  }
+}
+table ip b {
+  chain f {
+    type filter hook output priority 0; policy accept;
+    udp dport 9 meta mark 1 counter
+    udp dport 9 meta mark 0 counter meta mark set 2
+  }
+}
+`, 'nft', '-f', '-');
+    // Added last, to the table listed first.
+    inNs(ns, 'nft', 'add', 'chain', 'ip', 'a', 'g', '{ type filter hook output priority 0; policy accept; }');
+    inNs(ns, 'nft', 'add', 'rule', 'ip', 'a', 'g', 'udp', 'dport', '9', 'meta', 'mark', '0', 'counter');
+    inNs(ns, 'nft', 'add', 'rule', 'ip', 'a', 'g', 'udp', 'dport', '9', 'meta', 'mark', '2', 'counter');
+    inNs(ns, 'bash', '-c', 'echo x > /dev/udp/127.0.0.1/9');
+    const counts = inNs(ns, 'nft', 'list', 'ruleset').match(/packets \d+/g)!.map((x) => Number(x.split(' ')[1]));
+    // a.f (mark set 1), a.g (mark 0 | mark 2), b.f (mark 1 | mark 0): a.g ran first (mark 0), then
+    // b.f (mark 0, sets 2), then a.f — the dump's order a.f, a.g, b.f is not the kernel's.
+    assert.deepEqual(counts, [1, 1, 0, 0, 1]);
+  } finally {
+    spawnSync('ip', ['netns', 'del', ns]);
+  }
+});
+
+test('nftables walk vs kernel: iptables-nft + native chains at several priorities on the same hooks (npnw netns)', { skip: skipReason() ?? false, timeout: 600_000 }, async (t) => {
+  topo.cleanup();
+  const dir = mkdtempSync(join(tmpdir(), 'npnw-'));
+  let sender: Sender | undefined;
+  let sleeper: ChildProcess | undefined;
+  try {
+    topo.build();
+    inNsIn(S, SERVER_NFT, 'nft', '-f', '-');
+    sender = new Sender(C, dir);
+    const sleep = await routerPid();
+    sleeper = sleep.proc;
+    const kernel = kernelProfile(runningKernel());
+    let total = 0;
+    let enumerated = 0;
+    let undecidedTotal = 0;
+    const wrong: string[] = [];
+    for (const c of CASES) {
+      inNs(R, 'nft', 'flush', 'ruleset');
+      spawnSync('ip', ['netns', 'exec', R, 'conntrack', '-F'], { stdio: 'ignore' });
+      inNsIn(R, c.iptables, c.family === 6 ? 'ip6tables-nft-restore' : 'iptables-nft-restore');
+      inNsIn(R, c.nft, 'nft', '-f', '-');
+      if (c.setup) inNs(R, 'sh', '-c', `set -e; ${c.setup.replace(/\n/g, '; ')}`);
+      const dump = await runCollector({ hostPid: sleep.pid, pids: [] });
+      const ns = new NetNS(dump.node, 'router', kernel);
+      let agree = 0;
+      let sides = 0;
+      let unknown = 0;
+      for (const p of c.probes) {
+        arrivals();
+        await sender.send(p, c.family ?? 4);
+        await new Promise((r) => setTimeout(r, 20));
+        const seen = arrivals();
+        const kernel = seen.length === 1 ? seen[0] : seen.length ? `several: ${seen.join(', ')}` : 'stopped';
+        const packet: Packet = { src: p.src, sport: p.sport, dst: p.dst, dport: p.dport, protocol: p.proto, mark: 0 };
+        const w = walkReceive(ns, packet, 'r0');
+        // The walk's outcomes: where it forwards the packet (one per enumerated branch) and, if
+        // anything stops it in some branch (a CRITICAL share or a FATAL drop), "stopped".
+        const outcomes = new Set(w.exits.filter((e) => e.kind === 'out' && e.oif === 'r1').map((e) => `${e.packet.src} ${e.packet.dst}:${e.packet.dport}`));
+        if (w.findings.some((f) => f.level >= SuspicionLevel.CRITICAL || (f.undecided && /drop|reject|cannot route/.test(f.message)))) outcomes.add('stopped');
+        const undecided = w.exits.some((e) => e.undecided) || w.findings.some((f) => f.undecided);
+        // Certain: exactly the kernel's outcome. Enumerated (numgen, limit) or undecided: the
+        // kernel's outcome is one of the walk's.
+        const ok = outcomes.size === 1 ? outcomes.has(kernel) && !undecided : outcomes.has(kernel);
+        if (outcomes.size > 1 && !undecided) sides++;
+        if (undecided) unknown++;
+        if (ok) agree++;
+        else {
+          wrong.push(`${c.name}: ${p.proto} ${p.src}:${p.sport} -> ${p.dst}:${p.dport}: kernel ${kernel}; walk ${[...outcomes].join(' or ') || 'nothing'}${undecided ? ', undecided' : ''} — ${w.findings.map((f) => `${f.check}: ${f.message}`).join(' | ')}`);
+        }
+      }
+      total += c.probes.length;
+      enumerated += sides;
+      undecidedTotal += unknown;
+      t.diagnostic(`${c.name}: ${agree}/${c.probes.length} (${sides} with enumerated outcomes, ${unknown} undecided)`);
+      if (c.setup) spawnSync('sh', ['-c', `ip -n ${R} rule del fwmark 0x9 lookup 100 priority 100; ip -n ${R} route flush table 100`]);
+    }
+    const line = `nftables walk vs kernel: ${total - wrong.length}/${total} packets (${enumerated} with enumerated numgen/limit outcomes, ${undecidedTotal} undecided with the kernel's outcome among the walk's)`;
+    t.diagnostic(line);
+    console.log(line);
+    assert.deepEqual(wrong, []);
+  } finally {
+    sender?.close();
+    sleeper?.kill();
+    topo.cleanup();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
