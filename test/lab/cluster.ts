@@ -92,7 +92,7 @@ export class LabCluster {
     }
     // what a cluster's detection reads: the CNI's and kube-proxy's configuration
     await this.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'kube-proxy', namespace: 'kube-system', labels: lab },
-      data: { 'config.conf': `apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: iptables\nclusterCIDR: ${t.spec.clusterCIDR}\n` } });
+      data: { 'config.conf': `apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: ${t.spec.proxyMode ?? 'iptables'}\nclusterCIDR: ${t.spec.clusterCIDR}\n` } });
     if (plugin.startsWith('flannel')) {
       const backend = plugin === 'flannel-vxlan' ? { Type: 'vxlan', VNI: 1, Port: 8472 } : { Type: 'host-gw' };
       await this.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'kube-flannel-cfg', namespace: 'kube-flannel', labels: { ...lab, app: 'flannel' } },

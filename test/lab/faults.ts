@@ -5,10 +5,12 @@ import { inNs, ipn, run, sysctl } from './exec';
 import type { Lab, Outcome, ProbeSpec } from './lab';
 import { IP, NODE1_IP, NODE2_IP, standardTopology } from './scenarios';
 import type { Plugin } from './topology';
+import type { LabTopology } from './scenarios';
+import { endpointChain } from './nft-proxy';
 
 export interface Fault {
   id: string;
-  plugins: Plugin[];
+  plugins: LabTopology[];
   description: string;
   /** NetNode id holding the fault: a node name, `ns/pod`, or `cluster` for API-level findings */
   netNode: string;
@@ -60,6 +62,7 @@ function netstat(netns: string, key: string): number {
 }
 
 const HOSTGW: Plugin[] = ['flannel-host-gw'];
+const NFTPROXY: LabTopology[] = ['flannel-host-gw-nftproxy'];
 const ALL: Plugin[] = ['flannel-host-gw', 'flannel-vxlan', 'calico-bgp', 'calico-vxlan', 'generic-bridge'];
 const podCIDR2 = '10.244.2.0/24';
 const origPolicy = standardTopology('flannel-host-gw').policies[0] as { metadata: object; spec: object };
@@ -199,7 +202,46 @@ export const FAULTS: Fault[] = [
       const drop = out.split('\n').find((x) => x.includes('ingress of default/web2 denied by'));
       return drop && Number(drop.trim().split(/\s+/)[0]) > 0 ? undefined : "the policy agent's DROP for web2 counted no packet";
     } },
+
+  // ---------- kube-proxy in nftables mode (the table nft-proxy.ts writes) and native nftables ----------
+  { id: 'nft-service-element-missing', plugins: NFTPROXY, description: "node1's service-ips map lost web-remote's element (kube-proxy out of sync): its ClusterIP is not DNATed, and kube-proxy's cluster-ips-check rejects it as an invalid port of a ClusterIP",
+    netNode: 'node1', check: 'kube-proxy.chain-missing', probe: 'clusterip-remote', expect: ['refused'], errno: ['ECONNREFUSED'],
+    apply: (l) => { inNs(ns(l, 'node1'), 'nft', ['delete', 'element', 'ip', 'kube-proxy', 'service-ips', '{ 10.96.0.20 . tcp . 80 }']); },
+    undo: (l) => l.restartKubeProxies() },
+  { id: 'nft-dnat-wrong-port', plugins: NFTPROXY, description: "node1's endpoint chain of web-remote DNATs to web2:8081 instead of the slice's 8080 (a hand edit / out-of-sync kube-proxy): web2 answers with a reset",
+    netNode: 'node1', check: 'kube-proxy.wrong-port', probe: 'clusterip-remote', expect: ['refused'], errno: ['ECONNREFUSED'],
+    apply: (l) => {
+      const chain = endpointChain({ namespace: 'default', name: 'web-remote', protocol: 'tcp', portName: 'http' }, { ip: IP.web2, port: 8080 });
+      const handle = nftHandle(ns(l, 'node1'), 'ip kube-proxy', chain, /"dnat"/);
+      inNs(ns(l, 'node1'), 'nft', ['replace', 'rule', 'ip', 'kube-proxy', chain, 'handle', String(handle), 'meta', 'l4proto', 'tcp', 'counter', 'dnat', 'to', `${IP.web2}:8081`]);
+    },
+    undo: (l) => l.restartKubeProxies(),
+    evidence: (l) => {
+      const chain = endpointChain({ namespace: 'default', name: 'web-remote', protocol: 'tcp', portName: 'http' }, { ip: IP.web2, port: 8080 });
+      return nftCounter(ns(l, 'node1'), 'ip kube-proxy', chain, /dnat/) > 0 ? undefined : 'the replaced dnat rule counted no packet';
+    } },
+  { id: 'nft-native-forward-drop', plugins: NFTPROXY, description: 'a native nftables chain on node2 (table inet guard, forward hook, priority 0) drops TCP to web2:8080', netNode: 'node2', check: 'nftables.drop', probe: 'cross-node', expect: ['timeout'],
+    apply: (l) => { inNs(ns(l, 'node2'), 'nft', ['-f', '-'], { input: `table inet guard {\n  chain gate {\n    type filter hook forward priority 0; policy accept;\n    ip daddr ${IP.web2} tcp dport 8080 counter drop comment "${TAG}"\n  }\n}\n` }); },
+    undo: (l) => { inNs(ns(l, 'node2'), 'nft', ['delete', 'table', 'inet', 'guard']); },
+    evidence: (l) => (nftCounter(ns(l, 'node2'), 'inet guard', 'gate', /drop/) > 0 ? undefined : 'the guard drop counted no packet') },
 ];
+
+type NftJson = { nftables: { rule?: { chain: string; handle: number; expr: { counter?: { packets: number } }[] } }[] };
+/** the rules of one nft chain (with handles and counters), as `nft -j` lists them */
+function nftRules(netns: string, table: string, chain: string) {
+  const j = JSON.parse(inNs(netns, 'nft', ['-j', 'list', 'chain', ...table.split(' '), chain])) as NftJson;
+  return j.nftables.flatMap((o) => (o.rule ? [o.rule] : []));
+}
+function nftHandle(netns: string, table: string, chain: string, what: RegExp): number {
+  const r = nftRules(netns, table, chain).find((x) => what.test(JSON.stringify(x.expr)));
+  if (!r) throw new Error(`no rule ${what} in ${table} ${chain}`);
+  return r.handle;
+}
+/** packets counted by the first rule of the chain matching `what` (0 without a counter) */
+function nftCounter(netns: string, table: string, chain: string, what: RegExp): number {
+  const r = nftRules(netns, table, chain).find((x) => what.test(JSON.stringify(x.expr)));
+  return r?.expr.find((e) => e.counter)?.counter?.packets ?? 0;
+}
 
 function svcChain(l: Lab, node: string, svcPort: string): string {
   const saved = inNs(ns(l, node), 'iptables-save', ['-t', 'nat']);
@@ -214,5 +256,5 @@ async function patchTargetPort(l: Lab, tp: number | string): Promise<void> {
 }
 
 
-export function faultsFor(plugin: Plugin): Fault[] { return FAULTS.filter((f) => f.plugins.includes(plugin)); }
+export function faultsFor(plugin: LabTopology): Fault[] { return FAULTS.filter((f) => f.plugins.includes(plugin)); }
 void ALL;

@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FAULTS } from './faults';
 import { LAB_CP, REPO } from './lab';
-import { PLUGINS, writeCase } from './make-cases';
+import { TOPOLOGIES, writeCase } from './make-cases';
 import { runTopology, type CaseResult } from './runner';
 import { removeStaleNetns } from './topology';
 import { kernelTestSkip } from '../support/machine';
@@ -39,7 +39,7 @@ test('kernel ground-truth lab', { skip, timeout: 20 * 60_000 }, async (t) => {
   const all: CaseResult[] = [];
   const engine = { agree: 0, total: 0, cases: 0, failures: [] as string[], ms: 0 };
   try {
-    for (const plugin of PLUGINS) {
+    for (const plugin of TOPOLOGIES) {
       await t.test(plugin, async (tt) => {
         const t0 = Date.now();
         const before = { agree: engine.agree, total: engine.total };
@@ -98,7 +98,7 @@ test('kernel ground-truth lab', { skip, timeout: 20 * 60_000 }, async (t) => {
   }
   const faults = all.filter((c) => c.fault);
   const probes = all.reduce((n, c) => n + c.probes.length, 0);
-  t.diagnostic(`lab: ${PLUGINS.length} topologies, ${faults.length} faults (catalogue ${FAULTS.length}), ${probes} real probes; `
+  t.diagnostic(`lab: ${TOPOLOGIES.length} topologies, ${faults.length} faults (catalogue ${FAULTS.length}), ${probes} real probes; `
     + `${faults.filter((c) => c.probes.some((p) => p.outcome !== 'reachable')).length}/${faults.length} faults broke their target for the injected reason`);
   const summary = `lab (live): engine agrees on ${engine.agree}/${engine.total} probes over ${engine.cases} cases`;
   t.diagnostic(`${summary} (collect + assemble + diagnose: ${engine.ms} ms in all)`);

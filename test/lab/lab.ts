@@ -1,5 +1,6 @@
 // One running lab: a topology in network namespaces, its objects in the real apiserver, the real
-// kube-proxy in every node netns, the policy agent, probe servers in the pods, and real probes.
+// kube-proxy in every node netns (or, for proxyMode nftables, the table its nftables mode writes),
+// the policy agent, probe servers in the pods, and real probes.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { execFile } from 'node:child_process';
 import { homedir } from 'node:os';
@@ -8,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { inNs, ProcessSet, run } from './exec';
 import { LabCluster } from './cluster';
 import { syncNodePolicies, type NetworkPolicy } from './policy-agent';
+import { programNftProxies } from './nft-proxy';
 import { INTERNET_IP, OUTSIDE_IP, podKey, Topology, type Protocol, type TopologySpec } from './topology';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -96,6 +98,7 @@ export class Lab {
 
   // ---- kube-proxy ----
   private async startKubeProxies(): Promise<void> {
+    if (this.topo.spec.proxyMode === 'nftables') return programNftProxies(this.cluster, this.topo);
     const kp = join(K8S_DIR, 'bin', 'kube-proxy');
     if (!existsSync(kp)) throw new Error(`missing ${kp}: run test/lab/k8s/build.sh`);
     run('rm', ['-f', this.relaySock]);
@@ -123,6 +126,7 @@ export class Lab {
 
   /** restart every kube-proxy; its first full sync rewrites all KUBE-* chains */
   async restartKubeProxies(): Promise<void> {
+    if (this.topo.spec.proxyMode === 'nftables') return programNftProxies(this.cluster, this.topo);
     for (const p of this.kubeProxies.splice(0)) await this.procs.stop(p);
     await this.startKubeProxyProcesses();
   }

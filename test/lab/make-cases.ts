@@ -12,8 +12,11 @@ import { run } from './exec';
 import { LAB_CP, REPO, type Lab } from './lab';
 import { runTopology, type CaseResult } from './runner';
 import type { Plugin } from './topology';
+import { VARIANTS, type LabTopology } from './scenarios';
 
 export const PLUGINS: Plugin[] = ['flannel-host-gw', 'flannel-vxlan', 'calico-bgp', 'calico-vxlan', 'generic-bridge'];
+/** every topology the lab runs: each plugin's standard one, then the variants (kube-proxy in nftables mode) */
+export const TOPOLOGIES: LabTopology[] = [...PLUGINS, ...VARIANTS];
 
 /** committed under test/fixtures/lab/: every healthy topology and at least one fault of each check family */
 export const CURATED = new Set([
@@ -27,6 +30,9 @@ export const CURATED = new Set([
   'flannel-host-gw--route-wrong-via', 'flannel-host-gw--iface-forwarding-off', 'flannel-host-gw--pod-eth0-down',
   'flannel-host-gw--pod-mtu-mismatch', 'flannel-host-gw--bridge-down', 'flannel-host-gw--nothing-listening',
   'generic-bridge--generic-bridge-veth-down', 'flannel-vxlan--vxlan-neigh-missing', 'calico-vxlan--calico-vxlan-route-deleted',
+  // kube-proxy in nftables mode: healthy, and each of its faults
+  'flannel-host-gw-nftproxy--healthy', 'flannel-host-gw-nftproxy--nft-service-element-missing',
+  'flannel-host-gw-nftproxy--nft-dnat-wrong-port', 'flannel-host-gw-nftproxy--nft-native-forward-drop',
 ]);
 
 export function truthJson(c: CaseResult): object {
@@ -60,7 +66,7 @@ async function main(): Promise<void> {
   if (!existsSync(join(REPO, 'dist', 'cli.js'))) throw new Error('dist/cli.js missing: run npm run build');
   const kubeconfig = join(LAB_CP, 'kubeconfig');
   if (!existsSync(kubeconfig)) throw new Error(`no ${kubeconfig}: run test/lab/k8s/start.sh`);
-  const plugins = values.plugins ? values.plugins.split(',') as Plugin[] : PLUGINS;
+  const plugins = values.plugins ? values.plugins.split(',') as LabTopology[] : TOPOLOGIES;
   const only = values.cases ? new Set(values.cases.split(',')) : values.curated ? CURATED : undefined;
   const want = (name: string) => !only || only.has(name);
   let written = 0;
@@ -68,7 +74,7 @@ async function main(): Promise<void> {
     if (only && ![...only].some((n) => n.startsWith(plugin + '--'))) continue;
     const t0 = Date.now();
     await runTopology(plugin, {
-      prefix: 'npcase', kubeconfig, log: (s) => console.log(s),
+      prefix: process.env.NETPATH_LAB_PREFIX ?? 'npcase', kubeconfig, log: (s) => console.log(s),
       faults: (f) => want(`${plugin}--${f.id}`),
       onCase: async (lab, c) => { if (want(c.name)) { await writeCase(lab, c, join(values.out!, c.name), !values.curated); written++; } },
     });

@@ -4,8 +4,7 @@
 import { faultsFor, type Fault } from './faults';
 import { Lab, type ProbeResult, type ProbeSpec } from './lab';
 import { LabCluster } from './cluster';
-import { standardProbes, standardTopology } from './scenarios';
-import type { Plugin } from './topology';
+import { standardProbes, topologyFor, type LabTopology } from './scenarios';
 
 export interface ProbeTruth {
   probe: string; path: string; src: string; dst: string; address: string; port: number; protocol: string;
@@ -18,7 +17,7 @@ export interface ProbeTruth {
 
 export interface CaseResult {
   name: string;                 // e.g. flannel-host-gw--healthy, flannel-host-gw--route-deleted
-  plugin: Plugin;
+  plugin: LabTopology;
   fault?: Fault;
   target?: string;              // the probe the fault is meant to break
   probes: ProbeTruth[];
@@ -55,9 +54,9 @@ function truth(p: ProbeSpec, r: ProbeResult, f?: Fault): ProbeTruth {
   return t;
 }
 
-export async function runTopology(plugin: Plugin, opts: RunOptions): Promise<CaseResult[]> {
+export async function runTopology(plugin: LabTopology, opts: RunOptions): Promise<CaseResult[]> {
   const log = opts.log ?? (() => {});
-  const lab = new Lab(standardTopology(plugin), opts.prefix, LabCluster.fromFile(opts.kubeconfig), log);
+  const lab = new Lab(topologyFor(plugin), opts.prefix, LabCluster.fromFile(opts.kubeconfig), log);
   const results: CaseResult[] = [];
   try {
     await lab.up();

@@ -43,6 +43,20 @@ export function standardTopology(plugin: Plugin, name: string = plugin): Topolog
   };
 }
 
+/** Topologies that are a plugin's standard topology with something else changed. */
+export type LabVariant = 'flannel-host-gw-nftproxy';
+export const VARIANTS: LabVariant[] = ['flannel-host-gw-nftproxy'];
+/** A lab topology by name: a plugin's standard one, or a variant. */
+export type LabTopology = Plugin | LabVariant;
+
+export function topologyFor(name: LabTopology): TopologySpec {
+  switch (name) {
+    // kube-proxy in nftables mode (1.29+), which the lab's kube-proxy 1.20 lacks: nft-proxy.ts writes its table
+    case 'flannel-host-gw-nftproxy': return { ...standardTopology('flannel-host-gw', name), proxyMode: 'nftables' };
+    default: return standardTopology(name);
+  }
+}
+
 /** the web pods' IPs as the topology assigns them (client .2, web1 .3 on node1; web2 .2 on node2) */
 export const IP = { client: '10.244.1.2', web1: '10.244.1.3', web2: '10.244.2.2' };
 

@@ -43,6 +43,11 @@ export interface TopologySpec {
    * routes each node's pod CIDR via that node, as a router with the cluster's routes does
    */
   outsideHost?: boolean;
+  /**
+   * kube-proxy's mode (default iptables: the real kube-proxy 1.20); `nftables`: the table its
+   * nftables mode would write, computed from the apiserver's objects and loaded with nft (nft-proxy.ts)
+   */
+  proxyMode?: 'iptables' | 'nftables';
 }
 
 export const ROUTER_IP = '198.51.100.1';

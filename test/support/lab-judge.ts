@@ -23,7 +23,10 @@ export const FAMILY: Record<string, string[]> = {
   'iptables.reject': ['iptables.reject'],
   'iptables.masquerade-missing': ['nat.no-masquerade'],
   'kube-proxy.chain-missing': ['kube-proxy.chain-missing', 'kube-proxy.missing-endpoint'],
+  // kube-proxy DNATs to a port the endpoint does not have (nftables mode: the endpoint chain's dnat)
+  'kube-proxy.wrong-port': ['kube-proxy.stale-endpoint'],
   'neigh.missing': ['vxlan.no-neighbour', 'neighbour.failed', 'arp.no-answer'],
+  'nftables.drop': ['nftables.drop'],
   'policy.deny': ['policy.ingress-deny', 'policy.egress-deny'],
   'route.blackhole': ['route.blackhole'],
   // A calico node that loses a pod's /32 falls into the block's blackhole route.

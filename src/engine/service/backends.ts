@@ -78,7 +78,7 @@ export interface BackendOptions {
   node?: string;
   /** Packet source, for `loadBalancerSourceRanges`. */
   sourceIP?: string;
-  /** The source is a pod on `node` (kube-proxy sends it cluster-wide even for ETP=Local). */
+  /** The source is a pod on `node`, or `node` itself (kube-proxy sends it cluster-wide even for ETP=Local). */
   sourceIsLocalPod?: boolean;
 }
 
@@ -233,7 +233,7 @@ export function serviceBackends(cache: ClusterCache, hit: ServiceHit, opts: Back
   let chosen: { set: EndpointCandidate[]; fallback: boolean };
   const local = policy === 'Local' && !(external && opts.sourceIsLocalPod);
   if (policy === 'Local' && external && opts.sourceIsLocalPod) {
-    out.notes.push(`externalTrafficPolicy Local does not apply to pods on the node: kube-proxy sends their traffic to all endpoints`);
+    out.notes.push(`externalTrafficPolicy Local does not apply to pods on the node (nor to the node itself): kube-proxy sends their traffic to all endpoints`);
   }
   if (local && opts.node === undefined) {
     out.notes.push(`${field} Local: the backends depend on the node; no node given, so every node's endpoints are listed`);

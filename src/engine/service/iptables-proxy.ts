@@ -1,8 +1,7 @@
 // kube-proxy in iptables mode, checked against the Kubernetes objects: the service packet is traced
 // through the node's real nat rules (KUBE-SERVICES → KUBE-SVC/KUBE-EXT → KUBE-SEP, statistic
-// branches enumerated with their probabilities), and the DNAT branches found are compared with the
-// ready endpoints: every ready endpoint must have a branch, every branch must lead to a ready
-// endpoint, and a service with endpoints must be DNATed at all.
+// branches enumerated with their probabilities), and the DNAT branches found are judged against
+// the ready endpoints (dnat-branches.ts).
 import { formatAddressPort, type Packet } from '../model/packet';
 import { SuspicionLevel, type Evidence, type Suspicion } from '../model/suspicion';
 import type { NetNS } from '../netstack/netns';
@@ -11,8 +10,8 @@ import { chainRulesTolerant } from '../netstack/iptables/parse';
 import type { NotUnderstood, TraceStep } from '../netstack/netfilter/packet';
 import { netfilterEnv } from '../datapath/netfilter-env';
 import { toNf } from '../datapath/walk';
-import { canonicalIP } from '../netstack/ip';
 import type { ServiceBackends } from './backends';
+import { endpointKey, judgeBranches } from './dnat-branches';
 
 export interface DnatBranch {
   /** `ip:port` the packet is DNATed to. */
@@ -33,10 +32,6 @@ export interface IptablesTrace {
   hook: 'PREROUTING' | 'OUTPUT';
   /** Rules on the way netpath does not model (taken as not matching). */
   notUnderstood: NotUnderstood[];
-}
-
-export function endpointKey(ip: string, port: number): string {
-  return formatAddressPort(canonicalIP(ip) ?? ip, port);
 }
 
 /** Where the node's nat rules send a packet for a service address. */
@@ -74,10 +69,6 @@ function stepEv(node: string, s: TraceStep): Evidence {
   return { kind: 'iptables', text: s.text, where: `${node} ${s.table}/${s.chain}${s.rule ? ` #${s.rule}` : ' policy'}` };
 }
 
-function pct(p: number): string {
-  return `${Math.round(p * 1000) / 10}%`;
-}
-
 /**
  * kube-proxy's programmed branches against the service's backends. Where the trace met rules
  * netpath does not model, what it concludes may not hold: such findings are at most a WARNING,
@@ -86,78 +77,38 @@ function pct(p: number): string {
 export function checkIptablesProxy(node: string, ns: NetNS, packet: Packet, local: boolean, sb: ServiceBackends): Suspicion[] {
   const t = traceServicePacket(ns, packet, local);
   if (!t) return [];
-  const found = checkTrace(node, packet, t, sb, ns);
+  const rs = ns.rulesets(packet.dst.includes(':') ? 6 : 4)?.[0];
+  const nat = rs?.tables.find((x) => x.name === 'nat');
+  const found = judgeBranches(node, packet, {
+    branches: t.branches.map((b) => ({
+      target: b.target, probability: b.probability,
+      evidence: b.path.map((s) => stepEv(node, s)),
+      choice: b.path.filter((s) => /statistic|DNAT|recent/.test(s.text)).map((s) => stepEv(node, s)),
+    })),
+    undnatted: t.undnatted,
+    undnattedEvidence: t.undnattedPath.map((s) => stepEv(node, s)),
+    filtered: t.filtered,
+  }, sb, {
+    kind: 'iptables',
+    where: `${node} nat`,
+    branchText: (b) => `DNAT --to-destination ${b.target}`,
+    affinityRules: t.branches.some((b) => b.path.some((s) => /-m recent/.test(s.text))),
+    affinityRulesText: '-m recent rules',
+    whyNoDnat: () => {
+      const evidence: Evidence[] = [];
+      // The chains the packet jumped into and found empty: what a flush leaves behind.
+      for (const s of t.undnattedPath) {
+        const chain = nat?.chainsByName.get(s.effect);
+        if (chain && !chain.builtin && chainRulesTolerant(chain).length === 0) evidence.push({ kind: 'iptables', text: `:${chain.name} - (no rules)`, where: `${node} nat/${chain.name}` });
+      }
+      if (!nat?.chainsByName.has('KUBE-SERVICES')) evidence.push({ kind: 'iptables', text: 'no nat/KUBE-SERVICES chain: kube-proxy has programmed nothing', where: `${node} nat` });
+      else if (!t.undnattedPath.some((s) => s.chain === 'KUBE-SERVICES' && /KUBE-(SVC|EXT|FW|NODEPORTS)/.test(s.effect))) {
+        evidence.push({ kind: 'iptables', text: `no rule in nat/KUBE-SERVICES matches ${packet.protocol} ${formatAddressPort(sb.address, packet.dport)}`, where: `${node} nat/KUBE-SERVICES` });
+      }
+      return evidence;
+    },
+  });
   if (!t.notUnderstood.length) return found;
   const undecided = t.notUnderstood.map((n) => ({ where: `${node} ${n.table}/${n.chain} #${n.rule}`, reason: n.reason }));
   return found.map((f) => ({ ...f, level: Math.min(f.level, SuspicionLevel.WARNING), undecided }));
-}
-
-function checkTrace(node: string, packet: Packet, t: IptablesTrace, sb: ServiceBackends, ns: NetNS): Suspicion[] {
-  const out: Suspicion[] = [];
-  const where = `${sb.service} ${packet.protocol.toUpperCase()} ${formatAddressPort(sb.address, packet.dport)}`;
-  const expected = new Map(sb.backends.map((b) => [endpointKey(b.ip, b.port), b]));
-  const rs = ns.rulesets(packet.dst.includes(':') ? 6 : 4)?.[0];
-  const nat = rs?.tables.find((x) => x.name === 'nat');
-
-  if (!t.branches.length) {
-    if (!expected.size || t.filtered >= 0.9999) return out; // no endpoints: backends.ts says so; a REJECT/DROP: the walk says so
-    const evidence: Evidence[] = t.undnattedPath.map((s) => stepEv(node, s));
-    // The chains the packet jumped into and found empty: what a flush leaves behind.
-    for (const s of t.undnattedPath) {
-      const chain = nat?.chainsByName.get(s.effect);
-      if (chain && !chain.builtin && chainRulesTolerant(chain).length === 0) evidence.push({ kind: 'iptables', text: `:${chain.name} - (no rules)`, where: `${node} nat/${chain.name}` });
-    }
-    if (!nat?.chainsByName.has('KUBE-SERVICES')) evidence.push({ kind: 'iptables', text: 'no nat/KUBE-SERVICES chain: kube-proxy has programmed nothing', where: `${node} nat` });
-    else if (!t.undnattedPath.some((s) => s.chain === 'KUBE-SERVICES' && /KUBE-(SVC|EXT|FW|NODEPORTS)/.test(s.effect))) {
-      evidence.push({ kind: 'iptables', text: `no rule in nat/KUBE-SERVICES matches ${packet.protocol} ${formatAddressPort(sb.address, packet.dport)}`, where: `${node} nat/KUBE-SERVICES` });
-    }
-    out.push({
-      level: SuspicionLevel.FATAL,
-      check: 'kube-proxy.chain-missing',
-      message: `kube-proxy on ${node} does not DNAT ${where} to any of its ${expected.size} ready endpoint${expected.size > 1 ? 's' : ''} (${[...expected.keys()].join(', ')}): the service chain is missing or empty (kube-proxy out of sync)`,
-      evidence,
-    });
-    return out;
-  }
-
-  const stale = t.branches.filter((b) => !expected.has(b.target));
-  const missing = [...expected.keys()].filter((k) => !t.branches.some((b) => b.target === k));
-  for (const b of stale) {
-    out.push({
-      level: SuspicionLevel.CRITICAL,
-      check: 'kube-proxy.stale-endpoint',
-      message: `kube-proxy on ${node} sends ${pct(b.probability)} of new connections to ${where} to ${b.target}, which is not a ready endpoint of the service${expected.size ? ` (ready: ${[...expected.keys()].join(', ')})` : ' (it has none)'}`,
-      evidence: b.path.map((s) => stepEv(node, s)),
-    });
-  }
-  for (const k of missing) {
-    const b = expected.get(k)!;
-    out.push({
-      level: SuspicionLevel.WARNING,
-      check: 'kube-proxy.missing-endpoint',
-      message: `kube-proxy on ${node} has no DNAT branch for ready endpoint ${k}${b.pod ? ` (pod ${b.pod})` : ''} of ${where}: it gets no traffic from this node`,
-      evidence: [
-        { kind: 'object', text: `${k} ready=${b.ready}${b.node ? ` node=${b.node}` : ''}`, where: `endpointslice ${b.slice}` },
-        ...t.branches.map((x) => ({ kind: 'iptables' as const, text: `DNAT --to-destination ${x.target} (${pct(x.probability)})`, where: `${node} nat` })),
-      ],
-    });
-  }
-  if (t.undnatted > 0.0001) {
-    out.push({
-      level: SuspicionLevel.CRITICAL,
-      check: 'kube-proxy.chain-missing',
-      message: `kube-proxy on ${node} leaves ${pct(t.undnatted)} of new connections to ${where} un-DNATed`,
-      evidence: t.undnattedPath.map((s) => stepEv(node, s)),
-    });
-  }
-  if (t.branches.length > 1 || sb.sessionAffinity) {
-    const sticky = t.branches.some((b) => b.path.some((s) => /-m recent/.test(s.text)));
-    out.push({
-      level: SuspicionLevel.INFO,
-      check: 'kube-proxy.branches',
-      message: `kube-proxy on ${node} balances ${where}: ${t.branches.map((b) => `${b.target} ${pct(b.probability)}`).join(', ')}${sb.sessionAffinity ? `; session affinity ClientIP ${sb.sessionAffinity.timeoutSeconds}s${sticky ? ' (-m recent rules present)' : ' (no -m recent rule found)'}: a client sticks to its first backend` : ''}`,
-      evidence: t.branches.flatMap((b) => b.path.filter((s) => /statistic|DNAT|recent/.test(s.text)).map((s) => stepEv(node, s))),
-    });
-  }
-  return out;
 }

@@ -9,7 +9,7 @@ import { lookupIpvsService, parseIpvsadmSave, type IpvsService, type IpvsTable }
 import type { NetNS } from '../netstack/netns';
 import { ParseError } from '../netstack/parse-error';
 import type { ServiceBackends } from './backends';
-import { endpointKey } from './iptables-proxy';
+import { endpointKey } from './dnat-branches';
 
 const tables = new WeakMap<NetNS, IpvsTable | ParseError | undefined>();
 

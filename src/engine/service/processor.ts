@@ -1,7 +1,7 @@
 // The ServiceProcessor (seed): for a packet addressed to a service (ClusterIP, NodePort,
 // externalIP, LB IP) entering a node's host netns, what kube-proxy on that node should do with it
 // (the backends, from EndpointSlices via backends.ts) against what its rules really do (iptables
-// chains or IPVS virtual servers, by the node's proxy mode).
+// chains, IPVS virtual servers or the nftables table kube-proxy, by the node's proxy mode).
 import type { ClusterCache } from '../k8s/cache';
 import type { Packet } from '../model/packet';
 import { SuspicionLevel, type Suspicion } from '../model/suspicion';
@@ -11,6 +11,7 @@ import type { Found } from '../plugins/detect';
 import { findServiceHit, serviceBackends } from './backends';
 import { checkIptablesProxy } from './iptables-proxy';
 import { checkIpvsProxy } from './ipvs-proxy';
+import { checkNftablesProxy } from './nftables-proxy';
 import { configuredProxyMode, proxyModeFromRules, type ProxyMode } from './proxy-mode';
 
 export class ServiceProcessor {
@@ -39,7 +40,8 @@ export class ServiceProcessor {
     const sb = serviceBackends(this.cache, hit, {
       node,
       ...(packet.src ? { sourceIP: packet.src } : {}),
-      sourceIsLocalPod: !!srcPod && !srcPod.hostNetwork && srcPod.nodeName === node,
+      // kube-proxy short-circuits its node's pods and the node itself (src-type LOCAL) past ETP=Local.
+      sourceIsLocalPod: local || (!!srcPod && !srcPod.hostNetwork && srcPod.nodeName === node),
     });
     const out: Suspicion[] = [...sb.suspicions];
     for (const note of sb.notes) out.push({ level: SuspicionLevel.INFO, check: 'service.note', message: `${sb.service}: ${note}`, evidence: [] });
@@ -55,8 +57,11 @@ export class ServiceProcessor {
       case 'ipvs':
         out.push(...checkIpvsProxy(node, ns, packet, sb));
         break;
+      case 'nftables':
+        out.push(...checkNftablesProxy(node, ns, packet, local, sb));
+        break;
       default:
-        out.push({ level: SuspicionLevel.INFO, check: 'kube-proxy.not-checked', message: `kube-proxy mode on ${node} is ${mode ? `${mode.value} (${mode.source})` : 'unknown (no setting, no kube-proxy ConfigMap, no KUBE-SERVICES chain or IPVS table)'}: its rules for ${sb.service} are not checked`, evidence: [] });
+        out.push({ level: SuspicionLevel.INFO, check: 'kube-proxy.not-checked', message: `kube-proxy mode on ${node} is ${mode ? `${mode.value} (${mode.source})` : 'unknown (no setting, no kube-proxy ConfigMap, no KUBE-SERVICES chain, IPVS table or nftables table kube-proxy)'}: its rules for ${sb.service} are not checked`, evidence: [] });
     }
     return out;
   }

@@ -1,10 +1,11 @@
 // kube-proxy's mode on a node: `settings.proxyMode`, else the `kube-proxy` ConfigMap's
 // `config.conf` `mode`, else what the node's own rules show (an IPVS table with virtual servers or
-// a `kube-ipvs0` device → ipvs; a KUBE-SERVICES chain → iptables; nft table `kube-proxy` → nftables).
+// a `kube-ipvs0` device → ipvs; a KUBE-SERVICES chain → iptables; table `ip kube-proxy` or `ip6 kube-proxy` → nftables).
 import { parse as parseYaml } from 'yaml';
 import type { ClusterView } from '../snapshot/types';
 import type { NetNS } from '../netstack/netns';
 import type { Found } from '../plugins/detect';
+import { KUBE_PROXY_TABLE, kubeProxyTable } from './nftables-proxy';
 
 export type ProxyMode = 'iptables' | 'ipvs' | 'nftables' | 'unknown';
 
@@ -38,7 +39,8 @@ export function proxyModeFromRules(ns: NetNS): Found<ProxyMode> | undefined {
   if (ns.interface('kube-ipvs0')) return { value: 'ipvs', source: `${ns.label}: kube-ipvs0 device` };
   const rs = ns.rulesets(4) ?? [];
   if (rs.some((r) => r.tables.some((t) => t.name === 'nat' && t.chains.some((c) => c.name === 'KUBE-SERVICES')))) return { value: 'iptables', source: `${ns.label}: nat/KUBE-SERVICES chain` };
-  const nft = JSON.stringify(ns.info.nftables ?? '');
-  if (/"table"\s*:\s*\{[^}]*"name"\s*:\s*"kube-proxy"/.test(nft)) return { value: 'nftables', source: `${ns.label}: nftables table kube-proxy` };
+  const nft = ns.nftables;
+  const kp = nft && (kubeProxyTable(nft, 4) ?? kubeProxyTable(nft, 6));
+  if (kp) return { value: 'nftables', source: `${ns.label}: nftables table ${kp.family} ${KUBE_PROXY_TABLE}` };
   return undefined;
 }
