@@ -72,7 +72,7 @@ async function openSnapshot(ctx: Ctx, uri?: vscode.Uri): Promise<SourceSpec | un
   if (!file) return undefined;
   const source: SourceSpec = { kind: 'snapshot', path: file.fsPath };
   // clusterInfo validates the whole snapshot: a bad file is refused before it becomes the source.
-  const info = await ctx.server.request(ClusterInfoRequest, { source, overrides: ctx.settings.detected }, `Network Path: opening ${ctx.sourceLabel(source)}`).catch((e: Error) => {
+  const info = await ctx.server.request(ClusterInfoRequest, { source, overrides: ctx.settings.detected, limits: ctx.settings.limits }, `Network Path: opening ${ctx.sourceLabel(source)}`).catch((e: Error) => {
     if (!(e instanceof CancelledError)) void vscode.window.showErrorMessage(notice(`Network Path: ${e.message}`));
     return undefined;
   });

@@ -92,7 +92,7 @@ const portProblem = (v: string) => (/^\d+$/.test(v) && +v >= 1 && +v <= 65535 ? 
 /** The source's pods, services and nodes; a live cluster's are read with a progress notification (it takes a moment). */
 function endpointsOf(ctx: Ctx, source: SourceSpec): Promise<ListEndpointsResult | undefined> {
   if (isClusterSpec(source)) return ctx.sourceRequest(ListEndpointsRequest, { source }, `Network Path: reading ${ctx.sourceLabel(source)}`);
-  return ctx.server.quiet(ListEndpointsRequest, { source });
+  return ctx.server.quiet(ListEndpointsRequest, { source, limits: ctx.settings.limits });
 }
 
 export interface Choice {
