@@ -86,11 +86,19 @@ export function collectObjects(sources: ObjectSource[], limits: { maxJsonDepth?:
     list.forEach((doc, di) => {
       if (!doc.errors.length) return;
       const e = doc.errors[0];
+      // The library turns its own stack overflow into this code: only a raised maxJsonDepth gets here.
+      if (e.code === 'RESOURCE_EXHAUSTION') throw new ObjectsError(`${src.name}: document ${di + 1}: at ${at(e.pos[0])}: ${tooDeepToRead(maxDepth)}`);
       throw new ObjectsError(`${src.name}: document ${di + 1}: YAML error at ${at(e.pos[0])}: ${e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`);
     });
     list.forEach((doc, di) => {
       const where = `${src.name}: document ${di + 1}`;
-      const value: unknown = doc.toJS({ maxAliasCount: 100 });
+      let value: unknown;
+      try {
+        value = doc.toJS({ maxAliasCount: 100 });
+      } catch (e) {
+        if (e instanceof RangeError) throw new ObjectsError(`${where}: ${tooDeepToRead(maxDepth)}`);
+        throw e;
+      }
       if (value === null || value === undefined) return; // empty document (e.g. after a trailing ---)
       // Aliases can nest a deep anchor inside another: the value itself is checked too.
       const path = jsonDepthOver(value, maxDepth);
@@ -145,6 +153,11 @@ export function collectObjects(sources: ObjectSource[], limits: { maxJsonDepth?:
   if (originals.length) objects.originalEndpointSlices = originals.sort(byNamespaceName);
   ignored.sort((a, b) => cmp(a.kind, b.kind) || cmp(a.name, b.name));
   return { objects, ignored };
+}
+
+function tooDeepToRead(maxDepth: number): string {
+  const { flag, setting } = engineLimits.maxJsonDepth;
+  return `nested too deeply for the YAML reader: it ran out of stack (the limit maxJsonDepth = ${maxDepth} allows more than it can read; keep ${flag} or ${setting} lower)`;
 }
 
 /**
