@@ -12,7 +12,7 @@ import type { NetpathSnapshot } from '../engine/snapshot/types';
 import type { CaptureSnapshotResult, ClusterInfoResult, ClusterSpec, SettingOverrides } from '../shared/protocol';
 import type { ClusterSource } from './source';
 import { CancelledError } from '../shared/errors';
-import type { EngineLimits } from '../shared/limits';
+import type { RequestLimits } from '../shared/limits';
 import type { Steps } from './steps';
 
 export class LiveClusterSource implements ClusterSource {
@@ -20,7 +20,7 @@ export class LiveClusterSource implements ClusterSource {
   /** Where the last operation reached the cluster (set once connected). */
   cluster?: NonNullable<ClusterInfoResult['cluster']>;
 
-  constructor(readonly spec: ClusterSpec, readonly limits: EngineLimits = {}) {
+  constructor(readonly spec: ClusterSpec, readonly limits: RequestLimits = {}) {
     this.label = liveLabel(spec.context ?? 'current context');
   }
 

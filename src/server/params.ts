@@ -7,7 +7,7 @@ import type { DiagnosisRequest } from '../engine/model/result';
 import { BadInputError } from '../shared/errors';
 import { echoed } from '../shared/display';
 import { parsePrefix } from '../engine/netstack/ip';
-import { engineLimitNames, limitValueProblem, type EngineLimits } from '../shared/limits';
+import { limitValueProblem, requestLimitNames, type RequestLimits } from '../shared/limits';
 import {
   CaptureSnapshotRequest, ClearRunRequest, ClusterInfoRequest, DiagnoseRequest, ListEndpointsRequest,
   type CaptureSnapshotParams, type ClusterSpec, type ClearRunParams, type ClusterInfoParams, type DiagnoseParams,
@@ -111,15 +111,15 @@ function overrides(method: string, v: unknown): SettingOverrides | undefined {
 }
 
 /** `params.limits`: each known limit a positive integer (src/shared/limits.ts); an unknown name is a mistake. */
-function limits(method: string, v: unknown): { limits?: EngineLimits } {
+function limits(method: string, v: unknown): { limits?: RequestLimits } {
   if (v === undefined || v === null) return {};
-  if (!isObject(v)) throw bad(method, 'params.limits', `an object with any of ${engineLimitNames.join(', ')}`, v);
-  const out: EngineLimits = {};
+  if (!isObject(v)) throw bad(method, 'params.limits', `an object with any of ${requestLimitNames.join(', ')}`, v);
+  const out: RequestLimits = {};
   for (const [k, x] of Object.entries(v)) {
-    if (!(engineLimitNames as string[]).includes(k)) throw bad(method, `params.limits.${echoed(k, 60)}`, `absent (the limits are ${engineLimitNames.join(', ')})`, x);
+    if (!(requestLimitNames as string[]).includes(k)) throw bad(method, `params.limits.${echoed(k, 60)}`, `absent (the limits are ${requestLimitNames.join(', ')})`, x);
     const problem = limitValueProblem(x);
     if (problem) throw bad(method, `params.limits.${k}`, problem, x);
-    out[k as keyof EngineLimits] = x as number;
+    out[k as keyof RequestLimits] = x as number;
   }
   return { limits: out };
 }

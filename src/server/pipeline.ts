@@ -20,7 +20,7 @@ import { clusterInfo, listEndpoints } from './endpoints';
 import { layoutPathFor, positionedFor } from './layout';
 import { LiveClusterSource } from './live-source';
 import { sourceFor } from './source';
-import type { EngineLimits } from '../shared/limits';
+import type { RequestLimits } from '../shared/limits';
 import type { Steps } from './steps';
 
 /** Work the server hands to its worker: one kind per request that reads a cluster or a snapshot. */
@@ -50,7 +50,7 @@ export function isLiveJob(job: Job): boolean {
  */
 const networks = new WeakMap<NetpathSnapshot, Map<string, Network>>();
 
-function networkFor(snapshot: NetpathSnapshot, overrides: SettingOverrides | undefined, limits: EngineLimits = {}): Network {
+function networkFor(snapshot: NetpathSnapshot, overrides: SettingOverrides | undefined, limits: RequestLimits = {}): Network {
   const key = JSON.stringify([overrides ?? {}, limits]);
   let byOverrides = networks.get(snapshot);
   if (!byOverrides) networks.set(snapshot, (byOverrides = new Map()));

@@ -7,7 +7,7 @@ import { openSnapshotFile } from '../shared/snapshot-file';
 import type { NetpathSnapshot } from '../engine/snapshot/types';
 import type { SourceSpec } from '../shared/protocol';
 import { BadInputError } from '../shared/errors';
-import type { EngineLimits } from '../shared/limits';
+import type { RequestLimits } from '../shared/limits';
 import type { Steps } from './steps';
 import { LiveClusterSource } from './live-source';
 
@@ -27,7 +27,7 @@ const cacheLimit = 4;
 
 export class SnapshotFileSource implements ClusterSource {
   readonly label: string;
-  constructor(readonly path: string, readonly limits: EngineLimits = {}) {
+  constructor(readonly path: string, readonly limits: RequestLimits = {}) {
     this.label = basename(path);
   }
 
@@ -64,7 +64,7 @@ export class SnapshotFileSource implements ClusterSource {
 
 export class SnapshotTextSource implements ClusterSource {
   readonly label: string;
-  constructor(readonly text: string, name?: string, readonly limits: EngineLimits = {}) {
+  constructor(readonly text: string, name?: string, readonly limits: RequestLimits = {}) {
     this.label = name ? basename(name) : 'unsaved snapshot';
   }
 
@@ -74,7 +74,7 @@ export class SnapshotTextSource implements ClusterSource {
   }
 }
 
-function parse(text: string, where: string, limits: EngineLimits): NetpathSnapshot {
+function parse(text: string, where: string, limits: RequestLimits): NetpathSnapshot {
   try {
     return loadSnapshot(text, limits);
   } catch (e) {
@@ -82,7 +82,7 @@ function parse(text: string, where: string, limits: EngineLimits): NetpathSnapsh
   }
 }
 
-export function sourceFor(spec: SourceSpec, limits: EngineLimits = {}): ClusterSource {
+export function sourceFor(spec: SourceSpec, limits: RequestLimits = {}): ClusterSource {
   if (spec.kind === 'cluster') return new LiveClusterSource(spec, limits);
   if ('path' in spec) return new SnapshotFileSource(spec.path, limits);
   return new SnapshotTextSource(spec.text, spec.name, limits);

@@ -57,6 +57,24 @@ export const engineLimits: Record<EngineLimitName, LimitSpec> = {
 
 export const engineLimitNames = Object.keys(engineLimits) as EngineLimitName[];
 
+/**
+ * Every limit a request to the server (VS Code's `netpath.limits.*` settings) may set: the engine's,
+ * and the byte caps on what a live cluster sends (src/cluster/limits.ts, same names and flags).
+ */
+export interface RequestLimits extends EngineLimits {
+  maxResponseBytes?: number;
+  maxDumpBytes?: number;
+}
+
+export const requestLimitNames: (keyof RequestLimits)[] = [...engineLimitNames, 'maxResponseBytes', 'maxDumpBytes'];
+
+/** Each limit's default (src/cluster/limits.ts says why the byte caps are what they are). */
+export const limitDefaults: Required<RequestLimits> = {
+  ...(Object.fromEntries(engineLimitNames.map((n) => [n, engineLimits[n].default])) as Required<EngineLimits>),
+  maxResponseBytes: 64 * 2 ** 20,
+  maxDumpBytes: 256 * 2 ** 20,
+};
+
 /** `the limit maxJsonDepth = 200 (raise it with --max-json-depth N, in VS Code the setting netpath.limits.maxJsonDepth)`. */
 export function limitNamed(name: EngineLimitName, value: number | string): string {
   const s = engineLimits[name];

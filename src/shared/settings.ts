@@ -1,7 +1,7 @@
 // The extension's settings: keys and defaults in one place, read by the extension and checked
 // against package.json's `contributes.configuration` by the in-VS Code suite.
 import type { SettingOverrides } from './protocol';
-import { engineLimitNames, engineLimits, limitValueProblem, type EngineLimits } from './limits';
+import { limitDefaults, limitValueProblem, requestLimitNames, type RequestLimits } from './limits';
 
 export const section = 'netpath';
 
@@ -14,7 +14,7 @@ export interface NetpathSettings {
   /** How many recent choices the pickers keep first. */
   recentLimit: number;
   /** Limits raised (or lowered) from their defaults (`netpath.limits.*`, application scope), sent with each request. */
-  limits: EngineLimits;
+  limits: RequestLimits;
 }
 
 export const defaults: NetpathSettings = {
@@ -48,11 +48,11 @@ export function readSettings(get: <T>(key: string) => T | undefined): NetpathSet
   if (svc) detected.serviceCIDRs = svc;
   const uplink = str('detected.nodeUplink');
   if (uplink) detected.nodeUplink = uplink;
-  const limits: EngineLimits = {};
-  for (const name of engineLimitNames) {
+  const limits: RequestLimits = {};
+  for (const name of requestLimitNames) {
     const v = get<number>(`limits.${name}`);
-    // The default is the engine's own: only a changed value travels (an invalid one is ignored).
-    if (!limitValueProblem(v) && v !== engineLimits[name].default) limits[name] = v;
+    // A default is the engine's (or the cluster reader's) own: only a changed value travels; an invalid one is ignored.
+    if (!limitValueProblem(v) && v !== limitDefaults[name]) limits[name] = v;
   }
   const timeout = get<number>('collector.timeoutSeconds');
   const recent = get<number>('recentLimit');

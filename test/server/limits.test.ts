@@ -10,6 +10,7 @@ import { serverBuilt, startServer, type ServerSession } from './client';
 import { BadInputError } from '../../src/shared/errors';
 import { ClusterInfoRequest, decodeError, DiagnoseRequest, ErrorCodes, ListEndpointsRequest, type DiagnoseParams } from '../../src/shared/protocol';
 import { engineLimits, type EngineLimitName } from '../../src/shared/limits';
+import { FakeApi } from '../cluster/fake-api';
 
 const skip = !serverBuilt() && 'dist/server.js missing: run `npm run build` first';
 const sample = resolve('samples/broken.netpath.json');
@@ -121,7 +122,7 @@ test('params.limits is checked: unknown names, non-positive or non-integer value
       ['netpath/diagnose', { source, request, limits: { maxJsonDepth: 0 } }, /params\.limits\.maxJsonDepth must be a positive integer, got number 0/],
       ['netpath/diagnose', { source, request, limits: { maxJsonDepth: 2.5 } }, /params\.limits\.maxJsonDepth must be a positive integer/],
       ['netpath/diagnose', { source, request, limits: { ipsetElementBudget: '9' } }, /params\.limits\.ipsetElementBudget must be a positive integer, got "9"/],
-      ['netpath/diagnose', { source, request, limits: { maxDepth: 9 } }, /params\.limits\.maxDepth must be absent \(the limits are maxSnapshotChars, maxSnapshotProblems, maxJsonDepth, ipsetElementBudget\)/],
+      ['netpath/diagnose', { source, request, limits: { maxDepth: 9 } }, /params\.limits\.maxDepth must be absent \(the limits are maxSnapshotChars, maxSnapshotProblems, maxJsonDepth, ipsetElementBudget, maxResponseBytes, maxDumpBytes\)/],
       ['netpath/listEndpoints', { source, limits: [] }, /params\.limits must be an object with any of/],
       ['netpath/clusterInfo', { source, limits: 7 }, /params\.limits must be an object/],
       ['netpath/captureSnapshot', { source: { kind: 'cluster' }, output: '/tmp/x.netpath.json', limits: { maxJsonDepth: -1 } }, /params\.limits\.maxJsonDepth must be a positive integer/],
@@ -132,4 +133,28 @@ test('params.limits is checked: unknown names, non-positive or non-integer value
       assert.match(e.message, message);
     }
   });
+});
+
+test('maxResponseBytes reaches the live cluster reader: a list page over params.limits.maxResponseBytes is BadSource naming the limit and the setting', { skip }, async () => {
+  const api = new FakeApi();
+  // One ConfigMap of 700 KiB: over 512 KiB in any page, under the default 64 MiB.
+  api.on('GET', /^\/api\/v1\/namespaces\/kube-system\/configmaps\?/, (_req, res) => {
+    res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ kind: 'ConfigMapList', metadata: {}, items: [{ metadata: { name: 'big', namespace: 'kube-system' }, data: { blob: 'x'.repeat(700 * 1024) } }] }));
+  });
+  await api.start();
+  try {
+    await withServer(async (s, dir) => {
+      const kubeconfig = join(dir, 'kubeconfig');
+      writeFileSync(kubeconfig, api.kubeconfigText());
+      const source = { kind: 'cluster' as const, context: 'fake', kubeconfig };
+      const over = await errorOf(s.connection.sendRequest(ListEndpointsRequest, { source, limits: { maxResponseBytes: 512 * 1024 } }));
+      assert.equal(over.code, ErrorCodes.BadSource, over.message);
+      assert.match(over.message, /configmaps\?limit=\d+.*: the answer from http:\/\/127\.0\.0\.1:\d+ is larger than the limit maxResponseBytes = 512 KiB \(raise it with --max-response-bytes N, in VS Code the setting netpath\.limits\.maxResponseBytes\); nothing more was read/);
+      // At 1 MiB the page is read: whatever the fake API cannot answer next, it is not this limit.
+      const under = await s.connection.sendRequest(ListEndpointsRequest, { source, limits: { maxResponseBytes: 1024 * 1024 } }).then(() => 'ok', (e: Error) => e.message);
+      assert.doesNotMatch(under, /maxResponseBytes/);
+    });
+  } finally {
+    await api.stop();
+  }
 });
