@@ -6,10 +6,12 @@ import { UsageError, type CliIO, type Command } from './command';
 import { echoed } from '../shared/display';
 import { liveFailure, liveFlagOptions, liveFlagsUsage, liveOptions, withCancellation } from './live-flags';
 import { captureLive } from '../cluster/live';
+import { limitFlagOptions, limitFlagsUsage } from './limit-flags';
 
 const usage = `netpath snapshot capture --context NAME [--nodes a,b] -o OUT [--kubeconfig FILE] [--namespace NS]
                          [--collector-image IMG] [--timeout SECONDS] [--yes]
-                         [--max-response-bytes N] [--max-dump-bytes N]
+                         [--max-response-bytes N] [--max-dump-bytes N] [--max-snapshot-chars N]
+                         [--max-snapshot-problems N] [--max-json-depth N]
 
 Captures a snapshot (*.netpath.json) of a live cluster: the objects the diagnosis reads, and the
 network stack dumps of --nodes (default: every node), collected by one short-lived collector pod
@@ -18,6 +20,10 @@ per node, started in parallel and deleted when its log has been read.
 ${liveFlagsUsage}
   --nodes a,b             nodes to collect (default: all)
   -o, --output OUT        the snapshot file
+
+Limits (an input over one is refused, the error names the limit and this flag; raise it for a
+large honest input; K, M, G multiply by 1024):
+${limitFlagsUsage}
 `;
 
 export const snapshotCaptureCommand: Command = {
@@ -25,7 +31,7 @@ export const snapshotCaptureCommand: Command = {
   summary: 'capture a snapshot from a live cluster (objects + node dumps via collector pods)',
   usage,
   async run(args: string[], io: CliIO): Promise<number> {
-    const { values, positionals } = parse(args, { ...liveFlagOptions, nodes: { type: 'string' }, output: { type: 'string', short: 'o' } });
+    const { values, positionals } = parse(args, { ...liveFlagOptions, ...limitFlagOptions, nodes: { type: 'string' }, output: { type: 'string', short: 'o' } });
     if (positionals.length) throw new UsageError(`unexpected argument "${echoed(positionals[0])}"`);
     if (values.context === undefined) throw new UsageError('--context NAME is required');
     const out = values.output as string | undefined;

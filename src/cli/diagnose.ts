@@ -15,6 +15,7 @@ import { diagnoseLive } from '../cluster/live';
 import { createContext } from '../engine/context';
 import { snapshotPort } from '../engine/port';
 import { settingsFlagOptions, settingsFlagsUsage, settingsOverrides } from './settings-flags';
+import { limitFlagOptions, limitFlagsUsage, limitsFromFlags } from './limit-flags';
 import { toJson } from '../engine/report/json';
 import type { ClusterPort } from '../engine/port';
 import type { Context } from '../engine/context';
@@ -29,6 +30,7 @@ const usage = `netpath diagnose --snapshot FILE --src SRC --dst DST --port N [--
 netpath diagnose --context NAME --src SRC --dst DST --port N [...] [--kubeconfig FILE] [--namespace NS]
                  [--collector-image IMG] [--timeout SECONDS] [--yes]
                  [--max-response-bytes N] [--max-dump-bytes N]
+                 [--max-snapshot-chars N] [--max-snapshot-problems N] [--max-json-depth N] [--ipset-element-budget N]
 
 Diagnoses whether SRC can reach DST:N and, if not, why — on the node where the fault lives.
 SRC and DST: ns/pod, svc/ns/name, node/name, or an IP address (IPv4 or IPv6).
@@ -62,6 +64,10 @@ ${settingsFlagsUsage}
 Live clusters:
 ${liveFlagsUsage}
 
+Limits (an input over one is refused, the error names the limit and this flag; raise it for a
+large honest input; K, M, G multiply by 1024):
+${limitFlagsUsage}
+
 The verdict: REACHABLE means every element on the path was understood and the packet gets
 there; UNREACHABLE means something certainly stops it (a FATAL or CRITICAL finding). UNKNOWN
 when netpath cannot tell: a node on the path has no dump, or an element it does not model could
@@ -92,6 +98,7 @@ export const diagnoseCommand: Command = {
       with: { type: 'string', multiple: true },
       without: { type: 'string', multiple: true },
       ...settingsFlagOptions,
+      ...limitFlagOptions,
     });
     if (positionals.length) throw new UsageError(`unexpected argument "${echoed(positionals[0])}"`);
     if (values.snapshot === undefined && values.context === undefined) throw new UsageError('--snapshot FILE or --context NAME is required');
@@ -114,6 +121,7 @@ export const diagnoseCommand: Command = {
       if (!/^\d+$/.test(String(values.size)) || size < 1 || size > 65507) throw new UsageError(`--size must be a payload size in bytes from 1 to 65507, not "${echoed(String(values.size))}"`);
     }
     const overrides = settingsOverrides(values);
+    const limits = limitsFromFlags(values);
     const request: DiagnosisRequest = { src: values.src as string, dst: values.dst as string, port, protocol, ...(family ? { family } : {}), ...(size ? { size } : {}) };
     const withFiles = (values.with ?? []) as string[];
     const withoutRefs = ((values.without ?? []) as string[]).map((t) => {
@@ -134,7 +142,7 @@ export const diagnoseCommand: Command = {
     };
     const overlayOf = (port: ClusterPort): AppliedOverlay => {
       try {
-        return applyOverlay(port.objects, whatIf!.manifests, whatIf!.without);
+        return applyOverlay(port.objects, whatIf!.manifests, whatIf!.without, limits);
       } catch (e) {
         if (e instanceof OverlayError) throw new UsageError(e.message);
         throw e;
@@ -144,11 +152,11 @@ export const diagnoseCommand: Command = {
     const runWhatIf = async (port: ClusterPort, context: Context, req: DiagnosisRequest): Promise<DiagnosisResult> => {
       const applied = overlayOf(port);
       for (const i of applied.ignored) io.stderr(`netpath diagnose: --with: ${printable(`${i.kind} ${i.name} (${i.source})`)} not applied: ${i.reason}\n`);
-      const base = await new Network(port, context).diagnoseAsync(req).catch((e: unknown) => {
+      const base = await new Network(port, context, limits).diagnoseAsync(req).catch((e: unknown) => {
         if (e instanceof BadInputError) return { error: e.message };
         throw e;
       });
-      const after = await new Network(overlayPort(port, applied), context).diagnoseAsync(req);
+      const after = await new Network(overlayPort(port, applied), context, limits).diagnoseAsync(req);
       explained = explainWhatIf(applied, base, after);
       return explained.result;
     };
@@ -165,7 +173,7 @@ export const diagnoseCommand: Command = {
 
     let snapshot;
     try {
-      snapshot = openSnapshotFile(values.snapshot as string);
+      snapshot = openSnapshotFile(values.snapshot as string, false, limits);
     } catch (e) {
       if (e instanceof SnapshotError) throw new UsageError(`${values.snapshot}: ${e.message}`);
       if (e instanceof BadInputError) throw new UsageError(e.message);
@@ -174,7 +182,7 @@ export const diagnoseCommand: Command = {
     let result;
     try {
       const context = createContext({ origin: 'snapshot', values: snapshot.settings }, { origin: 'cli', values: overrides });
-      result = whatIf ? await runWhatIf(snapshotPort(snapshot), context, request) : new Network(snapshotPort(snapshot), context).diagnose(request);
+      result = whatIf ? await runWhatIf(snapshotPort(snapshot), context, request) : new Network(snapshotPort(snapshot), context, limits).diagnose(request);
     } catch (e) {
       // A version 2 snapshot validates each part when the diagnosis first reads it.
       if (e instanceof SnapshotError) throw new UsageError(`${values.snapshot}: ${e.message}`);

@@ -10,6 +10,7 @@ import { BadInputError, CancelledError, ClusterFailedError, ConsentRequiredError
 import { defaultLimits, formatBytes, limitFlags, parseByteSize, type ClusterLimits } from '../cluster/limits';
 import { DEFAULT_COLLECTOR_IMAGE, DEFAULT_NAMESPACE } from '../cluster/collector-pods';
 import type { LiveOptions } from '../cluster/live';
+import { limitsFromFlags } from './limit-flags';
 
 export const liveFlagOptions = {
   context: { type: 'string' },
@@ -67,7 +68,7 @@ export function liveOptions(values: Record<string, unknown>, io: CliIO, signal: 
     timeoutMs,
     consent: values.yes === true,
     consentRecords: new ConsentFile(),
-    limits: { maxResponseBytes: byteLimit(values, 'maxResponseBytes'), maxDumpBytes: byteLimit(values, 'maxDumpBytes') },
+    limits: { ...limitsFromFlags(values), maxResponseBytes: byteLimit(values, 'maxResponseBytes'), maxDumpBytes: byteLimit(values, 'maxDumpBytes') },
     signal,
     onProgress: (e) => io.stderr(`netpath: ${e.message}\n`),
   };

@@ -14,10 +14,12 @@ import { buildMatrix, type Matrix } from '../engine/matrix/matrix';
 import type { MatrixPort, MatrixProtocol, MatrixScope } from '../engine/matrix/scope';
 import { matrixCsv, matrixJson, matrixText } from '../engine/matrix/report';
 import { LiveDumps, liveContext, openLive } from '../cluster/live';
+import { limitFlagOptions, limitFlagsUsage, limitsFromFlags } from './limit-flags';
 
 const usage = `netpath matrix --snapshot FILE [--namespace NS ... | --all-namespaces] [--port P[/tcp|udp|sctp] ...]
                [--policy-only] [--format text|json|csv]
 netpath matrix --context NAME [...] [--kubeconfig FILE] [--collector-namespace NS] [--collector-image IMG] [--yes]
+               [--max-snapshot-chars N] [--max-snapshot-problems N] [--max-json-depth N] [--ipset-element-budget N]
 
 Who can talk to whom: for every ordered pair of pods in the namespaces in scope (default: the
 namespace "default"; a pod and itself excepted) and every port of the destination (default: its
@@ -41,6 +43,10 @@ ${settingsFlagsUsage}
 
 Live clusters (--namespace is the scope here; the collector pods' namespace is --collector-namespace):
 ${liveFlagsUsage.replace('  --namespace NS          namespace of the collector pods (default netpath-system)\n', '  --collector-namespace NS  namespace of the collector pods (default netpath-system)\n')}
+
+Limits (an input over one is refused, the error names the limit and this flag; raise it for a
+large honest input; K, M, G multiply by 1024):
+${limitFlagsUsage}
 
 Exit codes: 0 the matrix ran (whatever it found), 1 internal failure, 2 bad input.
 `;
@@ -69,6 +75,7 @@ export const matrixCommand: Command = {
       port: { type: 'string', multiple: true },
       'policy-only': { type: 'boolean' },
       format: { type: 'string', default: 'text' },
+      ...limitFlagOptions,
       ...settingsFlagOptions,
     });
     if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
@@ -91,7 +98,7 @@ export const matrixCommand: Command = {
       for (const chunk of format === 'json' ? matrixJson(m) : format === 'csv' ? matrixCsv(m) : matrixText(m)) io.stdout(chunk);
     };
     const run = async (port: ClusterPort, context: Context, live: boolean) => {
-      const net = new Network(port, context);
+      const net = new Network(port, context, limitsFromFlags(values));
       if (live && !policyOnly && port.dumps.collect) {
         // The shapes read every in-scope pod's node: collect those nodes first, in parallel.
         const nodes = [...new Set(net.cache.pods.filter((p) => !scope.namespaces || scope.namespaces.includes(p.namespace)).map((p) => p.nodeName).filter((n): n is string => !!n))].sort();
@@ -121,7 +128,7 @@ export const matrixCommand: Command = {
     }
     let snapshot;
     try {
-      snapshot = loadSnapshot(readInput(values.snapshot as string, 'snapshot'));
+      snapshot = loadSnapshot(readInput(values.snapshot as string, 'snapshot'), limitsFromFlags(values));
     } catch (e) {
       if (e instanceof SnapshotError) throw new UsageError(`${values.snapshot}: ${e.message}`);
       throw e;

@@ -12,9 +12,16 @@ import { ObjectsError, type ObjectSource } from '../engine/snapshot/objects';
 import { SnapshotDiff } from '../engine/diff/diff';
 import { diffJson, diffTextHead, diffTextRest } from '../engine/diff/report';
 import type { DiagnosisRequest } from '../engine/model/result';
+import { limitFlagOptions, limitFlagsUsage, limitsFromFlags } from './limit-flags';
+import type { EngineLimits } from '../shared/limits';
+
+const limitsUsage = `Limits (an input over one is refused, the error names the limit and this flag; raise it for a
+large honest input; K, M, G multiply by 1024):
+${limitFlagsUsage}
+`;
 
 const assembleUsage = `netpath snapshot assemble --objects FILE.yaml [--objects ...] --dump NODE=FILE [--dump ...] -o OUT
-                          [--captured-at ISO-TIME] [--format-version 1|2]
+                          [--captured-at ISO-TIME] [--format-version 1|2] [--max-json-depth N] [...]
 
 Builds a snapshot (*.netpath.json) from Kubernetes objects and node dumps (from netpath collect).
 Objects: multi-document YAML or a \`kind: List\` (JSON works too); EndpointSlices in
@@ -23,7 +30,8 @@ listed on stderr and not stored. capturedAt defaults to the earliest dump's star
 The same inputs always give a byte-identical file. --format-version 2 writes the lazily read
 layout (each pod, EndpointSlice and node dump addressable without parsing the rest; README
 "Snapshot format version 2"); the default, 1, is the one JSON document every reader knows.
-`;
+
+${limitsUsage}`;
 
 export const snapshotAssembleCommand: Command = {
   path: ['snapshot', 'assemble'],
@@ -36,6 +44,7 @@ export const snapshotAssembleCommand: Command = {
       output: { type: 'string', short: 'o' },
       'captured-at': { type: 'string' },
       'format-version': { type: 'string' },
+      ...limitFlagOptions,
     });
     const fv = values['format-version'] as string | undefined;
     if (fv !== undefined && fv !== '1' && fv !== '2') throw new UsageError(`--format-version must be 1 or 2, not "${fv}"`);
@@ -54,7 +63,7 @@ export const snapshotAssembleCommand: Command = {
     });
     let result;
     try {
-      result = assembleSnapshot({ objects, dumps, capturedAt: values['captured-at'] as string | undefined, formatVersion: fv === '2' ? 2 : 1 });
+      result = assembleSnapshot({ objects, dumps, capturedAt: values['captured-at'] as string | undefined, formatVersion: fv === '2' ? 2 : 1, limits: limitsFromFlags(values) });
     } catch (e) {
       if (e instanceof AssembleError || e instanceof ObjectsError || e instanceof SnapshotError) throw new UsageError(e.message);
       throw e;
@@ -84,13 +93,17 @@ export const snapshotAssembleCommand: Command = {
 export const snapshotValidateCommand: Command = {
   path: ['snapshot', 'validate'],
   summary: 'check a snapshot file against the schema',
-  usage: 'netpath snapshot validate FILE\n\nExit 0 when FILE is a valid snapshot; 2 with the bad fields named on stderr otherwise.\n',
+  usage: `netpath snapshot validate FILE [--max-snapshot-problems N] [...]
+
+Exit 0 when FILE is a valid snapshot; 2 with the bad fields named on stderr otherwise.
+
+${limitsUsage}`,
   async run(args: string[], io: CliIO): Promise<number> {
-    const { positionals } = parse(args, {});
+    const { values, positionals } = parse(args, limitFlagOptions);
     if (positionals.length !== 1) throw new UsageError('give exactly one snapshot file');
     try {
       // Every part of a version 2 file is read and checked here, not only the ones a diagnosis would touch.
-      const s = openSnapshotFile(positionals[0], true);
+      const s = openSnapshotFile(positionals[0], true, limitsFromFlags(values));
       io.stdout(`${shown(positionals[0])}: valid snapshot (version ${s.version}, captured ${s.capturedAt}; ${s.objects.pods.length} pods, ${Object.keys(s.dumps).length} dumps)\n`);
       return 0;
     } catch (e) {
@@ -101,7 +114,7 @@ export const snapshotValidateCommand: Command = {
   },
 };
 
-const diffUsage = `netpath snapshot diff A B [--src S --dst D --port P [--protocol tcp|udp]] [--format text|json]
+const diffUsage = `netpath snapshot diff A B [--src S --dst D --port P [--protocol tcp|udp]] [--format text|json] [--max-json-depth N] [...]
 
 What changed from snapshot A to snapshot B: Kubernetes objects added, removed or changed (by
 kind/namespace/name, with the changed field paths; resource versions, timestamps and other status
@@ -113,13 +126,14 @@ With --src/--dst/--port, both snapshots are diagnosed: the verdict change is sho
 differences on the path (what the packet met in either run, the one that stopped it first), then
 the rest. The JSON document is described in the README ("snapshot diff").
 
+${limitsUsage}
 Exit codes: 0 the diff ran (whatever differs), 1 internal failure, 2 bad input.
 `;
 
 /** Read whole (a diff looks at every part), either format version. */
-function loadFile(path: string) {
+function loadFile(path: string, limits: EngineLimits) {
   try {
-    return openSnapshotFile(path, true);
+    return openSnapshotFile(path, true, limits);
   } catch (e) {
     if (e instanceof SnapshotError) throw new UsageError(`${path}: ${e.message}`);
     if (e instanceof BadInputError) throw new UsageError(e.message);
@@ -138,6 +152,7 @@ export const snapshotDiffCommand: Command = {
       port: { type: 'string' },
       protocol: { type: 'string', default: 'tcp' },
       format: { type: 'string', default: 'text' },
+      ...limitFlagOptions,
     });
     if (positionals.length !== 2) throw new UsageError('give exactly two snapshot files: A B');
     const format = String(values.format);
@@ -154,7 +169,8 @@ export const snapshotDiffCommand: Command = {
       request = { src: String(values.src), dst: String(values.dst), port, protocol };
     }
     const files = { a: positionals[0], b: positionals[1] };
-    const diff = new SnapshotDiff(loadFile(files.a), loadFile(files.b));
+    const limits = limitsFromFlags(values);
+    const diff = new SnapshotDiff(loadFile(files.a, limits), loadFile(files.b, limits));
     const path = request ? diff.path(request) : undefined;
     if (path && path.before.error && path.after.error) throw new UsageError(`the path means nothing in either snapshot: ${path.before.error}`);
     if (format === 'text') io.stdout(diffTextHead(files, path));

@@ -5,7 +5,7 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest, type RequestOptions } from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { CancelledError, ClusterApiError, ClusterLimitError, ClusterUnreachableError } from './errors';
-import { defaultLimits, formatBytes, limitFlags } from './limits';
+import { defaultLimits, formatBytes, limitFlags, limitNamed, limitSettings } from './limits';
 
 export interface RequestOpts {
   body?: unknown;
@@ -70,7 +70,7 @@ export class ApiClient {
     const timeoutMs = o.timeoutMs ?? 30_000;
     const max = this.maxResponseBytes;
     const tooLarge = (bytes: number) =>
-      new ClusterLimitError(`${method} ${path}: the answer from ${this.server.origin} is larger than the limit ${limitFlags.maxResponseBytes} (${formatBytes(max)}); nothing more was read`, 'maxResponseBytes', bytes);
+      new ClusterLimitError(`${method} ${path}: the answer from ${this.server.origin} is larger than ${limitNamed('maxResponseBytes', max)}; nothing more was read`, 'maxResponseBytes', bytes);
     return new Promise((resolve, reject) => {
       // Settles once: a capped answer is destroyed, and its 'error'/'end' must not settle it again.
       let settled = false;
@@ -103,7 +103,7 @@ export class ApiClient {
             body = Buffer.concat(chunks).toString('utf8');
           } catch (e) {
             // Above V8's longest string (~512 MiB), possible only with a raised limit.
-            return reject(new ClusterLimitError(`${method} ${path}: the answer (${formatBytes(size)}) is too large to read (${(e as Error).message}); lower ${limitFlags.maxResponseBytes}`, 'maxResponseBytes', size));
+            return reject(new ClusterLimitError(`${method} ${path}: the answer (${formatBytes(size)}) is too large to read (${(e as Error).message}); lower the limit maxResponseBytes (${limitFlags.maxResponseBytes}, in VS Code the setting ${limitSettings.maxResponseBytes})`, 'maxResponseBytes', size));
           }
           resolve({ status: res.statusCode ?? 0, body, serverTime: Number.isNaN(date) ? undefined : date });
         }));

@@ -9,7 +9,7 @@ import { query } from './api';
 import { CancelledError, ClusterApiError, CollectionError, ConsentRequiredError, type ConsentDetails } from './errors';
 import { collectionNeeds, describeNeed } from './access';
 import { isPinnedImage, type ConsentRecords } from './consent';
-import { defaultLimits, formatBytes, limitFlags } from './limits';
+import { defaultLimits, formatBytes, limitNamed } from './limits';
 import { collectorScript } from '../collector/script';
 import { convertCollectorOutput } from '../collector/convert';
 import { CollectorOutputError, CollectorOutputTooLargeError, unwrapCollectorOutput } from '../collector/frames';
@@ -262,7 +262,7 @@ export class CollectorManager {
         try {
           dump = convertCollectorOutput(unwrapCollectorOutput(raw, maxDump));
         } catch (e) {
-          if (e instanceof CollectorOutputTooLargeError) throw new CollectionError(`node ${node}: the collector's log (${formatBytes(raw.length)}) inflates to more than the limit ${limitFlags.maxDumpBytes} (${formatBytes(maxDump)}); it was not read further`);
+          if (e instanceof CollectorOutputTooLargeError) throw new CollectionError(`node ${node}: the collector's log (${formatBytes(raw.length)}) inflates to more than ${limitNamed('maxDumpBytes', maxDump)}; it was not read further`);
           if (e instanceof CollectorOutputError) throw new CollectionError(`node ${node}: the collector's log is not a complete dump: ${e.message}`);
           throw e;
         }

@@ -1,6 +1,7 @@
 // How much netpath reads from a cluster at most. Everything it reads there is controlled by
 // others (object sizes, collector logs), so each answer is capped while it streams in and each
-// cap names itself in its error; the user raises a cap with the flag of the same name.
+// cap names itself, its flag and its VS Code setting (netpath.limits.*) in its error.
+import { limitDefaults } from '../shared/limits';
 
 export interface ClusterLimits {
   /** One API server answer (a list page, a pod log), as received. */
@@ -12,10 +13,10 @@ export interface ClusterLimits {
 const MiB = 1024 * 1024;
 
 export const defaultLimits: ClusterLimits = {
-  // A page of 500 large objects fits; a page over it is read again in smaller pages (loader.ts).
-  maxResponseBytes: 64 * MiB,
-  // A node with 100,000 iptables rules dumps ~30 MiB.
-  maxDumpBytes: 256 * MiB,
+  // A page of 500 large objects fits; a page over it is read again in smaller pages (loader.ts). 64 MiB.
+  maxResponseBytes: limitDefaults.maxResponseBytes,
+  // A node with 100,000 iptables rules dumps ~30 MiB. 256 MiB.
+  maxDumpBytes: limitDefaults.maxDumpBytes,
 };
 
 /** The flag that raises each limit (named in the limit's error). */
@@ -23,6 +24,17 @@ export const limitFlags: Record<keyof ClusterLimits, string> = {
   maxResponseBytes: '--max-response-bytes',
   maxDumpBytes: '--max-dump-bytes',
 };
+
+/** The VS Code setting that raises each limit (application scope). */
+export const limitSettings: Record<keyof ClusterLimits, string> = {
+  maxResponseBytes: 'netpath.limits.maxResponseBytes',
+  maxDumpBytes: 'netpath.limits.maxDumpBytes',
+};
+
+/** `the limit maxDumpBytes = 4 MiB (raise it with --max-dump-bytes N, in VS Code the setting netpath.limits.maxDumpBytes)`, as the engine's limits say it. */
+export function limitNamed(key: keyof ClusterLimits, max: number): string {
+  return `the limit ${key} = ${formatBytes(max)} (raise it with ${limitFlags[key]} N, in VS Code the setting ${limitSettings[key]})`;
+}
 
 /** `1048576`, `512K`, `64M`, `1G` (binary multiples; an optional `i`/`iB`/`B` suffix is accepted). */
 export function parseByteSize(text: string): number | undefined {

@@ -9,6 +9,7 @@ import { CollectorManager, DEFAULT_COLLECTOR_IMAGE, DEFAULT_NAMESPACE, type Node
 import type { ConsentRecords } from './consent';
 import { CancelledError, ClusterInputError, ClusterUnreachableError } from './errors';
 import type { ClusterLimits } from './limits';
+import type { EngineLimits } from '../shared/limits';
 import { loadKubeconfig, type KubeconfigOptions, type LoadedKubeconfig } from './kubeconfig';
 import { loadClusterObjects, type LoadedObjects } from './loader';
 import { createContext, type Context, type SettingOrigin } from '../engine/context';
@@ -32,8 +33,8 @@ export interface LiveOptions extends KubeconfigOptions {
   consent?: boolean;
   /** Agreements remembered per API server + namespace + pinned image (the CLI's consent file). */
   consentRecords?: ConsentRecords;
-  /** Byte caps on what the cluster sends (default `defaultLimits`). */
-  limits?: Partial<ClusterLimits>;
+  /** Byte caps on what the cluster sends (default `defaultLimits`), and the engine's limits on the snapshot and dumps (src/shared/limits.ts). */
+  limits?: Partial<ClusterLimits> & EngineLimits;
   /** false: API-level checks only, no collector pods. */
   collect?: boolean;
   signal?: AbortSignal;
@@ -104,12 +105,12 @@ export async function openLive(o: LiveOptions): Promise<LiveSession> {
 }
 
 /** Objects + dumps → the snapshot text (format version 1, or 2 when asked) and its loaded form (what `netpath snapshot capture` writes). */
-export function buildSnapshot(objects: SnapshotObjects, dumps: Record<string, NodeNetworkStackDump>, capturedAt: string, overrides: Record<string, unknown> = {}, formatVersion: 1 | 2 = 1): { text: string; snapshot: NetpathSnapshot } {
+export function buildSnapshot(objects: SnapshotObjects, dumps: Record<string, NodeNetworkStackDump>, capturedAt: string, overrides: Record<string, unknown> = {}, formatVersion: 1 | 2 = 1, limits: EngineLimits = {}): { text: string; snapshot: NetpathSnapshot } {
   const settings = { ...settingsFromObjects(objects), ...overrides };
   const text = formatVersion === 2
     ? encodeSnapshot({ capturedAt, settings, objects, dumps })
     : JSON.stringify(sortKeys({ kind: snapshotKind, version: 1, capturedAt, settings, objects, dumps }), null, 2) + '\n';
-  return { text, snapshot: loadSnapshot(text) };
+  return { text, snapshot: loadSnapshot(text, limits) };
 }
 
 function now(): string {
@@ -210,13 +211,13 @@ export async function diagnoseLive(o: LiveOptions, request: DiagnosisRequest, ru
     const port: ClusterPort = { objects: session.loaded.objects, dumps };
     const context = liveContext(session.loaded.objects, o);
     // `run` lets a caller diagnose differently on the same view (what-if overlays wrap the port).
-    const result = run ? await run(port, context) : await new Network(port, context).diagnoseAsync(request);
+    const result = run ? await run(port, context) : await new Network(port, context, o.limits).diagnoseAsync(request);
     result.clusterSuspicions.push(...session.notes);
     return {
       result,
       collections: dumps.collections(),
       session,
-      snapshotText: () => buildSnapshot(session.loaded.objects, dumps.collected(), capturedAt, o.settings).text,
+      snapshotText: () => buildSnapshot(session.loaded.objects, dumps.collected(), capturedAt, o.settings, 1, o.limits).text,
     };
   } finally {
     await session.manager?.cleanup();
@@ -243,6 +244,6 @@ export async function captureLive(o: LiveOptions, nodes?: string[]): Promise<Liv
   } finally {
     await session.manager?.cleanup();
   }
-  const built = buildSnapshot(session.loaded.objects, dumps.collected(), now(), o.settings);
+  const built = buildSnapshot(session.loaded.objects, dumps.collected(), now(), o.settings, 1, o.limits);
   return { ...built, collections: dumps.collections(), session };
 }

@@ -8,6 +8,7 @@ import { clusterLabel, clusterSpec } from './cluster';
 import type { Ctx } from './ctx';
 import { resolveExplorerTarget } from './kubernetes';
 import { pickOne, pickRequest, pickSnapshotFile, pickSource } from './pickers';
+import { pickerText } from './labels';
 import { revealReportLine } from './report';
 import type { Run } from './runs';
 import type { Element } from './tree';
@@ -55,10 +56,10 @@ async function chooseSource(ctx: Ctx): Promise<SourceSpec | undefined> {
   const items: { label: string; description?: string; detail?: string; value: string }[] = [];
   if (vscode.workspace.isTrusted) {
     const loc = await ctx.cluster.locate();
-    items.push({ label: `$(cloud) ${clusterLabel(clusterSpec(loc))}`, description: loc.kubeconfig ?? '', detail: `live cluster, from ${loc.from}`, value: 'live' });
+    items.push({ label: `$(cloud) ${pickerText(clusterLabel(clusterSpec(loc)))}`, description: pickerText(loc.kubeconfig ?? ''), detail: `live cluster, from ${loc.from}`, value: 'live' });
   }
   const current = ctx.source;
-  if (current && !isClusterSpec(current)) items.push({ label: `$(file) ${ctx.sourceLabel(current)}`, detail: 'the snapshot in use', value: 'current' });
+  if (current && !isClusterSpec(current)) items.push({ label: `$(file) ${pickerText(ctx.sourceLabel(current))}`, detail: 'the snapshot in use', value: 'current' });
   items.push({ label: '$(folder-opened) Open Snapshot…', detail: 'a saved *.netpath.json', value: 'snapshot' });
   const choice = await pickOne(ctx, 'snapshot', 'Network Path: cluster state', 'A live cluster or a saved snapshot', items);
   if (choice === 'live') return useLiveCluster(ctx);
@@ -72,7 +73,7 @@ async function openSnapshot(ctx: Ctx, uri?: vscode.Uri): Promise<SourceSpec | un
   if (!file) return undefined;
   const source: SourceSpec = { kind: 'snapshot', path: file.fsPath };
   // clusterInfo validates the whole snapshot: a bad file is refused before it becomes the source.
-  const info = await ctx.server.request(ClusterInfoRequest, { source, overrides: ctx.settings.detected }, `Network Path: opening ${ctx.sourceLabel(source)}`).catch((e: Error) => {
+  const info = await ctx.server.request(ClusterInfoRequest, { source, overrides: ctx.settings.detected, limits: ctx.settings.limits }, `Network Path: opening ${ctx.sourceLabel(source)}`).catch((e: Error) => {
     if (!(e instanceof CancelledError)) void vscode.window.showErrorMessage(notice(`Network Path: ${e.message}`));
     return undefined;
   });

@@ -2,9 +2,11 @@
 // pods without it (ConsentRequiredError, with what it would create); the extension shows that in a
 // modal dialog and remembers a "yes" per cluster, namespace and image (API server URL + namespace +
 // image) in the global state, so later runs there go ahead without asking. A "yes" to an image
-// pinned only by tag is not remembered: the tag could later name other content.
+// pinned only by tag is not remembered: the tag could later name other content. The dialog's text
+// (labels.ts) shows the cluster's names escaped.
 import * as vscode from 'vscode';
 import type { ConsentDetails } from '../shared/protocol';
+import { consentMessage } from './labels';
 
 export const consentStateKey = 'netpath.consentedClusters';
 export const agreeLabel = 'Create and Run';
@@ -36,24 +38,6 @@ export class ConsentStore {
     delete all[clusterKey(d)];
     await this.memento.update(consentStateKey, all);
   }
-}
-
-/** The dialog's text: what will be created and the privileges it runs with. */
-export function consentMessage(d: ConsentDetails): { message: string; detail: string } {
-  const where = d.context ? `${d.context}${d.server ? ` (${d.server})` : ''}` : d.server ?? 'this cluster';
-  return {
-    message: `Network Path has not run in ${where} before. To read the nodes' network stacks it will create a namespace and privileged collector pods.`,
-    detail: [
-      `Namespace: ${d.namespace} (labels ${Object.entries(d.namespaceLabels).map(([k, v]) => `${k}=${v}`).join(', ')})`,
-      `Pods: ${d.pod}`,
-      'Privileges:',
-      ...d.privileges.map((p) => `  • ${p}`),
-      `Your permissions needed: ${d.permissions.join('; ')}`,
-      d.imagePinned === false
-        ? `Image: ${d.image} (not pinned by digest: your answer is not remembered)`
-        : `Image: ${d.image}. Your answer is remembered for this cluster, namespace and image.`,
-    ].join('\n'),
-  };
 }
 
 export type Ask = (message: string, options: vscode.MessageOptions, ...items: string[]) => Thenable<string | undefined>;

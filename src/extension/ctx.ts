@@ -89,6 +89,8 @@ export class Ctx implements vscode.Disposable {
    */
   async sourceRequest<P extends { source: SourceSpec }, R>(type: RequestType<P, R, NetpathErrorData>, params: RequestParams<P>, title: string): Promise<R | undefined> {
     const source = params.source;
+    // The user's limits (netpath.limits.*) go with every request that reads a source.
+    params = { ...params, limits: this.settings.limits };
     if (!isClusterSpec(source)) return this.server.request(type, params, title);
     if (!vscode.workspace.isTrusted) throw new Error('This workspace is not trusted: Network Path only reads saved snapshots here, not live clusters.');
     const live: ClusterSpec = { ...source, collector: this.settings.collector, consent: false };

@@ -10,6 +10,7 @@ import { resolveExplorerTarget, type ExplorerTarget } from './kubernetes';
 import { ReportDocuments, reportScheme } from './report';
 import type { Run } from './runs';
 import { RunTree, type Element } from './tree';
+import { notice } from '../shared/display';
 
 export interface NetpathApi {
   readonly runs: () => readonly Run[];
@@ -66,7 +67,8 @@ export function activate(context: vscode.ExtensionContext): NetpathApi {
   const offer = (doc: vscode.TextDocument) => {
     if (doc.uri.scheme !== 'file' || !doc.uri.fsPath.endsWith('.netpath.json') || offered.has(doc.uri.fsPath)) return;
     offered.add(doc.uri.fsPath);
-    void vscode.window.showInformationMessage(`${doc.uri.path.split('/').pop()} is a Network Path snapshot.`, 'Diagnose from this snapshot').then((a) => {
+    // A workspace's file name is outside text too (`[x](command:…).netpath.json` would be a link).
+    void vscode.window.showInformationMessage(notice(`${doc.uri.path.split('/').pop()} is a Network Path snapshot.`), 'Diagnose from this snapshot').then((a) => {
       if (a) void vscode.commands.executeCommand('netpath.diagnoseSnapshotFile', doc.uri);
     });
   };

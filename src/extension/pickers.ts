@@ -4,13 +4,12 @@
 import * as vscode from 'vscode';
 import { isClusterSpec, ListEndpointsRequest, type ListEndpointsResult, type PortInfo, type SourceSpec } from '../shared/protocol';
 import type { Ctx, PickerShown } from './ctx';
+import { nodeItem, pickerText, podItem, portItem, recentItem, serviceItem, typedItem } from './labels';
 
 interface Item extends vscode.QuickPickItem {
   value?: string;
   port?: PortInfo;
 }
-
-const typedDetail = 'as typed: an IP, ns/pod, svc/ns/name or node/name';
 
 /** One QuickPick; resolves to the chosen value, the typed text, or undefined when dismissed. */
 function pick(ctx: Ctx, step: PickerShown['step'], title: string, placeholder: string, items: Item[], opts: { typed?: (v: string) => string | undefined; value?: string } = {}): Promise<string | undefined> {
@@ -35,8 +34,8 @@ function pick(ctx: Ctx, step: PickerShown['step'], title: string, placeholder: s
       const v = qp.value.trim();
       const problem = v && opts.typed ? opts.typed(v) : undefined;
       const exact = items.some((i) => i.value === v);
-      const typedItem: Item[] = !v || exact ? [] : problem ? [{ label: `$(error) ${v}`, detail: problem, alwaysShow: true }] : [{ label: v, detail: typedDetail, value: v, alwaysShow: true }];
-      qp.items = [...typedItem, ...items];
+      const typed: Item[] = !v || exact ? [] : [{ ...typedItem(v, problem), alwaysShow: true }];
+      qp.items = [...typed, ...items];
     };
     qp.onDidChangeValue(refresh);
     qp.onDidAccept(() => {
@@ -57,22 +56,22 @@ function sep(label: string): Item {
 }
 
 function recentItems(values: string[]): Item[] {
-  return values.length ? [sep('recent'), ...values.map((v) => ({ label: v, value: v, iconPath: new vscode.ThemeIcon('history') }))] : [];
+  return values.length ? [sep('recent'), ...values.map((v) => ({ ...recentItem(v), iconPath: new vscode.ThemeIcon('history') }))] : [];
 }
 
 function endpointItems(eps: ListEndpointsResult, services: boolean, recent: string[]): Item[] {
   const out: Item[] = [];
   const pods = eps.pods.filter((p) => !recent.includes(`${p.namespace}/${p.name}`));
   if (pods.length) out.push(sep('pods'));
-  for (const p of pods) out.push({ label: `${p.namespace}/${p.name}`, value: `${p.namespace}/${p.name}`, description: p.ips.join(', '), detail: `${p.node ? `on ${p.node}` : 'not scheduled'} · ${p.phase}${p.hostNetwork ? ' · hostNetwork' : ''}`, iconPath: new vscode.ThemeIcon('package') });
+  for (const p of pods) out.push({ ...podItem(p), iconPath: new vscode.ThemeIcon('package') });
   if (services) {
     const svcs = eps.services.filter((s) => !recent.includes(`svc/${s.namespace}/${s.name}`));
     if (svcs.length) out.push(sep('services'));
-    for (const s of svcs) out.push({ label: `svc/${s.namespace}/${s.name}`, value: `svc/${s.namespace}/${s.name}`, description: s.clusterIPs.join(', ') || s.type, detail: s.ports.map((p) => `${p.port}/${p.protocol}`).join(', '), iconPath: new vscode.ThemeIcon('plug') });
+    for (const s of svcs) out.push({ ...serviceItem(s), iconPath: new vscode.ThemeIcon('plug') });
   }
   const nodes = eps.nodes.filter((n) => !recent.includes(`node/${n.name}`));
   if (nodes.length) out.push(sep('nodes'));
-  for (const n of nodes) out.push({ label: `node/${n.name}`, value: `node/${n.name}`, description: n.addresses.join(', '), iconPath: new vscode.ThemeIcon('server') });
+  for (const n of nodes) out.push({ ...nodeItem(n), iconPath: new vscode.ThemeIcon('server') });
   return out;
 }
 
@@ -92,7 +91,7 @@ const portProblem = (v: string) => (/^\d+$/.test(v) && +v >= 1 && +v <= 65535 ? 
 /** The source's pods, services and nodes; a live cluster's are read with a progress notification (it takes a moment). */
 function endpointsOf(ctx: Ctx, source: SourceSpec): Promise<ListEndpointsResult | undefined> {
   if (isClusterSpec(source)) return ctx.sourceRequest(ListEndpointsRequest, { source }, `Network Path: reading ${ctx.sourceLabel(source)}`);
-  return ctx.server.quiet(ListEndpointsRequest, { source });
+  return ctx.server.quiet(ListEndpointsRequest, { source, limits: ctx.settings.limits });
 }
 
 export interface Choice {
@@ -119,13 +118,14 @@ export async function pickRequest(ctx: Ctx, source: SourceSpec, preset: Partial<
   let dst = preset.dst;
   if (!dst) {
     const recent = ctx.recent('destination');
-    dst = await pick(ctx, 'destination', title(`destination from ${src}`), 'Destination pod, service, node or IP', [...recentItems(recent), ...endpointItems(eps, true, recent)]);
+    dst = await pick(ctx, 'destination', title(`destination from ${pickerText(src)}`), 'Destination pod, service, node or IP', [...recentItems(recent), ...endpointItems(eps, true, recent)]);
     if (!dst) return undefined;
   }
   const ports = portsOf(eps, dst);
-  const portItems: Item[] = ports.map((p) => ({ label: String(p.port), value: String(p.port), description: `${p.protocol}${p.name ? ` · ${p.name}` : ''}`, port: p }));
+  const portItems: Item[] = ports.map((p) => ({ ...portItem(p), port: p }));
   const recentPorts = ctx.recent('port').filter((p) => !ports.some((x) => String(x.port) === p));
-  const portText = await pick(ctx, 'port', title(`port on ${dst}`), ports.length ? `Ports of ${dst} (or type one)` : 'Destination port', [...(portItems.length ? [sep(`ports of ${dst}`), ...portItems] : []), ...recentItems(recentPorts)], { typed: portProblem });
+  const shownDst = pickerText(dst);
+  const portText = await pick(ctx, 'port', title(`port on ${shownDst}`), ports.length ? `Ports of ${shownDst} (or type one)` : 'Destination port', [...(portItems.length ? [sep(`ports of ${shownDst}`), ...portItems] : []), ...recentItems(recentPorts)], { typed: portProblem });
   if (!portText) return undefined;
   const port = Number(portText);
   const known = ports.find((p) => p.port === port);

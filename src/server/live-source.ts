@@ -12,6 +12,7 @@ import type { NetpathSnapshot } from '../engine/snapshot/types';
 import type { CaptureSnapshotResult, ClusterInfoResult, ClusterSpec, SettingOverrides } from '../shared/protocol';
 import type { ClusterSource } from './source';
 import { CancelledError } from '../shared/errors';
+import type { RequestLimits } from '../shared/limits';
 import type { Steps } from './steps';
 
 export class LiveClusterSource implements ClusterSource {
@@ -19,7 +20,7 @@ export class LiveClusterSource implements ClusterSource {
   /** Where the last operation reached the cluster (set once connected). */
   cluster?: NonNullable<ClusterInfoResult['cluster']>;
 
-  constructor(readonly spec: ClusterSpec) {
+  constructor(readonly spec: ClusterSpec, readonly limits: RequestLimits = {}) {
     this.label = liveLabel(spec.context ?? 'current context');
   }
 
@@ -34,6 +35,7 @@ export class LiveClusterSource implements ClusterSource {
       image: c.image,
       timeoutMs: c.timeoutSeconds ? Math.round(c.timeoutSeconds * 1000) : undefined,
       consent: this.spec.consent === true,
+      limits: this.limits,
       signal,
       // note(), not step(): these callbacks also run while pods are deleted after a cancel.
       onProgress: (e) => steps.note(e.message),

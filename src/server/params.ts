@@ -7,6 +7,7 @@ import type { DiagnosisRequest } from '../engine/model/result';
 import { BadInputError } from '../shared/errors';
 import { echoed } from '../shared/display';
 import { parsePrefix } from '../engine/netstack/ip';
+import { limitValueProblem, requestLimitNames, type RequestLimits } from '../shared/limits';
 import {
   CaptureSnapshotRequest, ClearRunRequest, ClusterInfoRequest, DiagnoseRequest, ListEndpointsRequest,
   type CaptureSnapshotParams, type ClusterSpec, type ClearRunParams, type ClusterInfoParams, type DiagnoseParams,
@@ -109,6 +110,20 @@ function overrides(method: string, v: unknown): SettingOverrides | undefined {
   return out;
 }
 
+/** `params.limits`: each known limit a positive integer (src/shared/limits.ts); an unknown name is a mistake. */
+function limits(method: string, v: unknown): { limits?: RequestLimits } {
+  if (v === undefined || v === null) return {};
+  if (!isObject(v)) throw bad(method, 'params.limits', `an object with any of ${requestLimitNames.join(', ')}`, v);
+  const out: RequestLimits = {};
+  for (const [k, x] of Object.entries(v)) {
+    if (!(requestLimitNames as string[]).includes(k)) throw bad(method, `params.limits.${echoed(k, 60)}`, `absent (the limits are ${requestLimitNames.join(', ')})`, x);
+    const problem = limitValueProblem(x);
+    if (problem) throw bad(method, `params.limits.${k}`, problem, x);
+    out[k as keyof RequestLimits] = x as number;
+  }
+  return { limits: out };
+}
+
 export function diagnoseParams(p: unknown): DiagnoseParams {
   const m = DiagnoseRequest.method;
   const o = params(m, p);
@@ -125,19 +140,19 @@ export function diagnoseParams(p: unknown): DiagnoseParams {
     throw bad(m, 'params.runId', 'letters, digits, ".", "_" or "-" (at most 80)', o.runId);
   }
   const request: DiagnosisRequest = { src: (r.src as string).trim(), dst: (r.dst as string).trim(), port: r.port, protocol, ...(r.family !== undefined ? { family: r.family as 4 | 6 } : {}) };
-  return { source: source(m, o.source), request, overrides: overrides(m, o.overrides), runId: o.runId as string | undefined, ...workDoneToken(m, o) };
+  return { source: source(m, o.source), request, overrides: overrides(m, o.overrides), ...limits(m, o.limits), runId: o.runId as string | undefined, ...workDoneToken(m, o) };
 }
 
 export function listEndpointsParams(p: unknown): ListEndpointsParams {
   const m = ListEndpointsRequest.method;
   const o = params(m, p);
-  return { source: source(m, o.source), ...workDoneToken(m, o) };
+  return { source: source(m, o.source), ...limits(m, o.limits), ...workDoneToken(m, o) };
 }
 
 export function clusterInfoParams(p: unknown): ClusterInfoParams {
   const m = ClusterInfoRequest.method;
   const o = params(m, p);
-  return { source: source(m, o.source), overrides: overrides(m, o.overrides), ...workDoneToken(m, o) };
+  return { source: source(m, o.source), overrides: overrides(m, o.overrides), ...limits(m, o.limits), ...workDoneToken(m, o) };
 }
 
 export function captureSnapshotParams(p: unknown): CaptureSnapshotParams {
@@ -147,7 +162,7 @@ export function captureSnapshotParams(p: unknown): CaptureSnapshotParams {
   const src = source(m, o.source);
   if (src.kind !== 'cluster') throw bad(m, 'params.source.kind', '"cluster" (a snapshot is captured from a live cluster)', src.kind);
   if (typeof o.output !== 'string' || !isAbsolute(o.output)) throw bad(m, 'params.output', 'an absolute file path', o.output);
-  return { source: src, output: o.output, nodes: o.nodes as string[] | undefined, ...workDoneToken(m, o) };
+  return { source: src, output: o.output, nodes: o.nodes as string[] | undefined, ...limits(m, o.limits), ...workDoneToken(m, o) };
 }
 
 export function clearRunParams(p: unknown): ClearRunParams {

@@ -20,6 +20,7 @@ import { clusterInfo, listEndpoints } from './endpoints';
 import { layoutPathFor, positionedFor } from './layout';
 import { LiveClusterSource } from './live-source';
 import { sourceFor } from './source';
+import type { RequestLimits } from '../shared/limits';
 import type { Steps } from './steps';
 
 /** Work the server hands to its worker: one kind per request that reads a cluster or a snapshot. */
@@ -49,14 +50,14 @@ export function isLiveJob(job: Job): boolean {
  */
 const networks = new WeakMap<NetpathSnapshot, Map<string, Network>>();
 
-function networkFor(snapshot: NetpathSnapshot, overrides: SettingOverrides | undefined): Network {
-  const key = JSON.stringify(overrides ?? {});
+function networkFor(snapshot: NetpathSnapshot, overrides: SettingOverrides | undefined, limits: RequestLimits = {}): Network {
+  const key = JSON.stringify([overrides ?? {}, limits]);
   let byOverrides = networks.get(snapshot);
   if (!byOverrides) networks.set(snapshot, (byOverrides = new Map()));
   let net = byOverrides.get(key);
   if (!net) {
     const context = createContext({ origin: 'snapshot', values: snapshot.settings }, { origin: 'vscode', values: { ...overrides } });
-    net = new Network(snapshotPort(snapshot), context);
+    net = new Network(snapshotPort(snapshot), context, limits);
     byOverrides.set(key, net);
   }
   return net;
@@ -67,19 +68,19 @@ export async function runJob(job: Job, steps: Steps): Promise<JobResults[Job['ki
     case 'diagnose':
       return diagnose(job.params, steps);
     case 'listEndpoints': {
-      const snapshot = await sourceFor(job.params.source).load(steps);
+      const snapshot = await sourceFor(job.params.source, job.params.limits).load(steps);
       steps.step('Listing pods, services and nodes');
       return listEndpoints(snapshot);
     }
     case 'clusterInfo': {
-      const source = sourceFor(job.params.source);
+      const source = sourceFor(job.params.source, job.params.limits);
       const snapshot = await source.load(steps);
       steps.step('Reading detected settings');
       const info = clusterInfo(snapshot, source.label, job.params.overrides);
       return source instanceof LiveClusterSource ? { ...info, cluster: source.cluster } : info;
     }
     case 'captureSnapshot':
-      return new LiveClusterSource(job.params.source).capture(job.params.nodes, job.params.output, steps);
+      return new LiveClusterSource(job.params.source, job.params.limits).capture(job.params.nodes, job.params.output, steps);
     case 'layoutPath': {
       const { result, ...params } = job.params;
       return layoutPathFor(result, params);
@@ -89,14 +90,14 @@ export async function runJob(job: Job, steps: Steps): Promise<JobResults[Job['ki
 
 async function diagnose(p: DiagnoseParams & { runId: string }, steps: Steps): Promise<JobResults['diagnose']> {
   const t0 = Date.now();
-  const source = sourceFor(p.source);
+  const source = sourceFor(p.source, p.limits);
   let result;
   if (source instanceof LiveClusterSource) {
     result = await source.diagnose(p.request, p.overrides, steps);
   } else {
     const snapshot = await source.load(steps);
     steps.step(`Resolving ${p.request.src} and ${p.request.dst}`);
-    const network = networkFor(snapshot, p.overrides);
+    const network = networkFor(snapshot, p.overrides, p.limits);
     steps.step(`Simulating ${p.request.protocol} ${p.request.src} → ${p.request.dst}:${p.request.port} hop by hop`);
     result = network.diagnose(p.request);
   }

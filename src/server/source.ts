@@ -7,6 +7,7 @@ import { openSnapshotFile } from '../shared/snapshot-file';
 import type { NetpathSnapshot } from '../engine/snapshot/types';
 import type { SourceSpec } from '../shared/protocol';
 import { BadInputError } from '../shared/errors';
+import type { RequestLimits } from '../shared/limits';
 import type { Steps } from './steps';
 import { LiveClusterSource } from './live-source';
 
@@ -26,7 +27,7 @@ const cacheLimit = 4;
 
 export class SnapshotFileSource implements ClusterSource {
   readonly label: string;
-  constructor(readonly path: string) {
+  constructor(readonly path: string, readonly limits: RequestLimits = {}) {
     this.label = basename(path);
   }
 
@@ -36,7 +37,8 @@ export class SnapshotFileSource implements ClusterSource {
     try {
       const st = await stat(this.path);
       if (!st.isFile()) throw new BadInputError(`snapshot ${this.path} is not a file`, 'source');
-      key = `${st.size}:${st.mtimeMs}`;
+      // Another limit may refuse what was accepted, or accept what was refused: part of the key.
+      key = `${st.size}:${st.mtimeMs}:${JSON.stringify(this.limits)}`;
     } catch (e) {
       if (e instanceof BadInputError) throw e;
       throw new BadInputError(`cannot read snapshot ${this.path}: ${(e as Error).message}`, 'source');
@@ -48,7 +50,7 @@ export class SnapshotFileSource implements ClusterSource {
     // Version 2: the header now; each part is read and validated when a diagnosis first needs it.
     let snapshot: NetpathSnapshot;
     try {
-      snapshot = openSnapshotFile(this.path);
+      snapshot = openSnapshotFile(this.path, false, this.limits);
     } catch (e) {
       if (e instanceof SnapshotError) throw new BadInputError(`${this.path}: ${e.message}`, 'source');
       throw e;
@@ -62,26 +64,26 @@ export class SnapshotFileSource implements ClusterSource {
 
 export class SnapshotTextSource implements ClusterSource {
   readonly label: string;
-  constructor(readonly text: string, name?: string) {
+  constructor(readonly text: string, name?: string, readonly limits: RequestLimits = {}) {
     this.label = name ? basename(name) : 'unsaved snapshot';
   }
 
   async load(steps: Steps): Promise<NetpathSnapshot> {
     steps.step(`Validating snapshot ${this.label}`);
-    return parse(this.text, this.label);
+    return parse(this.text, this.label, this.limits);
   }
 }
 
-function parse(text: string, where: string): NetpathSnapshot {
+function parse(text: string, where: string, limits: RequestLimits): NetpathSnapshot {
   try {
-    return loadSnapshot(text);
+    return loadSnapshot(text, limits);
   } catch (e) {
     throw new BadInputError(`${where}: ${(e as Error).message}`, 'source');
   }
 }
 
-export function sourceFor(spec: SourceSpec): ClusterSource {
-  if (spec.kind === 'cluster') return new LiveClusterSource(spec);
-  if ('path' in spec) return new SnapshotFileSource(spec.path);
-  return new SnapshotTextSource(spec.text, spec.name);
+export function sourceFor(spec: SourceSpec, limits: RequestLimits = {}): ClusterSource {
+  if (spec.kind === 'cluster') return new LiveClusterSource(spec, limits);
+  if ('path' in spec) return new SnapshotFileSource(spec.path, limits);
+  return new SnapshotTextSource(spec.text, spec.name, limits);
 }

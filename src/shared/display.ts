@@ -72,6 +72,15 @@ export function md(s: string): string {
 }
 
 /**
+ * Text in a VS Code widget that renders `$(name)` as an icon: quick-pick labels, descriptions and
+ * details, the status bar. `shown`, then every `$(` written `\$(` (VS Code's escape), so a name
+ * cannot draw a check mark or a spinner in front of a forged word.
+ */
+export function iconless(s: string): string {
+  return shown(s).replace(/\$\(/g, '\\$(');
+}
+
+/**
  * A notification message (VS Code renders `[text](command:…)` and `[text](https://…)` in them as
  * links, with no way to escape). A toast is one paragraph: line breaks (netpath's own, between the
  * problems of a snapshot) become spaces; then `shown`, and a zero-width space between `]` and `(`

@@ -15,6 +15,7 @@ import {
   type ClusterFailure, type ClusterFailureData, type ConsentDetails, type InputPart, type NetpathError,
 } from './errors';
 import type { WireResult } from './severity';
+import type { RequestLimits } from './limits';
 
 export type { ConsentDetails };
 
@@ -68,6 +69,8 @@ export interface DiagnoseParams extends WorkDoneProgressParams {
   source: SourceSpec;
   request: DiagnosisRequest;
   overrides?: SettingOverrides;
+  /** Raised (or lowered) limits on the input and on what a live cluster sends (src/shared/limits.ts; VS Code's netpath.limits.*). */
+  limits?: RequestLimits;
   /** Chosen by the client so it can name the run before the answer arrives; the server makes one when absent. */
   runId?: string;
 }
@@ -99,6 +102,7 @@ export interface DiagnoseResult {
 // ---- netpath/listEndpoints ----
 export interface ListEndpointsParams extends WorkDoneProgressParams {
   source: SourceSpec;
+  limits?: RequestLimits;
 }
 export interface PortInfo {
   port: number;
@@ -136,6 +140,7 @@ export interface ListEndpointsResult {
 export interface ClusterInfoParams extends WorkDoneProgressParams {
   source: SourceSpec;
   overrides?: SettingOverrides;
+  limits?: RequestLimits;
 }
 export interface ClusterInfoResult {
   sourceLabel: string;
@@ -167,6 +172,7 @@ export interface CaptureSnapshotParams extends WorkDoneProgressParams {
   output: string;
   /** Nodes whose network stack to collect; default: every node. */
   nodes?: string[];
+  limits?: RequestLimits;
 }
 export interface CaptureSnapshotResult {
   /** The file written. */

@@ -1,6 +1,7 @@
 // The extension's settings: keys and defaults in one place, read by the extension and checked
 // against package.json's `contributes.configuration` by the in-VS Code suite.
 import type { SettingOverrides } from './protocol';
+import { limitDefaults, limitValueProblem, requestLimitNames, type RequestLimits } from './limits';
 
 export const section = 'netpath';
 
@@ -12,6 +13,8 @@ export interface NetpathSettings {
   kubeconfig: string;
   /** How many recent choices the pickers keep first. */
   recentLimit: number;
+  /** Limits raised (or lowered) from their defaults (`netpath.limits.*`, application scope), sent with each request. */
+  limits: RequestLimits;
 }
 
 export const defaults: NetpathSettings = {
@@ -19,6 +22,7 @@ export const defaults: NetpathSettings = {
   collector: { image: 'nicolaka/netshoot:v0.13@sha256:a20c2531bf35436ed3766cd6cfe89d352b050ccc4d7005ce6400adf97503da1b', namespace: 'netpath-system', timeoutSeconds: 120 },
   kubeconfig: '',
   recentLimit: 8,
+  limits: {},
 };
 
 /** Reads the settings through a `get(key)` (VS Code's WorkspaceConfiguration fits). */
@@ -44,6 +48,12 @@ export function readSettings(get: <T>(key: string) => T | undefined): NetpathSet
   if (svc) detected.serviceCIDRs = svc;
   const uplink = str('detected.nodeUplink');
   if (uplink) detected.nodeUplink = uplink;
+  const limits: RequestLimits = {};
+  for (const name of requestLimitNames) {
+    const v = get<number>(`limits.${name}`);
+    // A default is the engine's (or the cluster reader's) own: only a changed value travels; an invalid one is ignored.
+    if (!limitValueProblem(v) && v !== limitDefaults[name]) limits[name] = v;
+  }
   const timeout = get<number>('collector.timeoutSeconds');
   const recent = get<number>('recentLimit');
   return {
@@ -55,5 +65,6 @@ export function readSettings(get: <T>(key: string) => T | undefined): NetpathSet
     },
     kubeconfig: str('kubeconfig') ?? '',
     recentLimit: typeof recent === 'number' && recent >= 0 ? Math.floor(recent) : defaults.recentLimit,
+    limits,
   };
 }

@@ -4,7 +4,8 @@
 // wait for the 139 MB the diagnosis never looks at. A version 1 file is read and validated whole.
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { checkSnapshotBytes, isSnapshotV2, openSnapshot, type SnapshotBytes } from '../engine/snapshot/format';
-import { loadSnapshot } from '../engine/snapshot/load';
+import { DEFAULT_SNAPSHOT_LIMITS, SnapshotError, loadSnapshot, type SnapshotLimits } from '../engine/snapshot/load';
+import { limitNamed } from './limits';
 import type { NetpathSnapshot } from '../engine/snapshot/types';
 import { BadInputError } from './errors';
 
@@ -20,9 +21,9 @@ const closer = new FinalizationRegistry<number>((fd) => {
 /**
  * The snapshot at `path`; throws BadInputError when it cannot be read, SnapshotError when it is
  * invalid. Version 2: lazily, each part validated on first use; `whole` reads and validates every
- * part now (`snapshot validate`).
+ * part now (`snapshot validate`). `limits` are the caller's (flags, settings), never the file's.
  */
-export function openSnapshotFile(path: string, whole = false): NetpathSnapshot {
+export function openSnapshotFile(path: string, whole = false, limits: SnapshotLimits = {}): NetpathSnapshot {
   let fd: number;
   let size: number;
   try {
@@ -40,9 +41,15 @@ export function openSnapshotFile(path: string, whole = false): NetpathSnapshot {
   const bytes = fileBytes(fd, size, path);
   let lazy = false;
   try {
-    if (!isSnapshotV2(bytes.read(0, Math.min(size, 64)))) return loadSnapshot(bytes.read(0, size));
-    if (whole) return checkSnapshotBytes(bytes);
-    const snapshot = openSnapshot(bytes);
+    if (!isSnapshotV2(bytes.read(0, Math.min(size, 64)))) {
+      // Read whole: refused unread when even 3 bytes a character (UTF-8's most for one UTF-16
+      // unit) make it longer than the limit, so a huge file never becomes a string first.
+      const maxChars = limits.maxSnapshotChars ?? DEFAULT_SNAPSHOT_LIMITS.maxSnapshotChars;
+      if (size > 3 * maxChars) throw new SnapshotError('snapshot', [{ path: '(root)', message: `${size} bytes is more characters than ${limitNamed('maxSnapshotChars', maxChars)}` }]);
+      return loadSnapshot(bytes.read(0, size), limits);
+    }
+    if (whole) return checkSnapshotBytes(bytes, limits);
+    const snapshot = openSnapshot(bytes, limits);
     lazy = true;
     closer.register(snapshot, fd);
     return snapshot;

@@ -178,7 +178,7 @@ test('a gzip bomb in a collector log stops at the dump limit, names it, and the 
   try {
     const m = new CollectorManager(new ApiClient(api.kubeconfig()), settings({ consent: true, maxDumpBytes: 4 * 1024 * 1024 }), { runId: 'bomb' });
     const [r] = await m.collect(['node1']);
-    assert.match(r.error!.message, /^node node1: the collector's log \(\d+(\.\d)? KiB\) inflates to more than the limit --max-dump-bytes \(4 MiB\); it was not read further$/);
+    assert.match(r.error!.message, /^node node1: the collector's log \(\d+(\.\d)? KiB\) inflates to more than the limit maxDumpBytes = 4 MiB \(raise it with --max-dump-bytes N, in VS Code the setting netpath\.limits\.maxDumpBytes\); it was not read further$/);
     const del = api.seen.filter((s) => s.method === 'DELETE');
     assert.equal(del.length, 1);
     assert.match(del[0].path, /netpath-bomb-node1-[0-9a-f]{10}$/);

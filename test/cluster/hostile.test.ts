@@ -138,7 +138,7 @@ test('hostile clusters against the lab control plane', { timeout: 600_000 }, asy
         const before = created.length;
         const r = await cli(['diagnose', ...base, '--max-response-bytes', '512K', ...req]);
         assert.equal(r.code, 2, r.stderr);
-        assert.match(r.stderr, /netpath diagnose: GET \/api\/v1\/namespaces\/kube-system\/configmaps\?limit=1(&continue=\S+)?: the answer from https:\/\/127\.0\.0\.1:16643 is larger than the limit --max-response-bytes \(512 KiB\); nothing more was read\n$/);
+        assert.match(r.stderr, /netpath diagnose: GET \/api\/v1\/namespaces\/kube-system\/configmaps\?limit=1(&continue=\S+)?: the answer from https:\/\/127\.0\.0\.1:16643 is larger than the limit maxResponseBytes = 512 KiB \(raise it with --max-response-bytes N, in VS Code the setting netpath\.limits\.maxResponseBytes\); nothing more was read\n$/);
         assert.equal(created.length, before);
         assert.deepEqual(await collectorPods(), []);
         const ok = await cli(['diagnose', ...base, ...req]);
@@ -160,7 +160,7 @@ test('hostile clusters against the lab control plane', { timeout: 600_000 }, asy
         const out = JSON.parse(r.stdout);
         const failed = out.clusterSuspicions.find((s: { check: string }) => s.check === 'collector.failed');
         assert.ok(failed, JSON.stringify(out.clusterSuspicions));
-        assert.match(failed.message, /^node node2: the collector's log \(\d+(\.\d)? MiB\) inflates to more than the limit --max-dump-bytes \(256 MiB\); it was not read further$/);
+        assert.match(failed.message, /^node node2: the collector's log \(\d+(\.\d)? MiB\) inflates to more than the limit maxDumpBytes = 256 MiB \(raise it with --max-dump-bytes N, in VS Code the setting netpath\.limits\.maxDumpBytes\); it was not read further$/);
         assert.equal(out.verdict, 'unknown');
         assert.deepEqual(await collectorPods(), []);
         tt.diagnostic(`${log.length} byte log: ${failed.message}; rss ${Math.round(process.memoryUsage().rss / 1024 / 1024)} MiB`);

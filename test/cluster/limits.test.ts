@@ -55,7 +55,7 @@ test('API answers: cut off at the cap while streaming, declared or not; the serv
   await api.start();
   try {
     const client = new ApiClient(api.kubeconfig(), { maxResponseBytes: MiB });
-    await assert.rejects(client.text('GET', '/stream'), (e: Error) => e instanceof ClusterLimitError && e.message === `GET /stream: the answer from ${api.url} is larger than the limit --max-response-bytes (1 MiB); nothing more was read` && e.limit === 'maxResponseBytes');
+    await assert.rejects(client.text('GET', '/stream'), (e: Error) => e instanceof ClusterLimitError && e.message === `GET /stream: the answer from ${api.url} is larger than the limit maxResponseBytes = 1 MiB (raise it with --max-response-bytes N, in VS Code the setting netpath.limits.maxResponseBytes); nothing more was read` && e.limit === 'maxResponseBytes');
     await assert.rejects(client.text('GET', '/declared'), (e: Error) => e instanceof ClusterLimitError && e.bytes === 600 * MiB);
     const small = await client.send('GET', '/small');
     assert.equal(small.serverTime, Date.parse('2020-01-01T00:05:00Z'));
@@ -90,7 +90,7 @@ test('lists: a page over the cap is read again in smaller pages; one object over
   await api.start();
   try {
     const client = new ApiClient(api.kubeconfig(), { maxResponseBytes: 2 * MiB });
-    await assert.rejects(loadClusterObjects(client, undefined), (e: Error) => e instanceof ClusterLimitError && /configmaps\?limit=1&continue=39: .* larger than the limit --max-response-bytes \(2 MiB\)/.test(e.message));
+    await assert.rejects(loadClusterObjects(client, undefined), (e: Error) => e instanceof ClusterLimitError && /configmaps\?limit=1&continue=39: .* larger than the limit maxResponseBytes = 2 MiB \(raise it with --max-response-bytes N, in VS Code the setting netpath\.limits\.maxResponseBytes\)/.test(e.message));
     t.diagnostic(`page sizes asked: ${seen.limits.join(', ')}`);
     assert.deepEqual(seen.limits.slice(0, 7), [500, 250, 125, 62, 31, 15, 7]);
 
@@ -133,7 +133,7 @@ test('CLI: a list over --max-response-bytes exits 2 naming the flag; a bad size 
     const req = ['--src', 'default/a', '--dst', 'default/b', '--port', '80'];
     const over = await run(['diagnose', '--context', 'fake', '--kubeconfig', kc, '--max-response-bytes', '512K', ...req]);
     assert.equal(over.code, 2, over.stderr);
-    assert.match(over.stderr, /^netpath diagnose: GET \/api\/v1\/namespaces\/kube-system\/configmaps\?limit=1: the answer from http:\/\/127\.0\.0\.1:\d+ is larger than the limit --max-response-bytes \(512 KiB\); nothing more was read$/m);
+    assert.match(over.stderr, /^netpath diagnose: GET \/api\/v1\/namespaces\/kube-system\/configmaps\?limit=1: the answer from http:\/\/127\.0\.0\.1:\d+ is larger than the limit maxResponseBytes = 512 KiB \(raise it with --max-response-bytes N, in VS Code the setting netpath\.limits\.maxResponseBytes\); nothing more was read$/m);
     const bad = await run(['diagnose', '--context', 'fake', '--kubeconfig', kc, '--max-dump-bytes', '12X', ...req]);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--max-dump-bytes must be a positive size in bytes \(e\.g\. 1048576, 512K, 64M, 1G\), not "12X"/);

@@ -14,6 +14,7 @@
 import { type IP, type Prefix, type Family, parseIP, parsePrefix, mask } from './ip';
 import { ParseError } from './parse-error';
 import { words, type Token } from './tokens';
+import { engineLimits, limitNamed } from '../../shared/limits';
 
 export type IpsetType =
   | 'hash:ip'
@@ -896,11 +897,11 @@ export interface IpsetParseOptions {
 }
 
 /**
- * Default of `ipsetElementBudget`: more than seven sets full at the kernel's default maxelem. An
+ * Default of `ipsetElementBudget` (src/shared/limits.ts, 500,000): more than seven sets full at the kernel's default maxelem. An
  * element costs ~700 bytes of heap here (1M hash:ip elements: 712 MB, 3.8 s), so this bounds one
  * dump's sets near 350 MB.
  */
-export const DEFAULT_ELEMENT_BUDGET = 500_000;
+export const DEFAULT_ELEMENT_BUDGET = engineLimits.ipsetElementBudget.default;
 
 /** The kernel's maxelem of a hash set whose create line gives none. */
 export const DEFAULT_MAXELEM = 65536;
@@ -980,7 +981,7 @@ function expandWithin(set: IpsetSet, elemTok: Token, lineNo: number, st: ParseSt
     if (setRoom <= budgetRoom) {
       throw new ParseError(SOURCE, `${what} it takes the set past its maxelem ${maxelem} (it holds ${held}; the kernel refuses more: "Hash is full")`, lineNo, elemTok.column);
     }
-    throw new ParseError(SOURCE, `${what} it exceeds the element budget of ${st.budget} across all sets of this dump (${st.used} stored; the limit ipsetElementBudget can be raised)`, lineNo, elemTok.column);
+    throw new ParseError(SOURCE, `${what} it exceeds the element budget of ${st.budget} across all sets of this dump (${st.used} stored; ${limitNamed('ipsetElementBudget', st.budget)})`, lineNo, elemTok.column);
   };
   let expanded: DimValue[][];
   try {

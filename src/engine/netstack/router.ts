@@ -189,14 +189,12 @@ export class Router {
 
   /**
    * fib_rules_lookup: rules by priority; goto jumps; nop continues; a table without a match
-   * (or a throw route) falls through; suppress_prefixlength rejects too-short results.
+   * (or a throw route) falls through; suppress_prefixlength rejects too-short results. In IPv4 it
+   * reads only a result that is a route (the kernel asks `!err && suppress`): a reject route or a
+   * reject rule ends the lookup with its error whatever the rule's suppress_prefixlength.
    */
   private rulesLookup(f: Flow, why: string[], table: (t: Table, rule: Rule) => TableResult, hasSaddr: boolean): RulesResult {
     const rules = this.rules.get(f.family)!;
-    // The kernel's fib_result survives across rules: a rejected IPv4 result leaves its prefix
-    // length behind, and suppress_prefixlength of a later error result reads it (route get
-    // starts from a zeroed result).
-    let stalePlen = 0;
     for (let i = 0; i < rules.length; i++) {
       let rule = rules[i];
       if (!this.ruleMatches(rule, f, hasSaddr)) continue;
@@ -231,12 +229,11 @@ export class Router {
         const e = REJECT[rule.action]!;
         // An `unreachable` rule answers ENETUNREACH (an unreachable route: EHOSTUNREACH).
         const errno = rule.action === 'unreachable' ? 'ENETUNREACH' : e.errno;
-        res = { kind: 'error', route: undefined as unknown as Route, errno, failure: e.failure, plen: f.family === 6 ? 0 : stalePlen };
+        res = { kind: 'error', route: undefined as unknown as Route, errno, failure: e.failure, plen: 0 };
       }
-      const plen = res.kind === 'ok' ? res.plen : f.family === 6 ? res.plen : stalePlen;
-      if (res.kind === 'ok') stalePlen = res.plen;
-      if (rule.suppressPrefixlen !== undefined && rule.suppressPrefixlen >= 0 && plen <= rule.suppressPrefixlen) {
-        why.push(`rule ${rule.text}: result /${plen}${res.kind === 'ok' ? ` (${res.route.text})` : ''} suppressed (suppress_prefixlength ${rule.suppressPrefixlen}), next rule`);
+      const suppressible = res.kind === 'ok' || f.family === 6;
+      if (suppressible && rule.suppressPrefixlen !== undefined && rule.suppressPrefixlen >= 0 && res.plen <= rule.suppressPrefixlen) {
+        why.push(`rule ${rule.text}: result /${res.plen}${res.kind === 'ok' ? ` (${res.route.text})` : ''} suppressed (suppress_prefixlength ${rule.suppressPrefixlen}), next rule`);
         continue;
       }
       if (res.kind === 'ok') {
@@ -296,17 +293,21 @@ export class Router {
 
   /**
    * fib_check_nh_v4_gw: the kernel resolves a nexthop's gateway when the route is added (in
-   * the route's table, then through the rules, via the nexthop's device, scope above the
-   * route's; the result is fixed at that moment). A gateway that resolves to a local route gets host scope and is then not used:
-   * packets go straight to the destination on that device. Resolved here against the dump.
+   * the route's table, then, on no match or an error there, through the rules; via the
+   * nexthop's device; scope above the route's and at least link), and the result is fixed at
+   * that moment. A gateway that resolves to a local route gets host scope and is then not used:
+   * packets go straight to the destination on that device. Resolved here against the dump, which
+   * assumes the link and host scope routes it shows were there when the gateway route was added
+   * (addresses and connected routes come first on a node; the order of later ones is not dumped).
    */
   private gatewayIsLocal4(r: Route, nh: Nexthop): boolean {
     if (!nh.gateway || nh.flags.includes('onlink') || !nh.dev) return false;
     const f: Flow = { family: 4, dst: V4(nh.gateway), iif: 'lo', oif: nh.dev, mark: 0, tos: 0, proto: 0, sport: 0, dport: 0, uid: 0 };
-    const minScope = routeScope(r) + 1;
+    const minScope = Math.max(routeScope(r) + 1, SCOPE_NUM.link);
     let res: TableResult | RulesResult = { kind: 'again' };
     const t = r.table.id !== TABLE_MAIN ? this.tables.get(4)!.get(r.table.key) : undefined;
     if (t) res = this.table4(t, f, true, minScope);
+    if (res.kind === 'error') res = { kind: 'again' };
     // Then fib_lookup. Which rules existed when the route was added is not in a dump; this
     // assumes the standard ones (local, main, default), as when routes precede custom rules.
     for (const id of [TABLE_LOCAL, TABLE_MAIN, TABLE_DEFAULT]) {
@@ -451,6 +452,12 @@ export class Router {
     if (isLbcast4(f.dst)) t = 'broadcast';
     else if (isMulticast4(f.dst)) t = 'multicast';
     else if (isZeronet4(f.dst)) return this.fail(4, 'EINVAL', 'martian-destination', [...why, `destination ${formatIP(f.dst)} is in 0.0.0.0/8`]);
+    // The route's nexthop is dropped (fi = NULL) for a broadcast, and for a multicast found by a
+    // route shorter than /4 ("use default one, but do not gateway in this case"): no gateway.
+    if (route && (t === 'broadcast' || (t === 'multicast' && route.dst.len < 4)) && choices.some((c) => c.gateway || c.via)) {
+      why.push(`${t} ${formatIP(f.dst)} by ${route.dst.len < 4 ? 'a route shorter than /4' : 'the route'}: sent on ${dev} without its gateway`);
+      choices = choices.map(({ gateway: _g, via: _v, ...c }) => c);
+    }
     if (choices.length === 0) choices = [{ dev, weight: 1, src }];
     const ok: RouteSuccess = {
       ok: true, family: 4, type: t, table: r?.table, rule: r?.rule, route, nexthops: choices,

@@ -70,10 +70,10 @@ const keyOf = (kind: string, o: K8sObject) => `${kind}/${o.metadata.namespace ??
  * is created) and `without` removed. Throws OverlayError for bad manifests and for a `without`
  * that names no object.
  */
-export function applyOverlay(base: SnapshotObjects, manifests: ObjectSource[], without: ObjectRef[] = []): AppliedOverlay {
+export function applyOverlay(base: SnapshotObjects, manifests: ObjectSource[], without: ObjectRef[] = [], limits: { maxJsonDepth?: number } = {}): AppliedOverlay {
   let collected;
   try {
-    collected = collectObjects(manifests);
+    collected = collectObjects(manifests, limits);
   } catch (e) {
     throw new OverlayError((e as Error).message);
   }

@@ -3,7 +3,7 @@
 // same inputs give byte-identical files.
 import type { NodeNetworkStackDump } from '../../shared/dump';
 import { encodeSnapshot } from './format';
-import { SnapshotError, checkDump, loadSnapshot, parseJsonDocument } from './load';
+import { SnapshotError, checkDump, loadSnapshot, parseJsonDocument, type SnapshotLimits } from './load';
 import { collectObjects, sortKeys, type IgnoredObject, type ObjectSource } from './objects';
 import { mapPodsToNetns, type PodNetnsMapping } from './pod-netns';
 import { snapshotKind, snapshotVersion, type NetpathSnapshot, type SnapshotObjects, type SnapshotSettings } from './types';
@@ -22,6 +22,8 @@ export interface AssembleInput {
   capturedAt?: string;
   /** 1 (default: one JSON document, the contract every reader knows) or 2 (read lazily, format.ts). */
   formatVersion?: 1 | 2;
+  /** The caller's limits on the inputs (src/shared/limits.ts); default: each limit's default. */
+  limits?: SnapshotLimits;
 }
 
 export interface AssembleResult {
@@ -38,7 +40,7 @@ export class AssembleError extends Error {
 }
 
 export function assembleSnapshot(input: AssembleInput): AssembleResult {
-  const { objects, ignored } = collectObjects(input.objects);
+  const { objects, ignored } = collectObjects(input.objects, input.limits);
   const nodeNames = new Set(objects.nodes.map((n) => n.metadata.name));
   // A Map, not an object: node names are data (`__proto__` is a name here, not a prototype).
   const dumpOf = new Map<string, NodeNetworkStackDump>();
@@ -49,7 +51,7 @@ export function assembleSnapshot(input: AssembleInput): AssembleResult {
     }
     if (dumpOf.has(d.node)) throw new AssembleError(`dump ${d.node}=${d.name}: node ${d.node} is given a dump twice`);
     const subject = `dump ${d.node} (${d.name})`;
-    dumpOf.set(d.node, checkDump(parseJsonDocument(d.text, subject), subject));
+    dumpOf.set(d.node, checkDump(parseJsonDocument(d.text, subject, input.limits?.maxJsonDepth), subject, input.limits));
   }
   const dumps: Record<string, NodeNetworkStackDump> = Object.fromEntries(dumpOf);
   let capturedAt = input.capturedAt;
@@ -69,7 +71,7 @@ export function assembleSnapshot(input: AssembleInput): AssembleResult {
   const text = input.formatVersion === 2 ? encodeSnapshot(snapshot) : JSON.stringify(snapshot, null, 2) + '\n';
   // What we write must load: the loader is the judge (and catches, e.g., a bad capturedAt).
   try {
-    loadSnapshot(text);
+    loadSnapshot(text, input.limits);
   } catch (e) {
     if (e instanceof SnapshotError) throw new AssembleError(`the assembled snapshot is not valid: ${e.message}`);
     throw e;

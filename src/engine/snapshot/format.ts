@@ -34,7 +34,7 @@
 // of it, including the layout. Parts are written in this order: lists, pods, slices, dumps.
 import type { NodeNetworkStackDump } from '../../shared/dump';
 import { registerObjectIndex, type ObjectIndex } from '../port';
-import { SnapshotError, dumpConsistency, duplicateProblems, parseJsonDocument, schemaProblems, segment, type SnapshotProblem } from './load';
+import { DEFAULT_SNAPSHOT_LIMITS, SnapshotError, checkDepth, dumpConsistency, duplicateProblems, parseJsonDocument, refuse, schemaProblems, segment, type SnapshotLimits, type SnapshotProblem } from './load';
 import { podIPs } from './pod-netns';
 import { dumpSchema, snapshotHeaderSchema, snapshotSchema } from './schema';
 import { sortKeys } from './objects';
@@ -170,21 +170,22 @@ const listSchema = (name: string) => (snapshotSchema.properties.objects.properti
 const podSchema = snapshotSchema.properties.objects.properties.pods.items;
 const sliceSchema = snapshotSchema.properties.objects.properties.endpointSlices.items;
 
-function fail(problems: SnapshotProblem[]): never {
+function fail(problems: SnapshotProblem[], max = Infinity): never {
+  refuse('snapshot', problems, max);
   throw new SnapshotError('snapshot', problems);
 }
 
 /** The header of a version 2 file, checked: its schema, and that the index addresses every part once. */
-function readHeader(bytes: SnapshotBytes): { header: Header; offsets: Float64Array } {
+function readHeader(bytes: SnapshotBytes, limits: Required<SnapshotLimits>): { header: Header; offsets: Float64Array } {
   const start = bytes.read(0, Math.min(bytes.size, magic.length + digits + 1));
   if (!isSnapshotV2(start)) fail([{ path: '(root)', message: 'not a version 2 snapshot' }]);
   const n = /^\d+$/.test(start.slice(magic.length, magic.length + digits)) ? Number(start.slice(magic.length, magic.length + digits)) : NaN;
   if (!(n > magic.length + digits) || n > bytes.size) fail([{ path: 'headerBytes', message: `must be the byte length of the first line (file has ${bytes.size} bytes)` }]);
   const line = bytes.read(0, n);
   if (!line.endsWith(',\n')) fail([{ path: 'headerBytes', message: 'does not end the first line' }]);
-  const disk = parseJsonDocument(line.slice(0, -2) + '}', 'snapshot') as HeaderOnDisk;
-  const problems = schemaProblems(snapshotHeaderSchema, disk);
-  if (problems.length) fail(problems);
+  const disk = parseJsonDocument(line.slice(0, -2) + '}', 'snapshot', limits.maxJsonDepth) as HeaderOnDisk;
+  const problems = schemaProblems(snapshotHeaderSchema, disk, '', limits.maxSnapshotProblems);
+  if (problems.length) fail(problems, limits.maxSnapshotProblems);
   const p = disk.index.pods;
   const names = (at: string, table: string[], col: number[]) => col.map((i, j) => {
     if (i >= table.length) problems.push({ path: `${at}[${j}]`, message: `no entry ${i} in the table (${table.length} entries)` });
@@ -221,7 +222,7 @@ function readHeader(bytes: SnapshotBytes): { header: Header; offsets: Float64Arr
   for (let i = 0; i < count; i++) offsets[i + 1] = offsets[i] + ix.parts[i] + 2;
   const end = count ? offsets[count] + 2 : offsets[0] + 4;
   if (end !== bytes.size) problems.push({ path: 'index.parts', message: `the parts' lengths give a ${end}-byte file, but it has ${bytes.size} bytes` });
-  if (problems.length) fail(problems);
+  if (problems.length) fail(problems, limits.maxSnapshotProblems);
   return { header, offsets };
 }
 
@@ -234,18 +235,21 @@ interface PartReader {
   separator(i: number): string;
 }
 
-function partReader(bytes: SnapshotBytes): PartReader {
-  const { header, offsets } = readHeader(bytes);
+function partReader(bytes: SnapshotBytes, limits: Required<SnapshotLimits>): PartReader {
+  const { header, offsets } = readHeader(bytes, limits);
   const count = header.index.parts.length;
   return {
     header,
     json(i, at) {
       const text = bytes.read(offsets[i], header.index.parts[i]);
+      let value: unknown;
       try {
-        return JSON.parse(text);
+        value = JSON.parse(text);
       } catch {
-        return parseJsonDocument(text, `snapshot part ${at}`);
+        return parseJsonDocument(text, `snapshot part ${at}`, limits.maxJsonDepth);
       }
+      checkDepth(value, `snapshot part ${at}`, limits.maxJsonDepth);
+      return value;
     },
     separator: (i) => bytes.read(offsets[i] + header.index.parts[i], i === count - 1 ? 4 : 2),
   };
@@ -278,8 +282,10 @@ const itemReaders = new WeakMap<SnapshotObjects, { pod: (j: number) => K8sObject
  * getters — and comes with an ObjectIndex (port.ts) so that the cluster cache asks for single
  * pods and slices instead of the whole lists.
  */
-export function openSnapshot(bytes: SnapshotBytes): NetpathSnapshot {
-  const r = partReader(bytes);
+export function openSnapshot(bytes: SnapshotBytes, limits: SnapshotLimits = {}): NetpathSnapshot {
+  const lim = { ...DEFAULT_SNAPSHOT_LIMITS, ...defined(limits) };
+  const max = lim.maxSnapshotProblems;
+  const r = partReader(bytes, lim);
   const ix = r.header.index;
   const listCache = new Map<string, K8sObject[]>();
   const list = (name: WholeList): K8sObject[] => {
@@ -287,9 +293,9 @@ export function openSnapshot(bytes: SnapshotBytes): NetpathSnapshot {
     if (!v) {
       const at = `objects.${name}`;
       const data = r.json(ix.lists[name]!, at);
-      const problems = schemaProblems(listSchema(name), data, at);
+      const problems = schemaProblems(listSchema(name), data, at, max);
       if (!problems.length) problems.push(...duplicateProblems(name, data as K8sObject[]));
-      if (problems.length) fail(problems);
+      if (problems.length) fail(problems, max);
       listCache.set(name, (v = data as K8sObject[]));
     }
     return v;
@@ -300,9 +306,9 @@ export function openSnapshot(bytes: SnapshotBytes): NetpathSnapshot {
     if (!p) {
       const at = `objects.pods[${j}]`;
       const data = r.json(ix.pods.first + j, at);
-      const problems = schemaProblems(podSchema, data, at);
+      const problems = schemaProblems(podSchema, data, at, max);
       if (!problems.length) problems.push(...podAgrees(data as K8sObject, ix.pods, j, at));
-      if (problems.length) fail(problems);
+      if (problems.length) fail(problems, max);
       pods[j] = p = data as K8sObject;
     }
     return p;
@@ -313,9 +319,9 @@ export function openSnapshot(bytes: SnapshotBytes): NetpathSnapshot {
     if (!s) {
       const at = `objects.endpointSlices[${j}]`;
       const data = r.json(ix.endpointSlices.first + j, at);
-      const problems = schemaProblems(sliceSchema, data, at);
+      const problems = schemaProblems(sliceSchema, data, at, max);
       if (!problems.length) problems.push(...sliceAgrees(data as K8sObject, ix.endpointSlices, j, at));
-      if (problems.length) fail(problems);
+      if (problems.length) fail(problems, max);
       slices[j] = s = data as K8sObject;
     }
     return s;
@@ -328,11 +334,11 @@ export function openSnapshot(bytes: SnapshotBytes): NetpathSnapshot {
       const name = ix.dumps.node[j];
       const at = `dumps${segment(name, false)}`;
       const data = r.json(ix.dumps.first + j, at);
-      const problems = schemaProblems(dumpSchema, data, at);
+      const problems = schemaProblems(dumpSchema, data, at, max);
       if (!problems.length) problems.push(...dumpConsistency(data as NodeNetworkStackDump, at));
       nodeNames ??= new Set(list('nodes').map((n) => n.metadata.name));
       if (!nodeNames.has(name)) problems.push({ path: at, message: `no Node object named "${name}" in objects.nodes` });
-      if (problems.length) fail(problems);
+      if (problems.length) fail(problems, max);
       dumpCache.set(j, (d = data as NodeNetworkStackDump));
     }
     return d;
@@ -416,9 +422,10 @@ function column(count: number, keys: (j: number) => string | string[], matcher: 
  * Everything of a version 2 file checked — the header, every part and the layout between them —
  * and the snapshot as plain data. Problems of all parts are gathered, not just the first one's.
  */
-export function checkSnapshotBytes(bytes: SnapshotBytes): NetpathSnapshot {
-  const lazy = openSnapshot(bytes);
-  const r = partReader(bytes);
+export function checkSnapshotBytes(bytes: SnapshotBytes, limits: SnapshotLimits = {}): NetpathSnapshot {
+  const lim = { ...DEFAULT_SNAPSHOT_LIMITS, ...defined(limits) };
+  const lazy = openSnapshot(bytes, lim);
+  const r = partReader(bytes, lim);
   const problems: SnapshotProblem[] = [];
   const attempt = <T>(f: () => T): T | undefined => {
     try {
@@ -463,8 +470,13 @@ export function checkSnapshotBytes(bytes: SnapshotBytes): NetpathSnapshot {
     });
     problems.push(...duplicateProblems('endpointSlices', objects.endpointSlices as K8sObject[]));
   }
-  if (problems.length) fail(problems);
+  if (problems.length) fail(problems, lim.maxSnapshotProblems);
   return { kind: snapshotKind, version: 2, capturedAt: lazy.capturedAt, settings: lazy.settings, objects: objects as unknown as SnapshotObjects, dumps };
+}
+
+/** The limits given (an absent or undefined one keeps its default). */
+function defined(limits: SnapshotLimits): SnapshotLimits {
+  return Object.fromEntries(Object.entries(limits).filter(([, v]) => v !== undefined));
 }
 
 function podAt(s: NetpathSnapshot, j: number): K8sObject {

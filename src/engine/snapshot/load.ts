@@ -9,6 +9,10 @@ import { parsePrefix, parseIP } from '../netstack/ip';
 import { dumpSchema, snapshotSchema } from './schema';
 import type { K8sObject, NetpathSnapshot } from './types';
 import { bytesOfText, checkSnapshotBytes, isSnapshotV2 } from './format';
+import { engineLimits, limitNamed, type EngineLimits } from '../../shared/limits';
+import { jsonDepthOver, segment } from './depth';
+
+export { segment };
 
 export interface SnapshotProblem {
   /** Dotted path of the bad field, `(root)` for the document itself. */
@@ -17,17 +21,17 @@ export interface SnapshotProblem {
 }
 
 /**
- * Limits of loading a snapshot; each names itself in its error and can be raised by the caller.
- * They keep a hostile or broken file from costing unbounded time and memory before it is refused.
+ * Limits of loading a snapshot or a dump (src/shared/limits.ts): each names itself, its flag and
+ * its setting in its error, and the caller can raise it. They keep a hostile or broken file from
+ * costing unbounded time and memory before it is refused.
  */
-export interface SnapshotLimits {
-  /** Longest snapshot text accepted, in characters (`maxSnapshotChars`). */
-  maxSnapshotChars?: number;
-  /** Most problems collected and reported; the rest is "… and more" (`maxSnapshotProblems`). */
-  maxSnapshotProblems?: number;
-}
+export type SnapshotLimits = Pick<EngineLimits, 'maxSnapshotChars' | 'maxSnapshotProblems' | 'maxJsonDepth'>;
 
-export const DEFAULT_SNAPSHOT_LIMITS: Required<SnapshotLimits> = { maxSnapshotChars: 256 * 2 ** 20, maxSnapshotProblems: 100 };
+export const DEFAULT_SNAPSHOT_LIMITS: Required<SnapshotLimits> = {
+  maxSnapshotChars: engineLimits.maxSnapshotChars.default,
+  maxSnapshotProblems: engineLimits.maxSnapshotProblems.default,
+  maxJsonDepth: engineLimits.maxJsonDepth.default,
+};
 
 /** The snapshot (or a dump in it) is not valid: bad input of the source. */
 export class SnapshotError extends BadInputError {
@@ -43,7 +47,7 @@ export class SnapshotError extends BadInputError {
     const listed = problems.slice(0, 5).map((p) => shown(`${p.path}: ${p.message}`));
     const hidden = problems.length - listed.length;
     const more = truncated
-      ? `\n  … and more (${hidden ? `${hidden} more listed, ` : ''}collection stopped at the limit maxSnapshotProblems = ${problems.length})`
+      ? `\n  … and more (${hidden ? `${hidden} more listed, ` : ''}collection stopped at ${limitNamed('maxSnapshotProblems', problems.length)})`
       : hidden > 0
         ? `\n  … and ${hidden} more`
         : '';
@@ -86,7 +90,7 @@ export const kubernetesNames: Record<string, { test: (s: string) => boolean; mes
 };
 
 /** Throws a SnapshotError when there are problems, listing at most `max` of them. */
-function refuse(subject: string, problems: SnapshotProblem[], max: number): void {
+export function refuse(subject: string, problems: SnapshotProblem[], max: number): void {
   if (problems.length === 0) return;
   if (problems.length > max) throw new SnapshotError(subject, problems.slice(0, max), true);
   throw new SnapshotError(subject, problems);
@@ -136,10 +140,6 @@ function valueAt(pointer: string, data: unknown): unknown {
   return cur;
 }
 
-export function segment(key: string, inArray: boolean): string {
-  if (inArray) return `[${key}]`;
-  return /^[A-Za-z_$][\w$-]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`;
-}
 
 function describe(e: ErrorObject, data: unknown, prefix: string): SnapshotProblem {
   const at = formatPath(e.instancePath, data, prefix);
@@ -191,15 +191,13 @@ export function schemaProblems(schema: object, data: unknown, prefix = '', max =
 }
 
 /**
- * How deeply a snapshot may nest (objects and arrays). Kubernetes objects nest a few dozen levels;
- * far deeper documents exist only to break things: the structured clone to the server's worker and
- * recursive readers overflow the stack a few thousand levels down. Checked right after parsing, so
- * the CLI and the server accept the same documents.
+ * JSON.parse with the failure located by line and column; a leading UTF-8 BOM is accepted. The
+ * nesting is checked right after parsing (`maxJsonDepth`): Kubernetes objects nest a few dozen
+ * levels; far deeper documents exist only to break things (the structured clone to the server's
+ * worker and recursive readers overflow the stack a few thousand levels down), so the CLI and the
+ * server refuse the same documents.
  */
-export const maxJsonDepth = 200;
-
-/** JSON.parse with the failure located by line and column; a leading UTF-8 BOM is accepted. */
-export function parseJsonDocument(text: string, subject: string): unknown {
+export function parseJsonDocument(text: string, subject: string, maxDepth = DEFAULT_SNAPSHOT_LIMITS.maxJsonDepth): unknown {
   // Editors on Windows save "UTF-8 with BOM"; the BOM is an encoding mark, not content.
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   let value: unknown;
@@ -214,47 +212,14 @@ export function parseJsonDocument(text: string, subject: string): unknown {
     const column = offset - before.lastIndexOf('\n');
     throw new SnapshotError(subject, [{ path: '(root)', message: `not JSON (line ${line}, column ${column}): ${(e as Error).message.replace(/, ".*$/s, '').replace(/ (?:in JSON )?at position \d+.*$/s, '')}` }]);
   }
-  const depth = jsonDepthOver(value, maxJsonDepth);
-  if (depth) throw new SnapshotError(subject, [{ path: depth, message: `nested deeper than the JSON depth limit (maxJsonDepth = ${maxJsonDepth} levels)` }]);
+  checkDepth(value, subject, maxDepth);
   return value;
 }
 
-/** The path of a value nested deeper than `limit`, or undefined. Iterative: depth is what it checks. */
-function jsonDepthOver(root: unknown, limit: number): string | undefined {
-  // Fast pass without paths (this runs on every snapshot); the path only once one is too deep.
-  const values: object[] = [];
-  const depths: number[] = [];
-  const push = (v: unknown, depth: number) => {
-    if (v !== null && typeof v === 'object') {
-      values.push(v);
-      depths.push(depth);
-    }
-  };
-  push(root, 0);
-  let deep: object | undefined;
-  while (values.length) {
-    const v = values.pop()!;
-    const depth = depths.pop()!;
-    if (depth >= limit) {
-      deep = v;
-      break;
-    }
-    for (const x of Array.isArray(v) ? v : Object.values(v)) push(x, depth + 1);
-  }
-  return deep === undefined ? undefined : pathTo(root, deep, limit);
-}
-
-/** The path from `root` to `target` (found within `limit` levels). */
-function pathTo(root: unknown, target: object, limit: number): string {
-  const stack: { v: unknown; depth: number; path: string }[] = [{ v: root, depth: 0, path: '' }];
-  while (stack.length) {
-    const { v, depth, path } = stack.pop()!;
-    if (v === target) return echoed(path.replace(/^\./, ''), 120) || '(root)'; // 200 levels of `[0]` say no more than 120 characters
-    if (v === null || typeof v !== 'object' || depth >= limit) continue;
-    if (Array.isArray(v)) v.forEach((x, i) => stack.push({ v: x, depth: depth + 1, path: `${path}[${i}]` }));
-    else for (const [k, x] of Object.entries(v)) stack.push({ v: x, depth: depth + 1, path: path + segment(k, false) });
-  }
-  return '(root)';
+/** Throws a SnapshotError naming the path of a value nested deeper than `maxDepth` levels. */
+export function checkDepth(value: unknown, subject: string, maxDepth: number): void {
+  const depth = jsonDepthOver(value, maxDepth);
+  if (depth) throw new SnapshotError(subject, [{ path: depth, message: `nested deeper than ${limitNamed('maxJsonDepth', maxDepth)}` }]);
 }
 
 /**
@@ -364,10 +329,10 @@ export function loadSnapshot(text: string, limits: SnapshotLimits = {}): Netpath
   const max = limits.maxSnapshotProblems ?? DEFAULT_SNAPSHOT_LIMITS.maxSnapshotProblems;
   if (text.length > maxChars) {
     // Refused before JSON.parse, which would hold the whole document (several times its size).
-    throw new SnapshotError('snapshot', [{ path: '(root)', message: `${text.length} characters is more than the limit maxSnapshotChars = ${maxChars}` }]);
+    throw new SnapshotError('snapshot', [{ path: '(root)', message: `${text.length} characters is more than ${limitNamed('maxSnapshotChars', maxChars)}` }]);
   }
-  if (isSnapshotV2(text)) return checkSnapshotBytes(bytesOfText(text));
-  const data = parseJsonDocument(text, 'snapshot');
+  if (isSnapshotV2(text)) return checkSnapshotBytes(bytesOfText(text), limits);
+  const data = parseJsonDocument(text, 'snapshot', limits.maxJsonDepth);
   const problems = schemaProblems(snapshotSchema, data, '', max);
   if (problems.length === 0) problems.push(...snapshotConsistency(data as NetpathSnapshot));
   refuse('snapshot', problems, max);

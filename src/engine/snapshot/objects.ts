@@ -4,7 +4,9 @@
 // EndpointSlices derived from core Endpoints for services that have no slice (older clusters).
 // Kinds the diagnosis does not read are reported back, never silently dropped — nor stored
 // (a cluster-wide dump may hold Secrets).
-import { parseAllDocuments } from 'yaml';
+import { Composer, LineCounter, Parser, type CST } from 'yaml';
+import { engineLimits, limitNamed } from '../../shared/limits';
+import { jsonDepthOver } from './depth';
 import { parseIP } from '../netstack/ip';
 import type { K8sObject, SnapshotObjects } from './types';
 
@@ -51,7 +53,13 @@ export const endpointSliceV1 = 'discovery.k8s.io/v1';
 const endpointSliceV1beta1 = 'discovery.k8s.io/v1beta1';
 const serviceNameLabel = 'kubernetes.io/service-name';
 
-export function collectObjects(sources: ObjectSource[]): CollectedObjects {
+/**
+ * The objects of `sources`. `maxJsonDepth` bounds how deeply a document may nest (the caller's
+ * limit, src/shared/limits.ts): checked on the parser's tokens, before the YAML library builds the
+ * document by recursion (a few thousand levels overflow the stack), and on the value (aliases).
+ */
+export function collectObjects(sources: ObjectSource[], limits: { maxJsonDepth?: number } = {}): CollectedObjects {
+  const maxDepth = limits.maxJsonDepth ?? engineLimits.maxJsonDepth.default;
   const objects: SnapshotObjects = {
     nodes: [], pods: [], services: [], endpointSlices: [], endpoints: [], networkPolicies: [], namespaces: [], configMaps: [],
   };
@@ -60,19 +68,41 @@ export function collectObjects(sources: ObjectSource[]): CollectedObjects {
   const byKey = new Map<string, { obj: K8sObject; where: string }>();
 
   for (const src of sources) {
-    const docs = parseAllDocuments(src.text, { prettyErrors: true });
-    const list = Array.isArray(docs) ? docs : [docs];
+    const lines = new LineCounter();
+    const tokens = Array.from(new Parser(lines.addNewLine).parse(src.text));
+    const at = (offset: number) => {
+      const pos = lines.linePos(offset);
+      return `line ${pos.line}, column ${pos.col}`;
+    };
+    let di = 0;
+    for (const t of tokens) {
+      if (t.type !== 'document') continue;
+      di++;
+      const deep = yamlDeeperThan(t, maxDepth);
+      if (deep !== undefined) throw new ObjectsError(`${src.name}: document ${di}: at ${at(deep)}: nested deeper than ${limitNamed('maxJsonDepth', maxDepth)}`);
+    }
+    const list = Array.from(new Composer().compose(tokens));
     // Syntax first: a broken file is reported as such, not by what its first document lacks.
     list.forEach((doc, di) => {
       if (!doc.errors.length) return;
       const e = doc.errors[0];
-      const pos = e.linePos?.[0];
-      throw new ObjectsError(`${src.name}: document ${di + 1}: YAML error${pos ? ` at line ${pos.line}, column ${pos.col}` : ''}: ${e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`);
+      // The library turns its own stack overflow into this code: only a raised maxJsonDepth gets here.
+      if (e.code === 'RESOURCE_EXHAUSTION') throw new ObjectsError(`${src.name}: document ${di + 1}: at ${at(e.pos[0])}: ${tooDeepToRead(maxDepth)}`);
+      throw new ObjectsError(`${src.name}: document ${di + 1}: YAML error at ${at(e.pos[0])}: ${e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`);
     });
     list.forEach((doc, di) => {
       const where = `${src.name}: document ${di + 1}`;
-      const value: unknown = doc.toJS({ maxAliasCount: 100 });
+      let value: unknown;
+      try {
+        value = doc.toJS({ maxAliasCount: 100 });
+      } catch (e) {
+        if (e instanceof RangeError) throw new ObjectsError(`${where}: ${tooDeepToRead(maxDepth)}`);
+        throw e;
+      }
       if (value === null || value === undefined) return; // empty document (e.g. after a trailing ---)
+      // Aliases can nest a deep anchor inside another: the value itself is checked too.
+      const path = jsonDepthOver(value, maxDepth);
+      if (path !== undefined) throw new ObjectsError(`${where}: ${path} is nested deeper than ${limitNamed('maxJsonDepth', maxDepth)}`);
       for (const { item, at, defaults } of expand(value, where)) {
         const obj = checkObject(item, at, defaults);
         const kind = obj.kind;
@@ -123,6 +153,29 @@ export function collectObjects(sources: ObjectSource[]): CollectedObjects {
   if (originals.length) objects.originalEndpointSlices = originals.sort(byNamespaceName);
   ignored.sort((a, b) => cmp(a.kind, b.kind) || cmp(a.name, b.name));
   return { objects, ignored };
+}
+
+function tooDeepToRead(maxDepth: number): string {
+  const { flag, setting } = engineLimits.maxJsonDepth;
+  return `nested too deeply for the YAML reader: it ran out of stack (the limit maxJsonDepth = ${maxDepth} allows more than it can read; keep ${flag} or ${setting} lower)`;
+}
+
+/**
+ * The offset of the first collection of a parsed (not yet composed) YAML document that lies more
+ * than `limit` collections deep, or undefined. Iterative over the parser's tokens.
+ */
+function yamlDeeperThan(doc: CST.Document, limit: number): number | undefined {
+  const stack: [CST.Token | null | undefined, number][] = [[doc.value, 0]];
+  while (stack.length) {
+    const [t, depth] = stack.pop()!;
+    if (!t || (t.type !== 'block-map' && t.type !== 'block-seq' && t.type !== 'flow-collection')) continue;
+    if (depth >= limit) return t.offset;
+    for (const item of t.items) {
+      stack.push([item.value, depth + 1]);
+      if (item.key) stack.push([item.key, depth + 1]);
+    }
+  }
+  return undefined;
 }
 
 /** A document is one object or a list (`kind: List`, `PodList`, …); items of typed lists from the

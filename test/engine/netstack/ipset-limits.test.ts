@@ -35,7 +35,7 @@ test('the element budget counts all sets of a dump, names itself, and can be rai
   const text = ['create a hash:ip maxelem 1000', 'create b hash:net maxelem 1000', 'add a 10.0.0.0/24', 'add b 10.1.0.0/24', 'add b 10.2.0.0-10.2.0.255'].join('\n');
   // hash:net stores a range as its covering prefixes (one here), so the dump holds 256 + 1 + 1.
   assert.equal(parseIpsetSave(text, { ipsetElementBudget: 258 }).sets.get('a')!.entries.length, 256);
-  assert.throws(() => parseIpsetSave(text, { ipsetElementBudget: 257 }), parseError(5, /b \(hash:net\): "10\.2\.0\.0-10\.2\.0\.255" is too large: it exceeds the element budget of 257 across all sets of this dump \(257 stored; the limit ipsetElementBudget can be raised\)/));
+  assert.throws(() => parseIpsetSave(text, { ipsetElementBudget: 257 }), parseError(5, /b \(hash:net\): "10\.2\.0\.0-10\.2\.0\.255" is too large: it exceeds the element budget of 257 across all sets of this dump \(257 stored; the limit ipsetElementBudget = 257 \(raise it with --ipset-element-budget N, in VS Code the setting netpath\.limits\.ipsetElementBudget\)\)/));
   assert.throws(() => parseIpsetSave(text, { ipsetElementBudget: 100 }), parseError(3, /"10\.0\.0\.0\/24" is too large: it exceeds the element budget of 100/));
   // Bitmaps and list:set count too.
   assert.throws(() => parseIpsetSave('create p bitmap:port range 0-65535\nadd p 1-1000', { ipsetElementBudget: 999 }), parseError(2, /p \(bitmap:port\).*element budget of 999/));
@@ -85,7 +85,7 @@ test('the element budget is passed down from the engine entry point (Network) to
   snapshot.dumps[node].node.ipsets = 'create s hash:net maxelem 1000\nadd s 10.0.0.0/24\nadd s 10.1.0.0/24\nadd s 10.2.0.0/24';
   const low = new Network(snapshot, undefined, { ipsetElementBudget: 2 }).stack(node)!.host;
   assert.equal(low.ipsets, undefined);
-  assert.ok(low.problems.some((p) => p.field === 'ipsets' && /element budget of 2 .*ipsetElementBudget can be raised/.test(p.message)), JSON.stringify(low.problems));
+  assert.ok(low.problems.some((p) => p.field === 'ipsets' && /element budget of 2 .*the limit ipsetElementBudget = 2 \(raise it with --ipset-element-budget N/.test(p.message)), JSON.stringify(low.problems));
   const raised = new Network(snapshot, undefined, { ipsetElementBudget: 3 }).stack(node)!.host;
   assert.equal(raised.ipsets!.sets.get('s')!.entries.length, 3);
   assert.equal(new Network(snapshot).stack(node)!.host.ipsets!.sets.get('s')!.entries.length, 3);

@@ -13,6 +13,8 @@ import { parseFdb } from '../../../src/engine/netstack/fdb';
 import { pairVeths, parseInterfaces, type NamespaceView } from '../../../src/engine/netstack/interfaces';
 import type { Interface } from '../../../src/engine/netstack/interfaces-model';
 import { parseProcNet, parseSs } from '../../../src/engine/netstack/sockets';
+import { parseNftRuleset } from '../../../src/engine/netstack/nftables/model';
+import { parseXtRecent } from '../../../src/engine/netstack/netfilter/recent';
 import { describeGrowth, measureGrowthConfirmed } from '../../support/growth';
 
 const BOUND = 3;
@@ -119,4 +121,24 @@ test('veth pairing of a node (by netnsid, and by ifindex alone)', () => {
   // Capped at 32k pods: beyond, the young generation's promotions (not the algorithm) add a third.
   check('veth pairs by netnsid', node(true), (v: NamespaceView[]) => assert.equal(pairVeths(v).pairs.length, v.length - 1), 500, 128_000);
   check('veth pairs by ifindex', node(false), (v: NamespaceView[]) => assert.equal(pairVeths(v).pairs.length, v.length - 1), 500, 128_000);
+});
+
+test('nft -j list ruleset (chains, rules, set elements), xt_recent lists', () => {
+  check('nft -j list ruleset', (n) => {
+    const items: unknown[] = [{ metainfo: { version: '1.0.9' } }, { table: { family: 'inet', name: 'filter', handle: 1 } }];
+    items.push({ chain: { family: 'inet', table: 'filter', name: 'input', handle: 2, type: 'filter', hook: 'input', prio: 0, policy: 'accept' } });
+    items.push({ set: { family: 'inet', table: 'filter', name: 'allowed', handle: 3, type: 'ipv4_addr', flags: ['interval'], elem: Array.from({ length: n }, (_, k) => ip4(k)) } });
+    for (let k = 0; k < n; k++) {
+      items.push({ rule: { family: 'inet', table: 'filter', chain: 'input', handle: 10 + k, expr: [{ match: { op: '==', left: { payload: { protocol: 'tcp', field: 'dport' } }, right: k % 65536 } }, { accept: null }] } });
+    }
+    return JSON.stringify({ nftables: items });
+  }, (t: string) => parseNftRuleset(JSON.parse(t)), 1000, 200_000);
+  check('/proc/net/xt_recent', (n) => {
+    const out: string[] = [];
+    for (let l = 0; l < n / 100; l++) {
+      out.push(`list ${`KUBE-SEP-${l}`.length} KUBE-SEP-${l}`);
+      for (let k = 0; k < 100; k++) out.push(`src=${ip4(l * 100 + k)} ttl: 64 last_seen: 4295 oldest_pkt: 1 4295`);
+    }
+    return out.join('\n');
+  }, (t: string) => parseXtRecent(t), 2000, 400_000);
 });

@@ -161,6 +161,10 @@ export function routeCommands(r: Rand, family: 4 | 6, count: number): { lines: s
   }
   // Routes via the down interface are refused for IPv4; IPv6 keeps them.
   if (family === 6) lines.push(`route add 2001:db8:5:1::/64 dev v5 table 100`);
+  // IPv4 fixes a gateway's resolution when its route is added (fib_check_nh_v4_gw), through the
+  // link and host scope routes that exist then; a dump does not say in which order routes came.
+  // As on a node (addresses and connected routes first), routes without a gateway come first.
+  if (family === 4) return { lines: [...lines.filter((l) => !l.includes(' via ')), ...lines.filter((l) => l.includes(' via '))], prefixes };
   return { lines, prefixes };
 }
 

@@ -129,6 +129,67 @@ test('a gateway that resolves to a local route is not used (on-link to the desti
   assert.equal(r.dev, 'e1');
 });
 
+test('IPv4: a reject route ends the lookup whatever suppress_prefixlength says (the kernel suppresses only a route: !err)', () => {
+  // Seen with seeds 1 and 3: throws in earlier tables, then `lookup main suppress_prefixlength 0`
+  // meets an unreachable /24 (EHOSTUNREACH) or a blackhole /8 (EINVAL, then with an oif the
+  // kernel's on-link fallback); the simulator had suppressed the error and gone on.
+  const rules = RULES([
+    { priority: 10, src: 'all', table: '100' },
+    { priority: 20, src: 'all', table: 'main', suppress_prefixlen: 0 },
+    { priority: 30, src: 'all', table: '101' },
+  ]);
+  const routes = [
+    { type: 'throw', dst: '192.168.128.100', table: '100', flags: [] },
+    { type: 'unreachable', dst: '192.168.128.0/24', metric: 100, flags: [] },
+    { type: 'blackhole', dst: '198.0.0.0/8', flags: [] },
+    { dst: '192.168.128.0/24', dev: 'e1', table: '101', scope: 'link', flags: [] },
+    { dst: '198.18.0.0/20', gateway: '10.1.0.253', dev: 'e1', table: '101', flags: [] },
+  ];
+  for (const dst of ['192.168.128.100', '192.168.128.7']) {
+    const r = router(routes, rules).lookup({ dst });
+    assert.ok(!r.ok && r.errno === 'EHOSTUNREACH', `${dst}: ${r.why.join(' | ')}`);
+  }
+  const bh = router(routes, rules).lookup({ dst: '198.18.5.252' });
+  assert.ok(!bh.ok && bh.errno === 'EINVAL', bh.why.join(' | '));
+  const withOif = router(routes, rules).lookup({ dst: '198.18.5.252', oif: 'e1' });
+  assert.ok(withOif.ok);
+  assert.deepEqual([withOif.dev, withOif.gateway, withOif.table], ['e1', undefined, undefined]);
+  // A route result is still suppressed.
+  const ok = router([{ dst: 'default', gateway: '10.0.0.254', dev: 'e0', flags: [] }, { dst: '9.0.0.0/8', gateway: '10.1.0.254', dev: 'e1', table: '101', flags: [] }], rules).lookup({ dst: '9.1.1.1' });
+  assert.ok(ok.ok && ok.gateway === '10.1.0.254' && ok.table?.name === '101');
+});
+
+test('IPv4: broadcast, and multicast by a route shorter than /4, leave without the route\'s gateway', () => {
+  const routes = [{ dst: 'default', gateway: '10.0.0.254', dev: 'e0', table: '100', flags: [] }, { dst: '239.0.0.0/8', gateway: '10.1.0.254', dev: 'e1', table: '100', flags: [] }];
+  const rules = RULES([{ priority: 10, src: 'all', table: '100' }]);
+  for (const dst of ['224.0.0.1', '255.255.255.255']) {
+    const r = router(routes, rules).lookup({ dst });
+    assert.ok(r.ok, dst);
+    assert.deepEqual([r.type, r.dev, r.gateway, r.table?.name], [dst === '224.0.0.1' ? 'multicast' : 'broadcast', 'e0', undefined, '100'], dst);
+  }
+  // A multicast route of /4 or longer keeps its gateway.
+  const m = router(routes, rules).lookup({ dst: '239.1.1.1' });
+  assert.ok(m.ok && m.type === 'multicast' && m.gateway === '10.1.0.254');
+});
+
+test('IPv4 gateway resolution: at least link scope; a reject route in the route\'s own table means a full lookup', () => {
+  // 10.1.0.9 is behind a prohibit /24 in table 100: the kernel looks it up again through the
+  // standard rules, where local 10.1.0.0/24… is not, the connected route is: the gateway is used.
+  const r = router([
+    { type: 'prohibit', dst: '10.1.0.0/24', table: '100', flags: [] },
+    { dst: '192.168.2.0/24', gateway: '10.1.0.9', dev: 'e1', table: '100', flags: [] },
+  ], RULES([{ priority: 10, src: 'all', table: '100' }])).lookup({ dst: '192.168.2.7' });
+  assert.ok(r.ok);
+  assert.equal(r.gateway, '10.1.0.9');
+  // A site-scope route is below link scope: it does not resolve a gateway (the connected one does).
+  const site = router([
+    { type: 'local', dst: '10.1.0.0/25', dev: 'e1', table: '100', scope: 'site', flags: [] },
+    { dst: '192.168.3.0/24', gateway: '10.1.0.9', dev: 'e1', table: '100', flags: [] },
+  ], RULES([{ priority: 10, src: 'all', table: '100' }])).lookup({ dst: '192.168.3.7' });
+  assert.ok(site.ok);
+  assert.equal(site.gateway, '10.1.0.9');
+});
+
 test('multipath: every nexthop is a candidate; a source prefers the nexthops it belongs to', () => {
   const mp = [{ dst: '9.0.0.0/8', flags: [], nexthops: [{ gateway: '10.0.0.254', dev: 'e0', weight: 1, flags: [] }, { gateway: '10.1.0.254', dev: 'e1', weight: 1, flags: [] }] }];
   const any = router(mp).lookup({ dst: '9.1.1.1' });

@@ -39,7 +39,7 @@ test('problems are collected up to maxSnapshotProblems, then "… and more" nami
   assert.ok(err instanceof SnapshotError);
   assert.equal(err.problems.length, DEFAULT_SNAPSHOT_LIMITS.maxSnapshotProblems);
   assert.equal(err.truncated, true);
-  assert.match(err.message, /… and more \(95 more listed, collection stopped at the limit maxSnapshotProblems = 100\)/);
+  assert.match(err.message, /… and more \(95 more listed, collection stopped at the limit maxSnapshotProblems = 100 \(raise it with --max-snapshot-problems N, in VS Code the setting netpath\.limits\.maxSnapshotProblems\)\)/);
 
   const small = (() => {
     try {
@@ -49,7 +49,7 @@ test('problems are collected up to maxSnapshotProblems, then "… and more" nami
     }
   })()!;
   assert.deepEqual([small.problems.length, small.truncated], [3, true]);
-  assert.match(small.message, /… and more \(collection stopped at the limit maxSnapshotProblems = 3\)/);
+  assert.match(small.message, /… and more \(collection stopped at the limit maxSnapshotProblems = 3 \(raise it with --max-snapshot-problems N/);
 
   const all = (() => {
     try {
