@@ -6,6 +6,7 @@
 import type { Diagnostic } from 'vscode-languageserver/node';
 import type { ObjectCause } from '../../engine/model/suspicion';
 import type { WireResult } from '../../shared/severity';
+import { shown } from '../../shared/display';
 import type { DiagnosticData } from '../diagnostics';
 import type { ManifestFile } from './workspace';
 import { locate } from './yaml';
@@ -71,7 +72,10 @@ export function manifestDiagnostics(result: WireResult, reportUri: string, repor
   const nodes = new Map(result.nodes.map((n) => [n.id, n]));
   for (const d of reportDiagnostics) {
     const data = d.data as DiagnosticData;
-    const s = data.node === undefined ? result.clusterSuspicions[data.index] : nodes.get(data.node)?.suspicions[data.index];
+    const node = data.node === undefined ? undefined : nodes.get(data.node);
+    const s = data.node === undefined ? result.clusterSuspicions[data.index] : node?.suspicions[data.index];
+    // On the manifest the object is the place: the node it was seen on leads, a cluster finding needs no prefix.
+    const message = s && shown(node ? `${node.type} ${node.id}: ${s.message}` : s.message);
     for (const cause of s?.objects ?? []) {
       for (const { file, target } of findCause(files, cause)) {
         const doc = file.objects.find((o) => o.index === target.document)!.doc;
@@ -84,7 +88,7 @@ export function manifestDiagnostics(result: WireResult, reportUri: string, repor
           ...(d.severity !== undefined ? { severity: d.severity } : {}),
           source: 'netpath',
           ...(d.code !== undefined ? { code: d.code } : {}),
-          message: d.message,
+          message: message!,
           relatedInformation: [
             { location: { uri: reportUri, range: d.range }, message: `the finding in the report of ${data.runId}` },
             ...(d.relatedInformation ?? []),

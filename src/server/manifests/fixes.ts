@@ -5,7 +5,7 @@
 // out otherwise (flow style, the field absent under a flow map), the object's contents are
 // re-rendered through the `yaml` Document API, which keeps comments, and the edit is narrowed to
 // the lines that changed.
-import { Document, isMap, isScalar, isSeq, type Node } from 'yaml';
+import { Document, isAlias, isMap, isScalar, isSeq, type Node } from 'yaml';
 import type { Remedy } from '../../engine/model/suspicion';
 import type { ManifestTarget } from './findings';
 import { LineIndex, manifestObjects, type Range } from './yaml';
@@ -81,8 +81,16 @@ export function fixEdit(text: string, target: ManifestTarget, remedy: Remedy): T
         return insertLines(text, lines, lineEnd(text, end), indent(render({ [remedy.key]: remedy.value }, seqIndent), columnOf(text, first.range![0])));
       }
       return rerendered(text, lines, doc, (d) => {
-        if (isMap(node)) node.set(remedy.key, remedy.value);
-        else d.setIn(target.field, { [remedy.key]: remedy.value });
+        if (isMap(node)) {
+          node.set(remedy.key, remedy.value);
+        } else if (isAlias(node)) {
+          // The labels are an alias (often of the workload's selector): editing the anchor would
+          // change the selector too, so the alias becomes its own copy with the label.
+          const shared = node.resolve(d);
+          d.setIn(target.field, { ...(isMap(shared) ? (shared.toJSON() as Record<string, unknown>) : {}), [remedy.key]: remedy.value });
+        } else {
+          d.setIn(target.field, { [remedy.key]: remedy.value });
+        }
       }, seqIndent);
     }
     case 'allow-peer': {
