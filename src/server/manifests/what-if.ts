@@ -51,10 +51,8 @@ export async function whatIf(p: WhatIfParams, steps: Steps): Promise<WhatIfResul
   const applied = overlayOf(port, p);
   const changes = applied.changes.map((c) => ({ kind: c.kind, ...(c.namespace ? { namespace: c.namespace } : {}), name: c.name, action: c.action, source: c.source === 'overlay' ? p.manifest.name : c.source }));
   const ignored = applied.ignored.map((i) => ({ kind: i.kind, name: i.name, reason: i.reason }));
-  const lines = [`What-if: ${p.manifest.name} overlaid on ${source.label}`, ''];
-  for (const c of changes) lines.push(`  ${c.action.padEnd(8)} ${refText(c)}`);
-  for (const i of ignored) lines.push(`  ignored  ${i.kind} ${i.name}: ${i.reason}`);
-  lines.push('');
+  const lines = [`What if ${p.manifest.name} were applied to ${source.label}`, ''];
+  const changeLines = ['Objects it changes:', ...changes.map((c) => `  ${c.action} ${refText(c)}`), ...ignored.map((i) => `  ignored ${i.kind} ${i.name}: ${i.reason}`)];
 
   if (p.request) {
     const req = p.request;
@@ -73,8 +71,10 @@ export async function whatIf(p: WhatIfParams, steps: Steps): Promise<WhatIfResul
       const s = suspicionOf(f.node, f.index);
       return { node: f.node, check: f.check, level: s ? levelName(s.level) : 'INFO', message: s?.message ?? '', because: f.because };
     });
-    lines.push(`${req.protocol.toUpperCase()} ${req.src} → ${req.dst}:${req.port}: ${explained.baseVerdict}${explained.baseError ? ` (${explained.baseError})` : ''} → ${r.verdict}${explained.baseVerdict === r.verdict ? ' (unchanged)' : ''}`);
-    for (const f of findings) lines.push(`  ${f.level} ${f.node}: ${f.message} (${f.because})`);
+    lines.push(`${req.protocol.toUpperCase()} ${req.src} → ${req.dst}:${req.port}`, `  without it: ${explained.baseVerdict}${explained.baseError ? ` (${explained.baseError})` : ''}`,
+      `  with it:    ${r.verdict}${explained.baseVerdict === r.verdict ? ' (unchanged)' : ''}`, '');
+    if (findings.length) lines.push('Findings that rest on it:', ...findings.map((f) => `  ${f.level} ${f.node}: ${f.message} (${f.because})`), '');
+    lines.push(...changeLines);
     return {
       changes, ignored,
       request: { request: req, before: explained.baseVerdict, ...(explained.baseError ? { beforeError: explained.baseError } : {}), after: r.verdict, findings },
@@ -103,11 +103,12 @@ export async function whatIf(p: WhatIfParams, steps: Steps): Promise<WhatIfResul
     const [portText, protocol] = pp.split('/');
     changed.push({ src, dst, port: Number(portText), protocol, before: b.verdict, after: 'absent' });
   }
-  lines.push(`NetworkPolicy matrix of ${namespaces.join(', ')}: ${after.size} pair-ports, ${changed.length} change${changed.length === 1 ? '' : 's'}`);
+  lines.push(`NetworkPolicy matrix of ${namespaces.join(', ')}: ${after.size} pod pair-ports, ${changed.length} change${changed.length === 1 ? '' : 's'}`);
   for (const c of changed.slice(0, maxPairs)) {
     lines.push(`  ${c.src} → ${c.dst} ${c.port}/${c.protocol}: ${c.before} → ${c.after}${c.policies?.length ? ` (${c.policies.join(', ')})` : ''}`);
   }
   if (changed.length > maxPairs) lines.push(`  … and ${changed.length - maxPairs} more`);
+  lines.push('', ...changeLines);
   return {
     changes, ignored,
     matrix: { namespaces, pairs: after.size, changed: changed.slice(0, maxPairs) },
