@@ -9,7 +9,7 @@ import { resolvePair } from '../../src/engine/k8s/resolve';
 import { checkNetworkPolicies } from '../../src/engine/policy/check';
 import { PolicySet } from '../../src/engine/policy/evaluate';
 import { selectorCauses } from '../../src/engine/service/causes';
-import { cacheOf, pod, policy } from '../engine/k8s-objects';
+import { cacheOf, pod, policy, service } from '../engine/k8s-objects';
 import { base, sel } from '../engine/policy-cases';
 
 function denies(objects: Parameters<typeof cacheOf>[0], src: string, dst: string, port: number) {
@@ -47,19 +47,20 @@ test('an ingress deny from a pod known only by per-pod labels, or from a host-ne
 });
 
 test('a selector that selects nothing: the Service, and each pod lacking exactly one of its labels', () => {
-  const cache = cacheOf([
+  const pods = [
     pod('shop/api-1', { ip: '10.244.1.2', node: 'node1', labels: { app: 'api' } }),
     pod('shop/api-2', { ip: '10.244.1.3', node: 'node1', labels: { app: 'api', tier: 'front' } }),
     pod('shop/other', { ip: '10.244.1.4', node: 'node1', labels: { app: 'db' } }),
     pod('prod/api', { ip: '10.244.1.5', node: 'node1', labels: { app: 'api' } }),
-  ]);
-  const svc = { key: 'shop/api', namespace: 'shop', name: 'api', selector: { app: 'api', tier: 'back' } } as Parameters<typeof selectorCauses>[1];
-  assert.deepEqual(selectorCauses(cache, svc).map((c) => [c.kind, c.namespace, c.name, c.field.join('.'), c.remedy]), [
+  ];
+  const causesFor = (selector: Record<string, string>) => {
+    const cache = cacheOf([...pods, service('shop/api', { clusterIP: '10.96.0.9', selector, ports: [{ port: 80, protocol: 'TCP', targetPort: 8080 }] })]);
+    return selectorCauses(cache, cache.service('shop/api')!);
+  };
+  assert.deepEqual(causesFor({ app: 'api', tier: 'back' }).map((c) => [c.kind, c.namespace, c.name, c.field.join('.'), c.remedy]), [
     ['Service', 'shop', 'api', 'spec.selector', undefined],
     ['Pod', 'shop', 'api-1', 'metadata.labels', { kind: 'add-label', key: 'tier', value: 'back' }],
   ]);
-  const one = { ...svc, selector: { app: 'web' } } as typeof svc;
-  assert.deepEqual(selectorCauses(cache, one).map((c) => c.kind), ['Service'], 'a one-label selector names no pod: none is the one');
-  const selects = { ...svc, selector: { app: 'api' } } as typeof svc;
-  assert.deepEqual(selectorCauses(cache, selects), [], 'a selector that selects pods is not the cause');
+  assert.deepEqual(causesFor({ app: 'web' }).map((c) => c.kind), ['Service'], 'a one-label selector names no pod: none is the one');
+  assert.deepEqual(causesFor({ app: 'api' }), [], 'a selector that selects pods is not the cause');
 });
