@@ -84,8 +84,8 @@ function summary(r: WhatIfResult): string {
   const m = r.matrix!;
   const denied = m.changed.filter((c) => c.after === 'denied').length;
   const allowed = m.changed.filter((c) => c.after === 'allowed').length;
-  return m.changed.length
-    ? `${m.namespaces.join(', ')}: ${denied} pair-port${denied === 1 ? '' : 's'} become denied, ${allowed} become allowed`
+  return m.changedCount
+    ? `${m.namespaces.join(', ')}: ${denied} pair-port${denied === 1 ? '' : 's'} become denied, ${allowed} become allowed${m.changedCount > m.changed.length ? ` (of the first ${m.changed.length} of ${m.changedCount} changes)` : ''}`
     : `${m.namespaces.join(', ')}: no pod pair changes`;
 }
 

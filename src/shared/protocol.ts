@@ -245,8 +245,11 @@ export interface WhatIfResult {
     after: string;
     findings: { node: string; check: string; level: string; message: string; because: string }[];
   };
-  /** Without a request: the policy matrix of `namespaces` before and after; only the pairs that change. */
-  matrix?: { namespaces: string[]; pairs: number; changed: WhatIfPair[] };
+  /**
+   * Without a request: the policy matrix of `namespaces` before and after. `pairs`: its pod
+   * pair-ports; `changed`: those whose verdict changes (the first 500 of `changedCount`).
+   */
+  matrix?: { namespaces: string[]; pairs: number; changedCount: number; changed: WhatIfPair[] };
   /** The whole answer as text, for a read-only document. */
   report: string;
 }

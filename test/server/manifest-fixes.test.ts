@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseAllDocuments } from 'yaml';
-import { fixEdit, type TextEditOut } from '../../src/server/manifests/fixes';
+import { fixEdit, fixTitle, type TextEditOut } from '../../src/server/manifests/fixes';
 import type { ManifestTarget } from '../../src/server/manifests/findings';
 import type { Remedy } from '../../src/engine/model/suspicion';
 
@@ -70,4 +70,10 @@ test('a targetPort is replaced by the port number, and a name that needs quotes 
 
 test('the object or its document being gone gives no edit', () => {
   assert.equal(fixEdit('kind: Service\nmetadata: {name: other}\n', { kind: 'Service', name: 's', document: 0, field: ['spec'] }, { kind: 'add-label', key: 'a', value: 'b' }), undefined);
+});
+
+test('a fix title shows hostile label text as text (no line break, no control character)', () => {
+  const title = fixTitle({ kind: 'add-label', key: 'app', value: 'x\nInjected line\u0007' }, { kind: 'Pod', name: 'p', document: 0, field: [] });
+  assert.ok(!/[\n\u0007]/.test(title), title);
+  assert.match(title, /^Add label app=x.*Injected line.* to Pod p$/);
 });

@@ -301,6 +301,7 @@ test('netpath/whatIf without a request: the policy matrix pairs the manifest cha
     assert.equal(pair.after, 'denied');
     assert.deepEqual(pair.policies, ['default/web-allow-client']);
     assert.ok(r.matrix!.changed.every((c) => c.before !== c.after));
+    assert.equal(r.matrix!.changedCount, r.matrix!.changed.length);
     assert.match(r.report, /default\/client → default\/web1 8080\/tcp: allowed → denied/);
 
     const bad = await s.connection.sendRequest(WhatIfRequest, { source: healthy, manifest: { name: 'bad.yaml', text: 'kind: [' } }).then(() => undefined, (e: unknown) => e);

@@ -7,6 +7,7 @@
 // the lines that changed.
 import { Document, isAlias, isMap, isScalar, isSeq, type Node } from 'yaml';
 import type { Remedy } from '../../engine/model/suspicion';
+import { shown } from '../../shared/display';
 import type { ManifestTarget } from './findings';
 import { LineIndex, manifestObjects, type Range } from './yaml';
 
@@ -21,7 +22,7 @@ const render = (v: unknown, indentSeq: boolean) => new Document(v).toString({ in
 
 /** Whether the file nests block sequences under their key (`key:\n  - a`) or not (`key:\n- a`, as kubectl writes). */
 function indentsSequences(text: string): boolean {
-  const m = /^( *)[^\s#-][^\n]*:[ \t]*\n( *)- /m.exec(text);
+  const m = /^( *)[^\s#-][^\n]*:[ \t]*\r?\n( *)- /m.exec(text);
   return m ? m[2].length > m[1].length : true;
 }
 
@@ -31,7 +32,12 @@ function ruleFor(r: Extract<Remedy, { kind: 'allow-peer' }>): Record<string, unk
   return { [r.direction === 'ingress' ? 'from' : 'to']: [peer], ports: [{ protocol: r.protocol, port: r.port }] };
 }
 
+/** The fix's title (plain text in the light-bulb menu: names and labels come from the cluster, so escaped). */
 export function fixTitle(r: Remedy, target: ManifestTarget): string {
+  return shown(titleText(r, target));
+}
+
+function titleText(r: Remedy, target: ManifestTarget): string {
   switch (r.kind) {
     case 'allow-peer': {
       const sel = Object.entries(r.peer.labels).map(([k, v]) => `${k}=${v}`).join(',');

@@ -111,7 +111,7 @@ export async function whatIf(p: WhatIfParams, steps: Steps): Promise<WhatIfResul
   lines.push('', ...changeLines);
   return {
     changes, ignored,
-    matrix: { namespaces, pairs: after.size, changed: changed.slice(0, maxPairs) },
+    matrix: { namespaces, pairs: after.size, changedCount: changed.length, changed: changed.slice(0, maxPairs) },
     report: `${lines.map(printable).join('\n')}\n`,
   };
 }
