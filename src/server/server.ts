@@ -7,13 +7,14 @@ import {
   CodeActionKind, createConnection, ProposedFeatures, TextDocumentSyncKind, type CancellationToken, type Connection, type InitializeParams,
   type RequestType, type WorkDoneProgressParams, type WorkDoneProgressReporter,
 } from 'vscode-languageserver/node';
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { NetpathError } from '../shared/errors';
 import { constants, setPriority } from 'node:os';
 import {
   CaptureSnapshotRequest, ClearRunRequest, ClusterInfoRequest, DiagnoseRequest, encodeError, keptRuns, LayoutPathRequest,
-  ListEndpointsRequest, WhatIfRequest, type DiagnoseResult, type NetpathErrorData,
+  ListEndpointsRequest, WhatIfRequest, type DiagnoseParams, type DiagnoseResult, type NetpathErrorData,
 } from '../shared/protocol';
 import { codeActions } from './manifests/actions';
 import { PublishedManifests } from './manifests/published';
@@ -27,6 +28,13 @@ let runCounter = 0;
 
 function newRunId(): string {
   return `run-${Date.now().toString(36)}-${(++runCounter).toString(36)}`;
+}
+
+/** What a diagnosis asked, on what (a snapshot's text by its digest, a cluster by its kubeconfig and context). */
+function requestKey(p: DiagnoseParams): string {
+  const s = p.source;
+  const source = s.kind === 'cluster' ? [s.kubeconfig ?? '', s.context ?? ''] : 'path' in s ? s.path : createHash('sha256').update(s.text).digest('hex');
+  return JSON.stringify([source, p.request, p.overrides ?? {}]);
 }
 
 /** A failure as its JSON-RPC error; an internal one is a bug, logged with its stack. */
@@ -133,7 +141,7 @@ export function startServer(): void {
     runs.set(runId, result.reportUri);
     results.set(runId, result.result);
     await connection.sendDiagnostics({ uri: result.reportUri, diagnostics });
-    await manifests.setRun(runId, onManifests);
+    await manifests.setRun(runId, requestKey(p), onManifests);
     return result;
   });
 

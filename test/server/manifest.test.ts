@@ -240,6 +240,25 @@ test('an edit of the open file moves the finding with its field; clearing the ru
   }
 });
 
+test('re-running the request on the fixed cluster takes the finding off the manifest', { skip }, async () => {
+  const w = await workspace();
+  try {
+    const snapshot = join(w.dir, 'cluster.netpath.json');
+    writeFileSync(snapshot, (denied as { text: string }).text);
+    const params = { source: { kind: 'snapshot' as const, path: snapshot }, request: { src: 'default/client', dst: 'default/web1', port: 8080, protocol: 'tcp' as const } };
+    await diagnosticsOn(w, { ...params, runId: 'run-before' }, 'policy.ingress-deny');
+    // The cluster without the policy (as a later capture would be): same request, same snapshot file.
+    writeFileSync(snapshot, readFileSync(resolve('samples/healthy.netpath.json'), 'utf8').replace(/"networkPolicies": \[[\s\S]*?\n {4}\],/, '"networkPolicies": [],'));
+    const before = w.s.received.length;
+    const r = await w.s.connection.sendRequest(DiagnoseRequest, { ...params, runId: 'run-after' });
+    assert.equal(r.result.verdict, 'reachable');
+    const m = await w.s.waitFor((x) => w.s.received.indexOf(x) >= before && x.method === 'textDocument/publishDiagnostics' && (x.params as { uri: string }).uri === w.uri, 'the manifest republished');
+    assert.deepEqual((m.params as { diagnostics: Diag[] }).diagnostics, [], 'the older run of the request no longer speaks for the manifest');
+  } finally {
+    await done(w);
+  }
+});
+
 test('a Service whose targetPort names no container port: the finding is on that targetPort, the fix names the port', { skip }, async () => {
   const w = await workspace();
   try {
