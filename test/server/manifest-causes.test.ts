@@ -64,3 +64,15 @@ test('a selector that selects nothing: the Service, and each pod lacking exactly
   assert.deepEqual(causesFor({ app: 'web' }).map((c) => c.kind), ['Service'], 'a one-label selector names no pod: none is the one');
   assert.deepEqual(causesFor({ app: 'api' }), [], 'a selector that selects pods is not the cause');
 });
+
+test('a rule that would admit the peer pod but for one label it lacks: the pod, with that label to add', () => {
+  const causes = (rules: unknown[]) => denies([...base, policy('default/web-in', { podSelector: sel({ app: 'web' }), ingress: rules })], 'default/client', 'default/web', 8080)[0].objects ?? [];
+  const pods = (rules: unknown[]) => causes(rules).filter((c) => c.kind === 'Pod').map((c) => [c.namespace, c.name, c.field.join('.'), c.remedy]);
+  assert.deepEqual(pods([{ from: [{ podSelector: sel({ app: 'client', role: 'api' }) }], ports: [{ port: 8080 }] }]), [
+    ['default', 'client', 'metadata.labels', { kind: 'add-label', key: 'role', value: 'api' }],
+  ]);
+  assert.deepEqual(pods([{ from: [{ podSelector: sel({ app: 'client', role: 'api' }) }], ports: [{ port: 9999 }] }]), [], 'the rule\'s ports do not admit it anyway');
+  assert.deepEqual(pods([{ from: [{ podSelector: sel({ app: 'client', role: 'api', tier: 'x' }) }] }]), [], 'two labels missing: not one certain label');
+  assert.deepEqual(pods([{ from: [{ podSelector: sel({ app: 'other' }) }] }]), [], 'a label with another value: the pod may be another workload on purpose');
+  assert.deepEqual(pods([{ from: [{ podSelector: sel({ app: 'client', role: 'api' }), namespaceSelector: sel({ env: 'prod' }) }] }]), [], 'the namespace does not match either');
+});

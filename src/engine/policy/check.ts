@@ -9,7 +9,9 @@ import type { Protocol } from '../model/packet';
 import { SuspicionLevel, type ObjectCause, type Remedy, type Suspicion } from '../model/suspicion';
 import { findServiceHit, serviceBackends } from '../service/backends';
 import type { Direction } from './compile';
-import { type DirectionVerdict, type PolicyPeerEndpoint, type PolicySet } from './evaluate';
+import { portsMatch, type DirectionVerdict, type PolicyPeerEndpoint, type PolicySet } from './evaluate';
+import { matches } from '../k8s/selector';
+import { podCause } from '../service/causes';
 
 export interface PolicyTarget {
   ip: string;
@@ -131,12 +133,40 @@ function denyCauses(policies: PolicySet, d: DirectionVerdict, peer: PolicyPeerEn
   const remedy: Remedy | undefined = peer.pod && Object.keys(labels).length
     ? { kind: 'allow-peer', direction: d.direction, peer: { namespace: peer.pod.namespace, labels }, port: d.port, protocol: d.protocol.toUpperCase() }
     : undefined;
-  return d.policies.flatMap((pv): ObjectCause[] => {
+  const causes = d.policies.flatMap((pv): ObjectCause[] => {
     const p = policies.policy(pv.policy);
     if (!p) return [];
     const hasRules = Array.isArray(p[d.direction]) && p[d.direction]!.length > 0;
     return [{ kind: 'NetworkPolicy', namespace: p.namespace, name: p.name, field: hasRules ? ['spec', d.direction] : ['spec', 'podSelector'], ...(remedy ? { remedy } : {}) }];
   });
+  return [...causes, ...missingLabelCauses(policies, d, peer)];
+}
+
+/**
+ * The peer pod as a cause when a rule of a denying policy would admit it but for one label it
+ * lacks (ports and namespace match, the podSelector fails only on an absent `key: value`): adding
+ * that label is then a certain fix, one per distinct label.
+ */
+function missingLabelCauses(policies: PolicySet, d: DirectionVerdict, peer: PolicyPeerEndpoint): ObjectCause[] {
+  const pod = peer.pod;
+  if (!pod) return [];
+  const dst = d.direction === 'ingress' ? policies.cache.pod(d.pod) : pod;
+  const labels = new Map<string, string>();
+  for (const pv of d.policies) {
+    const p = policies.policy(pv.policy);
+    for (const r of p?.[d.direction] ?? []) {
+      if (r.ports && !portsMatch(r.ports, d.port, d.protocol, dst).ok) continue;
+      for (const x of r.peers ?? []) {
+        if (x.kind !== 'selector' || !x.podSelector) continue;
+        if (x.namespaceSelector ? !matches(x.namespaceSelector, policies.cache.namespace(pod.namespace).labels) : pod.namespace !== p!.namespace) continue;
+        const failing = x.podSelector.requirements.filter((q) => !matches({ requirements: [q], text: '' }, pod.labels));
+        const [q] = failing;
+        if (failing.length !== 1 || q.operator !== 'In' || q.values.length !== 1 || q.key in pod.labels) continue;
+        if (matches(x.podSelector, { ...pod.labels, [q.key]: q.values[0] })) labels.set(`${q.key}=${q.values[0]}`, q.key);
+      }
+    }
+  }
+  return [...labels].map(([kv, key]) => podCause(pod, ['metadata', 'labels'], { kind: 'add-label', key, value: kv.slice(key.length + 1) }));
 }
 
 function denySuspicion(policies: PolicySet, d: DirectionVerdict, peer: PolicyPeerEndpoint, service: string | undefined): Suspicion {
