@@ -125,16 +125,34 @@ suite('Network Path findings on manifests, quick fixes and what-if', () => {
     const edits = fix.edit!.get(yamlUri);
     assert.equal(edits.length, 1);
     assert.equal(fix.edit!.entries().length, 1, 'one file changed');
+    // As a user does it: the light bulb's menu, Enter on the fix. The edit's annotation asks VS Code
+    // to show it before applying (the Refactor Preview), where Apply applies it, left unsaved.
+    const editor = await vscode.window.showTextDocument(yamlUri);
+    editor.selection = new vscode.Selection(finding.range.start, finding.range.start);
+    await vscode.commands.executeCommand('editor.action.quickFix');
+    await new Promise((r) => setTimeout(r, 800));
     if (available()) {
-      await vscode.commands.executeCommand('editor.action.quickFix');
       const shot = await screenshot({ name: 'vscode-manifest-quickfix', countRows: ['Allow ingress from pods'] });
       console.log(`quick fix screenshot ${shot.file}: rows ${JSON.stringify(shot.rows)}`);
       assert.ok(shot.rows['Allow ingress from pods'] > 0, 'the light-bulb menu lists the fix');
-      await vscode.commands.executeCommand('hideCodeActionWidget');
     }
-    // Applied as the preview's "Apply" would (the edit's annotation asks VS Code to preview it), left unsaved.
-    const editor = await vscode.window.showTextDocument(yamlUri);
-    assert.ok(await editor.edit((b) => b.replace(edits[0].range, edits[0].newText)));
+    await vscode.commands.executeCommand('acceptSelectedCodeAction');
+    await new Promise((r) => setTimeout(r, 1500));
+    const previewed = !editor.document.isDirty;
+    console.log(`quick fix accepted: ${previewed ? 'held for the refactor preview' : 'applied at once'}`);
+    if (available()) {
+      // The rule's text shows in the preview's row before it is in the file.
+      const shot = await screenshot({ name: 'vscode-manifest-preview', countRows: ['namespaceSelector'] });
+      console.log(`refactor preview screenshot ${shot.file}: rows ${JSON.stringify(shot.rows)}`);
+      assert.ok(shot.rows.namespaceSelector > 0, 'the Refactor Preview lists the edit');
+    }
+    assert.ok(previewed, 'the fix is held for the Refactor Preview, not applied at once');
+    // The preview lists the edit unticked (its annotation needs confirmation): tick the file, Apply.
+    await vscode.commands.executeCommand('refactorPreview.focus');
+    await vscode.commands.executeCommand('list.focusFirst');
+    await vscode.commands.executeCommand('refactorPreview.toggleCheckedState');
+    await vscode.commands.executeCommand('refactorPreview.apply');
+    await until('the fix in the editor', () => (editor.document.getText().includes('app: client') ? true : undefined));
     const text = editor.document.getText();
     assert.deepEqual(parseAllDocuments(text).flatMap((d) => d.errors.map((e) => e.message)), [], 'valid YAML');
     assert.ok(text.includes('# only the frontend may call the web tier') && text.includes('selector: *web1'), 'comments and aliases kept');
@@ -142,11 +160,12 @@ suite('Network Path findings on manifests, quick fixes and what-if', () => {
   });
 
   test('the CodeLens checks the connectivity impact of the unsaved manifest: unreachable → reachable', async () => {
+    await vscode.window.showTextDocument(yamlUri, { viewColumn: vscode.ViewColumn.One });
     const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', yamlUri);
     const kinds = lenses.map((l) => l.range.start.line);
     const policyLine = policyYaml.split('\n').indexOf('kind: NetworkPolicy');
     const serviceLine = policyYaml.split('\n').indexOf('kind: Service');
-    assert.ok(kinds.includes(policyLine) && kinds.some((l) => l > serviceLine), `lenses on the NetworkPolicy and the Service documents: ${JSON.stringify(kinds)}`);
+    assert.ok(kinds.includes(policyLine) && kinds.some((l) => l > serviceLine), `lenses on the NetworkPolicy and the Service documents (the Service's moved down by the fix): ${JSON.stringify(kinds)}`);
     const lens = lenses.find((l) => l.range.start.line === policyLine && l.command?.title.includes('Check connectivity impact'));
     assert.ok(lens, `the lens: ${lenses.map((l) => l.command?.title).join(' | ')}`);
     const shown = new Promise<{ result: WhatIfResult; document: vscode.Uri }>((resolve) => {
