@@ -6,7 +6,7 @@
 // the extension: lenses show once netpath is active and has a source or a run.
 import * as vscode from 'vscode';
 import { basename } from 'node:path';
-import { WhatIfRequest, type WhatIfResult } from '../shared/protocol';
+import { isClusterSpec, WhatIfRequest, type WhatIfResult } from '../shared/protocol';
 import { notice } from '../shared/display';
 import { CancelledError } from '../shared/errors';
 import type { Ctx } from './ctx';
@@ -55,7 +55,7 @@ class ManifestLenses implements vscode.CodeLensProvider, vscode.Disposable {
       const range = doc.lineAt(i).range;
       out.push(new vscode.CodeLens(range, {
         title: '$(debug-alt) Check connectivity impact',
-        tooltip: 'Diagnose the last request (or, before any run, the policy matrix) with this manifest as the editor holds it overlaid',
+        tooltip: 'Diagnose the last request (before any run, or on a live cluster: the policy matrix) with this manifest as the editor holds it overlaid',
         command: 'netpath.diagnoseWithManifest',
         arguments: [doc.uri],
       }));
@@ -113,7 +113,8 @@ export function registerManifestFeatures(ctx: Ctx): ManifestFeatures {
       if (a) void vscode.commands.executeCommand('netpath.chooseSource');
       return undefined;
     }
-    const request = mode === 'matrix' ? undefined : latest?.result.request;
+    // A live cluster's dumps are collected per run: there the what-if is the policy matrix (objects only).
+    const request = mode === 'matrix' || isClusterSpec(source) ? undefined : latest?.result.request;
     const name = doc.isUntitled ? 'unsaved manifest' : `${basename(doc.uri.fsPath)}${doc.isDirty ? ' (unsaved)' : ''}`;
     try {
       const r = await ctx.sourceRequest(WhatIfRequest, { source, manifest: { name, text: doc.getText() }, ...(request ? { request } : {}), overrides: ctx.settings.detected },
