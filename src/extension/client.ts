@@ -46,7 +46,9 @@ export class ServerConnection implements vscode.Disposable {
     const run = { module: this.serverModule, transport: TransportKind.ipc };
     const serverOptions: ServerOptions = { run, debug: { ...run, options: { execArgv: ['--nolazy', '--inspect=6019'] } } };
     const clientOptions: LanguageClientOptions = {
-      documentSelector: [],
+      // YAML files on disk: the server publishes findings on the manifests that cause them and
+      // offers their quick fixes (it reads only documents of this selector, and only once started).
+      documentSelector: [{ scheme: 'file', language: 'yaml' }],
       diagnosticCollectionName: 'netpath',
       outputChannel: this.log,
       revealOutputChannelOn: 4, // RevealOutputChannelOn.Never: failures are shown as notifications instead

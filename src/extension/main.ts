@@ -4,6 +4,7 @@
 import * as vscode from 'vscode';
 import { ExplorerBadges, registerExplorerBadges } from './badges';
 import { commands, linkPathHandlers, samplePath } from './commands';
+import { registerManifestFeatures, type ManifestFeatures } from './manifests';
 import { linkPathApi, registerPathPanelSerializer, revealInGraph } from './pathPanel';
 import { Ctx, type PickerShown } from './ctx';
 import { resolveExplorerTarget, type ExplorerTarget } from './kubernetes';
@@ -25,6 +26,8 @@ export interface NetpathApi {
   readonly linkPath: typeof linkPathApi;
   /** What the Kubernetes explorer's node UI customizer does to a node's TreeItem (from the latest run). */
   readonly explorerBadges: ExplorerBadges;
+  /** Each "Diagnose with This Manifest" answer and the document it opened. */
+  readonly onDidFinishWhatIf: ManifestFeatures['onDidFinishWhatIf'];
 }
 
 let ctx: Ctx | undefined;
@@ -57,6 +60,8 @@ export function activate(context: vscode.ExtensionContext): NetpathApi {
   registerPathPanelSerializer(context, linkPathHandlers(c, undefined));
   const badges = registerExplorerBadges(c.runs);
   context.subscriptions.push(badges);
+  const manifests = registerManifestFeatures(c);
+  context.subscriptions.push(manifests);
 
   void vscode.commands.executeCommand('setContext', 'netpath.hasSource', c.source !== undefined);
   void vscode.commands.executeCommand('setContext', 'netpath.hasConnectivitySource', c.connectivitySource !== undefined);
@@ -89,6 +94,7 @@ export function activate(context: vscode.ExtensionContext): NetpathApi {
     revealNode: (run, nodeId) => c.revealNode(run, nodeId),
     linkPath: linkPathApi,
     explorerBadges: badges.badges,
+    onDidFinishWhatIf: manifests.onDidFinishWhatIf,
   };
 }
 

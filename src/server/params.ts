@@ -9,9 +9,9 @@ import { echoed } from '../shared/display';
 import { parsePrefix } from '../engine/netstack/ip';
 import { limitValueProblem, requestLimitNames, type RequestLimits } from '../shared/limits';
 import {
-  CaptureSnapshotRequest, ClearRunRequest, ClusterInfoRequest, DiagnoseRequest, ListEndpointsRequest,
+  CaptureSnapshotRequest, ClearRunRequest, ClusterInfoRequest, DiagnoseRequest, ListEndpointsRequest, WhatIfRequest,
   type CaptureSnapshotParams, type ClusterSpec, type ClearRunParams, type ClusterInfoParams, type DiagnoseParams,
-  type ListEndpointsParams, type SettingOverrides, type SourceSpec,
+  type ListEndpointsParams, type SettingOverrides, type SourceSpec, type WhatIfParams,
 } from '../shared/protocol';
 
 function bad(method: string, field: string, expected: string, got: unknown): BadInputError {
@@ -124,10 +124,7 @@ function limits(method: string, v: unknown): { limits?: RequestLimits } {
   return { limits: out };
 }
 
-export function diagnoseParams(p: unknown): DiagnoseParams {
-  const m = DiagnoseRequest.method;
-  const o = params(m, p);
-  const r = o.request;
+function diagnosisRequest(m: string, r: unknown): DiagnosisRequest {
   if (!isObject(r)) throw bad(m, 'params.request', 'an object { src, dst, port, protocol }', r);
   for (const k of ['src', 'dst'] as const) {
     if (typeof r[k] !== 'string' || !(r[k] as string).trim()) throw bad(m, `params.request.${k}`, 'a non-empty string (ns/pod, svc/ns/name, node/name or an IP)', r[k]);
@@ -136,11 +133,42 @@ export function diagnoseParams(p: unknown): DiagnoseParams {
   const protocol = r.protocol ?? 'tcp';
   if (protocol !== 'tcp' && protocol !== 'udp' && protocol !== 'sctp') throw bad(m, 'params.request.protocol', '"tcp", "udp" or "sctp"', r.protocol);
   if (r.family !== undefined && r.family !== 4 && r.family !== 6) throw bad(m, 'params.request.family', '4 or 6 (absent: the family of an IP given, else IPv4 when both ends have it)', r.family);
+  return { src: (r.src as string).trim(), dst: (r.dst as string).trim(), port: r.port, protocol, ...(r.family !== undefined ? { family: r.family as 4 | 6 } : {}) };
+}
+
+export function diagnoseParams(p: unknown): DiagnoseParams {
+  const m = DiagnoseRequest.method;
+  const o = params(m, p);
+  const request = diagnosisRequest(m, o.request);
   if (o.runId !== undefined && (typeof o.runId !== 'string' || !/^[A-Za-z0-9._-]{1,80}$/.test(o.runId))) {
     throw bad(m, 'params.runId', 'letters, digits, ".", "_" or "-" (at most 80)', o.runId);
   }
-  const request: DiagnosisRequest = { src: (r.src as string).trim(), dst: (r.dst as string).trim(), port: r.port, protocol, ...(r.family !== undefined ? { family: r.family as 4 | 6 } : {}) };
   return { source: source(m, o.source), request, overrides: overrides(m, o.overrides), ...limits(m, o.limits), runId: o.runId as string | undefined, ...workDoneToken(m, o) };
+}
+
+/** A what-if manifest is an editor's text: bounded like a snapshot given by text. */
+const maxManifestChars = 8 * 1024 * 1024;
+const namespaceName = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+export function whatIfParams(p: unknown): WhatIfParams {
+  const m = WhatIfRequest.method;
+  const o = params(m, p);
+  const man = o.manifest;
+  if (!isObject(man) || typeof man.text !== 'string' || typeof man.name !== 'string') throw bad(m, 'params.manifest', 'an object { name, text }', man);
+  if (man.text.length > maxManifestChars) throw bad(m, 'params.manifest.text', `at most ${maxManifestChars} characters`, `${man.text.length} characters`);
+  const namespaces = o.namespaces;
+  if (namespaces !== undefined && (!Array.isArray(namespaces) || !namespaces.every((n) => typeof n === 'string' && namespaceName.test(n)))) {
+    throw bad(m, 'params.namespaces', 'a list of namespace names', namespaces);
+  }
+  return {
+    source: source(m, o.source),
+    manifest: { name: man.name, text: man.text },
+    ...(o.request !== undefined ? { request: diagnosisRequest(m, o.request) } : {}),
+    ...(namespaces !== undefined ? { namespaces: namespaces as string[] } : {}),
+    overrides: overrides(m, o.overrides),
+    ...limits(m, o.limits),
+    ...workDoneToken(m, o),
+  };
 }
 
 export function listEndpointsParams(p: unknown): ListEndpointsParams {

@@ -11,7 +11,7 @@ import { formatTextWithFindings } from '../engine/report/text';
 import type { NetpathSnapshot } from '../engine/snapshot/types';
 import type {
   CaptureSnapshotParams, CaptureSnapshotResult, ClusterInfoParams, ClusterInfoResult, DiagnoseParams, DiagnoseResult,
-  LayoutPathParams, LayoutPathResult, ListEndpointsParams, ListEndpointsResult, SettingOverrides,
+  LayoutPathParams, LayoutPathResult, ListEndpointsParams, ListEndpointsResult, SettingOverrides, WhatIfParams, WhatIfResult,
 } from '../shared/protocol';
 import { reportUri } from '../shared/protocol';
 import { toWireResult, type WireResult } from '../shared/severity';
@@ -19,24 +19,30 @@ import { toDiagnostics } from './diagnostics';
 import { clusterInfo, listEndpoints } from './endpoints';
 import { layoutPathFor, positionedFor } from './layout';
 import { LiveClusterSource } from './live-source';
+import { manifestDiagnostics } from './manifests/findings';
+import { whatIf } from './manifests/what-if';
+import { workspaceManifests, type ManifestScope } from './manifests/workspace';
 import { sourceFor } from './source';
 import type { RequestLimits } from '../shared/limits';
 import type { Steps } from './steps';
 
 /** Work the server hands to its worker: one kind per request that reads a cluster or a snapshot. */
 export type Job =
-  | { kind: 'diagnose'; params: DiagnoseParams & { runId: string } }
+  | { kind: 'diagnose'; params: DiagnoseParams & { runId: string }; manifests: ManifestScope }
   | { kind: 'listEndpoints'; params: ListEndpointsParams }
   | { kind: 'clusterInfo'; params: ClusterInfoParams }
   | { kind: 'captureSnapshot'; params: CaptureSnapshotParams }
-  | { kind: 'layoutPath'; params: LayoutPathParams & { result: WireResult } };
+  | { kind: 'layoutPath'; params: LayoutPathParams & { result: WireResult } }
+  | { kind: 'whatIf'; params: WhatIfParams };
 
 export interface JobResults {
-  diagnose: { result: DiagnoseResult; diagnostics: Diagnostic[] };
+  /** `manifests`: the findings on the workspace's manifests, by file URI. */
+  diagnose: { result: DiagnoseResult; diagnostics: Diagnostic[]; manifests: [string, Diagnostic[]][] };
   listEndpoints: ListEndpointsResult;
   clusterInfo: ClusterInfoResult;
   captureSnapshot: CaptureSnapshotResult;
   layoutPath: LayoutPathResult;
+  whatIf: WhatIfResult;
 }
 
 /** Live jobs must be allowed to delete their collector pods when cancelled (no hard stop). */
@@ -66,7 +72,7 @@ function networkFor(snapshot: NetpathSnapshot, overrides: SettingOverrides | und
 export async function runJob(job: Job, steps: Steps): Promise<JobResults[Job['kind']]> {
   switch (job.kind) {
     case 'diagnose':
-      return diagnose(job.params, steps);
+      return diagnose(job.params, job.manifests, steps);
     case 'listEndpoints': {
       const snapshot = await sourceFor(job.params.source, job.params.limits).load(steps);
       steps.step('Listing pods, services and nodes');
@@ -85,10 +91,12 @@ export async function runJob(job: Job, steps: Steps): Promise<JobResults[Job['ki
       const { result, ...params } = job.params;
       return layoutPathFor(result, params);
     }
+    case 'whatIf':
+      return whatIf(job.params, steps);
   }
 }
 
-async function diagnose(p: DiagnoseParams & { runId: string }, steps: Steps): Promise<JobResults['diagnose']> {
+async function diagnose(p: DiagnoseParams & { runId: string }, scope: ManifestScope, steps: Steps): Promise<JobResults['diagnose']> {
   const t0 = Date.now();
   const source = sourceFor(p.source, p.limits);
   let result;
@@ -106,10 +114,14 @@ async function diagnose(p: DiagnoseParams & { runId: string }, steps: Steps): Pr
   const uri = reportUri(p.runId);
   const wire = toWireResult(result);
   const diagnostics = toDiagnostics(p.runId, uri, wire, text, findings);
+  // Only findings that name objects send the worker through the workspace's YAML.
+  const named = [...wire.clusterSuspicions, ...wire.nodes.flatMap((n) => n.suspicions)].some((s) => s.objects?.length);
+  const manifests = named ? [...manifestDiagnostics(wire, uri, diagnostics, workspaceManifests(scope))] : [];
   steps.step('Laying out the path');
   const graph = await positionedFor(wire);
   return {
     result: { runId: p.runId, reportUri: uri, report: text, findings, result: wire, graph, sourceLabel: source.label, durationMs: Date.now() - t0 },
     diagnostics,
+    manifests,
   };
 }

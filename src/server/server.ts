@@ -4,15 +4,20 @@
 // error with a clear message (the server stays up). The main thread only routes: nothing here
 // parses a snapshot or runs the engine.
 import {
-  createConnection, ProposedFeatures, type CancellationToken, type Connection, type RequestType,
-  type WorkDoneProgressParams, type WorkDoneProgressReporter,
+  CodeActionKind, createConnection, ProposedFeatures, TextDocumentSyncKind, type CancellationToken, type Connection, type InitializeParams,
+  type RequestType, type WorkDoneProgressParams, type WorkDoneProgressReporter,
 } from 'vscode-languageserver/node';
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { NetpathError } from '../shared/errors';
 import { constants, setPriority } from 'node:os';
 import {
   CaptureSnapshotRequest, ClearRunRequest, ClusterInfoRequest, DiagnoseRequest, encodeError, keptRuns, LayoutPathRequest,
-  ListEndpointsRequest, type DiagnoseResult, type NetpathErrorData,
+  ListEndpointsRequest, WhatIfRequest, type DiagnoseParams, type DiagnoseResult, type NetpathErrorData,
 } from '../shared/protocol';
+import { codeActions } from './manifests/actions';
+import { PublishedManifests } from './manifests/published';
 import { version } from '../shared/version';
 import { KeptResults, layoutPathParams, unknownRun } from './layout';
 import * as check from './params';
@@ -23,6 +28,13 @@ let runCounter = 0;
 
 function newRunId(): string {
   return `run-${Date.now().toString(36)}-${(++runCounter).toString(36)}`;
+}
+
+/** What a diagnosis asked, on what (a snapshot's text by its digest, a cluster by its kubeconfig and context). */
+function requestKey(p: DiagnoseParams): string {
+  const s = p.source;
+  const source = s.kind === 'cluster' ? [s.kubeconfig ?? '', s.context ?? ''] : 'path' in s ? s.path : createHash('sha256').update(s.text).digest('hex');
+  return JSON.stringify([source, p.request, p.overrides ?? {}]);
 }
 
 /** A failure as its JSON-RPC error; an internal one is a bug, logged with its stack. */
@@ -46,6 +58,11 @@ export function startServer(): void {
   const results = new KeptResults(keptRuns);
   const workerFile = __filename;
   const log = (message: string) => connection.console.error(message);
+  /** Findings on the workspace's manifests (the client syncs its YAML documents: their unsaved text counts). */
+  const manifests = new PublishedManifests((uri, diagnostics) => connection.sendDiagnostics({ uri, diagnostics }));
+  let roots: string[] = [];
+  let folderEvents = false;
+  const open = new Map<string, { text: string; version: number }>();
 
   async function progressFor(p: WorkDoneProgressParams, title: string): Promise<WorkDoneProgressReporter> {
     const reporter = p.workDoneToken !== undefined
@@ -75,20 +92,61 @@ export function startServer(): void {
     });
   }
 
-  connection.onInitialize(() => ({
-    capabilities: {},
-    serverInfo: { name: 'netpath', version },
-  }));
+  connection.onInitialize((init: InitializeParams) => {
+    roots = init.workspaceFolders?.map((f) => f.uri) ?? (init.rootUri ? [init.rootUri] : []);
+    folderEvents = init.capabilities.workspace?.workspaceFolders === true;
+    return {
+      capabilities: {
+        textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Full },
+        codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
+        ...(folderEvents ? { workspace: { workspaceFolders: { supported: true, changeNotifications: true } } } : {}),
+      },
+      serverInfo: { name: 'netpath', version },
+    };
+  });
+  connection.onInitialized(() => {
+    // Folder changes are only asked for from a client that can send them (the library throws otherwise).
+    if (!folderEvents) return;
+    connection.workspace.onDidChangeWorkspaceFolders((e) => {
+      const gone = new Set(e.removed.map((f) => f.uri));
+      roots = [...roots.filter((r) => !gone.has(r)), ...e.added.map((f) => f.uri)];
+    });
+  });
+  connection.onDidOpenTextDocument((e) => {
+    open.set(e.textDocument.uri, { text: e.textDocument.text, version: e.textDocument.version });
+  });
+  connection.onDidChangeTextDocument((e) => {
+    const last = e.contentChanges[e.contentChanges.length - 1];
+    if (!last || 'range' in last) return; // full sync: each change is the whole text
+    open.set(e.textDocument.uri, { text: last.text, version: e.textDocument.version });
+    void manifests.edited(e.textDocument.uri, last.text);
+  });
+  connection.onDidCloseTextDocument((e) => {
+    open.delete(e.textDocument.uri);
+  });
+  connection.onCodeAction(async (p) => {
+    if (!p.context.diagnostics.some((d) => d.source === 'netpath')) return [];
+    const doc = open.get(p.textDocument.uri);
+    if (doc) return codeActions(p, doc);
+    if (!p.textDocument.uri.startsWith('file:')) return [];
+    const text = await readFile(fileURLToPath(p.textDocument.uri), 'utf8').catch(() => undefined);
+    return codeActions(p, text === undefined ? undefined : { text, version: null });
+  });
 
   serve(DiagnoseRequest, 'Network Path: diagnosing', 7, check.diagnoseParams, async (p, steps): Promise<DiagnoseResult> => {
     const runId = p.runId ?? newRunId();
-    const { result, diagnostics } = await runInWorker({ kind: 'diagnose', params: { ...p, runId } }, steps, workerFile, log);
+    const scope = { roots, open: [...open].map(([uri, d]) => ({ uri, text: d.text })) };
+    const { result, diagnostics, manifests: onManifests } = await runInWorker({ kind: 'diagnose', params: { ...p, runId }, manifests: scope }, steps, workerFile, log);
     steps.step(`Publishing ${diagnostics.length} finding${diagnostics.length === 1 ? '' : 's'}`);
     runs.set(runId, result.reportUri);
     results.set(runId, result.result);
     await connection.sendDiagnostics({ uri: result.reportUri, diagnostics });
+    await manifests.setRun(runId, requestKey(p), onManifests);
     return result;
   });
+
+  serve(WhatIfRequest, 'Network Path: what if', 5, check.whatIfParams, (params, steps) =>
+    runInWorker({ kind: 'whatIf', params }, steps, workerFile, log));
 
   serve(ListEndpointsRequest, 'Network Path: listing endpoints', 3, check.listEndpointsParams, (params, steps) =>
     runInWorker({ kind: 'listEndpoints', params }, steps, workerFile, log));
@@ -105,6 +163,7 @@ export function startServer(): void {
       const ids = p.runId === undefined ? [...runs.keys()] : runs.has(p.runId) ? [p.runId] : [];
       for (const id of ids) {
         await connection.sendDiagnostics({ uri: runs.get(id)!, diagnostics: [] });
+        await manifests.clearRun(id);
         runs.delete(id);
         results.delete(id);
       }

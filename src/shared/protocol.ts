@@ -209,6 +209,59 @@ export const LayoutPathRequest = new RequestType<LayoutPathParams, LayoutPathRes
 /** How many runs' results the server keeps for netpath/layoutPath. */
 export const keptRuns = 16;
 
+// ---- netpath/whatIf (a manifest, saved or not, overlaid on the source: what changes) ----
+export interface WhatIfParams extends WorkDoneProgressParams {
+  source: SourceSpec;
+  /** The manifest text (one or more YAML/JSON documents) overlaid on the source's objects. */
+  manifest: { name: string; text: string };
+  /** Diagnosed with and without the manifest; absent: the pod matrix of `namespaces` instead. */
+  request?: DiagnosisRequest;
+  /** The matrix's namespaces (default: those of the manifest's objects, else `default`). */
+  namespaces?: string[];
+  overrides?: SettingOverrides;
+  /** As on DiagnoseParams (src/shared/limits.ts). */
+  limits?: RequestLimits;
+}
+/** An object the overlay creates, replaces or removes, or one netpath derives (an EndpointSlice). */
+export interface WhatIfChange {
+  kind: string;
+  namespace?: string;
+  name: string;
+  action: 'created' | 'replaced' | 'removed' | 'derived';
+  source: string;
+}
+/** A pod pair and port whose verdict the manifest changes. */
+export interface WhatIfPair {
+  src: string;
+  dst: string;
+  port: number;
+  protocol: string;
+  before: string;
+  after: string;
+  /** The policies deciding it with the manifest (policy-only matrix). */
+  policies?: string[];
+}
+export interface WhatIfResult {
+  changes: WhatIfChange[];
+  /** Objects of the manifest the diagnosis does not read, and why. */
+  ignored: { kind: string; name: string; reason: string }[];
+  /** With a request: its verdict without and with the manifest, and the findings that rest on it. */
+  request?: {
+    request: DiagnosisRequest;
+    before: string;
+    beforeError?: string;
+    after: string;
+    findings: { node: string; check: string; level: string; message: string; because: string }[];
+  };
+  /**
+   * Without a request: the policy matrix of `namespaces` before and after. `pairs`: its pod
+   * pair-ports; `changed`: those whose verdict changes (the first 500 of `changedCount`).
+   */
+  matrix?: { namespaces: string[]; pairs: number; changedCount: number; changed: WhatIfPair[] };
+  /** The whole answer as text, for a read-only document. */
+  report: string;
+}
+
 // ---- the requests ----
 // Method names are a contract (DESIGN.md "LSP custom protocol"): tests and other clients send them.
 
@@ -217,6 +270,7 @@ export const ListEndpointsRequest = new RequestType<ListEndpointsParams, ListEnd
 export const ClusterInfoRequest = new RequestType<ClusterInfoParams, ClusterInfoResult, NetpathErrorData>('netpath/clusterInfo');
 export const CaptureSnapshotRequest = new RequestType<CaptureSnapshotParams, CaptureSnapshotResult, NetpathErrorData>('netpath/captureSnapshot');
 export const ClearRunRequest = new RequestType<ClearRunParams, ClearRunResult, NetpathErrorData>('netpath/clearRun');
+export const WhatIfRequest = new RequestType<WhatIfParams, WhatIfResult, NetpathErrorData>('netpath/whatIf');
 
 // ---- errors on the wire ----
 

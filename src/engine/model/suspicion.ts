@@ -41,7 +41,34 @@ export interface Suspicion {
    * from being `reachable`.
    */
   undecided?: UndecidedElement[];
+  /**
+   * The Kubernetes objects whose fields cause the finding (the policy that denies, the Service whose
+   * selector selects nothing): an editor shows the finding on the object's manifest, at the field.
+   */
+  objects?: ObjectCause[];
 }
+
+/** A Kubernetes object a finding is about, the field that decides it, and the one fix when it is certain. */
+export interface ObjectCause {
+  kind: 'NetworkPolicy' | 'Service' | 'Pod' | 'EndpointSlice';
+  namespace: string;
+  name: string;
+  /** Path of the deciding field in the object's manifest, e.g. `['spec', 'ports', 0, 'targetPort']`. */
+  field: (string | number)[];
+  /** A pod's controlling owner (`ReplicaSet web-5d8f7`): the workload whose template stands for the pod in manifests. */
+  owner?: { kind: string; name: string };
+  remedy?: Remedy;
+}
+
+/**
+ * A change to the object that removes the finding, given only when it is certain: a rule allowing
+ * exactly the diagnosed peer and port, the container port a Service's targetPort should name, the
+ * label a pod lacks for a selector.
+ */
+export type Remedy =
+  | { kind: 'allow-peer'; direction: 'ingress' | 'egress'; peer: { namespace: string; labels: Record<string, string> }; port: number; protocol: string }
+  | { kind: 'set-target-port'; portIndex: number; value: number | string }
+  | { kind: 'add-label'; key: string; value: string };
 
 /** An element on the path the simulator does not model, and why it could decide the outcome. */
 export interface UndecidedElement {

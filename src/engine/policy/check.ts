@@ -6,10 +6,12 @@ import type { ClusterCache } from '../k8s/cache';
 import type { ClusterPod } from '../k8s/objects';
 import { nodeIPs, type ResolvedEndpoint } from '../k8s/resolve';
 import type { Protocol } from '../model/packet';
-import { SuspicionLevel, type Suspicion } from '../model/suspicion';
+import { SuspicionLevel, type ObjectCause, type Remedy, type Suspicion } from '../model/suspicion';
 import { findServiceHit, serviceBackends } from '../service/backends';
 import type { Direction } from './compile';
-import { type DirectionVerdict, type PolicyPeerEndpoint, type PolicySet } from './evaluate';
+import { portsMatch, type DirectionVerdict, type PolicyPeerEndpoint, type PolicySet } from './evaluate';
+import { matches } from '../k8s/selector';
+import { podCause } from '../service/causes';
 
 export interface PolicyTarget {
   ip: string;
@@ -94,7 +96,8 @@ export function checkNetworkPolicies(policies: PolicySet, source: ResolvedEndpoi
     v.allowed = (v.egress?.allowed ?? true) && (v.ingress?.allowed ?? true);
     out.allowed &&= v.allowed;
     out.targets.push(v);
-    for (const d of [v.egress, v.ingress]) if (d && !d.allowed) out.suspicions.push(denySuspicion(d, t.service));
+    if (v.egress && !v.egress.allowed) out.suspicions.push(denySuspicion(policies, v.egress, dstPeer, t.service));
+    if (v.ingress && !v.ingress.allowed) out.suspicions.push(denySuspicion(policies, v.ingress, ingressPeer, t.service));
   }
 
   // Policies that decided something but could not be read completely.
@@ -117,7 +120,56 @@ export function checkNetworkPolicies(policies: PolicySet, source: ResolvedEndpoi
   return out;
 }
 
-function denySuspicion(d: DirectionVerdict, service: string | undefined): Suspicion {
+/** Labels a controller stamps on each pod it creates: never part of a rule that names the workload. */
+const perPodLabels = new Set(['pod-template-hash', 'controller-revision-hash', 'statefulset.kubernetes.io/pod-name', 'apps.kubernetes.io/pod-index', 'controller-uid', 'batch.kubernetes.io/controller-uid']);
+
+/**
+ * The policies that deny, each at its rules for the direction (or its podSelector when it has
+ * none), with the rule that allows exactly this peer and port when the peer is a pod with
+ * workload labels (an IP peer, or a pod known only by per-pod labels, has no certain rule).
+ */
+function denyCauses(policies: PolicySet, d: DirectionVerdict, peer: PolicyPeerEndpoint): ObjectCause[] {
+  const labels = Object.fromEntries(Object.entries(peer.pod?.labels ?? {}).filter(([k]) => !perPodLabels.has(k)));
+  const remedy: Remedy | undefined = peer.pod && Object.keys(labels).length
+    ? { kind: 'allow-peer', direction: d.direction, peer: { namespace: peer.pod.namespace, labels }, port: d.port, protocol: d.protocol.toUpperCase() }
+    : undefined;
+  const causes = d.policies.flatMap((pv): ObjectCause[] => {
+    const p = policies.policy(pv.policy);
+    if (!p) return [];
+    const hasRules = Array.isArray(p[d.direction]) && p[d.direction]!.length > 0;
+    return [{ kind: 'NetworkPolicy', namespace: p.namespace, name: p.name, field: hasRules ? ['spec', d.direction] : ['spec', 'podSelector'], ...(remedy ? { remedy } : {}) }];
+  });
+  return [...causes, ...missingLabelCauses(policies, d, peer)];
+}
+
+/**
+ * The peer pod as a cause when a rule of a denying policy would admit it but for one label it
+ * lacks (ports and namespace match, the podSelector fails only on an absent `key: value`): adding
+ * that label is then a certain fix, one per distinct label.
+ */
+function missingLabelCauses(policies: PolicySet, d: DirectionVerdict, peer: PolicyPeerEndpoint): ObjectCause[] {
+  const pod = peer.pod;
+  if (!pod) return [];
+  const dst = d.direction === 'ingress' ? policies.cache.pod(d.pod) : pod;
+  const labels = new Map<string, string>();
+  for (const pv of d.policies) {
+    const p = policies.policy(pv.policy);
+    for (const r of p?.[d.direction] ?? []) {
+      if (r.ports && !portsMatch(r.ports, d.port, d.protocol, dst).ok) continue;
+      for (const x of r.peers ?? []) {
+        if (x.kind !== 'selector' || !x.podSelector) continue;
+        if (x.namespaceSelector ? !matches(x.namespaceSelector, policies.cache.namespace(pod.namespace).labels) : pod.namespace !== p!.namespace) continue;
+        const failing = x.podSelector.requirements.filter((q) => !matches({ requirements: [q], text: '' }, pod.labels));
+        const [q] = failing;
+        if (failing.length !== 1 || q.operator !== 'In' || q.values.length !== 1 || q.key in pod.labels) continue;
+        if (matches(x.podSelector, { ...pod.labels, [q.key]: q.values[0] })) labels.set(`${q.key}=${q.values[0]}`, q.key);
+      }
+    }
+  }
+  return [...labels].map(([kv, key]) => podCause(pod, ['metadata', 'labels'], { kind: 'add-label', key, value: kv.slice(key.length + 1) }));
+}
+
+function denySuspicion(policies: PolicySet, d: DirectionVerdict, peer: PolicyPeerEndpoint, service: string | undefined): Suspicion {
   const via = service ? ` (backend of service ${service})` : '';
   const flow = d.direction === 'egress'
     ? `egress from ${d.pod} to ${d.peer}:${d.port}/${d.protocol}${via}`
@@ -127,6 +179,7 @@ function denySuspicion(d: DirectionVerdict, service: string | undefined): Suspic
     check: `policy.${d.direction satisfies Direction}-deny`,
     message: `NetworkPolicy denies ${flow}: ${d.reason}`,
     evidence: d.policies.map((p) => ({ kind: 'object' as const, text: p.summary, where: `networkpolicy ${p.policy}` })),
+    objects: denyCauses(policies, d, peer),
   };
 }
 

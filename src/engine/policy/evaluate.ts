@@ -177,7 +177,7 @@ export class PolicySet {
   }
 }
 
-function portsMatch(ports: PolicyPort[], port: number, protocol: string, dst: ClusterPod | undefined): { ok: boolean; why: string } {
+export function portsMatch(ports: PolicyPort[], port: number, protocol: string, dst: ClusterPod | undefined): { ok: boolean; why: string } {
   const proto = protocol.toUpperCase();
   const want = `${port}/${proto}`;
   for (const p of ports) {

@@ -19,7 +19,8 @@ import {
 import { selectorFromLabels } from '../k8s/selector';
 import { canonicalIP, contains, parseIP, parsePrefix, type Family } from '../netstack/ip';
 import type { Protocol } from '../model/packet';
-import { SuspicionLevel, type Evidence, type Suspicion } from '../model/suspicion';
+import { SuspicionLevel, type Evidence, type ObjectCause, type Suspicion } from '../model/suspicion';
+import { notReadyCauses, selectorCauses, targetPortCause } from './causes';
 
 export type ServiceHitKind = 'clusterIP' | 'externalIP' | 'loadBalancer' | 'nodePort';
 
@@ -160,7 +161,8 @@ export function serviceBackends(cache: ClusterCache, hit: ServiceHit, opts: Back
     trafficPolicy: { field, value: policy },
     backends: [], endpoints: [], terminatingFallback: false, notes: [], suspicions: [],
   };
-  const suspect = (level: SuspicionLevel, check: string, message: string, evidence: Evidence[]) => out.suspicions.push({ level, check, message, evidence });
+  const suspect = (level: SuspicionLevel, check: string, message: string, evidence: Evidence[], objects: ObjectCause[] = []) =>
+    out.suspicions.push({ level, check, message, evidence, ...(objects.length ? { objects } : {}) });
 
   if (svc.type === 'ExternalName') {
     suspect(SuspicionLevel.WARNING, 'service.external-name', `service ${svc.key} is an ExternalName service (DNS alias for ${svc.externalName ?? '?'}): it has no ClusterIP and kube-proxy does not forward it`, [svcEvidence(svc, `type: ExternalName, externalName: ${svc.externalName ?? ''}`)]);
@@ -195,7 +197,8 @@ export function serviceBackends(cache: ClusterCache, hit: ServiceHit, opts: Back
     if ((!slicePort || slicePort.port === undefined) && slice.endpoints.length) {
       suspect(SuspicionLevel.WARNING, 'service.slice-port-missing',
         `EndpointSlice ${slice.key} has no port named "${sp.name}" (${sp.protocol}) for service port ${sp.port}: kube-proxy programs none of its endpoints for it`,
-        [{ kind: 'object', text: `ports: ${slice.ports.map((p) => `${p.name || '""'} ${p.port ?? '*'}/${p.protocol}`).join(', ') || '(none)'}`, where: `endpointslice ${slice.key}` }]);
+        [{ kind: 'object', text: `ports: ${slice.ports.map((p) => `${p.name || '""'} ${p.port ?? '*'}/${p.protocol}`).join(', ') || '(none)'}`, where: `endpointslice ${slice.key}` }],
+        [targetPortCause(cache, svc, sp)].filter((c) => c !== undefined));
     }
     for (const ep of slice.endpoints) {
       const c = candidate(cache, svc, sp, slice, ep, slicePort?.port);
@@ -221,7 +224,7 @@ export function serviceBackends(cache: ClusterCache, hit: ServiceHit, opts: Back
     suspect(SuspicionLevel.FATAL, 'service.no-endpoints', `service ${svc.key} has no endpoints${whyNoEndpoints(cache, svc, slices.length)}`, [
       svcEvidence(svc, svc.selector ? `selector: ${selectorFromLabels(svc.selector).text}` : 'no selector (endpoints are managed by hand)'),
       ...slices.map((s) => ({ kind: 'object' as const, text: `${s.endpoints.length} endpoints, addressType ${s.addressType}`, where: `endpointslice ${s.key}` })),
-    ]);
+    ], selectorCauses(cache, svc));
     return out;
   }
 
@@ -265,9 +268,10 @@ export function serviceBackends(cache: ClusterCache, hit: ServiceHit, opts: Back
     } else if (usable.length) {
       suspect(SuspicionLevel.FATAL, 'service.no-ready-endpoints',
         `service ${svc.key} has ${usable.length} endpoint${usable.length > 1 ? 's' : ''} for port ${sp.port}/${sp.protocol} but none is ready (nor serving while terminating)`,
-        endpointLines());
+        endpointLines(), notReadyCauses(slices));
     } else {
-      suspect(SuspicionLevel.FATAL, 'service.no-endpoints', `service ${svc.key} has no endpoints with a port for ${sp.name ? `"${sp.name}" ` : ''}${sp.port}/${sp.protocol}`, endpointLines());
+      suspect(SuspicionLevel.FATAL, 'service.no-endpoints', `service ${svc.key} has no endpoints with a port for ${sp.name ? `"${sp.name}" ` : ''}${sp.port}/${sp.protocol}`, endpointLines(),
+        [targetPortCause(cache, svc, sp)].filter((c) => c !== undefined));
     }
   } else if (out.terminatingFallback) {
     suspect(SuspicionLevel.WARNING, 'service.terminating-endpoints-only',

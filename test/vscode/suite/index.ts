@@ -22,6 +22,7 @@ export function run(): Promise<void> {
   require('./netpath.suite');
   require('./live.suite');
   require('./hostile.suite');
+  require('./yaml-findings.suite'); // writes its own files into the workspace and removes them
   // Screenshots only where a runner can take them (run.ts), and never in the self-test run.
   if (require('./screenshot').available() && !process.env.NETPATH_VSCODE_SELFTEST) require('./screens.suite');
   // The responsiveness acceptance test (issue 12): a generated 1,000-backend snapshot, not in the self-test run.
