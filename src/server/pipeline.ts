@@ -11,7 +11,8 @@ import { formatTextWithFindings } from '../engine/report/text';
 import type { NetpathSnapshot } from '../engine/snapshot/types';
 import type {
   CaptureSnapshotParams, CaptureSnapshotResult, ClusterInfoParams, ClusterInfoResult, DiagnoseParams, DiagnoseResult,
-  LayoutPathParams, LayoutPathResult, ListEndpointsParams, ListEndpointsResult, SettingOverrides,
+  LayoutPathParams, LayoutPathResult, ListEndpointsParams, ListEndpointsResult, MatrixParams, MatrixResult, SettingOverrides,
+  SnapshotDiffParams, SnapshotDiffResult,
 } from '../shared/protocol';
 import { reportUri } from '../shared/protocol';
 import { toWireResult, type WireResult } from '../shared/severity';
@@ -19,6 +20,8 @@ import { toDiagnostics } from './diagnostics';
 import { clusterInfo, listEndpoints } from './endpoints';
 import { layoutPathFor, positionedFor } from './layout';
 import { LiveClusterSource } from './live-source';
+import { matrixFor } from './matrix';
+import { snapshotDiffFor } from './compare';
 import { sourceFor } from './source';
 import type { Steps } from './steps';
 
@@ -28,7 +31,9 @@ export type Job =
   | { kind: 'listEndpoints'; params: ListEndpointsParams }
   | { kind: 'clusterInfo'; params: ClusterInfoParams }
   | { kind: 'captureSnapshot'; params: CaptureSnapshotParams }
-  | { kind: 'layoutPath'; params: LayoutPathParams & { result: WireResult } };
+  | { kind: 'layoutPath'; params: LayoutPathParams & { result: WireResult } }
+  | { kind: 'matrix'; params: MatrixParams }
+  | { kind: 'snapshotDiff'; params: SnapshotDiffParams };
 
 export interface JobResults {
   diagnose: { result: DiagnoseResult; diagnostics: Diagnostic[] };
@@ -36,6 +41,8 @@ export interface JobResults {
   clusterInfo: ClusterInfoResult;
   captureSnapshot: CaptureSnapshotResult;
   layoutPath: LayoutPathResult;
+  matrix: MatrixResult;
+  snapshotDiff: SnapshotDiffResult;
 }
 
 /** Live jobs must be allowed to delete their collector pods when cancelled (no hard stop). */
@@ -84,6 +91,10 @@ export async function runJob(job: Job, steps: Steps): Promise<JobResults[Job['ki
       const { result, ...params } = job.params;
       return layoutPathFor(result, params);
     }
+    case 'matrix':
+      return matrixFor(job.params, steps, networkFor);
+    case 'snapshotDiff':
+      return snapshotDiffFor(job.params, steps);
   }
 }
 
