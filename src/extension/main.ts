@@ -5,6 +5,8 @@ import * as vscode from 'vscode';
 import { ExplorerBadges, registerExplorerBadges } from './badges';
 import { commands, linkPathHandlers, samplePath } from './commands';
 import { linkPathApi, registerPathPanelSerializer, revealInGraph } from './pathPanel';
+import { compareApi } from './compare';
+import { matrixApi } from './matrixPanel';
 import { Ctx, type PickerShown } from './ctx';
 import { resolveExplorerTarget, type ExplorerTarget } from './kubernetes';
 import { ReportDocuments, reportScheme } from './report';
@@ -24,6 +26,10 @@ export interface NetpathApi {
   readonly linkPath: typeof linkPathApi;
   /** What the Kubernetes explorer's node UI customizer does to a node's TreeItem (from the latest run). */
   readonly explorerBadges: ExplorerBadges;
+  /** The connectivity-matrix panel: its matrix, and a cell's diagnosis as a click asks for it. */
+  readonly matrix: typeof matrixApi;
+  /** The comparison the Compare view shows. */
+  readonly compare: typeof compareApi;
 }
 
 let ctx: Ctx | undefined;
@@ -87,6 +93,8 @@ export function activate(context: vscode.ExtensionContext): NetpathApi {
     revealNode: (run, nodeId) => c.revealNode(run, nodeId),
     linkPath: linkPathApi,
     explorerBadges: badges.badges,
+    matrix: matrixApi,
+    compare: compareApi,
   };
 }
 

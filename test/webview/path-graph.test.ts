@@ -135,7 +135,7 @@ test('keyboard: Tab reaches nodes, Enter selects and reveals; host selectNode se
       await s2.page.locator('[data-node-id="node2"].selected').waitFor({ timeout: 3000 });
       const transform = await s2.page.locator('g.viewport').getAttribute('transform');
       assert.equal(transform, `translate(${state.viewport!.x} ${state.viewport!.y}) scale(${state.viewport!.k})`);
-      assert.deepEqual(await s2.posted(), [{ type: 'ready' }], 'restored without a host message, then asks for the current view');
+      assert.deepEqual(await s2.posted(), [{ type: 'ready' }, { type: 'resize', width: 1920, height: 1000 }], 'restored without a host message, then asks for the current view (and says its size)');
       assert.deepEqual(await s2.problems(), []);
     } finally {
       await s2.close();
