@@ -232,13 +232,25 @@ export class GraphView {
     return { w: Math.max(r.width, 100), h: Math.max(r.height, 100) };
   }
 
-  /** The whole graph when it fits at a readable zoom; else readable, from the start of the path (pan for the rest). */
+  /**
+   * The whole graph when it fits at a readable zoom; else readable, showing where the packet was
+   * stopped (the first node of the worst severity), or the start of the path (pan for the rest).
+   */
   fit(notify = true): void {
     if (!this.graph) return;
     const { w, h } = this.size();
     const k = Math.max(minReadableZoom, Math.min(w / this.graph.width, h / this.graph.height, 1.25));
     const gw = this.graph.width * k, gh = this.graph.height * k;
-    this.setViewport({ k, x: gw <= w ? (w - gw) / 2 : 0, y: gh <= h ? (h - gh) / 2 : 0 }, notify);
+    const rank = (n: GraphNode) => (n.severity === 'FATAL' ? 2 : n.severity === 'CRITICAL' ? 1 : 0);
+    const worst = this.graph.nodes.reduce<GraphNode | undefined>((best, n) => (rank(n) > (best ? rank(best) : 0) ? n : best), undefined);
+    // Along each axis: centred when it fits, else the start — or, when the worst node would be
+    // outside the panel from the start, that node centred (within the graph's bounds).
+    const axis = (size: number, view: number, at?: number, len?: number) => {
+      if (size <= view) return (view - size) / 2;
+      if (at === undefined || len === undefined || (at + len) * k <= view) return 0;
+      return Math.max(view - size, Math.min(0, view / 2 - (at + len / 2) * k));
+    };
+    this.setViewport({ k, x: axis(gw, w, worst?.x, worst?.w), y: axis(gh, h, worst?.y, worst?.h) }, notify);
     this.userMoved = false;
   }
 
