@@ -150,7 +150,9 @@ suite('Matrix, compare and a readable link path', () => {
     assert.match(ed3.document.getText(), /port: 9091/);
 
     if (canScreenshot()) {
+      // The view beside what its first item opens: the compare report at the rule.
       await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+      await vscode.commands.executeCommand('netpath.openDifference', c.id, true, 0);
       await vscode.commands.executeCommand('netpath.compare.focus');
       const shot = await screenshot({ name: 'vscode-compare', countRows: ['On the path', 'iptables: -A FORWARD', 'NetworkPolicy default/web-allow-client'] }, 30_000);
       for (const [text, n] of Object.entries(shot.rows)) assert.ok(n >= 1, `the Compare view shows "${text}"`);
