@@ -1,5 +1,6 @@
 // The editor's matrix and compare requests on the real server (dist/server.js over node IPC):
-// netpath/matrix gives, cell for cell, what the engine's matrix (`netpath matrix`) gives, with the
+// netpath/layoutPath lays a kept run out top to bottom for a narrow panel, with the deciding rule on
+// the node where the packet was stopped; netpath/matrix gives, cell for cell, what the engine's matrix (`netpath matrix`) gives, with the
 // deciding policy named on policy-denied datapath cells; netpath/snapshotDiff gives the on-path
 // differences first, each pointing at its line in the report, object differences with the object's
 // YAML. Malformed params and oversized scopes are refused with the code of their meaning.
@@ -13,7 +14,9 @@ import { generateSnapshot } from '../../bench/generate';
 import { buildMatrix } from '../../src/engine/matrix/matrix';
 import { Network } from '../../src/engine/network';
 import { loadSnapshot } from '../../src/engine/snapshot/load';
-import { ErrorCodes, MatrixRequest, SnapshotDiffRequest, type MatrixResult, type SnapshotDiffResult } from '../../src/shared/protocol';
+import type { PositionedGraph } from '../../src/engine/report/graph';
+import { layoutPathParams } from '../../src/server/layout';
+import { ErrorCodes, LayoutPathRequest, MatrixRequest, SnapshotDiffRequest, type DiagnoseResult, type MatrixResult, type SnapshotDiffResult } from '../../src/shared/protocol';
 import { serverBuilt, startServer, type ServerSession } from './client';
 
 const skip = !serverBuilt() && 'dist/server.js missing: run `npm run build` first';
@@ -157,4 +160,37 @@ test('netpath/snapshotDiff: the on-path difference first, at its report line; ob
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('netpath/layoutPath direction "down": the path top to bottom, ports on top and bottom, the deciding rule on its node', { skip, timeout: 60_000 }, async () => {
+  assert.deepEqual(layoutPathParams({ runId: 'r', direction: 'down' }), { runId: 'r', expanded: [], direction: 'down' });
+  assert.throws(() => layoutPathParams({ runId: 'r', direction: 'up' }), /params\.direction must be "right" or "down"/);
+  await withServer(async (s) => {
+    const request = { src: 'default/client', dst: 'svc/default/web-remote', port: 80, protocol: 'tcp' };
+    const d = await s.connection.sendRequest<DiagnoseResult>('netpath/diagnose', { source: { kind: 'snapshot', path: broken }, request, runId: 'narrow' });
+    assert.equal(d.graph.direction, undefined, 'the diagnose result comes left to right');
+    assert.ok(d.graph.nodes.flatMap((n) => n.ports).every((p) => p.side === 'west' || p.side === 'east'));
+    const g = await s.connection.sendRequest<PositionedGraph>(LayoutPathRequest.method, { runId: 'narrow', expanded: [], direction: 'down' });
+    assert.equal(g.direction, 'down');
+    assert.ok(g.nodes.flatMap((n) => n.ports).every((p) => p.side === 'north' || p.side === 'south'));
+    const byId = new Map(g.nodes.map((n) => [n.id, n]));
+    // Along the path each node lies below the one before.
+    const ys = ['default/client', 'node1', 'node2'].map((id) => byId.get(id)!.y);
+    assert.ok(ys[0] < ys[1] && ys[1] < ys[2], `y ${ys.join(', ')}`);
+    assert.ok(g.width < d.graph.width / 1.5, `down ${g.width}×${g.height}, right ${d.graph.width}×${d.graph.height}`);
+    assert.deepEqual(byId.get('node2')!.decision, d.graph.nodes.find((n) => n.id === 'node2')!.decision);
+    assert.equal(byId.get('node2')!.decision!.check, 'iptables.drop');
+    assert.match(byId.get('node2')!.decision!.text, /^-A FORWARD -d 10\.244\.2\.2\/32 .*….*-j DROP$/);
+    assert.ok(byId.get('node2')!.decision!.text.length <= 52);
+    assert.equal(byId.get('node1')!.decision, undefined, 'clean nodes carry none');
+    // A NetworkPolicy deny (the healthy sample, web1 → web2): the path stops at web2's node, which
+    // carries the decision — the node's enforcing rule (FATAL) outranks the policy finding (CRITICAL).
+    const p = await s.connection.sendRequest<DiagnoseResult>('netpath/diagnose', { source: { kind: 'snapshot', path: healthy }, request: { src: 'default/web1', dst: 'default/web2', port: 8080, protocol: 'tcp' } });
+    assert.deepEqual(p.result.nodes.map((n) => n.id), ['default/web1', 'node1', 'node2']);
+    assert.ok(p.result.clusterSuspicions.some((x) => x.check === 'policy.ingress-deny'));
+    assert.deepEqual(p.graph.nodes.filter((n) => n.decision).map((n) => n.id), ['node2']);
+    const rule = p.graph.nodes.find((n) => n.id === 'node2')!.decision!;
+    assert.equal(rule.check, 'iptables.drop');
+    assert.match(rule.text, /^-A NETPATH-IN-.*llow-client" -j DROP$/);
+  });
 });

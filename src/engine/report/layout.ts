@@ -279,10 +279,13 @@ function drawableNodes(result: WireResult): Map<string, DrawNode> {
     if (decision) d.decision = decision;
     nodes.set(n.id, d);
   };
-  // A NetworkPolicy denies at an end of the flow: its ingress at the destination pod, its egress
-  // at the source. Those findings are the cluster's, but the decision is drawn where it applies.
-  const atEnd = (id: string, dir: string) => result.clusterSuspicions.filter((s) => s.check === `policy.${dir}-deny` && result.request[dir === 'ingress' ? 'dst' : 'src'] === id);
-  for (const n of result.nodes) add(n, [...atEnd(n.id, 'ingress'), ...atEnd(n.id, 'egress')]);
+  // A NetworkPolicy denies at an end of the flow: its ingress at the destination pod (or, when the
+  // path stops before it, the last node reached), its egress at the source. Those findings are
+  // the cluster's, but the decision is drawn where it applies.
+  const ids = new Set(result.nodes.map((n) => n.id));
+  const ingressAt = ids.has(result.request.dst) ? result.request.dst : result.nodes.at(-1)?.id;
+  const deny = (dir: string) => result.clusterSuspicions.filter((s) => s.check === `policy.${dir}-deny`);
+  for (const n of result.nodes) add(n, [...(n.id === ingressAt ? deny('ingress') : []), ...(n.id === result.request.src ? deny('egress') : [])]);
   // A link to a node the result does not list cannot be dropped from the picture (every link is
   // drawn); show its end as an unexamined generic node rather than fail.
   for (const l of result.links)
