@@ -81,8 +81,9 @@ for (const theme of themeKinds) {
       assert.deepEqual(await s.problems(), []);
       t.diagnostic(`${theme}: ${nodeIds.length} node elements, ${linkIds.length} links in ${view.graph.edges.length} edges, node2 FATAL (stroke ${stroke}), posted ${posted.join(', ')}, 0 problems, ${shot}`);
       if (theme === 'light') {
-        // The README picture: a window sized to the path, fitted with the keyboard ("0").
-        await page.setViewportSize({ width: 1280, height: 420 });
+        // The README picture: a window sized to the path at a readable zoom (the graph, the
+        // details column beside it, a margin), fitted with the keyboard ("0").
+        await page.setViewportSize({ width: Math.ceil(view.graph.width) + 360 + 24, height: Math.max(420, Math.ceil(view.graph.height) + 60) });
         await page.locator('.canvas').press('0');
         await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
         const file = join(repoRoot, 'media/screenshot-broken-path.png');
