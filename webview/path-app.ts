@@ -185,7 +185,12 @@ export function startPathApp(vscode: VsCodeApi, root: HTMLElement): void {
       }
       case 'showGraph':
         // A new layout of the run shown; one of another run (a late answer) is ignored.
-        if (state.view && state.view.runId === m.runId) show({ ...state.view, graph: m.graph }, true);
+        // Turned the other way (the panel's width changed): the old pan and zoom mean nothing there, fit again.
+        if (state.view && state.view.runId === m.runId) {
+          const turned = (state.view.graph.direction ?? 'right') !== (m.graph.direction ?? 'right');
+          if (turned) save({ viewport: undefined });
+          show({ ...state.view, graph: m.graph }, !turned);
+        }
         break;
       case 'selectNode':
         graph?.select({ kind: 'node', id: m.nodeId }, false);

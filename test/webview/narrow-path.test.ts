@@ -130,7 +130,7 @@ test('600-px panel, a path that works: the reply drawn back dashed, the service 
 });
 
 test('600-px panel showing the left-to-right layout (before the host re-lays it out): pans, never shrinks below 11 px', { skip }, async () => {
-  const right: PathView = await labView(caseName, request);
+  const right: PathView = { ...(await labView(caseName, request)), runId: 'run-narrow' };
   const s = await harness.open({ theme: 'light', viewport: narrow });
   try {
     await s.waitForPosted((m) => type(m) === 'ready', '"ready"');
@@ -144,6 +144,18 @@ test('600-px panel showing the left-to-right layout (before the host re-lays it 
     assert.ok(node2.x >= 0 && node2.x + node2.width <= narrow.width, `node2 at x ${node2.x}`);
     const client = (await s.page.locator('[data-node-id="default/client"] .node-box').boundingBox())!;
     assert.ok(client.x + client.width <= 0, 'the start is off to the left');
+
+    // The user zooms; then the host's top-to-bottom layout of the same run arrives: drawn and fitted
+    // anew (the old pan and zoom meant the other layout).
+    await s.page.locator('.canvas').press('+');
+    const zoomed = await s.page.locator('g.viewport').getAttribute('transform');
+    const down = await labView(caseName, request, { direction: 'down' });
+    await s.post({ type: 'showGraph', runId: 'run-narrow', graph: down.graph });
+    await s.page.locator('.port-label.north').first().waitFor({ timeout: 5000 });
+    const refit = (await s.page.locator('g.viewport').getAttribute('transform'))!;
+    assert.notEqual(refit, zoomed);
+    assert.equal(Number(/scale\(([\d.]+)\)/.exec(refit)![1]), 1, 'fitted at the readable zoom');
+    assert.deepEqual(await s.problems(), []);
   } finally {
     await s.close();
   }
