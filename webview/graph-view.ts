@@ -2,6 +2,10 @@
 // edge, colours only through CSS classes bound to VS Code theme variables (pathview.css), pan
 // with drag or arrow keys, zoom with the wheel or +/−, 0 fits. No inline styles: the CSP allows
 // styles only from the extension's own stylesheet.
+//
+// Readable at any width: fitting never shrinks the graph below `minReadableZoom` (the smallest
+// label, 11 px, stays 11 px on screen); a graph larger than the panel is panned instead, from the
+// start of the path. (The user may still zoom out further by hand for an overview.)
 import type { GraphEdge, GraphNode, PositionedGraph } from '../src/engine/report/graph';
 import type { Selection } from '../src/shared/webview-protocol';
 import { iconPath, severityIcon } from './icons';
@@ -9,6 +13,9 @@ import { iconPath, severityIcon } from './icons';
 import { shown } from '../src/shared/display';
 
 const ns = 'http://www.w3.org/2000/svg';
+
+/** The smallest label font (port, edge and decision labels, pathview.css) is 11 px: below zoom 1 it would render smaller. */
+export const minReadableZoom = 1;
 
 export interface Viewport {
   x: number;
@@ -46,7 +53,8 @@ export function nodeAriaLabel(n: GraphNode): string {
   const findings = n.suspicionCount
     ? `, ${n.severity}, ${n.suspicionCount} suspicion${n.suspicionCount === 1 ? '' : 's'}`
     : ', no suspicions';
-  return `${what}${findings}${n.examined ? '' : ', not examined'}`;
+  const decision = n.decision ? `, decided by ${n.decision.check}: ${n.decision.text}` : '';
+  return `${what}${findings}${decision}${n.examined ? '' : ', not examined'}`;
 }
 
 export class GraphView {
@@ -138,15 +146,23 @@ export class GraphView {
     g.setAttribute('aria-label', nodeAriaLabel(n));
     g.append(el('rect', { width: n.w, height: n.h, rx: 6 }, 'node-box'));
     if (n.type === 'group') g.append(el('rect', { x: 4, y: 4, width: n.w, height: n.h, rx: 6 }, 'node-stack'));
-    const ic = el('g', { transform: 'translate(10 10)' }, 'node-icon');
+    // A top-to-bottom layout puts the names of the ports on the top edge above the header.
+    const hy = n.headerY ?? 0;
+    const ic = el('g', { transform: `translate(10 ${10 + hy})` }, 'node-icon');
     ic.append(el('path', { d: iconPath(n.type) }));
-    const label = el('text', { x: 32, y: 23 }, 'node-label');
+    const label = el('text', { x: 32, y: 23 + hy }, 'node-label');
     label.textContent = shown(n.label);
-    const desc = el('text', { x: 32, y: 39 }, 'node-desc');
+    const desc = el('text', { x: 32, y: 39 + hy }, 'node-desc');
     desc.textContent = shown(n.description || (n.examined ? '' : 'not examined'));
     g.append(ic, label, desc);
+    if (n.decision) {
+      // The rule that stopped the packet here, where it happened (full text in the details).
+      const d = el('text', { x: 10, y: 46 + hy + 11 }, `node-decision ${sevClass(n.severity)}`);
+      d.textContent = shown(`✕ ${n.decision.text}`);
+      g.append(d);
+    }
     if (n.suspicionCount) {
-      const b = el('g', { transform: `translate(${n.w - 40} 8)` }, `badge ${sevClass(n.severity)}`);
+      const b = el('g', { transform: `translate(${n.w - 40} ${8 + hy})` }, `badge ${sevClass(n.severity)}`);
       b.append(el('rect', { width: 32, height: 18, rx: 9 }, 'badge-bg'));
       const bi = el('g', { transform: 'translate(3 2) scale(0.875)' }, 'badge-icon');
       bi.append(el('path', { d: iconPath(severityIcon(n.severity)) }));
@@ -158,7 +174,11 @@ export class GraphView {
     for (const p of n.ports) {
       const px = p.x - n.x, py = p.y - n.y;
       g.append(el('rect', { x: px, y: py, width: p.w, height: p.h, rx: 1 }, 'port'));
-      const t = el('text', { x: p.side === 'west' ? px + p.w + 5 : px - 5, y: py + p.h / 2 + 4 }, `port-label ${p.side}`);
+      const at = p.side === 'west' ? { x: px + p.w + 5, y: py + p.h / 2 + 4 }
+        : p.side === 'east' ? { x: px - 5, y: py + p.h / 2 + 4 }
+        : p.side === 'north' ? { x: px + p.w + 3, y: py + p.h + 11 }
+        : { x: px + p.w + 3, y: py - 3 };
+      const t = el('text', at, `port-label ${p.side}`);
       t.textContent = shown(p.name);
       g.append(t);
     }
@@ -168,6 +188,8 @@ export class GraphView {
       pick();
     });
     g.addEventListener('keydown', (ev) => activate(ev, pick));
+    // Tabbing to a node off-screen (the graph is larger than the panel at a readable zoom) pans to it.
+    g.addEventListener('focus', () => this.ensureVisible(n.id));
     this.nodeEls.set(n.id, g);
     return g;
   }
@@ -210,12 +232,30 @@ export class GraphView {
     return { w: Math.max(r.width, 100), h: Math.max(r.height, 100) };
   }
 
+  /**
+   * The whole graph when it fits at a readable zoom; else readable, showing where the packet was
+   * stopped (the first node of the worst severity), or the start of the path (pan for the rest).
+   */
   fit(notify = true): void {
     if (!this.graph) return;
     const { w, h } = this.size();
-    const k = Math.min(w / this.graph.width, h / this.graph.height, 1.25);
-    this.setViewport({ k, x: (w - this.graph.width * k) / 2, y: (h - this.graph.height * k) / 2 }, notify);
+    const k = Math.max(minReadableZoom, Math.min(w / this.graph.width, h / this.graph.height, 1.25));
+    const gw = this.graph.width * k, gh = this.graph.height * k;
+    const rank = (n: GraphNode) => (n.severity === 'FATAL' ? 2 : n.severity === 'CRITICAL' ? 1 : 0);
+    const worst = this.graph.nodes.reduce<GraphNode | undefined>((best, n) => (rank(n) > (best ? rank(best) : 0) ? n : best), undefined);
+    // Along each axis: centred when it fits, else the start — or, when the worst node would be
+    // outside the panel from the start, that node centred (within the graph's bounds).
+    const axis = (size: number, view: number, at?: number, len?: number) => {
+      if (size <= view) return (view - size) / 2;
+      if (at === undefined || len === undefined || (at + len) * k <= view) return 0;
+      return Math.max(view - size, Math.min(0, view / 2 - (at + len / 2) * k));
+    };
+    this.setViewport({ k, x: axis(gw, w, worst?.x, worst?.w), y: axis(gh, h, worst?.y, worst?.h) }, notify);
     this.userMoved = false;
+  }
+
+  get zoom(): number {
+    return this.viewport.k;
   }
 
   zoomBy(factor: number, cx?: number, cy?: number): void {

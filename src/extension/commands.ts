@@ -15,6 +15,8 @@ import type { Element } from './tree';
 import { showLinkPath, type PathPanelHandlers } from './pathPanel';
 import { LayoutPathRequest } from '../shared/protocol';
 import { notice } from '../shared/display';
+import { compareCommands } from './compare';
+import { showMatrix, type MatrixArgs } from './matrixPanel';
 
 export type Cmd = (...args: any[]) => unknown;
 export type CommandTable = Record<string, (ctx: Ctx) => Cmd>;
@@ -252,6 +254,10 @@ export const commands: CommandTable = {
   'netpath.revealFinding': (ctx) => (runId: string, nodeId: string | null, index: number) => revealFinding(ctx, runId, nodeId, index),
 
   'netpath.showLog': (ctx) => () => ctx.log.show(),
+
+  'netpath.showMatrix': (ctx) => (args?: MatrixArgs) => showMatrix(ctx, args && typeof args === 'object' && !('nodeType' in args) ? args : {}, () => ensureSource(ctx)),
+
+  ...compareCommands,
 
   // One click from the walkthrough: the sample opened beside, diagnosed, the Problems panel shown.
   'netpath.diagnoseSample': (ctx) => async () => {

@@ -24,7 +24,7 @@ export type RecentKind = 'source' | 'destination' | 'port';
 
 /** What the tests (and other extensions) can see: see main.ts `activate`'s return value. */
 export interface PickerShown {
-  step: 'source' | 'destination' | 'port' | 'protocol' | 'snapshot';
+  step: 'source' | 'destination' | 'port' | 'protocol' | 'snapshot' | 'namespace';
   quickPick: vscode.QuickPick<vscode.QuickPickItem>;
 }
 

@@ -6,6 +6,8 @@ import { ExplorerBadges, registerExplorerBadges } from './badges';
 import { commands, linkPathHandlers, samplePath } from './commands';
 import { registerManifestFeatures, type ManifestFeatures } from './manifests';
 import { linkPathApi, registerPathPanelSerializer, revealInGraph } from './pathPanel';
+import { compareApi } from './compare';
+import { matrixApi } from './matrixPanel';
 import { Ctx, type PickerShown } from './ctx';
 import { resolveExplorerTarget, type ExplorerTarget } from './kubernetes';
 import { ReportDocuments, reportScheme } from './report';
@@ -28,6 +30,10 @@ export interface NetpathApi {
   readonly explorerBadges: ExplorerBadges;
   /** Each "Diagnose with This Manifest" answer and the document it opened. */
   readonly onDidFinishWhatIf: ManifestFeatures['onDidFinishWhatIf'];
+  /** The connectivity-matrix panel: its matrix, and a cell's diagnosis as a click asks for it. */
+  readonly matrix: typeof matrixApi;
+  /** The comparison the Compare view shows. */
+  readonly compare: typeof compareApi;
 }
 
 let ctx: Ctx | undefined;
@@ -95,6 +101,8 @@ export function activate(context: vscode.ExtensionContext): NetpathApi {
     linkPath: linkPathApi,
     explorerBadges: badges.badges,
     onDidFinishWhatIf: manifests.onDidFinishWhatIf,
+    matrix: matrixApi,
+    compare: compareApi,
   };
 }
 

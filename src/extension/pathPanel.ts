@@ -12,6 +12,7 @@ import type { WireResult } from '../shared/severity';
 import type { PositionedGraph } from '../engine/report/graph';
 import type { LayoutPathParams } from '../shared/protocol';
 import {
+  directionFor,
   isWebviewState,
   isWebviewToHost,
   splitResult,
@@ -52,8 +53,12 @@ interface Current {
   pending?: vscode.CancellationTokenSource;
   /** The view's stream to the webview (`postView`), settled once posted or outdated. */
   posting?: Promise<void>;
-  /** Asks the server for the view's run with groups changed; settles once shown, outdated or failed. */
-  relayout(change: (groups: Set<string>) => void, limit?: number): Promise<void>;
+  /** Asks the server for the view's run with groups changed (or laid out the other way); settles once shown, outdated or failed. */
+  relayout(change: (groups: Set<string>) => void, limit?: number, direction?: 'right' | 'down'): Promise<void>;
+  /** The webview's last reported size (CSS pixels). */
+  size?: { width: number; height: number };
+  /** The re-layout a size change asked for, settled once shown. */
+  redirected?: Promise<void>;
 }
 
 let current: Current | undefined;
@@ -95,7 +100,7 @@ function setup(context: vscode.ExtensionContext, panel: vscode.WebviewPanel, han
     nonce: newNonce(),
     scriptUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(context.extensionUri, 'dist', 'webview.js')).toString(),
   });
-  const relayout = async (change: (groups: Set<string>) => void, limit?: number): Promise<void> => {
+  const relayout = async (change: (groups: Set<string>) => void, limit?: number, direction?: 'right' | 'down'): Promise<void> => {
     const view = c.view;
     if (!view) return;
     if (!view.runId) {
@@ -109,7 +114,8 @@ function setup(context: vscode.ExtensionContext, panel: vscode.WebviewPanel, han
     const gen = c.generation;
     const stale = () => gen !== c.generation || c.pending !== pending || pending.token.isCancellationRequested;
     post(c, { type: 'status', busy: true, message: 'Laying out…' });
-    await c.handlers.layout({ runId: view.runId, expanded: [...groups].sort(), limit: limit ?? view.graph.limit }, pending.token).then(
+    const dir = direction ?? view.graph.direction ?? 'right';
+    await c.handlers.layout({ runId: view.runId, expanded: [...groups].sort(), limit: limit ?? view.graph.limit, ...(dir === 'down' ? { direction: dir } : {}) }, pending.token).then(
       (graph) => {
         if (stale() || !c.view) return;
         c.view = { ...c.view, graph };
@@ -148,6 +154,10 @@ function setup(context: vscode.ExtensionContext, panel: vscode.WebviewPanel, han
         case 'collapseGroup':
           void relayout((s) => s.delete(m.groupId));
           break;
+        case 'resize':
+          c.size = { width: m.width, height: m.height };
+          c.redirected = fitDirection(c);
+          break;
       }
     },
     undefined,
@@ -158,6 +168,15 @@ function setup(context: vscode.ExtensionContext, panel: vscode.WebviewPanel, han
     if (current === c) current = undefined;
   });
   return c;
+}
+
+/** Lays the view out the other way when the panel's width asks for it (narrow: top to bottom). */
+function fitDirection(c: Current): Promise<void> {
+  const view = c.view;
+  if (!view?.runId || !c.size) return Promise.resolve();
+  const shown = view.graph.direction ?? 'right';
+  const want = directionFor(c.size.width, shown);
+  return want === shown ? Promise.resolve() : c.relayout(() => {}, undefined, want);
 }
 
 function title(r: WireResult): string {
@@ -188,7 +207,10 @@ export function showLinkPath(context: vscode.ExtensionContext, run: PathRun, han
   cancelPending(c);
   c.view = { result, graph: run.graph, runId: run.runId, ranAt: (run.finishedAt ?? new Date()).toISOString() };
   post(c, { type: 'status', busy: false });
-  c.posting = postView(c);
+  // The diagnose result comes laid out left to right: a narrow panel asks for its own layout at once.
+  c.posting = postView(c).then(() => {
+    c.redirected = fitDirection(c);
+  });
 }
 
 /** What the panel shows, and the webview's own layout requests: for tests and other extensions. */
@@ -199,6 +221,10 @@ export const linkPathApi = {
   /** As the webview's "Show next"/"Show all": resolves once the server's graph was forwarded (or outdated). */
   expandGroup: (groupId: string, limit?: number): Promise<void> => current?.relayout((s) => s.add(groupId), limit) ?? Promise.resolve(),
   collapseGroup: (groupId: string): Promise<void> => current?.relayout((s) => s.delete(groupId)) ?? Promise.resolve(),
+  /** The webview's size as it last reported it. */
+  size: (): { width: number; height: number } | undefined => current?.size,
+  /** Settles once the layout the panel's width asked for (if any) is shown. */
+  laidOutForWidth: (): Promise<void> => current?.redirected ?? Promise.resolve(),
 };
 
 /** Selects the node in the open panel (the tree selected it); no `reveal` comes back. */

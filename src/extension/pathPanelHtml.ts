@@ -25,8 +25,11 @@ function attr(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
 }
 
-/** The page: the app script (dist/webview.js) loads its stylesheet (media/pathview.css) itself. */
-export function pathPanelHtml(o: { cspSource: string; nonce: string; scriptUri: string; title?: string }): string {
+/**
+ * The page: the app script (dist/webview.js) loads its stylesheet (media/pathview.css or
+ * matrixview.css) itself; `view` says which app the page is (default the link path).
+ */
+export function pathPanelHtml(o: { cspSource: string; nonce: string; scriptUri: string; title?: string; view?: 'path' | 'matrix' }): string {
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -36,7 +39,7 @@ export function pathPanelHtml(o: { cspSource: string; nonce: string; scriptUri: 
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
 <title>${attr(o.title ?? 'Link Path')}</title>
 </head>
-<body>
+<body${o.view === 'matrix' ? ' data-view="matrix"' : ''}>
 <div id="root"></div>
 <script nonce="${attr(o.nonce)}" src="${attr(o.scriptUri)}"></script>
 </body>

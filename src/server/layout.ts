@@ -17,7 +17,7 @@ export function positionedFor(result: WireResult): Promise<PositionedGraph> {
 
 /** The graph with the given groups unfolded, each showing up to `limit` backends (bounded overall). */
 export function layoutPathFor(result: WireResult, params: LayoutPathParams): Promise<PositionedGraph> {
-  return layoutResult(result, { expanded: params.expanded, limit: params.limit });
+  return layoutResult(result, { expanded: params.expanded, limit: params.limit, direction: params.direction });
 }
 
 const maxExpanded = 1000;
@@ -36,7 +36,8 @@ export function layoutPathParams(raw: unknown): LayoutPathParams {
   if (!Array.isArray(expanded) || expanded.length > maxExpanded || !expanded.every((g) => typeof g === 'string' && g.length <= maxIdLength))
     throw bad('params.expanded', `an array of at most ${maxExpanded} group ids`);
   if (p.limit !== undefined && !(Number.isInteger(p.limit) && (p.limit as number) > 0)) throw bad('params.limit', 'a positive integer');
-  return { runId: p.runId, expanded: expanded as string[], ...(p.limit !== undefined ? { limit: p.limit as number } : {}) };
+  if (p.direction !== undefined && p.direction !== 'right' && p.direction !== 'down') throw bad('params.direction', '"right" or "down"');
+  return { runId: p.runId, expanded: expanded as string[], ...(p.limit !== undefined ? { limit: p.limit as number } : {}), ...(p.direction !== undefined ? { direction: p.direction } : {}) };
 }
 
 /** The results of the last `size` runs, by run id, so netpath/layoutPath can lay them out again. */

@@ -14,7 +14,7 @@ import {
   type ListEndpointsParams, type SettingOverrides, type SourceSpec, type WhatIfParams,
 } from '../shared/protocol';
 
-function bad(method: string, field: string, expected: string, got: unknown): BadInputError {
+export function bad(method: string, field: string, expected: string, got: unknown): BadInputError {
   return new BadInputError(`${method}: ${field} must be ${expected}, got ${describe(got)}`, 'params');
 }
 
@@ -29,20 +29,20 @@ function describe(v: unknown): string {
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-function params(method: string, p: unknown): Record<string, unknown> {
+export function params(method: string, p: unknown): Record<string, unknown> {
   if (!isObject(p)) throw bad(method, 'params', 'an object', p);
   return p;
 }
 
 /** The client's work-done progress token, when it sent one (the server reports progress on it). */
-function workDoneToken(method: string, o: Record<string, unknown>): { workDoneToken?: ProgressToken } {
+export function workDoneToken(method: string, o: Record<string, unknown>): { workDoneToken?: ProgressToken } {
   const t = o.workDoneToken;
   if (t === undefined) return {};
   if (typeof t === 'string' || (typeof t === 'number' && Number.isInteger(t))) return { workDoneToken: t };
   throw bad(method, 'params.workDoneToken', 'a string or an integer', t);
 }
 
-function source(method: string, v: unknown): SourceSpec {
+export function source(method: string, v: unknown): SourceSpec {
   if (!isObject(v)) throw bad(method, 'params.source', 'an object { kind: "snapshot", path }, { kind: "snapshot", text } or { kind: "cluster", context? }', v);
   if (v.kind === 'cluster') return cluster(method, v);
   if (v.kind !== 'snapshot') throw bad(method, 'params.source.kind', '"snapshot" or "cluster"', v.kind);
@@ -88,7 +88,7 @@ function cluster(method: string, v: Record<string, unknown>): ClusterSpec {
   return out;
 }
 
-function overrides(method: string, v: unknown): SettingOverrides | undefined {
+export function overrides(method: string, v: unknown): SettingOverrides | undefined {
   if (v === undefined || v === null) return undefined;
   if (!isObject(v)) throw bad(method, 'params.overrides', 'an object', v);
   const out: SettingOverrides = {};
@@ -111,7 +111,7 @@ function overrides(method: string, v: unknown): SettingOverrides | undefined {
 }
 
 /** `params.limits`: each known limit a positive integer (src/shared/limits.ts); an unknown name is a mistake. */
-function limits(method: string, v: unknown): { limits?: RequestLimits } {
+export function limits(method: string, v: unknown): { limits?: RequestLimits } {
   if (v === undefined || v === null) return {};
   if (!isObject(v)) throw bad(method, 'params.limits', `an object with any of ${requestLimitNames.join(', ')}`, v);
   const out: RequestLimits = {};
@@ -124,7 +124,7 @@ function limits(method: string, v: unknown): { limits?: RequestLimits } {
   return { limits: out };
 }
 
-function diagnosisRequest(m: string, r: unknown): DiagnosisRequest {
+export function diagnosisRequest(m: string, r: unknown): DiagnosisRequest {
   if (!isObject(r)) throw bad(m, 'params.request', 'an object { src, dst, port, protocol }', r);
   for (const k of ['src', 'dst'] as const) {
     if (typeof r[k] !== 'string' || !(r[k] as string).trim()) throw bad(m, `params.request.${k}`, 'a non-empty string (ns/pod, svc/ns/name, node/name or an IP)', r[k]);

@@ -11,7 +11,8 @@ import { formatTextWithFindings } from '../engine/report/text';
 import type { NetpathSnapshot } from '../engine/snapshot/types';
 import type {
   CaptureSnapshotParams, CaptureSnapshotResult, ClusterInfoParams, ClusterInfoResult, DiagnoseParams, DiagnoseResult,
-  LayoutPathParams, LayoutPathResult, ListEndpointsParams, ListEndpointsResult, SettingOverrides, WhatIfParams, WhatIfResult,
+  LayoutPathParams, LayoutPathResult, ListEndpointsParams, ListEndpointsResult, MatrixParams, MatrixResult, SettingOverrides,
+  SnapshotDiffParams, SnapshotDiffResult, WhatIfParams, WhatIfResult,
 } from '../shared/protocol';
 import { reportUri } from '../shared/protocol';
 import { toWireResult, type WireResult } from '../shared/severity';
@@ -22,6 +23,8 @@ import { LiveClusterSource } from './live-source';
 import { manifestDiagnostics } from './manifests/findings';
 import { whatIf } from './manifests/what-if';
 import { workspaceManifests, type ManifestScope } from './manifests/workspace';
+import { matrixFor } from './matrix';
+import { snapshotDiffFor } from './compare';
 import { sourceFor } from './source';
 import type { RequestLimits } from '../shared/limits';
 import type { Steps } from './steps';
@@ -33,7 +36,9 @@ export type Job =
   | { kind: 'clusterInfo'; params: ClusterInfoParams }
   | { kind: 'captureSnapshot'; params: CaptureSnapshotParams }
   | { kind: 'layoutPath'; params: LayoutPathParams & { result: WireResult } }
-  | { kind: 'whatIf'; params: WhatIfParams };
+  | { kind: 'whatIf'; params: WhatIfParams }
+  | { kind: 'matrix'; params: MatrixParams }
+  | { kind: 'snapshotDiff'; params: SnapshotDiffParams };
 
 export interface JobResults {
   /** `manifests`: the findings on the workspace's manifests, by file URI. */
@@ -43,6 +48,8 @@ export interface JobResults {
   captureSnapshot: CaptureSnapshotResult;
   layoutPath: LayoutPathResult;
   whatIf: WhatIfResult;
+  matrix: MatrixResult;
+  snapshotDiff: SnapshotDiffResult;
 }
 
 /** Live jobs must be allowed to delete their collector pods when cancelled (no hard stop). */
@@ -93,6 +100,10 @@ export async function runJob(job: Job, steps: Steps): Promise<JobResults[Job['ki
     }
     case 'whatIf':
       return whatIf(job.params, steps);
+    case 'matrix':
+      return matrixFor(job.params, steps, networkFor);
+    case 'snapshotDiff':
+      return snapshotDiffFor(job.params, steps);
   }
 }
 

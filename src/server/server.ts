@@ -14,10 +14,12 @@ import { NetpathError } from '../shared/errors';
 import { constants, setPriority } from 'node:os';
 import {
   CaptureSnapshotRequest, ClearRunRequest, ClusterInfoRequest, DiagnoseRequest, encodeError, keptRuns, LayoutPathRequest,
-  ListEndpointsRequest, WhatIfRequest, type DiagnoseParams, type DiagnoseResult, type NetpathErrorData,
+  ListEndpointsRequest, MatrixRequest, SnapshotDiffRequest, WhatIfRequest, type DiagnoseParams, type DiagnoseResult, type NetpathErrorData,
 } from '../shared/protocol';
 import { codeActions } from './manifests/actions';
 import { PublishedManifests } from './manifests/published';
+import { snapshotDiffParams } from './compare';
+import { matrixParams } from './matrix';
 import { version } from '../shared/version';
 import { KeptResults, layoutPathParams, unknownRun } from './layout';
 import * as check from './params';
@@ -156,6 +158,12 @@ export function startServer(): void {
 
   serve(CaptureSnapshotRequest, 'Network Path: capturing a snapshot', 6, check.captureSnapshotParams, (params, steps) =>
     runInWorker({ kind: 'captureSnapshot', params }, steps, workerFile, log));
+
+  serve(MatrixRequest, 'Network Path: connectivity matrix', 6, matrixParams, (params, steps) =>
+    runInWorker({ kind: 'matrix', params }, steps, workerFile, log));
+
+  serve(SnapshotDiffRequest, 'Network Path: comparing snapshots', 5, snapshotDiffParams, (params, steps) =>
+    runInWorker({ kind: 'snapshotDiff', params }, steps, workerFile, log));
 
   connection.onRequest(ClearRunRequest, async (raw: unknown) => {
     try {

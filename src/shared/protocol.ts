@@ -203,6 +203,8 @@ export interface LayoutPathParams {
   expanded: string[];
   /** Backends an unfolded group shows (default 200; the server caps what all groups add). */
   limit?: number;
+  /** `down` lays the path out top to bottom (a narrow panel); default `right`. */
+  direction?: 'right' | 'down';
 }
 export type LayoutPathResult = PositionedGraph;
 export const LayoutPathRequest = new RequestType<LayoutPathParams, LayoutPathResult, NetpathErrorData>('netpath/layoutPath');
@@ -262,6 +264,80 @@ export interface WhatIfResult {
   report: string;
 }
 
+// ---- netpath/matrix (who can talk to whom in a namespace; engine src/engine/matrix) ----
+export interface MatrixParams extends WorkDoneProgressParams {
+  source: SourceSpec;
+  /** Namespaces in scope (at least one). */
+  namespaces: string[];
+  /** Ports tried on every destination; absent = each destination's own (container ports, policy ports). */
+  ports?: { port: number; protocol: 'tcp' | 'udp' | 'sctp' }[];
+  /** NetworkPolicies alone (allowed/denied) instead of the datapath's verdict. */
+  policyOnly?: boolean;
+  overrides?: SettingOverrides;
+  /** As on DiagnoseParams (src/shared/limits.ts). */
+  limits?: RequestLimits;
+}
+/** One cell: pods[src] → pods[dst] on ports[port]. */
+export interface MatrixCellWire {
+  src: number;
+  dst: number;
+  port: number;
+  /** reachable | unreachable | unknown, or (policy-only) allowed | denied. */
+  verdict: string;
+  /** Check ids of the findings at WARNING or above. */
+  checks: string[];
+  /** The deciding NetworkPolicies (`ns/name`): for a denied cell those selecting the destination (or source) and allowing nothing. */
+  policies?: string[];
+}
+export interface MatrixResult {
+  sourceLabel: string;
+  namespaces: string[];
+  policyOnly: boolean;
+  pods: string[];
+  ports: { port: number; protocol: 'tcp' | 'udp' | 'sctp' }[];
+  /** Pods in scope left out (no address, finished), with why. */
+  left: { pod: string; reason: string }[];
+  cells: MatrixCellWire[];
+}
+/** The most cells a matrix request answers (the view draws each one); larger scopes are refused with the CLI to use. */
+export const maxMatrixCells = 20_000;
+
+// ---- netpath/snapshotDiff (what changed between two snapshots; engine src/engine/diff) ----
+export interface SnapshotDiffParams extends WorkDoneProgressParams {
+  /** Absolute paths of the two snapshot files: a (before) and b (after). */
+  a: string;
+  b: string;
+  /** With a request both snapshots are diagnosed and the differences on its path come first. */
+  request?: DiagnosisRequest;
+  /** As on DiagnoseParams (src/shared/limits.ts). */
+  limits?: RequestLimits;
+}
+export interface DiffItem {
+  type: 'object' | 'stack';
+  change: 'added' | 'removed' | 'changed';
+  /** One line: `+ iptables: -A FORWARD … -j DROP`, `~ NetworkPolicy default/deny: spec.ingress`. */
+  title: string;
+  /** Where: `node node2`, `node node2, default/web`, or the object's kind. */
+  where: string;
+  /** On the path: why it ranks there ("the evidence of iptables.drop, which stopped the packet"). */
+  why?: string;
+  /** 0-based line of the item in the compare report (`report`). */
+  line: number;
+  /** An object difference: the object as YAML (from b; from a when it was removed) and the line of its name. */
+  object?: { kind: string; namespace?: string; name: string; fields: string[]; yaml: string; nameLine: number };
+}
+export interface SnapshotDiffResult {
+  a: string;
+  b: string;
+  request?: DiagnosisRequest;
+  verdict?: { a: string; b: string; changed: boolean; aError?: string; bError?: string };
+  onPath: DiffItem[];
+  rest: DiffItem[];
+  dumpsOnlyIn: { a: string[]; b: string[] };
+  /** The compare report as text (the items point into it by line). */
+  report: string;
+}
+
 // ---- the requests ----
 // Method names are a contract (DESIGN.md "LSP custom protocol"): tests and other clients send them.
 
@@ -271,6 +347,8 @@ export const ClusterInfoRequest = new RequestType<ClusterInfoParams, ClusterInfo
 export const CaptureSnapshotRequest = new RequestType<CaptureSnapshotParams, CaptureSnapshotResult, NetpathErrorData>('netpath/captureSnapshot');
 export const ClearRunRequest = new RequestType<ClearRunParams, ClearRunResult, NetpathErrorData>('netpath/clearRun');
 export const WhatIfRequest = new RequestType<WhatIfParams, WhatIfResult, NetpathErrorData>('netpath/whatIf');
+export const MatrixRequest = new RequestType<MatrixParams, MatrixResult, NetpathErrorData>('netpath/matrix');
+export const SnapshotDiffRequest = new RequestType<SnapshotDiffParams, SnapshotDiffResult, NetpathErrorData>('netpath/snapshotDiff');
 
 // ---- errors on the wire ----
 

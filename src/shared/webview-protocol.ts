@@ -60,7 +60,24 @@ export type WebviewToHost =
   | { type: 'rerun' }
   /** Unfold a group of backends, showing up to `limit` of them (default: the view's limit), or fold it again. */
   | { type: 'expandGroup'; groupId: string; limit?: number }
-  | { type: 'collapseGroup'; groupId: string };
+  | { type: 'collapseGroup'; groupId: string }
+  /**
+   * The panel's size in CSS pixels (on load and when it changes): below `narrowPanelWidth` the host
+   * has the path laid out top to bottom, at `widePanelWidth` and above left to right again.
+   */
+  | { type: 'resize'; width: number; height: number };
+
+/** Narrower panels get the top-to-bottom layout… */
+export const narrowPanelWidth = 700;
+/** …until they are this wide again (a margin, so a panel near the threshold does not flip back and forth). */
+export const widePanelWidth = 760;
+
+/** The layout direction a panel of this width wants, given the one it shows. */
+export function directionFor(width: number, current: 'right' | 'down'): 'right' | 'down' {
+  if (width < narrowPanelWidth) return 'down';
+  if (width >= widePanelWidth) return 'right';
+  return current;
+}
 
 /** What the webview keeps with setState: enough to redraw at once after being hidden or a reload. */
 export interface WebviewState {
@@ -113,6 +130,8 @@ export function isWebviewToHost(m: unknown): m is WebviewToHost {
       return typeof m.groupId === 'string' && (m.limit === undefined || (Number.isInteger(m.limit) && (m.limit as number) > 0));
     case 'collapseGroup':
       return typeof m.groupId === 'string';
+    case 'resize':
+      return [m.width, m.height].every((v) => typeof v === 'number' && Number.isFinite(v) && v >= 0 && v < 100_000);
     default:
       return false;
   }

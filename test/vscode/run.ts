@@ -253,12 +253,16 @@ export interface ShotRequest {
   countRows?: string[];
   /** CSS selectors to count inside webviews (every frame of the page): did the panel render? */
   countInWebviews?: string[];
+  /** A CSS selector of text inside webviews: how large it renders (computed font size × the scale it is drawn at). */
+  measureText?: string;
 }
 export interface ShotAnswer {
   file: string;
   rows: Record<string, number>;
   /** Per selector of `countInWebviews`: matching elements over all frames. */
   webview?: Record<string, number>;
+  /** For `measureText`: how many matched, the smallest rendered size in px and its text, the width of the frame holding them. */
+  text?: { count: number; minPx: number; smallest: string; frameWidth: number };
   error?: string;
 }
 
@@ -287,6 +291,7 @@ function serveScreenshots(page: import('playwright-core').Page, dir: string): { 
               answer.webview[sel] = n;
             }
           }
+          if (req.measureText) answer.text = await measureText(page, req.measureText);
           await page.screenshot({ path: answer.file });
           log(`screenshot: ${answer.file}`);
         } catch (e) {
@@ -297,6 +302,25 @@ function serveScreenshots(page: import('playwright-core').Page, dir: string): { 
     }
   }, 100);
   return { stop: () => clearInterval(timer) };
+}
+
+/** The rendered size of every text matching `selector` in every frame (SVG text: font size × its screen CTM's scale). */
+async function measureText(page: import('playwright-core').Page, selector: string): Promise<NonNullable<ShotAnswer['text']>> {
+  const out = { count: 0, minPx: Number.POSITIVE_INFINITY, smallest: '', frameWidth: 0 };
+  for (const f of page.frames()) {
+    const r = await f.evaluate((sel) => ({
+      width: window.innerWidth,
+      items: [...document.querySelectorAll(sel)].map((e) => {
+        const m = (e as SVGGraphicsElement).getScreenCTM?.();
+        return { px: parseFloat(getComputedStyle(e).fontSize) * (m ? Math.hypot(m.a, m.b) : 1), text: e.textContent ?? '' };
+      }),
+    }), selector).catch(() => undefined);
+    if (!r?.items.length) continue;
+    out.count += r.items.length;
+    out.frameWidth = r.width;
+    for (const it of r.items) if (it.px < out.minPx) (out.minPx = it.px, out.smallest = it.text);
+  }
+  return out;
 }
 
 if (require.main === module) {

@@ -20,6 +20,7 @@ export const repoRoot = resolve(__dirname, '../..');
 export const webviewBundle = join(repoRoot, 'dist/webview.js');
 export const artifactsDir = join(repoRoot, 'test/artifacts');
 const resourceRoots = ['dist', 'media'];
+const wideViewport = { width: 1920, height: 1000 };
 
 const mime: Record<string, string> = {
   '.js': 'text/javascript',
@@ -47,6 +48,8 @@ export interface OpenOptions {
   /** What getState() returns before the app calls setState (VS Code's restored state). */
   state?: unknown;
   viewport?: { width: number; height: number };
+  /** Which app the page is (`data-view` on <body>, as pathPanelHtml.ts writes it); default the link path. */
+  view?: 'path' | 'matrix';
 }
 
 export interface WebviewSession {
@@ -76,6 +79,7 @@ interface PageConfig {
   nonce: string;
   theme: ThemeKind;
   state: unknown;
+  view?: 'path' | 'matrix';
 }
 
 function hostPage(origin: string, c: PageConfig): string {
@@ -119,7 +123,7 @@ function hostPage(origin: string, c: PageConfig): string {
 })();
 </script>
 </head>
-<body class="${kind}" data-vscode-theme-kind="${kind}" data-vscode-theme-id="netpath-harness-${c.theme}">
+<body class="${kind}" data-vscode-theme-kind="${kind}" data-vscode-theme-id="netpath-harness-${c.theme}"${c.view === 'matrix' ? ' data-view="matrix"' : ''}>
 <div id="root"></div>
 <script nonce="${c.nonce}" src="${origin}/dist/webview.js"></script>
 </body>
@@ -167,9 +171,11 @@ export async function startWebviewHarness(): Promise<WebviewHarness> {
       browser ??= await launchChromium();
       const theme = opts.theme ?? 'light';
       const id = randomBytes(8).toString('hex');
-      pages.set(id, { nonce: randomBytes(16).toString('base64'), theme, state: opts.state });
+      pages.set(id, { nonce: randomBytes(16).toString('base64'), theme, state: opts.state, view: opts.view });
       const page = await browser.context.newPage();
-      if (opts.viewport) await page.setViewportSize(opts.viewport);
+      // Default: a wide editor panel (the link path is drawn left to right at a readable zoom there);
+      // narrow panels are asked for by size.
+      await page.setViewportSize(opts.viewport ?? wideViewport);
       const problems: string[] = [];
       page.on('console', (m) => m.type() === 'error' && problems.push(`console error: ${m.text()}`));
       page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));

@@ -81,8 +81,9 @@ for (const theme of themeKinds) {
       assert.deepEqual(await s.problems(), []);
       t.diagnostic(`${theme}: ${nodeIds.length} node elements, ${linkIds.length} links in ${view.graph.edges.length} edges, node2 FATAL (stroke ${stroke}), posted ${posted.join(', ')}, 0 problems, ${shot}`);
       if (theme === 'light') {
-        // The README picture: a window sized to the path, fitted with the keyboard ("0").
-        await page.setViewportSize({ width: 1280, height: 420 });
+        // The README picture: a window sized to the path at a readable zoom (the graph, the
+        // details column beside it, a margin), fitted with the keyboard ("0").
+        await page.setViewportSize({ width: Math.ceil(view.graph.width) + 360 + 24, height: Math.max(420, Math.ceil(view.graph.height) + 60) });
         await page.locator('.canvas').press('0');
         await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
         const file = join(repoRoot, 'media/screenshot-broken-path.png');
@@ -135,7 +136,7 @@ test('keyboard: Tab reaches nodes, Enter selects and reveals; host selectNode se
       await s2.page.locator('[data-node-id="node2"].selected').waitFor({ timeout: 3000 });
       const transform = await s2.page.locator('g.viewport').getAttribute('transform');
       assert.equal(transform, `translate(${state.viewport!.x} ${state.viewport!.y}) scale(${state.viewport!.k})`);
-      assert.deepEqual(await s2.posted(), [{ type: 'ready' }], 'restored without a host message, then asks for the current view');
+      assert.deepEqual(await s2.posted(), [{ type: 'ready' }, { type: 'resize', width: 1920, height: 1000 }], 'restored without a host message, then asks for the current view (and says its size)');
       assert.deepEqual(await s2.problems(), []);
     } finally {
       await s2.close();

@@ -32,7 +32,9 @@ for (const theme of themeKinds) {
       assert.equal(bg, hexToRgb(themeVariables(theme)['--vscode-editor-background']));
       const shot = await s.screenshot(`webview-empty-${theme}`);
       assert.deepEqual(await s.problems(), []);
-      assert.deepEqual(await s.posted(), [{ type: 'ready' }], 'only "ready" (send me the view) before a result arrives');
+      // "ready" (send me the view) and the panel's size (which decides the layout's direction), nothing else.
+      await s.waitForPosted((m) => (m as { type?: string }).type === 'resize', '"resize"');
+      assert.deepEqual(await s.posted(), [{ type: 'ready' }, { type: 'resize', width: 1920, height: 1000 }], 'only "ready" and the size before a result arrives');
       t.diagnostic(`${theme}: rendered "No diagnosis to show yet.", 0 problems, screenshot ${shot}`);
     } finally {
       await s.close();

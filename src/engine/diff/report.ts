@@ -33,16 +33,16 @@ export function diffJson(files: { a: string; b: string }, path: PathDiff | undef
 
 const sign = { added: '+', removed: '-', changed: '~' } as const;
 
-function objectLine(d: ObjectDifference): string {
+export function objectLine(d: ObjectDifference): string {
   return `${sign[d.change]} ${d.kind} ${d.namespace ? `${d.namespace}/` : ''}${d.name}${d.fields.length ? `: ${d.fields.join(', ')}` : ` ${d.change}`}`;
 }
 
-function stackLines(d: StackDifference): string[] {
+export function stackLines(d: StackDifference): string[] {
   if (d.change === 'changed') return [`~ ${d.area}: ${d.before}`, `    now: ${d.after}`];
   return [`${sign[d.change]} ${d.area}: ${d.change === 'added' ? d.after : d.before}`];
 }
 
-function whereOf(d: StackDifference): string {
+export function whereOf(d: StackDifference): string {
   return d.netns === 'host' ? `node ${d.node}` : `node ${d.node}, ${d.netns}`;
 }
 

@@ -19,15 +19,18 @@ export interface Box {
 }
 
 /**
- * An interface of a NetNode: requests enter on the west side and leave by the east side; replies
- * the other way round (so one interface used both ways is one port).
+ * An interface of a NetNode: requests enter on the west side and leave by the east side (top and
+ * bottom in a `down` layout); replies the other way round (so one interface used both ways is one port).
  */
 export interface GraphPort extends Box {
   id: string;
   /** Interface name as the link attribute `if` gives it. */
   name: string;
-  side: 'west' | 'east';
+  side: 'west' | 'east' | 'north' | 'south';
 }
+
+/** `right`: the path runs left to right (wide panels); `down`: top to bottom (narrow panels). */
+export type LayoutDirection = 'right' | 'down';
 
 /**
  * The backends of a fan-out that the graph does not show, drawn as one expandable node. A backend
@@ -59,6 +62,10 @@ export interface GraphNode extends Box {
   examined: boolean;
   ports: GraphPort[];
   group?: GraphGroup;
+  /** Offset of the header (icon, label, description) from the node's top: room for port names above it in a `down` layout. */
+  headerY?: number;
+  /** The deciding rule where the packet was stopped here: the evidence of the node's worst FATAL/CRITICAL finding. */
+  decision?: { check: string; text: string };
 }
 
 export interface GraphEdge {
@@ -88,6 +95,8 @@ export interface PositionedGraph {
   expanded: string[];
   /** How many backends an expanded group shows at most (the request's limit after clamping). */
   limit: number;
+  /** Absent = `right`. */
+  direction?: LayoutDirection;
 }
 
 /** Backends a fan-out shows before the rest fold into its group node. */

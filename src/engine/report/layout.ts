@@ -1,6 +1,8 @@
 // Lays a result (its wire form: severities as names) out as a positioned graph for the link-path webview: elkjs layered
-// layout, left to right, one port per interface (packets enter on the west side, leave on the
-// east side), edge labels placed by ELK so they never sit on a node. Only the diagnosis server
+// layout, left to right (or top to bottom for a narrow panel), one port per interface (packets
+// enter on the west side, leave on the east side; north and south top to bottom), edge labels
+// placed by ELK so they never sit on a node. A node where a FATAL/CRITICAL finding stopped the
+// packet carries the deciding rule (its evidence) as a line of its own. Only the diagnosis server
 // runs it (src/server/layout.ts): the webview's CSP forbids eval and the bundle would be huge, and
 // in the extension host a large layout froze VS Code.
 //
@@ -15,9 +17,9 @@ import ELK from 'elkjs/lib/elk.bundled.js';
 import type { ElkExtendedEdge, ElkLabel, ElkNode, ElkPort } from 'elkjs/lib/elk-api';
 import type { Link } from '../model/link';
 import { formatPacket, type Packet } from '../model/packet';
-import { severityRank, worstSeverity, type Severity, type WireNode, type WireResult } from '../../shared/severity';
+import { isSevere, severityRank, worstSeverity, type Severity, type WireNode, type WireResult, type WireSuspicion } from '../../shared/severity';
 import {
-  defaultGroupThreshold, expandStep, groupId, maxExpandedNodes, type GraphEdge, type GraphGroup, type GraphNode, type GraphPort, type PositionedGraph,
+  defaultGroupThreshold, expandStep, groupId, maxExpandedNodes, type GraphEdge, type GraphGroup, type GraphNode, type GraphPort, type LayoutDirection, type PositionedGraph,
 } from './graph';
 
 export * from './graph';
@@ -32,6 +34,8 @@ export interface LayoutOptions {
   expanded?: readonly string[];
   /** Backends an expanded group shows (default `expandStep`); clamped to 1…`maxExpandedNodes`. */
   limit?: number;
+  /** Default `right`. */
+  direction?: LayoutDirection;
 }
 
 // Text metrics the webview's CSS matches (pathview.css): node labels 13px sans-serif, edge labels
@@ -43,6 +47,9 @@ const headerH = 46;
 const portStep = 18;
 const portSize = 8;
 const maxLabelChars = 52;
+/** The decision line under the header, and the row of port names above/below it in a `down` layout. */
+const decisionH = 16;
+const portRowH = 16;
 
 interface DrawNode {
   id: string;
@@ -53,6 +60,7 @@ interface DrawNode {
   suspicionCount: number;
   examined: boolean;
   group?: GraphGroup;
+  decision?: { check: string; text: string };
 }
 
 interface DrawEdge {
@@ -69,6 +77,11 @@ export async function layoutResult(result: WireResult, opts: LayoutOptions = {})
   const threshold = Math.max(1, Math.floor(opts.groupThreshold ?? defaultGroupThreshold));
   const limit = clampLimit(opts.limit);
   const expanded = new Set(opts.expanded ?? []);
+  const down = opts.direction === 'down';
+  // Where requests enter and leave a node; replies the other way round.
+  const inSide = down ? 'north' : 'west';
+  const outSide = down ? 'south' : 'east';
+  type Side = GraphPort['side'];
 
   const nodes = drawableNodes(result);
   const { folded, groups } = foldBackends(result, nodes, threshold, expanded, limit);
@@ -78,8 +91,8 @@ export async function layoutResult(result: WireResult, opts: LayoutOptions = {})
   const order = [...nodes.values()].filter((n) => !folded.has(n.id));
   for (const g of groupNodes(nodes, groups)) order.splice(order.findIndex((n) => n.id === g.group!.parent) + 1, 0, g);
 
-  const portsOf = new Map<string, { id: string; name: string; side: 'west' | 'east' }[]>();
-  const portId = (node: string, side: 'west' | 'east', name: string) => {
+  const portsOf = new Map<string, { id: string; name: string; side: Side }[]>();
+  const portId = (node: string, side: Side, name: string) => {
     const id = `${node}|${side}|${name}`;
     const list = portsOf.get(node) ?? [];
     if (!list.some((p) => p.id === id)) list.push({ id, name, side });
@@ -97,8 +110,8 @@ export async function layoutResult(result: WireResult, opts: LayoutOptions = {})
     labels.set(id, label);
     // Requests leave by the east side and enter by the west; replies the other way round, so
     // an interface used both ways is one port and the reply path runs back under the request.
-    const sourcePort = e.sourceIf !== undefined ? portId(e.source, e.reply ? 'west' : 'east', e.sourceIf) : undefined;
-    const targetPort = e.targetIf !== undefined ? portId(e.target, e.reply ? 'east' : 'west', e.targetIf) : undefined;
+    const sourcePort = e.sourceIf !== undefined ? portId(e.source, e.reply ? inSide : outSide, e.sourceIf) : undefined;
+    const targetPort = e.targetIf !== undefined ? portId(e.target, e.reply ? outSide : inSide, e.targetIf) : undefined;
     ports.set(id, { sourcePort, targetPort });
     const elkLabel: ElkLabel = {
       text: label.join('\n'),
@@ -112,32 +125,54 @@ export async function layoutResult(result: WireResult, opts: LayoutOptions = {})
     elkEdges.push({ id, sources: [e.reply ? to : from], targets: [e.reply ? from : to], labels: [elkLabel] });
   }
 
+  const headerY = new Map<string, number>();
   const children: ElkNode[] = order.map((n) => {
     const nodePorts = portsOf.get(n.id) ?? [];
-    const west = nodePorts.filter((p) => p.side === 'west');
-    const east = nodePorts.filter((p) => p.side === 'east');
-    const widest = (ps: typeof nodePorts) => Math.max(0, ...ps.map((p) => p.name.length)) * monoCharW;
     const header = 16 + 8 + Math.max(n.label.length * nodeCharW, n.description.length * nodeCharW * 0.92) + 8 + 30 + 12;
-    const w = Math.ceil(Math.max(150, header, widest(west) + widest(east) + 48));
-    const h = Math.max(headerH + 18, headerH + Math.max(west.length, east.length) * portStep + 6);
-    // Ports at fixed places below the header, in first-use order (the result's path order), so
-    // interface names never cover the node's own label and the picture does not reshuffle.
-    const place = (ps: typeof nodePorts, x: number): ElkPort[] =>
-      ps.map((p, i) => ({ id: p.id, width: portSize, height: portSize, x, y: headerH + i * portStep, layoutOptions: { 'elk.port.side': p.side === 'west' ? 'WEST' : 'EAST' } }));
-    return {
-      id: n.id,
-      width: w,
-      height: h,
-      ports: [...place(west, -portSize), ...place(east, w)],
-      layoutOptions: { 'elk.portConstraints': 'FIXED_POS' },
-    };
+    const decision = n.decision ? (n.decision.text.length + 2) * monoCharW + 24 : 0;
+    const below = headerH + (n.decision ? decisionH : 0);
+    const side = (s: Side) => nodePorts.filter((p) => p.side === s);
+    const elkSide = { west: 'WEST', east: 'EAST', north: 'NORTH', south: 'SOUTH' } as const;
+    let w: number, h: number, ports: ElkPort[];
+    if (down) {
+      // Ports along the top and bottom edges, each name in a row inside the node next to its port.
+      const north = side('north');
+      const south = side('south');
+      const slot = (p: { name: string }) => Math.max(portStep, p.name.length * monoCharW + 14);
+      const row = (ps: typeof nodePorts) => ps.reduce((sum, p) => sum + slot(p), 0) + 16;
+      w = Math.ceil(Math.max(150, header, decision, row(north), row(south)));
+      const top = north.length ? portRowH : 0;
+      h = top + below + (south.length ? portRowH : 0) + 6;
+      headerY.set(n.id, top);
+      const place = (ps: typeof nodePorts, y: number): ElkPort[] => {
+        let x = 12;
+        return ps.map((p) => {
+          const port = { id: p.id, width: portSize, height: portSize, x, y, layoutOptions: { 'elk.port.side': elkSide[p.side] } };
+          x += slot(p);
+          return port;
+        });
+      };
+      ports = [...place(north, -portSize), ...place(south, h)];
+    } else {
+      const west = side('west');
+      const east = side('east');
+      const widest = (ps: typeof nodePorts) => Math.max(0, ...ps.map((p) => p.name.length)) * monoCharW;
+      w = Math.ceil(Math.max(150, header, decision, widest(west) + widest(east) + 48));
+      h = Math.max(below + 18, below + Math.max(west.length, east.length) * portStep + 6);
+      // Ports at fixed places below the header, in first-use order (the result's path order), so
+      // interface names never cover the node's own label and the picture does not reshuffle.
+      const place = (ps: typeof nodePorts, x: number): ElkPort[] =>
+        ps.map((p, i) => ({ id: p.id, width: portSize, height: portSize, x, y: below + i * portStep, layoutOptions: { 'elk.port.side': elkSide[p.side] } }));
+      ports = [...place(west, -portSize), ...place(east, w)];
+    }
+    return { id: n.id, width: w, height: h, ports, layoutOptions: { 'elk.portConstraints': 'FIXED_POS' } };
   });
 
   const graph: ElkNode = {
     id: 'root',
     layoutOptions: {
       'elk.algorithm': 'layered',
-      'elk.direction': 'RIGHT',
+      'elk.direction': down ? 'DOWN' : 'RIGHT',
       'elk.randomSeed': '1',
       'elk.edgeRouting': 'ORTHOGONAL',
       'elk.layered.considerModelOrder.strategy': 'NODES_AND_EDGES',
@@ -179,6 +214,8 @@ export async function layoutResult(result: WireResult, opts: LayoutOptions = {})
       ports,
     };
     if (n.group) node.group = n.group;
+    if (headerY.get(n.id)) node.headerY = headerY.get(n.id);
+    if (n.decision) node.decision = n.decision;
     return node;
   });
   const elkById = new Map((out.edges ?? []).map((e) => [e.id, e]));
@@ -209,7 +246,9 @@ export async function layoutResult(result: WireResult, opts: LayoutOptions = {})
     if (lb) edge.labelBox = { x: r(lb.x), y: r(lb.y), w: r(lb.width), h: r(lb.height) };
     return edge;
   });
-  return { width: r(out.width), height: r(out.height), nodes: gNodes, edges: gEdges, expanded: [...expanded].filter((g) => g.startsWith(groupPrefix) && byId.has(g.slice(groupPrefix.length))).sort(), limit };
+  const graphOut: PositionedGraph = { width: r(out.width), height: r(out.height), nodes: gNodes, edges: gEdges, expanded: [...expanded].filter((g) => g.startsWith(groupPrefix) && byId.has(g.slice(groupPrefix.length))).sort(), limit };
+  if (down) graphOut.direction = 'down';
+  return graphOut;
 }
 
 const groupPrefix = groupId('');
@@ -226,8 +265,8 @@ function r(v: number | undefined): number {
 
 function drawableNodes(result: WireResult): Map<string, DrawNode> {
   const nodes = new Map<string, DrawNode>();
-  const add = (n: WireNode) =>
-    nodes.set(n.id, {
+  const add = (n: WireNode, extra: readonly WireSuspicion[] = []) => {
+    const d: DrawNode = {
       id: n.id,
       type: n.type,
       label: n.id,
@@ -235,8 +274,18 @@ function drawableNodes(result: WireResult): Map<string, DrawNode> {
       level: worstSeverity(n.suspicions.map((s) => s.level)),
       suspicionCount: n.suspicions.length,
       examined: n.examined,
-    });
-  for (const n of result.nodes) add(n);
+    };
+    const decision = decisionOf([...n.suspicions, ...extra]);
+    if (decision) d.decision = decision;
+    nodes.set(n.id, d);
+  };
+  // A NetworkPolicy denies at an end of the flow: its ingress at the destination pod (or, when the
+  // path stops before it, the last node reached), its egress at the source. Those findings are
+  // the cluster's, but the decision is drawn where it applies.
+  const ids = new Set(result.nodes.map((n) => n.id));
+  const ingressAt = ids.has(result.request.dst) ? result.request.dst : result.nodes.at(-1)?.id;
+  const deny = (dir: string) => result.clusterSuspicions.filter((s) => s.check === `policy.${dir}-deny`);
+  for (const n of result.nodes) add(n, [...(n.id === ingressAt ? deny('ingress') : []), ...(n.id === result.request.src ? deny('egress') : [])]);
   // A link to a node the result does not list cannot be dropped from the picture (every link is
   // drawn); show its end as an unexamined generic node rather than fail.
   for (const l of result.links)
@@ -328,6 +377,21 @@ function branchesOf(parent: string, neighbours: Map<string, Set<string>>, origin
     if (origin === undefined || !part.includes(origin)) branches.push(part.sort((a, b) => rank.get(a)! - rank.get(b)!));
   }
   return branches;
+}
+
+/** The deciding rule of the worst FATAL/CRITICAL finding: its first evidence (else its message), clipped in the middle so the verdict (`-j DROP`) stays. */
+function decisionOf(suspicions: readonly WireSuspicion[]): DrawNode['decision'] {
+  const severe = suspicions.filter((s) => isSevere(s.level)).sort((a, b) => severityRank(b.level) - severityRank(a.level))[0];
+  if (!severe) return undefined;
+  const e = severe.evidence[0];
+  const text = e ? (e.kind === 'object' && e.where ? e.where : e.text) : severe.message;
+  return { check: severe.check, text: clipMiddle(text.replace(/\s+/g, ' ').trim()) };
+}
+
+function clipMiddle(s: string): string {
+  if (s.length <= maxLabelChars) return s;
+  const head = Math.ceil((maxLabelChars - 1) * 0.6);
+  return `${s.slice(0, head)}…${s.slice(s.length - (maxLabelChars - 1 - head))}`;
 }
 
 /** Clean nodes after any with a suspicion. */

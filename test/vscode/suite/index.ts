@@ -25,6 +25,8 @@ export function run(): Promise<void> {
   require('./yaml-findings.suite'); // writes its own files into the workspace and removes them
   // Screenshots only where a runner can take them (run.ts), and never in the self-test run.
   if (require('./screenshot').available() && !process.env.NETPATH_VSCODE_SELFTEST) require('./screens.suite');
+  // Matrix, compare and the narrow link path (issue 18 items 4, 5, 7): not in the self-test run.
+  if (!process.env.NETPATH_VSCODE_SELFTEST) require('./views.suite');
   // The responsiveness acceptance test (issue 12): a generated 1,000-backend snapshot, not in the self-test run.
   if (!process.env.NETPATH_VSCODE_SELFTEST) require('./layout.suite');
   if (process.env.NETPATH_VSCODE_SELFTEST === 'fail') require('./selftest.suite');
