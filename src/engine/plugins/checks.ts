@@ -209,14 +209,14 @@ export class PluginChecks {
 
   private expectedRoute(stack: NodeStack, dst: string): ExpectedRoute | undefined {
     const ip = parseIP(dst);
-    if (!ip || ip.family !== 4) return undefined;
+    if (!ip) return undefined;
     const pod = this.env.cache.podByIP(dst);
     if (pod?.hostNetwork) return undefined;
     let owner = pod?.nodeName;
     if (!owner) owner = this.env.cache.nodes.find((n) => n.podCIDRs.some((c) => { const p = parsePrefix(c); return !!p && contains(p, ip); }))?.name;
     if (!owner) return undefined;
     if (owner === stack.nodeName) {
-      const podCIDR = this.env.cache.node(owner)?.podCIDRs.find((c) => !c.includes(':'));
+      const podCIDR = this.env.cache.node(owner)?.podCIDRs.find((c) => c.includes(':') === (ip.family === 6));
       return this.plugin.localRoute(this.cfg, { dst, pod, podCIDR, hostVeth: (p) => this.hostVeth(stack, p) });
     }
     const remote = this.env.cache.node(owner);
@@ -334,9 +334,9 @@ export class PluginChecks {
     const pool = this.cfg.calicoPools.find((x) => { const pr = parsePrefix(x.cidr); return !!pr && contains(pr, src); });
     if (pool && !pool.natOutgoing) return [];
     const evidence: Evidence[] = [{ kind: 'dump', text: `${p.protocol} ${p.src} -> ${p.dst}:${p.dport} leaves ${oif} with the pod source`, where: stack.nodeName }];
-    const rs = stack.host.rulesets(4)?.[0];
+    const rs = stack.host.rulesets(dst.family)?.[0];
     if (rs) {
-      const nf = { ...toNf({ ...p }, 4, undefined), oif };
+      const nf = { ...toNf({ ...p }, dst.family, undefined), oif };
       for (const o of traceHook(rs, 'POSTROUTING', nf, netfilterEnv(stack.host)).slice(0, 1)) {
         for (const s of o.path.filter((x) => x.table === 'nat')) evidence.push({ kind: 'iptables', text: s.text, where: `${stack.nodeName} nat/${s.chain}${s.rule ? ` #${s.rule}` : ''}` });
       }
