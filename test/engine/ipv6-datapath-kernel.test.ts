@@ -8,6 +8,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { kernelTestSkip } from '../support/machine';
 import { sh, inNs } from '../support/router-topology';
@@ -15,14 +17,16 @@ import { runCollector } from '../../src/collector/run';
 import { assembleSnapshot } from '../../src/engine/snapshot/assemble';
 import { loadSnapshot } from '../../src/engine/snapshot/load';
 import { Network } from '../../src/engine/network';
-import { SuspicionLevel, levelName } from '../../src/engine/model/suspicion';
-import type { DiagnosisResult } from '../../src/engine/model/result';
+import { agrees, engineSees, slug, type Case, type Seen } from '../support/ipv6-datapath';
 
 const A = 'npv6-a';
 const N = 'npv6-n';
 const B = 'npv6-b';
 const PORT = 7000;
 const NODE = 'npv6-node';
+/** `NETPATH_IPV6_FIXTURES=DIR`: also write each case (its snapshot and what the kernel did) there, for ipv6-datapath.test.ts. */
+const FIXTURES = process.env.NETPATH_IPV6_FIXTURES;
+
 
 function cleanup(): void {
   for (const ns of [A, N, B]) spawnSync('ip', ['netns', 'del', ns]);
@@ -94,18 +98,6 @@ function sendFromA(size: number): void {
 s.send(Buffer.alloc(${size}, 120), ${PORT}, 'fd60:b::2', () => s.close());`);
 }
 
-interface Case {
-  name: string;
-  gatewayOfA?: string;
-  /** Shell commands that break (or configure) the topology after it is built. */
-  setup: string;
-  size?: number;
-  /** The engine check that must name the fault when the kernel does not deliver. */
-  check?: string;
-  /** A packet-too-big case: also compare whether the sender learned the path MTU. */
-  ptb?: boolean;
-}
-
 const CASES: Case[] = [
   { name: 'healthy, NDP resolving on both links', setup: '' },
   { name: 'forwarding off (all.forwarding = 0)', setup: `ip netns exec ${N} sysctl -qw net.ipv6.conf.all.forwarding=0`, check: 'sysctl.forwarding-disabled' },
@@ -124,19 +116,6 @@ const CASES: Case[] = [
   { name: '1400-byte datagram, vb MTU 1280, packet-too-big dropped in OUTPUT', setup: `ip -n ${N} link set vb mtu 1280; ip -n ${B} link set eth0 mtu 1280; ip netns exec ${N} ip6tables-nft -A OUTPUT -p ipv6-icmp --icmpv6-type packet-too-big -j DROP`, size: 1400, ptb: true, check: 'icmpv6.ptb-dropped' },
   { name: '1200-byte datagram, vb MTU 1280: fits', setup: `ip -n ${N} link set vb mtu 1280; ip -n ${B} link set eth0 mtu 1280`, size: 1200 },
 ];
-
-interface Seen { delivered: boolean; pmtuLearned?: boolean; deliveredAgain?: boolean }
-
-function engineSees(r: DiagnosisResult, c: Case): { seen: Seen; serious: string[]; all: string } {
-  const findings = [...r.clusterSuspicions.map((s) => ({ node: 'cluster', s })), ...r.nodes.flatMap((n) => n.suspicions.map((s) => ({ node: n.id, s })))];
-  const checks = new Set(findings.map((f) => f.s.check));
-  const serious = findings.filter((f) => f.s.level >= SuspicionLevel.CRITICAL).map((f) => f.s.check);
-  const all = findings.map((f) => `${f.node} [${levelName(f.s.level)}] ${f.s.check}: ${f.s.message}`).join('\n    ');
-  const reachable = r.verdict === 'reachable';
-  if (!c.ptb) return { seen: { delivered: reachable }, serious, all };
-  const tooBig = checks.has('mtu.packet-too-big') || checks.has('icmpv6.ptb-dropped');
-  return { seen: { delivered: !tooBig && reachable, pmtuLearned: !checks.has('icmpv6.ptb-dropped'), deliveredAgain: reachable }, serious, all };
-}
 
 test('ipv6 datapath vs kernel: forwarding, NDP and proxy NDP, disable_ipv6, ICMPv6 filtering, packet-too-big', { timeout: 300_000 }, async (t) => {
   const skip = kernelTestSkip(['ip6tables-nft', 'iptables-nft-save', 'ip6tables-nft-save', 'nft', 'ss']);
@@ -171,11 +150,11 @@ test('ipv6 datapath vs kernel: forwarding, NDP and proxy NDP, disable_ipv6, ICMP
           await until(() => rx.filter((l) => l.startsWith('got')).length > (kernel.delivered ? 1 : 0), 1500);
           kernel.deliveredAgain = rx.filter((l) => l.startsWith('got')).length > (kernel.delivered ? 1 : 0);
         }
-        const same = JSON.stringify(kernel) === JSON.stringify(engine.seen);
+        if (FIXTURES) writeFileSync(join(FIXTURES, `${slug(c.name)}.json`), `${JSON.stringify({ case: c, kernel, snapshot: JSON.parse(snap.text) })}\n`);
         t.diagnostic(`${c.name}: kernel ${JSON.stringify(kernel)}; netpath ${r.verdict}${engine.serious.length ? ` (${engine.serious.join(', ')})` : ''}`);
-        const named = kernel.delivered || !c.check || engine.serious.includes(c.check) || (c.check === 'route.no-route' && engine.serious.includes('route.no-route'));
-        if (same && named && (kernel.delivered || c.check || c.ptb)) agree++;
-        else failures.push(`${c.name}: kernel ${JSON.stringify(kernel)}, netpath ${r.verdict} ${JSON.stringify(engine.seen)}${!named ? ` (expected ${c.check} among FATAL/CRITICAL)` : ''}\n    ${engine.all}`);
+        const why = agrees(c, kernel, r);
+        if (why === undefined) agree++;
+        else failures.push(why);
       } finally {
         for (const h of holders) h.proc.kill();
       }
