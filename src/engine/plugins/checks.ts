@@ -78,7 +78,7 @@ export class PluginChecks {
     if (packet.encap || packet.reply) return [];
     const stack = this.env.stack(node);
     if (!stack) return [];
-    if (ns === stack.host) return this.localPodPort(stack, packet.dst);
+    if (ns === stack.host) return [...this.localPodPort(stack, packet.dst), ...this.blackholeBlock(stack, packet.dst)];
     const pod = this.podOf(ns, packet.dst);
     if (!pod) return [];
     return [...this.podInterfaceChecks(stack, ns, packet.dst), ...this.podReplyRoute(ns, packet, iif)];
@@ -322,6 +322,28 @@ export class PluginChecks {
       out.push({ level: SuspicionLevel.FATAL, check: 'veth.down', message: `${veth.name}, the host side of pod ${pod.key}'s veth on ${stack.nodeName}, is down (${downReason(veth) ?? veth.operState})`, evidence: [ifaceEv(stack.host, veth)] });
     }
     return out;
+  }
+
+  /**
+   * Calico programs a blackhole route for each block a node claims (so that its unused addresses
+   * go nowhere) and announces an address it lent to another node's pod as that pod's own /32 or
+   * /128. A pod of another node swallowed here by such a blackhole means this node claims the
+   * pod's block — the address was borrowed and its more specific route is missing, or the block's
+   * affinity is stale. The route finding says the packet stops; this says why Calico put it there.
+   */
+  private blackholeBlock(stack: NodeStack, dst: string): Suspicion[] {
+    if (this.plugin.name !== 'calico') return [];
+    const pod = this.env.cache.podByIP(dst);
+    if (!pod || pod.hostNetwork || !pod.nodeName || pod.nodeName === stack.nodeName) return [];
+    const r = this.lookup(stack.host, dst);
+    if (!r || r.ok || r.kind !== 'blackhole' || !r.route) return [];
+    const len = dst.includes(':') ? 128 : 32;
+    return [{
+      level: SuspicionLevel.WARNING,
+      check: 'calico.blackhole-block',
+      message: `${stack.nodeName} holds the blackhole route ${r.route.text} of a Calico block it claims, but ${dst} belongs to pod ${pod.key} on node ${pod.nodeName}: with no more specific route (Calico announces a borrowed address as its own /${len}) the packet is swallowed here instead of going to ${pod.nodeName} — the address was borrowed from this node's block, or the block's affinity is stale`,
+      evidence: [{ kind: 'route', text: r.route.text, where: `${stack.nodeName} table ${r.route.table.name}` }],
+    }];
   }
 
   /** Pod traffic leaving the cluster must be masqueraded, else the answer never finds its way back. */
