@@ -91,3 +91,19 @@ test('a next hop nobody answers that the sender still holds as REACHABLE: a WARN
   a.neighbours6 = [{ dst: 'fd60:a::99', dev: 'eth0', lladdr: '02:00:00:00:00:01', state: ['PERMANENT'] }] as unknown as NetNSInfo['neighbours6'];
   assert.equal(diagnose(f).find('ndp.no-answer'), undefined);
 });
+
+test('a native nftables input chain on the node: whether the neighbour solicitation gets in is not known (unknown, naming the chain), never assumed', () => {
+  const f = fixture('healthy-ndp-resolving-on-both-links');
+  const node = f.snapshot.dumps['npv6-node'].node;
+  node.nftables = { nftables: [
+    { table: { family: 'inet', name: 'fw', handle: 9 } },
+    { chain: { family: 'inet', table: 'fw', name: 'input', handle: 1, type: 'filter', hook: 'input', prio: 0, policy: 'drop' } },
+    { rule: { family: 'inet', table: 'fw', chain: 'input', handle: 2, expr: [{ match: { op: '==', left: { ct: { key: 'state' } }, right: ['established', 'related'] } }, { accept: null }] } },
+  ] } as NetNSInfo['nftables'];
+  const d = diagnose(f);
+  assert.equal(d.verdict, 'unknown');
+  const w = d.all.find((s) => s.check === 'icmpv6.ndp-dropped' && /neighbour solicitation for fd60:a::1 on va arriving/.test(s.message))!;
+  assert.equal(w.level, SuspicionLevel.WARNING);
+  assert.match(w.message, /depends on 1 native nftables chain\(s\) netpath does not model/);
+  assert.deepEqual(w.undecided, [{ where: 'npv6-node nftables table inet fw chain input', reason: 'native nftables chains are not modelled' }]);
+});
