@@ -1,5 +1,5 @@
 // The IPv6 datapath vs the kernel. Builds pod a → node (a router netns) → pod b in network
-// namespaces named npv6-*, breaks one thing at a time (forwarding, a next hop only proxy NDP can
+// namespaces named npv6-* (pod a on a routed veth, or on a port of bridge br0), breaks one thing at a time (forwarding, a next hop only proxy NDP can
 // answer, disable_ipv6 on the egress interface, ip6tables dropping NDP or packet-too-big, a packet
 // larger than the egress MTU), dumps all three with the collector, diagnoses `default/a` →
 // `default/b` UDP with the engine from that snapshot, and only then sends a real datagram: the
@@ -57,6 +57,10 @@ ip -n ${B} -6 route add default via fd60:b::1 dev eth0
 `]);
 }
 
+/** va becomes a port of bridge br0, which takes over the gateway address (as cni0 holds a flannel pod's gateway). */
+const BRIDGE = `ip -n ${N} addr del fd60:a::1/64 dev va; ip -n ${N} link add br0 type bridge; ip netns exec ${N} sysctl -qw net.ipv6.conf.br0.accept_dad=0 net.ipv6.conf.br0.accept_ra=0
+ip -n ${N} link set va master br0; ip -n ${N} addr add fd60:a::1/64 dev br0 nodad; ip -n ${N} link set br0 up`;
+
 const OBJECTS = `
 apiVersion: v1
 kind: Node
@@ -112,6 +116,9 @@ const CASES: Case[] = [
   { name: 'ip6tables drops neighbour solicitations in INPUT', setup: `ip netns exec ${N} ip6tables-nft -A INPUT -p ipv6-icmp --icmpv6-type neighbour-solicitation -j DROP`, check: 'icmpv6.ndp-dropped' },
   { name: 'INPUT policy DROP accepting only ESTABLISHED,RELATED (NDP is untracked)', setup: `ip netns exec ${N} ip6tables-nft -A INPUT -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT; ip netns exec ${N} ip6tables-nft -P INPUT DROP`, check: 'icmpv6.ndp-dropped' },
   { name: 'ip6tables drops neighbour advertisements leaving pod b', setup: `ip netns exec ${B} ip6tables-nft -A OUTPUT -p ipv6-icmp --icmpv6-type neighbour-advertisement -j DROP`, check: 'icmpv6.ndp-dropped' },
+  { name: 'pod a behind bridge br0 holding the gateway', setup: BRIDGE },
+  { name: 'bridge: ip6tables drops neighbour solicitations arriving on br0', setup: `${BRIDGE}; ip netns exec ${N} ip6tables-nft -A INPUT -i br0 -p ipv6-icmp --icmpv6-type neighbour-solicitation -j DROP`, check: 'icmpv6.ndp-dropped' },
+  { name: 'bridge: disable_ipv6 on br0', setup: `${BRIDGE}; ip netns exec ${N} sysctl -qw net.ipv6.conf.br0.disable_ipv6=1`, check: 'sysctl.ipv6-disabled' },
   { name: '1400-byte datagram, vb MTU 1280: packet-too-big reaches the sender', setup: `ip -n ${N} link set vb mtu 1280; ip -n ${B} link set eth0 mtu 1280`, size: 1400, ptb: true },
   { name: '1400-byte datagram, vb MTU 1280, packet-too-big dropped in OUTPUT', setup: `ip -n ${N} link set vb mtu 1280; ip -n ${B} link set eth0 mtu 1280; ip netns exec ${N} ip6tables-nft -A OUTPUT -p ipv6-icmp --icmpv6-type packet-too-big -j DROP`, size: 1400, ptb: true, check: 'icmpv6.ptb-dropped' },
   { name: '1200-byte datagram, vb MTU 1280: fits', setup: `ip -n ${N} link set vb mtu 1280; ip -n ${B} link set eth0 mtu 1280`, size: 1200 },

@@ -17,7 +17,7 @@ const DIR = join(import.meta.dirname, '../fixtures/ipv6-datapath');
 
 test('ipv6 datapath fixtures: netpath says what the kernel did in every recorded case', () => {
   const files = readdirSync(DIR).filter((f) => f.endsWith('.json')).sort();
-  assert.ok(files.length >= 16, `${files.length} fixtures`);
+  assert.ok(files.length >= 19, `${files.length} fixtures`);
   const failures: string[] = [];
   for (const f of files) {
     const fx = JSON.parse(readFileSync(join(DIR, f), 'utf8')) as { case: Case; kernel: Seen; snapshot: unknown };

@@ -264,12 +264,25 @@ function throughBridge(stack: NodeStack, ns: NetNS, bridge: Interface, inPort: I
   if (!out) {
     const wire = ports.find((p) => p.kind !== 'veth' || !stack.peer(ns, p.name));
     if (wire && wire !== inPort) return { kind: 'wire', oif: wire.name, nexthop, findings: [] };
+    const v6 = familyOf(nexthop) === 6;
+    if (v6 && ns.sysctls && ipv6Disabled(ns.sysctls, bridge.name)) {
+      // The usual reason a bridge's own IPv6 gateway address is gone: IPv6 was disabled on it.
+      return {
+        kind: 'lost',
+        findings: [{
+          level: SuspicionLevel.FATAL,
+          check: 'sysctl.ipv6-disabled',
+          message: `IPv6 is disabled on bridge ${bridge.name} on ${ns.label}: it has no IPv6 address (so nothing answers neighbour discovery for ${nexthop}) and drops IPv6 meant for the host; no port leads to ${nexthop} either`,
+          evidence: [{ kind: 'sysctl', text: `net.ipv6.conf.${sysctlIfName(bridge.name)}.disable_ipv6 = 1`, where: ns.label }, interfaceEvidence(ns, bridge.name)],
+        }],
+      };
+    }
     return {
       kind: 'lost',
       findings: [{
         level: SuspicionLevel.CRITICAL,
         check: 'bridge.no-port',
-        message: `no port of bridge ${bridge.name} on ${ns.label} leads to ${nexthop}: ARP for it would go unanswered`,
+        message: `no port of bridge ${bridge.name} on ${ns.label} leads to ${nexthop}: ${v6 ? 'a neighbour solicitation' : 'ARP'} for it would go unanswered`,
         evidence: [interfaceEvidence(ns, bridge.name), ...ports.map((p) => interfaceEvidence(ns, p.name))],
       }],
     };
