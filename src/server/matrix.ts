@@ -36,7 +36,6 @@ export function matrixParams(p: unknown): MatrixParams {
   }
   if (o.policyOnly !== undefined && typeof o.policyOnly !== 'boolean') throw bad(method, 'params.policyOnly', 'a boolean', o.policyOnly);
   const policyOnly = o.policyOnly === true;
-  if (!policyOnly && ports?.some((x) => x.protocol === 'sctp')) throw new BadInputError(`${method}: the datapath is simulated for tcp and udp; ask for policyOnly to judge sctp ports`, 'params');
   return {
     source: source(method, o.source),
     namespaces: [...new Set(ns as string[])].sort(),

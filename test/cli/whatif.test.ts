@@ -91,7 +91,7 @@ test('matrix: JSON shape and order, policy-only with deciding policies, csv, and
   const csv = run('matrix', '--snapshot', snap, '--policy-only', '--format', 'csv', '--port', '8080');
   assert.equal(csv.code, 0, csv.stderr);
   assert.equal(csv.stdout.split('\n')[0], 'src,dst,port,protocol,verdict,checks,policies');
-  for (const [args, msg] of [[['--port', '70000'], /--port/], [['--port', '53/icmp'], /--port/], [['--namespace', 'Bad_NS'], /namespace/], [['--all-namespaces', '--namespace', 'x'], /not both/], [['--port', '5/sctp'], /policy-only/]] as [string[], RegExp][]) {
+  for (const [args, msg] of [[['--port', '70000'], /--port/], [['--port', '53/icmp'], /--port/], [['--namespace', 'Bad_NS'], /namespace/], [['--all-namespaces', '--namespace', 'x'], /not both/], [['--port', '5', '--protocol', 'icmp'], /--protocol must be tcp, udp or sctp/]] as [string[], RegExp][]) {
     const r = run('matrix', '--snapshot', snap, ...args);
     assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr, msg);
