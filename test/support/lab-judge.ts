@@ -65,7 +65,7 @@ export interface Judgement { ok: boolean; why: string }
 
 /** Diagnoses probe `p` on `network` (built from the case's snapshot) and judges it against the kernel's truth. */
 export function judge(network: Network, p: Probe): Judgement {
-  const r = network.diagnose({ src: p.src, dst: p.dst, port: p.port, protocol: p.protocol.toLowerCase(), ...(p.size ? { size: p.size } : {}) });
+  const r = network.diagnose({ src: p.src, dst: p.dst, port: p.port, protocol: p.protocol.toLowerCase(), ...(p.size ? { size: p.size } : {}), ...(p.family ? { family: p.family } : {}) });
   const want = p.outcome === 'reachable' ? 'reachable' : 'unreachable';
   const all = findings(r);
   const serious = all.filter((f) => f.level >= SuspicionLevel.CRITICAL);
@@ -91,7 +91,7 @@ export function judgeCase(name: string, snapshotText: string, probes: Probe[]): 
   for (const p of probes) {
     const j = judge(new Network(loadSnapshot(snapshotText)), p);
     if (j.ok) agree++;
-    else failures.push(`${name} / ${p.probe} (${p.src} -> ${p.dst}:${p.port}/${p.protocol}${p.size ? `, ${p.size} bytes` : ''}): ${j.why}`);
+    else failures.push(`${name} / ${p.probe} (${p.src} -> ${p.dst}:${p.port}/${p.protocol}${p.size ? `, ${p.size} bytes` : ''}${p.family ? `, IPv${p.family}` : ''}): ${j.why}`);
   }
   return { agree, total: probes.length, failures };
 }
