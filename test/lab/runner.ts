@@ -69,6 +69,11 @@ function truth(p: ProbeSpec, r: ProbeResult, f?: Fault): ProbeTruth {
   if (r.errno) t.errno = r.errno;
   if (r.reply) t.reply = r.reply;
   if (f && r.outcome !== 'reachable') { t.fault = f.id; t.faultNode = f.netNode; t.check = f.check; }
+  // a fault the kernel survives (it expects `reachable`): its target probe still names it, and a
+  // diagnosis must warn about it (lab-judge.ts)
+  if (f && r.outcome === 'reachable' && f.expect.includes('reachable') && p.id === (typeof f.probe === 'string' ? f.probe : f.probe.id)) {
+    t.fault = f.id; t.faultNode = f.netNode; t.check = f.check;
+  }
   return t;
 }
 

@@ -24,6 +24,8 @@ export const FAMILY: Record<string, string[]> = {
   'iptables.masquerade-missing': ['nat.no-masquerade'],
   'kube-proxy.chain-missing': ['kube-proxy.chain-missing', 'kube-proxy.missing-endpoint'],
   'neigh.missing': ['vxlan.no-neighbour', 'neighbour.failed', 'arp.no-answer'],
+  // ICMPv6 neighbour solicitations dropped by ip6tables: the drop itself, or the neighbour it leaves unresolved
+  'ndp.blocked': ['iptables.drop', 'neighbour.failed', 'ndp.no-answer'],
   'policy.deny': ['policy.ingress-deny', 'policy.egress-deny'],
   'route.blackhole': ['route.blackhole'],
   // A calico node that loses a pod's /32 falls into the block's blackhole route.
@@ -74,6 +76,11 @@ export function judge(network: Network, p: Probe): Judgement {
   if (!p.fault) return { ok: true, why: '' };
   const family = FAMILY[p.check ?? ''];
   if (!family) return { ok: false, why: `no engine check family known for lab check ${p.check}` };
+  // a fault the kernel survives (the probe still got through): a finding of its family on its NetNode, at any level
+  if (p.outcome === 'reachable') {
+    if (all.some((f) => f.node === p.faultNode && family.includes(f.check))) return { ok: true, why: '' };
+    return { ok: false, why: `fault ${p.fault} (${p.check}) on ${p.faultNode} left the path working: no ${family.join('|')} finding there\n    ${shown}` };
+  }
   const onNode = serious.some((f) => f.node === p.faultNode && family.includes(f.check));
   const enforcedBy = ENFORCED[p.check ?? ''] ?? [];
   const enforced = enforcedBy.length > 0 && serious.some((f) => enforcedBy.includes(f.check));
