@@ -79,6 +79,7 @@ np_run ip-rule ip -j rule show
 np_run ip6-rule ip -6 -j rule show
 np_run ip-neigh ip -4 -j neigh show
 np_run ip6-neigh ip -6 -j neigh show
+np_run ip6-neigh-proxy ip -6 -j neigh show proxy
 np_run bridge-fdb bridge -j fdb show
 # iptables: read every backend that can hold rules here; netpath keeps those that do. The legacy
 # backend is read only when its tables exist (running it otherwise would load ip_tables).

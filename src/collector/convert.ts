@@ -19,6 +19,7 @@ export const toolCommands: Record<string, string> = {
   'ip6-rule': 'ip -6 -j rule show',
   'ip-neigh': 'ip -4 -j neigh show',
   'ip6-neigh': 'ip -6 -j neigh show',
+  'ip6-neigh-proxy': 'ip -6 -j neigh show proxy',
   'bridge-fdb': 'bridge -j fdb show',
   'iptables-nft': 'iptables-nft-save',
   'iptables-legacy': 'iptables-legacy-save',
@@ -47,6 +48,7 @@ const jsonArrayFields: Record<string, keyof NetNSInfo> = {
   'ip6-rule': 'rules6',
   'ip-neigh': 'neighbours',
   'ip6-neigh': 'neighbours6',
+  'ip6-neigh-proxy': 'neighbours6Proxy',
   'bridge-fdb': 'fdb',
 };
 

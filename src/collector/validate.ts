@@ -30,6 +30,7 @@ export function validateNetns(info: NetNSInfo, raw: RawTexts = {}): Omit<Collect
   }
   if (info.neighbours) checks.push({ tool: 'ip -4 -j neigh show', run: () => parseNeighbours(json(info.neighbours, 'ip-neigh')) });
   if (info.neighbours6) checks.push({ tool: 'ip -6 -j neigh show', run: () => parseNeighbours(json(info.neighbours6, 'ip6-neigh')) });
+  if (info.neighbours6Proxy) checks.push({ tool: 'ip -6 -j neigh show proxy', run: () => parseNeighbours(json(info.neighbours6Proxy, 'ip6-neigh-proxy')) });
   if (info.fdb) checks.push({ tool: 'bridge -j fdb show', run: () => parseFdb(json(info.fdb, 'bridge-fdb')) });
   if (info.sysctls) {
     const text = raw.sysctl ?? Object.entries(info.sysctls).map(([k, v]) => `${k} = ${v}`).join('\n');

@@ -49,6 +49,8 @@ export interface NetNSInfo {
   neighbours?: IprouteJson;
   /** `ip -6 -j neigh show` */
   neighbours6?: IprouteJson;
+  /** `ip -6 -j neigh show proxy`: the proxy NDP entries, which `neigh show` does not list */
+  neighbours6Proxy?: IprouteJson;
   /** `bridge -j fdb show` */
   fdb?: IprouteJson;
   /** `iptables-save` per backend */

@@ -14,7 +14,9 @@ import type { NotUnderstood } from '../netstack/netfilter/packet';
 import { decidingElements, enumerateWorlds } from '../netstack/netfilter/undecided';
 import { resolveNeighbour } from '../netstack/neighbour';
 import type { NetNS } from '../netstack/netns';
-import { bridgeNfCallIptables, bridgeNfCallIp6tables } from '../netstack/sysctl';
+import { bridgeNfCallIptables, bridgeNfCallIp6tables, ipv6Disabled, ipv6ProxyNdp, sysctlIfName } from '../netstack/sysctl';
+import { formatIP, parseIP, parsePrefix } from '../netstack/ip';
+import { icmp6Fate, icmp6Finding } from './icmp6-filter';
 import { netfilterEnv } from './netfilter-env';
 import type { ConntrackTable } from './conntrack';
 import type { End, NodeStack } from './node-stack';
@@ -63,6 +65,10 @@ export function ingress(stack: NodeStack, ns: NetNS, iface: string, nexthop: str
   const port = ns.interface(iface);
   if (!port) return { kind: 'host', iif: iface, findings: [] };
   if (!port.master) {
+    if (familyOf(nexthop) === 6) {
+      const nd = ndp(stack, ns, port, port, nexthop);
+      return nd.lost ? { kind: 'lost', findings: nd.findings } : { kind: 'host', iif: iface, findings: nd.findings };
+    }
     const noAnswer = arpUnanswered(ns, port, nexthop);
     return noAnswer ? { kind: 'lost', findings: [noAnswer] } : { kind: 'host', iif: iface, findings: [] };
   }
@@ -73,6 +79,11 @@ export function ingress(stack: NodeStack, ns: NetNS, iface: string, nexthop: str
   if (blocked) return { kind: 'lost', findings: [blocked] };
   if (!isUp(bridge)) return { kind: 'lost', findings: [bridgeDown(stack, ns, bridge, nexthop)] };
   if (ns.ownsAddress(nexthop) || sameIP(nexthop, packet.dst) && ns.ownsAddress(packet.dst)) {
+    if (familyOf(nexthop) === 6) {
+      // Up to the host: the bridge device answers the neighbour solicitation.
+      const nd = ndp(stack, ns, port, bridge, nexthop);
+      return nd.lost ? { kind: 'lost', findings: nd.findings } : { kind: 'host', iif: bridge.name, findings: nd.findings };
+    }
     return { kind: 'host', iif: bridge.name, findings };
   }
   return throughBridge(stack, ns, bridge, port, nexthop, packet, ct);
@@ -85,7 +96,6 @@ export function ingress(stack: NodeStack, ns: NetNS, iface: string, nexthop: str
  */
 function arpUnanswered(ns: NetNS, port: Interface, nexthop: string): Suspicion | undefined {
   if (port.flags.includes('NOARP') || port.kind === 'lo' || port.name === 'lo') return undefined;
-  if (familyOf(nexthop) !== 4) return undefined; // IPv6 neighbour discovery: proxy_ndp tables are not dumped
   if (ns.ownsAddress(nexthop)) return undefined;
   const sys = ns.sysctls;
   if (!sys) return undefined;
@@ -100,6 +110,116 @@ function arpUnanswered(ns: NetNS, port: Interface, nexthop: string): Suspicion |
     message: `nothing on ${ns.label} answers ARP for ${nexthop} on ${port.name}: the address is not there and proxy_arp is off, so the packet never crosses this link`,
     evidence: [{ kind: 'sysctl', text: `net.ipv4.conf.${dev}.proxy_arp = ${iface ?? '?'}`, where: ns.label }, { kind: 'sysctl', text: `net.ipv4.conf.all.proxy_arp = ${all ?? '?'}`, where: ns.label }],
   };
+}
+
+/**
+ * IPv6's ARP: before the frame crosses the link the sender needs the MAC of `nexthop`, asked by
+ * a neighbour solicitation that `dev` (the receiving port, or the bridge above it) must answer
+ * (ndisc_recv_ns): the target is an address of `dev` itself — not of any interface, unlike ARP —
+ * or the subnet-router anycast address of one of its prefixes while `dev` forwards, or an
+ * address in its proxy list (`ip -6 neigh add proxy`) while `dev` forwards and proxy_ndp is on.
+ * Neither the solicitation nor the advertisement may be dropped by ip6tables (conntrack leaves
+ * NDP UNTRACKED). IPv6 disabled on `dev` drops every IPv6 packet arriving there. The sender needs
+ * none of it with a PERMANENT entry; with a usable learned one it works until the entry must be
+ * confirmed again (WARNING); without one the packet never crosses (FATAL).
+ */
+function ndp(stack: NodeStack, ns: NetNS, port: Interface, dev: Interface, nexthop: string): { findings: Suspicion[]; lost: boolean } {
+  const sys = ns.sysctls;
+  if (sys && ipv6Disabled(sys, dev.name)) {
+    return {
+      lost: true,
+      findings: [{
+        level: SuspicionLevel.FATAL,
+        check: 'sysctl.ipv6-disabled',
+        message: `IPv6 is disabled on ${dev.name} on ${ns.label}, where the packet arrives: the kernel drops every IPv6 packet there (and ${dev.name} has no IPv6 address to answer neighbour discovery)`,
+        evidence: [{ kind: 'sysctl', text: `net.ipv6.conf.${sysctlIfName(dev.name)}.disable_ipv6 = 1`, where: ns.label }],
+      }],
+    };
+  }
+  if (port.flags.includes('NOARP') || dev.flags.includes('NOARP') || port.name === 'lo') return { findings: [], lost: false };
+  const sender = port.kind === 'veth' ? stack.peer(ns, port.name) : undefined;
+  const had = sender?.ns.neighbours ? resolveNeighbour(sender.ns.neighbours, nexthop, sender.iface) : undefined;
+  if (had && had.status !== 'absent' && had.entry?.states.some((s) => s === 'PERMANENT' || s === 'NOARP')) return { findings: [], lost: false };
+  const learned = had?.status === 'usable';
+  const level = learned ? SuspicionLevel.WARNING : SuspicionLevel.FATAL;
+  const later = learned ? ` (${had!.reason}: it works until the entry must be confirmed again)` : '';
+  const ask = `the neighbour solicitation for ${nexthop} on ${dev.name}`;
+  const answer = ndpAnswer(ns, dev, nexthop);
+  if (answer.kind === 'none' || answer.kind === 'unknown') {
+    const message = answer.kind === 'none'
+      ? `nothing on ${ns.label} answers ${ask}: ${answer.why}, so the sender cannot resolve its next hop and the packet never crosses this link${later}`
+      : `whether ${ns.label} answers ${ask} is not known: ${answer.why}${later}`;
+    return {
+      lost: answer.kind === 'none' && !learned,
+      findings: [{
+        level: answer.kind === 'none' ? level : SuspicionLevel.WARNING,
+        check: 'ndp.no-answer',
+        message,
+        evidence: answer.evidence.map((text): Evidence => ({ kind: text.startsWith('net.') ? 'sysctl' : 'neighbour', text, where: ns.label })),
+        ...(answer.kind === 'unknown' ? { undecided: [{ where: `${ns.label} proxy NDP for ${nexthop} on ${dev.name}`, reason: answer.why }] } : {}),
+      }],
+    };
+  }
+  // The messages themselves: solicitation in and advertisement out here, and at the sender
+  // (when the dump has it) solicitation out and advertisement in.
+  const senderIf = sender?.ns.interface(sender.iface);
+  const from = senderIf?.addresses.find((a) => a.family === 6 && a.scope === 'link')?.address ?? senderIf?.addresses.find((a) => a.family === 6)?.address ?? 'fe80::1';
+  const solicited = solicitedNode(nexthop);
+  const consequence = `the sender cannot resolve ${nexthop}, so the packet never crosses this link${later}`;
+  const findings: Suspicion[] = [];
+  const checks: [NetNS, Parameters<typeof icmp6Fate>[1], Parameters<typeof icmp6Fate>[2], string][] = [
+    [ns, ['PREROUTING', 'INPUT'], { src: from, dst: solicited, type: 135, iif: dev.name, related: false }, `${ask} arriving`],
+    [ns, ['OUTPUT', 'POSTROUTING'], { src: nexthop, dst: from, type: 136, oif: dev.name, related: false }, `the neighbour advertisement for ${nexthop} leaving ${dev.name}`],
+  ];
+  if (sender) {
+    checks.unshift([sender.ns, ['OUTPUT', 'POSTROUTING'], { src: from, dst: solicited, type: 135, oif: sender.iface, related: false }, `the neighbour solicitation for ${nexthop} leaving ${sender.iface}`]);
+    checks.push([sender.ns, ['PREROUTING', 'INPUT'], { src: nexthop, dst: from, type: 136, iif: sender.iface, related: false }, `the neighbour advertisement for ${nexthop} arriving on ${sender.iface}`]);
+  }
+  for (const [where, hooks, msg, what] of checks) {
+    const f = icmp6Finding(where, icmp6Fate(where, hooks, msg), 'icmpv6.ndp-dropped', level, `${what} (ICMPv6 type ${msg.type})`, consequence);
+    if (f) findings.push(f);
+  }
+  return { findings, lost: findings.some((f) => f.level >= SuspicionLevel.CRITICAL) };
+}
+
+type NdpAnswer =
+  | { kind: 'own' | 'anycast' | 'proxy' }
+  | { kind: 'none' | 'unknown'; why: string; evidence: string[] };
+
+function ndpAnswer(ns: NetNS, dev: Interface, target: string): NdpAnswer {
+  const t = parseIP(target);
+  if (!t) return { kind: 'unknown', why: `${target} is not an address`, evidence: [] };
+  if (dev.addresses.some((a) => a.family === 6 && sameIP(a.address, t) && !a.flags.includes('dadfailed'))) return { kind: 'own' };
+  const sys = ns.sysctls;
+  const devFwd = sys?.int(`net.ipv6.conf.${sysctlIfName(dev.name)}.forwarding`);
+  const anycast = dev.addresses.some((a) => {
+    const p = a.family === 6 && a.prefixLen < 127 ? parsePrefix(`${a.address}/${a.prefixLen}`, 6) : undefined;
+    return !!p && p.value === t.value;
+  });
+  if (anycast && devFwd) return { kind: 'own' };
+  const elsewhere = (ns.interfaces ?? []).find((i) => i !== dev && i.addresses.some((a) => a.family === 6 && sameIP(a.address, t)));
+  const onOther = elsewhere ? `${target} is on ${elsewhere.name}, not on ${dev.name} (neighbour discovery answers only for the receiving interface's own addresses)` : `${target} is not an address of ${dev.name}`;
+  const table = ns.neighbours;
+  const entry = table?.proxyFor(target, dev.name);
+  const proxy = sys ? ipv6ProxyNdp(sys, dev.name) : undefined;
+  if (entry) {
+    if (proxy?.on) return { kind: 'proxy' };
+    const ev = [`proxy ${target} dev ${entry.dev ?? dev.name}`, ...(proxy?.evidence ?? [])];
+    if (proxy?.on === false) return { kind: 'none', why: `${onOther}; it is in the proxy list, but proxying needs ${dev.name} to forward and proxy_ndp on`, evidence: ev };
+    return { kind: 'unknown', why: `${target} is in the proxy list of ${dev.name}, but the sysctls that enable proxying are not in the dump`, evidence: ev };
+  }
+  if (!table || !table.proxiesKnown) {
+    if (proxy?.on === false) return { kind: 'none', why: `${onOther} and proxy NDP is off`, evidence: proxy.evidence };
+    return { kind: 'unknown', why: `${onOther}, and the dump has no proxy NDP list (ip -6 neigh show proxy) to tell whether ${ns.label} proxies it`, evidence: proxy?.evidence ?? [] };
+  }
+  return { kind: 'none', why: `${onOther} and no proxy entry (ip -6 neigh add proxy) names it`, evidence: proxy?.evidence ?? [] };
+}
+
+/** ff02::1:ffXX:XXXX, where a solicitation for `ip` is sent. */
+function solicitedNode(ip: string): string {
+  const a = parseIP(ip);
+  const base = parseIP('ff02::1:ff00:0')!;
+  return a ? formatIP({ family: 6, value: base.value | (a.value & 0xffffffn) }) : 'ff02::1:ff00:0';
 }
 
 function portBlocked(ns: NetNS, port: Interface, bridge: Interface): Suspicion | undefined {

@@ -19,6 +19,7 @@ import type { NetNS } from '../netstack/netns';
 import type { RouteFailure, RouteResult, RouteSuccess } from '../netstack/router-model';
 import { formatRoute, formatRule } from '../netstack/routes';
 import { netfilterEnv, type RouteLog } from './netfilter-env';
+import { ipv6Hop } from './ipv6-hop';
 
 /** Where the packet can go after this namespace. */
 export type Exit = (
@@ -174,6 +175,9 @@ function judge(
     // The router's answer at the moment of the routing decision (before POSTROUTING's SNAT).
     const routed = o.route ? log.get(o.route) : undefined;
     const r = routed?.result ?? router.lookup({ ...query(o.packet, iif), ...(foreignSource ? { src: undefined } : {}) });
+    const v6 = familyOf(packet.dst) === 6 ? ipv6Hop(ns, r, iif, after) : undefined;
+    if (v6) findings.push(...v6.findings);
+    if (v6?.stop) continue;
     if (!r.ok) {
       findings.push(routeFinding(ns, r, routed ? fromNf(routed.pkt, packet) : after, iif));
       continue;

@@ -21,7 +21,7 @@ export type Entries = Map<string, string>;
 /** Which raw fields feed an area (to skip an area whose fields are byte-identical). */
 export const areaFields: Record<StackArea, (keyof NetNSInfo)[]> = {
   interfaces: ['links'], addresses: ['addresses'], routes: ['routes', 'routes6'], rules: ['rules', 'rules6'],
-  neighbours: ['neighbours', 'neighbours6'], fdb: ['fdb'], iptables: ['iptables'], ip6tables: ['ip6tables'], nftables: ['nftables'],
+  neighbours: ['neighbours', 'neighbours6', 'neighbours6Proxy'], fdb: ['fdb'], iptables: ['iptables'], ip6tables: ['ip6tables'], nftables: ['nftables'],
   ipsets: ['ipsets'], ipvs: ['ipvs'], sysctls: ['sysctls'], sockets: ['sockets', 'procNet'],
 };
 
@@ -80,6 +80,8 @@ export function entriesOf(info: NetNSInfo, area: StackArea): Entries {
         if (!states.some((s) => s === 'PERMANENT' || s === 'NOARP')) continue;
         out.set(`${str(n.dst)} dev ${str(n.dev)}`, `${str(n.dst)} dev ${str(n.dev)}${n.lladdr ? ` lladdr ${str(n.lladdr)}` : ''} ${states.join(' ')}`);
       }
+      // Proxy NDP entries are configuration by nature (`ip -6 neigh add proxy`).
+      for (const n of arr(info.neighbours6Proxy)) out.set(`proxy ${str(n.dst)} dev ${str(n.dev)}`, `proxy ${str(n.dst)} dev ${str(n.dev)}`);
       break;
     case 'fdb':
       // Learned MACs and the multicast entries the kernel adds for each address are not configuration.

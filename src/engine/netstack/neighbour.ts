@@ -60,20 +60,32 @@ export function parseNeighbours(json: string): Neighbour[] {
   return out;
 }
 
-/** Indexed neighbour table; addresses are compared by value, so `fd00::1` equals `fd00:0::1`. */
+/**
+ * Indexed neighbour table; addresses are compared by value, so `fd00::1` equals `fd00:0::1`.
+ * Proxy entries (`ip -6 neigh add proxy ADDR dev IF`: answered by neighbour discovery on IF for
+ * another host) are kept apart: they are not next hops. `ip neigh show` does not list them, the
+ * collector asks `ip -6 neigh show proxy` separately; `proxiesKnown` is false for a dump without
+ * that list (then whether an address is proxied is not known).
+ */
 export class NeighbourTable {
   private readonly byKey = new Map<string, Neighbour>();
-  constructor(readonly entries: readonly Neighbour[]) {
+  private readonly proxies = new Map<string, Neighbour>();
+  constructor(readonly entries: readonly Neighbour[], readonly proxiesKnown = false) {
     for (const n of entries) {
-      if (n.proxy) continue; // proxy entries answer for others; they are not next hops
       const ip = parseIP(n.dst);
-      if (ip) this.byKey.set(key(ip.family, ip.value, n.dev ?? ''), n);
+      if (ip) (n.proxy ? this.proxies : this.byKey).set(key(ip.family, ip.value, n.dev ?? ''), n);
     }
   }
 
   lookup(ip: string, dev: string): Neighbour | undefined {
     const a = parseIP(ip);
     return a ? this.byKey.get(key(a.family, a.value, dev)) : undefined;
+  }
+
+  /** The proxy entry for `ip` on `dev` (pneigh_lookup: an entry without a device serves every device). */
+  proxyFor(ip: string, dev: string): Neighbour | undefined {
+    const a = parseIP(ip);
+    return a ? this.proxies.get(key(a.family, a.value, dev)) ?? this.proxies.get(key(a.family, a.value, '')) : undefined;
   }
 }
 

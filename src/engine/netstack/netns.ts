@@ -136,8 +136,9 @@ export class NetNS {
       const all: Neighbour[] = [
         ...parseNeighbours(JSON.stringify(this.info.neighbours ?? [])),
         ...parseNeighbours(JSON.stringify(this.info.neighbours6 ?? [])),
+        ...parseNeighbours(JSON.stringify(this.info.neighbours6Proxy ?? [])).map((n) => ({ ...n, proxy: true })),
       ];
-      return new NeighbourTable(all);
+      return new NeighbourTable(all, this.info.neighbours6Proxy !== undefined);
     });
   }
 

@@ -217,11 +217,6 @@ export function ipForward(s: Sysctls): boolean | undefined {
   return s.bool('net.ipv4.ip_forward') ?? s.bool('net.ipv4.conf.all.forwarding');
 }
 
-/** IPv6 forwarding is decided by `net.ipv6.conf.all.forwarding` (ip6_forward checks devconf_all). */
-export function ipv6Forwarding(s: Sysctls): boolean | undefined {
-  return s.bool('net.ipv6.conf.all.forwarding');
-}
-
 /** Per-interface IPv6 conf value (no all/default combination in ipv6: devconf is per device). */
 export function ipv6Conf(s: Sysctls, ifname: string, key: string): number | undefined {
   return s.int(`net.ipv6.conf.${sysctlIfName(ifname)}.${key}`);
@@ -251,4 +246,55 @@ export function conntrackMax(s: Sysctls): number | undefined {
 export function localPortRange(s: Sysctls): [number, number] | undefined {
   const r = s.ints('net.ipv4.ip_local_port_range');
   return r && r.length === 2 ? [r[0], r[1]] : undefined;
+}
+
+/**
+ * Whether the kernel forwards an IPv6 packet that arrived on `iif`. Unlike IPv4, ip6_forward
+ * checks `net.ipv6.conf.all.forwarding` only; a per-interface `forwarding` changes how that
+ * interface behaves as a host or router (accept_ra, router solicitations, proxy NDP), never
+ * whether packets are forwarded. Kernels from 6.17 add a per-interface `force_forwarding`, which
+ * forwards what arrives on that interface whatever `all` says.
+ */
+export function ipv6ForwardingOn(s: Sysctls, iif: string): { on: boolean | undefined; evidence: string[] } {
+  const all = s.int('net.ipv6.conf.all.forwarding');
+  const forceKey = `net.ipv6.conf.${sysctlIfName(iif)}.force_forwarding`;
+  const force = s.int(forceKey);
+  const evidence = [`net.ipv6.conf.all.forwarding = ${all ?? '? (not in the dump)'}`];
+  if (force !== undefined) evidence.push(`${forceKey} = ${force}`);
+  if (force) return { on: true, evidence };
+  return { on: all === undefined ? undefined : all !== 0, evidence };
+}
+
+/** `net.ipv6.conf.<if>.disable_ipv6`: the interface has no IPv6 addresses or routes and drops IPv6 both ways. */
+export function ipv6Disabled(s: Sysctls, ifname: string): boolean | undefined {
+  return s.bool(`net.ipv6.conf.${sysctlIfName(ifname)}.disable_ipv6`);
+}
+
+/**
+ * Whether router advertisements are accepted on `ifname` (addrconf.c ipv6_accept_ra): with the
+ * interface's own `forwarding` on, only `accept_ra = 2` accepts them; off, any non-zero value.
+ */
+export function ipv6AcceptRa(s: Sysctls, ifname: string): { accepted: boolean | undefined; evidence: string[] } {
+  const dev = sysctlIfName(ifname);
+  const ra = s.int(`net.ipv6.conf.${dev}.accept_ra`);
+  const fwd = s.int(`net.ipv6.conf.${dev}.forwarding`);
+  const evidence = [`net.ipv6.conf.${dev}.accept_ra = ${ra ?? '?'}`, `net.ipv6.conf.${dev}.forwarding = ${fwd ?? '?'}`];
+  if (ra === undefined || fwd === undefined) return { accepted: undefined, evidence };
+  return { accepted: fwd ? ra === 2 : ra !== 0, evidence };
+}
+
+/**
+ * Whether `ifname` answers neighbour solicitations for addresses in its proxy list (ndisc.c
+ * ndisc_recv_ns): the interface must forward (its own `forwarding`) and `proxy_ndp` be on for
+ * it or for `all`.
+ */
+export function ipv6ProxyNdp(s: Sysctls, ifname: string): { on: boolean | undefined; evidence: string[] } {
+  const dev = sysctlIfName(ifname);
+  const fwd = s.int(`net.ipv6.conf.${dev}.forwarding`);
+  const all = s.int('net.ipv6.conf.all.proxy_ndp');
+  const own = s.int(`net.ipv6.conf.${dev}.proxy_ndp`);
+  const evidence = [`net.ipv6.conf.${dev}.forwarding = ${fwd ?? '?'}`, `net.ipv6.conf.all.proxy_ndp = ${all ?? '?'}`, `net.ipv6.conf.${dev}.proxy_ndp = ${own ?? '?'}`];
+  if (fwd === 0 || (all === 0 && own === 0)) return { on: false, evidence };
+  if (fwd === undefined || (all === undefined && !own) || (own === undefined && !all)) return { on: undefined, evidence };
+  return { on: true, evidence };
 }

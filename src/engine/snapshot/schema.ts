@@ -89,6 +89,7 @@ export const netnsInfoSchema = {
     rules6: iprouteJson,
     neighbours: iprouteJson,
     neighbours6: iprouteJson,
+    neighbours6Proxy: iprouteJson,
     fdb: iprouteJson,
     iptables: iptablesSave,
     ip6tables: iptablesSave,

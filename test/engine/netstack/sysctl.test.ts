@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ParseError } from '../../../src/engine/netstack/parse-error';
 import {
-  Sysctls, bridgeNfCallIptables, conntrackCount, conntrackMax, ipForward, ipv4Conf, ipv4Forwarding, ipv6Forwarding,
+  Sysctls, bridgeNfCallIptables, conntrackCount, conntrackMax, ipForward, ipv4Conf, ipv4Forwarding, ipv6ForwardingOn,
   localPortRange, parseSysctl, rpFilter, sysctlIfName,
 } from '../../../src/engine/netstack/sysctl';
 
@@ -17,7 +17,7 @@ test('generated node: typed values incl. tab-separated ones', () => {
   assert.ok(s.values.size > 1000);
   assert.deepEqual(localPortRange(s), [32768, 60999]);
   assert.equal(ipForward(s), true);
-  assert.equal(ipv6Forwarding(s), true);
+  assert.equal(ipv6ForwardingOn(s, 'eth0').on, true);
   assert.equal(s.get('net.ipv4.conf.eth0/100.rp_filter'), '2');
   assert.equal(sysctlIfName('eth0.100'), 'eth0/100');
   const pct = conntrackMax(s);
