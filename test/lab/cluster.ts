@@ -141,7 +141,10 @@ export class LabCluster {
           ...(s.clusterIP6 ? { clusterIPs: [s.clusterIP, s.clusterIP6], ipFamilies: ['IPv4', 'IPv6'], ipFamilyPolicy: 'RequireDualStack' } : {}),
           ports: s.ports.map((p) => ({ name: p.name, port: p.port, targetPort: p.targetPort, protocol: p.protocol, nodePort: p.nodePort })) } });
     }
-    for (const pol of t.spec.policies) await this.create({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', ...(pol as object) } as Obj);
+    // labelled like everything else, so that clear() removes them (a topology without policies must not inherit any)
+    for (const pol of t.spec.policies as { metadata: k8s.V1ObjectMeta }[]) {
+      await this.create({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', ...pol, metadata: { ...pol.metadata, labels: { ...pol.metadata.labels, ...lab } } } as Obj);
+    }
   }
 
   /** The kubelet's part: pod phase, IPs and the Ready condition. */

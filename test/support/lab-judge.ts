@@ -25,7 +25,7 @@ export const FAMILY: Record<string, string[]> = {
   'kube-proxy.chain-missing': ['kube-proxy.chain-missing', 'kube-proxy.missing-endpoint'],
   'neigh.missing': ['vxlan.no-neighbour', 'neighbour.failed', 'arp.no-answer'],
   // ICMPv6 neighbour solicitations dropped by ip6tables: the drop itself, or the neighbour it leaves unresolved
-  'ndp.blocked': ['iptables.drop', 'neighbour.failed', 'ndp.no-answer'],
+  'ndp.blocked': ['icmpv6.ndp-dropped', 'iptables.drop', 'neighbour.failed'],
   'policy.deny': ['policy.ingress-deny', 'policy.egress-deny'],
   'route.blackhole': ['route.blackhole'],
   // A calico node that loses a pod's /32 falls into the block's blackhole route.
