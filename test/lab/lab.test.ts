@@ -28,7 +28,7 @@ const K8S = join(REPO, 'test', 'lab', 'k8s');
 
 const skip = kernelTestSkip(['bridge', 'iptables', 'iptables-save', 'ipset', 'socat', 'sysctl']);
 
-test('kernel ground-truth lab', { skip, timeout: 20 * 60_000 }, async (t) => {
+test('kernel ground-truth lab', { skip, timeout: 30 * 60_000 }, async (t) => {
   // the engine is judged on collected dumps: the collector and assembler are the built CLI's
   assert.ok(existsSync(join(REPO, 'dist', 'cli.js')), 'dist/cli.js missing: run npm run build (the live lab collects and assembles through it)');
   removeStaleNetns(PREFIX);
