@@ -101,7 +101,7 @@ export const snapshotValidateCommand: Command = {
   },
 };
 
-const diffUsage = `netpath snapshot diff A B [--src S --dst D --port P [--protocol tcp|udp]] [--format text|json]
+const diffUsage = `netpath snapshot diff A B [--src S --dst D --port P [--protocol tcp|udp|sctp]] [--format text|json]
 
 What changed from snapshot A to snapshot B: Kubernetes objects added, removed or changed (by
 kind/namespace/name, with the changed field paths; resource versions, timestamps and other status
@@ -150,7 +150,7 @@ export const snapshotDiffCommand: Command = {
       const port = Number(portText);
       if (!/^\d+$/.test(portText) || port < 1 || port > 65535) throw new UsageError(`--port must be a number from 1 to 65535, not "${portText}"`);
       const protocol = String(values.protocol).toLowerCase();
-      if (protocol !== 'tcp' && protocol !== 'udp') throw new UsageError(`--protocol must be tcp or udp, not "${values.protocol}"`);
+      if (protocol !== 'tcp' && protocol !== 'udp' && protocol !== 'sctp') throw new UsageError(`--protocol must be tcp, udp or sctp, not "${values.protocol}"`);
       request = { src: String(values.src), dst: String(values.dst), port, protocol };
     }
     const files = { a: positionals[0], b: positionals[1] };

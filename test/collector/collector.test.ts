@@ -79,7 +79,7 @@ test('collector on real network namespaces', { skip }, async (t) => {
     const ns2 = dump.netns.find((n) => n.id === ids.p2)!;
     assert.deepEqual(ns1.pids, [p1a, p1b].sort((a, b) => a - b));
 
-    const fields: (keyof NetNSInfo)[] = ['links', 'addresses', 'routes', 'routes6', 'rules', 'rules6', 'neighbours', 'neighbours6', 'fdb', 'iptables', 'ip6tables', 'ipsets', 'ipvs', 'nftables', 'sockets', 'sysctls'];
+    const fields: (keyof NetNSInfo)[] = ['links', 'addresses', 'routes', 'routes6', 'rules', 'rules6', 'neighbours', 'neighbours6', 'neighbours6Proxy', 'fdb', 'iptables', 'ip6tables', 'ipsets', 'ipvs', 'nftables', 'sockets', 'sysctls'];
     for (const ns of [dump.node, ...dump.netns]) {
       for (const f of fields) assert.ok(ns[f] !== undefined, `netns ${ns.id} has ${f}`);
     }

@@ -297,3 +297,20 @@ test('calico IPPools come from crd.projectcalico.org/v1 objects in the snapshot 
   assert.equal(cfg.calicoPools[0].cidr, '10.244.0.0/16');
   assert.match(cfg.calicoPools[0].source, /IPPool.*default-ipv4-ippool/);
 });
+
+test('calico: node1 claims node2\'s block (its route replaced by a bird blackhole) → route.blackhole FATAL and calico.blackhole-block says why, on node1', () => {
+  const s = lab('calico-bgp--healthy');
+  const n1 = host(s, 'node1');
+  const block = n1.routes.find((x: { dst: string }) => x.dst === '10.244.2.0/24');
+  for (const k of Object.keys(block)) delete block[k];
+  Object.assign(block, { type: 'blackhole', dst: '10.244.2.0/24', protocol: 'bird', flags: [] });
+  const r = diagnose(s, 'default/client', 'default/web2', 8080);
+  const node1 = r.nodes.find((n) => n.id === 'node1')!.suspicions;
+  assert.ok(node1.some((x) => x.check === 'route.blackhole' && x.level === SuspicionLevel.FATAL), findings(r).join(' '));
+  const why = node1.find((x) => x.check === 'calico.blackhole-block')!;
+  assert.equal(why.level, SuspicionLevel.WARNING);
+  assert.match(why.message, /^node1 holds the blackhole route blackhole 10\.244\.2\.0\/24 proto bird of a Calico block it claims, but 10\.244\.2\.2 belongs to pod default\/web2 on node node2/);
+  // its own block's blackhole, for an address no pod has, is Calico working as meant: nothing said
+  const own = diagnose(s, 'default/client', '10.244.1.77', 8080);
+  assert.ok(!findings(own).some((f) => f.includes('calico.blackhole-block')));
+});

@@ -4,11 +4,14 @@
 // Conntrack does not track NDP (nf_conntrack_icmpv6_error marks it UNTRACKED, so a
 // `--ctstate ESTABLISHED,RELATED` accept does not let it in) while a packet-too-big about a
 // tracked connection is RELATED. Rules netpath does not model are evaluated both ways, as on the
-// packet's own path: when the ways disagree the answer is undecided, naming them.
+// packet's own path: when the ways disagree the answer is undecided, naming them; so is any native
+// nftables chain on those hooks (not modelled).
 import { SuspicionLevel, type Evidence, type Suspicion, type UndecidedElement } from '../model/suspicion';
 import type { NetNS } from '../netstack/netns';
 import type { Hook, NfPacket, NotUnderstood, TraceStep } from '../netstack/netfilter/packet';
 import { traceHook } from '../netstack/netfilter/trace';
+import { formatNativeChain, nativeChainsAt, nftBaseChains, type NativeChain } from '../netstack/netfilter/nft-native';
+import type { Ruleset } from '../netstack/iptables/model';
 import { decidingElements, enumerateWorlds } from '../netstack/netfilter/undecided';
 import { netfilterEnv } from './netfilter-env';
 
@@ -23,11 +26,22 @@ export const ICMP6_NAMES: Record<number, string> = {
 export type Icmp6Fate =
   | { kind: 'passes' }
   | { kind: 'stopped'; step: TraceStep; verdict: string }
-  | { kind: 'undecided'; elements: NotUnderstood[] };
+  | { kind: 'undecided'; elements: NotUnderstood[]; native?: NativeChain[] };
 
 /** An ICMPv6 message of `type` through `hooks` (in order) of `ns`'s ip6tables, every backend. */
 export function icmp6Fate(ns: NetNS, hooks: readonly Hook[], msg: { src: string; dst: string; type: number; code?: number; iif?: string; oif?: string; related: boolean }): Icmp6Fate {
   const rulesets = ns.rulesets(6) ?? [];
+  const fate = iptablesFate(ns, rulesets, hooks, msg);
+  if (fate.kind === 'stopped') return fate;
+  // Native nftables chains on these hooks (not iptables-nft's own) are not modelled: what they do
+  // with the message is not known.
+  const chains = nftBaseChains(ns.info.nftables);
+  const native = hooks.flatMap((h) => nativeChainsAt(chains, 6, h, msg.iif, rulesets));
+  if (!native.length) return fate;
+  return { kind: 'undecided', elements: fate.kind === 'undecided' ? fate.elements : [], native };
+}
+
+function iptablesFate(ns: NetNS, rulesets: Ruleset[], hooks: readonly Hook[], msg: Parameters<typeof icmp6Fate>[2]): Icmp6Fate {
   if (!rulesets.length) return { kind: 'passes' };
   const nf: NfPacket = {
     family: 6, src: msg.src, dst: msg.dst, proto: 'icmpv6', icmpType: msg.type, icmpCode: msg.code ?? 0, mark: 0, ttl: 255,
@@ -79,12 +93,23 @@ export function icmp6Finding(ns: NetNS, fate: Icmp6Fate, check: string, level: S
       evidence: [stepEvidence(ns, s)],
     };
   }
-  const undecided: UndecidedElement[] = fate.elements.map((n) => ({ where: `${ns.label} ${n.table}/${n.chain} #${n.rule}`, reason: n.reason }));
+  const native = fate.native ?? [];
+  const undecided: UndecidedElement[] = [
+    ...fate.elements.map((n) => ({ where: `${ns.label} ${n.table}/${n.chain} #${n.rule}`, reason: n.reason })),
+    ...native.map((c) => ({ where: `${ns.label} nftables table ${c.family} ${c.table} chain ${c.chain}`, reason: 'native nftables chains are not modelled' })),
+  ];
+  const parts = [
+    ...(fate.elements.length ? [`${fate.elements.length} ip6tables rule(s) netpath does not model`] : []),
+    ...(native.length ? [`${native.length} native nftables chain(s) netpath does not model`] : []),
+  ];
   return {
     level: Math.min(level, SuspicionLevel.WARNING),
     check,
-    message: `whether ${what} passes ip6tables on ${ns.label} depends on ${fate.elements.length} rule(s) netpath does not model; if it is stopped, ${consequence}`,
-    evidence: fate.elements.map((n) => ({ kind: 'iptables', text: n.text, where: `${ns.label} ${n.table}/${n.chain} #${n.rule} (${n.reason})` })),
+    message: `whether ${what} gets through on ${ns.label} depends on ${parts.join(' and ')}; if it is stopped, ${consequence}`,
+    evidence: [
+      ...fate.elements.map((n): Evidence => ({ kind: 'iptables', text: n.text, where: `${ns.label} ${n.table}/${n.chain} #${n.rule} (${n.reason})` })),
+      ...native.map((c): Evidence => ({ kind: 'nftables', text: formatNativeChain(c), where: ns.label })),
+    ],
     undecided,
   };
 }

@@ -137,7 +137,9 @@ function ndp(stack: NodeStack, ns: NetNS, port: Interface, dev: Interface, nexth
     };
   }
   if (port.flags.includes('NOARP') || dev.flags.includes('NOARP') || port.name === 'lo') return { findings: [], lost: false };
-  const sender = port.kind === 'veth' ? stack.peer(ns, port.name) : undefined;
+  const end = port.kind === 'veth' ? stack.peer(ns, port.name) : undefined;
+  // Through a bridge port the sender may be the bridge's host or another port's namespace: not known here.
+  const sender = end && !end.ns.interface(end.iface)?.master ? end : undefined;
   const had = sender?.ns.neighbours ? resolveNeighbour(sender.ns.neighbours, nexthop, sender.iface) : undefined;
   if (had && had.status !== 'absent' && had.entry?.states.some((s) => s === 'PERMANENT' || s === 'NOARP')) return { findings: [], lost: false };
   const learned = had?.status === 'usable';

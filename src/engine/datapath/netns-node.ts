@@ -236,7 +236,7 @@ export class NetnsNode implements NetNodeAction {
     if (this.ns !== this.stack.host) return undefined;
     const table = this.ns.ipvs;
     const dst = parseIP(p.dst);
-    if (!table || !dst || (p.protocol !== 'tcp' && p.protocol !== 'udp')) return undefined;
+    if (!table || !dst || (p.protocol !== 'tcp' && p.protocol !== 'udp' && p.protocol !== 'sctp')) return undefined;
     const vs = lookupIpvsService(table, { proto: p.protocol, dst, dport: p.dport, mark: p.mark });
     if (!vs) return undefined;
     const name = vs.kind === 'fwmark' ? `fwmark ${vs.fwmark}` : `${p.protocol} ${formatAddressPort(p.dst, vs.port ?? 0)}`;

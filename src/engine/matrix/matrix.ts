@@ -48,8 +48,7 @@ export async function buildMatrix(net: Network, scope: MatrixScope, opts: { poli
   const { pods, left } = podsInScope(net.cache, scope);
   const policies = net.policySet();
   const policyClass = new PolicyClasses(policies, pods);
-  // The datapath is simulated for TCP and UDP: declared SCTP ports are judged with --policy-only only.
-  const portsByDst = pods.map((p) => portsOf(p, scope, policies).filter((x) => opts.policyOnly || x.protocol !== 'sctp'));
+  const portsByDst = pods.map((p) => portsOf(p, scope, policies));
   const allPorts = new Map<string, MatrixPort>();
   for (const list of portsByDst) for (const p of list) allPorts.set(`${p.port}/${p.protocol}`, p);
   const ports = [...allPorts.values()].sort(comparePorts);

@@ -78,7 +78,7 @@ export class PluginChecks {
     if (packet.encap || packet.reply) return [];
     const stack = this.env.stack(node);
     if (!stack) return [];
-    if (ns === stack.host) return this.localPodPort(stack, packet.dst);
+    if (ns === stack.host) return [...this.localPodPort(stack, packet.dst), ...this.blackholeBlock(stack, packet.dst)];
     const pod = this.podOf(ns, packet.dst);
     if (!pod) return [];
     return [...this.podInterfaceChecks(stack, ns, packet.dst), ...this.podReplyRoute(ns, packet, iif)];
@@ -209,14 +209,14 @@ export class PluginChecks {
 
   private expectedRoute(stack: NodeStack, dst: string): ExpectedRoute | undefined {
     const ip = parseIP(dst);
-    if (!ip || ip.family !== 4) return undefined;
+    if (!ip) return undefined;
     const pod = this.env.cache.podByIP(dst);
     if (pod?.hostNetwork) return undefined;
     let owner = pod?.nodeName;
     if (!owner) owner = this.env.cache.nodes.find((n) => n.podCIDRs.some((c) => { const p = parsePrefix(c); return !!p && contains(p, ip); }))?.name;
     if (!owner) return undefined;
     if (owner === stack.nodeName) {
-      const podCIDR = this.env.cache.node(owner)?.podCIDRs.find((c) => !c.includes(':'));
+      const podCIDR = this.env.cache.node(owner)?.podCIDRs.find((c) => c.includes(':') === (ip.family === 6));
       return this.plugin.localRoute(this.cfg, { dst, pod, podCIDR, hostVeth: (p) => this.hostVeth(stack, p) });
     }
     const remote = this.env.cache.node(owner);
@@ -324,6 +324,28 @@ export class PluginChecks {
     return out;
   }
 
+  /**
+   * Calico programs a blackhole route for each block a node claims (so that its unused addresses
+   * go nowhere) and announces an address it lent to another node's pod as that pod's own /32 or
+   * /128. A pod of another node swallowed here by such a blackhole means this node claims the
+   * pod's block — the address was borrowed and its more specific route is missing, or the block's
+   * affinity is stale. The route finding says the packet stops; this says why Calico put it there.
+   */
+  private blackholeBlock(stack: NodeStack, dst: string): Suspicion[] {
+    if (this.plugin.name !== 'calico') return [];
+    const pod = this.env.cache.podByIP(dst);
+    if (!pod || pod.hostNetwork || !pod.nodeName || pod.nodeName === stack.nodeName) return [];
+    const r = this.lookup(stack.host, dst);
+    if (!r || r.ok || r.kind !== 'blackhole' || !r.route) return [];
+    const len = dst.includes(':') ? 128 : 32;
+    return [{
+      level: SuspicionLevel.WARNING,
+      check: 'calico.blackhole-block',
+      message: `${stack.nodeName} holds the blackhole route ${r.route.text} of a Calico block it claims, but ${dst} belongs to pod ${pod.key} on node ${pod.nodeName}: with no more specific route (Calico announces a borrowed address as its own /${len}) the packet is swallowed here instead of going to ${pod.nodeName} — the address was borrowed from this node's block, or the block's affinity is stale`,
+      evidence: [{ kind: 'route', text: r.route.text, where: `${stack.nodeName} table ${r.route.table.name}` }],
+    }];
+  }
+
   /** Pod traffic leaving the cluster must be masqueraded, else the answer never finds its way back. */
   private masquerade(stack: NodeStack, p: Packet, oif: string, nexthop: string): Suspicion[] {
     const src = parseIP(p.src);
@@ -334,9 +356,9 @@ export class PluginChecks {
     const pool = this.cfg.calicoPools.find((x) => { const pr = parsePrefix(x.cidr); return !!pr && contains(pr, src); });
     if (pool && !pool.natOutgoing) return [];
     const evidence: Evidence[] = [{ kind: 'dump', text: `${p.protocol} ${p.src} -> ${p.dst}:${p.dport} leaves ${oif} with the pod source`, where: stack.nodeName }];
-    const rs = stack.host.rulesets(4)?.[0];
+    const rs = stack.host.rulesets(dst.family)?.[0];
     if (rs) {
-      const nf = { ...toNf({ ...p }, 4, undefined), oif };
+      const nf = { ...toNf({ ...p }, dst.family, undefined), oif };
       for (const o of traceHook(rs, 'POSTROUTING', nf, netfilterEnv(stack.host)).slice(0, 1)) {
         for (const s of o.path.filter((x) => x.table === 'nat')) evidence.push({ kind: 'iptables', text: s.text, where: `${stack.nodeName} nat/${s.chain}${s.rule ? ` #${s.rule}` : ''}` });
       }

@@ -17,6 +17,11 @@ export interface PluginConfig {
   clusterCIDRs: Found<string[]>;
   /** The bridge pods hang off (flannel `cni0`); undefined for routed CNIs. */
   bridge?: Found<string>;
+  /**
+   * Does the plugin program an IPv6 pod network (flannel `EnableIPv6`)? Undefined: the plugin has
+   * no such switch (calico: by its IPv6 pools) or it was not found.
+   */
+  ipv6?: Found<boolean>;
   /** Does the plugin masquerade pod traffic leaving the cluster? */
   masquerade: Found<boolean>;
   /** Per-node uplink overrides (`settings.uplink`: a name, or node → name). */

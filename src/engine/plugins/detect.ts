@@ -88,6 +88,7 @@ export function detectPlugin(s: DetectionInput, registry: PluginRegistry = plugi
     clusterCIDRs,
     ...(bridge ? { bridge } : {}),
     masquerade,
+    ...(reading.ipv6 ? { ipv6: reading.ipv6 } : {}),
     ...(uplinkOverride ? { uplinkOverride } : {}),
     calicoPools: objects.calicoPools,
     notes,

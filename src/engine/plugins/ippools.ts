@@ -13,6 +13,8 @@ export interface CalicoPool {
   ipipMode: CalicoMode;
   vxlanMode: CalicoMode;
   natOutgoing: boolean;
+  /** Prefix length of the blocks the pool is cut into (a node owns whole blocks); spec.blockSize, else Calico's default (26, IPv6 122). */
+  blockSize: number;
   source: string;
 }
 
@@ -23,7 +25,10 @@ function calicoMode(v: unknown): CalicoMode {
 function fromSpec(spec: Record<string, unknown>, source: string): CalicoPool | undefined {
   const cidr = typeof spec.cidr === 'string' && parsePrefix(spec.cidr) ? spec.cidr : undefined;
   if (!cidr) return undefined;
-  return { cidr, ipipMode: calicoMode(spec.ipipMode), vxlanMode: calicoMode(spec.vxlanMode), natOutgoing: spec.natOutgoing === true, source };
+  const family = cidr.includes(':') ? 6 : 4;
+  const max = family === 6 ? 128 : 32;
+  const size = typeof spec.blockSize === 'number' && Number.isInteger(spec.blockSize) && spec.blockSize > 0 && spec.blockSize <= max ? spec.blockSize : family === 6 ? 122 : 26;
+  return { cidr, ipipMode: calicoMode(spec.ipipMode), vxlanMode: calicoMode(spec.vxlanMode), natOutgoing: spec.natOutgoing === true, blockSize: size, source };
 }
 
 /** Pools from settings (objects or `{cidr, ipipMode, vxlanMode, natOutgoing}`) win over the CRDs. */

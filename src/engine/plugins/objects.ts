@@ -2,6 +2,7 @@
 // (IPPools and DaemonSets have no fixed list), the Calico pools (read once, see ippools.ts), and
 // one notes list every plugin's reading appends to. Plus the small accessors all plugins share.
 import type { K8sObject, NetpathSnapshot } from '../snapshot/types';
+import type { Family } from '../netstack/ip';
 import { readCalicoPools, type CalicoPool } from './ippools';
 
 export function annotations(o: K8sObject): Record<string, string> {
@@ -13,9 +14,14 @@ export function where(o: K8sObject): string {
   return `${o.kind} ${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`;
 }
 
-export function internalIP(node: K8sObject): string | undefined {
+/** The node's InternalIP; with `family`, its InternalIP of that family. */
+export function internalIP(node: K8sObject, family?: Family): string | undefined {
   const addrs = ((node.status as { addresses?: { type: string; address: string }[] } | undefined)?.addresses ?? []);
-  return addrs.find((x) => x.type === 'InternalIP')?.address;
+  return addrs.find((x) => x.type === 'InternalIP' && (family === undefined || familyOf(x.address) === family))?.address;
+}
+
+export function familyOf(ip: string): Family {
+  return ip.includes(':') ? 6 : 4;
 }
 
 export type DetectionInput = Pick<NetpathSnapshot, 'objects' | 'settings'>;

@@ -24,6 +24,7 @@ export interface PluginReading {
   clusterCIDRs?: Found<string[]>;
   bridge?: Found<string>;
   masquerade: Found<boolean>;
+  ipv6?: Found<boolean>;
 }
 
 /** A pod address on the node whose route is checked. */
@@ -31,7 +32,7 @@ export interface LocalPodAddress {
   dst: string;
   /** The pod holding it, when the objects know it. */
   pod?: ClusterPod;
-  /** The node's IPv4 pod CIDR. */
+  /** The node's pod CIDR of `dst`'s family. */
   podCIDR?: string;
   /** The host side of the pod's veth, found in the dump. */
   hostVeth(pod: ClusterPod): Interface | undefined;

@@ -3,6 +3,7 @@
 // a `kube-ipvs0` device → ipvs; a KUBE-SERVICES chain → iptables; nft table `kube-proxy` → nftables).
 import { parse as parseYaml } from 'yaml';
 import type { ClusterView } from '../snapshot/types';
+import type { Ruleset } from '../netstack/iptables/model';
 import type { NetNS } from '../netstack/netns';
 import type { Found } from '../plugins/detect';
 
@@ -36,8 +37,11 @@ export function proxyModeFromRules(ns: NetNS): Found<ProxyMode> | undefined {
   const ipvs = ns.info.ipvs;
   if (typeof ipvs === 'string' && /^-A /m.test(ipvs)) return { value: 'ipvs', source: `${ns.label}: IPVS virtual servers in ipvsadm -Sn` };
   if (ns.interface('kube-ipvs0')) return { value: 'ipvs', source: `${ns.label}: kube-ipvs0 device` };
-  const rs = ns.rulesets(4) ?? [];
-  if (rs.some((r) => r.tables.some((t) => t.name === 'nat' && t.chains.some((c) => c.name === 'KUBE-SERVICES')))) return { value: 'iptables', source: `${ns.label}: nat/KUBE-SERVICES chain` };
+  // An IPv6-only node has kube-proxy's chains in ip6tables alone (asked only when dumped: a
+  // missing ip6tables dump is no problem on an IPv4 node).
+  const kubeServices = (rs: Ruleset[]) => rs.some((r) => r.tables.some((t) => t.name === 'nat' && t.chains.some((c) => c.name === 'KUBE-SERVICES')));
+  if (kubeServices(ns.rulesets(4) ?? [])) return { value: 'iptables', source: `${ns.label}: nat/KUBE-SERVICES chain` };
+  if (ns.info.ip6tables && kubeServices(ns.rulesets(6) ?? [])) return { value: 'iptables', source: `${ns.label}: ip6tables nat/KUBE-SERVICES chain` };
   const nft = JSON.stringify(ns.info.nftables ?? '');
   if (/"table"\s*:\s*\{[^}]*"name"\s*:\s*"kube-proxy"/.test(nft)) return { value: 'nftables', source: `${ns.label}: nftables table kube-proxy` };
   return undefined;

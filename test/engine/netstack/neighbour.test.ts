@@ -60,3 +60,18 @@ test('bad neighbour input names element and field', () => {
   assert.throws(() => parseNeighbours('[{"dst":"10.0.0.300"}]'), /not an IP address/);
   assert.throws(() => parseNeighbours('[{"dst":"10.0.0.1"'), ParseError);
 });
+
+test('proxy NDP entries (ip -6 -j neigh show proxy, as iproute2 6.1 prints them) are kept apart from next hops', () => {
+  // Real output: `ip -6 neigh add proxy fd00::5 dev d0`, then `ip -6 -j neigh show proxy` / `show`.
+  const proxies = parseNeighbours('[{"dst":"fd00::5","dev":"d0","proxy":null}]');
+  const learned = parseNeighbours('[{"dst":"fd00::9","dev":"d0","state":["FAILED"]}]');
+  assert.equal(proxies[0].proxy, true);
+  const t = new NeighbourTable([...learned, ...proxies], true);
+  assert.equal(t.proxiesKnown, true);
+  assert.equal(t.lookup('fd00::5', 'd0'), undefined, 'a proxy entry is not a next hop');
+  assert.equal(t.proxyFor('fd00:0::5', 'd0')?.dst, 'fd00::5');
+  assert.equal(t.proxyFor('fd00::5', 'd1'), undefined, 'per device');
+  assert.equal(t.proxyFor('fd00::9', 'd0'), undefined);
+  assert.equal(resolveNeighbour(t, 'fd00::9', 'd0').status, 'unusable');
+  assert.equal(new NeighbourTable(learned).proxiesKnown, false, 'a dump without the proxy list cannot tell');
+});

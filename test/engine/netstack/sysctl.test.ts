@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ParseError } from '../../../src/engine/netstack/parse-error';
 import {
-  Sysctls, bridgeNfCallIptables, conntrackCount, conntrackMax, ipForward, ipv4Conf, ipv4Forwarding, ipv6ForwardingOn,
+  Sysctls, bridgeNfCallIptables, conntrackCount, conntrackMax, ipForward, ipv4Conf, ipv4Forwarding, ipv6AcceptRa, ipv6Disabled, ipv6ForwardingOn, ipv6ProxyNdp,
   localPortRange, parseSysctl, rpFilter, sysctlIfName,
 } from '../../../src/engine/netstack/sysctl';
 
@@ -72,4 +72,25 @@ test('syntax: key=value, tabs, comments, diagnostics; errors name line and colum
   assert.throws(() => parseSysctl('net.a = 1\nnet.b 2\n'), (e: unknown) => e instanceof ParseError && e.line === 2 && e.column === 1);
   assert.throws(() => parseSysctl('net.a = 1\n net x = 2\n'), (e: unknown) => e instanceof ParseError && e.line === 2 && e.column === 5);
   assert.throws(() => parseSysctl(' = 2'), (e: unknown) => e instanceof ParseError && e.line === 1 && e.column === 2);
+});
+
+test('IPv6: all.forwarding alone forwards (force_forwarding where the kernel has it); accept_ra and proxy NDP follow the interface\'s own forwarding', () => {
+  const s = (kv: Record<string, string>) => new Sysctls(kv);
+  assert.equal(ipv6ForwardingOn(s({ 'net.ipv6.conf.all.forwarding': '0', 'net.ipv6.conf.eth0.forwarding': '1' }), 'eth0').on, false);
+  assert.equal(ipv6ForwardingOn(s({ 'net.ipv6.conf.all.forwarding': '1', 'net.ipv6.conf.eth0.forwarding': '0' }), 'eth0').on, true);
+  assert.deepEqual(ipv6ForwardingOn(s({ 'net.ipv6.conf.all.forwarding': '0', 'net.ipv6.conf.eth0/100.force_forwarding': '1' }), 'eth0.100'), {
+    on: true, evidence: ['net.ipv6.conf.all.forwarding = 0', 'net.ipv6.conf.eth0/100.force_forwarding = 1'],
+  });
+  assert.equal(ipv6ForwardingOn(s({}), 'eth0').on, undefined, 'not in the dump: unknown');
+  assert.equal(ipv6Disabled(s({ 'net.ipv6.conf.vb.disable_ipv6': '1' }), 'vb'), true);
+  assert.equal(ipv6AcceptRa(s({ 'net.ipv6.conf.eth0.accept_ra': '1', 'net.ipv6.conf.eth0.forwarding': '1' }), 'eth0').accepted, false);
+  assert.equal(ipv6AcceptRa(s({ 'net.ipv6.conf.eth0.accept_ra': '2', 'net.ipv6.conf.eth0.forwarding': '1' }), 'eth0').accepted, true);
+  assert.equal(ipv6AcceptRa(s({ 'net.ipv6.conf.eth0.accept_ra': '1', 'net.ipv6.conf.eth0.forwarding': '0' }), 'eth0').accepted, true);
+  assert.equal(ipv6AcceptRa(s({ 'net.ipv6.conf.eth0.accept_ra': '1' }), 'eth0').accepted, undefined);
+  const on = { 'net.ipv6.conf.va.forwarding': '1', 'net.ipv6.conf.all.proxy_ndp': '0', 'net.ipv6.conf.va.proxy_ndp': '1' };
+  assert.equal(ipv6ProxyNdp(s(on), 'va').on, true);
+  assert.equal(ipv6ProxyNdp(s({ ...on, 'net.ipv6.conf.va.forwarding': '0' }), 'va').on, false);
+  assert.equal(ipv6ProxyNdp(s({ ...on, 'net.ipv6.conf.va.proxy_ndp': '0', 'net.ipv6.conf.all.proxy_ndp': '1' }), 'va').on, true);
+  assert.equal(ipv6ProxyNdp(s({ ...on, 'net.ipv6.conf.va.proxy_ndp': '0' }), 'va').on, false);
+  assert.equal(ipv6ProxyNdp(s({ 'net.ipv6.conf.va.forwarding': '1' }), 'va').on, undefined);
 });

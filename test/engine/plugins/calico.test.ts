@@ -47,7 +47,7 @@ test('calico: its configuration beats a flannel DaemonSet; flannel\'s configurat
 });
 
 function pool(p: Partial<CalicoPool>): CalicoPool {
-  return { cidr: '10.48.0.0/16', ipipMode: 'Never', vxlanMode: 'Never', natOutgoing: true, source: 'IPPool p', ...p };
+  return { cidr: '10.48.0.0/16', ipipMode: 'Never', vxlanMode: 'Never', natOutgoing: true, blockSize: 26, source: 'IPPool p', ...p };
 }
 
 function cfgOf(pools: CalicoPool[], backend?: string): PluginConfig {
@@ -90,4 +90,27 @@ test('calico local route: a pod\'s /32 on its host-side veth; nothing without th
   assert.deepEqual(r, { prefix: '10.48.1.5/32', dev: 'cali12ab', why: 'calico: a local pod\'s /32 route on its host-side veth' });
   assert.equal(calico.localRoute(cfgOf([]), { dst: '10.48.1.6', podCIDR: '10.48.1.0/24', hostVeth: () => veth }), undefined);
   assert.equal(calico.localRoute(cfgOf([]), { dst: '10.48.1.5', pod, hostVeth: () => undefined }), undefined);
+});
+
+test('calico IPv6 pools: another node\'s block (blockSize, default /122) via its IPv6Address or on vxlan-v6.calico; a local pod\'s /128; ipipMode does not apply to IPv6', () => {
+  const remote = annotatedNode('n2', '192.0.2.2', '10.48.2.0/24', {
+    [IPV4]: '198.51.100.2/24', 'projectcalico.org/IPv6Address': '2001:db8::2/64', 'projectcalico.org/IPv6VXLANTunnelAddr': 'fd00:48:0:2::40',
+  });
+  const q = { dst: 'fd00:48::2:9', node: remote, uplink: 'eth1', sameSubnet: () => true };
+  const v6pool = pool({ cidr: 'fd00:48::/48', ipipMode: 'Always', blockSize: 122 });
+  const bgp = calico.remoteRoute(cfgOf([pool({}), v6pool]), q)!;
+  assert.deepEqual([bgp.prefix, bgp.gateway, bgp.dev, bgp.onlink], ['fd00:48::2:0/122', '2001:db8::2', 'eth1', undefined]);
+  assert.match(bgp.why, /^calico IPv6 BGP, IPPool fd00:48::\/48 .*\/122 block via its IPv6 address \(node n2 annotation projectcalico\.org\/IPv6Address\)/);
+  const vx = calico.remoteRoute(cfgOf([pool({ cidr: 'fd00:48::/48', vxlanMode: 'Always', blockSize: 120 })]), q)!;
+  assert.deepEqual([vx.prefix, vx.gateway, vx.dev, vx.onlink, vx.overhead], ['fd00:48::2:0/120', 'fd00:48:0:2::40', 'vxlan-v6.calico', true, 70]);
+  // an IPv6 address in no pool: Calico did not assign it, nothing is expected
+  assert.equal(calico.remoteRoute(cfgOf([pool({})], 'bgp'), q), undefined);
+  const podA = { key: 'default/a' } as ClusterPod;
+  const r = calico.localRoute(cfgOf([]), { dst: 'fd00:48::1:5', pod: podA, hostVeth: () => ({ name: 'cali12ab' }) as Interface });
+  assert.deepEqual(r, { prefix: 'fd00:48::1:5/128', dev: 'cali12ab', why: 'calico: a local pod\'s /128 route on its host-side veth' });
+});
+
+test('calico IPPool blockSize: read from the spec, else 26 / 122 by family', () => {
+  const cfg = detectPlugin(input([ipPool('v4', { cidr: '10.48.0.0/16' }), ipPool('v6', { cidr: 'fd00:48::/48' }), ipPool('small', { cidr: '10.49.0.0/16', blockSize: 28 })]));
+  assert.deepEqual(cfg.calicoPools.map((p) => [p.cidr, p.blockSize]), [['10.48.0.0/16', 26], ['fd00:48::/48', 122], ['10.49.0.0/16', 28]]);
 });

@@ -90,3 +90,35 @@ test('flannel node info: a node\'s own backend annotation wins unless settings s
   });
   assert.deepEqual(flannelNodeInfo(n, cfgOf('vxlan', 'settings.backend')).backend, { value: 'vxlan', source: 'settings.backend' });
 });
+
+function dualNode(name: string, annotations: Record<string, string> = {}) {
+  const n = annotatedNode(name, '192.0.2.2', '10.244.2.0/24', annotations);
+  (n.spec as Record<string, unknown>).podCIDRs = ['10.244.2.0/24', 'fd00:10:244:2::/64'];
+  (n.status as { addresses: { type: string; address: string }[] }).addresses.push({ type: 'InternalIP', address: '2001:db8::2' });
+  return n;
+}
+
+test('flannel IPv6: EnableIPv6 + IPv6Network in net-conf.json; routes per IPv6 pod CIDR via public-ipv6 (host-gw) or on flannel-v6.1 (vxlan); none without EnableIPv6', () => {
+  const cm = configMap('kube-flannel/kube-flannel-cfg', netConf({ Network: '10.244.0.0/16', EnableIPv6: true, IPv6Network: 'fd00:10:244::/56', Backend: { Type: 'vxlan' } }));
+  const cfg = detectPlugin(input([cm]));
+  assert.deepEqual(cfg.ipv6, { value: true, source: 'ConfigMap kube-flannel/kube-flannel-cfg net-conf.json EnableIPv6' });
+  assert.deepEqual(cfg.clusterCIDRs, { value: ['10.244.0.0/16', 'fd00:10:244::/56'], source: 'ConfigMap kube-flannel/kube-flannel-cfg net-conf.json Network, IPv6Network' });
+  const remote = dualNode('n2', { 'flannel.alpha.coreos.com/public-ipv6': '2001:db8:ff::2' });
+  const q = { dst: 'fd00:10:244:2::7', node: remote, uplink: 'ens5', sameSubnet: () => true };
+  const vx = flannel.remoteRoute(cfg, q)!;
+  assert.deepEqual([vx.prefix, vx.gateway, vx.dev, vx.onlink, vx.overhead], ['fd00:10:244:2::/64', 'fd00:10:244:2::', 'flannel-v6.1', true, 70]);
+  const hg = flannel.remoteRoute({ ...cfg, backend: { value: 'host-gw', source: 'test' } }, q)!;
+  assert.deepEqual([hg.prefix, hg.gateway, hg.dev], ['fd00:10:244:2::/64', '2001:db8:ff::2', 'ens5']);
+  assert.match(hg.why, /public IP \(node n2 annotation flannel\.alpha\.coreos\.com\/public-ipv6\)/);
+  // without the annotation, the node's IPv6 InternalIP; the IPv4 route still uses the IPv4 one
+  const plain = flannel.remoteRoute({ ...cfg, backend: { value: 'host-gw', source: 'test' } }, { ...q, node: dualNode('n3') })!;
+  assert.equal(plain.gateway, '2001:db8::2');
+  assert.equal(flannel.remoteRoute({ ...cfg, backend: { value: 'host-gw', source: 'test' } }, { ...q, dst: '10.244.2.7', node: dualNode('n3') })!.gateway, '192.0.2.2');
+  const local = flannel.localRoute(cfg, { dst: 'fd00:10:244:1::5', podCIDR: 'fd00:10:244:1::/64', hostVeth: () => undefined });
+  assert.deepEqual(local?.prefix, 'fd00:10:244:1::/64');
+  // IPv4 only: flannel programs nothing for IPv6 addresses
+  const v4only = detectPlugin(input([configMap('kube-flannel/kube-flannel-cfg', netConf({ Network: '10.244.0.0/16', Backend: { Type: 'vxlan' } }))]));
+  assert.deepEqual(v4only.ipv6, { value: false, source: 'ConfigMap kube-flannel/kube-flannel-cfg net-conf.json EnableIPv6' });
+  assert.equal(flannel.remoteRoute(v4only, q), undefined);
+  assert.equal(flannel.localRoute(v4only, { dst: 'fd00:10:244:1::5', podCIDR: 'fd00:10:244:1::/64', hostVeth: () => undefined }), undefined);
+});
