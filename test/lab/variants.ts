@@ -192,5 +192,3 @@ export const VARIANTS: Variant[] = [
   })),
   { name: 'flannel-vxlan-kubeskoop', plugin: 'flannel-vxlan', spec: kubeskoopTopology, probes: kubeskoopProbes, faults: kubeskoopFaults },
 ];
-
-export function variantNeedsDualStack(v: Variant): boolean { return v.spec().ipv6 !== undefined; }
