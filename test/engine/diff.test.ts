@@ -33,16 +33,18 @@ test('samples: healthy vs broken names the FORWARD DROP rule on node2 as the on-
 });
 
 /** Which differences a truth.json check family may be: stack areas, or object kinds. */
-const families: [RegExp, { areas?: string[]; kinds?: string[] }][] = [
+const families: [RegExp, { areas?: string[]; kinds?: string[]; anyNode?: boolean }][] = [
   [/^route\./, { areas: ['routes', 'rules'] }],
   [/^sysctl\./, { areas: ['sysctls'] }],
   [/^(bridge|interface|veth)\./, { areas: ['interfaces'] }],
   [/^neigh\./, { areas: ['neighbours'] }],
   [/^vxlan\.fdb/, { areas: ['fdb'] }],
-  [/^(iptables|kube-proxy)\./, { areas: ['iptables', 'nftables'] }],
+  [/^(iptables|kube-proxy)\./, { areas: ['iptables', 'ip6tables', 'nftables'] }],
+  [/^ndp\./, { areas: ['ip6tables', 'neighbours'] }],
   [/^socket\./, { areas: ['sockets'] }],
   [/^policy\./, { kinds: ['NetworkPolicy'] }],
-  [/^service\./, { kinds: ['Service', 'EndpointSlice', 'Endpoints', 'Pod'] }],
+  // a Service reaches the datapath as kube-proxy's DNAT rules, on whichever node the client is
+  [/^service\./, { kinds: ['Service', 'EndpointSlice', 'Endpoints', 'Pod'], areas: ['iptables', 'ip6tables', 'nftables'], anyNode: true }],
 ];
 
 function isFault(d: Difference, fault: { netNode: string; check: string }, s: NetpathSnapshot): string | undefined {
@@ -53,6 +55,7 @@ function isFault(d: Difference, fault: { netNode: string; check: string }, s: Ne
     return undefined;
   }
   if (!fam.areas?.includes(d.area)) return `${d.area} is not of the family of ${fault.check}`;
+  if (fam.anyNode) return undefined;
   if (fault.netNode.includes('/')) {
     const [ns, name] = fault.netNode.split('/');
     const pod = s.objects.pods.find((p) => p.metadata.namespace === ns && p.metadata.name === name);
@@ -63,7 +66,9 @@ function isFault(d: Difference, fault: { netNode: string; check: string }, s: Ne
   return d.node === fault.netNode && d.netns === 'host' ? undefined : `${d.node}/${d.netns} is not node ${fault.netNode}`;
 }
 
-const faulted = labCases().filter((c) => c.truth.fault && existsSync(join(labDir, `${c.name.split('--')[0]}--healthy`)));
+// (a fault the kernel survives, its target probe still reachable, changes no verdict: not diffed here)
+const faulted = labCases().filter((c) => c.truth.fault && existsSync(join(labDir, `${c.name.split('--')[0]}--healthy`))
+  && c.truth.probes.find((p) => p.probe === c.truth.fault!.targetProbe)?.outcome !== 'reachable');
 
 test('every lab fault case diffed against its healthy twin names the injected fault first', { skip: !faulted.length && 'no lab cases' }, (t) => {
   const failures: string[] = [];
@@ -72,7 +77,7 @@ test('every lab fault case diffed against its healthy twin names the injected fa
     const probe = c.truth.probes.find((p) => p.probe === fault.targetProbe)!;
     const healthy = load(join(labDir, `${c.name.split('--')[0]}--healthy`, 'snapshot.netpath.json'));
     const broken = loadSnapshot(c.snapshotText);
-    const p = new SnapshotDiff(healthy, broken).path({ src: probe.src, dst: probe.dst, port: probe.port, protocol: probe.protocol.toLowerCase(), ...(probe.size ? { size: probe.size } : {}) });
+    const p = new SnapshotDiff(healthy, broken).path({ src: probe.src, dst: probe.dst, port: probe.port, protocol: probe.protocol.toLowerCase(), ...(probe.size ? { size: probe.size } : {}), ...(probe.family ? { family: probe.family } : {}) });
     if (p.before.verdict === p.after.verdict) failures.push(`${c.name}: verdict unchanged (${p.before.verdict})`);
     const first = p.onPath[0]?.difference;
     const why = first ? isFault(first, fault, broken) : 'no on-path difference';

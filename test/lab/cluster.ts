@@ -83,7 +83,9 @@ export class LabCluster {
   /** Create namespaces, nodes, pods, services, policies and detection hints for a topology. */
   async apply(t: Topology): Promise<void> {
     const lab = { [LAB_LABEL]: t.spec.name };
-    const { plugin } = t.spec;
+    const { plugin, ipv6 } = t.spec;
+    // dual-stack: both families' CIDRs wherever the cluster's configuration names one
+    const clusterCIDRs = ipv6 ? `${t.spec.clusterCIDR},${ipv6.clusterCIDR}` : t.spec.clusterCIDR;
     const namespaces = new Set(['kube-system', ...t.pods.map((p) => p.namespace), ...t.spec.services.map((s) => s.namespace ?? 'default')]);
     if (plugin.startsWith('flannel')) namespaces.add('kube-flannel');
     for (const ns of namespaces) {
@@ -92,11 +94,11 @@ export class LabCluster {
     }
     // what a cluster's detection reads: the CNI's and kube-proxy's configuration
     await this.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'kube-proxy', namespace: 'kube-system', labels: lab },
-      data: { 'config.conf': `apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: ${t.spec.proxyMode ?? 'iptables'}\nclusterCIDR: ${t.spec.clusterCIDR}\n` } });
+      data: { 'config.conf': `apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: ${t.spec.proxyMode ?? 'iptables'}\nclusterCIDR: ${clusterCIDRs}\n${ipv6 ? 'featureGates:\n  IPv6DualStack: true\n' : ''}` } });
     if (plugin.startsWith('flannel')) {
       const backend = plugin === 'flannel-vxlan' ? { Type: 'vxlan', VNI: 1, Port: 8472 } : { Type: 'host-gw' };
       await this.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'kube-flannel-cfg', namespace: 'kube-flannel', labels: { ...lab, app: 'flannel' } },
-        data: { 'net-conf.json': JSON.stringify({ Network: t.spec.clusterCIDR, Backend: backend }, null, 2) } });
+        data: { 'net-conf.json': JSON.stringify({ Network: t.spec.clusterCIDR, ...(ipv6 ? { EnableIPv6: true, IPv6Network: ipv6.clusterCIDR } : {}), Backend: backend }, null, 2) } });
     } else if (plugin.startsWith('calico')) {
       await this.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'calico-config', namespace: 'kube-system', labels: lab },
         data: { calico_backend: plugin === 'calico-vxlan' ? 'vxlan' : 'bird', veth_mtu: plugin === 'calico-vxlan' ? '1450' : '1500' } });
@@ -108,14 +110,16 @@ export class LabCluster {
         annotations['flannel.alpha.coreos.com/public-ip'] = n.ip;
         annotations['flannel.alpha.coreos.com/kube-subnet-manager'] = 'true';
         if (n.tunnelMAC) annotations['flannel.alpha.coreos.com/backend-data'] = JSON.stringify({ VNI: 1, VtepMAC: n.tunnelMAC });
+        if (n.ip6) annotations['flannel.alpha.coreos.com/public-ipv6'] = n.ip6;
+        if (n.tunnelMAC6) annotations['flannel.alpha.coreos.com/backend-v6-data'] = JSON.stringify({ VNI: 1, VtepMAC: n.tunnelMAC6 });
       } else if (plugin.startsWith('calico')) {
         annotations['projectcalico.org/IPv4Address'] = `${n.ip}/24`;
         if (n.tunnelIP) annotations['projectcalico.org/IPv4VXLANTunnelAddr'] = n.tunnelIP;
       }
       await this.create({ apiVersion: 'v1', kind: 'Node', metadata: { name: n.name, labels: { ...lab, 'kubernetes.io/hostname': n.name, 'kubernetes.io/os': 'linux' }, annotations },
-        spec: { podCIDR: n.podCIDR, podCIDRs: [n.podCIDR] } });
+        spec: { podCIDR: n.podCIDR, podCIDRs: [n.podCIDR, ...(n.podCIDR6 ? [n.podCIDR6] : [])] } });
       await this.req('PATCH', resourcePath('v1', 'Node', undefined, n.name, 'status'), { status: {
-        addresses: [{ type: 'InternalIP', address: n.ip }, { type: 'Hostname', address: n.name }],
+        addresses: [{ type: 'InternalIP', address: n.ip }, ...(n.ip6 ? [{ type: 'InternalIP', address: n.ip6 }] : []), { type: 'Hostname', address: n.name }],
         conditions: [
           { type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'lab', lastHeartbeatTime: TS, lastTransitionTime: TS },
           { type: 'NetworkUnavailable', status: 'False', reason: 'RouteCreated', message: 'lab', lastHeartbeatTime: TS, lastTransitionTime: TS },
@@ -134,9 +138,13 @@ export class LabCluster {
     for (const s of t.spec.services) {
       await this.create({ apiVersion: 'v1', kind: 'Service', metadata: { name: s.name, namespace: s.namespace ?? 'default', labels: lab },
         spec: { type: s.type ?? 'ClusterIP', clusterIP: s.clusterIP, selector: s.selector,
+          ...(s.clusterIP6 ? { clusterIPs: [s.clusterIP, s.clusterIP6], ipFamilies: ['IPv4', 'IPv6'], ipFamilyPolicy: 'RequireDualStack' } : {}),
           ports: s.ports.map((p) => ({ name: p.name, port: p.port, targetPort: p.targetPort, protocol: p.protocol, nodePort: p.nodePort })) } });
     }
-    for (const pol of t.spec.policies) await this.create({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', ...(pol as object) } as Obj);
+    // labelled like everything else, so that clear() removes them (a topology without policies must not inherit any)
+    for (const pol of t.spec.policies as { metadata: k8s.V1ObjectMeta }[]) {
+      await this.create({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', ...pol, metadata: { ...pol.metadata, labels: { ...pol.metadata.labels, ...lab } } } as Obj);
+    }
   }
 
   /** The kubelet's part: pod phase, IPs and the Ready condition. */
@@ -145,7 +153,7 @@ export class LabCluster {
     const node = t.node(p.node);
     const st = ready ? 'True' : 'False';
     await this.req('PATCH', resourcePath('v1', 'Pod', namespace, name, 'status'), { status: {
-      phase: 'Running', podIP: p.ip, podIPs: [{ ip: p.ip }], hostIP: node.ip, startTime: TS,
+      phase: 'Running', podIP: p.ip, podIPs: [{ ip: p.ip }, ...(p.ip6 ? [{ ip: p.ip6 }] : [])], hostIP: node.ip, startTime: TS,
       conditions: ['Initialized', 'Ready', 'ContainersReady', 'PodScheduled'].map((type) => ({
         type, status: type === 'Ready' || type === 'ContainersReady' ? st : 'True', lastTransitionTime: TS })),
       containerStatuses: [{ name: 'agent', ready, restartCount: 0, image: 'netpath-lab/probe-agent', imageID: '', state: { running: { startedAt: TS } } }],
@@ -177,9 +185,12 @@ export class LabCluster {
       const slices = await this.list('discovery.k8s.io/v1beta1', 'EndpointSlice');
       const pending = t.spec.services.filter((s) => {
         const want = t.pods.filter((p) => p.namespace === (s.namespace ?? 'default') && Object.entries(s.selector).every(([k, v]) => p.labels?.[k] === v)).length;
-        const have = slices.filter((sl) => (sl.metadata?.labels ?? {})['kubernetes.io/service-name'] === s.name && sl.metadata?.namespace === (s.namespace ?? 'default'))
-          .flatMap((sl) => (sl.endpoints as { conditions?: { ready?: boolean } }[] | undefined) ?? []).filter((e) => e.conditions?.ready !== false).length;
-        return have !== want;
+        // one slice per address family: a dual-stack service waits for both
+        return (s.clusterIP6 ? ['IPv4', 'IPv6'] : ['IPv4']).some((family) => {
+          const have = slices.filter((sl) => (sl.metadata?.labels ?? {})['kubernetes.io/service-name'] === s.name && sl.metadata?.namespace === (s.namespace ?? 'default') && sl.addressType === family)
+            .flatMap((sl) => (sl.endpoints as { conditions?: { ready?: boolean } }[] | undefined) ?? []).filter((e) => e.conditions?.ready !== false).length;
+          return have !== want;
+        });
       });
       if (!pending.length) return;
       if (Date.now() - t0 > timeoutMs) throw new Error(`endpoints not ready after ${timeoutMs} ms for ${pending.map((s) => s.name).join(', ')}`);

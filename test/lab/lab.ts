@@ -36,6 +36,8 @@ export interface ProbeSpec {
   protocol: Protocol;
   size?: number;
   timeoutMs?: number;
+  /** the address family netpath is asked for (dual-stack probes by name); recorded in truth.json */
+  family?: 4 | 6;
 }
 
 export interface ProbeResult { outcome: Outcome; errno?: string; reply?: string; ms: number }
@@ -64,6 +66,7 @@ export class Lab {
     await this.cluster.apply(this.topo);
     for (const p of this.topo.pods) for (const l of p.listen ?? []) await this.startServer(podKey(p), l.port, l.protocol);
     await this.startServerIn(this.topo.internetNs, 'internet', 80, 'TCP');
+    if (this.topo.spec.ipv6) await this.startServerIn(this.topo.internetNs, 'internet', 80, 'TCP', `${this.topo.internetNs}:80/TCP/6`, '::');
     await this.cluster.waitEndpoints(this.topo);
     await this.startKubeProxies();
     await this.syncPolicies();
@@ -78,22 +81,26 @@ export class Lab {
   }
 
   // ---- servers ----
-  private serverKey(pod: string, port: number, proto: Protocol): string { return `${pod}:${port}/${proto}`; }
+  private serverKey(pod: string, port: number, proto: Protocol, family: 4 | 6 = 4): string { return `${pod}:${port}/${proto}${family === 6 ? '/6' : ''}`; }
 
+  /** a pod's server; in a dual-stack topology a second, IPv6-only socket for the IPv6 address */
   async startServer(pod: string, port: number, proto: Protocol): Promise<void> {
     const p = this.topo.pod(pod);
     await this.startServerIn(p.netns, p.name, port, proto, this.serverKey(podKey(p), port, proto));
+    if (p.ip6) await this.startServerIn(p.netns, p.name, port, proto, this.serverKey(podKey(p), port, proto, 6), '::');
   }
-  private async startServerIn(ns: string, name: string, port: number, proto: Protocol, key = `${ns}:${port}/${proto}`): Promise<void> {
-    const c = await this.procs.start('ip', ['netns', 'exec', ns, process.execPath, AGENT, 'serve', name, proto.toLowerCase(), String(port)], { readyLine: 'ready' });
+  private async startServerIn(ns: string, name: string, port: number, proto: Protocol, key = `${ns}:${port}/${proto}`, host?: string): Promise<void> {
+    const c = await this.procs.start('ip', ['netns', 'exec', ns, process.execPath, AGENT, 'serve', name, proto.toLowerCase(), String(port), ...(host ? [host] : [])], { readyLine: 'ready' });
     this.servers.set(key, c);
   }
   async stopServer(pod: string, port: number, proto: Protocol): Promise<void> {
-    const key = this.serverKey(podKey(this.topo.pod(pod)), port, proto);
-    const c = this.servers.get(key);
-    if (!c) throw new Error(`no server ${key}`);
-    await this.procs.stop(c);
-    this.servers.delete(key);
+    const p = this.topo.pod(pod);
+    for (const key of [this.serverKey(podKey(p), port, proto), ...(p.ip6 ? [this.serverKey(podKey(p), port, proto, 6)] : [])]) {
+      const c = this.servers.get(key);
+      if (!c) throw new Error(`no server ${key}`);
+      await this.procs.stop(c);
+      this.servers.delete(key);
+    }
   }
 
   // ---- kube-proxy ----
@@ -114,11 +121,14 @@ export class Lab {
   private readonly kubeProxies: import('node:child_process').ChildProcess[] = [];
   private async startKubeProxyProcesses(): Promise<void> {
     const kp = join(K8S_DIR, 'bin', 'kube-proxy');
+    // dual-stack: kube-proxy 1.20 runs its dual-stack proxier (iptables and ip6tables) behind the gate
+    const { ipv6 } = this.topo.spec;
+    const dual = ipv6 ? ` --feature-gates=IPv6DualStack=true --cluster-cidr=${this.topo.spec.clusterCIDR},${ipv6.clusterCIDR}` : ` --cluster-cidr=${this.topo.spec.clusterCIDR}`;
     for (const n of this.topo.nodes) {
       const logFile = join(LAB_CP, `kube-proxy-${this.prefix}-${n.name}.log`);
       // a long sync period: hand-made damage (a fault) stays until the lab restarts kube-proxy
       this.kubeProxies.push(await this.procs.start('sh', ['-c', `exec ip netns exec ${n.netns} ${kp} --kubeconfig=${join(LAB_CP, 'kubeconfig')} --hostname-override=${n.name} `
-        + `--proxy-mode=iptables --cluster-cidr=${this.topo.spec.clusterCIDR} --conntrack-max-per-core=0 --iptables-sync-period=1h `
+        + `--proxy-mode=iptables${dual} --conntrack-max-per-core=0 --iptables-sync-period=1h `
         + `--metrics-bind-address=127.0.0.1:10249 --healthz-bind-address=127.0.0.1:10256 --v=1 >>${logFile} 2>&1`]));
     }
     await this.waitProxySynced();
@@ -135,10 +145,13 @@ export class Lab {
   async waitProxySynced(timeoutMs = 20_000): Promise<void> {
     const t0 = Date.now();
     const want = this.topo.spec.services.flatMap((s) => s.ports.map((p) => `${s.namespace ?? 'default'}/${s.name}:${p.name}`));
+    const want6 = this.topo.spec.services.filter((s) => s.clusterIP6).flatMap((s) => s.ports.map((p) => `${s.namespace ?? 'default'}/${s.name}:${p.name}`));
     for (;;) {
       const missing = this.topo.nodes.flatMap((n) => {
         const saved = inNs(n.netns, 'iptables-save', [], { allowFail: true });
-        return want.filter((w) => !saved.includes(`"${w} `)).map((w) => `${n.name}:${w}`);
+        const saved6 = want6.length ? inNs(n.netns, 'ip6tables-save', [], { allowFail: true }) : '';
+        return [...want.filter((w) => !saved.includes(`"${w} `)).map((w) => `${n.name}:${w}`),
+          ...want6.filter((w) => !saved6.includes(`"${w} `)).map((w) => `${n.name}:${w} (IPv6)`)];
       });
       if (!missing.length) return;
       if (Date.now() - t0 > timeoutMs) throw new Error(`kube-proxy did not program ${missing.join(', ')} within ${timeoutMs} ms`);
@@ -147,10 +160,10 @@ export class Lab {
   }
 
   /** wait until `pred(iptables-save of node)` holds (kube-proxy reacting to an API change) */
-  async waitIptables(node: string, pred: (saved: string) => boolean, what: string, timeoutMs = 15_000): Promise<void> {
+  async waitIptables(node: string, pred: (saved: string) => boolean, what: string, timeoutMs = 15_000, save = 'iptables-save'): Promise<void> {
     const t0 = Date.now();
     const ns = this.topo.node(node).netns;
-    while (!pred(inNs(ns, 'iptables-save', []))) {
+    while (!pred(inNs(ns, save, []))) {
       if (Date.now() - t0 > timeoutMs) throw new Error(`${node}: ${what} not seen in iptables within ${timeoutMs} ms`);
       await sleep(200);
     }

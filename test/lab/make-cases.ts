@@ -12,11 +12,15 @@ import { run } from './exec';
 import { LAB_CP, REPO, type Lab } from './lab';
 import { runTopology, type CaseResult } from './runner';
 import type { Plugin } from './topology';
-import { VARIANTS, type LabTopology } from './scenarios';
+import { VARIANTS as PROXY_VARIANTS, type LabTopology } from './scenarios';
+import { VARIANTS } from './variants';
+
+/** netns prefix: NETPATH_LAB_PREFIX when several labs share the machine */
+const PREFIX = process.env.NETPATH_LAB_PREFIX ?? 'npcase';
 
 export const PLUGINS: Plugin[] = ['flannel-host-gw', 'flannel-vxlan', 'calico-bgp', 'calico-vxlan', 'generic-bridge'];
 /** every topology the lab runs: each plugin's standard one, then the variants (kube-proxy in nftables mode) */
-export const TOPOLOGIES: LabTopology[] = [...PLUGINS, ...VARIANTS];
+export const TOPOLOGIES: LabTopology[] = [...PLUGINS, ...PROXY_VARIANTS];
 
 /** committed under test/fixtures/lab/: every healthy topology and at least one fault of each check family */
 export const CURATED = new Set([
@@ -33,6 +37,13 @@ export const CURATED = new Set([
   // kube-proxy in nftables mode: healthy, and each of its faults
   'flannel-host-gw-nftproxy--healthy', 'flannel-host-gw-nftproxy--nft-service-element-missing',
   'flannel-host-gw-nftproxy--nft-dnat-wrong-port', 'flannel-host-gw-nftproxy--nft-native-forward-drop',
+  // dual-stack (test/lab/variants.ts): each topology healthy, every IPv6-only fault and the IPv4-only one
+  'flannel-host-gw-dual--healthy', 'flannel-vxlan-dual--healthy', 'generic-bridge-dual--healthy',
+  'flannel-host-gw-dual--ip6tables-forward-drop', 'flannel-host-gw-dual--ipv6-route-deleted', 'flannel-host-gw-dual--ipv6-forwarding-off',
+  'flannel-host-gw-dual--ndp-solicitation-dropped', 'flannel-host-gw-dual--ipv6-dnat-wrong-port', 'flannel-host-gw-dual--ipv4-forward-drop',
+  'flannel-vxlan-dual--vxlan6-neigh-missing',
+  // KubeSkoop's remaining scenarios
+  'flannel-vxlan-kubeskoop--healthy', 'flannel-vxlan-kubeskoop--node-mtu-1400', 'flannel-vxlan-kubeskoop--cni0-down',
 ]);
 
 export function truthJson(c: CaseResult): object {
@@ -74,11 +85,22 @@ async function main(): Promise<void> {
     if (only && ![...only].some((n) => n.startsWith(plugin + '--'))) continue;
     const t0 = Date.now();
     await runTopology(plugin, {
-      prefix: process.env.NETPATH_LAB_PREFIX ?? 'npcase', kubeconfig, log: (s) => console.log(s),
+      prefix: PREFIX, kubeconfig, log: (s) => console.log(s),
       faults: (f) => want(`${plugin}--${f.id}`),
       onCase: async (lab, c) => { if (want(c.name)) { await writeCase(lab, c, join(values.out!, c.name), !values.curated); written++; } },
     });
     console.log(`${plugin}: done in ${Date.now() - t0} ms`);
+  }
+  // the variants (dual-stack ones need the control plane started with DUAL_STACK_CP_ENV)
+  for (const variant of values.plugins ? [] : VARIANTS) {
+    if (only && ![...only].some((n) => n.startsWith(variant.name + '--'))) continue;
+    const t0 = Date.now();
+    await runTopology(variant.plugin, {
+      prefix: PREFIX, kubeconfig, log: (s) => console.log(s), variant,
+      faults: (f) => want(`${variant.name}--${f.id}`),
+      onCase: async (lab, c) => { if (want(c.name)) { await writeCase(lab, c, join(values.out!, c.name), !values.curated); written++; } },
+    });
+    console.log(`${variant.name}: done in ${Date.now() - t0} ms`);
   }
   console.log(`${written} case directories written to ${values.out}`);
 }

@@ -17,7 +17,11 @@ export interface PodSpec {
   listen?: { port: number; protocol: Protocol; name?: string }[];
 }
 
-export interface NodeSpec { name: string; ip: string; podCIDR: string; pods: PodSpec[] }
+export interface NodeSpec {
+  name: string; ip: string; podCIDR: string; pods: PodSpec[];
+  /** dual-stack topologies (`ipv6`): the node's IPv6 address on the lab segment and its IPv6 pod CIDR (/64) */
+  ip6?: string; podCIDR6?: string;
+}
 
 export interface ServiceSpec {
   name: string;
@@ -26,6 +30,8 @@ export interface ServiceSpec {
   clusterIP: string;
   selector: Record<string, string>;
   ports: { name: string; port: number; targetPort: number | string; protocol: Protocol; nodePort?: number }[];
+  /** a dual-stack Service (RequireDualStack, IPv4 first) with this IPv6 cluster IP */
+  clusterIP6?: string;
 }
 
 export interface TopologySpec {
@@ -48,11 +54,18 @@ export interface TopologySpec {
    * nftables mode would write, computed from the apiserver's objects and loaded with nft (nft-proxy.ts)
    */
   proxyMode?: 'iptables' | 'nftables';
+  /**
+   * dual-stack: every node has `ip6`/`podCIDR6`, pods get an address of both families, the router
+   * and the lab internet get ROUTER_IP6/INTERNET_IP6 (bridge-based plugins only: flannel, generic bridge)
+   */
+  ipv6?: { clusterCIDR: string };
 }
 
 export const ROUTER_IP = '198.51.100.1';
 export const INTERNET_IP = '203.0.113.10';
 export const OUTSIDE_IP = '198.51.100.200';
+export const ROUTER_IP6 = '2001:db8:100::1';
+export const INTERNET_IP6 = '2001:db8:113::10';
 const SECONDARY = (ip: string) => ip.replace(/^198\.51\.100\./, '198.51.101.');
 
 /** A pod as built: where it lives and what its netns is called. */
@@ -62,6 +75,7 @@ export interface BuiltPod extends PodSpec {
   ip: string;
   netns: string;                 // pod netns, or the node netns for hostNetwork pods
   hostIface?: string;            // node-side veth name
+  ip6?: string;                  // dual-stack: the pod's IPv6 address (the node's for hostNetwork pods)
 }
 
 export interface BuiltNode extends NodeSpec {
@@ -69,6 +83,9 @@ export interface BuiltNode extends NodeSpec {
   gateway: string;               // pod gateway address on the node (bridge IP / 169.254.1.1)
   tunnelIP?: string;             // vxlan interface address
   tunnelMAC?: string;
+  gateway6?: string;             // dual-stack: the bridge's IPv6 address
+  tunnelIP6?: string;            // dual-stack flannel vxlan: flannel-v6.1's address (<pod CIDR6>::)
+  tunnelMAC6?: string;
 }
 
 export function podKey(p: { namespace?: string; name: string }): string {
@@ -84,12 +101,16 @@ function ipAdd(ip: string, n: number): string {
   return [24, 16, 8, 0].map((s) => (v >>> s) & 255).join('.');
 }
 function cidrBase(cidr: string): string { return cidr.split('/')[0]; }
+/** the n-th address of an IPv6 /64 written `prefix::/64` (n < 0x10000) */
+function ip6Add(cidr: string, n: number): string { return cidrBase(cidr) + n.toString(16); }
 function cidrLen(cidr: string): number { return Number(cidr.split('/')[1]); }
 
 /** The bridge name a bridge-based plugin uses; undefined for calico (no bridge). */
 export function bridgeName(plugin: Plugin): string | undefined {
   return plugin === 'generic-bridge' ? 'cbr0' : plugin.startsWith('flannel') ? 'cni0' : undefined;
 }
+/** flannel's IPv6 VXLAN device (its own VTEP over the nodes' IPv6 addresses) */
+export const FLANNEL_V6_TUNNEL = 'flannel-v6.1';
 export function tunnelName(plugin: Plugin): string | undefined {
   return plugin === 'flannel-vxlan' ? 'flannel.1' : plugin === 'calico-vxlan' ? 'vxlan.calico' : undefined;
 }
@@ -114,12 +135,21 @@ export class Topology {
         const i = spec.nodes.indexOf(n) + 1;
         node.tunnelMAC = (spec.plugin === 'flannel-vxlan' ? '0e:6a:00:00:00:' : '66:c0:00:00:00:') + i.toString(16).padStart(2, '0');
       }
+      if (spec.ipv6) {
+        node.gateway6 = ip6Add(n.podCIDR6!, 1);
+        if (spec.plugin === 'flannel-vxlan') {
+          node.tunnelIP6 = cidrBase(n.podCIDR6!);
+          node.tunnelMAC6 = '0e:6a:00:00:06:' + (spec.nodes.indexOf(n) + 1).toString(16).padStart(2, '0');
+        }
+      }
       this.nodes.push(node);
       let next = 2;
       for (const p of n.pods) {
+        const v6 = next;
         const ip = p.hostNetwork ? n.ip : p.ip ?? ipAdd(cidrBase(n.podCIDR), next++);
         const namespace = p.namespace ?? 'default';
-        this.pods.push({ ...p, namespace, node: n.name, ip, netns: p.hostNetwork ? node.netns : `${prefix}-${n.name}-${p.name}` });
+        const ip6 = !spec.ipv6 ? undefined : p.hostNetwork ? n.ip6 : ip6Add(n.podCIDR6!, v6);
+        this.pods.push({ ...p, namespace, node: n.name, ip, ...(ip6 ? { ip6 } : {}), netns: p.hostNetwork ? node.netns : `${prefix}-${n.name}-${p.name}` });
       }
     }
   }
@@ -140,6 +170,8 @@ export class Topology {
   private addNs(name: string): void {
     run('ip', ['netns', 'add', name]);
     this.created.push(name);
+    // no duplicate address detection: addresses are usable at once (nothing else owns them here)
+    if (this.spec.ipv6) for (const k of ['all', 'default']) sysctl(name, `net.ipv6.conf.${k}.accept_dad`, 0);
     ipn(name, 'link', 'set', 'lo', 'up');
   }
 
@@ -169,6 +201,7 @@ export class Topology {
     for (const n of this.nodes) this.buildPeerRoutes(n);
     for (const p of this.pods) if (!p.hostNetwork) this.buildPod(p);
     for (const n of this.nodes) this.buildNodeIptables(n);
+    if (this.spec.ipv6) this.buildIPv6();
     void plugin;
   }
 
@@ -315,6 +348,80 @@ COMMIT
 `;
     }
     inNs(n.netns, 'iptables-restore', ['--noflush'], { input: rules });
+  }
+
+  /**
+   * The IPv6 half of a dual-stack topology, on top of the IPv4 one: router and internet addresses,
+   * node addresses on the segment, bridge and pod addresses, routes to the other nodes' IPv6 pod CIDRs
+   * (host-gw: via the node's IPv6 address; flannel vxlan: flannel-v6.1, a VTEP over the nodes' IPv6
+   * addresses, as flanneld's IPv6 backend does), forwarding, and ip6tables masquerade.
+   */
+  private buildIPv6(): void {
+    const { plugin } = this.spec;
+    const r = this.routerNs;
+    sysctl(r, 'net.ipv6.conf.all.forwarding', 1);
+    ipn(r, 'addr', 'add', `${ROUTER_IP6}/64`, 'dev', 'br0');
+    ipn(r, 'addr', 'add', '2001:db8:113::1/64', 'dev', 'inet0');
+    ipn(this.internetNs, 'addr', 'add', `${INTERNET_IP6}/64`, 'dev', 'eth0');
+    ipn(this.internetNs, 'route', 'add', 'default', 'via', '2001:db8:113::1');
+    const br = bridgeName(plugin)!;
+    for (const n of this.nodes) {
+      const ns = n.netns;
+      sysctl(ns, 'net.ipv6.conf.all.forwarding', 1);
+      ipn(ns, 'addr', 'add', `${n.ip6}/64`, 'dev', 'eth0');
+      ipn(ns, 'route', 'add', 'default', 'via', ROUTER_IP6, 'dev', 'eth0');
+      ipn(ns, 'addr', 'add', `${n.gateway6}/64`, 'dev', br);
+      if (plugin === 'flannel-vxlan') {
+        ipn(ns, 'link', 'add', FLANNEL_V6_TUNNEL, 'type', 'vxlan', 'id', '1', 'dstport', '8472', 'local', n.ip6!, 'dev', 'eth0', 'nolearning');
+        ipn(ns, 'link', 'set', FLANNEL_V6_TUNNEL, 'address', n.tunnelMAC6!, 'mtu', '1430');
+        ipn(ns, 'addr', 'add', `${n.tunnelIP6}/128`, 'dev', FLANNEL_V6_TUNNEL);
+        ipn(ns, 'link', 'set', FLANNEL_V6_TUNNEL, 'up');
+      }
+    }
+    for (const n of this.nodes) {
+      for (const m of this.nodes) {
+        if (m === n) continue;
+        if (plugin === 'flannel-vxlan') {
+          ipn(n.netns, 'route', 'add', m.podCIDR6!, 'via', m.tunnelIP6!, 'dev', FLANNEL_V6_TUNNEL, 'onlink');
+          ipn(n.netns, 'neigh', 'add', m.tunnelIP6!, 'lladdr', m.tunnelMAC6!, 'dev', FLANNEL_V6_TUNNEL, 'nud', 'permanent');
+          run('bridge', ['-n', n.netns, 'fdb', 'add', m.tunnelMAC6!, 'dev', FLANNEL_V6_TUNNEL, 'dst', m.ip6!, 'self', 'permanent']);
+        } else {
+          ipn(n.netns, 'route', 'add', m.podCIDR6!, 'via', m.ip6!, 'dev', 'eth0');
+        }
+      }
+    }
+    for (const p of this.pods) {
+      if (p.hostNetwork) continue;
+      const n = this.node(p.node);
+      ipn(p.netns, 'addr', 'add', `${p.ip6}/64`, 'dev', 'eth0');
+      ipn(p.netns, 'route', 'add', 'default', 'via', n.gateway6!, 'dev', 'eth0');
+    }
+    for (const n of this.nodes) this.buildNodeIp6tables(n);
+  }
+
+  /** the IPv6 twin of buildNodeIptables: flanneld's IPv6 masquerade/forward chains, the bridge CNI's masquerade */
+  private buildNodeIp6tables(n: BuiltNode): void {
+    const c6 = this.spec.ipv6!.clusterCIDR;
+    const rules = this.spec.plugin.startsWith('flannel') ? `*nat
+:FLANNEL-POSTRTG - [0:0]
+-A POSTROUTING -m comment --comment "flanneld masq" -j FLANNEL-POSTRTG
+-A FLANNEL-POSTRTG -m mark --mark 0x4000/0x4000 -m comment --comment "flanneld masq" -j RETURN
+-A FLANNEL-POSTRTG -s ${n.podCIDR6} -d ${c6} -m comment --comment "flanneld masq" -j RETURN
+-A FLANNEL-POSTRTG -s ${c6} -d ${n.podCIDR6} -m comment --comment "flanneld masq" -j RETURN
+-A FLANNEL-POSTRTG ! -s ${c6} -d ${n.podCIDR6} -m comment --comment "flanneld masq" -j RETURN
+-A FLANNEL-POSTRTG -s ${c6} ! -d ff00::/8 -m comment --comment "flanneld masq" -j MASQUERADE --random-fully
+COMMIT
+*filter
+:FLANNEL-FWD - [0:0]
+-A FORWARD -m comment --comment "flanneld forward" -j FLANNEL-FWD
+-A FLANNEL-FWD -s ${c6} -m comment --comment "flanneld forward" -j ACCEPT
+-A FLANNEL-FWD -d ${c6} -m comment --comment "flanneld forward" -j ACCEPT
+COMMIT
+` : `*nat
+-A POSTROUTING -s ${c6} ! -d ${c6} -m comment --comment "bridge cni masquerade" -j MASQUERADE
+COMMIT
+`;
+    inNs(n.netns, 'ip6tables-restore', ['--noflush'], { input: rules });
   }
 
   /** delete every netns this topology created (also after a partial build) */

@@ -12,6 +12,8 @@ export interface Probe {
   port: number;
   protocol: string;
   size?: number;
+  /** the address family netpath is asked for (dual-stack cases) */
+  family?: 4 | 6;
   outcome: 'reachable' | 'refused' | 'timeout' | 'unreachable' | string;
   fault?: string;
   faultNode?: string;

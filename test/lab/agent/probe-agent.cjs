@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Tiny TCP/UDP server and client run by the lab INSIDE a network namespace (`ip netns exec NS node
 // probe-agent.cjs ...`). Plain CommonJS so it starts in ~40 ms without a TypeScript loader.
-//   serve NAME tcp|udp PORT [HOST]              answer every connection/datagram with NAME
+//   serve NAME tcp|udp PORT [HOST]              answer every connection/datagram with NAME; HOST `::`
+//                                               is an IPv6-only socket (dual-stack pods run one per family)
 //   probe tcp|udp HOST PORT TIMEOUT_MS [SIZE]   one attempt; prints one JSON line:
 //     {"outcome":"reachable"|"refused"|"timeout"|"unreachable","errno":"E...","reply":"...","ms":N}
 'use strict';
@@ -23,9 +24,9 @@ function serve(name, proto, port, host) {
   if (proto === 'tcp') {
     const srv = net.createServer((s) => { s.on('error', () => {}); s.end(name + '\n'); });
     srv.on('error', (e) => { console.error(`serve ${name} tcp/${p}: ${e.code}`); process.exit(2); });
-    srv.listen(p, host || '0.0.0.0', () => console.log('ready'));
+    srv.listen({ port: p, host: host || '0.0.0.0', ipv6Only: host === '::' }, () => console.log('ready'));
   } else if (proto === 'udp') {
-    const s = dgram.createSocket('udp4');
+    const s = dgram.createSocket(host === '::' ? { type: 'udp6', ipv6Only: true } : 'udp4');
     s.on('message', (_m, r) => s.send(name, r.port, r.address));
     s.on('error', (e) => { console.error(`serve ${name} udp/${p}: ${e.code}`); process.exit(2); });
     s.bind(p, host || '0.0.0.0', () => console.log('ready'));
@@ -49,7 +50,7 @@ function probe(proto, host, port, timeoutMs, size) {
     s.on('error', (e) => { clearTimeout(timer); finish(classify(e.code), { errno: e.code }); });
     if (size) s.on('connect', () => s.write(Buffer.alloc(Number(size), 0x61)));
   } else {
-    const s = dgram.createSocket('udp4');
+    const s = dgram.createSocket(host.includes(':') ? 'udp6' : 'udp4');
     s.on('message', (m) => { clearTimeout(timer); finish('reachable', { reply: m.toString() }); });
     s.on('error', (e) => { clearTimeout(timer); finish(classify(e.code), { errno: e.code }); });
     // connect() so that ICMP errors (port/host unreachable) are reported on the socket

@@ -2,7 +2,8 @@
 # Start the lab control plane on 127.0.0.1: etcd (Debian) + kube-apiserver + kube-controller-manager
 # (v1.20.2 built by build.sh). RBAC, static-token auth (admin in system:masters, an unprivileged
 # `viewer`), service-account signing keys. NETPATH_APISERVER_ARGS adds kube-apiserver flags (e.g. the
-# kubelet address types the cluster tests' fake kubelet needs). Writes $LAB_CP/kubeconfig (admin) and
+# kubelet address types the cluster tests' fake kubelet needs), NETPATH_KCM_ARGS kube-controller-manager
+# flags (later flags win: the dual-stack lab passes both families' CIDRs and the IPv6DualStack gate). Writes $LAB_CP/kubeconfig (admin) and
 # $LAB_CP/kubeconfig-viewer, context `lab`. Idempotent: a healthy running control plane is reused.
 set -euo pipefail
 . "$(dirname "$0")/env.sh"
@@ -63,7 +64,7 @@ setsid "$K8S_DIR/bin/kube-controller-manager" --kubeconfig="$LAB_CP/kubeconfig" 
   --bind-address=127.0.0.1 --secure-port=$KCM_PORT --port=0 \
   --service-account-private-key-file="$LAB_CP/pki/sa.key" --root-ca-file="$LAB_CP/pki/apiserver.crt" \
   --cluster-cidr=10.244.0.0/16 --service-cluster-ip-range=10.96.0.0/16 --use-service-account-credentials=false \
-  --controllers='*,-daemonset,-nodeipam,-nodelifecycle,-attachdetach,-persistentvolume-binder,-ttl' --v=1 >"$LAB_CP/kcm.log" 2>&1 </dev/null &
+  --controllers='*,-daemonset,-nodeipam,-nodelifecycle,-attachdetach,-persistentvolume-binder,-ttl' --v=1 ${NETPATH_KCM_ARGS:-} >"$LAB_CP/kcm.log" 2>&1 </dev/null &
 echo $! > "$LAB_CP/kcm.pid"
 sleep 1; alive kcm || { echo "kube-controller-manager died"; tail "$LAB_CP/kcm.log"; exit 1; }
 # The unprivileged user may read what netpath reads, nothing more.
