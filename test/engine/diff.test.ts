@@ -39,7 +39,7 @@ const families: [RegExp, { areas?: string[]; kinds?: string[]; anyNode?: boolean
   [/^(bridge|interface|veth)\./, { areas: ['interfaces'] }],
   [/^neigh\./, { areas: ['neighbours'] }],
   [/^vxlan\.fdb/, { areas: ['fdb'] }],
-  [/^(iptables|kube-proxy)\./, { areas: ['iptables', 'ip6tables', 'nftables'] }],
+  [/^(iptables|kube-proxy|nftables)\./, { areas: ['iptables', 'ip6tables', 'nftables'] }],
   [/^ndp\./, { areas: ['ip6tables', 'neighbours'] }],
   [/^socket\./, { areas: ['sockets'] }],
   [/^policy\./, { kinds: ['NetworkPolicy'] }],
