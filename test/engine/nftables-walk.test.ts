@@ -123,8 +123,8 @@ test('numgen branches are enumerated: a drop on one of two endpoints is CRITICAL
 
 test('an expression netpath does not model that would drop the packet: unknown, naming the rule; one that cannot change anything: INFO', () => {
   const s = labSnapshot(FLANNEL);
-  const fib = { match: { op: '==', left: { fib: { result: 'type', flags: ['daddr'] } }, right: 'local' } };
-  addTable(s, 'node2', 'inet', 'odd', [{ name: 'f', hook: 'forward', prio: 0, rules: [[daddr(WEB2_IP), fib, { drop: null }]] }]);
+  const cpu = { match: { op: '==', left: { meta: { key: 'cpu' } }, right: 1 } };
+  addTable(s, 'node2', 'inet', 'odd', [{ name: 'f', hook: 'forward', prio: 0, rules: [[daddr(WEB2_IP), cpu, { drop: null }]] }]);
   const r = web2(s);
   assert.equal(r.verdict, 'unknown');
   const w = findingsOf(r, 'node2').find((x) => x.check === 'nftables.undecided');
@@ -133,10 +133,32 @@ test('an expression netpath does not model that would drop the packet: unknown, 
   assert.match(w.evidence[0].text, /^table inet odd chain f handle 2: /);
 
   const t = labSnapshot(FLANNEL);
-  addTable(t, 'node2', 'inet', 'odd', [{ name: 'f', hook: 'forward', prio: 0, rules: [[daddr(WEB2_IP), fib, { accept: null }]] }]);
+  addTable(t, 'node2', 'inet', 'odd', [{ name: 'f', hook: 'forward', prio: 0, rules: [[daddr(WEB2_IP), cpu, { accept: null }]] }]);
   const r2 = web2(t);
   assert.equal(r2.verdict, 'reachable');
   assert.ok(findingsOf(r2, 'node2').some((x) => x.check === 'nftables.not-understood' && x.level === SuspicionLevel.INFO));
+});
+
+test('fib is decided from the node\'s own routing tables, as the kernel does: type local, and the rpfilter form saddr . iif oif', () => {
+  const fib = (result: string, flags: string[], op: string, right: unknown) => ({ match: { op, left: { fib: { result, flags } }, right } });
+  // A forwarded packet's destination is not local; its source routes back by the interface it came in by.
+  const s = labSnapshot(FLANNEL);
+  addTable(s, 'node2', 'inet', 'fw', [
+    { name: 'pre', hook: 'prerouting', prio: -150, rules: [[fib('oif', ['saddr', 'iif'], '==', false), { drop: null }]] },
+    { name: 'f', hook: 'forward', prio: 0, rules: [[fib('type', ['daddr'], '==', 'local'), { drop: null }], [fib('type', ['daddr'], '==', { set: ['local', 'broadcast'] }), { drop: null }]] },
+  ]);
+  const r = web2(s);
+  assert.equal(r.verdict, 'reachable');
+  assert.ok(!findingsOf(r, 'node2').some((x) => x.check.startsWith('nftables.')), 'nothing undecided');
+  // The same rules, turned round, drop it: the walk says so with the rule.
+  const t = labSnapshot(FLANNEL);
+  addTable(t, 'node2', 'inet', 'fw', [{ name: 'f', hook: 'forward', prio: 0, rules: [[fib('type', ['daddr'], '==', 'unicast'), fib('oif', ['daddr'], '==', true), { drop: null }]] }]);
+  const r2 = web2(t);
+  assert.equal(r2.verdict, 'unreachable');
+  const d = findingsOf(r2, 'node2').find((x) => x.check === 'nftables.drop');
+  assert.ok(d);
+  assert.ok(!d.undecided);
+  assert.match(d.evidence.map((e) => e.text).join('\n'), /fib daddr type unicast fib daddr oif exists drop/);
 });
 
 test('native chains at the same priority as iptables\' filter in another table: the order is unknown, but only undecided where it matters', () => {

@@ -102,6 +102,8 @@ export function runNativeChain(
   const nenv: NftEnv = {
     masqueradeSource: (oif) => env.masqueradeSource?.(oif, s0.pkt.dst, s0.pkt.family),
     interfaceAddress: (iface) => env.interfaceAddress?.(iface, s0.pkt.family),
+    addressType: env.addressType && ((addr, family, dev) => (env.localTable?.(family) === false ? undefined : env.addressType!(addr, family, dev))),
+    fibRoute: env.fibRoute && ((q) => env.fibRoute!(q)),
     // Base chains are run one at a time; routing happens between hooks, in the caller.
     route: () => ({ kind: 'unroutable', reason: 'not routed inside a hook' }),
   };

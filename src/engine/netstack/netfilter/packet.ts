@@ -104,6 +104,14 @@ export interface NetfilterEnv {
    * MULTICAST, BLACKHOLE, UNREACHABLE, PROHIBIT, ANYCAST, UNSPEC, ...), restricted to `iface` when given.
    */
   addressType?(addr: string, family: Family, iface?: string): string;
+  /** Does the dump have the local routing table (table 255) of the family, which addressType reads? */
+  localTable?(family: Family): boolean;
+  /**
+   * nftables `fib … oif`: the devices of the route nft_fib looks up to `dst` (an output-style
+   * lookup, `src` only for policy rules' `from`), [] when there is none or it is local; undefined
+   * when the dump cannot tell.
+   */
+  fibRoute?(q: { family: Family; dst: string; src?: string; mark?: number }): string[] | undefined;
   /** MASQUERADE: the source address the kernel picks for `dst` out of `oif`. */
   masqueradeSource?(oif: string, dst: string, family: Family): string | undefined;
   /** REDIRECT in PREROUTING: the primary address of the input interface. */

@@ -5,7 +5,7 @@
 import type { UndecidedElement } from '../../model/suspicion';
 import { isObj, type Json, type NftChain, type NftRule, type NftRuleset } from './model';
 import { formatRule, ruleWhere, formatChain } from './format';
-import { Fork, NotModelled, elementsOf, field, intValue, lookup, matches, NoField, type EvalContext, type NftPacket } from './expr';
+import { Fork, NotModelled, elementsOf, field, intValue, lookup, matches, NoField, type EvalContext, type FibQuery, type NftPacket } from './expr';
 
 export type NftHook = 'ingress' | 'prerouting' | 'input' | 'forward' | 'output' | 'postrouting';
 export type NftVerdict = 'accept' | 'drop' | 'reject';
@@ -16,6 +16,10 @@ export interface NftEnv {
   /** The primary address of an interface (redirect's destination). */
   interfaceAddress(iface: string): string | undefined;
   route(p: NftPacket): { kind: 'local' } | { kind: 'forward'; oif: string } | { kind: 'unroutable'; reason: string };
+  /** `fib … type` (see EvalContext.addressType); without it fib is evaluated both ways. */
+  addressType?(addr: string, family: 4 | 6, dev?: string): string | undefined;
+  /** `fib … oif` (see EvalContext.fibRoute); without it fib is evaluated both ways. */
+  fibRoute?(q: FibQuery): string[] | undefined;
 }
 
 /** A rule the packet matched (every match passed), as evidence. */
@@ -144,6 +148,9 @@ function evalRule(rs: NftRuleset, chain: NftChain, rule: NftRule, hook: NftHook,
       set: (n) => t?.sets.get(n),
       tracked,
       at: `${counterKey(rule)}#${i}`,
+      hook,
+      addressType: env.addressType && ((addr, family, dev) => env.addressType!(addr, family, dev)),
+      fibRoute: env.fibRoute && ((q) => env.fibRoute!(q)),
       choice: (key, options) => {
         const c = choices.get(key);
         if (c === undefined) throw new Fork(key, options);
