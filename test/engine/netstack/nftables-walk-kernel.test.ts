@@ -1,6 +1,6 @@
 // The packet walk (datapath/walk.ts) vs the kernel on a router with iptables-nft rules AND native
 // nftables chains at several priorities on the same hooks. Builds client → router → server network
-// namespaces (prefix npnw), loads each rule set with the real iptables-nft-restore and nft, dumps
+// namespaces (prefix npnfw), loads each rule set with the real iptables-nft-restore and nft, dumps
 // the router with the real collector, and for every packet the client sends compares the walk's
 // verdict for the router hop — forwarded (and as which source, destination and port) or stopped —
 // with what the server saw arrive. Also shows, on the kernel, why chains of equal priority in
@@ -21,7 +21,7 @@ import { runningKernel } from '../../support/kernel';
 import { collectorTools, haveTool, isRoot } from '../../support/machine';
 import { CLIENT4, CLIENT6, inNs, inNsIn, routerTopology, sh, Sender, type Probe } from '../../support/router-topology';
 
-const topo = routerTopology({ prefix: 'npnw', macByte: 5, defaultViaServer: true });
+const topo = routerTopology({ prefix: 'npnfw', macByte: 5, defaultViaServer: true });
 const { C, R, S } = topo;
 const TOOLS = [...collectorTools(), 'iptables-nft-restore', 'conntrack'];
 
@@ -38,6 +38,8 @@ interface WalkCase {
   nft: string;
   /** Extra router setup (shell lines: ip rule/route) run before the dump. */
   setup?: string;
+  /** Undoes `setup` after the case (shell lines, run outside the netns: use ip -n). */
+  teardown?: string;
   probes: WalkProbe[];
 }
 
@@ -189,6 +191,7 @@ table ip mangler {
 `,
     setup: `ip rule add fwmark 0x9 lookup 100 priority 100
 ip route add blackhole 10.10.2.0/24 table 100`,
+    teardown: `ip -n ${R} rule del fwmark 0x9 lookup 100 priority 100; ip -n ${R} route flush table 100`,
     probes: twice([
       () => probe('udp', '10.10.2.2', 8000),
       () => probe('udp', '10.10.2.3', 8001),
@@ -333,6 +336,7 @@ table ip zz {
 `,
     setup: `ip rule add fwmark 0x9 lookup 100 priority 100
 ip route add blackhole 10.10.2.0/24 table 100`,
+    teardown: `ip -n ${R} rule del fwmark 0x9 lookup 100 priority 100; ip -n ${R} route flush table 100`,
     probes: twice([
       () => probe('udp', '10.10.1.1', 7100),
       () => probe('udp', '10.10.1.1', 7101),
@@ -345,6 +349,74 @@ ip route add blackhole 10.10.2.0/24 table 100`,
       () => fromRouter('udp', '10.10.2.4', 7205),
       () => fromRouter('udp', '10.96.0.5', 53),
       () => fromRouter('udp', '10.96.0.6', 53),
+    ]),
+  },
+  {
+    name: 'fib: type of daddr/saddr (local, unicast, broadcast, on a device), the rpfilter form saddr . iif oif, daddr oif/oifname, with a mark into fwmark routing',
+    iptables: `*filter
+:INPUT ACCEPT [0:0]
+:FORWARD ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+COMMIT
+`,
+    nft: `
+table inet fibt {
+  chain pre {
+    type filter hook prerouting priority -150; policy accept;
+    udp dport 7300 fib saddr . iif oif missing drop
+    udp dport 7301 fib daddr type local drop
+    udp dport 7302 fib daddr type unicast drop
+    udp dport 7303 fib daddr . iif type local drop
+    udp dport 7304 fib daddr type { broadcast, multicast } drop
+    udp dport 7305 meta mark set 0x7
+    udp dport 7305 fib daddr . mark oif "r1" drop
+    udp dport 7305 meta mark set 0x0
+    udp dport 7306 fib daddr oifname "r1" drop
+    udp dport 7307 fib saddr type != unicast drop
+    udp dport 7308 fib saddr oif exists drop
+  }
+  chain fw {
+    type filter hook forward priority 0; policy accept;
+    udp dport 7309 fib daddr . oif type unicast drop
+    udp dport 7310 fib saddr . iif oif "r0" drop
+  }
+}
+table ip zz {
+  chain seen {
+    type filter hook input priority 1000; policy accept;
+    meta l4proto { tcp, udp } counter
+  }
+}
+`,
+    // 10.10.1.200 (the client's second address) routes back by r1: it fails the reverse path check.
+    // Mark 0x7 sends 10.10.2.3 to a blackhole (table 107): `fib daddr . mark oif` finds no device
+    // (the mark is cleared again, so that the packet itself is routed as before).
+    setup: `ip route add 10.10.1.200/32 via 10.10.2.254 dev r1
+ip rule add fwmark 0x7 lookup 107 priority 107
+ip route add blackhole 10.10.2.3/32 table 107`,
+    teardown: `ip -n ${R} route del 10.10.1.200/32; ip -n ${R} rule del fwmark 0x7 lookup 107 priority 107; ip -n ${R} route flush table 107`,
+    probes: twice([
+      () => probe('udp', '10.10.2.2', 7300),
+      () => probe('udp', '10.10.2.2', 7300, 1),
+      () => probe('udp', '10.10.1.1', 7301),
+      () => probe('udp', '10.10.2.1', 7301),
+      () => probe('udp', '10.10.2.3', 7301),
+      () => probe('udp', '10.10.2.2', 7302),
+      () => probe('udp', '10.10.1.1', 7302),
+      () => probe('udp', '10.10.1.1', 7303),
+      () => probe('udp', '10.10.2.1', 7303),
+      () => probe('udp', '10.10.2.255', 7304),
+      () => probe('udp', '10.10.2.2', 7304),
+      () => probe('udp', '10.10.2.2', 7305),
+      () => probe('udp', '10.10.2.3', 7305),
+      () => probe('udp', '10.10.2.4', 7306),
+      () => probe('udp', '10.10.1.1', 7306),
+      () => probe('udp', '10.10.2.2', 7307),
+      () => probe('udp', '10.10.2.2', 7308),
+      () => probe('udp', '10.10.2.2', 7308, 1),
+      () => probe('udp', '10.10.2.3', 7309),
+      () => probe('udp', '10.10.2.3', 7310),
+      () => probe('udp', '10.10.2.3', 7310, 1),
     ]),
   },
 ];
@@ -399,8 +471,8 @@ async function routerPid(): Promise<{ pid: number; proc: ChildProcess }> {
   throw new Error('sleeper did not enter the router netns');
 }
 
-test('kernel: hooks of equal priority run the one registered last first, whatever table the dump lists first (npnw netns)', { skip: skipReason() ?? false }, () => {
-  const ns = 'npnw-tie';
+test('kernel: hooks of equal priority run the one registered last first, whatever table the dump lists first (npnfw netns)', { skip: skipReason() ?? false }, () => {
+  const ns = 'npnfw-tie';
   spawnSync('ip', ['netns', 'del', ns]);
   try {
     sh(['ip', 'netns', 'add', ns]);
@@ -433,9 +505,9 @@ table ip b {
   }
 });
 
-test('nftables walk vs kernel: iptables-nft + native chains at several priorities on the same hooks (npnw netns)', { skip: skipReason() ?? false, timeout: 600_000 }, async (t) => {
+test('nftables walk vs kernel: iptables-nft + native chains at several priorities on the same hooks (npnfw netns)', { skip: skipReason() ?? false, timeout: 600_000 }, async (t) => {
   topo.cleanup();
-  const dir = mkdtempSync(join(tmpdir(), 'npnw-'));
+  const dir = mkdtempSync(join(tmpdir(), 'npnfw-'));
   let sender: Sender | undefined;
   let routerSender: Sender | undefined;
   const dirs: string[] = [];
@@ -444,7 +516,7 @@ test('nftables walk vs kernel: iptables-nft + native chains at several prioritie
     topo.build();
     inNsIn(S, SERVER_NFT, 'nft', '-f', '-');
     sender = new Sender(C, dir);
-    const routerDir = mkdtempSync(join(tmpdir(), 'npnw-r-'));
+    const routerDir = mkdtempSync(join(tmpdir(), 'npnfw-r-'));
     dirs.push(routerDir);
     routerSender = new Sender(R, routerDir);
     const sleep = await routerPid();
@@ -494,7 +566,7 @@ test('nftables walk vs kernel: iptables-nft + native chains at several prioritie
       enumerated += sides;
       undecidedTotal += unknown;
       t.diagnostic(`${c.name}: ${agree}/${c.probes.length} (${sides} with enumerated outcomes, ${unknown} undecided)`);
-      if (c.setup) spawnSync('sh', ['-c', `ip -n ${R} rule del fwmark 0x9 lookup 100 priority 100; ip -n ${R} route flush table 100`]);
+      if (c.teardown) spawnSync('sh', ['-c', c.teardown]);
     }
     const line = `nftables walk vs kernel: ${total - wrong.length}/${total} packets (${enumerated} with enumerated numgen/limit outcomes, ${undecidedTotal} undecided with the kernel's outcome among the walk's)`;
     t.diagnostic(line);

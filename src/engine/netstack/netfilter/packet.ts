@@ -111,7 +111,7 @@ export interface NetfilterEnv {
    * lookup, `src` only for policy rules' `from`), [] when there is none or it is local; undefined
    * when the dump cannot tell.
    */
-  fibRoute?(q: { family: Family; dst: string; src?: string; mark?: number }): string[] | undefined;
+  fibRoute?(q: { family: Family; dst: string; src?: string; mark?: number; iif?: string }): string[] | undefined;
   /** MASQUERADE: the source address the kernel picks for `dst` out of `oif`. */
   masqueradeSource?(oif: string, dst: string, family: Family): string | undefined;
   /** REDIRECT in PREROUTING: the primary address of the input interface. */

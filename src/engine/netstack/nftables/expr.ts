@@ -74,6 +74,8 @@ export interface FibQuery {
   dst: string;
   src?: string;
   mark?: number;
+  /** The lookup's input device (forward's `fib saddr . iif`: the output device), for policy rules' `iif`. */
+  iif?: string;
 }
 
 /** Thrown for a field the packet does not have: the match fails (nft's NFT_BREAK). */
@@ -195,14 +197,17 @@ function fib(a: { [k: string]: Json }, p: NftPacket, cx: EvalContext): Typed {
     return { type: 'fibtype', v: t };
   }
   if (a.result === 'oif' || a.result === 'oifname') {
-    // The loopback short cut (prerouting from lo), the all-zero source of DHCP, link-local scopes
-    // and the forward hook's iif (the output device stands in) are lookups of another kind.
+    // The loopback short cut (prerouting from lo), the all-zero source of DHCP and link-local
+    // scopes are lookups of another kind.
     const other = which === 'daddr' ? p.src : p.dst;
     const lo = parseIP(addrText);
-    if (p.iif === 'lo' || (p.family === 4 && /^0\.0\.0\.0$/.test(p.src)) || (p.family === 6 && lo && lo.value >> 118n === 0x3fan) || (cx.hook === 'forward' && devFlag === 'iif' && which === 'saddr')) {
+    if (p.iif === 'lo' || (p.family === 4 && /^0\.0\.0\.0$/.test(p.src)) || (p.family === 6 && lo && lo.value >> 118n === 0x3fan)) {
       throw new NotModelled(`fib ${flags.join(' . ')} ${a.result} here`);
     }
-    const devs = cx.fibRoute?.({ family: p.family, dst: addrText, src: lookupSource(other, p.family), ...(flags.includes('mark') ? { mark: p.mark } : {}) });
+    // In forward, `fib saddr . iif` looks the source up as if it came in by the output device (IPv4).
+    const iif = cx.hook === 'forward' && devFlag === 'iif' && which === 'saddr' ? p.oif : undefined;
+    if (iif !== undefined && p.family === 6) throw new NotModelled('fib saddr . iif oif in forward (IPv6)');
+    const devs = cx.fibRoute?.({ family: p.family, dst: addrText, src: lookupSource(other, p.family), ...(flags.includes('mark') ? { mark: p.mark } : {}), ...(iif !== undefined ? { iif } : {}) });
     if (devs === undefined) throw new NotModelled(`fib ${which} ${a.result}: no routing table in the dump`);
     const found = dev !== undefined ? (devs.includes(dev) ? dev : '') : devs[0] ?? '';
     return { type: 'ifname', v: found };
