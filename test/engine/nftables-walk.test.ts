@@ -232,3 +232,24 @@ test('an egress chain on the interface the packet leaves by is not simulated: un
   assert.ok(w);
   assert.deepEqual(w.undecided?.map((u) => u.where), ['node1 nftables table netdev out chain eg']);
 });
+
+test('a node that masquerades pod traffic leaving the cluster with a native nft rule: no nat.no-masquerade; without any masquerade the finding stays', () => {
+  const out = (s: NetpathSnapshot) => diagnose(s, 'default/client', '203.0.113.10', 80);
+  const saddr = (p: string) => ({ match: { op: '==', left: { payload: { protocol: 'ip', field: 'saddr' } }, right: { prefix: { addr: p, len: 16 } } } });
+  const notDaddr = (p: string) => ({ match: { op: '!=', left: { payload: { protocol: 'ip', field: 'daddr' } }, right: { prefix: { addr: p, len: 16 } } } });
+  const bare = out(labSnapshot('flannel-host-gw--masquerade-missing'));
+  assert.ok(findingsOf(bare, 'node1').some((x) => x.check === 'nat.no-masquerade'), 'no masquerade at all: the finding stays');
+  const s = labSnapshot('flannel-host-gw--masquerade-missing');
+  addTable(s, 'node1', 'ip', 'podnat', [{ name: 'post', hook: 'postrouting', prio: 100, type: 'nat', rules: [[saddr('10.244.0.0'), notDaddr('10.244.0.0'), { masquerade: null }]] }]);
+  const r = out(s);
+  assert.ok(!findingsOf(r, 'node1').some((x) => x.check === 'nat.no-masquerade'), JSON.stringify(findingsOf(r, 'node1').map((x) => x.check)));
+  const link = r.links.find((l) => l.source === 'node1');
+  assert.match(link?.sourceAttributes.nat ?? '', /MASQUERADE .*nftables table ip podnat chain post handle 2/);
+  // A native chain that lets this destination go un-NATed: the finding stays, with the rule as nft prints it.
+  const t = labSnapshot('flannel-host-gw--masquerade-missing');
+  const to = { match: { op: '==', left: { payload: { protocol: 'ip', field: 'daddr' } }, right: '203.0.113.10' } };
+  addTable(t, 'node1', 'ip', 'podnat', [{ name: 'post', hook: 'postrouting', prio: 100, type: 'nat', rules: [[to, { return: null }], [saddr('10.244.0.0'), notDaddr('10.244.0.0'), { masquerade: null }]] }]);
+  const f = findingsOf(out(t), 'node1').find((x) => x.check === 'nat.no-masquerade');
+  assert.ok(f, 'un-NATed by the native chain: the finding stays');
+  assert.ok(f.evidence.some((e) => e.kind === 'nftables' && e.text === 'table ip podnat chain post handle 2: ip daddr 203.0.113.10 return' && /^node1 table ip podnat chain post handle 2 \(hook postrouting priority 100\)$/.test(e.where ?? '')), JSON.stringify(f.evidence));
+});
