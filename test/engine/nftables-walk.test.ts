@@ -105,7 +105,7 @@ test('a native dnat in prerouting changes where the packet goes (NAT and conntra
   assert.equal(r.verdict, 'unreachable');
   const link = r.links.find((l) => l.source === 'node1' && l.destination === 'node2')!;
   assert.equal(link.packet.dport, 9999);
-  assert.match(link.sourceAttributes.nat ?? '', /^DNAT 10\.244\.2\.2:8080 -> 10\.244\.2\.2:9999 \(nftables table ip redir chain pre handle 2\)$/);
+  assert.match(link.sourceAttributes.nat ?? '', /^DNAT 10\.244\.2\.2:8080 -> 10\.244\.2\.2:9999 \(nftables table ip redir chain pre handle 2: ip daddr 10\.244\.2\.2 tcp dport 8080 dnat to 10\.244\.2\.2:9999\)$/);
   assert.ok(findingsOf(r, 'node2').some((x) => x.check === 'iptables.drop'), 'node2 drops port 9999 (NetworkPolicy)');
 });
 

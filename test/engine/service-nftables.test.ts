@@ -241,7 +241,7 @@ test('netpath diagnose on the lab cluster in nftables mode: ClusterIP → backen
   const r = new Network(loadSnapshot(healthy)).diagnose({ src: 'default/client', dst: 'svc/default/web-remote', port: 80, protocol: 'tcp' });
   assert.equal(r.verdict, 'reachable');
   const text = formatText(r);
-  assert.match(text, /node1 eth0 --infra--> node2 eth0 {2}\[tcp 10\.244\.1\.2:0 -> 10\.244\.2\.2:8080\] .*DNAT 10\.96\.0\.20:80 -> 10\.244\.2\.2:8080 \(nftables table ip kube-proxy chain endpoint-[A-Z0-9]{8}-default\/web-remote\/tcp\/http__10\.244\.2\.2\/8080 handle \d+\)/);
+  assert.match(text, /node1 eth0 --infra--> node2 eth0 {2}\[tcp 10\.244\.1\.2:0 -> 10\.244\.2\.2:8080\] .*DNAT 10\.96\.0\.20:80 -> 10\.244\.2\.2:8080 \(nftables table ip kube-proxy chain endpoint-[A-Z0-9]{8}-default\/web-remote\/tcp\/http__10\.244\.2\.2\/8080 handle \d+: meta l4proto tcp dnat to 10\.244\.2\.2:8080\)/);
   assert.match(text, /node2 veth\w+ --veth--> default\/web2 eth0 .*serve/);
   assert.doesNotMatch(text, /kube-proxy\.not-checked/);
 

@@ -180,7 +180,7 @@ export interface NatRewrite {
   after: Tuple;
   /** When the target allows a range (addresses, ports, --random): the range, as written. */
   range?: string;
-  /** A native nftables rule's location (`table ip nat chain pre handle 4`), instead of `chain #rule`. */
+  /** A native nftables rule as nft prints it with its location (`table ip nat chain pre handle 4: tcp dport 80 dnat to 10.0.0.2`), instead of `chain #rule`. */
   native?: string;
 }
 
