@@ -253,3 +253,32 @@ test('a node that masquerades pod traffic leaving the cluster with a native nft 
   assert.ok(f, 'un-NATed by the native chain: the finding stays');
   assert.ok(f.evidence.some((e) => e.kind === 'nftables' && e.text === 'table ip podnat chain post handle 2: ip daddr 203.0.113.10 return' && /^node1 table ip podnat chain post handle 2 \(hook postrouting priority 100\)$/.test(e.where ?? '')), JSON.stringify(f.evidence));
 });
+
+test('bridge-family chains on a bridged packet (client → web1 on cni0): a drop by the ports and the 5-tuple is found with its rule, others let it through, an ether match is undecided', () => {
+  const web1 = (t: NetpathSnapshot) => diagnose(t, 'default/client', 'default/web1', 8080);
+  const daddr1 = daddr('10.244.1.3');
+  const brname = { match: { op: '==', left: { meta: { key: 'ibrname' } }, right: 'cni0' } };
+  const proto = { match: { op: '==', left: { meta: { key: 'protocol' } }, right: 'ip' } };
+  const s = labSnapshot(FLANNEL);
+  addTable(s, 'node1', 'bridge', 'brf', [{ name: 'fw', hook: 'forward', prio: -200, rules: [[dport(9090), { drop: null }], [proto, brname, daddr1, dport(8080), { drop: null }]] }]);
+  const r = web1(s);
+  assert.equal(r.verdict, 'unreachable');
+  const d = findingsOf(r, 'node1').find((x) => x.check === 'nftables.drop');
+  assert.ok(d && d.level === SuspicionLevel.FATAL && !d.undecided);
+  assert.deepEqual(d.evidence.map((e) => [e.text, e.where]), [['table bridge brf chain fw handle 3: meta protocol ip meta ibrname cni0 ip daddr 10.244.1.3 tcp dport 8080 drop', 'node1 table bridge brf chain fw handle 3 (hook forward priority -200)']]);
+  // Only the other port: the bridged packet passes; nothing is unknown.
+  const t = labSnapshot(FLANNEL);
+  addTable(t, 'node1', 'bridge', 'brf', [{ name: 'fw', hook: 'forward', prio: -200, rules: [[dport(9090), { drop: null }]] }]);
+  const r2 = web1(t);
+  assert.equal(r2.verdict, 'reachable');
+  assert.ok(!findingsOf(r2, 'node1').some((x) => x.check.startsWith('nftables.')));
+  // An ether field netpath does not read: evaluated both ways, unknown, naming the rule.
+  const u = labSnapshot(FLANNEL);
+  const ether = { match: { op: '==', left: { payload: { protocol: 'ether', field: 'saddr' } }, right: '02:00:00:00:00:01' } };
+  addTable(u, 'node1', 'bridge', 'brf', [{ name: 'fw', hook: 'forward', prio: -200, rules: [[ether, { drop: null }]] }]);
+  const r3 = web1(u);
+  assert.equal(r3.verdict, 'unknown');
+  const w = findingsOf(r3, 'node1').find((x) => x.check === 'nftables.undecided');
+  assert.ok(w);
+  assert.deepEqual(w.undecided?.map((x) => x.where), ['node1 nftables table bridge brf chain fw handle 2']);
+});

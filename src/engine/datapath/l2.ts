@@ -16,9 +16,10 @@ import { resolveNeighbour } from '../netstack/neighbour';
 import type { NetNS } from '../netstack/netns';
 import { bridgeNfCallIptables, bridgeNfCallIp6tables } from '../netstack/sysctl';
 import { netfilterEnv } from './netfilter-env';
+import { bridgeFamilyChains } from './bridge-nft';
 import type { ConntrackTable } from './conntrack';
 import type { End, NodeStack } from './node-stack';
-import { familyOf, interfaceEvidence, netfilterRules, nuEvidence, toNf, undecidedOf, unmodelledNetfilter } from './walk';
+import { familyOf, incompleteTables, interfaceEvidence, netfilterRules, nuEvidence, toNf, undecidedOf } from './walk';
 
 export type Egress =
   /** Arrives in another namespace of this node, on `to.iface`. */
@@ -161,8 +162,9 @@ function throughBridge(stack: NodeStack, ns: NetNS, bridge: Interface, inPort: I
   const findings: Suspicion[] = [];
   let sent = packet;
   if (inPort) {
-    // Bridged between two ports: iptables — and conntrack — see it only through br_netfilter.
-    const drop = bridgedNetfilter(ns, bridge, inPort.name, out.name, packet, findings);
+    // Bridged between two ports: bridge-family nftables chains see it (from priority -200, before
+    // br_netfilter); iptables — and conntrack — only through br_netfilter.
+    const drop = bridgeFamilyChains(ns, bridge.name, inPort.name, out.name, packet, findings) ?? bridgedNetfilter(ns, bridge, inPort.name, out.name, packet, findings);
     if (drop) return { kind: 'lost', findings: [...findings, drop] };
     const un = packet.reply && ct ? ct.untranslate(ns, packet) : undefined;
     if (un?.translation) {
@@ -203,7 +205,7 @@ function bridgedNetfilter(ns: NetNS, bridge: Interface, physIn: string, physOut:
   }
   // iptables of both backends and the native ip/inet forward chains, in priority order.
   const rules = netfilterRules(ns, family);
-  findings.push(...unmodelledNetfilter(ns, rules.iptables, new Set(['FORWARD'])));
+  findings.push(...incompleteTables(ns, rules.iptables, new Set(['FORWARD'])));
   const nf = { ...toNf(packet, family, bridge.name), oif: bridge.name, physIn, physOut };
   // Rules netpath does not model are evaluated both ways (undecided.ts), as on the routed path.
   const notUnderstood = new Map<string, NotUnderstood>();

@@ -15,6 +15,8 @@ import { runCollector } from '../../../src/collector/run';
 import type { Packet } from '../../../src/engine/model/packet';
 import { SuspicionLevel } from '../../../src/engine/model/suspicion';
 import { walkReceive, walkSend } from '../../../src/engine/datapath/walk';
+import { bridgeFamilyChains } from '../../../src/engine/datapath/bridge-nft';
+import type { Suspicion } from '../../../src/engine/model/suspicion';
 import { NetNS } from '../../../src/engine/netstack/netns';
 import { kernelProfile } from '../../../src/engine/netstack/router-kernel-profile';
 import { runningKernel } from '../../support/kernel';
@@ -446,12 +448,12 @@ const SERVER_NFT = `table inet arrivals {
 }
 `;
 
-/** What the server saw arrive since the last call: `src dst:dport`. */
-function arrivals(): string[] {
+/** What the server (`server`, default the router topology's) saw arrive since the last call: `src dst:dport`. */
+function arrivals(server = S): string[] {
   const out: string[] = [];
   for (const name of ['seen', 'seen6']) {
-    const j = JSON.parse(inNs(S, 'nft', '-j', 'list', 'set', 'inet', 'arrivals', name)) as { nftables: { set?: { elem?: { concat: [string, string, number] }[] } }[] };
-    inNs(S, 'nft', 'flush', 'set', 'inet', 'arrivals', name);
+    const j = JSON.parse(inNs(server, 'nft', '-j', 'list', 'set', 'inet', 'arrivals', name)) as { nftables: { set?: { elem?: { concat: [string, string, number] }[] } }[] };
+    inNs(server, 'nft', 'flush', 'set', 'inet', 'arrivals', name);
     const set = j.nftables.find((x) => x.set)?.set;
     for (const e of set?.elem ?? []) {
       const c = 'concat' in e ? e.concat : (e as unknown as { elem: { val: { concat: [string, string, number] } } }).elem.val.concat;
@@ -461,11 +463,11 @@ function arrivals(): string[] {
   return out;
 }
 
-/** A process in the router netns, for the collector's --host-pid. */
-async function routerPid(): Promise<{ pid: number; proc: ChildProcess }> {
-  const proc = spawn('ip', ['netns', 'exec', R, 'sleep', '900'], { stdio: 'ignore' });
+/** A process in the router netns (or `ns`), for the collector's --host-pid. */
+async function routerPid(ns = R): Promise<{ pid: number; proc: ChildProcess }> {
+  const proc = spawn('ip', ['netns', 'exec', ns, 'sleep', '900'], { stdio: 'ignore' });
   for (let i = 0; i < 300; i++) {
-    if (spawnSync('ip', ['netns', 'identify', String(proc.pid)], { encoding: 'utf8' }).stdout.trim() === R) return { pid: proc.pid!, proc };
+    if (spawnSync('ip', ['netns', 'identify', String(proc.pid)], { encoding: 'utf8' }).stdout.trim() === ns) return { pid: proc.pid!, proc };
     await new Promise((r) => setTimeout(r, 10));
   }
   throw new Error('sleeper did not enter the router netns');
@@ -578,6 +580,110 @@ test('nftables walk vs kernel: iptables-nft + native chains at several prioritie
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
     sleeper?.kill();
     topo.cleanup();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// A bridge in a netns (npnfb-br: br0 with ports pa, pb) between a sender (npnfb-a) and a receiver
+// (npnfb-b) on one subnet: bridge-family chains at prerouting, forward and postrouting, several
+// tables, an accept that ends only its own chain.
+const BR = { A: 'npnfb-a', B: 'npnfb-b', BR: 'npnfb-br' };
+const BRIDGE_NFT = `
+table bridge brf {
+  chain pre {
+    type filter hook prerouting priority -200; policy accept;
+    iifname "pa" udp dport 7400 drop
+    oifname "pb" udp dport 7401 drop
+  }
+  chain fw {
+    type filter hook forward priority -200; policy accept;
+    ip daddr 10.10.9.4 udp dport 7402 drop
+    meta protocol ip6 udp dport 7403 drop
+    ip saddr 10.10.9.200 udp dport { 7404, 7405 } drop
+    oifname "pb" udp dport 7406 drop
+    meta l4proto tcp tcp dport 7407 drop
+    udp dport 7409 accept
+    iifname != "pa" drop
+  }
+  chain post {
+    type filter hook postrouting priority 0; policy accept;
+    ip daddr 10.10.9.3 udp dport 7408 drop
+  }
+}
+table bridge b2 {
+  chain fw {
+    type filter hook forward priority 5; policy accept;
+    udp dport 7409 drop
+    udp dport 7410 drop
+  }
+}
+`;
+
+test('bridge-family nftables chains vs the kernel: a bridged frame through prerouting, forward and postrouting chains of two tables (npnfb netns)', { skip: skipReason() ?? false, timeout: 300_000 }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'npnfb-'));
+  const clean = () => { for (const n of Object.values(BR)) spawnSync('ip', ['netns', 'del', n]); };
+  clean();
+  let sender: Sender | undefined;
+  let sleeper: ChildProcess | undefined;
+  try {
+    sh(['sh', '-c', `set -e
+for n in ${BR.A} ${BR.B} ${BR.BR}; do ip netns add $n; ip -n $n link set lo up; done
+ip -n ${BR.BR} link add br0 type bridge; ip -n ${BR.BR} link set br0 up
+ip -n ${BR.A} link add a0 type veth peer name pa netns ${BR.BR}
+ip -n ${BR.B} link add b0 type veth peer name pb netns ${BR.BR}
+ip -n ${BR.A} link set a0 address 02:00:00:00:09:0a; ip -n ${BR.B} link set b0 address 02:00:00:00:09:0b
+for p in pa pb; do ip -n ${BR.BR} link set $p master br0; ip -n ${BR.BR} link set $p up; done
+ip -n ${BR.A} addr add 10.10.9.2/24 dev a0; ip -n ${BR.A} addr add 10.10.9.200/24 dev a0; ip -n ${BR.A} link set a0 up
+ip -n ${BR.B} addr add 10.10.9.3/24 dev b0; ip -n ${BR.B} addr add 10.10.9.4/24 dev b0; ip -n ${BR.B} link set b0 up
+for d in 10.10.9.3 10.10.9.4; do ip -n ${BR.A} neigh replace $d lladdr 02:00:00:00:09:0b dev a0 nud permanent; done
+for d in 10.10.9.2 10.10.9.200; do ip -n ${BR.B} neigh replace $d lladdr 02:00:00:00:09:0a dev b0 nud permanent; done`]);
+    inNsIn(BR.B, SERVER_NFT, 'nft', '-f', '-');
+    inNsIn(BR.BR, BRIDGE_NFT, 'nft', '-f', '-');
+    sender = new Sender(BR.A, dir);
+    const sleep = await routerPid(BR.BR);
+    sleeper = sleep.proc;
+    const dump = await runCollector({ hostPid: sleep.pid, pids: [] });
+    const ns = new NetNS(dump.node, 'bridge', kernelProfile(runningKernel()));
+    const p = (proto: 'udp' | 'tcp', src: string, dst: string, dport: number): Probe => ({ proto, src, dst, sport: nextPort++, dport });
+    const probes = [
+      () => p('udp', '10.10.9.2', '10.10.9.3', 7399),
+      () => p('udp', '10.10.9.2', '10.10.9.3', 7400),
+      () => p('udp', '10.10.9.2', '10.10.9.3', 7401),
+      () => p('udp', '10.10.9.2', '10.10.9.4', 7402),
+      () => p('udp', '10.10.9.2', '10.10.9.3', 7402),
+      () => p('udp', '10.10.9.2', '10.10.9.3', 7403),
+      () => p('udp', '10.10.9.200', '10.10.9.3', 7404),
+      () => p('udp', '10.10.9.2', '10.10.9.3', 7405),
+      () => p('udp', '10.10.9.2', '10.10.9.4', 7406),
+      () => p('tcp', '10.10.9.2', '10.10.9.3', 7407),
+      () => p('udp', '10.10.9.2', '10.10.9.3', 7407),
+      () => p('udp', '10.10.9.2', '10.10.9.3', 7408),
+      () => p('udp', '10.10.9.2', '10.10.9.4', 7408),
+      () => p('udp', '10.10.9.2', '10.10.9.3', 7409),
+      () => p('udp', '10.10.9.200', '10.10.9.4', 7410),
+    ];
+    const wrong: string[] = [];
+    let total = 0;
+    for (const make of [...probes, ...probes]) {
+      const pr = make();
+      arrivals(BR.B);
+      await sender.send(pr, 4);
+      await new Promise((r) => setTimeout(r, 20));
+      const kernel = arrivals(BR.B).length ? 'passed' : 'stopped';
+      const findings: Suspicion[] = [];
+      const stop = bridgeFamilyChains(ns, 'br0', 'pa', 'pb', { src: pr.src, sport: pr.sport, dst: pr.dst, dport: pr.dport, protocol: pr.proto, mark: 0 }, findings);
+      const walk = findings.some((f) => f.undecided) ? 'undecided' : stop ? 'stopped' : 'passed';
+      total++;
+      if (walk !== kernel) wrong.push(`${pr.proto} ${pr.src} -> ${pr.dst}:${pr.dport}: kernel ${kernel}, netpath ${walk} ${stop?.evidence.map((e) => e.text).join(' | ') ?? ''}`);
+    }
+    const line = `bridge-family nftables vs kernel: ${total - wrong.length}/${total} packets`;
+    t.diagnostic(line);
+    console.log(line);
+    assert.deepEqual(wrong, []);
+  } finally {
+    sender?.close();
+    sleeper?.kill();
+    clean();
     rmSync(dir, { recursive: true, force: true });
   }
 });

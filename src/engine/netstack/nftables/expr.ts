@@ -14,7 +14,7 @@ export class Fork extends Error {
   }
 }
 
-export type FieldType = 'addr4' | 'addr6' | 'port' | 'proto' | 'nfproto' | 'ifname' | 'int' | 'ctstate' | 'tcpflags' | 'fibtype';
+export type FieldType = 'addr4' | 'addr6' | 'port' | 'proto' | 'nfproto' | 'ifname' | 'int' | 'ctstate' | 'tcpflags' | 'fibtype' | 'ethertype';
 /** A field's value: a number, an address (bigint), an interface name, or a concatenation. */
 export type Val = number | bigint | string | Val[];
 export interface Typed {
@@ -35,6 +35,8 @@ export interface NftPacket {
   tcpFlags?: string[];
   iif?: string;
   oif?: string;
+  /** A bridged frame: the bridge's name (`iif`/`oif` are then its ports). */
+  bridge?: string;
   mark: number;
   ct: { state: CtState; mark: number };
 }
@@ -43,6 +45,7 @@ const PROTO: Record<string, number> = { icmp: 1, igmp: 2, tcp: 6, udp: 17, gre: 
 const CTSTATE: Record<string, number> = { invalid: 1, established: 2, related: 4, new: 8, untracked: 64 };
 const TCPFLAG: Record<string, number> = { fin: 1, syn: 2, rst: 4, psh: 8, ack: 16, urg: 32, ecn: 64, cwr: 128 };
 const NFPROTO: Record<string, number> = { ipv4: 2, ipv6: 10 };
+const ETHERTYPE: Record<string, number> = { ip: 0x0800, arp: 0x0806, ip6: 0x86dd, '8021q': 0x8100, vlan: 0x8100, '8021ad': 0x88a8 };
 
 export const protoNumber = (p: string): number | undefined => PROTO[p] ?? (/^\d+$/.test(p) ? Number(p) : undefined);
 
@@ -123,9 +126,13 @@ export function field(e: Json, p: NftPacket, cx: EvalContext): Typed {
       case 'iifname': if (p.iif === undefined) throw new NoField(); return { type: 'ifname', v: p.iif };
       case 'oifname': if (p.oif === undefined) throw new NoField(); return { type: 'ifname', v: p.oif };
       case 'mark': return { type: 'int', v: p.mark };
+      case 'protocol': return { type: 'ethertype', v: p.family === 4 ? 0x0800 : 0x86dd };
+      case 'ibrname': case 'obrname': if (p.bridge === undefined) throw new NoField(); return { type: 'ifname', v: p.bridge };
     }
     throw new NotModelled(`meta ${String(a.key)}`);
   }
+  // Whether a bridged frame has a connection yet depends on br_netfilter and nf_conntrack_bridge.
+  if (k === 'ct' && p.bridge !== undefined) throw new NotModelled('ct in a bridge-family chain');
   if (k === 'ct' && isObj(a) && a.dir === undefined) {
     if (a.key === 'state') return { type: 'ctstate', v: cx.tracked ? CTSTATE[p.ct.state] : CTSTATE.invalid };
     if (a.key === 'mark') {
@@ -244,6 +251,7 @@ export function constant(c: Json, type: FieldType): Val {
     case 'tcpflags': { const n = TCPFLAG[c]; if (n === undefined) throw new NotModelled(`tcp flag ${JSON.stringify(c)}`); return n; }
     case 'ifname': return c;
     case 'fibtype': return c.toUpperCase();
+    case 'ethertype': { const n = ETHERTYPE[c]; if (n === undefined) throw new NotModelled(`ether type ${JSON.stringify(c)}`); return n; }
     case 'port': case 'int': {
       if (/^(0x[0-9a-f]+|\d+)$/i.test(c)) return Number(c);
       throw new NotModelled(`${type} ${JSON.stringify(c)}`);

@@ -205,6 +205,7 @@ function evalRule(rs: NftRuleset, chain: NftChain, rule: NftRule, hook: NftHook,
           return { st, action: v, matched: true };
         }
         case 'mangle': {
+          if (p.bridge !== undefined) throw new NotModelled('a change made in a bridge-family chain');
           const key = isObj(o.key) ? o.key : {};
           let v: number;
           try {
@@ -220,6 +221,7 @@ function evalRule(rs: NftRuleset, chain: NftChain, rule: NftRule, hook: NftHook,
           break;
         }
         case 'dnat': case 'snat': case 'masquerade': case 'redirect': {
+          if (p.bridge !== undefined) throw new NotModelled(`${k} in a bridge-family chain`);
           if (chain.base?.type !== 'nat' && !isNatChainCalled(rs, chain)) throw new NotModelled(`${k} outside a nat chain`);
           const flags = Array.isArray(o.flags) ? o.flags.map(String) : o.flags !== undefined ? [String(o.flags)] : [];
           if (flags.some((f) => f !== 'random' && f !== 'fully-random' && f !== 'persistent') || (flags.length && k !== 'masquerade' && k !== 'snat')) throw new NotModelled(`${k} ${flags.join(',')}`);
@@ -419,6 +421,36 @@ export function chainsAtHook(rs: NftRuleset, family: 4 | 6, hook: NftHook, iif?:
     const y = key(b);
     return x[0] - y[0] || x[1] - y[1] || x[2] - y[2];
   });
+}
+
+/**
+ * The bridge-family base chains a bridged frame meets at a bridge hook (prerouting, forward,
+ * postrouting), in the kernel's order: by priority; of equal ones the one added last first.
+ */
+export function bridgeChainsAtHook(rs: NftRuleset, hook: 'prerouting' | 'forward' | 'postrouting'): NftChain[] {
+  const all: NftChain[] = [];
+  for (const t of rs.tables) if (t.family === 'bridge') for (const c of t.chains.values()) if (c.base?.hook === hook) all.push(c);
+  return all.sort((a, b) => a.base!.prio - b.base!.prio || b.order - a.order);
+}
+
+/**
+ * A frame bridged from one port to another (`p.bridge` set, `iif`/`oif` the ports) through the
+ * bridge-family chains of prerouting, forward and postrouting: every way it can end.
+ */
+export function traceNftBridge(rs: NftRuleset, p: NftPacket, env: NftEnv, opts: NftRunOptions = {}): NftOutcome[] {
+  // At prerouting the bridge has not picked the output port yet.
+  const { oif, ...arriving } = p;
+  let live = [startOutcome(arriving)];
+  const done: NftOutcome[] = [];
+  for (const hook of ['prerouting', 'forward', 'postrouting'] as const) {
+    const next: NftOutcome[] = [];
+    for (const s of live) {
+      if (hook !== 'prerouting' && oif !== undefined) s.packet.oif = oif;
+      for (const o of runChains(rs, hook, s, env, bridgeChainsAtHook(rs, hook), opts)) (o.verdict === 'accept' ? next : done).push(o);
+    }
+    live = next;
+  }
+  return [...done, ...live];
 }
 
 /** A fresh outcome for a packet about to meet its first hook. */
