@@ -261,6 +261,8 @@ table ip6 m6 {
   chain pre {
     type filter hook prerouting priority mangle; policy accept;
     udp dport 2001 meta mark set 0x4
+    udp dport 2006 fib saddr . iif oif missing drop
+    udp dport 2007 fib daddr oif "r1" drop
   }
   chain dn {
     type nat hook prerouting priority dstnat; policy accept;
@@ -272,6 +274,8 @@ table inet f6 {
     type filter hook forward priority 10; policy accept;
     meta nfproto ipv6 udp dport 2002 drop
     ip6 daddr fd10:2::3 tcp dport 8080 ip6 saddr fd10:1::3 drop
+    udp dport 2004 fib daddr type local drop
+    udp dport 2005 fib daddr type unicast drop
   }
 }
 `,
@@ -282,6 +286,10 @@ table inet f6 {
       () => probe('udp', 'fd10:2::3', 2003, 1),
       () => probe('tcp', 'fd10:2::99', 80),
       () => probe('tcp', 'fd10:2::99', 80, 1),
+      () => probe('udp', 'fd10:2::2', 2004),
+      () => probe('udp', 'fd10:2::2', 2005),
+      () => probe('udp', 'fd10:2::3', 2006),
+      () => probe('udp', 'fd10:2::3', 2007),
     ]),
   },
   {
