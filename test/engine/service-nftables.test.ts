@@ -252,3 +252,14 @@ test('netpath diagnose on the lab cluster in nftables mode: ClusterIP → backen
   assert.match(wt, /\[CRITICAL\] kube-proxy on node1 sends 100% of new connections to default\/web-remote TCP 10\.96\.0\.20:80 to 10\.244\.2\.2:8081/);
   assert.match(wt, /node1: table ip kube-proxy chain endpoint-[A-Z0-9]{8}-default\/web-remote\/tcp\/http__10\.244\.2\.2\/8080 handle \d+: meta l4proto tcp counter dnat to 10\.244\.2\.2:8081/);
 });
+
+test('the lab cluster\'s kube-proxy NodePort rule in upstream\'s default form (fib daddr type local): a NodePort from outside and from a pod is followed to the backend, nothing undecided', () => {
+  const healthy = readLabCase('flannel-host-gw-nftproxy--healthy');
+  const net = new Network(loadSnapshot(healthy));
+  for (const src of ['198.51.100.200', 'default/client']) {
+    const r = net.diagnose({ src, dst: 'node/node2', port: 30080, protocol: 'tcp' });
+    assert.equal(r.verdict, 'reachable', src);
+    assert.ok(!r.nodes.some((n) => n.suspicions.some((s) => s.undecided || s.check.startsWith('nftables.'))), `${src}: ${r.nodes.flatMap((n) => n.suspicions.map((s) => s.check)).join(' ')}`);
+    assert.ok(r.links.some((l) => /DNAT 198\.51\.100\.12:30080 -> 10\.244\.2\.2:8080 \(nftables table ip kube-proxy chain endpoint-/.test(l.sourceAttributes.nat ?? '') || /DNAT 198\.51\.100\.12:30080 -> 10\.244\.2\.2:8080 \(nftables table ip kube-proxy chain endpoint-/.test(l.destinationAttributes?.nat ?? '')), src);
+  }
+});
