@@ -282,3 +282,19 @@ test('bridge-family chains on a bridged packet (client → web1 on cni0): a drop
   assert.ok(w);
   assert.deepEqual(w.undecided?.map((x) => x.where), ['node1 nftables table bridge brf chain fw handle 2']);
 });
+
+test('bridge-family chains for a frame a bridge port passes up to the host (client → web2, routed by node1 from cni0): prerouting and input are met, forward is not', () => {
+  const s = labSnapshot(FLANNEL);
+  addTable(s, 'node1', 'bridge', 'brf', [
+    { name: 'fw', hook: 'forward', prio: -200, rules: [[daddr(WEB2_IP), dport(8080), { drop: null }]] },
+    { name: 'in', hook: 'input', prio: -200, rules: [[daddr(WEB2_IP), dport(8081), { drop: null }]] },
+  ]);
+  assert.equal(web2(s).verdict, 'reachable');
+  const t = labSnapshot(FLANNEL);
+  addTable(t, 'node1', 'bridge', 'brf', [{ name: 'in', hook: 'input', prio: -200, rules: [[daddr(WEB2_IP), dport(8080), { drop: null }]] }]);
+  const r = web2(t);
+  assert.equal(r.verdict, 'unreachable');
+  const d = findingsOf(r, 'node1').find((x) => x.check === 'nftables.drop');
+  assert.ok(d && /arriving on veth\w+ for node1 itself \(bridge cni0\)/.test(d.message), d?.message);
+  assert.equal(d.evidence[0].text, `table bridge brf chain in handle 2: ip daddr ${WEB2_IP} tcp dport 8080 drop`);
+});

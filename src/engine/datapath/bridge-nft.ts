@@ -1,6 +1,7 @@
 // Bridge-family nftables chains on a bridged packet's way: `table bridge …` base chains at the
 // bridge's prerouting, forward and postrouting hooks, which see every frame the bridge forwards
-// from one port to another — whether br_netfilter hands it to iptables or not. Filtering is
+// from one port to another — whether br_netfilter hands it to iptables or not — and at prerouting
+// and input for a frame a port passes up to the host. Filtering is
 // simulated (ports as iifname/oifname, the bridge as ibrname/obrname, IP and transport fields);
 // what a bridge chain changes, `ether` fields and `ct` (whose state there depends on br_netfilter
 // and nf_conntrack_bridge) are evaluated both ways, as on the routed path.
@@ -26,11 +27,12 @@ function where(ns: NetNS, c: NftChain | undefined, handleText: string): string {
 }
 
 /**
- * The bridge-family chains for a packet bridged by `bridge` from port `physIn` to `physOut`: a
- * drop or reject (FATAL, the rule as nft prints it), or undefined when they let it through; an
- * outcome that depends on elements not modelled is a WARNING pushed to `findings`.
+ * The bridge-family chains for a packet bridged by `bridge` from port `physIn` to `physOut` (or,
+ * without `physOut`, passed up to the host): a drop or reject (FATAL, the rule as nft prints it),
+ * or undefined when they let it through; an outcome that depends on elements not modelled is a
+ * WARNING pushed to `findings`.
  */
-export function bridgeFamilyChains(ns: NetNS, bridge: string, physIn: string, physOut: string, packet: Packet, findings: Suspicion[]): Suspicion | undefined {
+export function bridgeFamilyChains(ns: NetNS, bridge: string, physIn: string, physOut: string | undefined, packet: Packet, findings: Suspicion[]): Suspicion | undefined {
   const rs = ns.nftables;
   if (!rs || !rs.tables.some((t) => t.family === 'bridge')) return undefined;
   const family = familyOf(packet.dst);
@@ -40,7 +42,7 @@ export function bridgeFamilyChains(ns: NetNS, bridge: string, physIn: string, ph
     // A port the walk does not know (a client's ephemeral port) matches no port a rule names.
     ...(ports ? { sport: packet.sport || -1, dport: packet.dport || -1 } : {}),
     ...(packet.protocol === 'tcp' ? { tcpFlags: [packet.reply ? 'ack' : 'syn'] } : {}),
-    iif: physIn, oif: physOut, bridge, mark: packet.mark, ct: { state: packet.reply ? 'established' : 'new', mark: 0 },
+    iif: physIn, ...(physOut !== undefined ? { oif: physOut } : {}), bridge, mark: packet.mark, ct: { state: packet.reply ? 'established' : 'new', mark: 0 },
   };
   const met = new Map<string, NftUnknown>();
   const ws = enumerateWorlds((assume) => {
@@ -52,6 +54,7 @@ export function bridgeFamilyChains(ns: NetNS, bridge: string, physIn: string, ph
     const last = o.path[o.path.length - 1]?.rule;
     return last ? rs.tables.find((t) => t.family === last.family && t.name === last.table)?.chains.get(last.chain) : undefined;
   };
+  const way = physOut !== undefined ? `the packet bridged by ${bridge} from ${physIn} to ${physOut}` : `the packet arriving on ${physIn} for ${ns.label} itself (bridge ${bridge})`;
   const stop = ws.worlds[0].result;
   if (ws.worlds.every((w) => !w.result === !stop) && !ws.truncated) {
     if (!stop) return undefined;
@@ -61,7 +64,7 @@ export function bridgeFamilyChains(ns: NetNS, bridge: string, physIn: string, ph
     return {
       level: SuspicionLevel.FATAL,
       check: `nftables.${stop.verdict === 'reject' ? 'reject' : 'drop'}`,
-      message: `the packet bridged by ${bridge} from ${physIn} to ${physOut} is ${verdict} by a bridge-family nftables chain on ${ns.label}`,
+      message: `${way} is ${verdict} by a bridge-family nftables chain on ${ns.label}`,
       evidence,
     };
   }
@@ -70,7 +73,7 @@ export function bridgeFamilyChains(ns: NetNS, bridge: string, physIn: string, ph
   findings.push({
     level: SuspicionLevel.WARNING,
     check: 'nftables.undecided',
-    message: `whether the packet bridged by ${bridge} from ${physIn} to ${physOut} passes the bridge-family nftables chains on ${ns.label} depends on ${elements.length} element(s) netpath does not model: evaluated both ways, it passes one way and is stopped the other`,
+    message: `whether ${way} passes the bridge-family nftables chains on ${ns.label} depends on ${elements.length} element(s) netpath does not model: evaluated both ways, it passes one way and is stopped the other`,
     evidence: elements.map((m) => ({ kind: 'nftables', text: formatRule(m.rule), where: `${ns.label} ${ruleWhere(m.rule)} (${m.reason})` })),
     undecided: elements.map((m) => ({ where: `${ns.label} nftables ${ruleWhere(m.rule)}`, reason: m.reason })),
   });

@@ -74,7 +74,9 @@ export function ingress(stack: NodeStack, ns: NetNS, iface: string, nexthop: str
   if (blocked) return { kind: 'lost', findings: [blocked] };
   if (!isUp(bridge)) return { kind: 'lost', findings: [bridgeDown(stack, ns, bridge, nexthop)] };
   if (ns.ownsAddress(nexthop) || sameIP(nexthop, packet.dst) && ns.ownsAddress(packet.dst)) {
-    return { kind: 'host', iif: bridge.name, findings };
+    // Up to the host through the bridge: its bridge-family prerouting and input chains first.
+    const stop = bridgeFamilyChains(ns, bridge.name, port.name, undefined, packet, findings);
+    return stop ? { kind: 'lost', findings: [...findings, stop] } : { kind: 'host', iif: bridge.name, findings };
   }
   return throughBridge(stack, ns, bridge, port, nexthop, packet, ct);
 }

@@ -617,6 +617,18 @@ table bridge brf {
     type filter hook postrouting priority 0; policy accept;
     ip daddr 10.10.9.3 udp dport 7408 drop
   }
+  chain in {
+    type filter hook input priority -200; policy accept;
+    udp dport 7420 drop
+    oifname "pb" udp dport 7421 drop
+    iifname "pa" udp dport 7422 drop
+  }
+}
+table ip up {
+  chain seen {
+    type filter hook input priority 1000; policy accept;
+    meta l4proto { tcp, udp } counter
+  }
 }
 table bridge b2 {
   chain fw {
@@ -627,7 +639,7 @@ table bridge b2 {
 }
 `;
 
-test('bridge-family nftables chains vs the kernel: a bridged frame through prerouting, forward and postrouting chains of two tables (npnfb netns)', { skip: skipReason() ?? false, timeout: 300_000 }, async (t) => {
+test('bridge-family nftables chains vs the kernel: a bridged frame through prerouting, forward and postrouting chains of two tables, and one passed up to the host through prerouting and input (npnfb netns)', { skip: skipReason() ?? false, timeout: 300_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'npnfb-'));
   const clean = () => { for (const n of Object.values(BR)) spawnSync('ip', ['netns', 'del', n]); };
   clean();
@@ -636,7 +648,8 @@ test('bridge-family nftables chains vs the kernel: a bridged frame through prero
   try {
     sh(['sh', '-c', `set -e
 for n in ${BR.A} ${BR.B} ${BR.BR}; do ip netns add $n; ip -n $n link set lo up; done
-ip -n ${BR.BR} link add br0 type bridge; ip -n ${BR.BR} link set br0 up
+ip -n ${BR.BR} link add br0 type bridge; ip -n ${BR.BR} link set br0 address 02:00:00:00:09:01; ip -n ${BR.BR} link set br0 up
+ip -n ${BR.BR} addr add 10.10.9.1/24 dev br0
 ip -n ${BR.A} link add a0 type veth peer name pa netns ${BR.BR}
 ip -n ${BR.B} link add b0 type veth peer name pb netns ${BR.BR}
 ip -n ${BR.A} link set a0 address 02:00:00:00:09:0a; ip -n ${BR.B} link set b0 address 02:00:00:00:09:0b
@@ -644,6 +657,8 @@ for p in pa pb; do ip -n ${BR.BR} link set $p master br0; ip -n ${BR.BR} link se
 ip -n ${BR.A} addr add 10.10.9.2/24 dev a0; ip -n ${BR.A} addr add 10.10.9.200/24 dev a0; ip -n ${BR.A} link set a0 up
 ip -n ${BR.B} addr add 10.10.9.3/24 dev b0; ip -n ${BR.B} addr add 10.10.9.4/24 dev b0; ip -n ${BR.B} link set b0 up
 for d in 10.10.9.3 10.10.9.4; do ip -n ${BR.A} neigh replace $d lladdr 02:00:00:00:09:0b dev a0 nud permanent; done
+ip -n ${BR.A} neigh replace 10.10.9.1 lladdr 02:00:00:00:09:01 dev a0 nud permanent
+for d in 10.10.9.2 10.10.9.200; do ip -n ${BR.BR} neigh replace $d lladdr 02:00:00:00:09:0a dev br0 nud permanent; done
 for d in 10.10.9.2 10.10.9.200; do ip -n ${BR.B} neigh replace $d lladdr 02:00:00:00:09:0a dev b0 nud permanent; done`]);
     inNsIn(BR.B, SERVER_NFT, 'nft', '-f', '-');
     inNsIn(BR.BR, BRIDGE_NFT, 'nft', '-f', '-');
@@ -669,17 +684,27 @@ for d in 10.10.9.2 10.10.9.200; do ip -n ${BR.B} neigh replace $d lladdr 02:00:0
       () => p('udp', '10.10.9.2', '10.10.9.4', 7408),
       () => p('udp', '10.10.9.2', '10.10.9.3', 7409),
       () => p('udp', '10.10.9.200', '10.10.9.4', 7410),
+      // Up to the bridge's own address: prerouting and input chains, not forward.
+      () => p('udp', '10.10.9.2', '10.10.9.1', 7419),
+      () => p('udp', '10.10.9.2', '10.10.9.1', 7420),
+      () => p('udp', '10.10.9.2', '10.10.9.1', 7421),
+      () => p('udp', '10.10.9.2', '10.10.9.1', 7422),
+      () => p('udp', '10.10.9.2', '10.10.9.1', 7400),
+      () => p('udp', '10.10.9.2', '10.10.9.1', 7406),
     ];
+    const upCount = () => Number(/packets (\d+)/.exec(inNs(BR.BR, 'nft', 'list', 'chain', 'ip', 'up', 'seen'))?.[1] ?? 0);
     const wrong: string[] = [];
     let total = 0;
     for (const make of [...probes, ...probes]) {
       const pr = make();
+      const toHost = pr.dst === '10.10.9.1';
       arrivals(BR.B);
+      const up0 = upCount();
       await sender.send(pr, 4);
       await new Promise((r) => setTimeout(r, 20));
-      const kernel = arrivals(BR.B).length ? 'passed' : 'stopped';
+      const kernel = (toHost ? upCount() > up0 : arrivals(BR.B).length > 0) ? 'passed' : 'stopped';
       const findings: Suspicion[] = [];
-      const stop = bridgeFamilyChains(ns, 'br0', 'pa', 'pb', { src: pr.src, sport: pr.sport, dst: pr.dst, dport: pr.dport, protocol: pr.proto, mark: 0 }, findings);
+      const stop = bridgeFamilyChains(ns, 'br0', 'pa', toHost ? undefined : 'pb', { src: pr.src, sport: pr.sport, dst: pr.dst, dport: pr.dport, protocol: pr.proto, mark: 0 }, findings);
       const walk = findings.some((f) => f.undecided) ? 'undecided' : stop ? 'stopped' : 'passed';
       total++;
       if (walk !== kernel) wrong.push(`${pr.proto} ${pr.src} -> ${pr.dst}:${pr.dport}: kernel ${kernel}, netpath ${walk} ${stop?.evidence.map((e) => e.text).join(' | ') ?? ''}`);

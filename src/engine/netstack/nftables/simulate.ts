@@ -427,22 +427,26 @@ export function chainsAtHook(rs: NftRuleset, family: 4 | 6, hook: NftHook, iif?:
  * The bridge-family base chains a bridged frame meets at a bridge hook (prerouting, forward,
  * postrouting), in the kernel's order: by priority; of equal ones the one added last first.
  */
-export function bridgeChainsAtHook(rs: NftRuleset, hook: 'prerouting' | 'forward' | 'postrouting'): NftChain[] {
+export function bridgeChainsAtHook(rs: NftRuleset, hook: BridgeHook): NftChain[] {
   const all: NftChain[] = [];
   for (const t of rs.tables) if (t.family === 'bridge') for (const c of t.chains.values()) if (c.base?.hook === hook) all.push(c);
   return all.sort((a, b) => a.base!.prio - b.base!.prio || b.order - a.order);
 }
 
+export type BridgeHook = 'prerouting' | 'input' | 'forward' | 'postrouting';
+
 /**
- * A frame bridged from one port to another (`p.bridge` set, `iif`/`oif` the ports) through the
- * bridge-family chains of prerouting, forward and postrouting: every way it can end.
+ * A frame through the bridge-family chains (`p.bridge` set, `iif` the port it came in by): bridged
+ * to port `oif` — prerouting, forward, postrouting — or, without `oif`, passed up to the host —
+ * prerouting, input. Every way it can end.
  */
 export function traceNftBridge(rs: NftRuleset, p: NftPacket, env: NftEnv, opts: NftRunOptions = {}): NftOutcome[] {
   // At prerouting the bridge has not picked the output port yet.
   const { oif, ...arriving } = p;
   let live = [startOutcome(arriving)];
   const done: NftOutcome[] = [];
-  for (const hook of ['prerouting', 'forward', 'postrouting'] as const) {
+  const hooks: readonly BridgeHook[] = oif === undefined ? ['prerouting', 'input'] : ['prerouting', 'forward', 'postrouting'];
+  for (const hook of hooks) {
     const next: NftOutcome[] = [];
     for (const s of live) {
       if (hook !== 'prerouting' && oif !== undefined) s.packet.oif = oif;
