@@ -298,3 +298,18 @@ test('bridge-family chains for a frame a bridge port passes up to the host (clie
   assert.ok(d && /arriving on veth\w+ for node1 itself \(bridge cni0\)/.test(d.message), d?.message);
   assert.equal(d.evidence[0].text, `table bridge brf chain in handle 2: ip daddr ${WEB2_IP} tcp dport 8080 drop`);
 });
+
+test('bridge-family output and postrouting chains for a frame the host sends out of a bridge port (web2\'s reply routed by node1 to the client on cni0)', () => {
+  const sport = (p: number) => ({ match: { op: '==', left: { payload: { protocol: 'tcp', field: 'sport' } }, right: p } });
+  const toClient = daddr('10.244.1.2');
+  const s = labSnapshot(FLANNEL);
+  addTable(s, 'node1', 'bridge', 'brf', [{ name: 'out', hook: 'output', prio: -200, rules: [[toClient, sport(9999), { drop: null }]] }]);
+  assert.equal(web2(s).verdict, 'reachable');
+  const t = labSnapshot(FLANNEL);
+  addTable(t, 'node1', 'bridge', 'brf', [{ name: 'post', hook: 'postrouting', prio: 0, rules: [[toClient, sport(8080), { drop: null }]] }]);
+  const r = web2(t);
+  assert.equal(r.verdict, 'unreachable');
+  const d = findingsOf(r, 'node1').find((x) => x.check === 'nftables.drop');
+  assert.ok(d && /the packet node1 sends out of veth\w+ \(bridge cni0\)/.test(d.message), d?.message);
+  assert.equal(d.evidence[0].text, 'table bridge brf chain post handle 2: ip daddr 10.244.1.2 tcp sport 8080 drop');
+});

@@ -1,7 +1,8 @@
 // Bridge-family nftables chains on a bridged packet's way: `table bridge …` base chains at the
 // bridge's prerouting, forward and postrouting hooks, which see every frame the bridge forwards
-// from one port to another — whether br_netfilter hands it to iptables or not — and at prerouting
-// and input for a frame a port passes up to the host. Filtering is
+// from one port to another — whether br_netfilter hands it to iptables or not —, at prerouting
+// and input for a frame a port passes up to the host, at output and postrouting for one the host
+// sends out of a port. Filtering is
 // simulated (ports as iifname/oifname, the bridge as ibrname/obrname, IP and transport fields);
 // what a bridge chain changes, `ether` fields and `ct` (whose state there depends on br_netfilter
 // and nf_conntrack_bridge) are evaluated both ways, as on the routed path.
@@ -28,11 +29,11 @@ function where(ns: NetNS, c: NftChain | undefined, handleText: string): string {
 
 /**
  * The bridge-family chains for a packet bridged by `bridge` from port `physIn` to `physOut` (or,
- * without `physOut`, passed up to the host): a drop or reject (FATAL, the rule as nft prints it),
- * or undefined when they let it through; an outcome that depends on elements not modelled is a
- * WARNING pushed to `findings`.
+ * without `physOut`, passed up to the host; without `physIn`, sent by the host): a drop or reject
+ * (FATAL, the rule as nft prints it), or undefined when they let it through; an outcome that
+ * depends on elements not modelled is a WARNING pushed to `findings`.
  */
-export function bridgeFamilyChains(ns: NetNS, bridge: string, physIn: string, physOut: string | undefined, packet: Packet, findings: Suspicion[]): Suspicion | undefined {
+export function bridgeFamilyChains(ns: NetNS, bridge: string, physIn: string | undefined, physOut: string | undefined, packet: Packet, findings: Suspicion[]): Suspicion | undefined {
   const rs = ns.nftables;
   if (!rs || !rs.tables.some((t) => t.family === 'bridge')) return undefined;
   const family = familyOf(packet.dst);
@@ -42,7 +43,7 @@ export function bridgeFamilyChains(ns: NetNS, bridge: string, physIn: string, ph
     // A port the walk does not know (a client's ephemeral port) matches no port a rule names.
     ...(ports ? { sport: packet.sport || -1, dport: packet.dport || -1 } : {}),
     ...(packet.protocol === 'tcp' ? { tcpFlags: [packet.reply ? 'ack' : 'syn'] } : {}),
-    iif: physIn, ...(physOut !== undefined ? { oif: physOut } : {}), bridge, mark: packet.mark, ct: { state: packet.reply ? 'established' : 'new', mark: 0 },
+    ...(physIn !== undefined ? { iif: physIn } : {}), ...(physOut !== undefined ? { oif: physOut } : {}), bridge, mark: packet.mark, ct: { state: packet.reply ? 'established' : 'new', mark: 0 },
   };
   const met = new Map<string, NftUnknown>();
   const ws = enumerateWorlds((assume) => {
@@ -54,7 +55,8 @@ export function bridgeFamilyChains(ns: NetNS, bridge: string, physIn: string, ph
     const last = o.path[o.path.length - 1]?.rule;
     return last ? rs.tables.find((t) => t.family === last.family && t.name === last.table)?.chains.get(last.chain) : undefined;
   };
-  const way = physOut !== undefined ? `the packet bridged by ${bridge} from ${physIn} to ${physOut}` : `the packet arriving on ${physIn} for ${ns.label} itself (bridge ${bridge})`;
+  const way = physIn === undefined ? `the packet ${ns.label} sends out of ${physOut} (bridge ${bridge})`
+    : physOut !== undefined ? `the packet bridged by ${bridge} from ${physIn} to ${physOut}` : `the packet arriving on ${physIn} for ${ns.label} itself (bridge ${bridge})`;
   const stop = ws.worlds[0].result;
   if (ws.worlds.every((w) => !w.result === !stop) && !ws.truncated) {
     if (!stop) return undefined;

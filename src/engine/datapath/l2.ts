@@ -184,6 +184,10 @@ function throughBridge(stack: NodeStack, ns: NetNS, bridge: Interface, inPort: I
         };
       }
     }
+  } else {
+    // Sent by the host out of a bridge port: the bridge-family output and postrouting chains.
+    const drop = bridgeFamilyChains(ns, bridge.name, undefined, out.name, packet, findings);
+    if (drop) return { kind: 'lost', findings: [...findings, drop] };
   }
   const peer = out.kind === 'veth' ? stack.peer(ns, out.name) : undefined;
   if (!peer) return { kind: 'wire', oif: out.name, nexthop, findings };

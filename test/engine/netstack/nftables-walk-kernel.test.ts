@@ -623,6 +623,13 @@ table bridge brf {
     oifname "pb" udp dport 7421 drop
     iifname "pa" udp dport 7422 drop
   }
+  chain out {
+    type filter hook output priority -200; policy accept;
+    udp dport 7430 drop
+    iifname "pa" udp dport 7431 drop
+    oifname "pb" udp dport 7432 drop
+    oifname "pa" udp dport 7433 drop
+  }
 }
 table ip up {
   chain seen {
@@ -639,11 +646,12 @@ table bridge b2 {
 }
 `;
 
-test('bridge-family nftables chains vs the kernel: a bridged frame through prerouting, forward and postrouting chains of two tables, and one passed up to the host through prerouting and input (npnfb netns)', { skip: skipReason() ?? false, timeout: 300_000 }, async (t) => {
+test('bridge-family nftables chains vs the kernel: a bridged frame through prerouting, forward and postrouting chains of two tables, one passed up to the host through prerouting and input, one the host sends through output and postrouting (npnfb netns)', { skip: skipReason() ?? false, timeout: 300_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'npnfb-'));
   const clean = () => { for (const n of Object.values(BR)) spawnSync('ip', ['netns', 'del', n]); };
   clean();
   let sender: Sender | undefined;
+  let hostSender: Sender | undefined;
   let sleeper: ChildProcess | undefined;
   try {
     sh(['sh', '-c', `set -e
@@ -659,10 +667,15 @@ ip -n ${BR.B} addr add 10.10.9.3/24 dev b0; ip -n ${BR.B} addr add 10.10.9.4/24 
 for d in 10.10.9.3 10.10.9.4; do ip -n ${BR.A} neigh replace $d lladdr 02:00:00:00:09:0b dev a0 nud permanent; done
 ip -n ${BR.A} neigh replace 10.10.9.1 lladdr 02:00:00:00:09:01 dev a0 nud permanent
 for d in 10.10.9.2 10.10.9.200; do ip -n ${BR.BR} neigh replace $d lladdr 02:00:00:00:09:0a dev br0 nud permanent; done
+for d in 10.10.9.3 10.10.9.4; do ip -n ${BR.BR} neigh replace $d lladdr 02:00:00:00:09:0b dev br0 nud permanent; done
+ip netns exec ${BR.BR} bridge fdb replace 02:00:00:00:09:0b dev pb master static
+ip netns exec ${BR.BR} bridge fdb replace 02:00:00:00:09:0a dev pa master static
+for d in 10.10.9.1; do ip -n ${BR.B} neigh replace $d lladdr 02:00:00:00:09:01 dev b0 nud permanent; done
 for d in 10.10.9.2 10.10.9.200; do ip -n ${BR.B} neigh replace $d lladdr 02:00:00:00:09:0a dev b0 nud permanent; done`]);
     inNsIn(BR.B, SERVER_NFT, 'nft', '-f', '-');
     inNsIn(BR.BR, BRIDGE_NFT, 'nft', '-f', '-');
     sender = new Sender(BR.A, dir);
+    hostSender = new Sender(BR.BR, dir);
     const sleep = await routerPid(BR.BR);
     sleeper = sleep.proc;
     const dump = await runCollector({ hostPid: sleep.pid, pids: [] });
@@ -691,6 +704,15 @@ for d in 10.10.9.2 10.10.9.200; do ip -n ${BR.B} neigh replace $d lladdr 02:00:0
       () => p('udp', '10.10.9.2', '10.10.9.1', 7422),
       () => p('udp', '10.10.9.2', '10.10.9.1', 7400),
       () => p('udp', '10.10.9.2', '10.10.9.1', 7406),
+      // Sent by the bridge's host out of pb: output and postrouting chains.
+      () => p('udp', '10.10.9.1', '10.10.9.3', 7429),
+      () => p('udp', '10.10.9.1', '10.10.9.3', 7430),
+      () => p('udp', '10.10.9.1', '10.10.9.3', 7431),
+      () => p('udp', '10.10.9.1', '10.10.9.3', 7432),
+      () => p('udp', '10.10.9.1', '10.10.9.4', 7433),
+      () => p('udp', '10.10.9.1', '10.10.9.3', 7408),
+      () => p('udp', '10.10.9.1', '10.10.9.4', 7408),
+      () => p('udp', '10.10.9.1', '10.10.9.4', 7402),
     ];
     const upCount = () => Number(/packets (\d+)/.exec(inNs(BR.BR, 'nft', 'list', 'chain', 'ip', 'up', 'seen'))?.[1] ?? 0);
     const wrong: string[] = [];
@@ -698,13 +720,14 @@ for d in 10.10.9.2 10.10.9.200; do ip -n ${BR.B} neigh replace $d lladdr 02:00:0
     for (const make of [...probes, ...probes]) {
       const pr = make();
       const toHost = pr.dst === '10.10.9.1';
+      const fromHost = pr.src === '10.10.9.1';
       arrivals(BR.B);
       const up0 = upCount();
-      await sender.send(pr, 4);
+      await (fromHost ? hostSender : sender).send(pr, 4);
       await new Promise((r) => setTimeout(r, 20));
       const kernel = (toHost ? upCount() > up0 : arrivals(BR.B).length > 0) ? 'passed' : 'stopped';
       const findings: Suspicion[] = [];
-      const stop = bridgeFamilyChains(ns, 'br0', 'pa', toHost ? undefined : 'pb', { src: pr.src, sport: pr.sport, dst: pr.dst, dport: pr.dport, protocol: pr.proto, mark: 0 }, findings);
+      const stop = bridgeFamilyChains(ns, 'br0', fromHost ? undefined : 'pa', toHost ? undefined : 'pb', { src: pr.src, sport: pr.sport, dst: pr.dst, dport: pr.dport, protocol: pr.proto, mark: 0 }, findings);
       const walk = findings.some((f) => f.undecided) ? 'undecided' : stop ? 'stopped' : 'passed';
       total++;
       if (walk !== kernel) wrong.push(`${pr.proto} ${pr.src} -> ${pr.dst}:${pr.dport}: kernel ${kernel}, netpath ${walk} ${stop?.evidence.map((e) => e.text).join(' | ') ?? ''}`);
@@ -715,6 +738,7 @@ for d in 10.10.9.2 10.10.9.200; do ip -n ${BR.B} neigh replace $d lladdr 02:00:0
     assert.deepEqual(wrong, []);
   } finally {
     sender?.close();
+    hostSender?.close();
     sleeper?.kill();
     clean();
     rmSync(dir, { recursive: true, force: true });

@@ -433,19 +433,20 @@ export function bridgeChainsAtHook(rs: NftRuleset, hook: BridgeHook): NftChain[]
   return all.sort((a, b) => a.base!.prio - b.base!.prio || b.order - a.order);
 }
 
-export type BridgeHook = 'prerouting' | 'input' | 'forward' | 'postrouting';
+export type BridgeHook = 'prerouting' | 'input' | 'forward' | 'output' | 'postrouting';
 
 /**
- * A frame through the bridge-family chains (`p.bridge` set, `iif` the port it came in by): bridged
- * to port `oif` — prerouting, forward, postrouting — or, without `oif`, passed up to the host —
- * prerouting, input. Every way it can end.
+ * A frame through the bridge-family chains (`p.bridge` set): from port `iif` bridged to port `oif`
+ * — prerouting, forward, postrouting —, from port `iif` passed up to the host (no `oif`) —
+ * prerouting, input —, or sent by the host out of port `oif` (no `iif`) — output, postrouting.
+ * Every way it can end.
  */
 export function traceNftBridge(rs: NftRuleset, p: NftPacket, env: NftEnv, opts: NftRunOptions = {}): NftOutcome[] {
   // At prerouting the bridge has not picked the output port yet.
   const { oif, ...arriving } = p;
-  let live = [startOutcome(arriving)];
+  let live = [startOutcome(p.iif === undefined ? p : arriving)];
   const done: NftOutcome[] = [];
-  const hooks: readonly BridgeHook[] = oif === undefined ? ['prerouting', 'input'] : ['prerouting', 'forward', 'postrouting'];
+  const hooks: readonly BridgeHook[] = p.iif === undefined ? ['output', 'postrouting'] : oif === undefined ? ['prerouting', 'input'] : ['prerouting', 'forward', 'postrouting'];
   for (const hook of hooks) {
     const next: NftOutcome[] = [];
     for (const s of live) {
