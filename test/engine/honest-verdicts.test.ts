@@ -219,14 +219,16 @@ test('bridged traffic (br_netfilter FORWARD): an unknown rule that could drop it
   const drop = findingsOf(rt, 'node1').find((f) => f.check === 'nftables.drop');
   assert.ok(drop && drop.level === SuspicionLevel.FATAL, 'the chain\'s policy drops the bridged packet');
   assert.deepEqual(drop.evidence.map((e) => e.text), ['table inet guard chain gate { type filter hook forward priority 0; policy drop; }']);
-  // A bridge-family chain is not simulated: unknown, naming it.
+  // A bridge-family chain is simulated too: its policy drops the bridged packet.
   const b = labSnapshot(FLANNEL);
   (hostOf(b, 'node1').nftables as { nftables: unknown[] }).nftables.push(
     { chain: { family: 'bridge', table: 'br', name: 'fw', handle: 1, type: 'filter', hook: 'forward', prio: 0, policy: 'drop' } },
   );
   const rb = diagnose(b, 'default/client', 'default/web1', 8080);
-  assert.equal(rb.verdict, 'unknown');
-  assert.ok(findingsOf(rb, 'node1').some((f) => f.check === 'nftables.not-modelled' && /bridge-family nftables chain fw of table bridge br/.test(f.message)));
+  assert.equal(rb.verdict, 'unreachable');
+  const bd = findingsOf(rb, 'node1').find((f) => f.check === 'nftables.drop');
+  assert.ok(bd && /bridge-family nftables chain/.test(bd.message));
+  assert.deepEqual(bd.evidence.map((e) => e.text), ['policy drop of table bridge br chain fw { type filter hook forward priority 0; policy drop; }']);
   // A certain drop stays certain.
   const u = labSnapshot(FLANNEL);
   addFilterRules(u, 'node1', ['-A FORWARD -d 10.244.1.3/32 -m foobar --baz 1 -j DROP', '-A FORWARD -d 10.244.1.3/32 -j DROP']);

@@ -105,7 +105,7 @@ test('a native dnat in prerouting changes where the packet goes (NAT and conntra
   assert.equal(r.verdict, 'unreachable');
   const link = r.links.find((l) => l.source === 'node1' && l.destination === 'node2')!;
   assert.equal(link.packet.dport, 9999);
-  assert.match(link.sourceAttributes.nat ?? '', /^DNAT 10\.244\.2\.2:8080 -> 10\.244\.2\.2:9999 \(nftables table ip redir chain pre handle 2\)$/);
+  assert.match(link.sourceAttributes.nat ?? '', /^DNAT 10\.244\.2\.2:8080 -> 10\.244\.2\.2:9999 \(nftables table ip redir chain pre handle 2: ip daddr 10\.244\.2\.2 tcp dport 8080 dnat to 10\.244\.2\.2:9999\)$/);
   assert.ok(findingsOf(r, 'node2').some((x) => x.check === 'iptables.drop'), 'node2 drops port 9999 (NetworkPolicy)');
 });
 
@@ -123,8 +123,8 @@ test('numgen branches are enumerated: a drop on one of two endpoints is CRITICAL
 
 test('an expression netpath does not model that would drop the packet: unknown, naming the rule; one that cannot change anything: INFO', () => {
   const s = labSnapshot(FLANNEL);
-  const fib = { match: { op: '==', left: { fib: { result: 'type', flags: ['daddr'] } }, right: 'local' } };
-  addTable(s, 'node2', 'inet', 'odd', [{ name: 'f', hook: 'forward', prio: 0, rules: [[daddr(WEB2_IP), fib, { drop: null }]] }]);
+  const cpu = { match: { op: '==', left: { meta: { key: 'cpu' } }, right: 1 } };
+  addTable(s, 'node2', 'inet', 'odd', [{ name: 'f', hook: 'forward', prio: 0, rules: [[daddr(WEB2_IP), cpu, { drop: null }]] }]);
   const r = web2(s);
   assert.equal(r.verdict, 'unknown');
   const w = findingsOf(r, 'node2').find((x) => x.check === 'nftables.undecided');
@@ -133,10 +133,32 @@ test('an expression netpath does not model that would drop the packet: unknown, 
   assert.match(w.evidence[0].text, /^table inet odd chain f handle 2: /);
 
   const t = labSnapshot(FLANNEL);
-  addTable(t, 'node2', 'inet', 'odd', [{ name: 'f', hook: 'forward', prio: 0, rules: [[daddr(WEB2_IP), fib, { accept: null }]] }]);
+  addTable(t, 'node2', 'inet', 'odd', [{ name: 'f', hook: 'forward', prio: 0, rules: [[daddr(WEB2_IP), cpu, { accept: null }]] }]);
   const r2 = web2(t);
   assert.equal(r2.verdict, 'reachable');
   assert.ok(findingsOf(r2, 'node2').some((x) => x.check === 'nftables.not-understood' && x.level === SuspicionLevel.INFO));
+});
+
+test('fib is decided from the node\'s own routing tables, as the kernel does: type local, and the rpfilter form saddr . iif oif', () => {
+  const fib = (result: string, flags: string[], op: string, right: unknown) => ({ match: { op, left: { fib: { result, flags } }, right } });
+  // A forwarded packet's destination is not local; its source routes back by the interface it came in by.
+  const s = labSnapshot(FLANNEL);
+  addTable(s, 'node2', 'inet', 'fw', [
+    { name: 'pre', hook: 'prerouting', prio: -150, rules: [[fib('oif', ['saddr', 'iif'], '==', false), { drop: null }]] },
+    { name: 'f', hook: 'forward', prio: 0, rules: [[fib('type', ['daddr'], '==', 'local'), { drop: null }], [fib('type', ['daddr'], '==', { set: ['local', 'broadcast'] }), { drop: null }]] },
+  ]);
+  const r = web2(s);
+  assert.equal(r.verdict, 'reachable');
+  assert.ok(!findingsOf(r, 'node2').some((x) => x.check.startsWith('nftables.')), 'nothing undecided');
+  // The same rules, turned round, drop it: the walk says so with the rule.
+  const t = labSnapshot(FLANNEL);
+  addTable(t, 'node2', 'inet', 'fw', [{ name: 'f', hook: 'forward', prio: 0, rules: [[fib('type', ['daddr'], '==', 'unicast'), fib('oif', ['daddr'], '==', true), { drop: null }]] }]);
+  const r2 = web2(t);
+  assert.equal(r2.verdict, 'unreachable');
+  const d = findingsOf(r2, 'node2').find((x) => x.check === 'nftables.drop');
+  assert.ok(d);
+  assert.ok(!d.undecided);
+  assert.match(d.evidence.map((e) => e.text).join('\n'), /fib daddr type unicast fib daddr oif exists drop/);
 });
 
 test('native chains at the same priority as iptables\' filter in another table: the order is unknown, but only undecided where it matters', () => {
@@ -209,4 +231,85 @@ test('an egress chain on the interface the packet leaves by is not simulated: un
   const w = findingsOf(r, 'node1').find((x) => x.check === 'nftables.not-modelled');
   assert.ok(w);
   assert.deepEqual(w.undecided?.map((u) => u.where), ['node1 nftables table netdev out chain eg']);
+});
+
+test('a node that masquerades pod traffic leaving the cluster with a native nft rule: no nat.no-masquerade; without any masquerade the finding stays', () => {
+  const out = (s: NetpathSnapshot) => diagnose(s, 'default/client', '203.0.113.10', 80);
+  const saddr = (p: string) => ({ match: { op: '==', left: { payload: { protocol: 'ip', field: 'saddr' } }, right: { prefix: { addr: p, len: 16 } } } });
+  const notDaddr = (p: string) => ({ match: { op: '!=', left: { payload: { protocol: 'ip', field: 'daddr' } }, right: { prefix: { addr: p, len: 16 } } } });
+  const bare = out(labSnapshot('flannel-host-gw--masquerade-missing'));
+  assert.ok(findingsOf(bare, 'node1').some((x) => x.check === 'nat.no-masquerade'), 'no masquerade at all: the finding stays');
+  const s = labSnapshot('flannel-host-gw--masquerade-missing');
+  addTable(s, 'node1', 'ip', 'podnat', [{ name: 'post', hook: 'postrouting', prio: 100, type: 'nat', rules: [[saddr('10.244.0.0'), notDaddr('10.244.0.0'), { masquerade: null }]] }]);
+  const r = out(s);
+  assert.ok(!findingsOf(r, 'node1').some((x) => x.check === 'nat.no-masquerade'), JSON.stringify(findingsOf(r, 'node1').map((x) => x.check)));
+  const link = r.links.find((l) => l.source === 'node1');
+  assert.match(link?.sourceAttributes.nat ?? '', /MASQUERADE .*nftables table ip podnat chain post handle 2/);
+  // A native chain that lets this destination go un-NATed: the finding stays, with the rule as nft prints it.
+  const t = labSnapshot('flannel-host-gw--masquerade-missing');
+  const to = { match: { op: '==', left: { payload: { protocol: 'ip', field: 'daddr' } }, right: '203.0.113.10' } };
+  addTable(t, 'node1', 'ip', 'podnat', [{ name: 'post', hook: 'postrouting', prio: 100, type: 'nat', rules: [[to, { return: null }], [saddr('10.244.0.0'), notDaddr('10.244.0.0'), { masquerade: null }]] }]);
+  const f = findingsOf(out(t), 'node1').find((x) => x.check === 'nat.no-masquerade');
+  assert.ok(f, 'un-NATed by the native chain: the finding stays');
+  assert.ok(f.evidence.some((e) => e.kind === 'nftables' && e.text === 'table ip podnat chain post handle 2: ip daddr 203.0.113.10 return' && /^node1 table ip podnat chain post handle 2 \(hook postrouting priority 100\)$/.test(e.where ?? '')), JSON.stringify(f.evidence));
+});
+
+test('bridge-family chains on a bridged packet (client → web1 on cni0): a drop by the ports and the 5-tuple is found with its rule, others let it through, an ether match is undecided', () => {
+  const web1 = (t: NetpathSnapshot) => diagnose(t, 'default/client', 'default/web1', 8080);
+  const daddr1 = daddr('10.244.1.3');
+  const brname = { match: { op: '==', left: { meta: { key: 'ibrname' } }, right: 'cni0' } };
+  const proto = { match: { op: '==', left: { meta: { key: 'protocol' } }, right: 'ip' } };
+  const s = labSnapshot(FLANNEL);
+  addTable(s, 'node1', 'bridge', 'brf', [{ name: 'fw', hook: 'forward', prio: -200, rules: [[dport(9090), { drop: null }], [proto, brname, daddr1, dport(8080), { drop: null }]] }]);
+  const r = web1(s);
+  assert.equal(r.verdict, 'unreachable');
+  const d = findingsOf(r, 'node1').find((x) => x.check === 'nftables.drop');
+  assert.ok(d && d.level === SuspicionLevel.FATAL && !d.undecided);
+  assert.deepEqual(d.evidence.map((e) => [e.text, e.where]), [['table bridge brf chain fw handle 3: meta protocol ip meta ibrname cni0 ip daddr 10.244.1.3 tcp dport 8080 drop', 'node1 table bridge brf chain fw handle 3 (hook forward priority -200)']]);
+  // Only the other port: the bridged packet passes; nothing is unknown.
+  const t = labSnapshot(FLANNEL);
+  addTable(t, 'node1', 'bridge', 'brf', [{ name: 'fw', hook: 'forward', prio: -200, rules: [[dport(9090), { drop: null }]] }]);
+  const r2 = web1(t);
+  assert.equal(r2.verdict, 'reachable');
+  assert.ok(!findingsOf(r2, 'node1').some((x) => x.check.startsWith('nftables.')));
+  // An ether field netpath does not read: evaluated both ways, unknown, naming the rule.
+  const u = labSnapshot(FLANNEL);
+  const ether = { match: { op: '==', left: { payload: { protocol: 'ether', field: 'saddr' } }, right: '02:00:00:00:00:01' } };
+  addTable(u, 'node1', 'bridge', 'brf', [{ name: 'fw', hook: 'forward', prio: -200, rules: [[ether, { drop: null }]] }]);
+  const r3 = web1(u);
+  assert.equal(r3.verdict, 'unknown');
+  const w = findingsOf(r3, 'node1').find((x) => x.check === 'nftables.undecided');
+  assert.ok(w);
+  assert.deepEqual(w.undecided?.map((x) => x.where), ['node1 nftables table bridge brf chain fw handle 2']);
+});
+
+test('bridge-family chains for a frame a bridge port passes up to the host (client → web2, routed by node1 from cni0): prerouting and input are met, forward is not', () => {
+  const s = labSnapshot(FLANNEL);
+  addTable(s, 'node1', 'bridge', 'brf', [
+    { name: 'fw', hook: 'forward', prio: -200, rules: [[daddr(WEB2_IP), dport(8080), { drop: null }]] },
+    { name: 'in', hook: 'input', prio: -200, rules: [[daddr(WEB2_IP), dport(8081), { drop: null }]] },
+  ]);
+  assert.equal(web2(s).verdict, 'reachable');
+  const t = labSnapshot(FLANNEL);
+  addTable(t, 'node1', 'bridge', 'brf', [{ name: 'in', hook: 'input', prio: -200, rules: [[daddr(WEB2_IP), dport(8080), { drop: null }]] }]);
+  const r = web2(t);
+  assert.equal(r.verdict, 'unreachable');
+  const d = findingsOf(r, 'node1').find((x) => x.check === 'nftables.drop');
+  assert.ok(d && /arriving on veth\w+ for node1 itself \(bridge cni0\)/.test(d.message), d?.message);
+  assert.equal(d.evidence[0].text, `table bridge brf chain in handle 2: ip daddr ${WEB2_IP} tcp dport 8080 drop`);
+});
+
+test('bridge-family output and postrouting chains for a frame the host sends out of a bridge port (web2\'s reply routed by node1 to the client on cni0)', () => {
+  const sport = (p: number) => ({ match: { op: '==', left: { payload: { protocol: 'tcp', field: 'sport' } }, right: p } });
+  const toClient = daddr('10.244.1.2');
+  const s = labSnapshot(FLANNEL);
+  addTable(s, 'node1', 'bridge', 'brf', [{ name: 'out', hook: 'output', prio: -200, rules: [[toClient, sport(9999), { drop: null }]] }]);
+  assert.equal(web2(s).verdict, 'reachable');
+  const t = labSnapshot(FLANNEL);
+  addTable(t, 'node1', 'bridge', 'brf', [{ name: 'post', hook: 'postrouting', prio: 0, rules: [[toClient, sport(8080), { drop: null }]] }]);
+  const r = web2(t);
+  assert.equal(r.verdict, 'unreachable');
+  const d = findingsOf(r, 'node1').find((x) => x.check === 'nftables.drop');
+  assert.ok(d && /the packet node1 sends out of veth\w+ \(bridge cni0\)/.test(d.message), d?.message);
+  assert.equal(d.evidence[0].text, 'table bridge brf chain post handle 2: ip daddr 10.244.1.2 tcp sport 8080 drop');
 });

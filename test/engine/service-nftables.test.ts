@@ -241,7 +241,7 @@ test('netpath diagnose on the lab cluster in nftables mode: ClusterIP → backen
   const r = new Network(loadSnapshot(healthy)).diagnose({ src: 'default/client', dst: 'svc/default/web-remote', port: 80, protocol: 'tcp' });
   assert.equal(r.verdict, 'reachable');
   const text = formatText(r);
-  assert.match(text, /node1 eth0 --infra--> node2 eth0 {2}\[tcp 10\.244\.1\.2:0 -> 10\.244\.2\.2:8080\] .*DNAT 10\.96\.0\.20:80 -> 10\.244\.2\.2:8080 \(nftables table ip kube-proxy chain endpoint-[A-Z0-9]{8}-default\/web-remote\/tcp\/http__10\.244\.2\.2\/8080 handle \d+\)/);
+  assert.match(text, /node1 eth0 --infra--> node2 eth0 {2}\[tcp 10\.244\.1\.2:0 -> 10\.244\.2\.2:8080\] .*DNAT 10\.96\.0\.20:80 -> 10\.244\.2\.2:8080 \(nftables table ip kube-proxy chain endpoint-[A-Z0-9]{8}-default\/web-remote\/tcp\/http__10\.244\.2\.2\/8080 handle \d+: meta l4proto tcp dnat to 10\.244\.2\.2:8080\)/);
   assert.match(text, /node2 veth\w+ --veth--> default\/web2 eth0 .*serve/);
   assert.doesNotMatch(text, /kube-proxy\.not-checked/);
 
@@ -251,4 +251,15 @@ test('netpath diagnose on the lab cluster in nftables mode: ClusterIP → backen
   const wt = formatText(w);
   assert.match(wt, /\[CRITICAL\] kube-proxy on node1 sends 100% of new connections to default\/web-remote TCP 10\.96\.0\.20:80 to 10\.244\.2\.2:8081/);
   assert.match(wt, /node1: table ip kube-proxy chain endpoint-[A-Z0-9]{8}-default\/web-remote\/tcp\/http__10\.244\.2\.2\/8080 handle \d+: meta l4proto tcp counter dnat to 10\.244\.2\.2:8081/);
+});
+
+test('the lab cluster\'s kube-proxy NodePort rule in upstream\'s default form (fib daddr type local): a NodePort from outside and from a pod is followed to the backend, nothing undecided', () => {
+  const healthy = readLabCase('flannel-host-gw-nftproxy--healthy');
+  const net = new Network(loadSnapshot(healthy));
+  for (const src of ['198.51.100.200', 'default/client']) {
+    const r = net.diagnose({ src, dst: 'node/node2', port: 30080, protocol: 'tcp' });
+    assert.equal(r.verdict, 'reachable', src);
+    assert.ok(!r.nodes.some((n) => n.suspicions.some((s) => s.undecided || s.check.startsWith('nftables.'))), `${src}: ${r.nodes.flatMap((n) => n.suspicions.map((s) => s.check)).join(' ')}`);
+    assert.ok(r.links.some((l) => /DNAT 198\.51\.100\.12:30080 -> 10\.244\.2\.2:8080 \(nftables table ip kube-proxy chain endpoint-/.test(l.sourceAttributes.nat ?? '') || /DNAT 198\.51\.100\.12:30080 -> 10\.244\.2\.2:8080 \(nftables table ip kube-proxy chain endpoint-/.test(l.destinationAttributes?.nat ?? '')), src);
+  }
 });

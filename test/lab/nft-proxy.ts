@@ -294,13 +294,17 @@ if (process.argv[1]?.endsWith('nft-proxy.ts') && process.argv.includes('--fixtur
   writeFixtures().catch((e) => { console.error(e instanceof Error ? e.message : e); process.exit(1); });
 }
 
-/** kube-proxy's nftables sync for every node of a lab: the table from the apiserver's current objects. */
+/**
+ * kube-proxy's nftables sync for every node of a lab: the table from the apiserver's current objects,
+ * with --nodeport-addresses unset as upstream's default: every local address takes NodePorts
+ * (`fib daddr type local … vmap @service-nodeports`).
+ */
 export async function programNftProxies(cluster: LabCluster, topo: Topology): Promise<void> {
   const services = await cluster.list('v1', 'Service');
   const slices = await cluster.list('discovery.k8s.io/v1beta1', 'EndpointSlice');
   const ports = servicePortsFromObjects(services, slices, 'ip');
   for (const n of topo.nodes) {
-    loadNftProxy(n.netns, kubeProxyNftScript({ family: 'ip', node: n.name, nodePortIPs: [n.ip], clusterCIDR: topo.spec.clusterCIDR, serviceCIDRs: [LAB_SERVICE_CIDR] }, ports));
+    loadNftProxy(n.netns, kubeProxyNftScript({ family: 'ip', node: n.name, nodePortIPs: [], clusterCIDR: topo.spec.clusterCIDR, serviceCIDRs: [LAB_SERVICE_CIDR] }, ports));
   }
 }
 

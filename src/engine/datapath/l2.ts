@@ -18,9 +18,10 @@ import { bridgeNfCallIptables, bridgeNfCallIp6tables, ipv6Disabled, ipv6ProxyNdp
 import { formatIP, parseIP, parsePrefix } from '../netstack/ip';
 import { icmp6Fate, icmp6Finding } from './icmp6-filter';
 import { netfilterEnv } from './netfilter-env';
+import { bridgeFamilyChains } from './bridge-nft';
 import type { ConntrackTable } from './conntrack';
 import type { End, NodeStack } from './node-stack';
-import { familyOf, interfaceEvidence, netfilterRules, nuEvidence, toNf, undecidedOf, unmodelledNetfilter } from './walk';
+import { familyOf, incompleteTables, interfaceEvidence, netfilterRules, nuEvidence, toNf, undecidedOf } from './walk';
 
 export type Egress =
   /** Arrives in another namespace of this node, on `to.iface`. */
@@ -79,10 +80,13 @@ export function ingress(stack: NodeStack, ns: NetNS, iface: string, nexthop: str
   if (blocked) return { kind: 'lost', findings: [blocked] };
   if (!isUp(bridge)) return { kind: 'lost', findings: [bridgeDown(stack, ns, bridge, nexthop)] };
   if (ns.ownsAddress(nexthop) || sameIP(nexthop, packet.dst) && ns.ownsAddress(packet.dst)) {
+    // Up to the host through the bridge: its bridge-family prerouting and input chains first.
+    const stop = bridgeFamilyChains(ns, bridge.name, port.name, undefined, packet, findings);
+    if (stop) return { kind: 'lost', findings: [...findings, stop] };
     if (familyOf(nexthop) === 6) {
-      // Up to the host: the bridge device answers the neighbour solicitation.
+      // The bridge device answers the neighbour solicitation.
       const nd = ndp(stack, ns, port, bridge, nexthop);
-      return nd.lost ? { kind: 'lost', findings: nd.findings } : { kind: 'host', iif: bridge.name, findings: nd.findings };
+      return nd.lost ? { kind: 'lost', findings: [...findings, ...nd.findings] } : { kind: 'host', iif: bridge.name, findings: [...findings, ...nd.findings] };
     }
     return { kind: 'host', iif: bridge.name, findings };
   }
@@ -296,8 +300,9 @@ function throughBridge(stack: NodeStack, ns: NetNS, bridge: Interface, inPort: I
   const findings: Suspicion[] = [];
   let sent = packet;
   if (inPort) {
-    // Bridged between two ports: iptables — and conntrack — see it only through br_netfilter.
-    const drop = bridgedNetfilter(ns, bridge, inPort.name, out.name, packet, findings);
+    // Bridged between two ports: bridge-family nftables chains see it (from priority -200, before
+    // br_netfilter); iptables — and conntrack — only through br_netfilter.
+    const drop = bridgeFamilyChains(ns, bridge.name, inPort.name, out.name, packet, findings) ?? bridgedNetfilter(ns, bridge, inPort.name, out.name, packet, findings);
     if (drop) return { kind: 'lost', findings: [...findings, drop] };
     const un = packet.reply && ct ? ct.untranslate(ns, packet) : undefined;
     if (un?.translation) {
@@ -315,6 +320,10 @@ function throughBridge(stack: NodeStack, ns: NetNS, bridge: Interface, inPort: I
         };
       }
     }
+  } else {
+    // Sent by the host out of a bridge port: the bridge-family output and postrouting chains.
+    const drop = bridgeFamilyChains(ns, bridge.name, undefined, out.name, packet, findings);
+    if (drop) return { kind: 'lost', findings: [...findings, drop] };
   }
   const peer = out.kind === 'veth' ? stack.peer(ns, out.name) : undefined;
   if (!peer) return { kind: 'wire', oif: out.name, nexthop, findings };
@@ -338,7 +347,7 @@ function bridgedNetfilter(ns: NetNS, bridge: Interface, physIn: string, physOut:
   }
   // iptables of both backends and the native ip/inet forward chains, in priority order.
   const rules = netfilterRules(ns, family);
-  findings.push(...unmodelledNetfilter(ns, rules.iptables, new Set(['FORWARD'])));
+  findings.push(...incompleteTables(ns, rules.iptables, new Set(['FORWARD'])));
   const nf = { ...toNf(packet, family, bridge.name), oif: bridge.name, physIn, physOut };
   // Rules netpath does not model are evaluated both ways (undecided.ts), as on the routed path.
   const notUnderstood = new Map<string, NotUnderstood>();

@@ -19,6 +19,20 @@ export function netfilterEnv(ns: NetNS, log?: RouteLog, foreignSource = false): 
   return {
     ipset: (name, flags, pkt) => ns.ipsetTest(name, flags, pkt),
     addressType: (addr, family, iface) => addressType(ns, addr, family, iface),
+    localTable: (family) => (ns.routes ?? []).some((r) => r.family === family && r.table.id === 255),
+    fibRoute: (q) => {
+      const router = ns.router;
+      if (!router) return undefined;
+      // fib_lookup uses the flow's source for policy rules' `from` only; the router's output
+      // lookup insists it is local, so another source is left out — unless a rule would read it.
+      const src = q.src !== undefined && ns.ownsAddress(q.src) ? q.src : undefined;
+      const rules = (ns.rules ?? []).filter((r) => r.family === q.family);
+      if (q.src !== undefined && src === undefined && rules.some((r) => r.src)) return undefined;
+      // In forward, `fib saddr . iif` looks up with the output device as the input one: only `iif` rules can tell.
+      if (q.iif !== undefined && rules.some((r) => r.iif !== undefined)) return undefined;
+      const r = router.lookup({ dst: q.dst, src, mark: q.mark ?? 0 });
+      return r.ok && r.type !== 'local' ? r.nexthops.map((n) => n.dev) : [];
+    },
     masqueradeSource: (oif, dst, family) => {
       const i = ns.interface(oif);
       return i ? primaryAddress(i, family, { dst, maxScope: 'global' })?.address : undefined;
@@ -76,15 +90,18 @@ function decision(r: RouteResult, input: boolean): RouteDecision {
 export function addressType(ns: NetNS, addr: string, family: Family, iface?: string): string {
   const ip = parseIP(addr);
   if (!ip || ip.family !== family) return 'UNSPEC';
+  // __inet_dev_addr_type: 0.0.0.0/8 and 255.255.255.255 are broadcast before any table is read.
+  if (family === 4 && (ip.value >> 24n === 0n || ip.value === 0xffffffffn)) return 'BROADCAST';
   if (family === 4 && ip.value >> 28n === 0xen) return 'MULTICAST';
   if (family === 6 && ip.value >> 120n === 0xffn) return 'MULTICAST';
   if (ip.value === 0n) return 'UNSPEC';
-  let best: { len: number; type: string } | undefined;
+  // The longest match in the local table; with a device, its type counts only if it is on that device.
+  let best: { len: number; type: string; dev?: string } | undefined;
   for (const r of ns.routes ?? []) {
     if (r.family !== family || r.table.id !== 255) continue;
-    if (iface !== undefined && r.dev !== iface) continue;
     if (!contains(r.dst, ip)) continue;
-    if (!best || r.dst.len > best.len) best = { len: r.dst.len, type: r.type.toUpperCase() };
+    if (!best || r.dst.len > best.len) best = { len: r.dst.len, type: r.type.toUpperCase(), dev: r.dev };
   }
-  return best?.type ?? 'UNICAST';
+  if (!best || (iface !== undefined && best.dev !== iface)) return 'UNICAST';
+  return best.type;
 }

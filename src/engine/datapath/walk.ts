@@ -305,39 +305,6 @@ function kindOf(elements: NotUnderstood[]): { check: string; what: string } {
 const HOOK_ORDER: readonly Hook[] = ['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING'];
 
 /**
- * What a bridged packet (l2.ts: br_netfilter FORWARD, simulated with the iptables and native
- * ip/inet chains) passes that the bridge path does not simulate: bridge-family nftables chains,
- * and iptables tables iptables-nft-save could not print whole. Each makes the hop undecided,
- * naming the table and chain.
- */
-export function unmodelledNetfilter(ns: NetNS, rulesets: Ruleset[], hooks: Set<Hook>): Suspicion[] {
-  const out: Suspicion[] = [];
-  const nft = ns.nftables;
-  if (nft) {
-    const chains = [];
-    for (const t of nft.tables) {
-      if (t.family !== 'bridge') continue;
-      for (const c of t.chains.values()) if (c.base && ['prerouting', 'forward', 'postrouting'].includes(c.base.hook)) chains.push(c);
-    }
-    const seen = new Set<string>();
-    for (const c of chains) {
-      const id = JSON.stringify([c.family, c.table, c.name]);
-      if (seen.has(id) || (c.rules.length === 0 && c.base?.policy === 'accept')) continue;
-      seen.add(id);
-      out.push({
-        level: SuspicionLevel.WARNING,
-        check: 'nftables.not-modelled',
-        message: `the bridged packet passes the bridge-family nftables chain ${c.name} of table ${c.family} ${c.table} (hook ${c.base?.hook}) on ${ns.label}; netpath does not simulate bridge-family chains, so it cannot tell whether that chain lets the packet through`,
-        evidence: [{ kind: 'nftables', text: `${formatChain(c)} (${c.rules.length} rule${c.rules.length === 1 ? '' : 's'})`, where: ns.label }],
-        undecided: [{ where: `${ns.label} nftables table ${c.family} ${c.table} chain ${c.name}`, reason: 'bridge-family nftables chains are not modelled' }],
-      });
-    }
-  }
-  out.push(...incompleteTables(ns, rulesets, hooks));
-  return out;
-}
-
-/**
  * Native egress chains (netdev/inet, after POSTROUTING, on the output interface) are not
  * simulated: one on an interface the packet leaves by — or whose device the dump leaves out —
  * makes the hop undecided, naming it.
@@ -365,8 +332,11 @@ function egressChains(ns: NetNS, exits: Exit[]): Suspicion[] {
   return out;
 }
 
-/** Tables iptables-nft-save could not print whole, on hooks the packet passes: rules netpath cannot see. */
-function incompleteTables(ns: NetNS, rulesets: Ruleset[], hooks: Set<Hook>): Suspicion[] {
+/**
+ * Tables iptables-nft-save could not print whole, on hooks the packet passes (routed, or bridged
+ * through br_netfilter FORWARD): rules netpath cannot see, each making the hop undecided.
+ */
+export function incompleteTables(ns: NetNS, rulesets: Ruleset[], hooks: Set<Hook>): Suspicion[] {
   const out: Suspicion[] = [];
   for (const rs of rulesets) {
     for (const table of rs.incompleteTables ?? []) {

@@ -16,9 +16,9 @@ import { contains, parseIP, parsePrefix, sameIP, type IP } from '../netstack/ip'
 import type { Interface } from '../netstack/interfaces-model';
 import { isUp, downReason } from '../netstack/interfaces';
 import type { NetNS } from '../netstack/netns';
-import { traceHook } from '../netstack/netfilter/trace';
+import { traceHookStages } from '../netstack/netfilter/stages';
 import { netfilterEnv } from '../datapath/netfilter-env';
-import { toNf } from '../datapath/walk';
+import { netfilterRules, toNf } from '../datapath/walk';
 import type { RouteResult, RouteSuccess } from '../netstack/router-model';
 import { bridgeNfCallIptables } from '../netstack/sysctl';
 import type { PluginConfig } from './config';
@@ -356,11 +356,14 @@ export class PluginChecks {
     const pool = this.cfg.calicoPools.find((x) => { const pr = parsePrefix(x.cidr); return !!pr && contains(pr, src); });
     if (pool && !pool.natOutgoing) return [];
     const evidence: Evidence[] = [{ kind: 'dump', text: `${p.protocol} ${p.src} -> ${p.dst}:${p.dport} leaves ${oif} with the pod source`, where: stack.nodeName }];
-    const rs = stack.host.rulesets(dst.family)?.[0];
-    if (rs) {
-      const nf = { ...toNf({ ...p }, dst.family, undefined), oif };
-      for (const o of traceHook(rs, 'POSTROUTING', nf, netfilterEnv(stack.host)).slice(0, 1)) {
-        for (const s of o.path.filter((x) => x.table === 'nat')) evidence.push({ kind: 'iptables', text: s.text, where: `${stack.nodeName} nat/${s.chain}${s.rule ? ` #${s.rule}` : ''}` });
+    // What the node's source NAT did with it: the iptables nat rules of every backend and the
+    // native nftables postrouting chains (kube-proxy's `masquerading`, a plugin's own table), in
+    // the kernel's order, through the same simulation as the walk.
+    const nf = { ...toNf({ ...p }, src.family, undefined), oif };
+    for (const o of traceHookStages(netfilterRules(stack.host, src.family), 'POSTROUTING', nf, netfilterEnv(stack.host)).slice(0, 1)) {
+      for (const s of o.path) {
+        if (s.native) evidence.push({ kind: 'nftables', text: s.text, where: `${stack.nodeName} ${s.native}` });
+        else if (s.table === 'nat') evidence.push({ kind: 'iptables', text: s.text, where: `${stack.nodeName} nat/${s.chain}${s.rule ? ` #${s.rule}` : ''}` });
       }
     }
     return [{

@@ -17,7 +17,7 @@ import { formatAddressPort, type Packet } from '../model/packet';
 import { SuspicionLevel, type Evidence, type Suspicion, type UndecidedElement } from '../model/suspicion';
 import type { NetNS } from '../netstack/netns';
 import { parseIP } from '../netstack/ip';
-import { isObj, type Json, type NftChain, type NftRule, type NftRuleset, type NftSet, type NftTable } from '../netstack/nftables/model';
+import { isObj, type Json, type NftRuleset, type NftSet, type NftTable } from '../netstack/nftables/model';
 import { lookup, protoNumber, type FieldType, type NftPacket, type Val } from '../netstack/nftables/expr';
 import { runHook, startOutcome, type NftEnv, type NftOutcome, type NftStep } from '../netstack/nftables/simulate';
 import { formatRule } from '../netstack/nftables/format';
@@ -32,70 +32,29 @@ export function kubeProxyTable(rs: NftRuleset, family: 4 | 6): NftTable | undefi
 }
 
 /**
- * kube-proxy's table as this packet meets it: `fib daddr|saddr type local` (the NodePort rule when
- * every node address takes NodePorts; the ETP=Local short-circuits) decided by the node's own
- * addresses, which the dump has — the simulator alone would have to take both ways. A rule whose
- * fib test fails is left out; one whose test holds loses that statement. `origin` maps each rule
- * back to the one in the dump, which is what evidence shows.
+ * What the trace needs of the node: `fib daddr|saddr type local` (the NodePort rule when every node
+ * address takes NodePorts; the ETP=Local short-circuits) decided by the node's own addresses, which
+ * the dump has. Nothing routes or masquerades in prerouting/output, where the trace runs.
  */
-function forPacket(t: NftTable, ns: NetNS, p: { src: string; dst: string }, sentHere: boolean): { rs: NftRuleset; origin: Map<NftRule, NftRule> } {
-  const origin = new Map<NftRule, NftRule>();
-  const chains = new Map<string, NftChain>();
-  for (const [name, c] of t.chains) {
-    const rules: NftRule[] = [];
-    for (const r of c.rules) {
-      let never = false;
-      const expr = r.expr.filter((e) => {
-        const fib = fibLocal(e);
-        if (!fib) return true;
-        const addr = fib.which === 'daddr' ? p.dst : p.src;
-        // What the node sends itself comes from a local address, whichever it is.
-        const local = (fib.which === 'saddr' && sentHere) || ns.ownsAddress(addr) || /^127\./.test(addr) || addr === '::1';
-        if (local !== fib.equal) never = true;
-        return false;
-      });
-      if (never) continue;
-      const copy = expr.length === r.expr.length ? r : { ...r, expr, notUnderstood: r.notUnderstood.filter((n) => !fibLocal(r.expr[n.index])).map((n) => ({ ...n, index: expr.indexOf(r.expr[n.index]) })) };
-      origin.set(copy, r);
-      rules.push(copy);
-    }
-    chains.set(name, { ...c, rules });
-  }
-  return { rs: { tables: [{ ...t, chains }], other: [] }, origin };
+function nodeEnv(ns: NetNS, sentHere: boolean, src: string): NftEnv {
+  return {
+    masqueradeSource: () => undefined,
+    interfaceAddress: () => undefined,
+    route: () => ({ kind: 'unroutable', reason: 'not routed while checking kube-proxy' }),
+    // What the node sends itself comes from a local address, whichever it is.
+    addressType: (addr) => ((sentHere && addr === src) || ns.ownsAddress(addr) || /^127\./.test(addr) || addr === '::1' ? 'LOCAL' : 'UNICAST'),
+  };
 }
 
-/** `fib daddr type local` / `fib saddr type != local`: which address, and whether it must be local. */
-function fibLocal(e: Json): { which: 'daddr' | 'saddr'; equal: boolean } | undefined {
-  if (!isObj(e) || !isObj(e.match)) return undefined;
-  const m = e.match;
-  const left = isObj(m.left) && isObj(m.left.fib) ? m.left.fib : undefined;
-  if (!left || left.result !== 'type' || m.right !== 'local' || (m.op !== '==' && m.op !== '!=')) return undefined;
-  const flags = Array.isArray(left.flags) ? left.flags : [left.flags];
-  if (flags.length !== 1 || (flags[0] !== 'daddr' && flags[0] !== 'saddr')) return undefined;
-  return { which: flags[0], equal: m.op === '==' };
-}
-
-// The trace only runs prerouting/output: nothing routes or masquerades there.
-const ENV: NftEnv = {
-  masqueradeSource: () => undefined,
-  interfaceAddress: () => undefined,
-  route: () => ({ kind: 'unroutable', reason: 'not routed while checking kube-proxy' }),
-};
-
-interface Trace {
-  outcomes: NftOutcome[];
-  origin: Map<NftRule, NftRule>;
-}
-
-function traceTable(ns: NetNS, t: NftTable, packet: Packet, local: boolean): Trace {
+function traceTable(ns: NetNS, t: NftTable, packet: Packet, local: boolean): NftOutcome[] {
   const family = packet.dst.includes(':') ? 6 : 4;
   const p: NftPacket = {
     family, src: packet.src || (family === 4 ? '0.0.0.0' : '::'), dst: packet.dst, proto: packet.protocol,
     ...(packet.sport ? { sport: packet.sport } : {}), ...(packet.dport ? { dport: packet.dport } : {}),
     mark: packet.mark, ct: { state: 'new', mark: 0 },
   };
-  const { rs, origin } = forPacket(t, ns, p, local);
-  return { outcomes: runHook(rs, local ? 'output' : 'prerouting', startOutcome(p), ENV), origin };
+  const rs: NftRuleset = { tables: [t], other: [] };
+  return runHook(rs, local ? 'output' : 'prerouting', startOutcome(p), nodeEnv(ns, local, p.src));
 }
 
 /**
@@ -111,8 +70,8 @@ function natSteps(t: NftTable, path: NftStep[]): NftStep[] {
   return path.slice(start, end < 0 ? undefined : end);
 }
 
-function stepEv(node: string, s: NftStep, origin: Map<NftRule, NftRule>): Evidence {
-  return { kind: 'nftables', text: formatRule(origin.get(s.rule) ?? s.rule), where: node };
+function stepEv(node: string, s: NftStep): Evidence {
+  return { kind: 'nftables', text: formatRule(s.rule), where: node };
 }
 
 /** A verdict-map element's verdict as nft prints it (`goto service-…`, `drop`). */
@@ -163,7 +122,7 @@ export function checkNftablesProxy(node: string, ns: NetNS, packet: Packet, loca
     }];
   }
 
-  const { outcomes, origin } = traceTable(ns, t, packet, local);
+  const outcomes = traceTable(ns, t, packet, local);
   const byTarget = new Map<string, ProxyBranch>();
   let undnatted = 0;
   let filtered = 0;
@@ -177,7 +136,7 @@ export function checkNftablesProxy(node: string, ns: NetNS, packet: Packet, loca
     }
     if (!o.nat.dst) {
       undnatted += o.probability;
-      if (!undnattedEvidence.length) undnattedEvidence = natSteps(t, o.path).map((s) => stepEv(node, s, origin));
+      if (!undnattedEvidence.length) undnattedEvidence = natSteps(t, o.path).map((s) => stepEv(node, s));
       continue;
     }
     const target = endpointKey(o.packet.dst, o.packet.dport ?? packet.dport);
@@ -188,8 +147,8 @@ export function checkNftablesProxy(node: string, ns: NetNS, packet: Packet, loca
     }
     const nat = natSteps(t, o.path);
     byTarget.set(target, {
-      target, probability: o.probability, evidence: nat.map((s) => stepEv(node, s, origin)),
-      choice: nat.filter((s) => /"(numgen|dnat)"|@affinity-/.test(JSON.stringify(s.rule.expr))).map((s) => stepEv(node, s, origin)),
+      target, probability: o.probability, evidence: nat.map((s) => stepEv(node, s)),
+      choice: nat.filter((s) => /"(numgen|dnat)"|@affinity-/.test(JSON.stringify(s.rule.expr))).map((s) => stepEv(node, s)),
     });
   }
   const branches = [...byTarget.values()].sort((a, b) => (a.target < b.target ? -1 : a.target > b.target ? 1 : 0));

@@ -1,5 +1,5 @@
 // nftables simulator vs the kernel. Builds client → router → server network namespaces (prefix
-// np-nft-), loads native rule sets into the router with the real `nft -f` (some mixed with
+// npnfk-), loads native rule sets into the router with the real `nft -f` (some mixed with
 // iptables-nft rules, which nft lists natively too), sends real UDP datagrams and TCP SYNs from
 // the client and, after each packet, compares the simulator — fed only with the router's
 // `nft -j list ruleset`, as the collector records it — with the kernel: the per-rule counters must
@@ -17,7 +17,7 @@ import { isObj, parseNftRuleset } from '../../../src/engine/netstack/nftables/mo
 import type { NftPacket } from '../../../src/engine/netstack/nftables/expr';
 import { conntrackInUse, traceNftReceive, type NftEnv, type NftOutcome } from '../../../src/engine/netstack/nftables/simulate';
 
-const topo = routerTopology({ prefix: 'np-nft', macByte: 1, defaultViaServer: true });
+const topo = routerTopology({ prefix: 'npnfk', macByte: 1, defaultViaServer: true });
 const { C, R, S } = topo;
 
 const TOOLS = ['nft', 'conntrack', 'iptables-nft-restore'];
@@ -552,14 +552,14 @@ function sameCounts(a: Counts, b: Counts): boolean {
 const fmt = (m: Counts) => [...m].map(([k, v]) => `${k} +${v}`).join(', ');
 const norm = (a: string) => (parseIP(a) ? String(parseIP(a)!.value) : a);
 
-test('nftables simulator agrees with the kernel on real packets (np-nft- netns)', { timeout: 600_000 }, async (t) => {
+test('nftables simulator agrees with the kernel on real packets (npnfk- netns)', { timeout: 600_000 }, async (t) => {
   const why = kernelTestSkip(TOOLS);
   if (why) {
     t.skip(why);
     return;
   }
   cleanup();
-  const dir = mkdtempSync(join(tmpdir(), 'np-nft-'));
+  const dir = mkdtempSync(join(tmpdir(), 'npnfk-'));
   let sender: Sender | undefined;
   let compared = 0;
   const disagreements: string[] = [];

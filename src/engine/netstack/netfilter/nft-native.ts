@@ -6,7 +6,7 @@
 import type { Family } from '../ip';
 import type { Ruleset } from '../iptables/model';
 import type { CtState as NftCtState, NftPacket } from '../nftables/expr';
-import { formatChain, ruleWhere } from '../nftables/format';
+import { formatChain, formatRule, ruleWhere } from '../nftables/format';
 import type { NftChain, NftRule, NftRuleset } from '../nftables/model';
 import { runChains, startOutcome, type NftEnv, type NftHook, type NftOutcome } from '../nftables/simulate';
 import type { CtState, Hook, NatRewrite, NetfilterEnv, NotUnderstood, TraceStep } from './packet';
@@ -102,6 +102,8 @@ export function runNativeChain(
   const nenv: NftEnv = {
     masqueradeSource: (oif) => env.masqueradeSource?.(oif, s0.pkt.dst, s0.pkt.family),
     interfaceAddress: (iface) => env.interfaceAddress?.(iface, s0.pkt.family),
+    addressType: env.addressType && ((addr, family, dev) => (env.localTable?.(family) === false ? undefined : env.addressType!(addr, family, dev))),
+    fibRoute: env.fibRoute && ((q) => env.fibRoute!(q)),
     // Base chains are run one at a time; routing happens between hooks, in the caller.
     route: () => ({ kind: 'unroutable', reason: 'not routed inside a hook' }),
   };
@@ -137,7 +139,7 @@ function backToRun(run: Run, o: NftOutcome, chain: NftChain, hook: Hook): Run {
     const before = { src: s.pkt.src, dst: s.pkt.dst, sport: s.pkt.sport, dport: s.pkt.dport };
     apply();
     recordNat(s, kind, { chain: chain.name, rule: natRule?.handle ?? 0 }, before, o.nat.randomPort ? 'random source port' : undefined);
-    if (natRule) s.nat[s.nat.length - 1].native = ruleWhere(natRule);
+    if (natRule) s.nat[s.nat.length - 1].native = formatRule(natRule);
   };
   if (o.nat.dst && !s.ct.natDst) {
     nat(natRule ? natKindOf(natRule)! : 'DNAT', () => setDst(s, p.dst, p.dport));

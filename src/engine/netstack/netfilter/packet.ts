@@ -104,6 +104,14 @@ export interface NetfilterEnv {
    * MULTICAST, BLACKHOLE, UNREACHABLE, PROHIBIT, ANYCAST, UNSPEC, ...), restricted to `iface` when given.
    */
   addressType?(addr: string, family: Family, iface?: string): string;
+  /** Does the dump have the local routing table (table 255) of the family, which addressType reads? */
+  localTable?(family: Family): boolean;
+  /**
+   * nftables `fib … oif`: the devices of the route nft_fib looks up to `dst` (an output-style
+   * lookup, `src` only for policy rules' `from`), [] when there is none or it is local; undefined
+   * when the dump cannot tell.
+   */
+  fibRoute?(q: { family: Family; dst: string; src?: string; mark?: number; iif?: string }): string[] | undefined;
   /** MASQUERADE: the source address the kernel picks for `dst` out of `oif`. */
   masqueradeSource?(oif: string, dst: string, family: Family): string | undefined;
   /** REDIRECT in PREROUTING: the primary address of the input interface. */
@@ -172,7 +180,7 @@ export interface NatRewrite {
   after: Tuple;
   /** When the target allows a range (addresses, ports, --random): the range, as written. */
   range?: string;
-  /** A native nftables rule's location (`table ip nat chain pre handle 4`), instead of `chain #rule`. */
+  /** A native nftables rule as nft prints it with its location (`table ip nat chain pre handle 4: tcp dport 80 dnat to 10.0.0.2`), instead of `chain #rule`. */
   native?: string;
 }
 

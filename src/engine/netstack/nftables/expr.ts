@@ -14,7 +14,7 @@ export class Fork extends Error {
   }
 }
 
-export type FieldType = 'addr4' | 'addr6' | 'port' | 'proto' | 'nfproto' | 'ifname' | 'int' | 'ctstate' | 'tcpflags';
+export type FieldType = 'addr4' | 'addr6' | 'port' | 'proto' | 'nfproto' | 'ifname' | 'int' | 'ctstate' | 'tcpflags' | 'fibtype' | 'ethertype';
 /** A field's value: a number, an address (bigint), an interface name, or a concatenation. */
 export type Val = number | bigint | string | Val[];
 export interface Typed {
@@ -35,6 +35,8 @@ export interface NftPacket {
   tcpFlags?: string[];
   iif?: string;
   oif?: string;
+  /** A bridged frame: the bridge's name (`iif`/`oif` are then its ports). */
+  bridge?: string;
   mark: number;
   ct: { state: CtState; mark: number };
 }
@@ -43,6 +45,7 @@ const PROTO: Record<string, number> = { icmp: 1, igmp: 2, tcp: 6, udp: 17, gre: 
 const CTSTATE: Record<string, number> = { invalid: 1, established: 2, related: 4, new: 8, untracked: 64 };
 const TCPFLAG: Record<string, number> = { fin: 1, syn: 2, rst: 4, psh: 8, ack: 16, urg: 32, ecn: 64, cwr: 128 };
 const NFPROTO: Record<string, number> = { ipv4: 2, ipv6: 10 };
+const ETHERTYPE: Record<string, number> = { ip: 0x0800, arp: 0x0806, ip6: 0x86dd, '8021q': 0x8100, vlan: 0x8100, '8021ad': 0x88a8 };
 
 export const protoNumber = (p: string): number | undefined => PROTO[p] ?? (/^\d+$/.test(p) ? Number(p) : undefined);
 
@@ -55,6 +58,27 @@ export interface EvalContext {
   choice(key: string, options: { value: number; label: string }[]): number;
   /** Key prefix for choices: the rule and statement being evaluated. */
   at: string;
+  /** The hook the chain runs at (`fib` looks up routes differently at some). */
+  hook: string;
+  /**
+   * `fib … type`: the kernel's type of `addr` (inet_dev_addr_type: LOCAL, UNICAST, BROADCAST…),
+   * restricted to `dev` when given; undefined when the dump cannot tell (no local routing table).
+   */
+  addressType?(addr: string, family: 4 | 6, dev?: string): string | undefined;
+  /**
+   * `fib … oif`: the route lookup nft_fib does (an output-style lookup to `dst`): the devices of
+   * its nexthops, [] when there is no route or it is local; undefined when the dump cannot tell.
+   */
+  fibRoute?(q: FibQuery): string[] | undefined;
+}
+
+export interface FibQuery {
+  family: 4 | 6;
+  dst: string;
+  src?: string;
+  mark?: number;
+  /** The lookup's input device (forward's `fib saddr . iif`: the output device), for policy rules' `iif`. */
+  iif?: string;
 }
 
 /** Thrown for a field the packet does not have: the match fails (nft's NFT_BREAK). */
@@ -102,9 +126,13 @@ export function field(e: Json, p: NftPacket, cx: EvalContext): Typed {
       case 'iifname': if (p.iif === undefined) throw new NoField(); return { type: 'ifname', v: p.iif };
       case 'oifname': if (p.oif === undefined) throw new NoField(); return { type: 'ifname', v: p.oif };
       case 'mark': return { type: 'int', v: p.mark };
+      case 'protocol': return { type: 'ethertype', v: p.family === 4 ? 0x0800 : 0x86dd };
+      case 'ibrname': case 'obrname': if (p.bridge === undefined) throw new NoField(); return { type: 'ifname', v: p.bridge };
     }
     throw new NotModelled(`meta ${String(a.key)}`);
   }
+  // Whether a bridged frame has a connection yet depends on br_netfilter and nf_conntrack_bridge.
+  if (k === 'ct' && p.bridge !== undefined) throw new NotModelled('ct in a bridge-family chain');
   if (k === 'ct' && isObj(a) && a.dir === undefined) {
     if (a.key === 'state') return { type: 'ctstate', v: cx.tracked ? CTSTATE[p.ct.state] : CTSTATE.invalid };
     if (a.key === 'mark') {
@@ -113,6 +141,7 @@ export function field(e: Json, p: NftPacket, cx: EvalContext): Typed {
     }
     throw new NotModelled(`ct ${String(a.key)}`);
   }
+  if (k === 'fib' && isObj(a)) return fib(a, p, cx);
   if (k === 'numgen' && isObj(a)) {
     const mod = Number(a.mod);
     const off = Number(a.offset ?? 0);
@@ -145,6 +174,54 @@ export function field(e: Json, p: NftPacket, cx: EvalContext): Typed {
   throw new NotModelled(`expression ${k}`);
 }
 
+/** 0.0.0.0/8, multicast and limited broadcast: nft_fib's get_saddr leaves them out of the lookup. */
+function lookupSource(text: string, family: 4 | 6): string | undefined {
+  const ip = parseIP(text);
+  if (!ip || ip.family !== family || ip.value === 0n) return undefined;
+  if (family === 4 && (ip.value >> 24n === 0n || ip.value >> 28n === 0xen || ip.value === 0xffffffffn)) return undefined;
+  if (family === 6 && ip.value >> 120n === 0xffn) return undefined;
+  return text;
+}
+
+/**
+ * `fib saddr|daddr [. iif|oif] [. mark] type|oif|oifname`, as nft_fib_ipv4/ipv6 compute it: `type`
+ * is the address type from the local routing table (on the given device, if one is named); `oif` is
+ * the device of the route to the address, nothing (0) when that route is local or there is none,
+ * or — with `iif`/`oif` named — that device only if the route leaves by it.
+ */
+function fib(a: { [k: string]: Json }, p: NftPacket, cx: EvalContext): Typed {
+  const flags = Array.isArray(a.flags) ? a.flags.map(String) : [String(a.flags)];
+  const which = flags.includes('daddr') ? 'daddr' : flags.includes('saddr') ? 'saddr' : undefined;
+  const devFlag = flags.includes('iif') ? 'iif' : flags.includes('oif') ? 'oif' : undefined;
+  if (!which || flags.some((f) => !['daddr', 'saddr', 'iif', 'oif', 'mark'].includes(f))) throw new NotModelled(`fib ${flags.join(' . ')}`);
+  const dev = devFlag === 'iif' ? p.iif : devFlag === 'oif' ? p.oif : undefined;
+  if (devFlag && dev === undefined) throw new NotModelled(`fib ${devFlag} where the packet has none`);
+  const addrText = which === 'daddr' ? p.dst : p.src;
+  if (a.result === 'type') {
+    if (flags.includes('mark')) throw new NotModelled('fib … mark type');
+    const t = cx.addressType?.(addrText, p.family, dev);
+    if (t === undefined) throw new NotModelled(`fib ${which} type: no local routing table in the dump`);
+    return { type: 'fibtype', v: t };
+  }
+  if (a.result === 'oif' || a.result === 'oifname') {
+    // The loopback short cut (prerouting from lo), the all-zero source of DHCP and link-local
+    // scopes are lookups of another kind.
+    const other = which === 'daddr' ? p.src : p.dst;
+    const lo = parseIP(addrText);
+    if (p.iif === 'lo' || (p.family === 4 && /^0\.0\.0\.0$/.test(p.src)) || (p.family === 6 && lo && lo.value >> 118n === 0x3fan)) {
+      throw new NotModelled(`fib ${flags.join(' . ')} ${a.result} here`);
+    }
+    // In forward, `fib saddr . iif` looks the source up as if it came in by the output device (IPv4).
+    const iif = cx.hook === 'forward' && devFlag === 'iif' && which === 'saddr' ? p.oif : undefined;
+    if (iif !== undefined && p.family === 6) throw new NotModelled('fib saddr . iif oif in forward (IPv6)');
+    const devs = cx.fibRoute?.({ family: p.family, dst: addrText, src: lookupSource(other, p.family), ...(flags.includes('mark') ? { mark: p.mark } : {}), ...(iif !== undefined ? { iif } : {}) });
+    if (devs === undefined) throw new NotModelled(`fib ${which} ${a.result}: no routing table in the dump`);
+    const found = dev !== undefined ? (devs.includes(dev) ? dev : '') : devs[0] ?? '';
+    return { type: 'ifname', v: found };
+  }
+  throw new NotModelled(`fib … ${String(a.result)}`);
+}
+
 /** The field type of a map's data, from the map's declared type or (anonymous maps) the value itself. */
 function dataType(declared: string | undefined, data: Json): FieldType {
   switch (declared) {
@@ -173,6 +250,8 @@ export function constant(c: Json, type: FieldType): Val {
     case 'ctstate': { const n = CTSTATE[c]; if (n === undefined) throw new NotModelled(`ct state ${JSON.stringify(c)}`); return n; }
     case 'tcpflags': { const n = TCPFLAG[c]; if (n === undefined) throw new NotModelled(`tcp flag ${JSON.stringify(c)}`); return n; }
     case 'ifname': return c;
+    case 'fibtype': return c.toUpperCase();
+    case 'ethertype': { const n = ETHERTYPE[c]; if (n === undefined) throw new NotModelled(`ether type ${JSON.stringify(c)}`); return n; }
     case 'port': case 'int': {
       if (/^(0x[0-9a-f]+|\d+)$/i.test(c)) return Number(c);
       throw new NotModelled(`${type} ${JSON.stringify(c)}`);
@@ -237,6 +316,8 @@ export function matches(left: Json, op: string, right: Json, p: NftPacket, cx: E
     if (e instanceof NoField) return false;
     throw e;
   }
+  // `exists` / `missing` (fib oif, …): a result of zero is missing.
+  if (typeof right === 'boolean' && (op === '==' || op === '!=')) return (t.v !== '' && t.v !== 0 && t.v !== 0n) === (right === (op === '=='));
   const els = elementsOf(right, cx);
   if (els) {
     const hit = lookup(els, t) !== undefined;

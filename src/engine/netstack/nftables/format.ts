@@ -24,6 +24,10 @@ function value(v: Json): string {
     }
     case 'ct':
       return isObj(a) ? `ct ${a.dir ? `${a.dir} ` : ''}${a.key}` : '?';
+    case 'fib': {
+      const flags = isObj(a) ? (Array.isArray(a.flags) ? a.flags.map(String) : [String(a.flags)]) : [];
+      return isObj(a) ? `fib ${flags.join(' . ')} ${a.result}` : '?';
+    }
     case 'numgen':
       return isObj(a) ? `numgen ${a.mode} mod ${a.mod}${a.offset ? ` offset ${a.offset}` : ''}` : '?';
     case 'prefix':
@@ -58,6 +62,8 @@ function typed(left: Json, right: Json): string {
   if ((key === 'iifname' || key === 'oifname') && typeof right === 'string') return quote(right);
   if ((key === 'mark' || key === 'ct mark') && typeof right === 'number') return `0x${(right >>> 0).toString(16).padStart(8, '0')}`;
   if (Array.isArray(right)) return right.map(value).join(',');
+  // fib's `exists` / `missing`, which JSON writes as true / false.
+  if (typeof right === 'boolean') return right ? 'exists' : 'missing';
   return value(right);
 }
 

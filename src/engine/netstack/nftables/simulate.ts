@@ -5,7 +5,7 @@
 import type { UndecidedElement } from '../../model/suspicion';
 import { isObj, type Json, type NftChain, type NftRule, type NftRuleset } from './model';
 import { formatRule, ruleWhere, formatChain } from './format';
-import { Fork, NotModelled, elementsOf, field, intValue, lookup, matches, NoField, type EvalContext, type NftPacket } from './expr';
+import { Fork, NotModelled, elementsOf, field, intValue, lookup, matches, NoField, type EvalContext, type FibQuery, type NftPacket } from './expr';
 
 export type NftHook = 'ingress' | 'prerouting' | 'input' | 'forward' | 'output' | 'postrouting';
 export type NftVerdict = 'accept' | 'drop' | 'reject';
@@ -16,6 +16,10 @@ export interface NftEnv {
   /** The primary address of an interface (redirect's destination). */
   interfaceAddress(iface: string): string | undefined;
   route(p: NftPacket): { kind: 'local' } | { kind: 'forward'; oif: string } | { kind: 'unroutable'; reason: string };
+  /** `fib … type` (see EvalContext.addressType); without it fib is evaluated both ways. */
+  addressType?(addr: string, family: 4 | 6, dev?: string): string | undefined;
+  /** `fib … oif` (see EvalContext.fibRoute); without it fib is evaluated both ways. */
+  fibRoute?(q: FibQuery): string[] | undefined;
 }
 
 /** A rule the packet matched (every match passed), as evidence. */
@@ -144,6 +148,9 @@ function evalRule(rs: NftRuleset, chain: NftChain, rule: NftRule, hook: NftHook,
       set: (n) => t?.sets.get(n),
       tracked,
       at: `${counterKey(rule)}#${i}`,
+      hook,
+      addressType: env.addressType && ((addr, family, dev) => env.addressType!(addr, family, dev)),
+      fibRoute: env.fibRoute && ((q) => env.fibRoute!(q)),
       choice: (key, options) => {
         const c = choices.get(key);
         if (c === undefined) throw new Fork(key, options);
@@ -198,6 +205,7 @@ function evalRule(rs: NftRuleset, chain: NftChain, rule: NftRule, hook: NftHook,
           return { st, action: v, matched: true };
         }
         case 'mangle': {
+          if (p.bridge !== undefined) throw new NotModelled('a change made in a bridge-family chain');
           const key = isObj(o.key) ? o.key : {};
           let v: number;
           try {
@@ -213,6 +221,7 @@ function evalRule(rs: NftRuleset, chain: NftChain, rule: NftRule, hook: NftHook,
           break;
         }
         case 'dnat': case 'snat': case 'masquerade': case 'redirect': {
+          if (p.bridge !== undefined) throw new NotModelled(`${k} in a bridge-family chain`);
           if (chain.base?.type !== 'nat' && !isNatChainCalled(rs, chain)) throw new NotModelled(`${k} outside a nat chain`);
           const flags = Array.isArray(o.flags) ? o.flags.map(String) : o.flags !== undefined ? [String(o.flags)] : [];
           if (flags.some((f) => f !== 'random' && f !== 'fully-random' && f !== 'persistent') || (flags.length && k !== 'masquerade' && k !== 'snat')) throw new NotModelled(`${k} ${flags.join(',')}`);
@@ -412,6 +421,41 @@ export function chainsAtHook(rs: NftRuleset, family: 4 | 6, hook: NftHook, iif?:
     const y = key(b);
     return x[0] - y[0] || x[1] - y[1] || x[2] - y[2];
   });
+}
+
+/**
+ * The bridge-family base chains a bridged frame meets at a bridge hook (prerouting, forward,
+ * postrouting), in the kernel's order: by priority; of equal ones the one added last first.
+ */
+export function bridgeChainsAtHook(rs: NftRuleset, hook: BridgeHook): NftChain[] {
+  const all: NftChain[] = [];
+  for (const t of rs.tables) if (t.family === 'bridge') for (const c of t.chains.values()) if (c.base?.hook === hook) all.push(c);
+  return all.sort((a, b) => a.base!.prio - b.base!.prio || b.order - a.order);
+}
+
+export type BridgeHook = 'prerouting' | 'input' | 'forward' | 'output' | 'postrouting';
+
+/**
+ * A frame through the bridge-family chains (`p.bridge` set): from port `iif` bridged to port `oif`
+ * — prerouting, forward, postrouting —, from port `iif` passed up to the host (no `oif`) —
+ * prerouting, input —, or sent by the host out of port `oif` (no `iif`) — output, postrouting.
+ * Every way it can end.
+ */
+export function traceNftBridge(rs: NftRuleset, p: NftPacket, env: NftEnv, opts: NftRunOptions = {}): NftOutcome[] {
+  // At prerouting the bridge has not picked the output port yet.
+  const { oif, ...arriving } = p;
+  let live = [startOutcome(p.iif === undefined ? p : arriving)];
+  const done: NftOutcome[] = [];
+  const hooks: readonly BridgeHook[] = p.iif === undefined ? ['output', 'postrouting'] : oif === undefined ? ['prerouting', 'input'] : ['prerouting', 'forward', 'postrouting'];
+  for (const hook of hooks) {
+    const next: NftOutcome[] = [];
+    for (const s of live) {
+      if (hook !== 'prerouting' && oif !== undefined) s.packet.oif = oif;
+      for (const o of runChains(rs, hook, s, env, bridgeChainsAtHook(rs, hook), opts)) (o.verdict === 'accept' ? next : done).push(o);
+    }
+    live = next;
+  }
+  return [...done, ...live];
 }
 
 /** A fresh outcome for a packet about to meet its first hook. */
