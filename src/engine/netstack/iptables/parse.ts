@@ -8,7 +8,7 @@ import { ParseError } from '../parse-error';
 import { KNOWN_MATCHES, KNOWN_TARGETS, STRING_OPTIONS, VERDICTS } from './known';
 import { isBuiltinChain, type Chain, type Counters, type Match, type Rule, type RuleOption, type Ruleset, type Table, type Target } from './model';
 import { placeInserts } from '../insert-order';
-import { firstNonBlank as firstNonBlankOf, isBlank as isBlankOf, words, type Token } from '../tokens';
+import { firstNonBlank as firstNonBlankOf, isBlank as isBlankOf, WordBuffer, words, type Token } from '../tokens';
 
 // Local bindings of the two helpers the structure pass calls on every line: compiled to CommonJS
 // (tsx, the bench), a call through an import passes a getter each time, ~4% of a 100k-rule pass.
@@ -65,6 +65,9 @@ export function parseIptablesSaveLazy(text: string, opts: ParseOptions = {}): Ru
   return parseStructure(text, opts);
 }
 
+/** The words of the rule line being parsed (one line at a time: parseRuleLine keeps no token). */
+const LINE_WORDS = new WordBuffer();
+
 /** What every lazy chain of one parse shares: the dump's lines, where errors are reported. */
 interface Doc {
   lines: string[];
@@ -84,6 +87,7 @@ class Pending {
   inserts = false;
   constructor(
     readonly table: Table,
+    readonly chain: Chain,
     readonly doc: Doc,
     private readonly first: number,
   ) {}
@@ -104,8 +108,8 @@ class Pending {
     const l = this.doc.lines[this.lineNo(k) - 1];
     return l.endsWith('\r') ? l.slice(0, -1) : l;
   }
-  parse(k: number, table = this.table): ParsedRule {
-    return parseRuleLine(table, words(this.line(k), 'iptables', this.doc.source, this.lineNo(k)), this.lineNo(k), this.doc.source, this.doc.rs);
+  parse(k: number, table = this.table, chain = this.chain): ParsedRule {
+    return parseRuleLine(table, LINE_WORDS.read(this.line(k), 'iptables', this.doc.source, this.lineNo(k)), this.lineNo(k), this.doc.source, this.doc.rs, chain);
   }
 }
 
@@ -142,7 +146,7 @@ class LazyChain implements Chain {
   /** Records the rule line at `lineIndex` for later (the structure pass). */
   defer(table: Table, doc: Doc, lineIndex: number): Pending {
     if (!this.#pending) {
-      this.#pending = new Pending(table, doc, lineIndex);
+      this.#pending = new Pending(table, this, doc, lineIndex);
       this.#rules = undefined;
     }
     this.#pending.add(lineIndex);
@@ -215,7 +219,7 @@ export function chainRulesTolerant(chain: Chain): (Rule | UnparsedRule)[] {
     const lineNo = p.lineNo(k);
     // Every line adds one item (a bad one at the end), so k items precede line k.
     try {
-      const r = p.parse(k, table);
+      const r = p.parse(k, table, scratch);
       if (r.rule.target) r.rule.target.kind = classifyTarget(p.table, r.rule.target.name);
       pos.push(insertPosition(r, k, p.doc.source));
       items.push(r.rule);
@@ -472,7 +476,9 @@ function declareChain(table: Table, line: string, first: number, lineNo: number,
 function isOptionToken(t: Token | undefined): boolean {
   if (!t || t.quoted) return false;
   const s = t.text;
-  return s.length > 1 && s[0] === '-' && (/[A-Za-z]/.test(s[1]) || (s[1] === '-' && s.length > 2));
+  if (s.length < 2 || s.charCodeAt(0) !== 45 /* - */) return false;
+  const c = s.charCodeAt(1);
+  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c === 45 && s.length > 2);
 }
 
 function isBang(t: Token | undefined): boolean {
@@ -484,41 +490,49 @@ interface ParsedRule {
   chain: Chain;
   /** 1-based position for `-I` (undefined for `-A`). */
   insertAt?: number;
-  cmd: Token;
+  /** Column of the `-A`/`-I` word (where an out-of-range `-I` is reported). */
+  cmdColumn: number;
 }
 
-function parseRuleLine(table: Table, toks: Token[], lineNo: number, source: string, rs: Ruleset): ParsedRule {
+function parseRuleLine(table: Table, buf: WordBuffer, lineNo: number, source: string, rs: Ruleset, hint?: Chain): ParsedRule {
+  const toks = buf.tokens;
+  const n = buf.count;
   // No closure per line (100k-rule dumps make every per-line allocation count): errors go
-  // through ruleError(source, lineNo, reason, token).
+  // through ruleError(source, lineNo, reason, token). The rule's arrays are built at their exact
+  // size (see `append`): a kept rule is ~9 small arrays, and an array grown by push keeps room
+  // for 17 (a 100k-rule dump parsed in full held 173 MB of heap; 102 MB at exact sizes).
   let i = 0;
   let counters: Counters | undefined;
-  if (toks[0] && !toks[0].quoted && toks[0].text.startsWith('[')) {
-    counters = parseCounters(toks[0].text);
-    if (!counters) ruleError(source, lineNo, `bad rule counters ${JSON.stringify(toks[0].text)} (expected [packets:bytes])`, toks[0]);
+  const head = tok(toks, n, 0);
+  if (head && !head.quoted && head.text.startsWith('[')) {
+    counters = parseCounters(head.text);
+    if (!counters) ruleError(source, lineNo, `bad rule counters ${JSON.stringify(head.text)} (expected [packets:bytes])`, head);
     i++;
   }
-  const cmd = toks[i];
+  const cmd = tok(toks, n, i);
   let insertAt: number | undefined;
-  if (!cmd || cmd.quoted || !['-A', '--append', '-I', '--insert'].includes(cmd.text)) {
+  if (!cmd || cmd.quoted || !RULE_COMMANDS.has(cmd.text)) {
     ruleError(source, lineNo, `expected -A CHAIN, found ${JSON.stringify(cmd?.text ?? '')}`, cmd);
   }
-  const chainTok = toks[i + 1];
+  const chainTok = tok(toks, n, i + 1);
   if (!chainTok || isOptionToken(chainTok) || isBang(chainTok)) ruleError(source, lineNo, `${cmd.text} without a chain name`, chainTok ?? cmd);
   i += 2;
   if (cmd.text === '-I' || cmd.text === '--insert') {
-    if (toks[i] && /^\d+$/.test(toks[i].text) && !toks[i].quoted) {
-      insertAt = Number(toks[i].text);
+    const at = tok(toks, n, i);
+    if (at && /^\d+$/.test(at.text) && !at.quoted) {
+      insertAt = Number(at.text);
       i++;
     } else insertAt = 1;
   }
-  const chain = chainFor(table, chainTok, lineNo, source);
+  // The structure pass already found the chain (`hint`): no second lookup, and the rule shares its name.
+  const chain = hint && hint.name === chainTok.text ? hint : chainFor(table, chainTok, lineNo, source);
 
-  const matches: Match[] = [];
+  let matches: Match[] = [];
   let target: Target | undefined;
   let ctx: { options: RuleOption[] } | undefined;
   let proto: string | undefined;
   let pendingNeg: Token | undefined;
-  while (i < toks.length) {
+  while (i < n) {
     const t = toks[i];
     if (isBang(t)) {
       if (pendingNeg) ruleError(source, lineNo, 'double negation "! !"', t);
@@ -531,18 +545,18 @@ function parseRuleLine(table: Table, toks: Token[], lineNo: number, source: stri
     i++;
     if (name === '-m' || name === '--match') {
       if (pendingNeg) ruleError(source, lineNo, '"!" cannot negate -m', pendingNeg);
-      const mod = toks[i];
+      const mod = tok(toks, n, i);
       if (!mod || isOptionToken(mod) || isBang(mod)) ruleError(source, lineNo, '-m without a module name', t);
       i++;
       const m: Match = { module: mod.text, options: [], known: KNOWN_MATCHES.has(mod.text) };
-      matches.push(m);
+      matches = append(matches, m);
       ctx = m;
       continue;
     }
     if (name === '-j' || name === '--jump' || name === '-g' || name === '--goto') {
       if (pendingNeg) ruleError(source, lineNo, `"!" cannot negate ${name}`, pendingNeg);
       if (target) ruleError(source, lineNo, 'a rule has only one target', t);
-      const tt = toks[i];
+      const tt = tok(toks, n, i);
       if (!tt || isOptionToken(tt) || isBang(tt)) ruleError(source, lineNo, `${name} without a target`, t);
       i++;
       target = { name: tt.text, goto: name === '-g' || name === '--goto', options: [], kind: 'unknown' };
@@ -550,37 +564,39 @@ function parseRuleLine(table: Table, toks: Token[], lineNo: number, source: stri
       continue;
     }
     if (name === '-c' || name === '--set-counters') {
-      const p = toks[i];
-      const b = toks[i + 1];
+      const p = tok(toks, n, i);
+      const b = tok(toks, n, i + 1);
       if (!p || !b || !/^\d+$/.test(p.text) || !/^\d+$/.test(b.text)) ruleError(source, lineNo, `${name} needs two numbers (packets bytes)`, t);
       counters = { packets: Number(p.text), bytes: Number(b.text) };
       i += 2;
       continue;
     }
-    const opt: RuleOption = { name, values: [], negated: false };
+    let negated = false;
     if (pendingNeg) {
-      opt.negated = true;
+      negated = true;
       pendingNeg = undefined;
     }
     const basicArity = BASIC_OPTIONS[name];
     if (basicArity !== undefined) {
+      let values: string[] = [];
       if (basicArity === 1) {
         // Old syntax puts the `!` between the option and its value (`-s ! 10.0.0.0/8`).
-        if (isBang(toks[i]) && toks[i + 1] && !isOptionToken(toks[i + 1])) {
-          opt.negated = !opt.negated;
+        if (isBang(tok(toks, n, i)) && tok(toks, n, i + 1) && !isOptionToken(tok(toks, n, i + 1))) {
+          negated = !negated;
           i++;
         }
-        const v = toks[i];
+        const v = tok(toks, n, i);
         if (!v || isOptionToken(v) || isBang(v)) ruleError(source, lineNo, `${name} needs a value`, t);
-        opt.values.push(v.text);
+        values = [v.text];
         i++;
         if (name === '-p' || name === '--protocol') proto = v.text.toLowerCase();
       }
+      const opt: RuleOption = { name, values, negated };
       // Consecutive header options form one group; a module's context survives them
       // (`-m tcp --dport 1 -s x --sport 2` gives --sport to tcp, as iptables does).
       const last = matches[matches.length - 1];
-      if (last && last.module === '') last.options.push(opt);
-      else matches.push({ module: '', options: [opt], known: true });
+      if (last && last.module === '') last.options = append(last.options, opt);
+      else matches = append(matches, { module: '', options: [opt], known: true });
       continue;
     }
     if (!ctx) {
@@ -588,33 +604,61 @@ function parseRuleLine(table: Table, toks: Token[], lineNo: number, source: stri
       const mod = proto ? IMPLICIT_PROTO_MODULES[proto] : undefined;
       if (!mod) ruleError(source, lineNo, `option ${name} does not belong to any match (-m) or target (-j)`, t);
       const m: Match = { module: mod!, options: [], implicit: true, known: KNOWN_MATCHES.has(mod!) };
-      matches.push(m);
+      matches = append(matches, m);
       ctx = m;
     }
-    // String options take exactly one argument, whatever it looks like (getopt's required_argument;
-    // iptables-save writes `--comment -x` unquoted since `-x` is plain).
-    if (STRING_OPTIONS.has(name) && toks[i] && !isBang(toks[i])) {
-      opt.values.push(toks[i].text);
+    let values: string[];
+    const arg = tok(toks, n, i);
+    if (STRING_OPTIONS.has(name) && arg && !isBang(arg)) {
+      // String options take exactly one argument, whatever it looks like (getopt's required_argument;
+      // iptables-save writes `--comment -x` unquoted since `-x` is plain).
+      values = [arg.text];
       i++;
-      ctx!.options.push(opt);
-      continue;
+    } else {
+      // Values: every following word up to the next option or `!` (a quoted word is always a value).
+      if (isBang(arg) && tok(toks, n, i + 1) && !isOptionToken(tok(toks, n, i + 1)) && !isBang(tok(toks, n, i + 1))) {
+        negated = !negated;
+        i++;
+      }
+      let end = i;
+      while (end < n && !isOptionToken(toks[end]) && !isBang(toks[end])) end++;
+      values = end - i === 1 ? [toks[i].text] : toks.slice(i, end).map(tokenText);
+      i = end;
     }
-    // Values: every following word up to the next option or `!` (a quoted word is always a value).
-    if (isBang(toks[i]) && toks[i + 1] && !isOptionToken(toks[i + 1]) && !isBang(toks[i + 1])) {
-      opt.negated = !opt.negated;
-      i++;
-    }
-    while (i < toks.length && !isOptionToken(toks[i]) && !isBang(toks[i])) {
-      opt.values.push(toks[i].text);
-      i++;
-    }
-    ctx!.options.push(opt);
+    ctx!.options = append(ctx!.options, { name, values, negated });
   }
   if (pendingNeg) ruleError(source, lineNo, '"!" at the end of a rule negates nothing', pendingNeg);
-  if (target && NAT_TO[target.name]) checkNatAddresses(target, NAT_TO[target.name], rs.family, toks, lineNo, source);
+  if (target && NAT_TO[target.name]) checkNatAddresses(target, NAT_TO[target.name], rs.family, toks, n, lineNo, source);
   if (counters && (counters.packets || counters.bytes)) rs.hasCounters = true;
   const rule: Rule = { num: 0, chain: chain.name, matches, target, counters, line: lineNo };
-  return { rule, chain, insertAt, cmd };
+  return { rule, chain, insertAt, cmdColumn: cmd.column };
+}
+
+const tokenText = (t: Token): string => t.text;
+
+/** Word k of a WordBuffer's n words (undefined past the end: the entries there are stale). */
+function tok(toks: Token[], n: number, k: number): Token | undefined {
+  return k < n ? toks[k] : undefined;
+}
+
+/**
+ * `list` with `item` added, as an array of exactly the new length while it is short (a copy of at
+ * most 3 items); a longer one grows in place.
+ */
+function append<T>(list: T[], item: T): T[] {
+  switch (list.length) {
+    case 0:
+      return [item];
+    case 1:
+      return [list[0], item];
+    case 2:
+      return [list[0], list[1], item];
+    case 3:
+      return [list[0], list[1], list[2], item];
+    default:
+      list.push(item);
+      return list;
+  }
 }
 
 /** The address option of each NAT target that iptables-restore checks when it loads the rule. */
@@ -624,15 +668,17 @@ const NAT_TO: Record<string, string> = { DNAT: '--to-destination', SNAT: '--to-s
  * iptables-restore rejects a DNAT/SNAT whose address does not parse (`--to-destination  --random`
  * from a corrupt dump: `Bad IP address ""`); reject it the same way, at the same line.
  */
-function checkNatAddresses(target: Target, option: string, family: Family, toks: Token[], lineNo: number, source: string): void {
+function checkNatAddresses(target: Target, option: string, family: Family, toks: Token[], n: number, lineNo: number, source: string): void {
   for (const o of target.options) {
     if (o.name !== option) continue;
-    const k = toks.findIndex((t) => !t.quoted && t.text === option);
-    const at = toks[k];
+    let k = 0;
+    while (k < n && (toks[k].quoted || toks[k].text !== option)) k++;
+    const at = tok(toks, n, k);
+    const next = tok(toks, n, k + 1);
     if (o.values.length === 0) {
       // getopt takes the next word as the argument; its address part (before any `-`) is empty.
-      if (!toks[k + 1]) ruleError(source, lineNo, `option "${option}" requires an argument`, at);
-      ruleError(source, lineNo, 'Bad IP address ""', toks[k + 1]);
+      if (!next) ruleError(source, lineNo, `option "${option}" requires an argument`, at);
+      ruleError(source, lineNo, 'Bad IP address ""', next);
     }
     const v = o.values[0];
     let addr = v;
@@ -641,15 +687,15 @@ function checkNatAddresses(target: Target, option: string, family: Family, toks:
     if (addr === '') continue; // ports only (`:80`)
     // (An address of the other family is left to the simulator: without a header the family is a guess.)
     for (const a of addr.split(family === 4 && !v.startsWith('[') ? '-' : /-(?=[0-9a-fA-F:.]+$)/)) {
-      if (!parseIP(a)) ruleError(source, lineNo, `Bad IP address ${JSON.stringify(a)}`, toks[k + 1] ?? at);
+      if (!parseIP(a)) ruleError(source, lineNo, `Bad IP address ${JSON.stringify(a)}`, next ?? at);
     }
   }
 }
 
 /** 0-based place of a chain's rule line among the `before` rules ahead of it (`-A`: the end). */
-function insertPosition({ rule, chain, insertAt, cmd }: ParsedRule, before: number, source: string): number {
+function insertPosition({ rule, chain, insertAt, cmdColumn }: ParsedRule, before: number, source: string): number {
   if (insertAt === undefined) return before;
-  if (insertAt < 1 || insertAt > before + 1) ruleError(source, rule.line, `-I ${chain.name} ${insertAt}: index out of range`, cmd);
+  if (insertAt < 1 || insertAt > before + 1) throw new ParseError(source, `-I ${chain.name} ${insertAt}: index out of range`, rule.line, cmdColumn);
   return insertAt - 1;
 }
 
