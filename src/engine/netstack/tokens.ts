@@ -103,7 +103,7 @@ export function firstNonBlank(line: string): number {
 }
 
 /** What `\s` matches besides isBlank: LF, VT, FF and the Unicode spaces. */
-function isOtherSpace(c: number): boolean {
+export function isOtherSpace(c: number): boolean {
   if (c < 0xa0) return c === 10 || c === 11 || c === 12;
   return c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
 }

@@ -5,15 +5,17 @@
 // reason to reject a dump. Linear in the input size (100k-rule dumps are normal on big clusters).
 import { parseIP, type Family } from '../ip';
 import { ParseError } from '../parse-error';
-import { KNOWN_MATCHES, KNOWN_TARGETS, STRING_OPTIONS, VERDICTS } from './known';
 import { isBuiltinChain, type Chain, type Counters, type Match, type Rule, type RuleOption, type Ruleset, type Table, type Target } from './model';
 import { placeInserts } from '../insert-order';
-import { firstNonBlank as firstNonBlankOf, isBlank as isBlankOf, WordBuffer, words, type Token } from '../tokens';
+import { isBlank as isBlankOf, isOtherSpace as isOtherSpaceOf, WordBuffer, words, type Token } from '../tokens';
+import { KNOWN_MATCHES as KNOWN_MATCHES_OF, KNOWN_TARGETS, STRING_OPTIONS as STRING_OPTIONS_OF, VERDICTS } from './known';
 
-// Local bindings of the two helpers the structure pass calls on every line: compiled to CommonJS
-// (tsx, the bench), a call through an import passes a getter each time, ~4% of a 100k-rule pass.
-const firstNonBlank = firstNonBlankOf;
+// Local bindings of what the passes use on every line or word: compiled to CommonJS (tsx, the
+// bench), a use through an import passes a getter each time (~4% of a 100k-rule pass).
 const isBlank = isBlankOf;
+const isOtherSpace = isOtherSpaceOf;
+const KNOWN_MATCHES = KNOWN_MATCHES_OF;
+const STRING_OPTIONS = STRING_OPTIONS_OF;
 
 export interface ParseOptions {
   /** 4 for iptables-save, 6 for ip6tables-save; guessed from the header when absent (else 4). */
@@ -68,11 +70,23 @@ export function parseIptablesSaveLazy(text: string, opts: ParseOptions = {}): Ru
 /** The words of the rule line being parsed (one line at a time: parseRuleLine keeps no token). */
 const LINE_WORDS = new WordBuffer();
 
-/** What every lazy chain of one parse shares: the dump's lines, where errors are reported. */
+/**
+ * What every lazy chain of one parse shares: the dump's text and where each line starts (offsets,
+ * not 135k line strings: a line is sliced when its chain is read), where errors are reported.
+ */
 interface Doc {
-  lines: string[];
+  text: string;
+  starts: number[];
   rs: Ruleset;
   source: string;
+}
+
+/** Line `li` (0-based) of the dump, without its line break (`\n`, or `\r\n`). */
+function lineOf(doc: Doc, li: number): string {
+  const start = doc.starts[li];
+  let end = li + 1 < doc.starts.length ? doc.starts[li + 1] - 1 : doc.text.length;
+  if (end > start && doc.text.charCodeAt(end - 1) === 13) end--;
+  return doc.text.slice(start, end);
 }
 
 /**
@@ -105,8 +119,7 @@ class Pending {
     return (this.idx ? this.idx[k] : this.first + k) + 1;
   }
   line(k: number): string {
-    const l = this.doc.lines[this.lineNo(k) - 1];
-    return l.endsWith('\r') ? l.slice(0, -1) : l;
+    return lineOf(this.doc, this.lineNo(k) - 1);
   }
   parse(k: number, table = this.table, chain = this.chain): ParsedRule {
     return parseRuleLine(table, LINE_WORDS.read(this.line(k), 'iptables', this.doc.source, this.lineNo(k)), this.lineNo(k), this.doc.source, this.doc.rs, chain);
@@ -278,9 +291,11 @@ export function isUnparsedRule(r: Rule | UnparsedRule): r is UnparsedRule {
 function parseStructure(text: string, opts: ParseOptions): Ruleset {
   let family: Family | undefined = opts.family;
   let backend: 'nft' | 'legacy' | undefined;
-  const lines = text.split('\n');
   // Guess family/backend from the first header line without a second pass over the text.
-  for (const l of lines) {
+  for (let pos = 0; pos < text.length; ) {
+    const nl = text.indexOf('\n', pos);
+    const l = text.slice(pos, nl < 0 ? text.length : nl);
+    pos = nl < 0 ? text.length : nl + 1;
     if (!l.startsWith('#')) {
       if (l.trim() !== '') break;
       continue;
@@ -295,7 +310,9 @@ function parseStructure(text: string, opts: ParseOptions): Ruleset {
   family ??= 4;
   const source = opts.source ?? (family === 6 ? 'ip6tables-save' : 'iptables-save');
   const rs: Ruleset = { family, tables: [], backend, hasCounters: false, warnings: [] };
-  const doc: Doc = { lines, rs, source };
+  const starts: number[] = [];
+  const doc: Doc = { text, starts, rs, source };
+  const countersOption = new CountersOption(text);
   let table: Table | undefined;
   let tableLine = 0;
   // Chains with a `-c` rule: parsed at the end of the structure pass, so that hasCounters is known.
@@ -309,25 +326,63 @@ function parseStructure(text: string, opts: ParseOptions): Ruleset {
     throw new ParseError(source, reason, line, column);
   };
 
-  for (let li = 0; li < lines.length; li++) {
+  // The pass reads the text in place: rule lines and chain declarations (nearly all of a big dump)
+  // are checked by position, and a line string is made only for the rare others and for errors.
+  for (let pos = 0, li = 0; pos <= text.length; li++) {
+    const nl = text.indexOf('\n', pos);
+    const next = nl < 0 ? text.length + 1 : nl + 1;
+    let end = nl < 0 ? text.length : nl;
+    if (end > pos && text.charCodeAt(end - 1) === 13) end--;
+    starts.push(pos);
+    const at = pos;
+    pos = next;
     const lineNo = li + 1;
-    let line = lines[li];
-    if (line.endsWith('\r')) line = line.slice(0, -1);
-    const first = firstNonBlank(line);
-    if (first < 0) continue;
-    const c = line[first];
-    if (c === '#') {
-      const w = /^#\s*Warning:\s*(.*)$/.exec(line.slice(first));
+    let first = at;
+    while (first < end && isBlank(text.charCodeAt(first))) first++;
+    if (first === end) continue;
+    const c = text.charCodeAt(first);
+    if (c === 91 /* [ */ || c === 45 /* - */) {
+      if (!table) fail('rule outside a table (missing *table line)', lineNo, first - at + 1);
+      // Fast path: `-A CHAIN ` for the chain of the previous line (a dump lists a chain's rules
+      // together), checked by comparing the name in place; anything else takes ruleHead.
+      let p: Pending | undefined;
+      if (last && last.table === table && c === 45 && text.charCodeAt(first + 1) === 65 /* A */ && text.charCodeAt(first + 2) === 32 && isAt(text, first + 3, lastName)) {
+        const e = first + 3 + lastName.length;
+        if (e === end || isBlank(text.charCodeAt(e))) p = last;
+      }
+      if (!p) {
+        const head = ruleHead(table!, text.slice(at, end), first - at, lineNo, source, rs);
+        const chain = head.chain as LazyChain;
+        p = chain.defer(table!, doc, li);
+        // `-I` (a command word, never an option): positions depend on earlier lines.
+        if (head.insert) p.inserts = true;
+        last = p;
+        lastName = chain.name;
+        lastChain = chain;
+      } else p.add(li);
+      // `-c`: the rule has counters, which hasCounters must know now.
+      if (countersOption.in(first, end)) eager.add(lastChain!);
+      continue;
+    }
+    if (c === 58 /* : */) {
+      if (!table) fail('chain declaration outside a table (missing *table line)', lineNo, first - at + 1);
+      if (first !== at || !declarePlainChain(table!, text, at, end, lineNo, source, rs)) declareChain(table!, text.slice(at, end), first - at, lineNo, source, rs);
+      continue;
+    }
+    const line = text.slice(at, end);
+    const f = first - at;
+    if (c === 35 /* # */) {
+      const w = /^#\s*Warning:\s*(.*)$/.exec(line.slice(f));
       if (w) rs.warnings.push(w[1]);
       // iptables-nft-save ≥ 1.8.8 ("contains incompatible base-chains") and older ("is incompatible").
-      const inc = /^# Table [`'](.+)' (?:contains incompatible base-chains|is incompatible)/.exec(line.slice(first));
+      const inc = /^# Table [`'](.+)' (?:contains incompatible base-chains|is incompatible)/.exec(line.slice(f));
       if (inc) (rs.incompleteTables ??= []).push(inc[1]);
       continue;
     }
-    if (c === '*') {
-      if (table) fail(`table ${table.name} (line ${tableLine}) has no COMMIT before a new table starts`, lineNo, first + 1);
-      const name = line.slice(first + 1).trim();
-      if (!TABLE_NAME.test(name)) fail(`bad table name ${JSON.stringify(name)}`, lineNo, first + 2);
+    if (c === 42 /* * */) {
+      if (table) fail(`table ${table.name} (line ${tableLine}) has no COMMIT before a new table starts`, lineNo, f + 1);
+      const name = line.slice(f + 1).trim();
+      if (!TABLE_NAME.test(name)) fail(`bad table name ${JSON.stringify(name)}`, lineNo, f + 2);
       table = tablesByName.get(name);
       if (!table) {
         table = { name, chains: [], chainsByName: new Map() };
@@ -337,48 +392,72 @@ function parseStructure(text: string, opts: ParseOptions): Ruleset {
       tableLine = lineNo;
       continue;
     }
-    if (c === 'C' && line.startsWith('COMMIT', first) && line.slice(first + 6).trimEnd() === '') {
-      if (!table) fail('COMMIT outside a table', lineNo, first + 1);
+    if (c === 67 /* C */ && line.startsWith('COMMIT', f) && line.slice(f + 6).trimEnd() === '') {
+      if (!table) fail('COMMIT outside a table', lineNo, f + 1);
       table = undefined;
       continue;
     }
-    if (c === ':') {
-      if (!table) fail('chain declaration outside a table (missing *table line)', lineNo, first + 1);
-      declareChain(table!, line, first, lineNo, source, rs);
-      continue;
-    }
-    if (c === '[' || c === '-') {
-      if (!table) fail('rule outside a table (missing *table line)', lineNo, first + 1);
-      // Fast path: `-A CHAIN ` for the chain of the previous line (a dump lists a chain's rules
-      // together), checked by comparing the name in place; anything else takes ruleChain.
-      let p: Pending | undefined;
-      if (last && last.table === table && line.startsWith('-A ', first) && line.startsWith(lastName, first + 3)) {
-        const end = first + 3 + lastName.length;
-        if (end === line.length || isBlank(line.charCodeAt(end))) p = last;
-      }
-      if (!p) {
-        const chain = ruleChain(table!, line, first, lineNo, source, rs) as LazyChain;
-        p = chain.defer(table!, doc, li);
-        last = p;
-        lastName = chain.name;
-        lastChain = chain;
-      } else p.add(li);
-      // One scan for the rare words that need more than this pass: -I (positions depend on
-      // earlier lines) and -c (counters, which hasCounters must know).
-      // (`includes` first: a plain substring search is far cheaper than the regular expression.)
-      const maybe = line.includes(' -c') || line.includes('-I') || line.includes('-insert') || line.includes('-set-counters');
-      const rare = maybe ? RARE_WORDS.exec(line) : null;
-      if (rare) {
-        if (rare[1] === 'I' || rare[1] === '-insert') p.inserts = true;
-        else eager.add(lastChain!);
-      }
-      continue;
-    }
-    fail(`not an iptables-save line: ${JSON.stringify(line.slice(first, first + 40))}`, lineNo, first + 1);
+    fail(`not an iptables-save line: ${JSON.stringify(line.slice(f, f + 40))}`, lineNo, f + 1);
   }
   if (table) fail(`table ${table.name} has no COMMIT`, tableLine, 1);
   for (const chain of eager) void chain.rules;
   return rs;
+}
+
+/** Is `s` at `text[at]`? (String.prototype.startsWith with a position costs ~10× more on a 14 MB text.) */
+function isAt(text: string, at: number, s: string): boolean {
+  if (at + s.length > text.length) return false;
+  for (let k = 0; k < s.length; k++) if (text.charCodeAt(at + k) !== s.charCodeAt(k)) return false;
+  return true;
+}
+
+/**
+ * Finds the option words `-c` and `--set-counters` in the lines of a text read in order: each
+ * after a blank (space, tab, CR — what iptables-restore splits words on) is searched with indexOf
+ * over the whole text, its next occurrence kept from line to line. Linear in the text, and the 100k
+ * rule lines are not scanned character by character in JavaScript (that was a third of the pass).
+ * A word inside a quoted comment is a false alarm, which only costs laziness (the chain is parsed
+ * now). (A `-c` at the start of a line is not a rule, which ruleHead rejects.)
+ */
+class CountersOption {
+  private readonly patterns: string[] = [];
+  /** Next occurrence of each pattern at or after the last line read; -1: none left, -2: not searched yet. */
+  private readonly next: number[] = [];
+
+  constructor(private readonly text: string) {
+    // Tab and CR inside a line are rare: their forms are searched only when the text has them.
+    for (const blank of [' ', '\t', '\r']) {
+      if (blank !== ' ' && text.indexOf(blank) < 0) continue;
+      for (const word of ['-c', '--set-counters']) {
+        this.patterns.push(blank + word);
+        this.next.push(-2);
+      }
+    }
+  }
+
+  /** Does text[from, end) (a line, from its first non-blank) have one of the words? */
+  in(from: number, end: number): boolean {
+    const text = this.text;
+    let found = false;
+    for (let k = 0; k < this.patterns.length; k++) {
+      let at = this.next[k];
+      if (at === -1) continue;
+      const p = this.patterns[k];
+      if (at < from) at = text.indexOf(p, from);
+      while (at >= 0 && at < end) {
+        const after = at + p.length;
+        if (after <= end && (after === end || isSpace(text.charCodeAt(after)))) found = true;
+        at = text.indexOf(p, at + 1);
+      }
+      this.next[k] = at;
+    }
+    return found;
+  }
+}
+
+/** White space as `\s` matches it (the old regular expression's word boundary). */
+function isSpace(c: number): boolean {
+  return isBlank(c) || isOtherSpace(c);
 }
 
 /**
@@ -386,7 +465,7 @@ function parseStructure(text: string, opts: ParseOptions): Ruleset {
  * chain, checked as parseRuleLine checks them (same messages and columns). The rest of the line
  * waits for the chain's first use.
  */
-function ruleChain(table: Table, line: string, first: number, lineNo: number, source: string, rs: Ruleset): Chain {
+function ruleHead(table: Table, line: string, first: number, lineNo: number, source: string, rs: Ruleset): { chain: Chain; insert: boolean } {
   let head = words(line, 'iptables', source, lineNo, { from: first, max: 3 });
   // A quote among them: the whole line's quoting decides, as iptables-restore reads it (an
   // unbalanced quote further on is the error to report, not the odd chain name it leads to).
@@ -402,10 +481,8 @@ function ruleChain(table: Table, line: string, first: number, lineNo: number, so
   if (!cmd || cmd.quoted || !RULE_COMMANDS.has(cmd.text)) ruleError(source, lineNo, `expected -A CHAIN, found ${JSON.stringify(cmd?.text ?? '')}`, cmd);
   const chainTok = head[i + 1];
   if (!chainTok || isOptionToken(chainTok) || isBang(chainTok)) ruleError(source, lineNo, `${cmd.text} without a chain name`, chainTok ?? cmd);
-  return chainFor(table, chainTok, lineNo, source);
+  return { chain: chainFor(table, chainTok, lineNo, source), insert: cmd.text === '-I' || cmd.text === '--insert' };
 }
-
-const RARE_WORDS = /(?:^|\s)-(I|-insert|c|-set-counters)(?=\s|$)/;
 
 const RULE_COMMANDS = new Set(['-A', '--append', '-I', '--insert']);
 
@@ -427,36 +504,74 @@ function parseCounters(text: string): Counters | undefined {
   return m ? { packets: Number(m[1]), bytes: Number(m[2]) } : undefined;
 }
 
-const PLAIN_DECLARATION = /^:([^\s!"']+) ([A-Z-]+) \[(\d+):(\d+)\]\s*$/;
-
-function declareChain(table: Table, line: string, first: number, lineNo: number, source: string, rs: Ruleset): void {
-  // Fast path: the form iptables-save writes (`:KUBE-SVC-X - [0:0]`), 40k of them in a big dump;
-  // the regular expression checks what the token path below checks.
-  const plain = first === 0 ? PLAIN_DECLARATION.exec(line) : null;
-  let name: string, policy: string, nameColumn: number;
-  let counters: Counters | undefined;
-  if (plain) {
-    name = plain[1];
-    policy = plain[2];
-    nameColumn = 2;
-    counters = { packets: Number(plain[3]), bytes: Number(plain[4]) };
-    if (counters.packets || counters.bytes) rs.hasCounters = true;
-  } else {
-    const toks = words(line, 'iptables', source, lineNo, { from: first + 1 });
-    const [nameTok, policyTok, countersTok, extra] = toks;
-    if (!nameTok || !CHAIN_NAME.test(nameTok.text)) throw new ParseError(source, 'chain declaration without a chain name', lineNo, first + 2);
-    if (!policyTok) throw new ParseError(source, `chain ${nameTok.text}: missing policy (ACCEPT, DROP or -)`, lineNo, nameTok.column + nameTok.text.length);
-    if (!/^[A-Z-]+$/.test(policyTok.text)) throw new ParseError(source, `chain ${nameTok.text}: bad policy ${JSON.stringify(policyTok.text)}`, lineNo, policyTok.column);
-    if (countersTok) {
-      counters = parseCounters(countersTok.text);
-      if (!counters) throw new ParseError(source, `chain ${nameTok.text}: bad counters ${JSON.stringify(countersTok.text)} (expected [packets:bytes])`, lineNo, countersTok.column);
-      if (counters.packets || counters.bytes) rs.hasCounters = true;
-    }
-    if (extra) throw new ParseError(source, `unexpected ${JSON.stringify(extra.text)} after chain declaration`, lineNo, extra.column);
-    name = nameTok.text;
-    policy = policyTok.text;
-    nameColumn = nameTok.column;
+/**
+ * The form iptables-save writes (`:KUBE-SVC-X - [0:0]` at the start of the line, 40k of them in a
+ * big dump), read in place: exactly what /^:([^\s!"']+) ([A-Z-]+) \[(\d+):(\d+)\]\s*$/ accepts.
+ * False for anything else (declareChain then reads the line's words).
+ */
+function declarePlainChain(table: Table, text: string, at: number, end: number, lineNo: number, source: string, rs: Ruleset): boolean {
+  let j = at + 1;
+  while (j < end) {
+    const c = text.charCodeAt(j);
+    if (isSpace(c) || c === 33 /* ! */ || c === 34 /* " */ || c === 39 /* ' */) break;
+    j++;
   }
+  const nameEnd = j;
+  if (nameEnd === at + 1 || text.charCodeAt(j) !== 32) return false;
+  const policyAt = ++j;
+  while (j < end) {
+    const c = text.charCodeAt(j);
+    if (!((c >= 65 && c <= 90) || c === 45)) break;
+    j++;
+  }
+  const policyEnd = j;
+  if (policyEnd === policyAt || text.charCodeAt(j) !== 32 || text.charCodeAt(j + 1) !== 91 /* [ */) return false;
+  j += 2;
+  const packetsAt = j;
+  while (j < end && isDigit(text.charCodeAt(j))) j++;
+  const packetsEnd = j;
+  if (packetsEnd === packetsAt || text.charCodeAt(j) !== 58 /* : */) return false;
+  const bytesAt = ++j;
+  while (j < end && isDigit(text.charCodeAt(j))) j++;
+  const bytesEnd = j;
+  if (bytesEnd === bytesAt || text.charCodeAt(j) !== 93 /* ] */) return false;
+  for (j++; j < end; j++) if (!isSpace(text.charCodeAt(j))) return false;
+  const counters = { packets: decimal(text, packetsAt, packetsEnd), bytes: decimal(text, bytesAt, bytesEnd) };
+  if (counters.packets || counters.bytes) rs.hasCounters = true;
+  defineChain(table, text.slice(at + 1, nameEnd), text.slice(policyAt, policyEnd), counters, 2, lineNo, source);
+  return true;
+}
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+/** The decimal number text[from, to) (digits only), as Number() reads it. */
+function decimal(text: string, from: number, to: number): number {
+  if (to - from > 15) return Number(text.slice(from, to));
+  let v = 0;
+  for (let j = from; j < to; j++) v = v * 10 + (text.charCodeAt(j) - 48);
+  return v;
+}
+
+/** A chain declaration in any other form (quoted name, other white space, a bad line): read from its words. */
+function declareChain(table: Table, line: string, first: number, lineNo: number, source: string, rs: Ruleset): void {
+  const toks = words(line, 'iptables', source, lineNo, { from: first + 1 });
+  const [nameTok, policyTok, countersTok, extra] = toks;
+  if (!nameTok || !CHAIN_NAME.test(nameTok.text)) throw new ParseError(source, 'chain declaration without a chain name', lineNo, first + 2);
+  if (!policyTok) throw new ParseError(source, `chain ${nameTok.text}: missing policy (ACCEPT, DROP or -)`, lineNo, nameTok.column + nameTok.text.length);
+  if (!/^[A-Z-]+$/.test(policyTok.text)) throw new ParseError(source, `chain ${nameTok.text}: bad policy ${JSON.stringify(policyTok.text)}`, lineNo, policyTok.column);
+  let counters: Counters | undefined;
+  if (countersTok) {
+    counters = parseCounters(countersTok.text);
+    if (!counters) throw new ParseError(source, `chain ${nameTok.text}: bad counters ${JSON.stringify(countersTok.text)} (expected [packets:bytes])`, lineNo, countersTok.column);
+    if (counters.packets || counters.bytes) rs.hasCounters = true;
+  }
+  if (extra) throw new ParseError(source, `unexpected ${JSON.stringify(extra.text)} after chain declaration`, lineNo, extra.column);
+  defineChain(table, nameTok.text, policyTok.text, counters, nameTok.column, lineNo, source);
+}
+
+function defineChain(table: Table, name: string, policy: string, counters: Counters | undefined, nameColumn: number, lineNo: number, source: string): void {
   const builtin = isBuiltinChain(table.name, name);
   const existing = table.chainsByName.get(name);
   if (existing) {
