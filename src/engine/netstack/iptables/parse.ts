@@ -136,6 +136,7 @@ class LazyChain implements Chain {
   declare counters?: Counters;
   #rules: Rule[] | undefined = [];
   #pending: Pending | undefined;
+  #position = -1;
 
   constructor(
     public name: string,
@@ -154,6 +155,15 @@ class LazyChain implements Chain {
 
   get pending(): Pending | undefined {
     return this.#pending;
+  }
+
+  /** Index in its table's `chains` (the structure pass looks for the next chain's rules after it). */
+  get position(): number {
+    return this.#position;
+  }
+
+  set position(k: number) {
+    this.#position = k;
   }
 
   /** Records the rule line at `lineIndex` for later (the structure pass). */
@@ -196,6 +206,13 @@ function newChain(name: string, builtin: boolean, declared: boolean, policy?: st
   const chain = new LazyChain(name, builtin, declared);
   if (policy !== undefined) chain.policy = policy;
   return chain;
+}
+
+/** Adds a new chain at the end of its table. */
+function addChain(table: Table, chain: Chain): void {
+  if (chain instanceof LazyChain) chain.position = table.chains.length;
+  table.chains.push(chain);
+  table.chainsByName.set(chain.name, chain);
 }
 
 function pendingOf(chain: Chain): Pending | undefined {
@@ -343,23 +360,37 @@ function parseStructure(text: string, opts: ParseOptions): Ruleset {
     const c = text.charCodeAt(first);
     if (c === 91 /* [ */ || c === 45 /* - */) {
       if (!table) fail('rule outside a table (missing *table line)', lineNo, first - at + 1);
-      // Fast path: `-A CHAIN ` for the chain of the previous line (a dump lists a chain's rules
-      // together), checked by comparing the name in place; anything else takes ruleHead.
-      let p: Pending | undefined;
-      if (last && last.table === table && c === 45 && text.charCodeAt(first + 1) === 65 /* A */ && text.charCodeAt(first + 2) === 32 && isAt(text, first + 3, lastName)) {
-        const e = first + 3 + lastName.length;
-        if (e === end || isBlank(text.charCodeAt(e))) p = last;
-      }
-      if (!p) {
-        const head = ruleHead(table!, text.slice(at, end), first - at, lineNo, source, rs);
-        const chain = head.chain as LazyChain;
-        p = chain.defer(table!, doc, li);
+      // Fast paths for `-A CHAIN `, the name compared in place: the chain of the previous line (a
+      // dump lists a chain's rules together), else one of the next few declared (iptables-save
+      // lists the chains' rules in the order it declared them, skipping empty chains). Anything
+      // else takes ruleHead (which reads the words and looks the chain up by name).
+      const append = c === 45 && text.charCodeAt(first + 1) === 65 /* A */ && text.charCodeAt(first + 2) === 32;
+      if (append && last && last.table === table && isAt(text, first + 3, lastName) && wordEnds(text, first + 3 + lastName.length, end)) last.add(li);
+      else {
+        let chain: LazyChain | undefined;
+        if (append) {
+          const chains = table!.chains;
+          const from = last && last.table === table ? (lastChain as LazyChain).position + 1 : 0;
+          for (let k = from; k < from + 4 && k < chains.length && !chain; k++) {
+            const name = chains[k].name;
+            const e = first + 3 + name.length;
+            // (A quote in the next word: ruleHead reads the whole line's quoting; a name that
+            // reads as an option is refused by ruleHead.)
+            if (isAt(text, first + 3, name) && wordEnds(text, e, end) && !quotedWordAt(text, e, end) && name.charCodeAt(0) !== 45) chain = chains[k] as LazyChain;
+          }
+        }
+        let insert = false;
+        if (!chain) {
+          const head = ruleHead(table!, text.slice(at, end), first - at, lineNo, source, rs);
+          chain = head.chain as LazyChain;
+          insert = head.insert;
+        }
+        last = chain.defer(table!, doc, li);
         // `-I` (a command word, never an option): positions depend on earlier lines.
-        if (head.insert) p.inserts = true;
-        last = p;
+        if (insert) last.inserts = true;
         lastName = chain.name;
         lastChain = chain;
-      } else p.add(li);
+      }
       // `-c`: the rule has counters, which hasCounters must know now.
       if (countersOption.in(first, end)) eager.add(lastChain!);
       continue;
@@ -409,6 +440,23 @@ function isAt(text: string, at: number, s: string): boolean {
   if (at + s.length > text.length) return false;
   for (let k = 0; k < s.length; k++) if (text.charCodeAt(at + k) !== s.charCodeAt(k)) return false;
   return true;
+}
+
+/** Does a word end at `e` (a blank, or the end of the line)? */
+function wordEnds(text: string, e: number, end: number): boolean {
+  return e === end || isBlank(text.charCodeAt(e));
+}
+
+/** Does the word after the blanks at text[from, end) have a quote in it? */
+function quotedWordAt(text: string, from: number, end: number): boolean {
+  let j = from;
+  while (j < end && isBlank(text.charCodeAt(j))) j++;
+  for (; j < end; j++) {
+    const c = text.charCodeAt(j);
+    if (isBlank(c)) return false;
+    if (c === 34 || c === 39) return true;
+  }
+  return false;
 }
 
 /**
@@ -488,8 +536,7 @@ function chainFor(table: Table, chainTok: Token, lineNo: number, source: string)
     if (!isBuiltinChain(table.name, chainTok.text)) ruleError(source, lineNo, `chain ${chainTok.text} is not declared in table ${table.name}`, chainTok);
     // iptables-restore accepts rules for a built-in chain without its `:CHAIN` line.
     chain = newChain(chainTok.text, true, false, 'ACCEPT');
-    table.chains.push(chain);
-    table.chainsByName.set(chain.name, chain);
+    addChain(table, chain);
   }
   return chain;
 }
@@ -577,10 +624,7 @@ function defineChain(table: Table, name: string, policy: string, counters: Count
   if (policy !== '-') chain.policy = policy;
   else if (builtin) chain.policy = undefined;
   chain.counters = counters;
-  if (!existing) {
-    table.chains.push(chain);
-    table.chainsByName.set(name, chain);
-  }
+  if (!existing) addChain(table, chain);
 }
 
 function isOptionToken(t: Token | undefined): boolean {
