@@ -8,13 +8,12 @@ import { ParseError } from '../parse-error';
 import { isBuiltinChain, type Chain, type Counters, type Match, type Rule, type RuleOption, type Ruleset, type Table, type Target } from './model';
 import { placeInserts } from '../insert-order';
 import { isBlank as isBlankOf, isOtherSpace as isOtherSpaceOf, WordBuffer, words, type Token } from '../tokens';
-import { KNOWN_MATCHES as KNOWN_MATCHES_OF, KNOWN_TARGETS, STRING_OPTIONS as STRING_OPTIONS_OF, VERDICTS } from './known';
+import { KNOWN_MATCHES, KNOWN_TARGETS, STRING_OPTIONS as STRING_OPTIONS_OF, VERDICTS } from './known';
 
 // Local bindings of what the passes use on every line or word: compiled to CommonJS (tsx, the
 // bench), a use through an import passes a getter each time (~4% of a 100k-rule pass).
 const isBlank = isBlankOf;
 const isOtherSpace = isOtherSpaceOf;
-const KNOWN_MATCHES = KNOWN_MATCHES_OF;
 const STRING_OPTIONS = STRING_OPTIONS_OF;
 
 export interface ParseOptions {
@@ -24,21 +23,38 @@ export interface ParseOptions {
   source?: string;
 }
 
-/** IP-header options that iptables evaluates itself, with the number of words they take. */
-const BASIC_OPTIONS: Record<string, number> = {
-  '-s': 1, '--source': 1, '--src': 1,
-  '-d': 1, '--destination': 1, '--dst': 1,
-  '-p': 1, '--protocol': 1,
-  '-i': 1, '--in-interface': 1,
-  '-o': 1, '--out-interface': 1,
-  '-f': 0, '--fragment': 0,
-};
+// The parser's vocabularies are switches and Maps, not lookups in plain objects: a word from the
+// dump used as an object key costs a string-table probe per rule, and `constructor` or `__proto__`
+// would find Object.prototype's members.
+
+/** IP-header options that iptables evaluates itself: the number of words they take; -1 for any other option. */
+function basicArity(name: string): number {
+  switch (name) {
+    case '-s': case '--source': case '--src':
+    case '-d': case '--destination': case '--dst':
+    case '-p': case '--protocol':
+    case '-i': case '--in-interface':
+    case '-o': case '--out-interface':
+      return 1;
+    case '-f': case '--fragment':
+      return 0;
+    default:
+      return -1;
+  }
+}
 
 /** Protocols whose match module iptables loads implicitly after `-p proto` (old syntax). */
-const IMPLICIT_PROTO_MODULES: Record<string, string> = {
-  tcp: 'tcp', udp: 'udp', sctp: 'sctp', udplite: 'udplite', dccp: 'dccp', icmp: 'icmp',
-  icmpv6: 'icmp6', 'ipv6-icmp': 'icmp6', icmp6: 'icmp6',
-};
+const IMPLICIT_PROTO_MODULES = new Map<string, string>([
+  ['tcp', 'tcp'], ['udp', 'udp'], ['sctp', 'sctp'], ['udplite', 'udplite'], ['dccp', 'dccp'], ['icmp', 'icmp'],
+  ['icmpv6', 'icmp6'], ['ipv6-icmp', 'icmp6'], ['icmp6', 'icmp6'],
+]);
+
+/** Each known match module's name, to keep one copy of it (100k rules name `comment` 100k times). */
+const MATCH_NAMES = new Map([...KNOWN_MATCHES].map((m) => [m, m]));
+
+function isRuleCommand(word: string): boolean {
+  return word === '-A' || word === '-I' || word === '--append' || word === '--insert';
+}
 
 const TABLE_NAME = /^[A-Za-z0-9_-]+$/;
 const CHAIN_NAME = /^[^\s!"']+$/;
@@ -79,6 +95,19 @@ interface Doc {
   starts: number[];
   rs: Ruleset;
   source: string;
+  /**
+   * One copy of each option, module and target name of the rules parsed so far: 100k rules name
+   * `--comment` 100k times, and each kept copy is heap the garbage collector copies and marks.
+   */
+  names: Map<string, string>;
+}
+
+/** The dump's one copy of `name`. */
+function nameOf(doc: Doc, name: string): string {
+  const known = doc.names.get(name);
+  if (known !== undefined) return known;
+  doc.names.set(name, name);
+  return name;
 }
 
 /** Line `li` (0-based) of the dump, without its line break (`\n`, or `\r\n`). */
@@ -122,7 +151,7 @@ class Pending {
     return lineOf(this.doc, this.lineNo(k) - 1);
   }
   parse(k: number, table = this.table, chain = this.chain): ParsedRule {
-    return parseRuleLine(table, LINE_WORDS.read(this.line(k), 'iptables', this.doc.source, this.lineNo(k)), this.lineNo(k), this.doc.source, this.doc.rs, chain);
+    return parseRuleLine(this.doc, table, LINE_WORDS.read(this.line(k), 'iptables', this.doc.source, this.lineNo(k)), this.lineNo(k), chain);
   }
 }
 
@@ -190,7 +219,7 @@ class LazyChain implements Chain {
     const rules = placeInserts(parsed, pos);
     rules.forEach((r, i) => {
       r.num = i + 1;
-      if (r.target) r.target.kind = classifyTarget(p.table, r.target.name);
+      if (r.target) classifyTarget(p.table, r.target, p.doc);
     });
     this.#pending = undefined;
     this.#rules = rules;
@@ -250,7 +279,7 @@ export function chainRulesTolerant(chain: Chain): (Rule | UnparsedRule)[] {
     // Every line adds one item (a bad one at the end), so k items precede line k.
     try {
       const r = p.parse(k, table, scratch);
-      if (r.rule.target) r.rule.target.kind = classifyTarget(p.table, r.rule.target.name);
+      if (r.rule.target) classifyTarget(p.table, r.rule.target, p.doc);
       pos.push(insertPosition(r, k, p.doc.source));
       items.push(r.rule);
     } catch (e) {
@@ -290,7 +319,7 @@ export function pendingRuleLines(chain: Chain): RuleLines | undefined {
     parse(k) {
       try {
         const { rule } = p.parse(k);
-        if (rule.target) rule.target.kind = classifyTarget(p.table, rule.target.name);
+        if (rule.target) classifyTarget(p.table, rule.target, p.doc);
         rule.num = k + 1;
         return rule;
       } catch (e) {
@@ -328,7 +357,7 @@ function parseStructure(text: string, opts: ParseOptions): Ruleset {
   const source = opts.source ?? (family === 6 ? 'ip6tables-save' : 'iptables-save');
   const rs: Ruleset = { family, tables: [], backend, hasCounters: false, warnings: [] };
   const starts: number[] = [];
-  const doc: Doc = { text, starts, rs, source };
+  const doc: Doc = { text, starts, rs, source, names: new Map() };
   const countersOption = new CountersOption(text);
   let table: Table | undefined;
   let tableLine = 0;
@@ -521,13 +550,11 @@ function ruleHead(table: Table, line: string, first: number, lineNo: number, sou
     i++;
   }
   const cmd = head[i];
-  if (!cmd || cmd.quoted || !RULE_COMMANDS.has(cmd.text)) ruleError(source, lineNo, `expected -A CHAIN, found ${JSON.stringify(cmd?.text ?? '')}`, cmd);
+  if (!cmd || cmd.quoted || !isRuleCommand(cmd.text)) ruleError(source, lineNo, `expected -A CHAIN, found ${JSON.stringify(cmd?.text ?? '')}`, cmd);
   const chainTok = head[i + 1];
   if (!chainTok || isOptionToken(chainTok) || isBang(chainTok)) ruleError(source, lineNo, `${cmd.text} without a chain name`, chainTok ?? cmd);
   return { chain: chainFor(table, chainTok, lineNo, source), insert: cmd.text === '-I' || cmd.text === '--insert' };
 }
-
-const RULE_COMMANDS = new Set(['-A', '--append', '-I', '--insert']);
 
 /** The chain a rule line appends to; a built-in chain may be used without its declaration. */
 function chainFor(table: Table, chainTok: Token, lineNo: number, source: string): Chain {
@@ -648,7 +675,8 @@ interface ParsedRule {
   cmdColumn: number;
 }
 
-function parseRuleLine(table: Table, buf: WordBuffer, lineNo: number, source: string, rs: Ruleset, hint?: Chain): ParsedRule {
+function parseRuleLine(doc: Doc, table: Table, buf: WordBuffer, lineNo: number, hint?: Chain): ParsedRule {
+  const { source, rs } = doc;
   const toks = buf.tokens;
   const n = buf.count;
   // No closure per line (100k-rule dumps make every per-line allocation count): errors go
@@ -665,7 +693,7 @@ function parseRuleLine(table: Table, buf: WordBuffer, lineNo: number, source: st
   }
   const cmd = tok(toks, n, i);
   let insertAt: number | undefined;
-  if (!cmd || cmd.quoted || !RULE_COMMANDS.has(cmd.text)) {
+  if (!cmd || cmd.quoted || !isRuleCommand(cmd.text)) {
     ruleError(source, lineNo, `expected -A CHAIN, found ${JSON.stringify(cmd?.text ?? '')}`, cmd);
   }
   const chainTok = tok(toks, n, i + 1);
@@ -695,14 +723,15 @@ function parseRuleLine(table: Table, buf: WordBuffer, lineNo: number, source: st
       continue;
     }
     if (!isOptionToken(t)) ruleError(source, lineNo, `unexpected word ${JSON.stringify(t.text)} (expected an option)`, t);
-    const name = t.text;
+    const name = nameOf(doc, t.text);
     i++;
     if (name === '-m' || name === '--match') {
       if (pendingNeg) ruleError(source, lineNo, '"!" cannot negate -m', pendingNeg);
       const mod = tok(toks, n, i);
       if (!mod || isOptionToken(mod) || isBang(mod)) ruleError(source, lineNo, '-m without a module name', t);
       i++;
-      const m: Match = { module: mod.text, options: [], known: KNOWN_MATCHES.has(mod.text) };
+      const known = MATCH_NAMES.get(mod.text);
+      const m: Match = { module: known ?? nameOf(doc, mod.text), options: [], known: known !== undefined };
       matches = append(matches, m);
       ctx = m;
       continue;
@@ -730,10 +759,10 @@ function parseRuleLine(table: Table, buf: WordBuffer, lineNo: number, source: st
       negated = true;
       pendingNeg = undefined;
     }
-    const basicArity = BASIC_OPTIONS[name];
-    if (basicArity !== undefined) {
+    const arity = basicArity(name);
+    if (arity >= 0) {
       let values: string[] = [];
-      if (basicArity === 1) {
+      if (arity === 1) {
         // Old syntax puts the `!` between the option and its value (`-s ! 10.0.0.0/8`).
         if (isBang(tok(toks, n, i)) && tok(toks, n, i + 1) && !isOptionToken(tok(toks, n, i + 1))) {
           negated = !negated;
@@ -743,7 +772,7 @@ function parseRuleLine(table: Table, buf: WordBuffer, lineNo: number, source: st
         if (!v || isOptionToken(v) || isBang(v)) ruleError(source, lineNo, `${name} needs a value`, t);
         values = [v.text];
         i++;
-        if (name === '-p' || name === '--protocol') proto = v.text.toLowerCase();
+        if (name === '-p' || name === '--protocol') proto = v.text;
       }
       const opt: RuleOption = { name, values, negated };
       // Consecutive header options form one group; a module's context survives them
@@ -755,7 +784,7 @@ function parseRuleLine(table: Table, buf: WordBuffer, lineNo: number, source: st
     }
     if (!ctx) {
       // `-p tcp --dport 80` without `-m tcp`: iptables loads the protocol's module implicitly.
-      const mod = proto ? IMPLICIT_PROTO_MODULES[proto] : undefined;
+      const mod = proto ? IMPLICIT_PROTO_MODULES.get(proto.toLowerCase()) : undefined;
       if (!mod) ruleError(source, lineNo, `option ${name} does not belong to any match (-m) or target (-j)`, t);
       const m: Match = { module: mod!, options: [], implicit: true, known: KNOWN_MATCHES.has(mod!) };
       matches = append(matches, m);
@@ -782,7 +811,8 @@ function parseRuleLine(table: Table, buf: WordBuffer, lineNo: number, source: st
     ctx!.options = append(ctx!.options, { name, values, negated });
   }
   if (pendingNeg) ruleError(source, lineNo, '"!" at the end of a rule negates nothing', pendingNeg);
-  if (target && NAT_TO[target.name]) checkNatAddresses(target, NAT_TO[target.name], rs.family, toks, n, lineNo, source);
+  const natOption = target && natAddressOption(target.name);
+  if (natOption) checkNatAddresses(target!, natOption, rs.family, toks, n, lineNo, source);
   if (counters && (counters.packets || counters.bytes)) rs.hasCounters = true;
   const rule: Rule = { num: 0, chain: chain.name, matches, target, counters, line: lineNo };
   return { rule, chain, insertAt, cmdColumn: cmd.column };
@@ -815,8 +845,10 @@ function append<T>(list: T[], item: T): T[] {
   }
 }
 
-/** The address option of each NAT target that iptables-restore checks when it loads the rule. */
-const NAT_TO: Record<string, string> = { DNAT: '--to-destination', SNAT: '--to-source' };
+/** The address option of a NAT target that iptables-restore checks when it loads the rule. */
+function natAddressOption(target: string): string | undefined {
+  return target === 'DNAT' ? '--to-destination' : target === 'SNAT' ? '--to-source' : undefined;
+}
 
 /**
  * iptables-restore rejects a DNAT/SNAT whose address does not parse (`--to-destination  --random`
@@ -857,9 +889,15 @@ function ruleError(source: string, lineNo: number, reason: string, t: Token | un
   throw new ParseError(source, reason, lineNo, t ? t.column : 1);
 }
 
-export function classifyTarget(table: Table, name: string): Target['kind'] {
-  if (VERDICTS.has(name)) return 'verdict';
-  if (table.chainsByName.has(name)) return 'chain';
-  if (KNOWN_TARGETS.has(name)) return 'extension';
-  return 'unknown';
+/** Sets the target's kind, and its name to the one copy of it (the chain's own, for a jump to a chain). */
+function classifyTarget(table: Table, target: Target, doc: Doc): void {
+  const name = target.name;
+  const chain = VERDICTS.has(name) ? undefined : table.chainsByName.get(name);
+  if (chain) {
+    target.kind = 'chain';
+    target.name = chain.name;
+    return;
+  }
+  target.kind = VERDICTS.has(name) ? 'verdict' : KNOWN_TARGETS.has(name) ? 'extension' : 'unknown';
+  target.name = nameOf(doc, name);
 }
