@@ -356,112 +356,191 @@ function parseStructure(text: string, opts: ParseOptions): Ruleset {
   family ??= 4;
   const source = opts.source ?? (family === 6 ? 'ip6tables-save' : 'iptables-save');
   const rs: Ruleset = { family, tables: [], backend, hasCounters: false, warnings: [] };
-  const starts: number[] = [];
-  const doc: Doc = { text, starts, rs, source, names: new Map() };
-  const countersOption = new CountersOption(text);
-  let table: Table | undefined;
-  let tableLine = 0;
-  // Chains with a `-c` rule: parsed at the end of the structure pass, so that hasCounters is known.
-  const eager = new Set<Chain>();
-  const tablesByName = new Map<string, Table>();
-  let last: Pending | undefined;
-  let lastName = '';
-  let lastChain: Chain | undefined;
+  const reader = new StructureReader({ text, starts: [], rs, source, names: new Map() });
+  reader.read();
+  return rs;
+}
 
-  const fail = (reason: string, line: number, column: number): never => {
-    throw new ParseError(source, reason, line, column);
-  };
+/**
+ * The structure pass. It reads the text in place: rule lines and chain declarations (nearly all of
+ * a big dump) are checked by position, and a line string is made only for the rare others and for
+ * errors. Runs of rule lines and of declarations each have a loop (a method) of their own: a
+ * diagnosis runs this once per dump, mostly before the JIT has optimized it, and one loop over all
+ * kinds of lines was optimized on the declarations, then thrown away at the first rule line.
+ */
+class StructureReader {
+  private readonly text: string;
+  private readonly countersOption: CountersOption;
+  private table: Table | undefined;
+  private tableLine = 0;
+  /** Chains with a `-c` rule: parsed at the end of the pass, so that hasCounters is known. */
+  private readonly eager = new Set<Chain>();
+  private readonly tablesByName = new Map<string, Table>();
+  private last: Pending | undefined;
+  private lastName = '';
+  private lastChain: LazyChain | undefined;
+  // The current line: where it starts (`at`), its first non-blank character, where it ends
+  // (before `\n` or `\r\n`), its 0-based index; `next` is where the following line starts.
+  private at = 0;
+  private first = 0;
+  private end = 0;
+  private li = -1;
+  private next = 0;
 
-  // The pass reads the text in place: rule lines and chain declarations (nearly all of a big dump)
-  // are checked by position, and a line string is made only for the rare others and for errors.
-  for (let pos = 0, li = 0; pos <= text.length; li++) {
-    const nl = text.indexOf('\n', pos);
-    const next = nl < 0 ? text.length + 1 : nl + 1;
-    let end = nl < 0 ? text.length : nl;
-    if (end > pos && text.charCodeAt(end - 1) === 13) end--;
-    starts.push(pos);
-    const at = pos;
-    pos = next;
-    const lineNo = li + 1;
-    let first = at;
-    while (first < end && isBlank(text.charCodeAt(first))) first++;
-    if (first === end) continue;
-    const c = text.charCodeAt(first);
-    if (c === 91 /* [ */ || c === 45 /* - */) {
-      if (!table) fail('rule outside a table (missing *table line)', lineNo, first - at + 1);
+  constructor(private readonly doc: Doc) {
+    this.text = doc.text;
+    this.countersOption = new CountersOption(doc.text);
+  }
+
+  read(): void {
+    const text = this.text;
+    let more = this.advance();
+    while (more) {
+      const c = text.charCodeAt(this.first);
+      if (c === 91 /* [ */ || c === 45 /* - */) more = this.rules();
+      else if (c === 58 /* : */) more = this.declarations();
+      else {
+        this.other(c);
+        more = this.advance();
+      }
+    }
+    if (this.table) this.fail(`table ${this.table.name} has no COMMIT`, this.tableLine, 1);
+    for (const chain of this.eager) void chain.rules;
+  }
+
+  /** Moves to the next line that is not blank; false at the end of the text. */
+  private advance(): boolean {
+    const text = this.text;
+    const starts = this.doc.starts;
+    let pos = this.next;
+    while (pos <= text.length) {
+      const nl = text.indexOf('\n', pos);
+      let end = nl < 0 ? text.length : nl;
+      if (end > pos && text.charCodeAt(end - 1) === 13) end--;
+      starts.push(pos);
+      this.li++;
+      let first = pos;
+      while (first < end && isBlank(text.charCodeAt(first))) first++;
+      const at = pos;
+      pos = nl < 0 ? text.length + 1 : nl + 1;
+      if (first < end) {
+        this.at = at;
+        this.first = first;
+        this.end = end;
+        this.next = pos;
+        return true;
+      }
+    }
+    this.next = pos;
+    return false;
+  }
+
+  /** The current line and the rule lines after it; then the next line is current (false: none). */
+  private rules(): boolean {
+    const text = this.text;
+    const table = this.table;
+    if (!table) this.fail('rule outside a table (missing *table line)', this.li + 1, this.first - this.at + 1);
+    let c: number;
+    do {
+      const { first, end } = this;
       // Fast paths for `-A CHAIN `, the name compared in place: the chain of the previous line (a
       // dump lists a chain's rules together), else one of the next few declared (iptables-save
       // lists the chains' rules in the order it declared them, skipping empty chains). Anything
       // else takes ruleHead (which reads the words and looks the chain up by name).
-      const append = c === 45 && text.charCodeAt(first + 1) === 65 /* A */ && text.charCodeAt(first + 2) === 32;
-      if (append && last && last.table === table && isAt(text, first + 3, lastName) && wordEnds(text, first + 3 + lastName.length, end)) last.add(li);
-      else {
-        let chain: LazyChain | undefined;
-        if (append) {
-          const chains = table!.chains;
-          const from = last && last.table === table ? (lastChain as LazyChain).position + 1 : 0;
-          for (let k = from; k < from + 4 && k < chains.length && !chain; k++) {
-            const name = chains[k].name;
-            const e = first + 3 + name.length;
-            // (A quote in the next word: ruleHead reads the whole line's quoting; a name that
-            // reads as an option is refused by ruleHead.)
-            if (isAt(text, first + 3, name) && wordEnds(text, e, end) && !quotedWordAt(text, e, end) && name.charCodeAt(0) !== 45) chain = chains[k] as LazyChain;
-          }
-        }
-        let insert = false;
-        if (!chain) {
-          const head = ruleHead(table!, text.slice(at, end), first - at, lineNo, source, rs);
-          chain = head.chain as LazyChain;
-          insert = head.insert;
-        }
-        last = chain.defer(table!, doc, li);
-        // `-I` (a command word, never an option): positions depend on earlier lines.
-        if (insert) last.inserts = true;
-        lastName = chain.name;
-        lastChain = chain;
-      }
+      const append = text.charCodeAt(first) === 45 && text.charCodeAt(first + 1) === 65 /* A */ && text.charCodeAt(first + 2) === 32;
+      const last = this.last;
+      if (append && last && last.table === table && isAt(text, first + 3, this.lastName) && wordEnds(text, first + 3 + this.lastName.length, end)) last.add(this.li);
+      else this.firstOfChain(table!, append);
       // `-c`: the rule has counters, which hasCounters must know now.
-      if (countersOption.in(first, end)) eager.add(lastChain!);
-      continue;
+      if (this.countersOption.in(first, end)) this.eager.add(this.lastChain!);
+      if (!this.advance()) return false;
+      c = text.charCodeAt(this.first);
+    } while (c === 91 || c === 45);
+    return true;
+  }
+
+  /** A rule line of another chain than the line before it. */
+  private firstOfChain(table: Table, append: boolean): void {
+    const text = this.text;
+    const { first, end } = this;
+    let chain: LazyChain | undefined;
+    if (append) {
+      const chains = table.chains;
+      const from = this.last && this.last.table === table ? this.lastChain!.position + 1 : 0;
+      for (let k = from; k < from + 4 && k < chains.length && !chain; k++) {
+        const name = chains[k].name;
+        const e = first + 3 + name.length;
+        // (A quote in the next word: ruleHead reads the whole line's quoting; a name that
+        // reads as an option is refused by ruleHead.)
+        if (isAt(text, first + 3, name) && wordEnds(text, e, end) && !quotedWordAt(text, e, end) && name.charCodeAt(0) !== 45) chain = chains[k] as LazyChain;
+      }
     }
-    if (c === 58 /* : */) {
-      if (!table) fail('chain declaration outside a table (missing *table line)', lineNo, first - at + 1);
-      if (first !== at || !declarePlainChain(table!, text, at, end, lineNo, source, rs)) declareChain(table!, text.slice(at, end), first - at, lineNo, source, rs);
-      continue;
+    let insert = false;
+    if (!chain) {
+      const head = ruleHead(table, text.slice(this.at, end), first - this.at, this.li + 1, this.doc.source, this.doc.rs);
+      chain = head.chain as LazyChain;
+      insert = head.insert;
     }
-    const line = text.slice(at, end);
-    const f = first - at;
+    this.last = chain.defer(table, this.doc, this.li);
+    // `-I` (a command word, never an option): positions depend on earlier lines.
+    if (insert) this.last.inserts = true;
+    this.lastName = chain.name;
+    this.lastChain = chain;
+  }
+
+  /** The current line and the chain declarations after it; then the next line is current (false: none). */
+  private declarations(): boolean {
+    const text = this.text;
+    const table = this.table;
+    const { source, rs } = this.doc;
+    if (!table) this.fail('chain declaration outside a table (missing *table line)', this.li + 1, this.first - this.at + 1);
+    do {
+      const { at, first, end } = this;
+      if (first !== at || !declarePlainChain(table!, text, at, end, this.li + 1, source, rs)) declareChain(table!, text.slice(at, end), first - at, this.li + 1, source, rs);
+      if (!this.advance()) return false;
+    } while (text.charCodeAt(this.first) === 58);
+    return true;
+  }
+
+  /** A comment, a table, COMMIT, or a line that is none of these. */
+  private other(c: number): void {
+    const { rs } = this.doc;
+    const line = this.text.slice(this.at, this.end);
+    const f = this.first - this.at;
+    const lineNo = this.li + 1;
     if (c === 35 /* # */) {
       const w = /^#\s*Warning:\s*(.*)$/.exec(line.slice(f));
       if (w) rs.warnings.push(w[1]);
       // iptables-nft-save ≥ 1.8.8 ("contains incompatible base-chains") and older ("is incompatible").
       const inc = /^# Table [`'](.+)' (?:contains incompatible base-chains|is incompatible)/.exec(line.slice(f));
       if (inc) (rs.incompleteTables ??= []).push(inc[1]);
-      continue;
+      return;
     }
     if (c === 42 /* * */) {
-      if (table) fail(`table ${table.name} (line ${tableLine}) has no COMMIT before a new table starts`, lineNo, f + 1);
+      if (this.table) this.fail(`table ${this.table.name} (line ${this.tableLine}) has no COMMIT before a new table starts`, lineNo, f + 1);
       const name = line.slice(f + 1).trim();
-      if (!TABLE_NAME.test(name)) fail(`bad table name ${JSON.stringify(name)}`, lineNo, f + 2);
-      table = tablesByName.get(name);
+      if (!TABLE_NAME.test(name)) this.fail(`bad table name ${JSON.stringify(name)}`, lineNo, f + 2);
+      let table = this.tablesByName.get(name);
       if (!table) {
         table = { name, chains: [], chainsByName: new Map() };
         rs.tables.push(table);
-        tablesByName.set(name, table);
+        this.tablesByName.set(name, table);
       }
-      tableLine = lineNo;
-      continue;
+      this.table = table;
+      this.tableLine = lineNo;
+      return;
     }
     if (c === 67 /* C */ && line.startsWith('COMMIT', f) && line.slice(f + 6).trimEnd() === '') {
-      if (!table) fail('COMMIT outside a table', lineNo, f + 1);
-      table = undefined;
-      continue;
+      if (!this.table) this.fail('COMMIT outside a table', lineNo, f + 1);
+      this.table = undefined;
+      return;
     }
-    fail(`not an iptables-save line: ${JSON.stringify(line.slice(f, f + 40))}`, lineNo, f + 1);
+    this.fail(`not an iptables-save line: ${JSON.stringify(line.slice(f, f + 40))}`, lineNo, f + 1);
   }
-  if (table) fail(`table ${table.name} has no COMMIT`, tableLine, 1);
-  for (const chain of eager) void chain.rules;
-  return rs;
+
+  private fail(reason: string, line: number, column: number): never {
+    throw new ParseError(this.doc.source, reason, line, column);
+  }
 }
 
 /** Is `s` at `text[at]`? (String.prototype.startsWith with a position costs ~10× more on a 14 MB text.) */
