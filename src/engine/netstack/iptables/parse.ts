@@ -3,18 +3,22 @@
 // ParseError (line, column) for anything that is not that grammar. Modules and targets it does not
 // model are kept as generic option lists and marked unknown — an unfamiliar extension is never a
 // reason to reject a dump. Linear in the input size (100k-rule dumps are normal on big clusters).
-import { parseIP, type Family } from '../ip';
+import { parseIP as parseIPOf, type Family } from '../ip';
 import { ParseError } from '../parse-error';
-import { isBuiltinChain, type Chain, type Counters, type Match, type Rule, type RuleOption, type Ruleset, type Table, type Target } from './model';
+import { isBuiltinChain as isBuiltinChainOf, type Chain, type Counters, type Match, type Rule, type RuleOption, type Ruleset, type Table, type Target } from './model';
 import { placeInserts } from '../insert-order';
 import { isBlank as isBlankOf, isOtherSpace as isOtherSpaceOf, WordBuffer, words, type Token } from '../tokens';
-import { KNOWN_MATCHES, KNOWN_TARGETS, STRING_OPTIONS as STRING_OPTIONS_OF, VERDICTS } from './known';
+import { KNOWN_MATCHES, KNOWN_TARGETS as KNOWN_TARGETS_OF, STRING_OPTIONS as STRING_OPTIONS_OF, VERDICTS as VERDICTS_OF } from './known';
 
 // Local bindings of what the passes use on every line or word: compiled to CommonJS (tsx, the
 // bench), a use through an import passes a getter each time (~4% of a 100k-rule pass).
 const isBlank = isBlankOf;
 const isOtherSpace = isOtherSpaceOf;
 const STRING_OPTIONS = STRING_OPTIONS_OF;
+const VERDICTS = VERDICTS_OF;
+const KNOWN_TARGETS = KNOWN_TARGETS_OF;
+const parseIP = parseIPOf;
+const isBuiltinChain = isBuiltinChainOf;
 
 export interface ParseOptions {
   /** 4 for iptables-save, 6 for ip6tables-save; guessed from the header when absent (else 4). */
