@@ -63,6 +63,12 @@ export class WordBuffer implements Sink {
     read(this, line, dialect, source, lineNo, span);
     return this;
   }
+
+  /** Drops the words read (a long word is a slice that keeps the whole text it came from alive). */
+  clear(): void {
+    for (const t of this.tokens) t.text = '';
+    this.count = 0;
+  }
 }
 
 function read(out: Sink, line: string, dialect: Dialect, source: string, lineNo: number, span?: Span): void {

@@ -87,7 +87,10 @@ export function parseIptablesSaveLazy(text: string, opts: ParseOptions = {}): Ru
   return parseStructure(text, opts);
 }
 
-/** The words of the rule line being parsed (one line at a time: parseRuleLine keeps no token). */
+/**
+ * The words of the rule line being parsed (one line at a time: parseRuleLine keeps no token).
+ * Cleared after each chain or single rule, so that it does not keep a dropped dump's text alive.
+ */
 const LINE_WORDS = new WordBuffer();
 
 /**
@@ -214,11 +217,15 @@ class LazyChain implements Chain {
     const p = this.#pending!;
     const parsed: Rule[] = [];
     const pos: number[] = [];
-    for (let k = 0; k < p.count; k++) {
-      // Throws at the first bad line (the chain stays unparsed and throws again on the next read).
-      const r = p.parse(k);
-      pos.push(insertPosition(r, k, p.doc.source));
-      parsed.push(r.rule);
+    try {
+      for (let k = 0; k < p.count; k++) {
+        // Throws at the first bad line (the chain stays unparsed and throws again on the next read).
+        const r = p.parse(k);
+        pos.push(insertPosition(r, k, p.doc.source));
+        parsed.push(r.rule);
+      }
+    } finally {
+      LINE_WORDS.clear();
     }
     const rules = placeInserts(parsed, pos);
     rules.forEach((r, i) => {
@@ -292,6 +299,7 @@ export function chainRulesTolerant(chain: Chain): (Rule | UnparsedRule)[] {
       items.push({ num: 0, line: lineNo, text: p.line(k).trim(), error: e });
     }
   }
+  LINE_WORDS.clear();
   const out = placeInserts(items, pos);
   out.forEach((r, i) => (r.num = i + 1));
   return out;
@@ -329,6 +337,8 @@ export function pendingRuleLines(chain: Chain): RuleLines | undefined {
       } catch (e) {
         if (!(e instanceof ParseError)) throw e;
         return { num: k + 1, line: p.lineNo(k), text: p.line(k).trim(), error: e };
+      } finally {
+        LINE_WORDS.clear();
       }
     },
   };
