@@ -666,54 +666,26 @@ function parseCounters(text: string): Counters | undefined {
   return m ? { packets: Number(m[1]), bytes: Number(m[2]) } : undefined;
 }
 
+/** A declaration as iptables-save writes it, up to its counters (sticky: matched at a line's start in the text). */
+const PLAIN_DECLARATION = /:([^\s!"']+) ([A-Z-]+) \[(\d+):(\d+)\]/y;
+
 /**
  * The form iptables-save writes (`:KUBE-SVC-X - [0:0]` at the start of the line, 40k of them in a
- * big dump), read in place: exactly what /^:([^\s!"']+) ([A-Z-]+) \[(\d+):(\d+)\]\s*$/ accepts.
- * False for anything else (declareChain then reads the line's words).
+ * big dump), read in place: exactly what /^:([^\s!"']+) ([A-Z-]+) \[(\d+):(\d+)\]\s*$/ accepts on
+ * the line. False for anything else (declareChain then reads the line's words). (A regular
+ * expression, not a loop over characters: this runs once per dump, mostly before the JIT has
+ * optimized anything, and the expression's native code is fast from the first line.)
  */
 function declarePlainChain(table: Table, text: string, at: number, end: number, lineNo: number, source: string, rs: Ruleset): boolean {
-  let j = at + 1;
-  while (j < end) {
-    const c = text.charCodeAt(j);
-    if (isSpace(c) || c === 33 /* ! */ || c === 34 /* " */ || c === 39 /* ' */) break;
-    j++;
-  }
-  const nameEnd = j;
-  if (nameEnd === at + 1 || text.charCodeAt(j) !== 32) return false;
-  const policyAt = ++j;
-  while (j < end) {
-    const c = text.charCodeAt(j);
-    if (!((c >= 65 && c <= 90) || c === 45)) break;
-    j++;
-  }
-  const policyEnd = j;
-  if (policyEnd === policyAt || text.charCodeAt(j) !== 32 || text.charCodeAt(j + 1) !== 91 /* [ */) return false;
-  j += 2;
-  const packetsAt = j;
-  while (j < end && isDigit(text.charCodeAt(j))) j++;
-  const packetsEnd = j;
-  if (packetsEnd === packetsAt || text.charCodeAt(j) !== 58 /* : */) return false;
-  const bytesAt = ++j;
-  while (j < end && isDigit(text.charCodeAt(j))) j++;
-  const bytesEnd = j;
-  if (bytesEnd === bytesAt || text.charCodeAt(j) !== 93 /* ] */) return false;
-  for (j++; j < end; j++) if (!isSpace(text.charCodeAt(j))) return false;
-  const counters = { packets: decimal(text, packetsAt, packetsEnd), bytes: decimal(text, bytesAt, bytesEnd) };
+  PLAIN_DECLARATION.lastIndex = at;
+  const m = PLAIN_DECLARATION.exec(text);
+  if (!m) return false;
+  // (The name and policy cannot run past the line: a line break is white space.)
+  for (let j = at + m[0].length; j < end; j++) if (!isSpace(text.charCodeAt(j))) return false;
+  const counters = { packets: Number(m[3]), bytes: Number(m[4]) };
   if (counters.packets || counters.bytes) rs.hasCounters = true;
-  defineChain(table, text.slice(at + 1, nameEnd), text.slice(policyAt, policyEnd), counters, 2, lineNo, source);
+  defineChain(table, m[1], m[2], counters, 2, lineNo, source);
   return true;
-}
-
-function isDigit(c: number): boolean {
-  return c >= 48 && c <= 57;
-}
-
-/** The decimal number text[from, to) (digits only), as Number() reads it. */
-function decimal(text: string, from: number, to: number): number {
-  if (to - from > 15) return Number(text.slice(from, to));
-  let v = 0;
-  for (let j = from; j < to; j++) v = v * 10 + (text.charCodeAt(j) - 48);
-  return v;
 }
 
 /** A chain declaration in any other form (quoted name, other white space, a bad line): read from its words. */
