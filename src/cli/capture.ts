@@ -5,8 +5,8 @@ import { parse } from './args';
 import { UsageError, type CliIO, type Command } from './command';
 import { echoed } from '../shared/display';
 import { liveFailure, liveFlagOptions, liveFlagsUsage, liveOptions, withCancellation } from './live-flags';
-import { captureLive } from '../cluster/live';
 import { limitFlagOptions, limitFlagsUsage } from './limit-flags';
+import { liveModule } from './live-module';
 
 const usage = `netpath snapshot capture --context NAME [--nodes a,b] -o OUT [--kubeconfig FILE] [--namespace NS]
                          [--collector-image IMG] [--timeout SECONDS] [--yes]
@@ -42,7 +42,7 @@ export const snapshotCaptureCommand: Command = {
       if (!nodes.length) throw new UsageError('--nodes needs at least one node name');
     }
     try {
-      const r = await withCancellation((signal) => captureLive(liveOptions(values, io, signal), nodes));
+      const r = await withCancellation((signal) => liveModule().captureLive(liveOptions(values, io, signal), nodes));
       writeFileSync(out, r.text);
       const failed = r.collections.filter((c) => c.error);
       io.stderr(`netpath snapshot capture: wrote ${out}: ${r.snapshot.objects.nodes.length} nodes, ${r.snapshot.objects.pods.length} pods, ${Object.keys(r.snapshot.dumps).length} dumps\n`);

@@ -11,7 +11,7 @@ import { formatJson } from '../engine/report/json';
 import { formatText } from '../engine/report/text';
 import { formatSkoopJson } from '../engine/report/skoop-json';
 import { liveFailure, liveFlagOptions, liveFlagsUsage, liveOptions, withCancellation } from './live-flags';
-import { diagnoseLive } from '../cluster/live';
+import { liveModule } from './live-module';
 import { createContext } from '../engine/context';
 import { snapshotPort } from '../engine/port';
 import { settingsFlagOptions, settingsFlagsUsage, settingsOverrides } from './settings-flags';
@@ -162,7 +162,7 @@ export const diagnoseCommand: Command = {
     };
     if (values.context !== undefined) {
       try {
-        const live = await withCancellation((signal) => diagnoseLive({ ...liveOptions(values, io, signal), settings: overrides }, request, whatIf ? (port, context) => runWhatIf(port, context, request) : undefined));
+        const live = await withCancellation((signal) => liveModule().diagnoseLive({ ...liveOptions(values, io, signal), settings: overrides }, request, whatIf ? (port, context) => runWhatIf(port, context, request) : undefined));
         print(live.result);
         return 0;
       } catch (e) {

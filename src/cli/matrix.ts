@@ -13,8 +13,8 @@ import type { Context } from '../engine/context';
 import { buildMatrix, type Matrix } from '../engine/matrix/matrix';
 import type { MatrixPort, MatrixProtocol, MatrixScope } from '../engine/matrix/scope';
 import { matrixCsv, matrixJson, matrixText } from '../engine/matrix/report';
-import { LiveDumps, liveContext, openLive } from '../cluster/live';
 import { limitFlagOptions, limitFlagsUsage, limitsFromFlags } from './limit-flags';
+import { liveModule } from './live-module';
 
 const usage = `netpath matrix --snapshot FILE [--namespace NS ... | --all-namespaces] [--port P[/tcp|udp|sctp] ...]
                [--protocol tcp|udp|sctp] [--policy-only] [--format text|json|csv]
@@ -119,6 +119,7 @@ export const matrixCommand: Command = {
       try {
         const m = await withCancellation(async (signal) => {
           const o = { ...liveOptions({ ...values, namespace: values['collector-namespace'] }, io, signal), settings: overrides, ...(policyOnly ? { collect: false } : {}) };
+          const { LiveDumps, liveContext, openLive } = liveModule();
           const session = await openLive(o);
           try {
             const dumps = new LiveDumps(session, signal);

@@ -34,16 +34,67 @@ export interface Span {
  * `source` and `lineNo` only name the place.
  */
 export function words(line: string, dialect: Dialect, source: string, lineNo: number, span?: Span): Token[] {
+  const out: Sink = { tokens: [], count: 0, reuse: false };
+  read(out, line, dialect, source, lineNo, span);
+  return out.tokens;
+}
+
+/** Where a tokenizer puts the words: a new array, or a WordBuffer's reused tokens. */
+interface Sink {
+  tokens: Token[];
+  count: number;
+  /** Overwrite the Token objects already in `tokens` (a WordBuffer) instead of allocating. */
+  reuse: boolean;
+}
+
+/**
+ * Storage for the words of one line at a time, reused from line to line: a parser that reads 100k
+ * lines (iptables rules) otherwise allocates an object per word per line, most of its garbage.
+ * After `read`, tokens[0..count) are the line's words; they stay valid until the next read, and
+ * the entries past `count` are stale.
+ */
+export class WordBuffer implements Sink {
+  readonly tokens: Token[] = [];
+  count = 0;
+  readonly reuse = true;
+
+  read(line: string, dialect: Dialect, source: string, lineNo: number, span?: Span): this {
+    this.count = 0;
+    read(this, line, dialect, source, lineNo, span);
+    return this;
+  }
+
+  /** Drops the words read (a long word is a slice that keeps the whole text it came from alive). */
+  clear(): void {
+    for (const t of this.tokens) t.text = '';
+    this.count = 0;
+  }
+}
+
+function read(out: Sink, line: string, dialect: Dialect, source: string, lineNo: number, span?: Span): void {
   const from = span ? span.from ?? 0 : 0;
   const max = span ? span.max ?? Infinity : Infinity;
-  if (max < 1) return [];
+  if (max < 1) return;
   if (dialect === 'iptables') {
     // No quote in the line: plain words. A bounded read skips that look at the whole line.
     const plain = max === Infinity && line.indexOf('"', from) < 0 && line.indexOf("'", from) < 0;
-    return plain ? plainWords(line, false, from, max) : shellWords(line, source, lineNo, from, max);
-  }
-  if (dialect === 'ipset') return line.indexOf('"', from) < 0 ? plainWords(line, false, from, max) : ipsetWords(line, source, lineNo, from, max);
-  return plainWords(line, true, from, max);
+    if (plain) plainWords(out, line, false, from, max);
+    else shellWords(out, line, source, lineNo, from, max);
+  } else if (dialect === 'ipset') {
+    if (line.indexOf('"', from) < 0) plainWords(out, line, false, from, max);
+    else ipsetWords(out, line, source, lineNo, from, max);
+  } else plainWords(out, line, true, from, max);
+}
+
+/** Adds a word; returns how many the sink holds. */
+function put(out: Sink, text: string, quoted: boolean, column: number): number {
+  const t = out.reuse ? out.tokens[out.count] : undefined;
+  if (t) {
+    t.text = text;
+    t.quoted = quoted;
+    t.column = column;
+  } else out.tokens[out.count] = { text, quoted, column };
+  return ++out.count;
 }
 
 /** A word separator of the C tools' own readers: space, tab, CR. */
@@ -58,13 +109,12 @@ export function firstNonBlank(line: string): number {
 }
 
 /** What `\s` matches besides isBlank: LF, VT, FF and the Unicode spaces. */
-function isOtherSpace(c: number): boolean {
+export function isOtherSpace(c: number): boolean {
   if (c < 0xa0) return c === 10 || c === 11 || c === 12;
   return c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
 }
 
-function plainWords(line: string, any: boolean, from: number, max: number): Token[] {
-  const out: Token[] = [];
+function plainWords(out: Sink, line: string, any: boolean, from: number, max: number): void {
   let i = from;
   const n = line.length;
   while (i < n) {
@@ -75,15 +125,13 @@ function plainWords(line: string, any: boolean, from: number, max: number): Toke
     const start = i;
     if (any) while (i < n && !isBlank(line.charCodeAt(i)) && !isOtherSpace(line.charCodeAt(i))) i++;
     else while (i < n && !isBlank(line.charCodeAt(i))) i++;
-    if (out.push({ text: line.slice(start, i), quoted: false, column: start + 1 }) === max) break;
+    if (put(out, line.slice(start, i), false, start + 1) === max) break;
   }
-  return out;
 }
 
 // Words are joined from runs (plain, or quoted) copied with slice, not char by char — kube-proxy
 // quotes a comment in nearly every rule, so this is a hot path too.
-function shellWords(line: string, source: string, lineNo: number, from: number, max: number): Token[] {
-  const out: Token[] = [];
+function shellWords(out: Sink, line: string, source: string, lineNo: number, from: number, max: number): void {
   let i = from;
   const n = line.length;
   while (i < n) {
@@ -127,13 +175,11 @@ function shellWords(line: string, source: string, lineNo: number, from: number, 
         text += line.slice(run, i);
       }
     }
-    if (out.push({ text, quoted, column: start + 1 }) === max) break;
+    if (put(out, text, quoted, start + 1) === max) break;
   }
-  return out;
 }
 
-function ipsetWords(line: string, source: string, lineNo: number, from: number, max: number): Token[] {
-  const out: Token[] = [];
+function ipsetWords(out: Sink, line: string, source: string, lineNo: number, from: number, max: number): void {
   let i = from;
   const n = line.length;
   while (i < n) {
@@ -146,14 +192,13 @@ function ipsetWords(line: string, source: string, lineNo: number, from: number, 
     if (c === 34) {
       const end = line.indexOf('"', i + 1);
       if (end < 0) throw unterminated(source, lineNo, start, c);
-      if (out.push({ text: line.slice(i + 1, end), quoted: true, column: start + 1 }) === max) break;
+      if (put(out, line.slice(i + 1, end), true, start + 1) === max) break;
       i = end + 1;
       continue;
     }
     while (i < n && !isBlank(line.charCodeAt(i))) i++;
-    if (out.push({ text: line.slice(start, i), quoted: false, column: start + 1 }) === max) break;
+    if (put(out, line.slice(start, i), false, start + 1) === max) break;
   }
-  return out;
 }
 
 function unterminated(source: string, lineNo: number, at: number, quote: number): ParseError {

@@ -3,17 +3,22 @@
 // ParseError (line, column) for anything that is not that grammar. Modules and targets it does not
 // model are kept as generic option lists and marked unknown — an unfamiliar extension is never a
 // reason to reject a dump. Linear in the input size (100k-rule dumps are normal on big clusters).
-import { parseIP, type Family } from '../ip';
+import { parseIP as parseIPOf, type Family } from '../ip';
 import { ParseError } from '../parse-error';
-import { KNOWN_MATCHES, KNOWN_TARGETS, STRING_OPTIONS, VERDICTS } from './known';
-import { isBuiltinChain, type Chain, type Counters, type Match, type Rule, type RuleOption, type Ruleset, type Table, type Target } from './model';
+import { isBuiltinChain as isBuiltinChainOf, type Chain, type Counters, type Match, type Rule, type RuleOption, type Ruleset, type Table, type Target } from './model';
 import { placeInserts } from '../insert-order';
-import { firstNonBlank as firstNonBlankOf, isBlank as isBlankOf, words, type Token } from '../tokens';
+import { isBlank as isBlankOf, isOtherSpace as isOtherSpaceOf, WordBuffer, words, type Token } from '../tokens';
+import { KNOWN_MATCHES, KNOWN_TARGETS as KNOWN_TARGETS_OF, STRING_OPTIONS as STRING_OPTIONS_OF, VERDICTS as VERDICTS_OF } from './known';
 
-// Local bindings of the two helpers the structure pass calls on every line: compiled to CommonJS
-// (tsx, the bench), a call through an import passes a getter each time, ~4% of a 100k-rule pass.
-const firstNonBlank = firstNonBlankOf;
+// Local bindings of what the passes use on every line or word: compiled to CommonJS (tsx, the
+// bench), a use through an import passes a getter each time (~4% of a 100k-rule pass).
 const isBlank = isBlankOf;
+const isOtherSpace = isOtherSpaceOf;
+const STRING_OPTIONS = STRING_OPTIONS_OF;
+const VERDICTS = VERDICTS_OF;
+const KNOWN_TARGETS = KNOWN_TARGETS_OF;
+const parseIP = parseIPOf;
+const isBuiltinChain = isBuiltinChainOf;
 
 export interface ParseOptions {
   /** 4 for iptables-save, 6 for ip6tables-save; guessed from the header when absent (else 4). */
@@ -22,21 +27,38 @@ export interface ParseOptions {
   source?: string;
 }
 
-/** IP-header options that iptables evaluates itself, with the number of words they take. */
-const BASIC_OPTIONS: Record<string, number> = {
-  '-s': 1, '--source': 1, '--src': 1,
-  '-d': 1, '--destination': 1, '--dst': 1,
-  '-p': 1, '--protocol': 1,
-  '-i': 1, '--in-interface': 1,
-  '-o': 1, '--out-interface': 1,
-  '-f': 0, '--fragment': 0,
-};
+// The parser's vocabularies are switches and Maps, not lookups in plain objects: a word from the
+// dump used as an object key costs a string-table probe per rule, and `constructor` or `__proto__`
+// would find Object.prototype's members.
+
+/** IP-header options that iptables evaluates itself: the number of words they take; -1 for any other option. */
+function basicArity(name: string): number {
+  switch (name) {
+    case '-s': case '--source': case '--src':
+    case '-d': case '--destination': case '--dst':
+    case '-p': case '--protocol':
+    case '-i': case '--in-interface':
+    case '-o': case '--out-interface':
+      return 1;
+    case '-f': case '--fragment':
+      return 0;
+    default:
+      return -1;
+  }
+}
 
 /** Protocols whose match module iptables loads implicitly after `-p proto` (old syntax). */
-const IMPLICIT_PROTO_MODULES: Record<string, string> = {
-  tcp: 'tcp', udp: 'udp', sctp: 'sctp', udplite: 'udplite', dccp: 'dccp', icmp: 'icmp',
-  icmpv6: 'icmp6', 'ipv6-icmp': 'icmp6', icmp6: 'icmp6',
-};
+const IMPLICIT_PROTO_MODULES = new Map<string, string>([
+  ['tcp', 'tcp'], ['udp', 'udp'], ['sctp', 'sctp'], ['udplite', 'udplite'], ['dccp', 'dccp'], ['icmp', 'icmp'],
+  ['icmpv6', 'icmp6'], ['ipv6-icmp', 'icmp6'], ['icmp6', 'icmp6'],
+]);
+
+/** Each known match module's name, to keep one copy of it (100k rules name `comment` 100k times). */
+const MATCH_NAMES = new Map([...KNOWN_MATCHES].map((m) => [m, m]));
+
+function isRuleCommand(word: string): boolean {
+  return word === '-A' || word === '-I' || word === '--append' || word === '--insert';
+}
 
 const TABLE_NAME = /^[A-Za-z0-9_-]+$/;
 const CHAIN_NAME = /^[^\s!"']+$/;
@@ -65,11 +87,42 @@ export function parseIptablesSaveLazy(text: string, opts: ParseOptions = {}): Ru
   return parseStructure(text, opts);
 }
 
-/** What every lazy chain of one parse shares: the dump's lines, where errors are reported. */
+/**
+ * The words of the rule line being parsed (one line at a time: parseRuleLine keeps no token).
+ * Cleared after each chain or single rule, so that it does not keep a dropped dump's text alive.
+ */
+const LINE_WORDS = new WordBuffer();
+
+/**
+ * What every lazy chain of one parse shares: the dump's text and where each line starts (offsets,
+ * not 135k line strings: a line is sliced when its chain is read), where errors are reported.
+ */
 interface Doc {
-  lines: string[];
+  text: string;
+  starts: number[];
   rs: Ruleset;
   source: string;
+  /**
+   * One copy of each option, module and target name of the rules parsed so far: 100k rules name
+   * `--comment` 100k times, and each kept copy is heap the garbage collector copies and marks.
+   */
+  names: Map<string, string>;
+}
+
+/** The dump's one copy of `name`. */
+function nameOf(doc: Doc, name: string): string {
+  const known = doc.names.get(name);
+  if (known !== undefined) return known;
+  doc.names.set(name, name);
+  return name;
+}
+
+/** Line `li` (0-based) of the dump, without its line break (`\n`, or `\r\n`). */
+function lineOf(doc: Doc, li: number): string {
+  const start = doc.starts[li];
+  let end = li + 1 < doc.starts.length ? doc.starts[li + 1] - 1 : doc.text.length;
+  if (end > start && doc.text.charCodeAt(end - 1) === 13) end--;
+  return doc.text.slice(start, end);
 }
 
 /**
@@ -84,6 +137,7 @@ class Pending {
   inserts = false;
   constructor(
     readonly table: Table,
+    readonly chain: Chain,
     readonly doc: Doc,
     private readonly first: number,
   ) {}
@@ -101,11 +155,10 @@ class Pending {
     return (this.idx ? this.idx[k] : this.first + k) + 1;
   }
   line(k: number): string {
-    const l = this.doc.lines[this.lineNo(k) - 1];
-    return l.endsWith('\r') ? l.slice(0, -1) : l;
+    return lineOf(this.doc, this.lineNo(k) - 1);
   }
-  parse(k: number, table = this.table): ParsedRule {
-    return parseRuleLine(table, words(this.line(k), 'iptables', this.doc.source, this.lineNo(k)), this.lineNo(k), this.doc.source, this.doc.rs);
+  parse(k: number, table = this.table, chain = this.chain): ParsedRule {
+    return parseRuleLine(this.doc, table, LINE_WORDS.read(this.line(k), 'iptables', this.doc.source, this.lineNo(k)), this.lineNo(k), chain);
   }
 }
 
@@ -119,6 +172,7 @@ class LazyChain implements Chain {
   declare counters?: Counters;
   #rules: Rule[] | undefined = [];
   #pending: Pending | undefined;
+  #position = -1;
 
   constructor(
     public name: string,
@@ -139,10 +193,19 @@ class LazyChain implements Chain {
     return this.#pending;
   }
 
+  /** Index in its table's `chains` (the structure pass looks for the next chain's rules after it). */
+  get position(): number {
+    return this.#position;
+  }
+
+  set position(k: number) {
+    this.#position = k;
+  }
+
   /** Records the rule line at `lineIndex` for later (the structure pass). */
   defer(table: Table, doc: Doc, lineIndex: number): Pending {
     if (!this.#pending) {
-      this.#pending = new Pending(table, doc, lineIndex);
+      this.#pending = new Pending(table, this, doc, lineIndex);
       this.#rules = undefined;
     }
     this.#pending.add(lineIndex);
@@ -154,16 +217,20 @@ class LazyChain implements Chain {
     const p = this.#pending!;
     const parsed: Rule[] = [];
     const pos: number[] = [];
-    for (let k = 0; k < p.count; k++) {
-      // Throws at the first bad line (the chain stays unparsed and throws again on the next read).
-      const r = p.parse(k);
-      pos.push(insertPosition(r, k, p.doc.source));
-      parsed.push(r.rule);
+    try {
+      for (let k = 0; k < p.count; k++) {
+        // Throws at the first bad line (the chain stays unparsed and throws again on the next read).
+        const r = p.parse(k);
+        pos.push(insertPosition(r, k, p.doc.source));
+        parsed.push(r.rule);
+      }
+    } finally {
+      LINE_WORDS.clear();
     }
     const rules = placeInserts(parsed, pos);
     rules.forEach((r, i) => {
       r.num = i + 1;
-      if (r.target) r.target.kind = classifyTarget(p.table, r.target.name);
+      if (r.target) classifyTarget(p.table, r.target, p.doc);
     });
     this.#pending = undefined;
     this.#rules = rules;
@@ -179,6 +246,13 @@ function newChain(name: string, builtin: boolean, declared: boolean, policy?: st
   const chain = new LazyChain(name, builtin, declared);
   if (policy !== undefined) chain.policy = policy;
   return chain;
+}
+
+/** Adds a new chain at the end of its table. */
+function addChain(table: Table, chain: Chain): void {
+  if (chain instanceof LazyChain) chain.position = table.chains.length;
+  table.chains.push(chain);
+  table.chainsByName.set(chain.name, chain);
 }
 
 function pendingOf(chain: Chain): Pending | undefined {
@@ -215,8 +289,8 @@ export function chainRulesTolerant(chain: Chain): (Rule | UnparsedRule)[] {
     const lineNo = p.lineNo(k);
     // Every line adds one item (a bad one at the end), so k items precede line k.
     try {
-      const r = p.parse(k, table);
-      if (r.rule.target) r.rule.target.kind = classifyTarget(p.table, r.rule.target.name);
+      const r = p.parse(k, table, scratch);
+      if (r.rule.target) classifyTarget(p.table, r.rule.target, p.doc);
       pos.push(insertPosition(r, k, p.doc.source));
       items.push(r.rule);
     } catch (e) {
@@ -225,6 +299,7 @@ export function chainRulesTolerant(chain: Chain): (Rule | UnparsedRule)[] {
       items.push({ num: 0, line: lineNo, text: p.line(k).trim(), error: e });
     }
   }
+  LINE_WORDS.clear();
   const out = placeInserts(items, pos);
   out.forEach((r, i) => (r.num = i + 1));
   return out;
@@ -256,12 +331,14 @@ export function pendingRuleLines(chain: Chain): RuleLines | undefined {
     parse(k) {
       try {
         const { rule } = p.parse(k);
-        if (rule.target) rule.target.kind = classifyTarget(p.table, rule.target.name);
+        if (rule.target) classifyTarget(p.table, rule.target, p.doc);
         rule.num = k + 1;
         return rule;
       } catch (e) {
         if (!(e instanceof ParseError)) throw e;
         return { num: k + 1, line: p.lineNo(k), text: p.line(k).trim(), error: e };
+      } finally {
+        LINE_WORDS.clear();
       }
     },
   };
@@ -274,9 +351,11 @@ export function isUnparsedRule(r: Rule | UnparsedRule): r is UnparsedRule {
 function parseStructure(text: string, opts: ParseOptions): Ruleset {
   let family: Family | undefined = opts.family;
   let backend: 'nft' | 'legacy' | undefined;
-  const lines = text.split('\n');
   // Guess family/backend from the first header line without a second pass over the text.
-  for (const l of lines) {
+  for (let pos = 0; pos < text.length; ) {
+    const nl = text.indexOf('\n', pos);
+    const l = text.slice(pos, nl < 0 ? text.length : nl);
+    pos = nl < 0 ? text.length : nl + 1;
     if (!l.startsWith('#')) {
       if (l.trim() !== '') break;
       continue;
@@ -291,90 +370,259 @@ function parseStructure(text: string, opts: ParseOptions): Ruleset {
   family ??= 4;
   const source = opts.source ?? (family === 6 ? 'ip6tables-save' : 'iptables-save');
   const rs: Ruleset = { family, tables: [], backend, hasCounters: false, warnings: [] };
-  const doc: Doc = { lines, rs, source };
-  let table: Table | undefined;
-  let tableLine = 0;
-  // Chains with a `-c` rule: parsed at the end of the structure pass, so that hasCounters is known.
-  const eager = new Set<Chain>();
-  const tablesByName = new Map<string, Table>();
-  let last: Pending | undefined;
-  let lastName = '';
-  let lastChain: Chain | undefined;
+  const reader = new StructureReader({ text, starts: [], rs, source, names: new Map() });
+  reader.read();
+  return rs;
+}
 
-  const fail = (reason: string, line: number, column: number): never => {
-    throw new ParseError(source, reason, line, column);
-  };
+/**
+ * The structure pass. It reads the text in place: rule lines and chain declarations (nearly all of
+ * a big dump) are checked by position, and a line string is made only for the rare others and for
+ * errors. Runs of rule lines and of declarations each have a loop (a method) of their own: a
+ * diagnosis runs this once per dump, mostly before the JIT has optimized it, and one loop over all
+ * kinds of lines was optimized on the declarations, then thrown away at the first rule line.
+ */
+class StructureReader {
+  private readonly text: string;
+  private readonly countersOption: CountersOption;
+  private table: Table | undefined;
+  private tableLine = 0;
+  /** Chains with a `-c` rule: parsed at the end of the pass, so that hasCounters is known. */
+  private readonly eager = new Set<Chain>();
+  private readonly tablesByName = new Map<string, Table>();
+  private last: Pending | undefined;
+  private lastName = '';
+  private lastChain: LazyChain | undefined;
+  // The current line: where it starts (`at`), its first non-blank character, where it ends
+  // (before `\n` or `\r\n`), its 0-based index; `next` is where the following line starts.
+  private at = 0;
+  private first = 0;
+  private end = 0;
+  private li = -1;
+  private next = 0;
 
-  for (let li = 0; li < lines.length; li++) {
-    const lineNo = li + 1;
-    let line = lines[li];
-    if (line.endsWith('\r')) line = line.slice(0, -1);
-    const first = firstNonBlank(line);
-    if (first < 0) continue;
-    const c = line[first];
-    if (c === '#') {
-      const w = /^#\s*Warning:\s*(.*)$/.exec(line.slice(first));
+  constructor(private readonly doc: Doc) {
+    this.text = doc.text;
+    this.countersOption = new CountersOption(doc.text);
+  }
+
+  read(): void {
+    const text = this.text;
+    let more = this.advance();
+    while (more) {
+      const c = text.charCodeAt(this.first);
+      if (c === 91 /* [ */ || c === 45 /* - */) more = this.rules();
+      else if (c === 58 /* : */) more = this.declarations();
+      else {
+        this.other(c);
+        more = this.advance();
+      }
+    }
+    if (this.table) this.fail(`table ${this.table.name} has no COMMIT`, this.tableLine, 1);
+    for (const chain of this.eager) void chain.rules;
+  }
+
+  /** Moves to the next line that is not blank; false at the end of the text. */
+  private advance(): boolean {
+    const text = this.text;
+    const starts = this.doc.starts;
+    let pos = this.next;
+    while (pos <= text.length) {
+      const nl = text.indexOf('\n', pos);
+      let end = nl < 0 ? text.length : nl;
+      if (end > pos && text.charCodeAt(end - 1) === 13) end--;
+      starts.push(pos);
+      this.li++;
+      let first = pos;
+      while (first < end && isBlank(text.charCodeAt(first))) first++;
+      const at = pos;
+      pos = nl < 0 ? text.length + 1 : nl + 1;
+      if (first < end) {
+        this.at = at;
+        this.first = first;
+        this.end = end;
+        this.next = pos;
+        return true;
+      }
+    }
+    this.next = pos;
+    return false;
+  }
+
+  /** The current line and the rule lines after it; then the next line is current (false: none). */
+  private rules(): boolean {
+    const text = this.text;
+    const table = this.table;
+    if (!table) this.fail('rule outside a table (missing *table line)', this.li + 1, this.first - this.at + 1);
+    let c: number;
+    do {
+      const { first, end } = this;
+      // Fast paths for `-A CHAIN `, the name compared in place: the chain of the previous line (a
+      // dump lists a chain's rules together), else one of the next few declared (iptables-save
+      // lists the chains' rules in the order it declared them, skipping empty chains). Anything
+      // else takes ruleHead (which reads the words and looks the chain up by name).
+      const append = text.charCodeAt(first) === 45 && text.charCodeAt(first + 1) === 65 /* A */ && text.charCodeAt(first + 2) === 32;
+      const last = this.last;
+      if (append && last && last.table === table && isAt(text, first + 3, this.lastName) && wordEnds(text, first + 3 + this.lastName.length, end)) last.add(this.li);
+      else this.firstOfChain(table!, append);
+      // `-c`: the rule has counters, which hasCounters must know now.
+      if (this.countersOption.in(first, end)) this.eager.add(this.lastChain!);
+      if (!this.advance()) return false;
+      c = text.charCodeAt(this.first);
+    } while (c === 91 || c === 45);
+    return true;
+  }
+
+  /** A rule line of another chain than the line before it. */
+  private firstOfChain(table: Table, append: boolean): void {
+    const text = this.text;
+    const { first, end } = this;
+    let chain: LazyChain | undefined;
+    if (append) {
+      const chains = table.chains;
+      const from = this.last && this.last.table === table ? this.lastChain!.position + 1 : 0;
+      for (let k = from; k < from + 4 && k < chains.length && !chain; k++) {
+        const name = chains[k].name;
+        const e = first + 3 + name.length;
+        // (A quote in the next word: ruleHead reads the whole line's quoting; a name that
+        // reads as an option is refused by ruleHead.)
+        if (isAt(text, first + 3, name) && wordEnds(text, e, end) && !quotedWordAt(text, e, end) && name.charCodeAt(0) !== 45) chain = chains[k] as LazyChain;
+      }
+    }
+    let insert = false;
+    if (!chain) {
+      const head = ruleHead(table, text.slice(this.at, end), first - this.at, this.li + 1, this.doc.source, this.doc.rs);
+      chain = head.chain as LazyChain;
+      insert = head.insert;
+    }
+    this.last = chain.defer(table, this.doc, this.li);
+    // `-I` (a command word, never an option): positions depend on earlier lines.
+    if (insert) this.last.inserts = true;
+    this.lastName = chain.name;
+    this.lastChain = chain;
+  }
+
+  /** The current line and the chain declarations after it; then the next line is current (false: none). */
+  private declarations(): boolean {
+    const text = this.text;
+    const table = this.table;
+    const { source, rs } = this.doc;
+    if (!table) this.fail('chain declaration outside a table (missing *table line)', this.li + 1, this.first - this.at + 1);
+    do {
+      const { at, first, end } = this;
+      if (first !== at || !declarePlainChain(table!, text, at, end, this.li + 1, source, rs)) declareChain(table!, text.slice(at, end), first - at, this.li + 1, source, rs);
+      if (!this.advance()) return false;
+    } while (text.charCodeAt(this.first) === 58);
+    return true;
+  }
+
+  /** A comment, a table, COMMIT, or a line that is none of these. */
+  private other(c: number): void {
+    const { rs } = this.doc;
+    const line = this.text.slice(this.at, this.end);
+    const f = this.first - this.at;
+    const lineNo = this.li + 1;
+    if (c === 35 /* # */) {
+      const w = /^#\s*Warning:\s*(.*)$/.exec(line.slice(f));
       if (w) rs.warnings.push(w[1]);
       // iptables-nft-save ≥ 1.8.8 ("contains incompatible base-chains") and older ("is incompatible").
-      const inc = /^# Table [`'](.+)' (?:contains incompatible base-chains|is incompatible)/.exec(line.slice(first));
+      const inc = /^# Table [`'](.+)' (?:contains incompatible base-chains|is incompatible)/.exec(line.slice(f));
       if (inc) (rs.incompleteTables ??= []).push(inc[1]);
-      continue;
+      return;
     }
-    if (c === '*') {
-      if (table) fail(`table ${table.name} (line ${tableLine}) has no COMMIT before a new table starts`, lineNo, first + 1);
-      const name = line.slice(first + 1).trim();
-      if (!TABLE_NAME.test(name)) fail(`bad table name ${JSON.stringify(name)}`, lineNo, first + 2);
-      table = tablesByName.get(name);
+    if (c === 42 /* * */) {
+      if (this.table) this.fail(`table ${this.table.name} (line ${this.tableLine}) has no COMMIT before a new table starts`, lineNo, f + 1);
+      const name = line.slice(f + 1).trim();
+      if (!TABLE_NAME.test(name)) this.fail(`bad table name ${JSON.stringify(name)}`, lineNo, f + 2);
+      let table = this.tablesByName.get(name);
       if (!table) {
         table = { name, chains: [], chainsByName: new Map() };
         rs.tables.push(table);
-        tablesByName.set(name, table);
+        this.tablesByName.set(name, table);
       }
-      tableLine = lineNo;
-      continue;
+      this.table = table;
+      this.tableLine = lineNo;
+      return;
     }
-    if (c === 'C' && line.startsWith('COMMIT', first) && line.slice(first + 6).trimEnd() === '') {
-      if (!table) fail('COMMIT outside a table', lineNo, first + 1);
-      table = undefined;
-      continue;
+    if (c === 67 /* C */ && line.startsWith('COMMIT', f) && line.slice(f + 6).trimEnd() === '') {
+      if (!this.table) this.fail('COMMIT outside a table', lineNo, f + 1);
+      this.table = undefined;
+      return;
     }
-    if (c === ':') {
-      if (!table) fail('chain declaration outside a table (missing *table line)', lineNo, first + 1);
-      declareChain(table!, line, first, lineNo, source, rs);
-      continue;
-    }
-    if (c === '[' || c === '-') {
-      if (!table) fail('rule outside a table (missing *table line)', lineNo, first + 1);
-      // Fast path: `-A CHAIN ` for the chain of the previous line (a dump lists a chain's rules
-      // together), checked by comparing the name in place; anything else takes ruleChain.
-      let p: Pending | undefined;
-      if (last && last.table === table && line.startsWith('-A ', first) && line.startsWith(lastName, first + 3)) {
-        const end = first + 3 + lastName.length;
-        if (end === line.length || isBlank(line.charCodeAt(end))) p = last;
-      }
-      if (!p) {
-        const chain = ruleChain(table!, line, first, lineNo, source, rs) as LazyChain;
-        p = chain.defer(table!, doc, li);
-        last = p;
-        lastName = chain.name;
-        lastChain = chain;
-      } else p.add(li);
-      // One scan for the rare words that need more than this pass: -I (positions depend on
-      // earlier lines) and -c (counters, which hasCounters must know).
-      // (`includes` first: a plain substring search is far cheaper than the regular expression.)
-      const maybe = line.includes(' -c') || line.includes('-I') || line.includes('-insert') || line.includes('-set-counters');
-      const rare = maybe ? RARE_WORDS.exec(line) : null;
-      if (rare) {
-        if (rare[1] === 'I' || rare[1] === '-insert') p.inserts = true;
-        else eager.add(lastChain!);
-      }
-      continue;
-    }
-    fail(`not an iptables-save line: ${JSON.stringify(line.slice(first, first + 40))}`, lineNo, first + 1);
+    this.fail(`not an iptables-save line: ${JSON.stringify(line.slice(f, f + 40))}`, lineNo, f + 1);
   }
-  if (table) fail(`table ${table.name} has no COMMIT`, tableLine, 1);
-  for (const chain of eager) void chain.rules;
-  return rs;
+
+  private fail(reason: string, line: number, column: number): never {
+    throw new ParseError(this.doc.source, reason, line, column);
+  }
+}
+
+/** Is `s` at `text[at]`? (String.prototype.startsWith with a position costs ~10× more on a 14 MB text.) */
+function isAt(text: string, at: number, s: string): boolean {
+  if (at + s.length > text.length) return false;
+  for (let k = 0; k < s.length; k++) if (text.charCodeAt(at + k) !== s.charCodeAt(k)) return false;
+  return true;
+}
+
+/** Does a word end at `e` (a blank, or the end of the line)? */
+function wordEnds(text: string, e: number, end: number): boolean {
+  return e === end || isBlank(text.charCodeAt(e));
+}
+
+/** Does the word after the blanks at text[from, end) have a quote in it? */
+function quotedWordAt(text: string, from: number, end: number): boolean {
+  let j = from;
+  while (j < end && isBlank(text.charCodeAt(j))) j++;
+  for (; j < end; j++) {
+    const c = text.charCodeAt(j);
+    if (isBlank(c)) return false;
+    if (c === 34 || c === 39) return true;
+  }
+  return false;
+}
+
+/**
+ * Finds the option words `-c` and `--set-counters` in the lines of a text read in order: a word
+ * after a blank (space, tab, CR — what iptables-restore splits words on) and before white space or
+ * the end of the line. One regular expression search over the whole text, its next match kept from
+ * line to line: linear, and the 100k rule lines are not scanned character by character in
+ * JavaScript (that was a third of the pass; two indexOf searches cost twice this one). A word
+ * inside a quoted comment is a false alarm, which only costs laziness (the chain is parsed now).
+ * (A `-c` at the start of a line is not a rule, which ruleHead rejects.)
+ */
+class CountersOption {
+  private readonly re = /[ \t\r](?:-c|--set-counters)(?=\s|$)/gm;
+  /** Where the next match starts, at or after the last line read; -1: none left, -2: not searched yet. */
+  private next = -2;
+  private nextEnd = 0;
+
+  constructor(private readonly text: string) {}
+
+  /** Does text[from, end) (a line, from its first non-blank) have one of the words? */
+  in(from: number, end: number): boolean {
+    if (this.next === -1 || (this.next >= end && this.next >= 0)) return false;
+    let found = false;
+    for (;;) {
+      if (this.next < from) {
+        this.re.lastIndex = from;
+        const m = this.re.exec(this.text);
+        if (!m) {
+          this.next = -1;
+          return found;
+        }
+        this.next = m.index;
+        this.nextEnd = m.index + m[0].length;
+      }
+      if (this.next >= end) return found;
+      if (this.nextEnd <= end) found = true;
+      from = this.next + 1;
+    }
+  }
+}
+
+/** White space as `\s` matches it (the old regular expression's word boundary). */
+function isSpace(c: number): boolean {
+  return isBlank(c) || isOtherSpace(c);
 }
 
 /**
@@ -382,7 +630,7 @@ function parseStructure(text: string, opts: ParseOptions): Ruleset {
  * chain, checked as parseRuleLine checks them (same messages and columns). The rest of the line
  * waits for the chain's first use.
  */
-function ruleChain(table: Table, line: string, first: number, lineNo: number, source: string, rs: Ruleset): Chain {
+function ruleHead(table: Table, line: string, first: number, lineNo: number, source: string, rs: Ruleset): { chain: Chain; insert: boolean } {
   let head = words(line, 'iptables', source, lineNo, { from: first, max: 3 });
   // A quote among them: the whole line's quoting decides, as iptables-restore reads it (an
   // unbalanced quote further on is the error to report, not the odd chain name it leads to).
@@ -395,15 +643,11 @@ function ruleChain(table: Table, line: string, first: number, lineNo: number, so
     i++;
   }
   const cmd = head[i];
-  if (!cmd || cmd.quoted || !RULE_COMMANDS.has(cmd.text)) ruleError(source, lineNo, `expected -A CHAIN, found ${JSON.stringify(cmd?.text ?? '')}`, cmd);
+  if (!cmd || cmd.quoted || !isRuleCommand(cmd.text)) ruleError(source, lineNo, `expected -A CHAIN, found ${JSON.stringify(cmd?.text ?? '')}`, cmd);
   const chainTok = head[i + 1];
   if (!chainTok || isOptionToken(chainTok) || isBang(chainTok)) ruleError(source, lineNo, `${cmd.text} without a chain name`, chainTok ?? cmd);
-  return chainFor(table, chainTok, lineNo, source);
+  return { chain: chainFor(table, chainTok, lineNo, source), insert: cmd.text === '-I' || cmd.text === '--insert' };
 }
-
-const RARE_WORDS = /(?:^|\s)-(I|-insert|c|-set-counters)(?=\s|$)/;
-
-const RULE_COMMANDS = new Set(['-A', '--append', '-I', '--insert']);
 
 /** The chain a rule line appends to; a built-in chain may be used without its declaration. */
 function chainFor(table: Table, chainTok: Token, lineNo: number, source: string): Chain {
@@ -412,8 +656,7 @@ function chainFor(table: Table, chainTok: Token, lineNo: number, source: string)
     if (!isBuiltinChain(table.name, chainTok.text)) ruleError(source, lineNo, `chain ${chainTok.text} is not declared in table ${table.name}`, chainTok);
     // iptables-restore accepts rules for a built-in chain without its `:CHAIN` line.
     chain = newChain(chainTok.text, true, false, 'ACCEPT');
-    table.chains.push(chain);
-    table.chainsByName.set(chain.name, chain);
+    addChain(table, chain);
   }
   return chain;
 }
@@ -423,36 +666,46 @@ function parseCounters(text: string): Counters | undefined {
   return m ? { packets: Number(m[1]), bytes: Number(m[2]) } : undefined;
 }
 
-const PLAIN_DECLARATION = /^:([^\s!"']+) ([A-Z-]+) \[(\d+):(\d+)\]\s*$/;
+/** A declaration as iptables-save writes it, up to its counters (sticky: matched at a line's start in the text). */
+const PLAIN_DECLARATION = /:([^\s!"']+) ([A-Z-]+) \[(\d+):(\d+)\]/y;
 
+/**
+ * The form iptables-save writes (`:KUBE-SVC-X - [0:0]` at the start of the line, 40k of them in a
+ * big dump), read in place: exactly what /^:([^\s!"']+) ([A-Z-]+) \[(\d+):(\d+)\]\s*$/ accepts on
+ * the line. False for anything else (declareChain then reads the line's words). (A regular
+ * expression, not a loop over characters: this runs once per dump, mostly before the JIT has
+ * optimized anything, and the expression's native code is fast from the first line.)
+ */
+function declarePlainChain(table: Table, text: string, at: number, end: number, lineNo: number, source: string, rs: Ruleset): boolean {
+  PLAIN_DECLARATION.lastIndex = at;
+  const m = PLAIN_DECLARATION.exec(text);
+  if (!m) return false;
+  // (The name and policy cannot run past the line: a line break is white space.)
+  for (let j = at + m[0].length; j < end; j++) if (!isSpace(text.charCodeAt(j))) return false;
+  const counters = { packets: Number(m[3]), bytes: Number(m[4]) };
+  if (counters.packets || counters.bytes) rs.hasCounters = true;
+  defineChain(table, m[1], m[2], counters, 2, lineNo, source);
+  return true;
+}
+
+/** A chain declaration in any other form (quoted name, other white space, a bad line): read from its words. */
 function declareChain(table: Table, line: string, first: number, lineNo: number, source: string, rs: Ruleset): void {
-  // Fast path: the form iptables-save writes (`:KUBE-SVC-X - [0:0]`), 40k of them in a big dump;
-  // the regular expression checks what the token path below checks.
-  const plain = first === 0 ? PLAIN_DECLARATION.exec(line) : null;
-  let name: string, policy: string, nameColumn: number;
+  const toks = words(line, 'iptables', source, lineNo, { from: first + 1 });
+  const [nameTok, policyTok, countersTok, extra] = toks;
+  if (!nameTok || !CHAIN_NAME.test(nameTok.text)) throw new ParseError(source, 'chain declaration without a chain name', lineNo, first + 2);
+  if (!policyTok) throw new ParseError(source, `chain ${nameTok.text}: missing policy (ACCEPT, DROP or -)`, lineNo, nameTok.column + nameTok.text.length);
+  if (!/^[A-Z-]+$/.test(policyTok.text)) throw new ParseError(source, `chain ${nameTok.text}: bad policy ${JSON.stringify(policyTok.text)}`, lineNo, policyTok.column);
   let counters: Counters | undefined;
-  if (plain) {
-    name = plain[1];
-    policy = plain[2];
-    nameColumn = 2;
-    counters = { packets: Number(plain[3]), bytes: Number(plain[4]) };
+  if (countersTok) {
+    counters = parseCounters(countersTok.text);
+    if (!counters) throw new ParseError(source, `chain ${nameTok.text}: bad counters ${JSON.stringify(countersTok.text)} (expected [packets:bytes])`, lineNo, countersTok.column);
     if (counters.packets || counters.bytes) rs.hasCounters = true;
-  } else {
-    const toks = words(line, 'iptables', source, lineNo, { from: first + 1 });
-    const [nameTok, policyTok, countersTok, extra] = toks;
-    if (!nameTok || !CHAIN_NAME.test(nameTok.text)) throw new ParseError(source, 'chain declaration without a chain name', lineNo, first + 2);
-    if (!policyTok) throw new ParseError(source, `chain ${nameTok.text}: missing policy (ACCEPT, DROP or -)`, lineNo, nameTok.column + nameTok.text.length);
-    if (!/^[A-Z-]+$/.test(policyTok.text)) throw new ParseError(source, `chain ${nameTok.text}: bad policy ${JSON.stringify(policyTok.text)}`, lineNo, policyTok.column);
-    if (countersTok) {
-      counters = parseCounters(countersTok.text);
-      if (!counters) throw new ParseError(source, `chain ${nameTok.text}: bad counters ${JSON.stringify(countersTok.text)} (expected [packets:bytes])`, lineNo, countersTok.column);
-      if (counters.packets || counters.bytes) rs.hasCounters = true;
-    }
-    if (extra) throw new ParseError(source, `unexpected ${JSON.stringify(extra.text)} after chain declaration`, lineNo, extra.column);
-    name = nameTok.text;
-    policy = policyTok.text;
-    nameColumn = nameTok.column;
   }
+  if (extra) throw new ParseError(source, `unexpected ${JSON.stringify(extra.text)} after chain declaration`, lineNo, extra.column);
+  defineChain(table, nameTok.text, policyTok.text, counters, nameTok.column, lineNo, source);
+}
+
+function defineChain(table: Table, name: string, policy: string, counters: Counters | undefined, nameColumn: number, lineNo: number, source: string): void {
   const builtin = isBuiltinChain(table.name, name);
   const existing = table.chainsByName.get(name);
   if (existing) {
@@ -463,16 +716,15 @@ function declareChain(table: Table, line: string, first: number, lineNo: number,
   if (policy !== '-') chain.policy = policy;
   else if (builtin) chain.policy = undefined;
   chain.counters = counters;
-  if (!existing) {
-    table.chains.push(chain);
-    table.chainsByName.set(name, chain);
-  }
+  if (!existing) addChain(table, chain);
 }
 
 function isOptionToken(t: Token | undefined): boolean {
   if (!t || t.quoted) return false;
   const s = t.text;
-  return s.length > 1 && s[0] === '-' && (/[A-Za-z]/.test(s[1]) || (s[1] === '-' && s.length > 2));
+  if (s.length < 2 || s.charCodeAt(0) !== 45 /* - */) return false;
+  const c = s.charCodeAt(1);
+  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c === 45 && s.length > 2);
 }
 
 function isBang(t: Token | undefined): boolean {
@@ -484,41 +736,50 @@ interface ParsedRule {
   chain: Chain;
   /** 1-based position for `-I` (undefined for `-A`). */
   insertAt?: number;
-  cmd: Token;
+  /** Column of the `-A`/`-I` word (where an out-of-range `-I` is reported). */
+  cmdColumn: number;
 }
 
-function parseRuleLine(table: Table, toks: Token[], lineNo: number, source: string, rs: Ruleset): ParsedRule {
+function parseRuleLine(doc: Doc, table: Table, buf: WordBuffer, lineNo: number, hint?: Chain): ParsedRule {
+  const { source, rs } = doc;
+  const toks = buf.tokens;
+  const n = buf.count;
   // No closure per line (100k-rule dumps make every per-line allocation count): errors go
-  // through ruleError(source, lineNo, reason, token).
+  // through ruleError(source, lineNo, reason, token). The rule's arrays are built at their exact
+  // size (see `append`): a kept rule is ~9 small arrays, and an array grown by push keeps room
+  // for 17 (a 100k-rule dump parsed in full held 173 MB of heap; 102 MB at exact sizes).
   let i = 0;
   let counters: Counters | undefined;
-  if (toks[0] && !toks[0].quoted && toks[0].text.startsWith('[')) {
-    counters = parseCounters(toks[0].text);
-    if (!counters) ruleError(source, lineNo, `bad rule counters ${JSON.stringify(toks[0].text)} (expected [packets:bytes])`, toks[0]);
+  const head = tok(toks, n, 0);
+  if (head && !head.quoted && head.text.startsWith('[')) {
+    counters = parseCounters(head.text);
+    if (!counters) ruleError(source, lineNo, `bad rule counters ${JSON.stringify(head.text)} (expected [packets:bytes])`, head);
     i++;
   }
-  const cmd = toks[i];
+  const cmd = tok(toks, n, i);
   let insertAt: number | undefined;
-  if (!cmd || cmd.quoted || !['-A', '--append', '-I', '--insert'].includes(cmd.text)) {
+  if (!cmd || cmd.quoted || !isRuleCommand(cmd.text)) {
     ruleError(source, lineNo, `expected -A CHAIN, found ${JSON.stringify(cmd?.text ?? '')}`, cmd);
   }
-  const chainTok = toks[i + 1];
+  const chainTok = tok(toks, n, i + 1);
   if (!chainTok || isOptionToken(chainTok) || isBang(chainTok)) ruleError(source, lineNo, `${cmd.text} without a chain name`, chainTok ?? cmd);
   i += 2;
   if (cmd.text === '-I' || cmd.text === '--insert') {
-    if (toks[i] && /^\d+$/.test(toks[i].text) && !toks[i].quoted) {
-      insertAt = Number(toks[i].text);
+    const at = tok(toks, n, i);
+    if (at && /^\d+$/.test(at.text) && !at.quoted) {
+      insertAt = Number(at.text);
       i++;
     } else insertAt = 1;
   }
-  const chain = chainFor(table, chainTok, lineNo, source);
+  // The structure pass already found the chain (`hint`): no second lookup, and the rule shares its name.
+  const chain = hint && hint.name === chainTok.text ? hint : chainFor(table, chainTok, lineNo, source);
 
-  const matches: Match[] = [];
+  let matches: Match[] = [];
   let target: Target | undefined;
   let ctx: { options: RuleOption[] } | undefined;
   let proto: string | undefined;
   let pendingNeg: Token | undefined;
-  while (i < toks.length) {
+  while (i < n) {
     const t = toks[i];
     if (isBang(t)) {
       if (pendingNeg) ruleError(source, lineNo, 'double negation "! !"', t);
@@ -527,22 +788,23 @@ function parseRuleLine(table: Table, toks: Token[], lineNo: number, source: stri
       continue;
     }
     if (!isOptionToken(t)) ruleError(source, lineNo, `unexpected word ${JSON.stringify(t.text)} (expected an option)`, t);
-    const name = t.text;
+    const name = nameOf(doc, t.text);
     i++;
     if (name === '-m' || name === '--match') {
       if (pendingNeg) ruleError(source, lineNo, '"!" cannot negate -m', pendingNeg);
-      const mod = toks[i];
+      const mod = tok(toks, n, i);
       if (!mod || isOptionToken(mod) || isBang(mod)) ruleError(source, lineNo, '-m without a module name', t);
       i++;
-      const m: Match = { module: mod.text, options: [], known: KNOWN_MATCHES.has(mod.text) };
-      matches.push(m);
+      const known = MATCH_NAMES.get(mod.text);
+      const m: Match = { module: known ?? nameOf(doc, mod.text), options: [], known: known !== undefined };
+      matches = append(matches, m);
       ctx = m;
       continue;
     }
     if (name === '-j' || name === '--jump' || name === '-g' || name === '--goto') {
       if (pendingNeg) ruleError(source, lineNo, `"!" cannot negate ${name}`, pendingNeg);
       if (target) ruleError(source, lineNo, 'a rule has only one target', t);
-      const tt = toks[i];
+      const tt = tok(toks, n, i);
       if (!tt || isOptionToken(tt) || isBang(tt)) ruleError(source, lineNo, `${name} without a target`, t);
       i++;
       target = { name: tt.text, goto: name === '-g' || name === '--goto', options: [], kind: 'unknown' };
@@ -550,89 +812,124 @@ function parseRuleLine(table: Table, toks: Token[], lineNo: number, source: stri
       continue;
     }
     if (name === '-c' || name === '--set-counters') {
-      const p = toks[i];
-      const b = toks[i + 1];
+      const p = tok(toks, n, i);
+      const b = tok(toks, n, i + 1);
       if (!p || !b || !/^\d+$/.test(p.text) || !/^\d+$/.test(b.text)) ruleError(source, lineNo, `${name} needs two numbers (packets bytes)`, t);
       counters = { packets: Number(p.text), bytes: Number(b.text) };
       i += 2;
       continue;
     }
-    const opt: RuleOption = { name, values: [], negated: false };
+    let negated = false;
     if (pendingNeg) {
-      opt.negated = true;
+      negated = true;
       pendingNeg = undefined;
     }
-    const basicArity = BASIC_OPTIONS[name];
-    if (basicArity !== undefined) {
-      if (basicArity === 1) {
+    const arity = basicArity(name);
+    if (arity >= 0) {
+      let values: string[] = [];
+      if (arity === 1) {
         // Old syntax puts the `!` between the option and its value (`-s ! 10.0.0.0/8`).
-        if (isBang(toks[i]) && toks[i + 1] && !isOptionToken(toks[i + 1])) {
-          opt.negated = !opt.negated;
+        if (isBang(tok(toks, n, i)) && tok(toks, n, i + 1) && !isOptionToken(tok(toks, n, i + 1))) {
+          negated = !negated;
           i++;
         }
-        const v = toks[i];
+        const v = tok(toks, n, i);
         if (!v || isOptionToken(v) || isBang(v)) ruleError(source, lineNo, `${name} needs a value`, t);
-        opt.values.push(v.text);
+        values = [v.text];
         i++;
-        if (name === '-p' || name === '--protocol') proto = v.text.toLowerCase();
+        if (name === '-p' || name === '--protocol') proto = v.text;
       }
+      const opt: RuleOption = { name, values, negated };
       // Consecutive header options form one group; a module's context survives them
       // (`-m tcp --dport 1 -s x --sport 2` gives --sport to tcp, as iptables does).
       const last = matches[matches.length - 1];
-      if (last && last.module === '') last.options.push(opt);
-      else matches.push({ module: '', options: [opt], known: true });
+      if (last && last.module === '') last.options = append(last.options, opt);
+      else matches = append(matches, { module: '', options: [opt], known: true });
       continue;
     }
     if (!ctx) {
       // `-p tcp --dport 80` without `-m tcp`: iptables loads the protocol's module implicitly.
-      const mod = proto ? IMPLICIT_PROTO_MODULES[proto] : undefined;
+      const mod = proto ? IMPLICIT_PROTO_MODULES.get(proto.toLowerCase()) : undefined;
       if (!mod) ruleError(source, lineNo, `option ${name} does not belong to any match (-m) or target (-j)`, t);
       const m: Match = { module: mod!, options: [], implicit: true, known: KNOWN_MATCHES.has(mod!) };
-      matches.push(m);
+      matches = append(matches, m);
       ctx = m;
     }
-    // String options take exactly one argument, whatever it looks like (getopt's required_argument;
-    // iptables-save writes `--comment -x` unquoted since `-x` is plain).
-    if (STRING_OPTIONS.has(name) && toks[i] && !isBang(toks[i])) {
-      opt.values.push(toks[i].text);
+    let values: string[];
+    const arg = tok(toks, n, i);
+    if (STRING_OPTIONS.has(name) && arg && !isBang(arg)) {
+      // String options take exactly one argument, whatever it looks like (getopt's required_argument;
+      // iptables-save writes `--comment -x` unquoted since `-x` is plain).
+      values = [arg.text];
       i++;
-      ctx!.options.push(opt);
-      continue;
+    } else {
+      // Values: every following word up to the next option or `!` (a quoted word is always a value).
+      if (isBang(arg) && tok(toks, n, i + 1) && !isOptionToken(tok(toks, n, i + 1)) && !isBang(tok(toks, n, i + 1))) {
+        negated = !negated;
+        i++;
+      }
+      let end = i;
+      while (end < n && !isOptionToken(toks[end]) && !isBang(toks[end])) end++;
+      values = end - i === 1 ? [toks[i].text] : toks.slice(i, end).map(tokenText);
+      i = end;
     }
-    // Values: every following word up to the next option or `!` (a quoted word is always a value).
-    if (isBang(toks[i]) && toks[i + 1] && !isOptionToken(toks[i + 1]) && !isBang(toks[i + 1])) {
-      opt.negated = !opt.negated;
-      i++;
-    }
-    while (i < toks.length && !isOptionToken(toks[i]) && !isBang(toks[i])) {
-      opt.values.push(toks[i].text);
-      i++;
-    }
-    ctx!.options.push(opt);
+    ctx!.options = append(ctx!.options, { name, values, negated });
   }
   if (pendingNeg) ruleError(source, lineNo, '"!" at the end of a rule negates nothing', pendingNeg);
-  if (target && NAT_TO[target.name]) checkNatAddresses(target, NAT_TO[target.name], rs.family, toks, lineNo, source);
+  const natOption = target && natAddressOption(target.name);
+  if (natOption) checkNatAddresses(target!, natOption, rs.family, toks, n, lineNo, source);
   if (counters && (counters.packets || counters.bytes)) rs.hasCounters = true;
   const rule: Rule = { num: 0, chain: chain.name, matches, target, counters, line: lineNo };
-  return { rule, chain, insertAt, cmd };
+  return { rule, chain, insertAt, cmdColumn: cmd.column };
 }
 
-/** The address option of each NAT target that iptables-restore checks when it loads the rule. */
-const NAT_TO: Record<string, string> = { DNAT: '--to-destination', SNAT: '--to-source' };
+const tokenText = (t: Token): string => t.text;
+
+/** Word k of a WordBuffer's n words (undefined past the end: the entries there are stale). */
+function tok(toks: Token[], n: number, k: number): Token | undefined {
+  return k < n ? toks[k] : undefined;
+}
+
+/**
+ * `list` with `item` added, as an array of exactly the new length while it is short (a copy of at
+ * most 3 items); a longer one grows in place.
+ */
+function append<T>(list: T[], item: T): T[] {
+  switch (list.length) {
+    case 0:
+      return [item];
+    case 1:
+      return [list[0], item];
+    case 2:
+      return [list[0], list[1], item];
+    case 3:
+      return [list[0], list[1], list[2], item];
+    default:
+      list.push(item);
+      return list;
+  }
+}
+
+/** The address option of a NAT target that iptables-restore checks when it loads the rule. */
+function natAddressOption(target: string): string | undefined {
+  return target === 'DNAT' ? '--to-destination' : target === 'SNAT' ? '--to-source' : undefined;
+}
 
 /**
  * iptables-restore rejects a DNAT/SNAT whose address does not parse (`--to-destination  --random`
  * from a corrupt dump: `Bad IP address ""`); reject it the same way, at the same line.
  */
-function checkNatAddresses(target: Target, option: string, family: Family, toks: Token[], lineNo: number, source: string): void {
+function checkNatAddresses(target: Target, option: string, family: Family, toks: Token[], n: number, lineNo: number, source: string): void {
   for (const o of target.options) {
     if (o.name !== option) continue;
-    const k = toks.findIndex((t) => !t.quoted && t.text === option);
-    const at = toks[k];
+    let k = 0;
+    while (k < n && (toks[k].quoted || toks[k].text !== option)) k++;
+    const at = tok(toks, n, k);
+    const next = tok(toks, n, k + 1);
     if (o.values.length === 0) {
       // getopt takes the next word as the argument; its address part (before any `-`) is empty.
-      if (!toks[k + 1]) ruleError(source, lineNo, `option "${option}" requires an argument`, at);
-      ruleError(source, lineNo, 'Bad IP address ""', toks[k + 1]);
+      if (!next) ruleError(source, lineNo, `option "${option}" requires an argument`, at);
+      ruleError(source, lineNo, 'Bad IP address ""', next);
     }
     const v = o.values[0];
     let addr = v;
@@ -641,15 +938,15 @@ function checkNatAddresses(target: Target, option: string, family: Family, toks:
     if (addr === '') continue; // ports only (`:80`)
     // (An address of the other family is left to the simulator: without a header the family is a guess.)
     for (const a of addr.split(family === 4 && !v.startsWith('[') ? '-' : /-(?=[0-9a-fA-F:.]+$)/)) {
-      if (!parseIP(a)) ruleError(source, lineNo, `Bad IP address ${JSON.stringify(a)}`, toks[k + 1] ?? at);
+      if (!parseIP(a)) ruleError(source, lineNo, `Bad IP address ${JSON.stringify(a)}`, next ?? at);
     }
   }
 }
 
 /** 0-based place of a chain's rule line among the `before` rules ahead of it (`-A`: the end). */
-function insertPosition({ rule, chain, insertAt, cmd }: ParsedRule, before: number, source: string): number {
+function insertPosition({ rule, chain, insertAt, cmdColumn }: ParsedRule, before: number, source: string): number {
   if (insertAt === undefined) return before;
-  if (insertAt < 1 || insertAt > before + 1) ruleError(source, rule.line, `-I ${chain.name} ${insertAt}: index out of range`, cmd);
+  if (insertAt < 1 || insertAt > before + 1) throw new ParseError(source, `-I ${chain.name} ${insertAt}: index out of range`, rule.line, cmdColumn);
   return insertAt - 1;
 }
 
@@ -657,9 +954,15 @@ function ruleError(source: string, lineNo: number, reason: string, t: Token | un
   throw new ParseError(source, reason, lineNo, t ? t.column : 1);
 }
 
-export function classifyTarget(table: Table, name: string): Target['kind'] {
-  if (VERDICTS.has(name)) return 'verdict';
-  if (table.chainsByName.has(name)) return 'chain';
-  if (KNOWN_TARGETS.has(name)) return 'extension';
-  return 'unknown';
+/** Sets the target's kind, and its name to the one copy of it (the chain's own, for a jump to a chain). */
+function classifyTarget(table: Table, target: Target, doc: Doc): void {
+  const name = target.name;
+  const chain = VERDICTS.has(name) ? undefined : table.chainsByName.get(name);
+  if (chain) {
+    target.kind = 'chain';
+    target.name = chain.name;
+    return;
+  }
+  target.kind = VERDICTS.has(name) ? 'verdict' : KNOWN_TARGETS.has(name) ? 'extension' : 'unknown';
+  target.name = nameOf(doc, name);
 }
