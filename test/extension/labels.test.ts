@@ -3,7 +3,7 @@
 // character into VS Code's widgets, and the values chosen stay the names themselves.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { consentMessage, nodeItem, pickerText, podItem, portItem, recentItem, serviceItem, typedItem, type ItemText } from '../../src/extension/labels';
+import { consentMessage, familyItem, nodeItem, pickerText, podItem, portItem, recentItem, serviceItem, typedItem, type ItemText } from '../../src/extension/labels';
 import type { ConsentDetails } from '../../src/shared/errors';
 
 const hostile = [
@@ -44,6 +44,7 @@ test('quick-pick items: every label, description and detail is inert text; the v
     assertItem(node, 'node');
     assert.equal(node.value, `node/${name}`);
     assertItem(portItem({ port: 8080, protocol: 'TCP', name }), 'port');
+    assertItem(familyItem(6, [name], [name, name], false), 'family');
     const recent = recentItem(name);
     assertItem(recent, 'recent');
     assert.equal(recent.value, name);
