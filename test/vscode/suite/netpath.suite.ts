@@ -41,8 +41,15 @@ function answerPickers(answers: Answer[]): { steps: string[]; done: Promise<void
       if (!a) throw new Error(`unexpected picker ${step}`);
       if ('select' in a) {
         const item = await until(`item ${a.select} in the ${step} picker`, () => quickPick.items.find((i) => i.label === a.select));
-        quickPick.activeItems = [item];
-        await until(`${a.select} active`, () => quickPick.activeItems[0]?.label === a.select);
+        // The extension host sends activeItems to the workbench on a later tick, while the accept
+        // command goes at once: wait for the workbench to report the item active (its echo), unless
+        // it already had (only the workbench changes activeItems before we set it).
+        if (quickPick.activeItems[0] !== item) {
+          let active = false;
+          const echo = quickPick.onDidChangeActive((items) => (active ||= items[0]?.label === a.select));
+          quickPick.activeItems = [item];
+          await until(`the workbench to make ${a.select} active`, () => active).finally(() => echo.dispose());
+        }
       } else if ('type' in a) {
         quickPick.value = a.type;
         await until(`typed ${a.type} active`, () => quickPick.activeItems[0]?.label === a.type);
