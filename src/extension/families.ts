@@ -2,8 +2,20 @@
 // the CLI's `--family` rule would take. Pure (no `vscode`) so that unit tests check it. The
 // families of a listed end come from the server (netpath/listEndpoints), which asks the engine's
 // resolution, so the picker offers exactly what a diagnosis accepts.
-import { parseIP, type Family } from '../engine/netstack/ip';
 import type { ListEndpointsResult } from '../shared/protocol';
+
+type Family = 4 | 6;
+
+/**
+ * The family of what was typed as an IP: the server reads text without `/` as an address
+ * (names are `ns/pod`, `svc/ns/name`, `node/name`), IPv6 when it has a `:`. No parser here: the
+ * extension bundle carries no engine code, and the server says when the text is not an address.
+ */
+function typedFamily(value: string): Family | undefined {
+  const v = value.trim();
+  if (!v || v.includes('/')) return undefined;
+  return v.includes(':') ? 6 : /^[\d.]+$/.test(v) ? 4 : undefined;
+}
 
 /** A listed end as the family step needs it: its families and its addresses. */
 interface ListedEnd {
@@ -31,14 +43,14 @@ function listedEnd(eps: ListEndpointsResult, value: string): ListedEnd | undefin
  * server reported; a name not in the list is undefined (the server decides, as for the CLI).
  */
 export function familiesOfEnd(eps: ListEndpointsResult, value: string): Family[] | undefined {
-  const ip = parseIP(value);
-  return ip ? [ip.family] : listedEnd(eps, value)?.families;
+  const typed = typedFamily(value);
+  return typed ? [typed] : listedEnd(eps, value)?.families;
 }
 
 /** The addresses of `value` in family `f` as listed (for the item's description), an IP typed included. */
 export function addressesOf(eps: ListEndpointsResult, value: string, f: Family): string[] {
-  const ips = parseIP(value) ? [value] : listedEnd(eps, value)?.ips ?? [];
-  return ips.filter((x) => parseIP(x)?.family === f);
+  const ips = typedFamily(value) ? [value.trim()] : listedEnd(eps, value)?.ips ?? [];
+  return ips.filter((x) => typedFamily(x) === f);
 }
 
 /** What the family step does for a source and destination. */
@@ -54,7 +66,7 @@ export interface FamilyChoice {
 export function familyChoice(eps: ListEndpointsResult, src: string, dst: string): FamilyChoice {
   const a = familiesOfEnd(eps, src);
   const b = familiesOfEnd(eps, dst);
-  const typed = parseIP(src)?.family ?? parseIP(dst)?.family;
+  const typed = typedFamily(src) ?? typedFamily(dst);
   if (!a || !b) return { shared: [], ask: false, ...(typed ? { default: typed } : {}) };
   const shared = ([4, 6] as const).filter((f) => a.includes(f) && b.includes(f));
   // The family of an IP typed; for names IPv4 when both ends have it, else IPv6 (README, --family).

@@ -1,10 +1,11 @@
 // The pickers of "Diagnose Connectivity…": source, destination, address family (only when both
-// ends have both), port, protocol. Recent choices come first; the lists come from the source (netpath/listEndpoints); typing anything that is not
-// in the list (an IP, `ns/pod`) is always accepted as typed. Namespaces filter by typing `ns/`.
+// ends have both), port, protocol. Recent choices come first; the lists come from the source
+// (netpath/listEndpoints); typing anything that is not in the list (an IP, `ns/pod`) is always
+// accepted as typed. Namespaces filter by typing `ns/`.
 import * as vscode from 'vscode';
 import { isClusterSpec, ListEndpointsRequest, type ListEndpointsResult, type PortInfo, type SourceSpec } from '../shared/protocol';
 import type { Ctx, PickerShown } from './ctx';
-import { familyChoice, familyOrder, addressesOf } from './families';
+import { addressesOf, familyChoice, familyOrder } from './families';
 import { familyItem, nodeItem, pickerText, podItem, portItem, protocolItem, protocols, recentItem, serviceItem, typedItem, type PickedProtocol } from './labels';
 
 interface Item extends vscode.QuickPickItem {
@@ -118,7 +119,7 @@ function protocolItems(ctx: Ctx, known: PortInfo | undefined): Item[] {
   return [...protocols].sort((x, y) => Number(y === first) - Number(x === first)).map((p) => protocolItem(p, p === listed));
 }
 
-const protocolProblem = (v: string) => ((protocols as readonly string[]).includes(v) ? undefined : protocols.join(', ').replace(/, (?=[^,]*$)/, ' or '));
+const protocolProblem = (v: string) => ((protocols as readonly string[]).includes(v) ? undefined : 'tcp, udp or sctp');
 
 /** Whether the source lists any end with both families: then the family step may come (counted in the titles). */
 function dualStack(eps: ListEndpointsResult): boolean {

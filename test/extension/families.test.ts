@@ -34,6 +34,7 @@ test('the families of an end: a listed name as the server reported, an IP typed 
   assert.equal(familiesOfEnd(eps, 'default/nosuch'), undefined);
   assert.equal(familiesOfEnd(eps, 'svc/default/nosuch'), undefined);
   assert.equal(familiesOfEnd(eps, 'a/b/c'), undefined);
+  assert.equal(familiesOfEnd(eps, 'web'), undefined, 'neither a name nor an address: the server says so');
 });
 
 test('asked only when both named ends have both families; the default is IPv4 then', () => {
