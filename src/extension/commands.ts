@@ -7,7 +7,7 @@ import { CaptureSnapshotRequest, ClusterInfoRequest, isClusterSpec, type Cluster
 import { clusterLabel, clusterSpec } from './cluster';
 import type { Ctx } from './ctx';
 import { resolveExplorerTarget } from './kubernetes';
-import { pickOne, pickRequest, pickSnapshotFile, pickSource } from './pickers';
+import { pickOne, pickRequest, pickSnapshotFile, pickSource, type Choice } from './pickers';
 import { pickerText } from './labels';
 import { revealReportLine } from './report';
 import type { Run } from './runs';
@@ -26,7 +26,9 @@ export interface DiagnoseArgs {
   src?: string;
   dst?: string;
   port?: number;
-  protocol?: 'tcp' | 'udp';
+  protocol?: 'tcp' | 'udp' | 'sctp';
+  /** Address family names resolve to (the CLI's --family); absent: the CLI's default. */
+  family?: 4 | 6;
   /** A snapshot path to use (and remember) as the source. */
   snapshot?: string;
   /** Use the live cluster (the Kubernetes extension's, else the netpath.kubeconfig setting's / kubectl's current context). */
@@ -95,7 +97,7 @@ async function diagnose(ctx: Ctx, args: DiagnoseArgs = {}): Promise<Run | undefi
   } else if (args.cluster) source = await useLiveCluster(ctx);
   else source = await ensureSource(ctx);
   if (!source) return undefined;
-  let req = args.src && args.dst && args.port ? { src: args.src, dst: args.dst, port: args.port, protocol: args.protocol ?? 'tcp' } : undefined;
+  let req: Choice | undefined = args.src && args.dst && args.port ? { src: args.src, dst: args.dst, port: args.port, protocol: args.protocol ?? 'tcp', ...(args.family ? { family: args.family } : {}) } : undefined;
   req ??= await pickRequest(ctx, source, { src: args.src, dst: args.dst });
   if (!req) return undefined;
   const run = await ctx.diagnose(source, req);

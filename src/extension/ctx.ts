@@ -20,11 +20,11 @@ const sourceKey = 'netpath.source';
 const recentKey = 'netpath.recent';
 const connectivitySourceKey = 'netpath.connectivitySource';
 
-export type RecentKind = 'source' | 'destination' | 'port';
+export type RecentKind = 'source' | 'destination' | 'port' | 'protocol' | 'family';
 
 /** What the tests (and other extensions) can see: see main.ts `activate`'s return value. */
 export interface PickerShown {
-  step: 'source' | 'destination' | 'port' | 'protocol' | 'snapshot' | 'namespace';
+  step: 'source' | 'destination' | 'family' | 'port' | 'protocol' | 'snapshot' | 'namespace';
   quickPick: vscode.QuickPick<vscode.QuickPickItem>;
 }
 

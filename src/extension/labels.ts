@@ -36,6 +36,31 @@ export function portItem(p: PortInfo): ItemText {
   return { label: String(p.port), value: String(p.port), description: iconless(`${p.protocol}${p.name ? ` · ${p.name}` : ''}`) };
 }
 
+/**
+ * One address family of the family step: the addresses each end has in it (from the cluster,
+ * escaped), and which one the command line would take without `--family`.
+ */
+export function familyItem(f: 4 | 6, src: string[], dst: string[], isDefault: boolean): ItemText {
+  return {
+    label: `IPv${f}`,
+    value: String(f),
+    description: isDefault ? `default · --family ${f}` : `--family ${f}`,
+    detail: iconless(`${src.join(', ') || '?'} → ${dst.join(', ') || '?'}`),
+  };
+}
+
+export const protocols = ['tcp', 'udp', 'sctp'] as const;
+export type PickedProtocol = (typeof protocols)[number];
+
+/** One protocol of the protocol step; `listed`: the destination lists the port chosen with this protocol. */
+export function protocolItem(p: PickedProtocol, listed: boolean): ItemText {
+  const item: ItemText = { label: p, value: p };
+  if (listed) item.description = 'the port is listed with it';
+  // The engine judges SCTP wherever it models it, and says where it cannot (e.g. no socket list for SCTP).
+  if (p === 'sctp') item.detail = 'judged where modelled; where a dump cannot show SCTP, the report says so';
+  return item;
+}
+
 /** A value chosen before (it was a name from a cluster or typed). */
 export function recentItem(v: string): ItemText {
   return { label: iconless(v), value: v };

@@ -1,10 +1,12 @@
-// The pickers of "Diagnose Connectivity…": source, destination, port, protocol. Recent choices
-// come first; the lists come from the source (netpath/listEndpoints); typing anything that is not
-// in the list (an IP, `ns/pod`) is always accepted as typed. Namespaces filter by typing `ns/`.
+// The pickers of "Diagnose Connectivity…": source, destination, address family (only when both
+// ends have both), port, protocol. Recent choices come first; the lists come from the source
+// (netpath/listEndpoints); typing anything that is not in the list (an IP, `ns/pod`) is always
+// accepted as typed. Namespaces filter by typing `ns/`.
 import * as vscode from 'vscode';
 import { isClusterSpec, ListEndpointsRequest, type ListEndpointsResult, type PortInfo, type SourceSpec } from '../shared/protocol';
 import type { Ctx, PickerShown } from './ctx';
-import { nodeItem, pickerText, podItem, portItem, recentItem, serviceItem, typedItem } from './labels';
+import { addressesOf, familyChoice, familyOrder } from './families';
+import { familyItem, nodeItem, pickerText, podItem, portItem, protocolItem, protocols, recentItem, serviceItem, typedItem, type PickedProtocol } from './labels';
 
 interface Item extends vscode.QuickPickItem {
   value?: string;
@@ -98,14 +100,40 @@ export interface Choice {
   src: string;
   dst: string;
   port: number;
-  protocol: 'tcp' | 'udp';
+  protocol: PickedProtocol;
+  /** Only when the family step was answered; otherwise the server applies the CLI's default. */
+  family?: 4 | 6;
+}
+
+/** The family step: the families both ends share, the last choice (else the CLI's default) first. */
+function pickFamily(ctx: Ctx, eps: ListEndpointsResult, src: string, dst: string, title: string): Promise<string | undefined> {
+  const choice = familyChoice(eps, src, dst);
+  const items: Item[] = familyOrder(choice, ctx.recent('family')[0]).map((f) => familyItem(f, addressesOf(eps, src, f), addressesOf(eps, dst, f), f === choice.default));
+  return pick(ctx, 'family', title, 'Address family: both ends have IPv4 and IPv6 addresses', items, { typed: () => 'choose IPv4 or IPv6' });
+}
+
+/** The protocol step: the protocol the destination lists for the port first, else the last one chosen, else tcp. */
+function protocolItems(ctx: Ctx, known: PortInfo | undefined): Item[] {
+  const listed = known?.protocol.toLowerCase();
+  const first = listed ?? ctx.recent('protocol')[0] ?? 'tcp';
+  return [...protocols].sort((x, y) => Number(y === first) - Number(x === first)).map((p) => protocolItem(p, p === listed));
+}
+
+const protocolProblem = (v: string) => ((protocols as readonly string[]).includes(v) ? undefined : 'tcp, udp or sctp');
+
+/** Whether the source lists any end with both families: then the family step may come (counted in the titles). */
+function dualStack(eps: ListEndpointsResult): boolean {
+  return [...eps.pods, ...eps.services, ...eps.nodes].some((e) => e.families.length === 2);
 }
 
 /** Walks the pickers; `preset` skips the ones already answered (explorer menus, Set as Source). */
 export async function pickRequest(ctx: Ctx, source: SourceSpec, preset: Partial<Pick<Choice, 'src' | 'dst'>> = {}): Promise<Choice | undefined> {
   const eps = await endpointsOf(ctx, source);
   if (!eps) return undefined;
-  const total = preset.src ? (preset.dst ? 2 : 3) : 4;
+  // The family step is counted from the start when it may come; once both ends are known and it
+  // does not (a single-stack pair, an IP typed), the count drops it.
+  const mayAskFamily = preset.src && preset.dst ? familyChoice(eps, preset.src, preset.dst).ask : dualStack(eps);
+  let total = (preset.src ? (preset.dst ? 2 : 3) : 4) + (mayAskFamily ? 1 : 0);
   let n = 0;
   const title = (what: string) => `Diagnose Connectivity (${++n}/${total}): ${what}`;
 
@@ -121,6 +149,13 @@ export async function pickRequest(ctx: Ctx, source: SourceSpec, preset: Partial<
     dst = await pick(ctx, 'destination', title(`destination from ${pickerText(src)}`), 'Destination pod, service, node or IP', [...recentItems(recent), ...endpointItems(eps, true, recent)]);
     if (!dst) return undefined;
   }
+  const askFamily = familyChoice(eps, src, dst).ask;
+  if (mayAskFamily && !askFamily) total--;
+  let family: string | undefined;
+  if (askFamily) {
+    family = await pickFamily(ctx, eps, src, dst, title(`address family from ${pickerText(src)} to ${pickerText(dst)}`));
+    if (!family) return undefined;
+  }
   const ports = portsOf(eps, dst);
   const portItems: Item[] = ports.map((p) => ({ ...portItem(p), port: p }));
   const recentPorts = ctx.recent('port').filter((p) => !ports.some((x) => String(x.port) === p));
@@ -129,15 +164,15 @@ export async function pickRequest(ctx: Ctx, source: SourceSpec, preset: Partial<
   if (!portText) return undefined;
   const port = Number(portText);
   const known = ports.find((p) => p.port === port);
-  const protocols: Item[] = [{ label: 'tcp', value: 'tcp' }, { label: 'udp', value: 'udp' }];
-  if (known?.protocol === 'UDP') protocols.reverse();
-  const protocol = await pick(ctx, 'protocol', title('protocol'), 'Protocol', protocols, { typed: (v) => (v === 'tcp' || v === 'udp' ? undefined : 'tcp or udp') });
+  const protocol = await pick(ctx, 'protocol', title('protocol'), 'Protocol', protocolItems(ctx, known), { typed: protocolProblem });
   if (!protocol) return undefined;
 
   if (!preset.src) await ctx.remember('source', src);
   await ctx.remember('destination', dst);
   await ctx.remember('port', portText);
-  return { src, dst, port, protocol: protocol as 'tcp' | 'udp' };
+  await ctx.remember('protocol', protocol);
+  if (family) await ctx.remember('family', family);
+  return { src, dst, port, protocol: protocol as PickedProtocol, ...(family ? { family: Number(family) as 4 | 6 } : {}) };
 }
 
 /** One choice among fixed items (the cluster-or-snapshot picker); undefined when dismissed. */

@@ -5,7 +5,27 @@ import { ClusterCache } from '../engine/k8s/cache';
 import type { NetpathSnapshot, SnapshotSettings } from '../engine/snapshot/types';
 import { detectPlugin } from '../engine/plugins/detect';
 import { configuredProxyMode } from '../engine/service/proxy-mode';
+import { EndpointError, FamilyError, resolveEndpoint } from '../engine/k8s/resolve';
+import type { Family } from '../engine/netstack/ip';
 import type { ClusterInfoResult, DetectedValue, ListEndpointsResult, SettingOverrides } from '../shared/protocol';
+
+/**
+ * The families `value` (what choosing the item sends: `ns/pod`, `svc/ns/name`, `node/name`)
+ * resolves in, asked of the engine's own resolution so that the pickers offer exactly the
+ * families a diagnosis accepts (a hostNetwork pod has its node's, a SingleStack service one).
+ */
+function familiesOf(cache: ClusterCache, value: string): Family[] {
+  return ([4, 6] as const).filter((family) => {
+    try {
+      resolveEndpoint(cache, value, { family });
+      return true;
+    } catch (e) {
+      // No address of that family, or none at all (headless, ExternalName, a pod without IP).
+      if (e instanceof FamilyError || e instanceof EndpointError) return false;
+      throw e;
+    }
+  });
+}
 
 export function listEndpoints(snapshot: NetpathSnapshot): ListEndpointsResult {
   const cache = new ClusterCache(snapshot.objects);
@@ -18,6 +38,7 @@ export function listEndpoints(snapshot: NetpathSnapshot): ListEndpointsResult {
       phase: p.phase,
       hostNetwork: p.hostNetwork,
       ports: p.containerPorts.map((c) => ({ port: c.port, protocol: c.protocol, name: c.name })),
+      families: familiesOf(cache, `${p.namespace}/${p.name}`),
     })),
     services: cache.services.map((s) => ({
       namespace: s.namespace,
@@ -25,8 +46,9 @@ export function listEndpoints(snapshot: NetpathSnapshot): ListEndpointsResult {
       type: s.type,
       clusterIPs: s.clusterIPs,
       ports: s.ports.map((p) => ({ port: p.port, protocol: p.protocol, name: p.name || undefined })),
+      families: familiesOf(cache, `svc/${s.namespace}/${s.name}`),
     })),
-    nodes: cache.nodes.map((n) => ({ name: n.name, addresses: [...new Set(n.addresses.map((a) => a.address))] })),
+    nodes: cache.nodes.map((n) => ({ name: n.name, addresses: [...new Set(n.addresses.map((a) => a.address))], families: familiesOf(cache, `node/${n.name}`) })),
     namespaces: cache.namespaces.map((n) => n.name),
   };
 }

@@ -117,6 +117,8 @@ export interface PodEndpoint {
   phase: string;
   hostNetwork: boolean;
   ports: PortInfo[];
+  /** Address families a diagnosis can use for this end (`request.family`), as the server resolves the name. */
+  families: (4 | 6)[];
 }
 export interface ServiceEndpoint {
   namespace: string;
@@ -124,10 +126,14 @@ export interface ServiceEndpoint {
   type: string;
   clusterIPs: string[];
   ports: PortInfo[];
+  /** By `spec.ipFamilies` and `clusterIPs`; none for a headless or ExternalName service. */
+  families: (4 | 6)[];
 }
 export interface NodeEndpoint {
   name: string;
   addresses: string[];
+  /** Families of its IP addresses (InternalIP first, as a path takes them). */
+  families: (4 | 6)[];
 }
 export interface ListEndpointsResult {
   pods: PodEndpoint[];

@@ -3,7 +3,7 @@
 // character into VS Code's widgets, and the values chosen stay the names themselves.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { consentMessage, nodeItem, pickerText, podItem, portItem, recentItem, serviceItem, typedItem, type ItemText } from '../../src/extension/labels';
+import { consentMessage, familyItem, nodeItem, pickerText, podItem, portItem, recentItem, serviceItem, typedItem, type ItemText } from '../../src/extension/labels';
 import type { ConsentDetails } from '../../src/shared/errors';
 
 const hostile = [
@@ -34,16 +34,17 @@ function assertItem(item: ItemText, what: string): void {
 
 test('quick-pick items: every label, description and detail is inert text; the value is the raw name', () => {
   for (const name of hostile) {
-    const pod = podItem({ namespace: 'default', name, ips: [name], node: name, phase: name, hostNetwork: false, ports: [] });
+    const pod = podItem({ namespace: 'default', name, ips: [name], node: name, phase: name, hostNetwork: false, ports: [], families: [4] });
     assertItem(pod, 'pod');
     assert.equal(pod.value, `default/${name}`);
-    const svc = serviceItem({ namespace: name, name: 'web', type: name, clusterIPs: [], ports: [{ port: 80, protocol: 'TCP', name }] });
+    const svc = serviceItem({ namespace: name, name: 'web', type: name, clusterIPs: [], ports: [{ port: 80, protocol: 'TCP', name }], families: [] });
     assertItem(svc, 'service');
     assert.equal(svc.value, `svc/${name}/web`);
-    const node = nodeItem({ name, addresses: [name] });
+    const node = nodeItem({ name, addresses: [name], families: [] });
     assertItem(node, 'node');
     assert.equal(node.value, `node/${name}`);
     assertItem(portItem({ port: 8080, protocol: 'TCP', name }), 'port');
+    assertItem(familyItem(6, [name], [name, name], false), 'family');
     const recent = recentItem(name);
     assertItem(recent, 'recent');
     assert.equal(recent.value, name);
@@ -53,8 +54,8 @@ test('quick-pick items: every label, description and detail is inert text; the v
     assertInert(pickerText(`destination from ${name}`), 'title');
   }
   // Visible escapes, the text readable.
-  assert.equal(podItem({ namespace: 'ns', name: 'web\u001b[2J', ips: [], phase: 'Running', hostNetwork: false, ports: [] }).label, 'ns/web\\x1b[2J');
-  assert.equal(nodeItem({ name: '$(check) ok', addresses: [] }).label, 'node/\\$(check) ok');
+  assert.equal(podItem({ namespace: 'ns', name: 'web\u001b[2J', ips: [], phase: 'Running', hostNetwork: false, ports: [], families: [] }).label, 'ns/web\\x1b[2J');
+  assert.equal(nodeItem({ name: '$(check) ok', addresses: [], families: [] }).label, 'node/\\$(check) ok');
   // netpath's own icon stays an icon; the typed text after it does not become one.
   const bad = typedItem('$(pass) 99999', 'a port is a number from 1 to 65535');
   assert.equal(bad.label, '$(error) \\$(pass) 99999');

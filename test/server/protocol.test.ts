@@ -163,6 +163,29 @@ test('each request round-trips over JSON-RPC with its declared params and result
   }
 });
 
+test('listEndpoints reports the families each end resolves in; a diagnose with request.family takes that path (dual-stack lab case)', { skip }, async (t) => {
+  const dual = resolve('test/fixtures/lab/flannel-host-gw-dual--healthy/snapshot.netpath.json');
+  const s = await typedSession();
+  try {
+    const eps = await s.connection.sendRequest(ListEndpointsRequest, { source: { kind: 'snapshot', path: dual } });
+    assert.deepEqual(Object.fromEntries(eps.pods.map((p) => [`${p.namespace}/${p.name}`, p.families])), {
+      'default/client': [4, 6], 'default/hostnet1': [4, 6], 'default/hostnet2': [4, 6], 'default/web1': [4, 6], 'default/web2': [4, 6],
+    });
+    // `kubernetes` is SingleStack IPv4 (spec.ipFamilies), the others RequireDualStack.
+    assert.deepEqual(Object.fromEntries(eps.services.map((x) => [`svc/${x.namespace}/${x.name}`, x.families])), {
+      'svc/default/dns': [4, 6], 'svc/default/kubernetes': [4], 'svc/default/web-local': [4, 6], 'svc/default/web-remote': [4, 6],
+    });
+    assert.deepEqual(Object.fromEntries(eps.nodes.map((n) => [n.name, n.families])), { node1: [4, 6], node2: [4, 6] });
+    const d = await s.connection.sendRequest(DiagnoseRequest, { source: { kind: 'snapshot', path: dual }, request: { src: 'default/client', dst: 'default/web2', port: 8080, protocol: 'tcp', family: 6 } });
+    assert.equal(d.result.request.family, 6);
+    assert.equal(d.result.verdict, 'reachable');
+    assert.ok(d.result.nodes.some((n) => n.id === 'default/web2'), 'the path reaches web2');
+    t.diagnostic(`families: ${eps.pods.length} pods, ${eps.services.length} services, ${eps.nodes.length} nodes; family 6 diagnose ${d.result.verdict}`);
+  } finally {
+    await s.dispose();
+  }
+});
+
 test('each failure meaning arrives on the client as its typed error', { skip }, async (t) => {
   const s = await typedSession();
   const seen: string[] = [];

@@ -41,8 +41,15 @@ function answerPickers(answers: Answer[]): { steps: string[]; done: Promise<void
       if (!a) throw new Error(`unexpected picker ${step}`);
       if ('select' in a) {
         const item = await until(`item ${a.select} in the ${step} picker`, () => quickPick.items.find((i) => i.label === a.select));
-        quickPick.activeItems = [item];
-        await until(`${a.select} active`, () => quickPick.activeItems[0]?.label === a.select);
+        // The extension host sends activeItems to the workbench on a later tick, while the accept
+        // command goes at once: wait for the workbench to report the item active (its echo), unless
+        // it already had (only the workbench changes activeItems before we set it).
+        if (quickPick.activeItems[0] !== item) {
+          let active = false;
+          const echo = quickPick.onDidChangeActive((items) => (active ||= items[0]?.label === a.select));
+          quickPick.activeItems = [item];
+          await until(`the workbench to make ${a.select} active`, () => active).finally(() => echo.dispose());
+        }
       } else if ('type' in a) {
         quickPick.value = a.type;
         await until(`typed ${a.type} active`, () => quickPick.activeItems[0]?.label === a.type);
@@ -220,5 +227,41 @@ suite('Network Path in VS Code', () => {
     assert.equal(api.tree.getChildren().length, 0);
     await until('diagnostics cleared', () => diagnosticsOf(broken).length === 0 && diagnosticsOf(again).length === 0);
     console.log(`cleared ${before} runs`);
+  });
+  test('a dual-stack snapshot: the family step offers IPv4 (default) and IPv6; IPv6 chosen gives an IPv6 path, remembered next time; sctp is offered', async () => {
+    const dual = join(root, 'test/fixtures/lab/flannel-host-gw-dual--healthy/snapshot.netpath.json');
+    const seen: { title?: string; labels: string[]; descriptions: (string | undefined)[] }[] = [];
+    const watch = api.onDidShowPicker(({ step, quickPick }: PickerShown) => {
+      if (step === 'family' || step === 'protocol') seen.push({ title: quickPick.title, labels: quickPick.items.map((i) => i.label), descriptions: quickPick.items.map((i) => i.description) });
+    });
+    try {
+      const first = answerPickers([{ select: 'default/client' }, { select: 'svc/default/web-remote' }, { select: 'IPv6' }, { accept: true }, { accept: true }]);
+      const cmd = vscode.commands.executeCommand<Run>('netpath.diagnose', { snapshot: dual });
+      await first.done;
+      const run = await cmd;
+      assert.deepEqual(first.steps, ['source', 'destination', 'family', 'port', 'protocol']);
+      assert.match(String(seen[0].title), /^Diagnose Connectivity \(3\/5\): address family from default\/client to svc\/default\/web-remote$/);
+      assert.deepEqual(seen[0].labels, ['IPv4', 'IPv6'], 'the default (IPv4, both ends have it) first');
+      assert.deepEqual(seen[0].descriptions, ['default · --family 4', '--family 6']);
+      assert.deepEqual(seen[1].labels, ['tcp', 'udp', 'sctp'], 'port 80/TCP: tcp first');
+      assert.deepEqual(run.result.request, { src: 'default/client', dst: 'svc/default/web-remote', port: 80, protocol: 'tcp', family: 6 });
+      assert.equal(run.result.source.ip, 'fd00:10:244:1::2');
+      assert.equal(run.result.destination.ip, 'fd00:10:96::20');
+      assert.equal(run.result.verdict, 'reachable');
+      assert.ok(run.result.links.length > 0 && run.result.nodes.some((n) => n.id === 'default/web1' || n.id === 'default/web2'), 'the IPv6 path reaches a backend');
+
+      // Next time the last family chosen comes first: Enter takes IPv6; sctp chosen by hand.
+      seen.length = 0;
+      const again = answerPickers([{ select: 'default/client' }, { select: 'default/web2' }, { accept: true }, { accept: true }, { select: 'sctp' }]);
+      const cmd2 = vscode.commands.executeCommand<Run>('netpath.diagnose', { snapshot: dual });
+      await again.done;
+      const run2 = await cmd2;
+      assert.deepEqual(seen[0].labels, ['IPv6', 'IPv4']);
+      assert.deepEqual(run2.result.request, { src: 'default/client', dst: 'default/web2', port: 8080, protocol: 'sctp', family: 6 });
+      assert.equal(run2.result.destination.ip, 'fd00:10:244:2::2');
+      console.log(`dual-stack: IPv6 ${run.result.source.ip} → ${run.result.destination.ip} ${run.result.verdict} over ${run.result.nodes.map((n) => n.id).join(', ')}; sctp ${run2.result.verdict}`);
+    } finally {
+      watch.dispose();
+    }
   });
 });
