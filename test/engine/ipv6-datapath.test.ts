@@ -92,7 +92,7 @@ test('a next hop nobody answers that the sender still holds as REACHABLE: a WARN
   assert.equal(diagnose(f).find('ndp.no-answer'), undefined);
 });
 
-test('a native nftables input chain on the node that accepts only established/related drops the (untracked) neighbour solicitation: FATAL, naming the nft rule', () => {
+test('a native nftables input chain on the node that accepts only established/related drops the (untracked) neighbour solicitation: FATAL, naming the nft rule; an icmpv6 type accept before it lets NDP in', () => {
   const f = fixture('healthy-ndp-resolving-on-both-links');
   const node = f.snapshot.dumps['npv6-node'].node;
   node.nftables = { nftables: [
@@ -106,10 +106,16 @@ test('a native nftables input chain on the node that accepts only established/re
   assert.equal(w.level, SuspicionLevel.FATAL);
   assert.match(w.message, /dropped by nftables on npv6-node \(table inet fw chain input/);
   assert.equal(w.undecided, undefined);
-  // A rule before it that accepts NDP by ICMPv6 type: what the model cannot read is taken both
-  // ways (accepted, or on to the drop), never assumed.
-  (node.nftables as { nftables: unknown[] }).nftables.splice(2, 0, { rule: { family: 'inet', table: 'fw', chain: 'input', handle: 3, expr: [{ match: { op: '==', left: { payload: { protocol: 'icmpv6', field: 'type' } }, right: { set: ['nd-neighbor-solicit', 'nd-neighbor-advert'] } } }, { accept: null }] } });
-  const u = diagnose(f).all.find((s) => s.check === 'icmpv6.ndp-dropped' && /on va arriving/.test(s.message))!;
-  assert.equal(u.level, SuspicionLevel.WARNING);
-  assert.deepEqual(u.undecided, [{ where: 'npv6-node nftables table inet fw chain input handle 3', reason: 'payload icmpv6 type' }]);
+  // A rule before it that accepts NDP by ICMPv6 type (as firewalld writes it) lets the
+  // solicitations in: the type is read from the message, as the kernel does.
+  const ndp = (types: string[]) => ({ rule: { family: 'inet', table: 'fw', chain: 'input', handle: 3, expr: [{ match: { op: '==', left: { payload: { protocol: 'icmpv6', field: 'type' } }, right: { set: types } } }, { accept: null }] } });
+  const rules = (node.nftables as { nftables: unknown[] }).nftables;
+  rules.splice(2, 0, ndp(['nd-router-advert', 'nd-neighbor-solicit', 'nd-neighbor-advert']));
+  const ok = diagnose(f);
+  assert.deepEqual(ok.all.filter((s) => s.check === 'icmpv6.ndp-dropped' && /on va arriving/.test(s.message)), []);
+  // Without the solicitation's type in the set, the same drop again, decided.
+  rules.splice(2, 1, ndp(['nd-router-advert', 'nd-neighbor-advert']));
+  const again = diagnose(f).all.find((s) => s.check === 'icmpv6.ndp-dropped' && /neighbour solicitation for fd60:a::1 on va arriving/.test(s.message))!;
+  assert.equal(again.level, SuspicionLevel.FATAL);
+  assert.equal(again.undecided, undefined);
 });

@@ -59,6 +59,8 @@ function toNftPacket(run: Run): NftPacket {
   if (p.sport !== undefined || ports) out.sport = p.sport ?? UNKNOWN_PORT;
   if (p.dport !== undefined || ports) out.dport = p.dport ?? UNKNOWN_PORT;
   if (tcpFlags) out.tcpFlags = tcpFlags;
+  if (p.icmpType !== undefined) out.icmpType = p.icmpType;
+  if (p.icmpCode !== undefined) out.icmpCode = p.icmpCode;
   if (p.iif !== undefined) out.iif = p.iif;
   if (p.oif !== undefined) out.oif = p.oif;
   return out;

@@ -14,7 +14,8 @@ export class Fork extends Error {
   }
 }
 
-export type FieldType = 'addr4' | 'addr6' | 'port' | 'proto' | 'nfproto' | 'ifname' | 'int' | 'ctstate' | 'tcpflags' | 'fibtype' | 'ethertype';
+export type FieldType = 'addr4' | 'addr6' | 'port' | 'proto' | 'nfproto' | 'ifname' | 'int' | 'ctstate' | 'tcpflags' | 'fibtype' | 'ethertype'
+  | 'icmptype' | 'icmpcode' | 'icmpv6type' | 'icmpv6code';
 /** A field's value: a number, an address (bigint), an interface name, or a concatenation. */
 export type Val = number | bigint | string | Val[];
 export interface Typed {
@@ -33,6 +34,9 @@ export interface NftPacket {
   sport?: number;
   dport?: number;
   tcpFlags?: string[];
+  /** ICMP / ICMPv6 packets: the message's type and code, when known. */
+  icmpType?: number;
+  icmpCode?: number;
   iif?: string;
   oif?: string;
   /** A bridged frame: the bridge's name (`iif`/`oif` are then its ports). */
@@ -46,6 +50,26 @@ const CTSTATE: Record<string, number> = { invalid: 1, established: 2, related: 4
 const TCPFLAG: Record<string, number> = { fin: 1, syn: 2, rst: 4, psh: 8, ack: 16, urg: 32, ecn: 64, cwr: 128 };
 const NFPROTO: Record<string, number> = { ipv4: 2, ipv6: 10 };
 const ETHERTYPE: Record<string, number> = { ip: 0x0800, arp: 0x0806, ip6: 0x86dd, '8021q': 0x8100, vlan: 0x8100, '8021ad': 0x88a8 };
+// The symbolic constants of nft's icmp_type, icmp_code, icmpv6_type and icmpv6_code (`nft describe icmpv6 type`, nft 1.0.6).
+const ICMP_TYPE: Record<string, number> = {
+  'echo-reply': 0, 'destination-unreachable': 3, 'source-quench': 4, redirect: 5, 'echo-request': 8, 'router-advertisement': 9,
+  'router-solicitation': 10, 'time-exceeded': 11, 'parameter-problem': 12, 'timestamp-request': 13, 'timestamp-reply': 14,
+  'info-request': 15, 'info-reply': 16, 'address-mask-request': 17, 'address-mask-reply': 18,
+};
+const ICMP_CODE: Record<string, number> = {
+  'net-unreachable': 0, 'host-unreachable': 1, 'prot-unreachable': 2, 'port-unreachable': 3, 'frag-needed': 4,
+  'net-prohibited': 9, 'host-prohibited': 10, 'admin-prohibited': 13,
+};
+const ICMPV6_TYPE: Record<string, number> = {
+  'destination-unreachable': 1, 'packet-too-big': 2, 'time-exceeded': 3, 'parameter-problem': 4, 'echo-request': 128, 'echo-reply': 129,
+  'mld-listener-query': 130, 'mld-listener-report': 131, 'mld-listener-done': 132, 'mld-listener-reduction': 132, 'nd-router-solicit': 133,
+  'nd-router-advert': 134, 'nd-neighbor-solicit': 135, 'nd-neighbor-advert': 136, 'nd-redirect': 137, 'router-renumbering': 138,
+  'ind-neighbor-solicit': 141, 'ind-neighbor-advert': 142, 'mld2-listener-report': 143,
+};
+const ICMPV6_CODE: Record<string, number> = {
+  'no-route': 0, 'admin-prohibited': 1, 'addr-unreachable': 3, 'port-unreachable': 4, 'policy-fail': 5, 'reject-route': 6,
+};
+const ICMP_NAMES: Partial<Record<FieldType, Record<string, number>>> = { icmptype: ICMP_TYPE, icmpcode: ICMP_CODE, icmpv6type: ICMPV6_TYPE, icmpv6code: ICMPV6_CODE };
 
 export const protoNumber = (p: string): number | undefined => PROTO[p] ?? (/^\d+$/.test(p) ? Number(p) : undefined);
 
@@ -116,6 +140,16 @@ export function field(e: Json, p: NftPacket, cx: EvalContext): Typed {
       if (f === 'sport' && p.sport !== undefined) return { type: 'port', v: p.sport };
       if (f === 'dport' && p.dport !== undefined) return { type: 'port', v: p.dport };
       if (f === 'flags' && proto === 'tcp') return { type: 'tcpflags', v: (p.tcpFlags ?? []).reduce((m, x) => m | (TCPFLAG[x.toLowerCase()] ?? 0), 0) };
+    } else if (proto === 'icmp' || proto === 'icmpv6') {
+      // nft adds the dependency `meta nfproto ipv4|ipv6 meta l4proto icmp|ipv6-icmp`: another
+      // packet does not match (NFT_BREAK), it is not undecided.
+      const v6 = proto === 'icmpv6';
+      if (protoNumber(p.proto) !== (v6 ? 58 : 1) || p.family !== (v6 ? 6 : 4)) throw new NoField();
+      if (f === 'type' || f === 'code') {
+        const v = f === 'type' ? p.icmpType : p.icmpCode;
+        if (v === undefined) throw new NotModelled(`${proto} ${f} of a packet whose ICMP ${f} is not known`);
+        return { type: `${proto}${f}` as FieldType, v };
+      }
     }
     throw new NotModelled(`payload ${proto} ${f}`);
   }
@@ -252,6 +286,12 @@ export function constant(c: Json, type: FieldType): Val {
     case 'ifname': return c;
     case 'fibtype': return c.toUpperCase();
     case 'ethertype': { const n = ETHERTYPE[c]; if (n === undefined) throw new NotModelled(`ether type ${JSON.stringify(c)}`); return n; }
+    case 'icmptype': case 'icmpcode': case 'icmpv6type': case 'icmpv6code': {
+      const names = ICMP_NAMES[type]!;
+      if (Object.hasOwn(names, c)) return names[c];
+      if (/^\d+$/.test(c)) return Number(c);
+      throw new NotModelled(`${type} ${JSON.stringify(c)}`);
+    }
     case 'port': case 'int': {
       if (/^(0x[0-9a-f]+|\d+)$/i.test(c)) return Number(c);
       throw new NotModelled(`${type} ${JSON.stringify(c)}`);
