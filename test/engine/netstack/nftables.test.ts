@@ -149,3 +149,51 @@ test('one hook, limited to some of its chains (for interleaving with other stage
   const late = runHook(rs, 'forward', startOutcome(pkt({ oif: 'r1' })), env, (c) => c.base!.prio > 0);
   assert.deepEqual(late.map((o) => [o.verdict, o.counted]), [['accept', ['inet b f 2']]]);
 });
+
+test('icmp / icmpv6 type and code: nft 1.0.6 names, numbers, ranges, sets and concatenations, from the packet; printed as nft prints them', () => {
+  const icmp = (protocol: string, field: string) => ({ payload: { protocol, field } });
+  const rules = [
+    [{ match: { op: '==', left: icmp('icmpv6', 'type'), right: { set: ['nd-neighbor-solicit', 'nd-neighbor-advert'] } } }, { accept: null }],
+    [{ match: { op: '==', left: { concat: [icmp('icmp', 'type'), icmp('icmp', 'code')] }, right: { set: [{ concat: ['destination-unreachable', { range: ['host-unreachable', 'port-unreachable'] }] }] } } }, { drop: null }],
+    [{ match: { op: '==', left: icmp('icmpv6', 'code'), right: { set: ['no-route', { range: ['addr-unreachable', 'port-unreachable'] }] } } }, { reject: null }],
+    [{ match: { op: '==', left: icmp('icmp', 'type'), right: 200 } }, { drop: null }],
+    [{ match: { op: '!=', left: icmp('icmpv6', 'type'), right: { range: ['destination-unreachable', 'parameter-problem'] } } }, { drop: null }],
+    [{ match: { op: '==', left: { meta: { key: 'l4proto' } }, right: 'ipv6-icmp' } }, { match: { op: '==', left: icmp('icmpv6', 'type'), right: 'packet-too-big' } }, { accept: null }],
+    [{ match: { op: '==', left: { meta: { key: 'l4proto' } }, right: 'ipv6-icmp' } }, { drop: null }],
+  ];
+  const rs = parseNftRuleset({ nftables: [
+    { chain: { family: 'inet', table: 'fw', name: 'f', handle: 1, type: 'filter', hook: 'forward', prio: 0, policy: 'accept' } },
+    ...rules.map((expr, i) => ({ rule: { family: 'inet', table: 'fw', chain: 'f', handle: i + 2, expr } })),
+  ] });
+  assert.deepEqual(rs.tables[0].chains.get('f')!.rules.map((r) => formatRule(r).replace(/^.*: /, '')), [
+    'icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } accept',
+    'icmp type . icmp code { destination-unreachable . 1-3 } drop',
+    'icmpv6 code { no-route, 3-4 } reject',
+    'icmp type 200 drop',
+    'icmpv6 type != 1-4 drop',
+    'meta l4proto ipv6-icmp icmpv6 type packet-too-big accept',
+    'meta l4proto ipv6-icmp drop',
+  ]);
+  const v6 = (icmpType: number | undefined, icmpCode = 0) => pkt({ family: 6, src: 'fd10:1::2', dst: 'fd10:2::2', proto: 'icmpv6', sport: undefined, dport: undefined, icmpType, icmpCode });
+  const v4 = (icmpType: number, icmpCode = 0) => pkt({ proto: 'icmp', sport: undefined, dport: undefined, icmpType, icmpCode });
+  const fate = (p: NftPacket) => {
+    const outs = traceNftReceive(rs, p, env);
+    assert.equal(outs.length, 1);
+    assert.deepEqual(outs[0].undecided, []);
+    const last = outs[0].path[outs[0].path.length - 1];
+    return `${outs[0].verdict}${last ? ` #${last.rule.handle}` : ''}`;
+  };
+  assert.equal(fate(v6(135)), 'accept #2');
+  assert.equal(fate(v6(136)), 'accept #2');
+  assert.equal(fate(v6(2)), 'reject #4', 'packet-too-big, code no-route');
+  assert.equal(fate(v6(2, 5)), 'accept #7', 'packet-too-big code 5: not rejected, in 1-4, accepted by type');
+  assert.equal(fate(v6(1, 2)), 'drop #8', 'destination-unreachable code 2: the packet-too-big accept does not match');
+  assert.equal(fate(v6(128, 5)), 'drop #6', 'echo-request is not in 1-4');
+  assert.equal(fate(v4(3, 2)), 'drop #3');
+  assert.equal(fate(v4(3, 4)), 'accept');
+  assert.equal(fate(v4(200)), 'drop #5');
+  assert.equal(fate(pkt({})), 'accept', 'a UDP packet has no ICMP type: the icmp matches do not match');
+  // A packet whose type the caller does not know: the type rule is evaluated both ways.
+  const unknown = traceNftReceive(rs, v6(undefined), env);
+  assert.ok(unknown.some((o) => o.undecided.some((u) => u.reason === 'icmpv6 type of a packet whose ICMP type is not known')));
+});

@@ -71,6 +71,13 @@ const ICMPV6_CODE: Record<string, number> = {
 };
 const ICMP_NAMES: Partial<Record<FieldType, Record<string, number>>> = { icmptype: ICMP_TYPE, icmpcode: ICMP_CODE, icmpv6type: ICMPV6_TYPE, icmpv6code: ICMPV6_CODE };
 
+/** The field type of `icmp|icmpv6 type|code`, undefined for any other expression. */
+export function icmpField(e: Json): FieldType | undefined {
+  if (!isObj(e) || !isObj(e.payload)) return undefined;
+  const { protocol, field: f } = e.payload;
+  return (protocol === 'icmp' || protocol === 'icmpv6') && (f === 'type' || f === 'code') ? (`${protocol}${f}` as FieldType) : undefined;
+}
+
 export const protoNumber = (p: string): number | undefined => PROTO[p] ?? (/^\d+$/.test(p) ? Number(p) : undefined);
 
 /** What evaluation reads besides the packet: the rule set's named sets, and whether conntrack ran yet. */
@@ -145,10 +152,11 @@ export function field(e: Json, p: NftPacket, cx: EvalContext): Typed {
       // packet does not match (NFT_BREAK), it is not undecided.
       const v6 = proto === 'icmpv6';
       if (protoNumber(p.proto) !== (v6 ? 58 : 1) || p.family !== (v6 ? 6 : 4)) throw new NoField();
-      if (f === 'type' || f === 'code') {
+      const type = icmpField(e);
+      if (type) {
         const v = f === 'type' ? p.icmpType : p.icmpCode;
         if (v === undefined) throw new NotModelled(`${proto} ${f} of a packet whose ICMP ${f} is not known`);
-        return { type: `${proto}${f}` as FieldType, v };
+        return { type, v };
       }
     }
     throw new NotModelled(`payload ${proto} ${f}`);

@@ -1,6 +1,7 @@
 // A rule as `nft list ruleset` prints it, rebuilt from its JSON: the evidence a user can find in
 // their own `nft -a list ruleset` output (with table, chain and handle). Names from the dump (sets,
 // chains, interfaces, log prefixes, comments) are quoted as nft quotes them, never spliced raw.
+import { constant, icmpField, NotModelled, type FieldType } from './expr';
 import { isObj, type Json, type NftRule, type NftChain } from './model';
 
 const quote = (s: string) => JSON.stringify(s);
@@ -67,6 +68,30 @@ function typed(left: Json, right: Json): string {
   return value(right);
 }
 
+/**
+ * nft prints a range of ICMP types or codes by number (`icmp type 3-5`, `{ no-route, 3-4 }`), though
+ * its JSON names the ends: the right side with such ranges made numbers, position by position.
+ */
+function icmpRanges(left: Json, right: Json): Json {
+  const fields = (isObj(left) && Array.isArray(left.concat) ? left.concat : [left]).map(icmpField);
+  if (!fields.some(Boolean)) return right;
+  const num = (x: Json, t: FieldType): Json => {
+    try {
+      return constant(x, t) as number;
+    } catch (e) {
+      if (e instanceof NotModelled) return x;
+      throw e;
+    }
+  };
+  const one = (v: Json, t: FieldType | undefined): Json => (t && isObj(v) && Array.isArray(v.range) ? { range: v.range.map((x) => num(x, t)) } : v);
+  const el = (e: Json): Json => {
+    if (isObj(e) && isObj(e.elem)) return { elem: { ...e.elem, val: el(e.elem.val ?? null) } };
+    if (fields.length > 1 && isObj(e) && Array.isArray(e.concat)) return { concat: e.concat.map((x, i) => one(x, fields[i])) };
+    return one(e, fields[0]);
+  };
+  return isObj(right) && Array.isArray(right.set) ? { set: right.set.map(el) } : el(right);
+}
+
 function statement(e: Json): string {
   if (!isObj(e)) return JSON.stringify(e);
   const [k] = Object.keys(e);
@@ -76,7 +101,7 @@ function statement(e: Json): string {
     case 'match': {
       // nft leaves out `==` (and the implicit `in` of flags) except after a bit operation.
       const op = (o.op === '==' && !isBinop(o.left ?? null)) || o.op === 'in' ? '' : `${o.op} `;
-      return `${value(o.left)} ${op}${typed(o.left ?? null, o.right ?? null)}`;
+      return `${value(o.left)} ${op}${typed(o.left ?? null, icmpRanges(o.left ?? null, o.right ?? null))}`;
     }
     case 'counter':
       return 'counter';
