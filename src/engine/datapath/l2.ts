@@ -21,7 +21,7 @@ import { netfilterEnv } from './netfilter-env';
 import { bridgeFamilyChains } from './bridge-nft';
 import type { ConntrackTable } from './conntrack';
 import type { End, NodeStack } from './node-stack';
-import { familyOf, incompleteTables, interfaceEvidence, netfilterRules, nuEvidence, toNf, undecidedOf } from './walk';
+import { familyOf, xtables, incompleteTables, interfaceEvidence, netfilterRules, nuEvidence, toNf, undecidedOf } from './walk';
 
 export type Egress =
   /** Arrives in another namespace of this node, on `to.iface`. */
@@ -314,7 +314,7 @@ function throughBridge(stack: NodeStack, ns: NetNS, bridge: Interface, inPort: I
           findings: [{
             level: SuspicionLevel.FATAL,
             check: 'bridge.nf-call-iptables-off',
-            message: `the reply from ${packet.src} to ${packet.dst} is bridged by ${bridge.name} on ${ns.label} without passing iptables (${key} is off), so conntrack cannot undo the NAT of ${formatAddressPort(un.translation.orig.dst, un.translation.orig.dport)} -> ${formatAddressPort(un.translation.translated.dst, un.translation.translated.dport)}: the client gets an answer from an address it never asked and drops it`,
+            message: `the reply from ${packet.src} to ${packet.dst} is bridged by ${bridge.name} on ${ns.label} without passing ${xtables(familyOf(packet.dst))} (${key} is off), so conntrack cannot undo the NAT of ${formatAddressPort(un.translation.orig.dst, un.translation.orig.dport)} -> ${formatAddressPort(un.translation.translated.dst, un.translation.translated.dport)}: the client gets an answer from an address it never asked and drops it`,
             evidence: ns.sysctls?.get(key) !== undefined ? [{ kind: 'sysctl', text: `${key} = ${ns.sysctls!.get(key)}`, where: ns.label }] : [],
           }],
         };
@@ -340,7 +340,7 @@ function bridgedNetfilter(ns: NetNS, bridge: Interface, physIn: string, physOut:
     findings.push({
       level: SuspicionLevel.INFO,
       check: 'bridge.nf-call-iptables-off',
-      message: `${physIn} → ${physOut} is bridged by ${bridge.name} on ${ns.label} with ${key} ${on === false ? '= 0' : 'unknown (br_netfilter not loaded)'}: iptables (and so kube-proxy and NetworkPolicy rules) do not see this traffic`,
+      message: `${physIn} → ${physOut} is bridged by ${bridge.name} on ${ns.label} with ${key} ${on === false ? '= 0' : 'unknown (br_netfilter not loaded)'}: ${xtables(family)} (and so kube-proxy and NetworkPolicy rules) do not see this traffic`,
       evidence: sys?.get(key) !== undefined ? [{ kind: 'sysctl', text: `${key} = ${sys!.get(key)}`, where: ns.label }] : [],
     });
     return undefined;
@@ -361,11 +361,11 @@ function bridgedNetfilter(ns: NetNS, bridge: Interface, physIn: string, physOut:
     if (!drop) return undefined;
     const s = drop.decidedBy!;
     const by = s.native ? 'nftables' : 'iptables';
-    const evidence: Evidence[] = [{ kind: by, text: s.text, where: s.native ? `${ns.label} ${s.native}` : `${ns.label} FORWARD ${s.table}/${s.chain}${s.rule ? ` #${s.rule}` : ' policy'}` }];
+    const evidence: Evidence[] = [{ kind: by, text: s.text, where: s.native ? `${ns.label} ${s.native}` : `${ns.label} ${family === 6 ? 'ip6tables ' : ''}FORWARD ${s.table}/${s.chain}${s.rule ? ` #${s.rule}` : ' policy'}` }];
     return {
       level: SuspicionLevel.FATAL,
       check: `${by}.${drop.verdict === 'REJECT' ? 'reject' : 'drop'}`,
-      message: `the packet bridged by ${bridge.name} from ${physIn} to ${physOut} is ${drop.verdict === 'REJECT' ? 'rejected' : 'dropped'} by ${by} on ${ns.label} (br_netfilter FORWARD ${s.native ?? `${s.table}/${s.chain}`})`,
+      message: `the packet bridged by ${bridge.name} from ${physIn} to ${physOut} is ${drop.verdict === 'REJECT' ? 'rejected' : 'dropped'} by ${s.native ? by : xtables(family)} on ${ns.label} (br_netfilter FORWARD ${s.native ?? `${s.table}/${s.chain}`})`,
       evidence,
     };
   }

@@ -38,6 +38,9 @@ export interface Walk {
   complete: boolean;
 }
 
+/** The tool whose rules act on a packet of `family`: IPv6 rules are ip6tables', as the user lists them. */
+export const xtables = (family: Family): string => (family === 6 ? 'ip6tables' : 'iptables');
+
 export function familyOf(ip: string): Family {
   return ip.includes(':') ? 6 : 4;
 }
@@ -105,7 +108,7 @@ function walk(ns: NetNS, packet: Packet, iif: string | undefined, foreignSource 
       // Rules only: an order of equal priorities or an ingress chain's device that changes nothing
       // would otherwise be a line on every hop of a cluster mixing iptables-nft and nftables.
       const rulesMet = [...notUnderstood.values()].filter((n) => n.kind !== 'chain');
-      const k = kindOf(rulesMet);
+      const k = kindOf(rulesMet, family);
       if (rulesMet.length) {
         findings.push({
           level: SuspicionLevel.INFO,
@@ -117,7 +120,7 @@ function walk(ns: NetNS, packet: Packet, iif: string | undefined, foreignSource 
     } else {
       const elements = (deciding.length ? deciding : [...notUnderstood.keys()]).map((k) => notUnderstood.get(k)!);
       const undecided: UndecidedElement[] = elements.map((n) => undecidedOf(ns, n));
-      const k = kindOf(elements);
+      const k = kindOf(elements, family);
       const merged = mergeWorlds(ws.worlds.map((w) => w.result), undecided, `${k.check}.undecided`);
       findings.length = 0;
       findings.push(...merged.findings);
@@ -212,7 +215,7 @@ function judge(
     }
     exits.push({ kind: 'out', packet: after, probability: o.probability, nat, oif, nexthop, route: r });
   }
-  findings.push(...dropFindings(ns, dropped));
+  findings.push(...dropFindings(ns, dropped, familyOf(packet.dst)));
   return { exits: mergeExits(exits), findings, hooks: [...hooks] };
 }
 
@@ -295,11 +298,11 @@ export function undecidedOf(ns: NetNS, n: NotUnderstood): UndecidedElement {
 }
 
 /** Which findings elements not modelled make: iptables rules alone keep their iptables names. */
-function kindOf(elements: NotUnderstood[]): { check: string; what: string } {
-  if (elements.every((n) => !n.kind)) return { check: 'iptables', what: 'iptables rule(s)' };
+function kindOf(elements: NotUnderstood[], family: Family): { check: string; what: string } {
+  if (elements.every((n) => !n.kind)) return { check: 'iptables', what: `${xtables(family)} rule(s)` };
   if (elements.every((n) => n.kind === 'nftables')) return { check: 'nftables', what: 'nftables rule(s)' };
   if (elements.every((n) => n.kind === 'chain')) return { check: 'nftables', what: 'fact(s) about base chains (order of equal priorities, device)' };
-  return { check: 'nftables', what: 'netfilter element(s) (iptables or nftables rules, facts about base chains)' };
+  return { check: 'nftables', what: `netfilter element(s) (${xtables(family)} or nftables rules, facts about base chains)` };
 }
 
 const HOOK_ORDER: readonly Hook[] = ['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING'];
@@ -345,9 +348,9 @@ export function incompleteTables(ns: NetNS, rulesets: Ruleset[], hooks: Set<Hook
       out.push({
         level: SuspicionLevel.WARNING,
         check: 'iptables.incomplete-table',
-        message: `iptables-nft-save on ${ns.label} could not print table ${table} whole (it contains incompatible base chains); the packet passes ${table} at ${at.join(', ')}, where rules netpath cannot see may act on it`,
+        message: `${xtables(rs.family)}-nft-save on ${ns.label} could not print table ${table} whole (it contains incompatible base chains); the packet passes ${table} at ${at.join(', ')}, where rules netpath cannot see may act on it`,
         evidence: [{ kind: 'iptables', text: `# Table \`${table}' contains incompatible base-chains, use 'nft' tool to list them.`, where: ns.label }],
-        undecided: [{ where: `${ns.label} iptables table ${table}`, reason: 'iptables-nft-save could not print the table whole' }],
+        undecided: [{ where: `${ns.label} ${xtables(rs.family)} table ${table}`, reason: `${xtables(rs.family)}-nft-save could not print the table whole` }],
       });
     }
   }
@@ -409,7 +412,7 @@ function mergeExits(exits: Exit[]): Exit[] {
   return [...byKey.values()];
 }
 
-function dropFindings(ns: NetNS, dropped: { o: PathOutcome; step?: TraceStep }[]): Suspicion[] {
+function dropFindings(ns: NetNS, dropped: { o: PathOutcome; step?: TraceStep }[], family: Family): Suspicion[] {
   // One finding per deciding rule, with the share of packets it stops.
   const byRule = new Map<string, { step?: TraceStep; verdict: string; p: number; with?: string }>();
   for (const d of dropped) {
@@ -435,8 +438,8 @@ function dropFindings(ns: NetNS, dropped: { o: PathOutcome; step?: TraceStep }[]
     out.push({
       level: p >= 0.9999 ? SuspicionLevel.FATAL : SuspicionLevel.CRITICAL,
       check: verdict === 'REJECT' ? 'iptables.reject' : 'iptables.drop',
-      message: `the packet is ${what} by iptables on ${ns.label} in ${step?.hook ?? ''} ${where}${share}`.replace(/\s+/g, ' '),
-      evidence: step ? [{ kind: 'iptables', text: step.text, where: `${ns.label} ${step.hook} ${where}` }] : [],
+      message: `the packet is ${what} by ${xtables(family)} on ${ns.label} in ${step?.hook ?? ''} ${where}${share}`.replace(/\s+/g, ' '),
+      evidence: step ? [{ kind: 'iptables', text: step.text, where: `${ns.label} ${family === 6 ? 'ip6tables ' : ''}${step.hook} ${where}` }] : [],
     });
   }
   return out;

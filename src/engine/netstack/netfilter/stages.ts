@@ -64,7 +64,7 @@ function iptablesStages(rules: NetfilterRules, hook: Hook): Stage[] {
         prio: nat ? NAT_PRIO[hook]! : IPT_PRIO[table],
         owner: legacy ? 'iptables-legacy' : `${family} ${table}`,
         order: own?.order ?? -1,
-        label: `iptables${legacy ? '-legacy' : '-nft'} ${table} ${hook}`,
+        label: `${rs.family === 6 ? 'ip6tables' : 'iptables'}${legacy ? '-legacy' : '-nft'} ${table} ${hook}`,
         trivial: cc.rules.length === 0 && (cc.chain.policy ?? 'ACCEPT') === 'ACCEPT',
         nat,
         reroute: table === 'mangle' ? 'any' : nat ? 'dst' : undefined,
