@@ -119,3 +119,14 @@ test('a native nftables input chain on the node that accepts only established/re
   assert.equal(again.level, SuspicionLevel.FATAL);
   assert.equal(again.undecided, undefined);
 });
+
+test('an IPv6 packet dropped by a forward rule is said to be dropped by ip6tables (message and evidence), the check id unchanged', () => {
+  const f = fixture('healthy-ndp-resolving-on-both-links');
+  f.snapshot.dumps['npv6-node'].node.ip6tables = { nft: '*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n-A FORWARD -p udp -m udp --dport 7000 -j DROP\nCOMMIT\n' };
+  const d = diagnose(f);
+  assert.equal(d.verdict, 'unreachable');
+  const drop = d.find('iptables.drop')!;
+  assert.match(drop.message, /^the packet is dropped by ip6tables on npv6-node in FORWARD filter\/FORWARD #1$/);
+  assert.deepEqual(drop.evidence, [{ kind: 'iptables', text: '-A FORWARD -p udp -m udp --dport 7000 -j DROP', where: 'npv6-node ip6tables FORWARD filter/FORWARD #1' }]);
+  assert.ok(d.all.every((s) => !/\biptables\b/.test(s.message)), d.all.map((s) => s.message).join('\n'));
+});

@@ -92,13 +92,18 @@ ip -n ${S} neigh replace fd10:2::1 lladdr ${MAC.r1} dev s0 nud permanent
   return { C, R, S, MAC, build, cleanup };
 }
 
-/** One packet the client sends: UDP a datagram, TCP a connection attempt (its SYN). */
+/**
+ * One packet the client sends: UDP a datagram, TCP a connection attempt (its SYN), ICMP (ICMPv6
+ * for family 6) a message of `icmpType`/`icmpCode` whose identifier is `sport` (`dport` unused).
+ */
 export interface Probe {
-  proto: 'udp' | 'tcp';
+  proto: 'udp' | 'tcp' | 'icmp';
   src: string;
   dst: string;
   sport: number;
   dport: number;
+  icmpType?: number;
+  icmpCode?: number;
 }
 
 // One node process in the client netns, sending what it reads on stdin, one JSON line a packet.
@@ -117,24 +122,64 @@ rl.on('line', (line) => {
   }
 });`;
 
+// ICMP needs a raw socket, which node has not: a python3 process in the client netns builds the
+// message (type, code, identifier, a few bytes) and the kernel adds the IP header (and the
+// ICMPv6 checksum; the ICMPv4 one is computed here).
+const ICMP_SENDER = `
+import json, socket, struct, sys
+def csum(b):
+    b += b'\\0' * (len(b) % 2)
+    s = sum(struct.unpack('!%dH' % (len(b) // 2), b))
+    s = (s >> 16) + (s & 0xffff)
+    s += s >> 16
+    return ~s & 0xffff
+for line in sys.stdin:
+    p = json.loads(line)
+    v6 = p['family'] == 6
+    s = socket.socket(socket.AF_INET6 if v6 else socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMPV6 if v6 else socket.IPPROTO_ICMP)
+    s.bind((p['src'], 0))
+    body = struct.pack('!HH', p['sport'], 1) + b'netpath!'
+    msg = struct.pack('!BBH', p['icmpType'], p['icmpCode'], 0) + body
+    if not v6:
+        msg = msg[:2] + struct.pack('!H', csum(msg)) + body
+    s.sendto(msg, (p['dst'], 0))
+    s.close()
+    print('sent', flush=True)
+`;
+
 /** The client-side packet sender; its script is written into `dir`. */
 export class Sender {
   private proc: ChildProcess;
   private waiting: (() => void)[] = [];
-  constructor(clientNs: string, dir: string) {
+  /** Started on the first ICMP probe (python3 is needed only by tests that send ICMP). */
+  private icmp?: { proc: ChildProcess; waiting: (() => void)[] };
+  constructor(private clientNs: string, private dir: string) {
     const file = join(dir, 'sender.cjs');
     writeFileSync(file, SENDER);
     this.proc = spawn('ip', ['netns', 'exec', clientNs, process.execPath, file], { stdio: ['pipe', 'pipe', 'inherit'] });
     createInterface({ input: this.proc.stdout! }).on('line', () => this.waiting.shift()?.());
   }
   send(p: Probe, family: 4 | 6): Promise<void> {
+    const to = p.proto === 'icmp' ? this.icmpSender() : { proc: this.proc, waiting: this.waiting };
     return new Promise((res) => {
-      this.waiting.push(res);
-      this.proc.stdin!.write(JSON.stringify({ ...p, family }) + '\n');
+      to.waiting.push(res);
+      to.proc.stdin!.write(JSON.stringify({ ...p, icmpType: p.icmpType ?? 0, icmpCode: p.icmpCode ?? 0, family }) + '\n');
     });
   }
+  private icmpSender(): { proc: ChildProcess; waiting: (() => void)[] } {
+    if (this.icmp) return this.icmp;
+    const file = join(this.dir, 'icmp-sender.py');
+    writeFileSync(file, ICMP_SENDER);
+    const icmp = { proc: spawn('ip', ['netns', 'exec', this.clientNs, 'python3', file], { stdio: ['pipe', 'pipe', 'inherit'] }), waiting: [] as (() => void)[] };
+    createInterface({ input: icmp.proc.stdout! }).on('line', () => icmp.waiting.shift()?.());
+    this.icmp = icmp;
+    return icmp;
+  }
   close(): void {
-    this.proc.stdin!.end();
-    this.proc.kill();
+    for (const p of [this.proc, this.icmp?.proc]) {
+      if (!p) continue;
+      p.stdin!.end();
+      p.kill();
+    }
   }
 }

@@ -1,7 +1,7 @@
 // nftables simulator vs the kernel. Builds client → router → server network namespaces (prefix
-// npnfk-), loads native rule sets into the router with the real `nft -f` (some mixed with
-// iptables-nft rules, which nft lists natively too), sends real UDP datagrams and TCP SYNs from
-// the client and, after each packet, compares the simulator — fed only with the router's
+// npnfk-, or $NETPATH_NFK_PREFIX), loads native rule sets into the router with the real `nft -f` (some mixed with
+// iptables-nft rules, which nft lists natively too), sends real UDP datagrams, TCP SYNs and ICMP /
+// ICMPv6 messages of many types from the client and, after each packet, compares the simulator — fed only with the router's
 // `nft -j list ruleset`, as the collector records it — with the kernel: the per-rule counters must
 // be exactly those of one enumerated outcome, and that outcome's verdict and NAT must be what the
 // server's arrival counters and the router's conntrack table show.
@@ -17,10 +17,12 @@ import { isObj, parseNftRuleset } from '../../../src/engine/netstack/nftables/mo
 import type { NftPacket } from '../../../src/engine/netstack/nftables/expr';
 import { conntrackInUse, traceNftReceive, type NftEnv, type NftOutcome } from '../../../src/engine/netstack/nftables/simulate';
 
-const topo = routerTopology({ prefix: 'npnfk', macByte: 1, defaultViaServer: true });
+// Two runs at once (several worktrees on one machine) need their own namespace names.
+const PREFIX = process.env.NETPATH_NFK_PREFIX || 'npnfk';
+const topo = routerTopology({ prefix: PREFIX, macByte: 1, defaultViaServer: true });
 const { C, R, S } = topo;
 
-const TOOLS = ['nft', 'conntrack', 'iptables-nft-restore'];
+const TOOLS = ['nft', 'conntrack', 'iptables-nft-restore', 'python3'];
 
 function cleanup(): void {
   topo.cleanup();
@@ -64,6 +66,24 @@ let nextPort = 30000;
 function probes(family: 4 | 6, list: [proto: 'udp' | 'tcp', dst: string, dport: number, srcIndex?: number][]): Probe[] {
   const srcs = family === 4 ? CLIENT4 : CLIENT6;
   return list.map(([proto, dst, dport, si]) => ({ proto, src: srcs[si ?? 0], dst, sport: nextPort++, dport }));
+}
+
+/** ICMP (ICMPv6 for family 6) messages `[type, code, dst, srcIndex?]`; the identifier is unique per probe. */
+function icmpProbes(family: 4 | 6, list: [type: number, code: number, dst: string, srcIndex?: number][]): Probe[] {
+  const srcs = family === 4 ? CLIENT4 : CLIENT6;
+  return list.map(([icmpType, icmpCode, dst, si]) => ({ proto: 'icmp', src: srcs[si ?? 0], dst, sport: nextPort++, dport: 0, icmpType, icmpCode }));
+}
+
+/**
+ * The conntrack state of an ICMP message that belongs to no connection (conntrack is flushed
+ * before each probe): requests start one; NDP and MLD are left untracked
+ * (nf_conntrack_icmpv6_error's noct_valid_new); anything else — replies, errors without a
+ * connection they refer to, unknown types — is invalid.
+ */
+function icmpCtState(family: 4 | 6, type: number): 'new' | 'untracked' | 'invalid' {
+  if (family === 4) return [8, 13, 15, 17].includes(type) ? 'new' : 'invalid';
+  if (type === 128 || type === 139) return 'new';
+  return [130, 131, 132, 133, 134, 135, 136, 143].includes(type) ? 'untracked' : 'invalid';
 }
 
 function repeat<T>(n: number, f: (i: number) => T[]): T[] {
@@ -171,6 +191,59 @@ const FW_PROBES = (f: 4 | 6, srv: string[], router: string) =>
     ]),
   );
 
+// firewalld's shape for ICMP: NDP accepted early by type (before rp_filter in prerouting and in
+// input before the invalid drop), the zones' ICMP blocks by type and code, `meta l4proto` accepts.
+const FIREWALLD_ICMP = `
+table inet fwicmp {
+  chain filter_PREROUTING {
+    type filter hook prerouting priority filter + 10; policy accept;
+    icmpv6 type { nd-router-advert, nd-neighbor-solicit } counter accept
+  }
+  chain filter_INPUT {
+    type filter hook input priority filter + 10; policy accept;
+    ct state { established, related } accept
+    iifname "lo" accept
+    icmpv6 type { nd-neighbor-advert, mld-listener-query, mld2-listener-report } counter accept
+    ct state invalid counter drop
+    jump filter_IN_public
+    counter reject with icmpx admin-prohibited
+  }
+  chain filter_FORWARD {
+    type filter hook forward priority filter + 10; policy accept;
+    ct state { established, related } accept
+    ct state invalid counter drop
+    jump filter_FWD_public
+    counter reject with icmpx admin-prohibited
+  }
+  chain filter_IN_public {
+    icmp type { echo-request, timestamp-request } icmp code 0 counter accept
+    icmpv6 type echo-request ip6 saddr fd10:1::3 counter drop
+    icmpv6 type . icmpv6 code { echo-request . no-route, nd-router-solicit . 0 } counter accept
+    meta l4proto { icmp, ipv6-icmp } counter accept
+  }
+  chain filter_FWD_public {
+    icmp type echo-request icmp code != 0 counter drop
+    icmp type echo-request ip saddr 10.10.1.200 counter reject with icmp type admin-prohibited
+    icmp type { echo-request, address-mask-request } counter accept
+    icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, mld-listener-report } counter accept
+    icmpv6 type echo-request icmpv6 code 0 counter accept
+    icmpv6 type 128-129 counter drop
+    meta l4proto ipv6-icmp icmpv6 type != nd-router-advert counter accept
+    icmp code 0-3 counter accept
+  }
+}
+`;
+
+const ICMP4 = (i: number): [number, number, string, number?][] => [
+  [8, 0, SERVER4[i % 3], i % 2], [8, 1, SERVER4[0]], [8, 0, ROUTER4.r0], [8, 0, ROUTER4.r0, 1], [13, 0, ROUTER4.r0], [13, 0, SERVER4[1]],
+  [17, 0, SERVER4[2]], [0, 0, SERVER4[0]], [3, 3, SERVER4[1]], [11, 0, ROUTER4.r0], [10, 0, ROUTER4.r0], [15, 0, SERVER4[0]], [200, 0, SERVER4[0]],
+];
+const ICMP6 = (i: number): [number, number, string, number?][] => [
+  [128, 0, SERVER6[i % 2], i % 2], [128, 1, SERVER6[0]], [128, 0, ROUTER6.r0], [128, 0, ROUTER6.r0, 1], [128, 1, ROUTER6.r0], [129, 0, SERVER6[1]],
+  [135, 0, SERVER6[0]], [135, 0, ROUTER6.r0], [136, 0, SERVER6[1]], [136, 0, ROUTER6.r0], [134, 0, ROUTER6.r0], [134, 0, SERVER6[0]],
+  [133, 0, ROUTER6.r0], [130, 0, ROUTER6.r0], [131, 0, SERVER6[0]], [143, 0, ROUTER6.r0], [2, 0, SERVER6[0]], [1, 4, ROUTER6.r0], [137, 0, SERVER6[1]], [200, 0, SERVER6[0]],
+];
+
 const CASES: RuleSetCase[] = [
   {
     name: 'kube-proxy nftables: service-ips vmap, numgen endpoints, dnat, masquerade mark, no-endpoint reject',
@@ -189,6 +262,8 @@ const CASES: RuleSetCase[] = [
   },
   { name: 'firewalld-like inet filter (IPv4)', family: 4, nft: FIREWALLD, probes: FW_PROBES(4, SERVER4, ROUTER4.r0) },
   { name: 'firewalld-like inet filter (IPv6)', family: 6, nft: FIREWALLD, probes: FW_PROBES(6, SERVER6, ROUTER6.r0) },
+  { name: 'firewalld-like ICMP: icmp type/code matches (IPv4)', family: 4, nft: FIREWALLD_ICMP, probes: repeat(3, (i) => icmpProbes(4, ICMP4(i))) },
+  { name: 'firewalld-like ICMPv6: NDP, MLD, echo, errors by icmpv6 type/code', family: 6, nft: FIREWALLD_ICMP, probes: repeat(3, (i) => icmpProbes(6, ICMP6(i))) },
   {
     name: 'mixed: iptables-nft filter + native chains at -150, -5, 0 (inet), 10 on forward',
     family: 4,
@@ -503,7 +578,7 @@ function conntrackEntries(family: 4 | 6): CtEntry[] {
     for (const m of line.matchAll(/(\w+)=(\S+)/g)) {
       const [, k, v] = m;
       if (k === 'mark') mark = Number(v);
-      else if (['src', 'dst', 'sport', 'dport'].includes(k)) (k in orig ? reply : orig)[k] = v;
+      else if (['src', 'dst', 'sport', 'dport', 'id'].includes(k)) (k in orig ? reply : orig)[k] = v;
     }
     entries.push({ orig, reply, mark });
   }
@@ -552,14 +627,14 @@ function sameCounts(a: Counts, b: Counts): boolean {
 const fmt = (m: Counts) => [...m].map(([k, v]) => `${k} +${v}`).join(', ');
 const norm = (a: string) => (parseIP(a) ? String(parseIP(a)!.value) : a);
 
-test('nftables simulator agrees with the kernel on real packets (npnfk- netns)', { timeout: 600_000 }, async (t) => {
+test(`nftables simulator agrees with the kernel on real packets (${PREFIX}- netns)`, { timeout: 600_000 }, async (t) => {
   const why = kernelTestSkip(TOOLS);
   if (why) {
     t.skip(why);
     return;
   }
   cleanup();
-  const dir = mkdtempSync(join(tmpdir(), 'npnfk-'));
+  const dir = mkdtempSync(join(tmpdir(), `${PREFIX}-`));
   let sender: Sender | undefined;
   let compared = 0;
   const disagreements: string[] = [];
@@ -595,14 +670,20 @@ test('nftables simulator agrees with the kernel on real packets (npnfk- netns)',
         // Server rules are handles in address order, IPv4 first.
         const serverRules = JSON.parse(inNs(S, 'nft', '-j', 'list', 'ruleset')).nftables.filter((x: unknown) => isObj(x) && isObj(x.rule)).map((x: { rule: { handle: number } }) => x.rule.handle);
         const arrived = arrivedAt.map((h) => [...SERVER4, ...SERVER6][serverRules.indexOf(h)]);
-        const ct = conntrackEntries(c.family).find((e) => e.orig.sport === String(probe.sport) && norm(e.orig.src) === norm(probe.src));
-        const pkt: NftPacket = {
-          family: c.family, src: probe.src, dst: probe.dst, proto: probe.proto, sport: probe.sport, dport: probe.dport, iif: 'r0',
-          ...(probe.proto === 'tcp' ? { tcpFlags: ['syn'] } : {}), mark: 0, ct: { state: 'new', mark: 0 },
-        };
+        const icmp = probe.proto === 'icmp';
+        const ct = conntrackEntries(c.family).find((e) => (icmp ? e.orig.id : e.orig.sport) === String(probe.sport) && norm(e.orig.src) === norm(probe.src));
+        const ctState = icmp ? icmpCtState(c.family, probe.icmpType!) : 'new';
+        const pkt: NftPacket = icmp
+          ? { family: c.family, src: probe.src, dst: probe.dst, proto: c.family === 4 ? 'icmp' : 'icmpv6', icmpType: probe.icmpType, icmpCode: probe.icmpCode, iif: 'r0', mark: 0, ct: { state: ctState, mark: 0 } }
+          : {
+            family: c.family, src: probe.src, dst: probe.dst, proto: probe.proto, sport: probe.sport, dport: probe.dport, iif: 'r0',
+            ...(probe.proto === 'tcp' ? { tcpFlags: ['syn'] } : {}), mark: 0, ct: { state: 'new', mark: 0 },
+          };
         const outcomes = traceNftReceive(rs, pkt, env);
         compared++;
-        const label = `${c.name}: ${probe.proto} ${probe.src}:${probe.sport} -> ${probe.dst}:${probe.dport}`;
+        const label = icmp
+          ? `${c.name}: icmp type ${probe.icmpType} code ${probe.icmpCode} id ${probe.sport} ${probe.src} -> ${probe.dst}`
+          : `${c.name}: ${probe.proto} ${probe.src}:${probe.sport} -> ${probe.dst}:${probe.dport}`;
         const check = (match: NftOutcome): string[] => {
           const problems: string[] = [];
           // Agreement by a guess does not count: every expression on the way was understood.
@@ -610,11 +691,12 @@ test('nftables simulator agrees with the kernel on real packets (npnfk- netns)',
           const simArrives = match.verdict === 'accept' && match.route?.kind === 'forward' && match.packet.oif === 'r1';
           const expectArrival = simArrives ? servers.filter((s) => norm(s) === norm(match.packet.dst)) : [];
           if (arrived.map(String).join() !== expectArrival.map(String).join()) problems.push(`server arrivals ${JSON.stringify(arrived)} but simulator says ${JSON.stringify(expectArrival)} (${match.verdict}, dst ${match.packet.dst})`);
-          const confirmed = match.verdict === 'accept' && tracking;
+          // Only a new connection leaves an entry (untracked and invalid messages make none).
+          const confirmed = match.verdict === 'accept' && tracking && ctState === 'new';
           if (!!ct !== confirmed) problems.push(`conntrack entry ${ct ? 'present' : 'absent'} but simulator verdict ${match.verdict} (${JSON.stringify(conntrackEntries(c.family))})`);
           if (ct && confirmed) {
             const want = { src: match.packet.dst, dst: match.packet.src, sport: String(match.packet.dport), dport: String(match.packet.sport) };
-            for (const k of ['src', 'dst', 'sport', 'dport'] as const) {
+            for (const k of icmp ? (['src', 'dst'] as const) : (['src', 'dst', 'sport', 'dport'] as const)) {
               if (k === 'dport' && match.nat.randomPort) continue;
               if (norm(ct.reply[k]) !== norm(want[k])) problems.push(`conntrack reply ${k}=${ct.reply[k]} but simulator NAT gives ${want[k]}`);
             }
