@@ -19,8 +19,9 @@ const common = {
 const collectorScript = JSON.stringify(readFileSync('src/collector/collect.sh', 'utf8'));
 // The snapshot validators are compiled here, once, instead of by ajv in every process that loads a
 // snapshot (scripts/standalone-validators.ts): the bundles get that code for src/engine/snapshot/precompiled.ts.
+// Not in --watch, where a schema edit would leave them stale: those bundles compile at run time, as from source.
 const precompiledPath = resolve('src/engine/snapshot/precompiled.ts');
-const validators = execFileSync(process.execPath, ['--import', 'tsx', 'scripts/standalone-validators.ts'], { encoding: 'utf8', maxBuffer: 1 << 26 });
+const validators = watch ? '' : execFileSync(process.execPath, ['--import', 'tsx', 'scripts/standalone-validators.ts'], { encoding: 'utf8', maxBuffer: 1 << 26 });
 const precompiled = {
   name: 'precompiled-validators',
   setup(build) {
@@ -29,7 +30,7 @@ const precompiled = {
     );
   },
 };
-const node = { ...common, platform: 'node', target: 'node20', format: 'cjs', define: { NETPATH_COLLECTOR_SCRIPT: collectorScript }, plugins: [precompiled] };
+const node = { ...common, platform: 'node', target: 'node20', format: 'cjs', define: { NETPATH_COLLECTOR_SCRIPT: collectorScript }, plugins: watch ? [] : [precompiled] };
 
 const builds = [
   { ...node, entryPoints: ['src/extension/main.ts'], outfile: 'dist/extension.js', external: ['vscode'] },
