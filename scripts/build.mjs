@@ -1,7 +1,9 @@
 // Bundles the four entry points with esbuild. `--production` minifies and drops sourcemaps
 // (used by `npm run package`); `--watch` rebuilds on change.
 import * as esbuild from 'esbuild';
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
@@ -15,7 +17,20 @@ const common = {
 };
 // The collector script is inlined into the node bundles (src/collector/script.ts reads it from disk when run from source).
 const collectorScript = JSON.stringify(readFileSync('src/collector/collect.sh', 'utf8'));
-const node = { ...common, platform: 'node', target: 'node20', format: 'cjs', define: { NETPATH_COLLECTOR_SCRIPT: collectorScript } };
+// The snapshot validators are compiled here, once, instead of by ajv in every process that loads a
+// snapshot (scripts/standalone-validators.ts): the bundles get that code for src/engine/snapshot/precompiled.ts.
+// Not in --watch, where a schema edit would leave them stale: those bundles compile at run time, as from source.
+const precompiledPath = resolve('src/engine/snapshot/precompiled.ts');
+const validators = watch ? '' : execFileSync(process.execPath, ['--import', 'tsx', 'scripts/standalone-validators.ts'], { encoding: 'utf8', maxBuffer: 1 << 26 });
+const precompiled = {
+  name: 'precompiled-validators',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]engine[\\/]snapshot[\\/]precompiled\.ts$/ }, (args) =>
+      args.path === precompiledPath ? { contents: validators, loader: 'js', resolveDir: resolve('src/engine/snapshot') } : undefined,
+    );
+  },
+};
+const node = { ...common, platform: 'node', target: 'node20', format: 'cjs', define: { NETPATH_COLLECTOR_SCRIPT: collectorScript }, plugins: watch ? [] : [precompiled] };
 
 const builds = [
   { ...node, entryPoints: ['src/extension/main.ts'], outfile: 'dist/extension.js', external: ['vscode'] },

@@ -232,7 +232,7 @@ export interface LiveCapture {
 }
 
 /** `netpath snapshot capture`: the objects and the dumps of the given nodes (default: all). */
-export async function captureLive(o: LiveOptions, nodes?: string[]): Promise<LiveCapture> {
+export async function captureLive(o: LiveOptions, nodes?: string[], formatVersion: 1 | 2 = 1): Promise<LiveCapture> {
   const session = await openLive(o);
   const known = session.loaded.objects.nodes.map((n) => n.metadata.name);
   const wanted = nodes ?? known;
@@ -244,6 +244,6 @@ export async function captureLive(o: LiveOptions, nodes?: string[]): Promise<Liv
   } finally {
     await session.manager?.cleanup();
   }
-  const built = buildSnapshot(session.loaded.objects, dumps.collected(), now(), o.settings, 1, o.limits);
+  const built = buildSnapshot(session.loaded.objects, dumps.collected(), now(), o.settings, formatVersion, o.limits);
   return { ...built, collections: dumps.collections(), session };
 }

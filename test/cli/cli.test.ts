@@ -24,6 +24,13 @@ test('an unknown command is bad input: exit 2 with the command named on stderr',
   assert.match(r.stderr, /unknown command "frobnicate --now"/);
 });
 
+test('snapshot capture takes --format-version 1|2 (default 1) and refuses another before touching a cluster', { skip: !existsSync(cli) && 'run `npm run build` first' }, () => {
+  assert.match(run('snapshot', 'capture', '--help').stdout, /--format-version 1\|2 +1 \(default\)/);
+  const r = run('snapshot', 'capture', '--context', 'nowhere', '-o', '/nonexistent/out.json', '--format-version', '3');
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /--format-version must be 1 or 2, not "3"/);
+});
+
 const sample = 'samples/broken.netpath.json';
 const built = existsSync(cli) && existsSync(sample);
 

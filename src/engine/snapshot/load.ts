@@ -1,12 +1,13 @@
 // Loading a snapshot: text in, a fully validated NetpathSnapshot out, or a SnapshotError whose
 // message names each bad field as a path (`dumps.node1.netns[2].routes: must be array`). Pure:
 // the caller reads the file. Nothing is returned unless everything checked out.
-import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import Ajv, { type CodeOptions, type ErrorObject, type ValidateFunction } from 'ajv';
 import type { NodeNetworkStackDump } from '../../shared/dump';
 import { BadInputError } from '../../shared/errors';
 import { echoed, shown } from '../../shared/display';
-import { parsePrefix, parseIP } from '../netstack/ip';
-import { dumpSchema, snapshotSchema } from './schema';
+import { dumpSchema, snapshotSchema, validatedSchemas } from './schema';
+import { kubernetesNames, snapshotFormats } from './formats';
+import { precompiled } from './precompiled';
 import type { K8sObject, NetpathSnapshot } from './types';
 import { bytesOfText, checkSnapshotBytes, isSnapshotV2 } from './format';
 import { engineLimits, limitNamed, type EngineLimits } from '../../shared/limits';
@@ -55,40 +56,6 @@ export class SnapshotError extends BadInputError {
   }
 }
 
-const labelName = /^(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$/;
-const dnsLabel = /^[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?$/;
-function isSubdomain(s: string): boolean {
-  return s.length <= 253 && s.split('.').every((part) => dnsLabel.test(part));
-}
-
-/** Kubernetes' name rules (k8s.io/apimachinery validation), as schema formats with their messages. */
-export const kubernetesNames: Record<string, { test: (s: string) => boolean; message: string }> = {
-  'dns1123-subdomain': {
-    test: isSubdomain,
-    message: 'must be a DNS-1123 subdomain as Kubernetes requires (lower-case letters, digits, "-" and ".", starting and ending with a letter or digit, at most 253 characters)',
-  },
-  'dns1123-label': {
-    test: (s) => dnsLabel.test(s),
-    message: 'must be a DNS-1123 label as Kubernetes requires (lower-case letters, digits and "-", starting and ending with a letter or digit, at most 63 characters)',
-  },
-  'dns1035-label': {
-    test: (s) => dnsLabel.test(s) && /^[a-z]/.test(s),
-    message: 'must be a DNS-1035 label as Kubernetes requires of service names (lower-case letters, digits and "-", starting with a letter, ending with a letter or digit, at most 63 characters)',
-  },
-  'label-key': {
-    test: (s) => {
-      const slash = s.lastIndexOf('/');
-      const prefix = slash < 0 ? undefined : s.slice(0, slash);
-      return labelName.test(slash < 0 ? s : s.slice(slash + 1)) && (prefix === undefined || (prefix !== '' && isSubdomain(prefix)));
-    },
-    message: 'is not a valid label key as Kubernetes requires (an optional DNS-1123 subdomain and "/", then at most 63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit)',
-  },
-  'label-value': {
-    test: (s) => s === '' || labelName.test(s),
-    message: 'must be a valid label value as Kubernetes requires (empty, or at most 63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit)',
-  },
-};
-
 /** Throws a SnapshotError when there are problems, listing at most `max` of them. */
 export function refuse(subject: string, problems: SnapshotProblem[], max: number): void {
   if (problems.length === 0) return;
@@ -96,23 +63,28 @@ export function refuse(subject: string, problems: SnapshotProblem[], max: number
   throw new SnapshotError(subject, problems);
 }
 
+/**
+ * The ajv every snapshot schema is compiled with. Compiling is on the path of every cold answer: the
+ * schemas are fixed and tested, so they are not checked against the meta-schema again, and the
+ * generated code is not optimised (either cost more CPU than the validations they would speed up).
+ * `code` is for the standalone compilation at build time (scripts/standalone-validators.ts).
+ */
+export function snapshotAjv(code: CodeOptions = {}): Ajv {
+  const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true, validateSchema: false, code: { optimize: false, ...code } });
+  for (const [format, test] of Object.entries(snapshotFormats)) ajv.addFormat(format, test);
+  return ajv;
+}
+
 let ajv: Ajv | undefined;
 const compiled = new Map<object, ValidateFunction>();
+const schemaNames = new Map<object, string>(Object.entries(validatedSchemas).map(([name, schema]) => [schema, name]));
 
+/** The bundles carry every validatedSchemas validator compiled at build time; from source they are compiled here on first use. */
 function validator(schema: object): ValidateFunction {
-  if (!ajv) {
-    // Compiling is on the path of every cold answer: the schemas are fixed and tested, so they are
-    // not checked against the meta-schema again, and the generated code is not optimised (either
-    // cost more CPU than the validations they would speed up).
-    ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true, validateSchema: false, code: { optimize: false } });
-    ajv.addFormat('ip', (s: string) => parseIP(s) !== undefined);
-    ajv.addFormat('cidr', (s: string) => s.includes('/') && parsePrefix(s) !== undefined);
-    ajv.addFormat('date-time', (s: string) => /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/.test(s) && !Number.isNaN(Date.parse(s)));
-    for (const [format, rule] of Object.entries(kubernetesNames)) ajv.addFormat(format, rule.test);
-  }
   let v = compiled.get(schema);
   if (!v) {
-    v = ajv.compile(schema);
+    const name = schemaNames.get(schema);
+    v = (name !== undefined ? precompiled?.[name] : undefined) ?? (ajv ??= snapshotAjv()).compile(schema);
     compiled.set(schema, v);
   }
   return v;

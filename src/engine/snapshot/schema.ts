@@ -320,3 +320,17 @@ export const snapshotHeaderSchema = {
     },
   },
 } as const;
+
+/**
+ * Every schema a snapshot or a dump is checked against, by name: the whole file (`snapshot
+ * validate`, version 1), and the parts a lazy version 2 read checks on first use. The bundles carry
+ * these compiled at build time (scripts/standalone-validators.ts); load.ts compiles any other.
+ */
+export const validatedSchemas: Record<string, object> = {
+  snapshot: snapshotSchema,
+  header: snapshotHeaderSchema,
+  dump: dumpSchema,
+  ...Object.fromEntries(Object.entries(snapshotSchema.properties.objects.properties).map(([name, list]) => [`objects.${name}`, list])),
+  'objects.pods[]': snapshotSchema.properties.objects.properties.pods.items,
+  'objects.endpointSlices[]': snapshotSchema.properties.objects.properties.endpointSlices.items,
+};

@@ -8,7 +8,7 @@ import type { Chain, Rule, Ruleset } from '../iptables/model';
 import { formatRule } from '../iptables/print';
 import { chainRulesTolerant, isUnparsedRule, pendingRuleLines, type RuleLines, type UnparsedRule } from '../iptables/parse';
 import { STRING_OPTIONS } from '../iptables/known';
-import { words, type Token } from '../tokens';
+import { WordBuffer } from '../tokens';
 import { compileMatch, type MatchFn } from './matches';
 import { compileTarget, type TargetFn } from './targets';
 
@@ -163,22 +163,24 @@ const DESTINATION = new Set(['-d', '--destination', '--dst']);
  * that way or rejects the line. Anything unclear gives undefined — the rule is then visited for
  * every packet, which is always correct.
  */
-function rawExactDestination(lines: RuleLines, k: number, family: Family): bigint | undefined {
-  let toks: Token[];
+function rawExactDestination(lines: RuleLines, k: number, family: Family, buf: WordBuffer): bigint | undefined {
   try {
-    toks = words(lines.line(k), 'iptables', lines.source, lines.lineNo(k));
+    buf.read(lines.line(k), 'iptables', lines.source, lines.lineNo(k));
   } catch {
     return undefined;
   }
+  const toks = buf.tokens;
+  const n = buf.count;
   let found: bigint | undefined;
-  for (let i = 0; i < toks.length; i++) {
+  for (let i = 0; i < n; i++) {
     const t = toks[i];
     if (t.quoted || !DESTINATION.has(t.text)) continue;
-    const prev = toks[i - 1];
+    const prev = i > 0 ? toks[i - 1] : undefined;
     if (prev && !prev.quoted && STRING_OPTIONS.has(prev.text)) return undefined;
     if (found !== undefined || (prev && !prev.quoted && prev.text === '!')) return undefined;
-    const v = toks[i + 1];
-    const after = toks[i + 2];
+    // The buffer's entries past `count` are stale words of earlier lines.
+    const v = i + 1 < n ? toks[i + 1] : undefined;
+    const after = i + 2 < n ? toks[i + 2] : undefined;
     if (!v || v.text === '!' || v.text.includes(',') || (after && !after.quoted && !after.text.startsWith('-') && after.text !== '!')) return undefined;
     const p = parsePrefix(v.text, family);
     if (!p || p.family !== family || p.len !== (family === 4 ? 32 : 128)) return undefined;
@@ -204,10 +206,13 @@ export function compiledChain(rs: Ruleset, table: string, chain: string): Compil
     // from their words alone, and parse a rule only when a packet's destination selects it.
     const rules: CompiledRule[] = [];
     const keys: (bigint | undefined)[] = [];
+    // One word buffer for the whole chain: a Token per word per line was most of this pass's garbage.
+    const buf = new WordBuffer();
     for (let k = 0; k < raw.count; k++) {
       rules.push(new RawCompiledRule(raw, k, c.name, rs.family));
-      keys.push(rawExactDestination(raw, k, rs.family));
+      keys.push(rawExactDestination(raw, k, rs.family, buf));
     }
+    buf.clear();
     cc = { chain: c, rules, index: new DestinationIndex(keys) };
   } else {
     // Rules are parsed here, on the chain's first visit; a line that does not parse stays in
