@@ -27,6 +27,21 @@ import type { Plugin } from './plugin';
 import { plugins, type PluginRegistry } from './registry';
 import { detectUplink } from './uplink';
 
+type ParsedCIDR = { text: string; p: NonNullable<ReturnType<typeof parsePrefix>> };
+
+const parsedPrefixes = (texts: readonly string[]): ParsedCIDR[] => texts.flatMap((text) => { const p = parsePrefix(text); return p ? [{ text, p }] : []; });
+
+/**
+ * Every node's pod CIDRs, parsed once per cluster cache: a Network serves many diagnoses, and on a
+ * 5,000-node cluster parsing them again for each run was most of a warm diagnosis.
+ */
+const nodeCIDRs = new WeakMap<ClusterCache, ParsedCIDR[]>();
+function nodePodCIDRs(cache: ClusterCache): ParsedCIDR[] {
+  let out = nodeCIDRs.get(cache);
+  if (!out) nodeCIDRs.set(cache, (out = parsedPrefixes(cache.nodes.flatMap((n) => n.podCIDRs))));
+  return out;
+}
+
 export interface PluginEnv {
   cache: ClusterCache;
   stack(node: string): NodeStack | undefined;
@@ -41,21 +56,19 @@ export interface PluginEnv {
 /**
  * The checks of one diagnosis. Per instance, so make one per diagnosis: `podMtuDone` (a pod's
  * interface and MTU are reported once per diagnosis; a reused instance stays silent about pods an
- * earlier diagnosis visited). Also per instance but derived from the snapshot alone, so merely
- * recomputed by a new instance: `cidrs` (the pod network) and `uplinks` (each node's uplink).
+ * earlier diagnosis visited). Derived from the snapshot alone: `cidrs` (the pod network; the nodes'
+ * part parsed once per cluster cache) and `uplinks` (each node's uplink, per instance).
  * The plugin modules hold no state.
  */
 export class PluginChecks {
   private readonly plugin: Plugin;
-  private readonly cidrs: { text: string; p: NonNullable<ReturnType<typeof parsePrefix>> }[];
+  private readonly cidrs: ParsedCIDR[];
   private readonly uplinks = new Map<string, ReturnType<typeof detectUplink>>();
   private readonly podMtuDone = new Set<string>();
 
   constructor(readonly cfg: PluginConfig, private readonly env: PluginEnv, registry: PluginRegistry = plugins) {
     this.plugin = registry.byName(cfg.plugin.value) ?? registry.fallback;
-    const all = [...cfg.clusterCIDRs.value];
-    for (const n of env.cache.nodes) all.push(...n.podCIDRs);
-    this.cidrs = all.flatMap((text) => { const p = parsePrefix(text); return p ? [{ text, p }] : []; });
+    this.cidrs = [...parsedPrefixes(cfg.clusterCIDRs.value), ...nodePodCIDRs(env.cache)];
   }
 
   /** A packet leaving namespace `ns` of `node` through `oif` towards `nexthop` (the kernel's choice). */
