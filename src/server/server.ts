@@ -24,7 +24,7 @@ import { version } from '../shared/version';
 import { KeptResults, layoutPathParams, unknownRun } from './layout';
 import * as check from './params';
 import { Steps } from './steps';
-import { runInWorker } from './worker';
+import { prewarmWorker, runInWorker } from './worker';
 
 let runCounter = 0;
 
@@ -107,6 +107,7 @@ export function startServer(): void {
     };
   });
   connection.onInitialized(() => {
+    prewarmWorker(workerFile);
     // Folder changes are only asked for from a client that can send them (the library throws otherwise).
     if (!folderEvents) return;
     connection.workspace.onDidChangeWorkspaceFolders((e) => {

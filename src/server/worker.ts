@@ -32,6 +32,14 @@ function takeWorker(workerFile: string): Worker {
   return fresh;
 }
 
+/**
+ * Starts the idle worker ahead of the first request (at `initialized`): it loads the server bundle
+ * while the user is still choosing what to diagnose, instead of after they pressed Diagnose.
+ */
+export function prewarmWorker(workerFile: string): void {
+  idle ??= takeWorker(workerFile);
+}
+
 /** Main thread: runs one job in a worker, its progress reported through `steps`. */
 export function runInWorker<K extends Job['kind']>(job: Extract<Job, { kind: K }>, steps: Steps, workerFile: string, log: (message: string) => void): Promise<JobResults[K]> {
   steps.checkCancelled();
