@@ -10,6 +10,48 @@ import { createInterface } from 'node:readline';
 export function sh(args: string[], input?: string): string {
   return execFileSync(args[0], args.slice(1), { input, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] });
 }
+
+/** One conntrack entry of a namespace: the original and reply tuples (src, dst, sport, dport, ICMP id) and the mark. */
+export interface CtEntry {
+  orig: Record<string, string>;
+  reply: Record<string, string>;
+  mark: number;
+}
+
+/** `conntrack -L` of namespace `ns` for one family (an empty table lists nothing and exits non-zero). */
+export function conntrackEntries(ns: string, family: 4 | 6): CtEntry[] {
+  let out = '';
+  try {
+    out = sh(['ip', 'netns', 'exec', ns, 'conntrack', '-L', '-f', family === 6 ? 'ipv6' : 'ipv4']);
+  } catch (e) {
+    out = String((e as { stdout?: string }).stdout ?? '');
+  }
+  const entries: CtEntry[] = [];
+  for (const line of out.split('\n')) {
+    if (!line.includes('src=')) continue;
+    const orig: Record<string, string> = {};
+    const reply: Record<string, string> = {};
+    let mark = 0;
+    for (const m of line.matchAll(/(\w+)=(\S+)/g)) {
+      const [, k, v] = m;
+      if (k === 'mark') mark = Number(v);
+      else if (['src', 'dst', 'sport', 'dport', 'id'].includes(k)) (k in orig ? reply : orig)[k] = v;
+    }
+    entries.push({ orig, reply, mark });
+  }
+  return entries;
+}
+
+/** Empties namespace `ns`'s conntrack table, both families. */
+export function flushConntrack(ns: string): void {
+  for (const f of ['ipv4', 'ipv6']) {
+    try {
+      sh(['ip', 'netns', 'exec', ns, 'conntrack', '-F', '-f', f]);
+    } catch {
+      /* empty table */
+    }
+  }
+}
 export const inNs = (ns: string, ...args: string[]) => sh(['ip', 'netns', 'exec', ns, ...args]);
 export const inNsIn = (ns: string, input: string, ...args: string[]) => sh(['ip', 'netns', 'exec', ns, ...args], input);
 

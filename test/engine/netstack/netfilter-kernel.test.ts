@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { kernelTestSkip } from '../../support/machine';
-import { CLIENT4, CLIENT6, ROUTER4, ROUTER6, SERVER4, SERVER6, inNs, inNsIn, routerTopology, sh, Sender, type Probe } from '../../support/router-topology';
+import { CLIENT4, CLIENT6, ROUTER4, ROUTER6, SERVER4, SERVER6, conntrackEntries, flushConntrack, inNs, inNsIn, routerTopology, sh, Sender, type Probe } from '../../support/router-topology';
 import { parseIptablesSave } from '../../../src/engine/netstack/iptables/parse';
 import type { Ruleset } from '../../../src/engine/netstack/iptables/model';
 import { parseIpsetSave, matchSet } from '../../../src/engine/netstack/ipset';
@@ -340,45 +340,6 @@ function serverArrivals(family: 4 | 6): CounterMap {
   return counters(parseIptablesSave(inNs(S, family === 6 ? 'ip6tables-nft-save' : 'iptables-nft-save', '-c'), { family }));
 }
 
-interface CtEntry {
-  orig: Record<string, string>;
-  reply: Record<string, string>;
-  mark: number;
-}
-
-function conntrackEntries(family: 4 | 6): CtEntry[] {
-  let out = '';
-  try {
-    out = sh(['ip', 'netns', 'exec', R, 'conntrack', '-L', '-f', family === 6 ? 'ipv6' : 'ipv4']);
-  } catch (e) {
-    out = String((e as { stdout?: string }).stdout ?? '');
-  }
-  const entries: CtEntry[] = [];
-  for (const line of out.split('\n')) {
-    if (!line.includes('src=')) continue;
-    const orig: Record<string, string> = {};
-    const reply: Record<string, string> = {};
-    let mark = 0;
-    for (const m of line.matchAll(/(\w+)=(\S+)/g)) {
-      const [, k, v] = m;
-      if (k === 'mark') mark = Number(v);
-      else if (['src', 'dst', 'sport', 'dport'].includes(k)) (k in orig ? reply : orig)[k] = v;
-    }
-    entries.push({ orig, reply, mark });
-  }
-  return entries;
-}
-
-function flushConntrack(): void {
-  for (const f of ['ipv4', 'ipv6']) {
-    try {
-      sh(['ip', 'netns', 'exec', R, 'conntrack', '-F', '-f', f]);
-    } catch {
-      /* empty table */
-    }
-  }
-}
-
 // ---- the simulator's environment for the router ---------------------------------------------
 
 /** The router's xt_recent lists, read as the collector reads them. */
@@ -476,7 +437,7 @@ test('netfilter simulator agrees with the kernel on real packets (npnf- netns)',
       let before = routerCounters(c);
       let serverBefore = serverArrivals(c.family);
       for (const probe of c.probes) {
-        flushConntrack();
+        flushConntrack(R);
         lists = routerRecent();
         await sender.send(probe, c.family);
         await new Promise((r) => setTimeout(r, 30));
@@ -486,7 +447,7 @@ test('netfilter simulator agrees with the kernel on real packets (npnf- netns)',
         const arrived = [...diff(serverAfter, serverBefore).keys()].filter((k) => k !== 'raw PREROUTING 0' && k !== `raw PREROUTING ${(c.family === 4 ? SERVER4 : SERVER6).length + 1}`);
         before = after;
         serverBefore = serverAfter;
-        const ct = conntrackEntries(c.family).find((e) => e.orig.sport === String(probe.sport) && e.orig.src === probe.src);
+        const ct = conntrackEntries(R, c.family).find((e) => e.orig.sport === String(probe.sport) && e.orig.src === probe.src);
         const pkt: NfPacket = { family: c.family, src: probe.src, dst: probe.dst, proto: probe.proto, sport: probe.sport, dport: probe.dport, iif: 'r0', ...(probe.proto === 'tcp' ? { tcpFlags: ['SYN'] } : {}), ct: { state: 'NEW' } };
         const outcomes = traceReceive(rs, pkt, env);
         compared++;

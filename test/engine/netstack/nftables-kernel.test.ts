@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { kernelTestSkip } from '../../support/machine';
-import { CLIENT4, CLIENT6, ROUTER4, ROUTER6, SERVER4, SERVER6, inNs, inNsIn, routerTopology, sh, Sender, type Probe } from '../../support/router-topology';
+import { CLIENT4, CLIENT6, ROUTER4, ROUTER6, SERVER4, SERVER6, conntrackEntries, flushConntrack, inNs, inNsIn, routerTopology, sh, Sender, type Probe } from '../../support/router-topology';
 import { parseIP, parsePrefix, contains } from '../../../src/engine/netstack/ip';
 import { isObj, parseNftRuleset } from '../../../src/engine/netstack/nftables/model';
 import type { NftPacket } from '../../../src/engine/netstack/nftables/expr';
@@ -556,45 +556,6 @@ function diff(after: Counts, before: Counts): Counts {
   return d;
 }
 
-interface CtEntry {
-  orig: Record<string, string>;
-  reply: Record<string, string>;
-  mark: number;
-}
-
-function conntrackEntries(family: 4 | 6): CtEntry[] {
-  let out = '';
-  try {
-    out = sh(['ip', 'netns', 'exec', R, 'conntrack', '-L', '-f', family === 6 ? 'ipv6' : 'ipv4']);
-  } catch (e) {
-    out = String((e as { stdout?: string }).stdout ?? '');
-  }
-  const entries: CtEntry[] = [];
-  for (const line of out.split('\n')) {
-    if (!line.includes('src=')) continue;
-    const orig: Record<string, string> = {};
-    const reply: Record<string, string> = {};
-    let mark = 0;
-    for (const m of line.matchAll(/(\w+)=(\S+)/g)) {
-      const [, k, v] = m;
-      if (k === 'mark') mark = Number(v);
-      else if (['src', 'dst', 'sport', 'dport', 'id'].includes(k)) (k in orig ? reply : orig)[k] = v;
-    }
-    entries.push({ orig, reply, mark });
-  }
-  return entries;
-}
-
-function flushConntrack(): void {
-  for (const f of ['ipv4', 'ipv6']) {
-    try {
-      sh(['ip', 'netns', 'exec', R, 'conntrack', '-F', '-f', f]);
-    } catch {
-      /* empty table */
-    }
-  }
-}
-
 function routerEnv(family: 4 | 6): NftEnv {
   const addrs = family === 4 ? ROUTER4 : ROUTER6;
   const local = Object.values(addrs);
@@ -658,7 +619,7 @@ test(`nftables simulator agrees with the kernel on real packets (${PREFIX}- netn
       let before = ruleCounters(R);
       let serverBefore = ruleCounters(S);
       for (const probe of c.probes) {
-        flushConntrack();
+        flushConntrack(R);
         await sender.send(probe, c.family);
         await new Promise((r) => setTimeout(r, 30));
         const after = ruleCounters(R);
@@ -671,7 +632,7 @@ test(`nftables simulator agrees with the kernel on real packets (${PREFIX}- netn
         const serverRules = JSON.parse(inNs(S, 'nft', '-j', 'list', 'ruleset')).nftables.filter((x: unknown) => isObj(x) && isObj(x.rule)).map((x: { rule: { handle: number } }) => x.rule.handle);
         const arrived = arrivedAt.map((h) => [...SERVER4, ...SERVER6][serverRules.indexOf(h)]);
         const icmp = probe.proto === 'icmp';
-        const ct = conntrackEntries(c.family).find((e) => (icmp ? e.orig.id : e.orig.sport) === String(probe.sport) && norm(e.orig.src) === norm(probe.src));
+        const ct = conntrackEntries(R, c.family).find((e) => (icmp ? e.orig.id : e.orig.sport) === String(probe.sport) && norm(e.orig.src) === norm(probe.src));
         const ctState = icmp ? icmpCtState(c.family, probe.icmpType!) : 'new';
         const pkt: NftPacket = icmp
           ? { family: c.family, src: probe.src, dst: probe.dst, proto: c.family === 4 ? 'icmp' : 'icmpv6', icmpType: probe.icmpType, icmpCode: probe.icmpCode, iif: 'r0', mark: 0, ct: { state: ctState, mark: 0 } }
@@ -693,7 +654,7 @@ test(`nftables simulator agrees with the kernel on real packets (${PREFIX}- netn
           if (arrived.map(String).join() !== expectArrival.map(String).join()) problems.push(`server arrivals ${JSON.stringify(arrived)} but simulator says ${JSON.stringify(expectArrival)} (${match.verdict}, dst ${match.packet.dst})`);
           // Only a new connection leaves an entry (untracked and invalid messages make none).
           const confirmed = match.verdict === 'accept' && tracking && ctState === 'new';
-          if (!!ct !== confirmed) problems.push(`conntrack entry ${ct ? 'present' : 'absent'} but simulator verdict ${match.verdict} (${JSON.stringify(conntrackEntries(c.family))})`);
+          if (!!ct !== confirmed) problems.push(`conntrack entry ${ct ? 'present' : 'absent'} but simulator verdict ${match.verdict} (${JSON.stringify(conntrackEntries(R, c.family))})`);
           if (ct && confirmed) {
             const want = { src: match.packet.dst, dst: match.packet.src, sport: String(match.packet.dport), dport: String(match.packet.sport) };
             for (const k of icmp ? (['src', 'dst'] as const) : (['src', 'dst', 'sport', 'dport'] as const)) {
