@@ -2,7 +2,8 @@
 // (over node IPC, as the extension starts it), `initialize`, then `netpath/diagnose` of a snapshot
 // file it has never read — request → result is what the user waits for after pressing Diagnose —
 // and the same request again (warm). Peak RSS is the server process's (its worker thread included).
-// Prints one line `RESULT {json}`. Usage: tsx bench/server-probe.ts SNAPSHOT META_JSON PROBE
+// Prints one line `RESULT {json}`. Usage: tsx bench/server-probe.ts SNAPSHOT META_JSON PROBE [--cpu-prof DIR]
+// (`--cpu-prof DIR` writes the server's V8 CPU profiles, one per thread, to DIR.)
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DiagnoseRequest } from '../src/shared/protocol';
@@ -24,10 +25,11 @@ function peakRssMB(pid: number): number | undefined {
 }
 
 async function main(): Promise<void> {
-  const [file, metaText, probeName] = process.argv.slice(2);
+  const [file, metaText, probeName, ...rest] = process.argv.slice(2);
+  const profDir = rest[0] === '--cpu-prof' ? rest[1] : undefined;
   const probe = (JSON.parse(metaText) as { probes: Record<string, DiagnosisRequest> }).probes[probeName];
   const t0 = performance.now();
-  const s = await startServer();
+  const s = await startServer(profDir ? { execArgv: ['--cpu-prof', `--cpu-prof-dir=${resolve(profDir)}`] } : {});
   try {
     await s.initialize({ capabilities: {} });
     const startMs = ms(t0);

@@ -65,14 +65,14 @@ export function serverBuilt(): boolean {
   return existsSync(serverBundle);
 }
 
-export async function startServer(opts: { transport?: Transport; bundle?: string } = {}): Promise<ServerSession> {
+export async function startServer(opts: { transport?: Transport; bundle?: string; execArgv?: string[] } = {}): Promise<ServerSession> {
   const transport = opts.transport ?? 'ipc';
   const bundle = opts.bundle ?? serverBundle;
   if (!existsSync(bundle)) throw new Error(`${bundle} does not exist: run \`npm run build\` first`);
   // createConnection() with no streams picks its transport from argv, as vscode-languageclient passes it.
   const child = fork(bundle, [transport === 'ipc' ? '--node-ipc' : '--stdio'], {
     stdio: transport === 'ipc' ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['pipe', 'pipe', 'pipe', 'ipc'],
-    execArgv: [],
+    execArgv: opts.execArgv ?? [],
   });
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
