@@ -152,7 +152,7 @@ export class Network {
 
   provider(): { provider: Provider; notes: Suspicion[] } {
     const cp = this.context.settings.cloudProvider;
-    this.providerChoice ??= selectProvider(this.cache.nodes, typeof cp === 'string' ? cp : undefined);
+    this.providerChoice ??= selectProvider(this.cache.nodeSummaries(), typeof cp === 'string' ? cp : undefined);
     return this.providerChoice;
   }
 

@@ -41,6 +41,41 @@ export interface ObjectIndex {
   podNamespaces(): readonly string[];
   /** EndpointSlices labelled `kubernetes.io/service-name: service` in the namespace. */
   endpointSlicesOf(namespace: string, service: string): readonly K8sObject[];
+  /** Services one by one (absent: the cache reads and indexes the whole list). */
+  services?: ServiceIndex;
+  /** Nodes one by one (absent: the cache reads and indexes the whole list). */
+  nodes?: NodeIndex;
+}
+
+export interface ServiceIndex {
+  /** The service `namespace/name` (the last one listed, should there be two). */
+  service(key: string): K8sObject | undefined;
+  /** Services with this canonical IP as a cluster, external or load-balancer IP. */
+  withIP(ip: string): readonly K8sObject[];
+  /** NodePort and LoadBalancer services that have this node port. */
+  withNodePort(nodePort: number, protocol: string): readonly K8sObject[];
+  /** Namespaces that hold at least one service. */
+  namespaces(): readonly string[];
+}
+
+/** What a diagnosis needs of every node without reading them all. */
+export interface NodeSummary {
+  name: string;
+  /** Canonical prefixes. */
+  podCIDRs: readonly string[];
+  /** `spec.providerID`, '' when none. */
+  providerID: string;
+}
+
+export interface NodeIndex {
+  /** The node (the last one listed, should there be two). */
+  node(name: string): K8sObject | undefined;
+  /** Nodes with this canonical IP among their addresses. */
+  withIP(ip: string): readonly K8sObject[];
+  /** Every node, in the order listed. */
+  summaries(): readonly NodeSummary[];
+  /** The first node listed that carries the annotation with a value. */
+  firstAnnotated(key: string): K8sObject | undefined;
 }
 
 export interface ClusterPort {
@@ -57,6 +92,11 @@ const indexes = new WeakMap<SnapshotObjects, ObjectIndex>();
 
 export function registerObjectIndex(objects: SnapshotObjects, index: ObjectIndex): void {
   indexes.set(objects, index);
+}
+
+/** The index that came with lazily read objects, if any. */
+export function objectIndexOf(objects: SnapshotObjects): ObjectIndex | undefined {
+  return indexes.get(objects);
 }
 
 /** A snapshot as a port: every dump it holds is at hand; any other node has none. */

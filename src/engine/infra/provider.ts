@@ -2,7 +2,7 @@
 // InfraShim it contributes. Only the generic provider exists today; a recognised cloud is named in
 // an INFO finding so the user knows its infrastructure (security groups, route tables) was not
 // examined, instead of silently passing.
-import type { ClusterNode } from '../k8s/objects';
+import type { NodeSummary } from '../port';
 import { SuspicionLevel, type Suspicion } from '../model/suspicion';
 import type { InfraShim } from './infrashim';
 
@@ -25,8 +25,8 @@ const CLOUDS: [RegExp, string][] = [
 export const genericProvider: Provider = { name: 'generic', infraShim: () => undefined };
 
 /** The provider for these nodes (`settings.cloudProvider` wins), with a note when a cloud is recognised but not modelled. */
-export function selectProvider(nodes: readonly ClusterNode[], override?: string): { provider: Provider; notes: Suspicion[] } {
-  const ids = nodes.map((n) => ((n.object.spec as { providerID?: unknown } | undefined)?.providerID)).filter((x): x is string => typeof x === 'string');
+export function selectProvider(nodes: readonly NodeSummary[], override?: string): { provider: Provider; notes: Suspicion[] } {
+  const ids = nodes.map((n) => n.providerID).filter((id) => id !== '');
   const detected = override ?? CLOUDS.find(([re]) => ids.some((id) => re.test(id)))?.[1];
   const notes: Suspicion[] = [];
   if (detected && detected !== 'generic' && detected !== 'kind') {

@@ -6,7 +6,7 @@
 // the original IP cache, a duplicate IP is never "first wins, logged": the choice is deterministic
 // and recorded in `notes`, and non-running pods keep their (possibly reused) IPs out of the running
 // index.
-import type { ObjectIndex } from '../port';
+import type { NodeSummary, ObjectIndex } from '../port';
 import { podIPs } from '../snapshot/pod-netns';
 import type { K8sObject, SnapshotObjects } from '../snapshot/types';
 import {
@@ -126,6 +126,12 @@ export class ClusterCache {
   private serviceByKey?: Map<string, ClusterService>;
   private servicesByIP?: Map<string, ServiceAddress[]>;
   private nodePorts?: Map<string, NodePortOwner[]>;
+  /** Typed views of services and nodes read one by one (an index that has them), by raw object. */
+  private readonly views = new Map<K8sObject, ClusterService | ClusterNode>();
+  /** Answers of lookups through the index's services and nodes, by lookup. */
+  private readonly looked = new Map<string, unknown>();
+  private summaries?: readonly NodeSummary[];
+  private namespaceObjects?: Map<string, ClusterNamespace>;
   private readonly slicesByService = new Map<string, readonly ClusterEndpointSlice[]>();
   private sliceList?: readonly ClusterEndpointSlice[];
   private policyList?: readonly K8sObject[];
@@ -175,7 +181,7 @@ export class ClusterCache {
         byName.set(ns.name, ns);
       }
       const names = new Set<string>(this.index.podNamespaces());
-      for (const s of this.services) names.add(s.namespace);
+      for (const n of this.index.services?.namespaces() ?? this.services.map((s) => s.namespace)) names.add(n);
       for (const o of this.networkPolicies) names.add(o.metadata.namespace ?? '');
       for (const n of [...names].sort()) if (n && !byName.has(n)) byName.set(n, unknownNamespace(n));
       this.namespaceByName = byName;
@@ -269,6 +275,8 @@ export class ClusterCache {
   // ---- nodes ----
 
   node(name: string): ClusterNode | undefined {
+    const nx = this.index.nodes;
+    if (nx) return this.lookup(`node\0${name}`, () => this.viewOf(nx.node(name), readNode));
     if (!this.nodeByName) {
       this.nodeByName = new Map();
       for (const n of this.nodes) this.nodeByName.set(n.name, n);
@@ -286,10 +294,45 @@ export class ClusterCache {
 
   nodeByIP(ip: string): ClusterNode | undefined {
     const c = canonicalIP(ip);
-    return c ? this.nodeIPs().get(c)?.[0] : undefined;
+    if (!c) return undefined;
+    const nx = this.index.nodes;
+    if (nx) return this.lookup(`nodeIP\0${c}`, () => nx.withIP(c).map((o) => this.viewOf(o, readNode)!).sort(byNameOf)[0]);
+    return this.nodeIPs().get(c)?.[0];
+  }
+
+  /** Every node's name, pod CIDRs and provider id, sorted by name, without reading the nodes when the index has them. */
+  nodeSummaries(): readonly NodeSummary[] {
+    this.summaries ??= this.index.nodes
+      ? [...this.index.nodes.summaries()].sort(byNameOf)
+      : this.nodes.map((n) => {
+        const id = (n.object.spec as { providerID?: unknown } | undefined)?.providerID;
+        return { name: n.name, podCIDRs: n.podCIDRs, providerID: typeof id === 'string' ? id : '' };
+      });
+    return this.summaries;
+  }
+
+  /** One typed view per raw object. */
+  private viewOf<T extends ClusterService | ClusterNode>(o: K8sObject | undefined, read: (o: K8sObject) => T): T | undefined {
+    if (!o) return undefined;
+    let v = this.views.get(o) as T | undefined;
+    if (!v) this.views.set(o, (v = read(o)));
+    return v;
+  }
+
+  /** A lookup through the index, answered once. */
+  private lookup<T>(key: string, answer: () => T): T {
+    if (this.looked.has(key)) return this.looked.get(key) as T;
+    const v = answer();
+    this.looked.set(key, v);
+    return v;
   }
 
   // ---- services ----
+
+  /** Typed views of raw services, sorted by key. */
+  private viewsSorted(objects: readonly K8sObject[]): ClusterService[] {
+    return objects.map((o) => this.viewOf(o, readService)!).sort(byKey);
+  }
 
   private indexServices(): void {
     this.serviceByKey = new Map();
@@ -307,18 +350,44 @@ export class ClusterCache {
   }
 
   service(key: string): ClusterService | undefined {
+    const sx = this.index.services;
+    if (sx) return this.lookup(`service\0${key}`, () => this.viewOf(sx.service(key), readService));
     if (!this.serviceByKey) this.indexServices();
     return this.serviceByKey!.get(key);
   }
 
   /** Services that own the IP, sorted by service key (several may share an externalIP on different ports). */
   servicesWithIP(ip: string): readonly ServiceAddress[] {
+    const sx = this.index.services;
+    if (sx) {
+      const c = canonicalIP(ip);
+      return c ? this.lookup(`serviceIP\0${c}`, () => {
+        const out: ServiceAddress[] = [];
+        for (const s of this.viewsSorted(sx.withIP(c))) {
+          for (const [kind, ips] of [['clusterIP', s.clusterIPs], ['externalIP', s.externalIPs], ['loadBalancer', s.loadBalancerIPs]] as const) {
+            for (const a of ips) if (a === c) out.push({ service: s, kind });
+          }
+        }
+        return out;
+      }) : [];
+    }
     if (!this.servicesByIP) this.indexServices();
     const c = canonicalIP(ip);
     return (c && this.servicesByIP!.get(c)) || [];
   }
 
   servicesWithNodePort(nodePort: number, protocol: L4Protocol): readonly NodePortOwner[] {
+    const sx = this.index.services;
+    if (sx) {
+      return this.lookup(`nodePort\0${nodePort}/${protocol}`, () => {
+        const out: NodePortOwner[] = [];
+        for (const s of this.viewsSorted(sx.withNodePort(nodePort, protocol))) {
+          if (s.type !== 'NodePort' && s.type !== 'LoadBalancer') continue;
+          for (const port of s.ports) if (port.nodePort === nodePort && port.protocol === protocol) out.push({ service: s, port });
+        }
+        return out;
+      });
+    }
     if (!this.nodePorts) this.indexServices();
     return this.nodePorts!.get(`${nodePort}/${protocol}`) ?? [];
   }
@@ -338,8 +407,17 @@ export class ClusterCache {
 
   /** The namespace, synthesized from its name when the snapshot has no object for it. */
   namespace(name: string): ClusterNamespace {
-    if (!this.namespaceByName) void this.namespaces;
-    return this.namespaceByName!.get(name) ?? unknownNamespace(name);
+    // Only the Namespace objects are read: listing the synthesized ones reads every service.
+    if (!this.namespaceObjects) {
+      this.namespaceObjects = new Map();
+      for (const o of this.objects.namespaces) {
+        const ns = readNamespace(o);
+        this.namespaceObjects.set(ns.name, ns);
+      }
+    }
+    let ns = this.namespaceObjects.get(name);
+    if (!ns) this.namespaceObjects.set(name, (ns = this.namespaceByName?.get(name) ?? unknownNamespace(name)));
+    return ns;
   }
 
   selectNamespaces(selector: Selector): ClusterNamespace[] {

@@ -38,7 +38,7 @@ const parsedPrefixes = (texts: readonly string[]): ParsedCIDR[] => texts.flatMap
 const nodeCIDRs = new WeakMap<ClusterCache, ParsedCIDR[]>();
 function nodePodCIDRs(cache: ClusterCache): ParsedCIDR[] {
   let out = nodeCIDRs.get(cache);
-  if (!out) nodeCIDRs.set(cache, (out = parsedPrefixes(cache.nodes.flatMap((n) => n.podCIDRs))));
+  if (!out) nodeCIDRs.set(cache, (out = parsedPrefixes(cache.nodeSummaries().flatMap((n) => n.podCIDRs))));
   return out;
 }
 
@@ -226,7 +226,7 @@ export class PluginChecks {
     const pod = this.env.cache.podByIP(dst);
     if (pod?.hostNetwork) return undefined;
     let owner = pod?.nodeName;
-    if (!owner) owner = this.env.cache.nodes.find((n) => n.podCIDRs.some((c) => { const p = parsePrefix(c); return !!p && contains(p, ip); }))?.name;
+    if (!owner) owner = this.env.cache.nodeSummaries().find((n) => n.podCIDRs.some((c) => { const p = parsePrefix(c); return !!p && contains(p, ip); }))?.name;
     if (!owner) return undefined;
     if (owner === stack.nodeName) {
       const podCIDR = this.env.cache.node(owner)?.podCIDRs.find((c) => c.includes(':') === (ip.family === 6));

@@ -27,14 +27,24 @@
 //   are what lookups use.
 // * `index.endpointSlices`: slice j is part `first + j`; columns `namespace`, `name`, `service`
 //   (the `kubernetes.io/service-name` label, '' when none).
+// * `index.services`: service j is part `first + j`; columns `namespace`, `name`, `ips` (its
+//   cluster, external and load-balancer IPs, canonical, space-separated) and `nodePorts`
+//   (`30080/TCP …`, NodePort and LoadBalancer services): a diagnosis reads the services it meets,
+//   not 10,000 of them.
+// * `index.nodes`: node j is part `first + j`; columns `name`, `ips` (its addresses), `podCIDRs`
+//   and `providerID`, and `annotated` (annotation key → the first node carrying it, non-empty:
+//   how plugins are detected). Files written before these two had `nodes` and `services` in
+//   `index.lists` (read whole); readers take either.
 // * `index.dumps`: the dump of `node[j]` is part `first + j` (a NodeNetworkStackDump).
 //
 // A reader validates the header when it opens the file and each part on its first use (its schema,
 // and that it agrees with the index: a pod's name, node and IPs); `checkSnapshotBytes` validates all
-// of it, including the layout. Parts are written in this order: lists, pods, slices, dumps.
+// of it, including the layout. Parts are written in this order: lists, services, nodes, pods,
+// slices, dumps.
 import type { NodeNetworkStackDump } from '../../shared/dump';
-import { registerObjectIndex, type ObjectIndex } from '../port';
+import { registerObjectIndex, type NodeIndex, type NodeSummary, type ObjectIndex, type ServiceIndex } from '../port';
 import { DEFAULT_SNAPSHOT_LIMITS, SnapshotError, checkDepth, dumpConsistency, duplicateProblems, parseJsonDocument, refuse, schemaProblems, segment, type SnapshotLimits, type SnapshotProblem } from './load';
+import { readNode, readService } from '../k8s/objects';
 import { podIPs } from './pod-netns';
 import { dumpSchema, snapshotHeaderSchema, snapshotSchema } from './schema';
 import { sortKeys } from './objects';
@@ -51,9 +61,11 @@ const digits = 10;
 const partsOpen = '"parts":[\n';
 const serviceNameLabel = 'kubernetes.io/service-name';
 
-/** The lists read whole, in the order they are written. */
+/** The lists read whole, in the order they are written (`nodes` and `services` only in older files). */
 const wholeLists = ['nodes', 'services', 'networkPolicies', 'namespaces', 'configMaps', 'endpoints', 'ipPools', 'daemonSets', 'originalEndpointSlices'] as const;
 type WholeList = (typeof wholeLists)[number];
+/** Lists that are written item by item, with columns. */
+const itemLists = ['services', 'nodes'] as const;
 
 interface Columns { first: number }
 /** `index.pods` as written: namespace and node as positions in name tables. */
@@ -64,8 +76,35 @@ export interface SnapshotIndex {
   lists: Partial<Record<WholeList, number>>;
   pods: Columns & { namespace: string[]; name: string[]; node: string[]; ips: string[] };
   endpointSlices: Columns & { namespace: string[]; name: string[]; service: string[] };
+  services?: ServiceColumns;
+  nodes?: NodeColumns;
   dumps: Columns & { node: string[] };
 }
+interface ServiceColumns extends Columns { namespace: string[]; name: string[]; ips: string[]; nodePorts: string[] }
+interface NodeColumns extends Columns { name: string[]; ips: string[]; podCIDRs: string[]; providerID: string[]; annotated: Record<string, number> }
+const serviceColumnNames = ['namespace', 'name', 'ips', 'nodePorts'] as const;
+const nodeColumnNames = ['name', 'ips', 'podCIDRs', 'providerID'] as const;
+
+/** A service's columns, computed alike by the writer and by the reader that checks them. */
+function serviceColumns(o: K8sObject): string[] {
+  const s = readService(o);
+  const nodePorts = s.type === 'NodePort' || s.type === 'LoadBalancer' ? s.ports.flatMap((p) => (p.nodePort ? [`${p.nodePort}/${p.protocol}`] : [])) : [];
+  return [s.namespace, s.name, [...new Set([...s.clusterIPs, ...s.externalIPs, ...s.loadBalancerIPs])].join(' '), [...new Set(nodePorts)].join(' ')];
+}
+
+function nodeColumns(o: K8sObject): string[] {
+  const n = readNode(o);
+  const id = (o.spec as { providerID?: unknown } | undefined)?.providerID;
+  return [n.name, [...new Set(n.addresses.map((a) => a.address))].join(' '), n.podCIDRs.join(' '), typeof id === 'string' ? id : ''];
+}
+
+/** Annotation keys a node carries with a value (what a plugin's detection asks for). */
+function annotatedKeys(o: K8sObject): string[] {
+  const a = o.metadata.annotations;
+  return a ? Object.entries(a).flatMap(([k, v]) => (v ? [k] : [])) : [];
+}
+
+const words = (text: string): string[] => (text ? text.split(' ') : []);
 
 interface Header {
   kind: typeof snapshotKind;
@@ -129,10 +168,24 @@ export function encodeSnapshot(snapshot: Pick<NetpathSnapshot, 'capturedAt' | 's
   const lists: Partial<Record<WholeList, number>> = {};
   for (const name of wholeLists) {
     const list = o[name];
-    if (list === undefined) continue;
+    if (list === undefined || name === 'nodes' || name === 'services') continue;
     lists[name] = parts.length;
     parts.push(JSON.stringify(sortKeys(list)));
   }
+  const services: ServiceColumns = { first: parts.length, namespace: [], name: [], ips: [], nodePorts: [] };
+  for (const svc of o.services) {
+    parts.push(JSON.stringify(sortKeys(svc)));
+    serviceColumns(svc).forEach((v, k) => services[serviceColumnNames[k]].push(v));
+  }
+  const annotated = new Map<string, number>();
+  const nodeCols: NodeColumns = { first: parts.length, name: [], ips: [], podCIDRs: [], providerID: [], annotated: {} };
+  o.nodes.forEach((n, j) => {
+    parts.push(JSON.stringify(sortKeys(n)));
+    nodeColumns(n).forEach((v, k) => nodeCols[nodeColumnNames[k]].push(v));
+    for (const key of annotatedKeys(n)) if (!annotated.has(key)) annotated.set(key, j);
+  });
+  // (fromEntries: a key such as "__proto__" is an own property, as JSON.parse will read it back.)
+  nodeCols.annotated = Object.fromEntries([...annotated].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   const namespaces = tableOf();
   const nodes = tableOf();
   const pods: PodColumnsOnDisk = { first: parts.length, namespaces: namespaces.names, nodes: nodes.names, namespace: [], name: [], node: [], ips: [] };
@@ -157,7 +210,7 @@ export function encodeSnapshot(snapshot: Pick<NetpathSnapshot, 'capturedAt' | 's
     parts.push(JSON.stringify(sortKeys(snapshot.dumps[node])));
     dumps.node.push(node);
   }
-  const index: HeaderOnDisk['index'] = { parts: parts.map(utf8Length), lists, pods, endpointSlices: slices, dumps };
+  const index: HeaderOnDisk['index'] = { parts: parts.map(utf8Length), lists, services, nodes: nodeCols, pods, endpointSlices: slices, dumps };
   const rest = `,"capturedAt":${JSON.stringify(snapshot.capturedAt)},"settings":${JSON.stringify(sortKeys(snapshot.settings))},"index":${JSON.stringify(index)},\n`;
   const headerBytes = utf8Length(magic) + digits + 1 + utf8Length(rest);
   const header = `${magic}${String(headerBytes).padStart(digits, '0')}"${rest}`;
@@ -169,6 +222,7 @@ export function encodeSnapshot(snapshot: Pick<NetpathSnapshot, 'capturedAt' | 's
 const listSchema = (name: string) => (snapshotSchema.properties.objects.properties as Record<string, object>)[name];
 const podSchema = snapshotSchema.properties.objects.properties.pods.items;
 const sliceSchema = snapshotSchema.properties.objects.properties.endpointSlices.items;
+const itemSchemas = { services: snapshotSchema.properties.objects.properties.services.items, nodes: snapshotSchema.properties.objects.properties.nodes.items };
 
 function fail(problems: SnapshotProblem[], max = Infinity): never {
   refuse('snapshot', problems, max);
@@ -219,8 +273,20 @@ function readHeader(bytes: SnapshotBytes, limits: Required<SnapshotLimits>): { h
   columns('index.pods', ix.pods, ['namespace', 'name', 'node', 'ips']);
   columns('index.endpointSlices', ix.endpointSlices, ['namespace', 'name', 'service']);
   columns('index.dumps', ix.dumps, ['node']);
-  for (const name of ['nodes', 'services', 'networkPolicies', 'namespaces', 'configMaps', 'endpoints'] as const) {
+  if (ix.services) columns('index.services', ix.services, [...serviceColumnNames]);
+  if (ix.nodes) {
+    columns('index.nodes', ix.nodes, [...nodeColumnNames]);
+    const count = ix.nodes.name.length;
+    for (const [key, j] of Object.entries(ix.nodes.annotated)) {
+      if (j >= count) problems.push({ path: `index.nodes.annotated${segment(key, false)}`, message: `is node ${j}, but there are ${count} nodes` });
+    }
+  }
+  for (const name of ['networkPolicies', 'namespaces', 'configMaps', 'endpoints'] as const) {
     if (ix.lists[name] === undefined) problems.push({ path: `index.lists.${name}`, message: 'required field is missing' });
+  }
+  for (const name of itemLists) {
+    const whole = ix.lists[name] !== undefined;
+    if (whole === (ix[name] !== undefined)) problems.push({ path: `index.${name}`, message: whole ? `must not be given with index.lists.${name} (objects.${name} is read whole or item by item, not both)` : `required field is missing (or, in older files, index.lists.${name})` });
   }
   if (owner.includes(0)) problems.push({ path: 'index.parts', message: `part ${owner.indexOf(0)} belongs to nothing` });
   const offsets = new Float64Array(count + 1);
@@ -262,31 +328,37 @@ function partReader(bytes: SnapshotBytes, limits: Required<SnapshotLimits>): Par
 }
 
 /** One pod's agreement with the index columns (a lie in the index would answer lookups wrongly). */
-function podAgrees(p: K8sObject, ix: SnapshotIndex['pods'], j: number, at: string): SnapshotProblem[] {
-  const node = (p.spec as { nodeName?: unknown } | undefined)?.nodeName;
-  const got = [p.metadata.namespace ?? '', p.metadata.name, typeof node === 'string' ? node : '', podIPs(p).join(' ')];
-  const want = [ix.namespace[j], ix.name[j], ix.node[j], ix.ips[j]];
-  const cols = ['namespace', 'name', 'node', 'ips'];
-  return got.flatMap((g, k) => (g === want[k] ? [] : [{ path: at, message: `does not match index.pods.${cols[k]}[${j}] (${JSON.stringify(want[k])}, the pod has ${JSON.stringify(g)})` }]));
+/** One item's agreement with its index columns (a lie in the index would answer lookups wrongly). */
+function agrees(kind: string, got: string[], ix: object, names: readonly string[], j: number, at: string): SnapshotProblem[] {
+  const cols = ix as Record<string, string[]>;
+  return got.flatMap((g, k) => (g === cols[names[k]][j] ? [] : [{ path: at, message: `does not match index.${kind}.${names[k]}[${j}] (${JSON.stringify(cols[names[k]][j])}, the ${kind === 'endpointSlices' ? 'slice' : kind.replace(/s$/, '')} has ${JSON.stringify(g)})` }]));
 }
 
-function sliceAgrees(s: K8sObject, ix: SnapshotIndex['endpointSlices'], j: number, at: string): SnapshotProblem[] {
-  const svc = s.metadata.labels?.[serviceNameLabel];
-  const got = [s.metadata.namespace ?? '', s.metadata.name, typeof svc === 'string' ? svc : ''];
-  const want = [ix.namespace[j], ix.name[j], ix.service[j]];
-  const cols = ['namespace', 'name', 'service'];
-  return got.flatMap((g, k) => (g === want[k] ? [] : [{ path: at, message: `does not match index.endpointSlices.${cols[k]}[${j}] (${JSON.stringify(want[k])}, the slice has ${JSON.stringify(g)})` }]));
+const podColumnNames = ['namespace', 'name', 'node', 'ips'] as const;
+const sliceColumnNames = ['namespace', 'name', 'service'] as const;
+
+function podColumns(p: K8sObject): string[] {
+  const node = (p.spec as { nodeName?: unknown } | undefined)?.nodeName;
+  return [p.metadata.namespace ?? '', p.metadata.name, typeof node === 'string' ? node : '', podIPs(p).join(' ')];
 }
+
+function sliceColumns(s: K8sObject): string[] {
+  const svc = s.metadata.labels?.[serviceNameLabel];
+  return [s.metadata.namespace ?? '', s.metadata.name, typeof svc === 'string' ? svc : ''];
+}
+
+type ItemList = 'pods' | 'endpointSlices' | (typeof itemLists)[number];
+type ItemReader = (j: number) => K8sObject;
 
 // Single items of the lazy lists, without reading the whole list (the index knows them by position).
-const itemReaders = new WeakMap<SnapshotObjects, { pod: (j: number) => K8sObject; slice: (j: number) => K8sObject }>();
+const itemReaders = new WeakMap<SnapshotObjects, Partial<Record<ItemList, ItemReader>>>();
 
 /**
  * A version 2 snapshot read lazily: the header now, everything else on first use, each part
  * validated then (a bad part throws SnapshotError naming it, e.g. `dumps.node-7.routes: must be
  * array`). The result has the shape of a loaded snapshot — `objects.pods`, `dumps[node]` … are
  * getters — and comes with an ObjectIndex (port.ts) so that the cluster cache asks for single
- * pods and slices instead of the whole lists.
+ * pods, slices, services and nodes instead of the whole lists.
  */
 export function openSnapshot(bytes: SnapshotBytes, limits: SnapshotLimits = {}): NetpathSnapshot {
   const lim = { ...DEFAULT_SNAPSHOT_LIMITS, ...defined(limits) };
@@ -306,32 +378,29 @@ export function openSnapshot(bytes: SnapshotBytes, limits: SnapshotLimits = {}):
     }
     return v;
   };
-  const pods: (K8sObject | undefined)[] = new Array(ix.pods.name.length);
-  const pod = (j: number): K8sObject => {
-    let p = pods[j];
-    if (!p) {
-      const at = `objects.pods[${j}]`;
-      const data = r.json(ix.pods.first + j, at);
-      const problems = schemaProblems(podSchema, data, at, max);
-      if (!problems.length) problems.push(...podAgrees(data as K8sObject, ix.pods, j, at));
-      if (problems.length) fail(problems, max);
-      pods[j] = p = data as K8sObject;
-    }
-    return p;
+  /** Item j of a list written item by item: read, validated and checked against its columns once. */
+  const items = (kind: ItemList, group: Columns & object, schema: object, names: readonly string[], columnsOf: (o: K8sObject) => string[]): ItemReader => {
+    const read: (K8sObject | undefined)[] = [];
+    return (j) => {
+      let o = read[j];
+      if (!o) {
+        const at = `objects.${kind}[${j}]`;
+        const data = r.json(group.first + j, at);
+        const problems = schemaProblems(schema, data, at, max);
+        if (!problems.length) problems.push(...agrees(kind, columnsOf(data as K8sObject), group, names, j, at));
+        if (problems.length) fail(problems, max);
+        read[j] = o = data as K8sObject;
+      }
+      return o;
+    };
   };
-  const slices: (K8sObject | undefined)[] = new Array(ix.endpointSlices.name.length);
-  const slice = (j: number): K8sObject => {
-    let s = slices[j];
-    if (!s) {
-      const at = `objects.endpointSlices[${j}]`;
-      const data = r.json(ix.endpointSlices.first + j, at);
-      const problems = schemaProblems(sliceSchema, data, at, max);
-      if (!problems.length) problems.push(...sliceAgrees(data as K8sObject, ix.endpointSlices, j, at));
-      if (problems.length) fail(problems, max);
-      slices[j] = s = data as K8sObject;
-    }
-    return s;
+  const readers: Partial<Record<ItemList, ItemReader>> = {
+    pods: items('pods', ix.pods, podSchema, podColumnNames, podColumns),
+    endpointSlices: items('endpointSlices', ix.endpointSlices, sliceSchema, sliceColumnNames, sliceColumns),
+    ...(ix.services ? { services: items('services', ix.services, itemSchemas.services, serviceColumnNames, serviceColumns) } : {}),
+    ...(ix.nodes ? { nodes: items('nodes', ix.nodes, itemSchemas.nodes, nodeColumnNames, nodeColumns) } : {}),
   };
+  const countOf = (kind: ItemList) => (kind === 'pods' ? ix.pods : kind === 'endpointSlices' ? ix.endpointSlices : ix[kind]!).name.length;
   let nodeNames: Set<string> | undefined;
   const dumpCache = new Map<number, NodeNetworkStackDump>();
   const dump = (j: number): NodeNetworkStackDump => {
@@ -342,7 +411,7 @@ export function openSnapshot(bytes: SnapshotBytes, limits: SnapshotLimits = {}):
       const data = r.json(ix.dumps.first + j, at);
       const problems = schemaProblems(dumpSchema, data, at, max);
       if (!problems.length) problems.push(...dumpConsistency(data as NodeNetworkStackDump, at));
-      nodeNames ??= new Set(list('nodes').map((n) => n.metadata.name));
+      nodeNames ??= new Set(ix.nodes ? ix.nodes.name : list('nodes').map((n) => n.metadata.name));
       if (!nodeNames.has(name)) problems.push({ path: at, message: `no Node object named "${name}" in objects.nodes` });
       if (problems.length) fail(problems, max);
       dumpCache.set(j, (d = data as NodeNetworkStackDump));
@@ -354,17 +423,17 @@ export function openSnapshot(bytes: SnapshotBytes, limits: SnapshotLimits = {}):
   for (const name of wholeLists) {
     if (ix.lists[name] !== undefined) Object.defineProperty(objects, name, { enumerable: true, get: () => list(name) });
   }
-  let allPods: K8sObject[] | undefined;
-  let allSlices: K8sObject[] | undefined;
-  Object.defineProperty(objects, 'pods', { enumerable: true, get: () => (allPods ??= Array.from(pods, (_, j) => pod(j))) });
-  Object.defineProperty(objects, 'endpointSlices', { enumerable: true, get: () => (allSlices ??= Array.from(slices, (_, j) => slice(j))) });
+  for (const [kind, read] of Object.entries(readers) as [ItemList, ItemReader][]) {
+    let all: K8sObject[] | undefined;
+    Object.defineProperty(objects, kind, { enumerable: true, get: () => (all ??= Array.from({ length: countOf(kind) }, (_, j) => read(j))) });
+  }
   const dumps: Record<string, NodeNetworkStackDump> = {};
   ix.dumps.node.forEach((name, j) => {
     if (Object.prototype.hasOwnProperty.call(dumps, name)) fail([{ path: `index.dumps.node[${j}]`, message: `node "${name}" has two dumps` }]);
     Object.defineProperty(dumps, name, { enumerable: true, get: () => dump(j) });
   });
-  registerObjectIndex(objects, podIndex(ix, pod, slice));
-  itemReaders.set(objects, { pod, slice });
+  registerObjectIndex(objects, objectIndex(ix, readers));
+  itemReaders.set(objects, readers);
   return { kind: snapshotKind, version: 2, capturedAt: r.header.capturedAt, settings: r.header.settings, objects, dumps };
 }
 
@@ -373,31 +442,74 @@ export function openSnapshot(bytes: SnapshotBytes, limits: SnapshotLimits = {}):
  * first scans its column (150k string compares: about a millisecond); a column that is asked
  * often gets a map, built once. Building every map up front cost more than a whole diagnosis.
  */
-function podIndex(ix: SnapshotIndex, pod: (j: number) => K8sObject, slice: (j: number) => K8sObject): ObjectIndex {
+function objectIndex(ix: SnapshotIndex, readers: Partial<Record<ItemList, ItemReader>>): ObjectIndex {
   const p = ix.pods;
   const s = ix.endpointSlices;
-  const ipsOf = (j: number) => (p.ips[j].includes(' ') ? p.ips[j].split(' ') : [p.ips[j]]);
-  const byKey = column(p.name.length, (j) => `${p.namespace[j]}/${p.name[j]}`, (key) => {
-    const slash = key.indexOf('/');
-    const [ns, name] = [key.slice(0, slash), key.slice(slash + 1)];
-    return (j) => p.name[j] === name && p.namespace[j] === ns;
-  });
-  const byIP = column(p.name.length, ipsOf, (ip) => (j) => p.ips[j] === ip || (p.ips[j].includes(' ') && ipsOf(j).includes(ip)));
+  const pod = readers.pods!;
+  const slice = readers.endpointSlices!;
+  const byKey = keyColumn(p);
+  const byIP = wordColumn(p.ips);
   const byNode = column(p.name.length, (j) => p.node[j], (node) => (j) => p.node[j] === node);
   const byNamespace = column(p.name.length, (j) => p.namespace[j], (ns) => (j) => p.namespace[j] === ns);
   const bySlice = column(s.name.length, (j) => (s.service[j] ? `${s.namespace[j]}/${s.service[j]}` : []), (k) => (j) => !!s.service[j] && k === `${s.namespace[j]}/${s.service[j]}`);
+  // The last one listed, as the in-memory index answers (a valid snapshot has no two).
+  const last = (js: number[], read: ItemReader) => (js.length ? read(js[js.length - 1]) : undefined);
   return {
-    pod(key) {
-      const js = byKey(key);
-      // The last one listed, as the in-memory index answers (a valid snapshot has no two).
-      return js.length ? pod(js[js.length - 1]) : undefined;
-    },
+    pod: (key) => last(byKey(key), pod),
     podsWithIP: (ip) => (ip ? byIP(ip).map(pod) : []),
     podsOnNode: (node) => (node ? byNode(node).map(pod) : []),
     podsInNamespace: (namespace) => byNamespace(namespace).map(pod),
     podNamespaces: () => [...new Set(p.namespace)],
     endpointSlicesOf: (namespace, service) => bySlice(`${namespace}/${service}`).map(slice),
+    ...(ix.services ? { services: serviceIndex(ix.services, readers.services!, last) } : {}),
+    ...(ix.nodes ? { nodes: nodeIndex(ix.nodes, readers.nodes!, last) } : {}),
   };
+}
+
+function serviceIndex(sv: ServiceColumns, service: ItemReader, last: (js: number[], read: ItemReader) => K8sObject | undefined): ServiceIndex {
+  const byKey = keyColumn(sv);
+  const byIP = wordColumn(sv.ips);
+  const byNodePort = wordColumn(sv.nodePorts);
+  return {
+    service: (key) => last(byKey(key), service),
+    withIP: (ip) => (ip ? byIP(ip).map(service) : []),
+    withNodePort: (nodePort, protocol) => byNodePort(`${nodePort}/${protocol}`).map(service),
+    namespaces: () => [...new Set(sv.namespace)],
+  };
+}
+
+function nodeIndex(nd: NodeColumns, node: ItemReader, last: (js: number[], read: ItemReader) => K8sObject | undefined): NodeIndex {
+  const byName = column(nd.name.length, (j) => nd.name[j], (name) => (j) => nd.name[j] === name);
+  const byIP = wordColumn(nd.ips);
+  const annotated = new Map(Object.entries(nd.annotated));
+  let summaries: NodeSummary[] | undefined;
+  return {
+    node: (name) => last(byName(name), node),
+    withIP: (ip) => (ip ? byIP(ip).map(node) : []),
+    summaries: () => (summaries ??= nd.name.map((name, j) => ({ name, podCIDRs: words(nd.podCIDRs[j]), providerID: nd.providerID[j] }))),
+    firstAnnotated(key) {
+      const j = annotated.get(key);
+      if (j === undefined) return undefined;
+      const o = node(j);
+      if (!annotatedKeys(o).includes(key)) fail([{ path: `index.nodes.annotated${segment(key, false)}`, message: `names objects.nodes[${j}], which has no annotation ${JSON.stringify(key)}` }]);
+      return o;
+    },
+  };
+}
+
+/** Positions of `namespace/name` in a group with those two columns. */
+function keyColumn(g: { namespace: string[]; name: string[] }): (key: string) => number[] {
+  return column(g.name.length, (j) => `${g.namespace[j]}/${g.name[j]}`, (key) => {
+    const slash = key.indexOf('/');
+    const [ns, name] = [key.slice(0, slash), key.slice(slash + 1)];
+    return (j) => g.name[j] === name && g.namespace[j] === ns;
+  });
+}
+
+/** Positions whose space-separated column holds the word. */
+function wordColumn(col: string[]): (word: string) => number[] {
+  const wordsOf = (j: number) => (col[j].includes(' ') ? col[j].split(' ') : col[j] ? [col[j]] : []);
+  return column(col.length, wordsOf, (w) => (j) => col[j] === w || (col[j].includes(' ') && wordsOf(j).includes(w)));
 }
 
 /** Positions whose key is `k`: scanned while asked rarely, from a map once asked often. */
@@ -449,14 +561,16 @@ export function checkSnapshotBytes(bytes: SnapshotBytes, limits: SnapshotLimits 
     if (sep !== want) problems.push({ path: `parts[${i}]`, message: `is not followed by ${JSON.stringify(want)} (index.parts[${i}] is not its length)` });
   }
   const objects = {} as Record<string, unknown>;
+  const readers = itemReaders.get(lazy.objects)!;
   for (const name of [...wholeLists, 'pods', 'endpointSlices'] as const) {
     if (!(name in lazy.objects)) continue;
-    if (name === 'pods' || name === 'endpointSlices') {
-      const ix = name === 'pods' ? r.header.index.pods : r.header.index.endpointSlices;
+    const read = readers[name as ItemList];
+    if (read) {
+      const ix = r.header.index[name as ItemList]!;
       const items: K8sObject[] = [];
       for (let j = 0; j < ix.name.length; j++) {
-        // One bad pod must not hide the next one's problems: read each through the lazy snapshot's getter alone.
-        const got = attempt(() => (name === 'pods' ? podAt(lazy, j) : sliceAt(lazy, j)));
+        // One bad item must not hide the next one's problems: read each alone.
+        const got = attempt(() => read(j));
         if (got) items.push(got);
       }
       objects[name] = items;
@@ -475,6 +589,9 @@ export function checkSnapshotBytes(bytes: SnapshotBytes, limits: SnapshotLimits 
       else seen.set(k, j);
     });
     problems.push(...duplicateProblems('endpointSlices', objects.endpointSlices as K8sObject[]));
+    for (const name of itemLists) if (r.header.index[name]) problems.push(...duplicateProblems(name, objects[name] as K8sObject[]));
+    const nd = r.header.index.nodes;
+    if (nd) problems.push(...annotatedProblems(nd.annotated, objects.nodes as K8sObject[]));
   }
   if (problems.length) fail(problems, lim.maxSnapshotProblems);
   return { kind: snapshotKind, version: 2, capturedAt: lazy.capturedAt, settings: lazy.settings, objects: objects as unknown as SnapshotObjects, dumps };
@@ -485,9 +602,17 @@ function defined(limits: SnapshotLimits): SnapshotLimits {
   return Object.fromEntries(Object.entries(limits).filter(([, v]) => v !== undefined));
 }
 
-function podAt(s: NetpathSnapshot, j: number): K8sObject {
-  return itemReaders.get(s.objects)!.pod(j);
-}
-function sliceAt(s: NetpathSnapshot, j: number): K8sObject {
-  return itemReaders.get(s.objects)!.slice(j);
+/** `index.nodes.annotated` against the nodes themselves: each key names the first node carrying it. */
+function annotatedProblems(annotated: Record<string, number>, nodes: readonly K8sObject[]): SnapshotProblem[] {
+  const want = new Map<string, number>();
+  nodes.forEach((n, j) => {
+    for (const key of annotatedKeys(n)) if (!want.has(key)) want.set(key, j);
+  });
+  const problems: SnapshotProblem[] = [];
+  const given = new Map(Object.entries(annotated));
+  for (const [key, j] of want) {
+    if (given.get(key) !== j) problems.push({ path: `index.nodes.annotated${segment(key, false)}`, message: `must be ${j} (the first node annotated ${JSON.stringify(key)} is objects.nodes[${j}]), is ${given.has(key) ? given.get(key) : 'missing'}` });
+  }
+  for (const [key, j] of given) if (!want.has(key)) problems.push({ path: `index.nodes.annotated${segment(key, false)}`, message: `is ${j}, but no node has annotation ${JSON.stringify(key)}` });
+  return problems;
 }

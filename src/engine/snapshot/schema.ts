@@ -315,6 +315,13 @@ export const snapshotHeaderSchema = {
           properties: { first: uint, namespaces: column, nodes: column, namespace: { type: 'array', items: uint }, name: column, node: { type: 'array', items: uint }, ips: column },
         },
         endpointSlices: { type: 'object', required: ['first', 'namespace', 'name', 'service'], additionalProperties: false, properties: { first: uint, namespace: column, name: column, service: column } },
+        services: { type: 'object', required: ['first', 'namespace', 'name', 'ips', 'nodePorts'], additionalProperties: false, properties: { first: uint, namespace: column, name: column, ips: column, nodePorts: column } },
+        nodes: {
+          type: 'object',
+          required: ['first', 'name', 'ips', 'podCIDRs', 'providerID', 'annotated'],
+          additionalProperties: false,
+          properties: { first: uint, name: column, ips: column, podCIDRs: column, providerID: column, annotated: { type: 'object', additionalProperties: uint } },
+        },
         dumps: { type: 'object', required: ['first', 'node'], additionalProperties: false, properties: { first: uint, node: column } },
       },
     },
@@ -333,4 +340,6 @@ export const validatedSchemas: Record<string, object> = {
   ...Object.fromEntries(Object.entries(snapshotSchema.properties.objects.properties).map(([name, list]) => [`objects.${name}`, list])),
   'objects.pods[]': snapshotSchema.properties.objects.properties.pods.items,
   'objects.endpointSlices[]': snapshotSchema.properties.objects.properties.endpointSlices.items,
+  'objects.services[]': snapshotSchema.properties.objects.properties.services.items,
+  'objects.nodes[]': snapshotSchema.properties.objects.properties.nodes.items,
 };

@@ -3,7 +3,7 @@
 // check (`snapshot validate`) must find every bad part.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +11,7 @@ import { labCases } from '../../support/lab-cases';
 import { generateSnapshot } from '../../../bench/generate';
 import { Network } from '../../../src/engine/network';
 import { formatJson } from '../../../src/engine/report/json';
+import { ObjectView } from '../../../src/engine/plugins/objects';
 import { formatText } from '../../../src/engine/report/text';
 import { bytesOfText, checkSnapshotBytes, encodeSnapshot, isSnapshotV2, openSnapshot } from '../../../src/engine/snapshot/format';
 import { SnapshotError, loadSnapshot } from '../../../src/engine/snapshot/load';
@@ -82,6 +83,102 @@ test('a pod that disagrees with the index is an error when it is read', () => {
   const line = 2 + header.index.pods.first + j;
   lines[line] = lines[line].split(ip).join(other);
   assert.throws(() => new Network(openSnapshot(bytesOfText(lines.join('\n')))).diagnose(g.probes.podToPod), /objects\.pods\[\d+\]: does not match index\.pods\.ips/);
+});
+
+/** The file's header as JSON, and the text with its header replaced (headerBytes kept right). */
+function header(text: string): { index: Record<string, any> } {
+  return JSON.parse(text.slice(0, text.indexOf('\n') - 1) + '}');
+}
+function withHeader(text: string, edit: (h: Record<string, any>) => void): string {
+  const h = header(text) as Record<string, any>;
+  edit(h);
+  const rest = text.slice(text.indexOf('\n') + 1);
+  for (let width = 0; ; width++) {
+    h.headerBytes = '0'.repeat(10);
+    const line = JSON.stringify(h).slice(0, -1) + ',\n';
+    const n = Buffer.byteLength(line);
+    h.headerBytes = String(n).padStart(10, '0');
+    const fixed = JSON.stringify(h).slice(0, -1) + ',\n';
+    if (Buffer.byteLength(fixed) === n || width > 2) return fixed + rest;
+  }
+}
+
+test('services and nodes are read one by one: a pod→service diagnosis reads its service and the nodes on its path only', () => {
+  const text = encodeSnapshot(base);
+  const ix = header(text).index;
+  const bytes = bytesOfText(text);
+  const read: number[] = [];
+  const spy = { size: bytes.size, read: (offset: number, length: number) => (read.push(offset), bytes.read(offset, length)) };
+  const lazy = new Network(openSnapshot(spy));
+  assert.equal(formatJson(lazy.diagnose(g.probes.podToService)), formatJson(new Network(base).diagnose(g.probes.podToService)));
+  // Part i starts after the header line, `"parts":[\n` and the parts before it with their `,\n`.
+  const starts: number[] = [];
+  let at = Buffer.byteLength(text.slice(0, text.indexOf('\n') + 1)) + '"parts":[\n'.length;
+  for (const len of ix.parts as number[]) {
+    starts.push(at);
+    at += len + 2;
+  }
+  const partsRead = (group: { first: number; name: string[] }) => group.name.filter((_, j) => read.includes(starts[group.first + j]));
+  const svc = g.probes.podToService.dst.split('/')[2];
+  assert.deepEqual(partsRead(ix.services), [svc], 'the one service asked about');
+  assert.ok(partsRead(ix.nodes).every((n: string) => g.pathNodes.includes(n)), `nodes read: ${partsRead(ix.nodes).join(', ')}`);
+  assert.equal(ix.lists.services, undefined);
+  assert.equal(ix.lists.nodes, undefined);
+});
+
+test('an older version 2 file (nodes and services as whole lists) still reads, diagnoses and validates', () => {
+  const old = readFileSync('test/fixtures/snapshot/v2-whole-lists.netpath.json', 'utf8');
+  assert.notEqual(header(old).index.lists.services, undefined, 'the fixture has the older layout');
+  const whole = checkSnapshotBytes(bytesOfText(old));
+  const probes = [
+    { src: 'default/client', dst: 'svc/default/bench-web', port: 80, protocol: 'tcp' },
+    { src: 'default/client', dst: 'default/bench-web-0', port: 8080, protocol: 'tcp' },
+  ];
+  const rewritten = encodeSnapshot(whole);
+  for (const p of probes) {
+    const want = formatJson(new Network({ ...whole, version: 1 }).diagnose(p));
+    assert.equal(formatJson(new Network(openSnapshot(bytesOfText(old))).diagnose(p)), want);
+    assert.equal(formatJson(new Network(openSnapshot(bytesOfText(rewritten))).diagnose(p)), want, 'rewritten by this writer');
+  }
+  const both = withHeader(rewritten, (h) => (h.index.lists.services = 0));
+  assert.throws(() => openSnapshot(bytesOfText(both)), /index\.services: must not be given with index\.lists\.services/);
+});
+
+test('a service or node that disagrees with the index is an error when it is read; so is a wrong annotated entry', () => {
+  const v2 = encodeSnapshot(base);
+  const svc = g.probes.podToService.dst.split('/')[2];
+  const lied = withHeader(v2, (h) => {
+    const j = h.index.services.name.indexOf(svc);
+    h.index.services.ips[j] = '10.255.255.254';
+  });
+  // The lookup by IP no longer finds it: the service is read by name, and its IPs disagree.
+  assert.throws(() => new Network(openSnapshot(bytesOfText(lied))).diagnose(g.probes.podToService), /objects\.services\[\d+\]: does not match index\.services\.ips\[\d+\]/);
+  const node = withHeader(v2, (h) => {
+    h.index.nodes.podCIDRs[0] = '10.200.0.0/24';
+  });
+  assert.throws(() => checkSnapshotBytes(bytesOfText(node)), /objects\.nodes\[0\]: does not match index\.nodes\.podCIDRs\[0\]/);
+  const key = 'flannel.alpha.coreos.com/backend-type';
+  assert.equal(header(v2).index.nodes.annotated[key], 0);
+  const wrong = withHeader(v2, (h) => {
+    h.index.nodes.annotated['example.com/none'] = 1;
+  });
+  assert.throws(() => checkSnapshotBytes(bytesOfText(wrong)), /index\.nodes\.annotated\["example\.com\/none"\]: is 1, but no node has annotation/);
+  const missing = withHeader(v2, (h) => {
+    delete h.index.nodes.annotated[key];
+  });
+  assert.throws(() => checkSnapshotBytes(bytesOfText(missing)), /must be 0 \(the first node annotated/);
+  const beyond = withHeader(v2, (h) => {
+    h.index.nodes.annotated[key] = 99;
+  });
+  assert.throws(() => openSnapshot(bytesOfText(beyond)), /is node 99, but there are 6 nodes/);
+  const pointsElsewhere = withHeader(v2, (h) => {
+    h.index.nodes.annotated['flannel.alpha.coreos.com/public-ip-v6'] = 2;
+  });
+  // Plugin detection asks the index for the first annotated node: it reads that node only, and checks it.
+  const lazy = openSnapshot(bytesOfText(v2));
+  assert.equal(new ObjectView(lazy, []).nodeAnnotated(key)?.metadata.name, base.objects.nodes[0].metadata.name);
+  assert.equal(new ObjectView(lazy, []).nodeAnnotated('example.com/none'), undefined);
+  assert.throws(() => new ObjectView(openSnapshot(bytesOfText(pointsElsewhere)), []).nodeAnnotated('flannel.alpha.coreos.com/public-ip-v6'), /names objects\.nodes\[2\], which has no annotation/);
 });
 
 test('the full check (snapshot validate) finds every bad part, and a wrong layout', () => {
