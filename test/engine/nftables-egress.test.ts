@@ -5,6 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SuspicionLevel } from '../../src/engine/model/suspicion';
+import { walkSend } from '../../src/engine/datapath/walk';
+import { NetNS } from '../../src/engine/netstack/netns';
 import type { NetpathSnapshot } from '../../src/engine/snapshot/types';
 import { diagnose, findingsOf, hostOf, labSnapshot, WEB2, WEB2_IP } from './honest-fixture';
 
@@ -182,4 +184,21 @@ test('fwd in an egress chain takes the packet to another device: evaluated both 
   assert.ok(w);
   assert.deepEqual(w.undecided?.map((u) => u.where), ['node1 nftables table netdev out chain eg handle 2']);
   assert.match(w.undecided![0].reason, /taken to another device/);
+});
+
+test('a packet a node sends to its own address is transmitted on lo: lo\'s egress chain sees it, eth0\'s does not', () => {
+  const packet = { src: '', sport: 0, dst: '198.51.100.11', dport: 10250, protocol: 'tcp' as const, mark: 0 };
+  const send = (x: NetpathSnapshot) => walkSend(new NetNS(hostOf(x, 'node1'), 'node1'), packet);
+  assert.ok(send(labSnapshot(FLANNEL)).exits.some((e) => e.kind === 'deliver'), 'delivered to itself without egress chains');
+  const s = labSnapshot(FLANNEL);
+  addEgress(s, 'node1', 'out', [{ name: 'eg', dev: ['eth0'], prio: 0, policy: 'drop', rules: [] }]);
+  const w = send(s);
+  assert.ok(w.exits.some((e) => e.kind === 'deliver') && !w.findings.some((f) => f.check.startsWith('nftables.')));
+  const t = labSnapshot(FLANNEL);
+  addEgress(t, 'node1', 'out', [{ name: 'lo', dev: ['lo'], prio: 0, rules: [[tcp('dport', 10250), { drop: null }]] }]);
+  const w2 = send(t);
+  assert.deepEqual(w2.exits, []);
+  const f = w2.findings.find((x) => x.check === 'nftables.drop');
+  assert.ok(f && f.level === SuspicionLevel.FATAL);
+  assert.equal(f.evidence[0].text, 'table netdev out chain lo handle 2: tcp dport 10250 drop');
 });

@@ -765,7 +765,8 @@ test('bridge-family nftables chains vs the kernel: a bridged frame through prero
 // Native egress chains (netdev, `hook egress device X`) vs the kernel (npeg netns): on a router
 // (client → router → server, and back) — a drop on the output interface, what a chain there sees
 // after DNAT and MASQUERADE, two chains by priority (a mark set by the first, an accept ending only
-// its own chain), no input interface at egress, a chain on the other interface — and on a bridge:
+// its own chain), no input interface at egress, a chain on the other interface, lo for a packet
+// the router sends itself — and on a bridge:
 // a frame bridged out of a port, one the bridge's host sends out of br0 and then the port.
 //
 // nft -j list ruleset (1.0.6) leaves the devices of netdev chains out; the text listing has them.
@@ -809,6 +810,16 @@ table netdev eg {
   chain r0 {
     type filter hook egress device "r0" priority 0; policy accept;
     udp dport 6008 drop
+  }
+  chain lo {
+    type filter hook egress device "lo" priority 0; policy accept;
+    udp dport 6009 drop
+  }
+}
+table ip delivered {
+  chain in {
+    type filter hook input priority 1000; policy accept;
+    meta l4proto udp counter
   }
 }
 `;
@@ -890,6 +901,8 @@ test('nftables egress chains vs the kernel: routed, sent and answered through a 
       c('10.96.0.1', 53), c('10.96.0.2', 53), c('10.10.2.4', 6004), c('10.10.2.4', 6005), c('10.10.2.2', 6006), c('10.10.2.2', 6007), c('10.10.2.2', 6008),
       // Sent by the router itself out of r1.
       { ...fromRouter('udp', '10.10.2.2', 6000), by: 'R' }, { ...fromRouter('udp', '10.10.2.2', 6001), by: 'R' }, { ...fromRouter('udp', '10.10.2.3', 6007), by: 'R' },
+      // Sent by the router to its own address: through lo.
+      { ...fromRouter('udp', '10.10.1.1', 6000), by: 'R' }, { ...fromRouter('udp', '10.10.1.1', 6009), by: 'R' },
       // The other way, server → client: out of r0, where only r0's chain is.
       { proto: 'udp', src: '10.10.2.2', dst: '10.10.1.2', sport: nextPort++, dport: 6008, by: 'S' }, { proto: 'udp', src: '10.10.2.2', dst: '10.10.1.2', sport: nextPort++, dport: 6001, by: 'S' },
     ];
@@ -901,10 +914,13 @@ test('nftables egress chains vs the kernel: routed, sent and answered through a 
     let undecided = 0;
     for (const p of [...probes, ...probes.map((x) => ({ ...x, sport: nextPort++ }))]) {
       const to = p.by === 'S' ? EG.C : EG.S;
+      const delivered = () => Number(/packets (\d+)/.exec(inNs(EG.R, 'nft', 'list', 'chain', 'ip', 'delivered', 'in'))?.[1] ?? 0);
       arrivals(to);
+      const d0 = delivered();
       await from[p.by].send(p, 4);
       await new Promise((r) => setTimeout(r, 20));
       const seen = arrivals(to);
+      if (delivered() > d0) seen.push('delivered to the router');
       const k = seen.length === 1 ? seen[0] : seen.length ? `several: ${seen.join(', ')}` : 'stopped';
       const packet: Packet = { src: p.src, sport: p.sport, dst: p.dst, dport: p.dport, protocol: p.proto, mark: 0 };
       const walk = (ns: NetNS) => (p.by === 'R' ? walkSend(ns, packet) : walkReceive(ns, packet, p.by === 'S' ? 'r1' : 'r0'));

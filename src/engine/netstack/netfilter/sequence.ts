@@ -81,6 +81,13 @@ export function traceReceive(rules: Ruleset | NetfilterRules, packet: NfPacket, 
 export function traceSend(rules: Ruleset | NetfilterRules, packet: NfPacket, env: NetfilterEnv, opts: TraceOptions = {}): PathOutcome[] {
   const rs = rulesOf(rules);
   let prs: PathRun[] = routeEach([{ run: newRun(packet, 'OUTPUT'), hooks: [] }], env, true);
+  // To one of its own addresses (not traced through OUTPUT and POSTROUTING here): the packet is
+  // still transmitted, on lo, whose egress chains see it.
+  prs = prs.flatMap((pr) => {
+    if (pr.route?.kind !== 'local') return [pr];
+    pr.run.state.pkt.oif = 'lo';
+    return traceEgress(rs, [pr.run], env, opts).map((run) => ({ ...pr, run, fate: run.verdict && run.verdict !== 'ACCEPT' ? 'filtered' : pr.fate }));
+  });
   prs = through(rs, 'OUTPUT', prs, env, opts);
   // Re-route the runs a rerouting stage changed (ip_route_me_harder).
   const changed = prs.filter((pr) => !pr.fate && pr.run.reroute);
