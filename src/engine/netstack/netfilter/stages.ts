@@ -3,7 +3,8 @@
 // NAT core at −100/100, filter 0, security 50, any custom priority). Every NAT user — the iptables
 // nat table and native nat chains alike — runs inside the NAT core's hook, among themselves by
 // priority, until one of them makes the connection's binding. A drop in any stage ends the
-// packet; an accept only ends that stage (the next base chain still sees it).
+// packet; an accept only ends that stage (the next base chain still sees it). Netdev chains run
+// the same way on a device: ingress ones before PREROUTING, egress ones after POSTROUTING.
 //
 // Of two stages with equal priority the kernel runs the one registered last first. Within one nft
 // table the dump lists chains in the order they were added, so that order is known; between
