@@ -159,6 +159,27 @@ test('several egress chains on one device run by priority: a mark set at -10 is 
   assert.ok(nothingUndecided(r2));
 });
 
+test('a jump from an egress chain to a regular chain: its drop stops the packet, its return goes back to the base chain', () => {
+  const withPods = (pods: Json[][]) => {
+    const s = labSnapshot(FLANNEL);
+    const nft = hostOf(s, 'node1').nftables as { nftables: Json[] };
+    nft.nftables.push(
+      { table: { family: 'netdev', name: 'out', handle: 91 } },
+      { chain: { family: 'netdev', table: 'out', name: 'eg', handle: 1, type: 'filter', hook: 'egress', dev: 'eth0', prio: 0, policy: 'accept' } },
+      { chain: { family: 'netdev', table: 'out', name: 'pods', handle: 2 } },
+      { rule: { family: 'netdev', table: 'out', chain: 'eg', handle: 3, expr: [ip('daddr', WEB2_IP), { jump: { target: 'pods' } }] } },
+      ...pods.map((expr, k) => ({ rule: { family: 'netdev', table: 'out', chain: 'pods', handle: 4 + k, expr } })),
+    );
+    return web2(s);
+  };
+  const r = withPods([[tcp('dport', 8081), { return: null }], [tcp('dport', 8080), { counter: null }, { drop: null }]]);
+  assert.equal(r.verdict, 'unreachable');
+  assert.equal(findingsOf(r, 'node1').find((x) => x.check === 'nftables.drop')?.evidence[0].text, 'table netdev out chain pods handle 5: tcp dport 8080 counter drop');
+  const r2 = withPods([[tcp('dport', 8080), { return: null }], [{ drop: null }]]);
+  assert.equal(r2.verdict, 'reachable');
+  assert.ok(nothingUndecided(r2));
+});
+
 test('an egress chain whose device the dump leaves out: evaluated on and off the output interface — unknown only when it would stop the packet', () => {
   const s = labSnapshot(FLANNEL);
   addEgress(s, 'node1', 'out', [{ name: 'eg', prio: 0, rules: [[ip('daddr', WEB2_IP), tcp('dport', 8080), { drop: null }]] }]);
