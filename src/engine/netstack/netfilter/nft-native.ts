@@ -86,9 +86,10 @@ function lastStatement(r: NftRule): string {
 
 /**
  * Every way the packet of `run` can leave one native base chain at `hook` (`ingress` is reported
- * as PREROUTING, which it precedes, `egress` as POSTROUTING, which it follows): each a run of its own, with the rewrites, the rules met as
- * steps, and a drop or reject as the run's verdict. Elements the simulator does not model take the
- * way `assume` gives (keys prefixed `nft `) and are listed in the run's notUnderstood.
+ * as PREROUTING, which it precedes, `egress` as POSTROUTING, which it follows): each a run of its
+ * own, with the rewrites, the rules met as steps, and a drop or reject as the run's verdict.
+ * Elements the simulator does not model take the way `assume` gives (keys prefixed `nft `) and
+ * are listed in the run's notUnderstood.
  */
 export function runNativeChain(
   nft: NftRuleset,
