@@ -221,18 +221,6 @@ test('iptables-legacy and iptables-nft both active, with a native chain: all thr
   assert.ok(findingsOf(r2, 'node1').some((x) => x.check === 'nftables.reject' && x.level === SuspicionLevel.FATAL));
 });
 
-test('an egress chain on the interface the packet leaves by is not simulated: unknown, naming it', () => {
-  const s = labSnapshot(FLANNEL);
-  const nft = hostOf(s, 'node1').nftables as { nftables: Json[] };
-  nft.nftables.push({ table: { family: 'netdev', name: 'out', handle: 92 } });
-  nft.nftables.push({ chain: { family: 'netdev', table: 'out', name: 'eg', handle: 1, type: 'filter', hook: 'egress', dev: ['eth0'], prio: 0, policy: 'drop' } });
-  const r = web2(s);
-  assert.equal(r.verdict, 'unknown');
-  const w = findingsOf(r, 'node1').find((x) => x.check === 'nftables.not-modelled');
-  assert.ok(w);
-  assert.deepEqual(w.undecided?.map((u) => u.where), ['node1 nftables table netdev out chain eg']);
-});
-
 test('a node that masquerades pod traffic leaving the cluster with a native nft rule: no nat.no-masquerade; without any masquerade the finding stays', () => {
   const out = (s: NetpathSnapshot) => diagnose(s, 'default/client', '203.0.113.10', 80);
   const saddr = (p: string) => ({ match: { op: '==', left: { payload: { protocol: 'ip', field: 'saddr' } }, right: { prefix: { addr: p, len: 16 } } } });

@@ -3,7 +3,7 @@
 // port whose far end owns the address), into a tunnel (VXLAN: neighbour + FDB give the remote
 // VTEP; IPIP: the gateway), or out on the wire to another host. Also the reverse: a frame
 // arriving on a bridge port is either for the host (routed) or bridged to another port, where
-// br_netfilter may run the FORWARD chain.
+// br_netfilter may run the FORWARD chain; leaving by a port, it meets the port's egress chains.
 import { formatAddressPort, type Packet } from '../model/packet';
 import { SuspicionLevel, type Evidence, type Suspicion } from '../model/suspicion';
 import { bridgePorts, isUp, downReason } from '../netstack/interfaces';
@@ -19,6 +19,7 @@ import { formatIP, parseIP, parsePrefix } from '../netstack/ip';
 import { icmp6Fate, icmp6Finding } from './icmp6-filter';
 import { netfilterEnv } from './netfilter-env';
 import { bridgeFamilyChains } from './bridge-nft';
+import { bridgePortEgress } from './egress-nft';
 import type { ConntrackTable } from './conntrack';
 import type { End, NodeStack } from './node-stack';
 import { familyOf, xtables, incompleteTables, interfaceEvidence, netfilterRules, nuEvidence, toNf, undecidedOf } from './walk';
@@ -267,7 +268,11 @@ function throughBridge(stack: NodeStack, ns: NetNS, bridge: Interface, inPort: I
   }
   if (!out) {
     const wire = ports.find((p) => p.kind !== 'veth' || !stack.peer(ns, p.name));
-    if (wire && wire !== inPort) return { kind: 'wire', oif: wire.name, nexthop, findings: [] };
+    if (wire && wire !== inPort) {
+      const findings: Suspicion[] = [];
+      const drop = bridgePortEgress(ns, bridge.name, wire.name, packet, findings);
+      return drop ? { kind: 'lost', findings: [...findings, drop] } : { kind: 'wire', oif: wire.name, nexthop, findings };
+    }
     const v6 = familyOf(nexthop) === 6;
     if (v6 && ns.sysctls && ipv6Disabled(ns.sysctls, bridge.name)) {
       // The usual reason a bridge's own IPv6 gateway address is gone: IPv6 was disabled on it.
@@ -325,6 +330,9 @@ function throughBridge(stack: NodeStack, ns: NetNS, bridge: Interface, inPort: I
     const drop = bridgeFamilyChains(ns, bridge.name, undefined, out.name, packet, findings);
     if (drop) return { kind: 'lost', findings: [...findings, drop] };
   }
+  // Leaving by the port (dev_queue_xmit on it): the port's egress chains.
+  const egressDrop = bridgePortEgress(ns, bridge.name, out.name, sent, findings);
+  if (egressDrop) return { kind: 'lost', findings: [...findings, egressDrop] };
   const peer = out.kind === 'veth' ? stack.peer(ns, out.name) : undefined;
   if (!peer) return { kind: 'wire', oif: out.name, nexthop, findings };
   return { kind: 'netns', to: peer, via: out.name, bridge: bridge.name, findings, packet: sent };

@@ -14,7 +14,6 @@ import type { Hook, NatRewrite, NfPacket, NotUnderstood, TraceStep } from '../ne
 import { HOOK_TABLES } from '../netstack/netfilter/trace';
 import { decidingElements, enumerateWorlds, MAX_WORLDS } from '../netstack/netfilter/undecided';
 import type { NetfilterRules } from '../netstack/netfilter/stages';
-import { formatChain } from '../netstack/nftables/format';
 import { resolveNeighbour } from '../netstack/neighbour';
 import type { NetNS } from '../netstack/netns';
 import type { RouteFailure, RouteResult, RouteSuccess } from '../netstack/router-model';
@@ -139,7 +138,6 @@ function walk(ns: NetNS, packet: Packet, iif: string | undefined, foreignSource 
     }
   }
   findings.push(...incompleteTables(ns, all, new Set(ws.worlds.flatMap((w) => w.result.hooks))));
-  findings.push(...egressChains(ns, exits));
   return { exits: mergeExits(exits), findings, complete: true };
 }
 
@@ -306,34 +304,6 @@ function kindOf(elements: NotUnderstood[], family: Family): { check: string; wha
 }
 
 const HOOK_ORDER: readonly Hook[] = ['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING'];
-
-/**
- * Native egress chains (netdev/inet, after POSTROUTING, on the output interface) are not
- * simulated: one on an interface the packet leaves by — or whose device the dump leaves out —
- * makes the hop undecided, naming it.
- */
-function egressChains(ns: NetNS, exits: Exit[]): Suspicion[] {
-  const nft = ns.nftables;
-  const oifs = new Set(exits.flatMap((e) => (e.kind === 'out' ? [e.oif] : [])));
-  if (!nft || !oifs.size) return [];
-  const out: Suspicion[] = [];
-  for (const t of nft.tables) {
-    for (const c of t.chains.values()) {
-      const b = c.base;
-      if (!b || b.hook !== 'egress' || (!c.rules.length && b.policy === 'accept')) continue;
-      const on = b.devices.length ? b.devices.filter((d) => oifs.has(d)) : [...oifs];
-      if (!on.length) continue;
-      out.push({
-        level: SuspicionLevel.WARNING,
-        check: 'nftables.not-modelled',
-        message: `the packet leaves ${ns.label} by ${on.join(', ')}, where the egress chain ${c.name} of table ${c.family} ${c.table} ${b.devices.length ? 'is attached' : 'may be attached (the dump does not name its device)'}; netpath does not simulate egress chains, so it cannot tell whether that chain lets the packet through`,
-        evidence: [{ kind: 'nftables', text: `${formatChain(c)} (${c.rules.length} rule${c.rules.length === 1 ? '' : 's'})`, where: ns.label }],
-        undecided: [{ where: `${ns.label} nftables table ${c.family} ${c.table} chain ${c.name}`, reason: 'egress chains are not modelled' }],
-      });
-    }
-  }
-  return out;
-}
 
 /**
  * Tables iptables-nft-save could not print whole, on hooks the packet passes (routed, or bridged

@@ -86,20 +86,24 @@ function lastStatement(r: NftRule): string {
 
 /**
  * Every way the packet of `run` can leave one native base chain at `hook` (`ingress` is reported
- * as PREROUTING, which it precedes): each a run of its own, with the rewrites, the rules met as
- * steps, and a drop or reject as the run's verdict. Elements the simulator does not model take the
- * way `assume` gives (keys prefixed `nft `) and are listed in the run's notUnderstood.
+ * as PREROUTING, which it precedes, `egress` as POSTROUTING, which it follows): each a run of its
+ * own, with the rewrites, the rules met as steps, and a drop or reject as the run's verdict.
+ * Elements the simulator does not model take the way `assume` gives (keys prefixed `nft `) and
+ * are listed in the run's notUnderstood.
  */
 export function runNativeChain(
   nft: NftRuleset,
   chain: NftChain,
-  hook: Hook | 'ingress',
+  hook: Hook | 'ingress' | 'egress',
   run: Run,
   env: NetfilterEnv,
   assume?: (key: string) => boolean | undefined,
 ): Run[] {
   const s0 = run.state;
-  const st = startOutcome(toNftPacket(run));
+  const pkt = toNftPacket(run);
+  // The egress hook is given the device as output only (nf_hook_egress): iifname matches nothing there.
+  if (hook === 'egress') delete pkt.iif;
+  const st = startOutcome(pkt);
   st.nat = { dst: s0.ct.natDst, src: s0.ct.natSrc };
   const nenv: NftEnv = {
     masqueradeSource: (oif) => env.masqueradeSource?.(oif, s0.pkt.dst, s0.pkt.family),
@@ -109,9 +113,9 @@ export function runNativeChain(
     // Base chains are run one at a time; routing happens between hooks, in the caller.
     route: () => ({ kind: 'unroutable', reason: 'not routed inside a hook' }),
   };
-  const nftHook: NftHook = hook === 'ingress' ? 'ingress' : NFT_HOOK[hook];
+  const nftHook: NftHook = hook === 'ingress' || hook === 'egress' ? hook : NFT_HOOK[hook];
   const outs = runChains(nft, nftHook, st, nenv, [chain], { assume: assume && ((k) => assume(`nft ${k}`)) });
-  return outs.map((o) => backToRun(run, o, chain, hook === 'ingress' ? 'PREROUTING' : hook));
+  return outs.map((o) => backToRun(run, o, chain, hook === 'ingress' ? 'PREROUTING' : hook === 'egress' ? 'POSTROUTING' : hook));
 }
 
 function backToRun(run: Run, o: NftOutcome, chain: NftChain, hook: Hook): Run {

@@ -4,10 +4,11 @@
 // is the environment's callback (the router simulator), consulted after the rewrites so that a
 // DNAT in PREROUTING decides where the packet goes, as in the kernel. At each hook the iptables
 // tables and native nftables base chains run in priority order (stages.ts); a received packet
-// first passes the ingress chains of its interface.
+// first passes the ingress chains of its interface, one sent out passes after POSTROUTING the
+// egress chains of its output interface (seeing the packet after NAT).
 import type { Ruleset } from '../iptables/model';
 import type { Hook, NetfilterEnv, NfPacket, RouteDecision, TraceOutcome } from './packet';
-import { traceStages, type NetfilterRules } from './stages';
+import { traceEgress, traceStages, type NetfilterRules } from './stages';
 import { packetOf } from './state';
 import { newRun, toOutcome, type Run, type TraceOptions } from './trace';
 
@@ -34,7 +35,10 @@ function through(rs: NetfilterRules, hook: Hook, prs: PathRun[], env: NetfilterE
       out.push(pr);
       continue;
     }
-    for (const run of traceStages(rs, hook, [pr.run], env, opts, ingress)) {
+    let runs = traceStages(rs, hook, [pr.run], env, opts, ingress);
+    // Then the packet is transmitted on its output interface: the egress chains there.
+    if (hook === 'POSTROUTING') runs = traceEgress(rs, runs, env, opts);
+    for (const run of runs) {
       const fate = run.verdict && run.verdict !== 'ACCEPT' ? 'filtered' : undefined;
       out.push({ run, hooks: [...pr.hooks, hook], route: pr.route, fate });
     }
@@ -77,6 +81,13 @@ export function traceReceive(rules: Ruleset | NetfilterRules, packet: NfPacket, 
 export function traceSend(rules: Ruleset | NetfilterRules, packet: NfPacket, env: NetfilterEnv, opts: TraceOptions = {}): PathOutcome[] {
   const rs = rulesOf(rules);
   let prs: PathRun[] = routeEach([{ run: newRun(packet, 'OUTPUT'), hooks: [] }], env, true);
+  // To one of its own addresses (not traced through OUTPUT and POSTROUTING here): the packet is
+  // still transmitted, on lo, whose egress chains see it.
+  prs = prs.flatMap((pr) => {
+    if (pr.route?.kind !== 'local') return [pr];
+    pr.run.state.pkt.oif = 'lo';
+    return traceEgress(rs, [pr.run], env, opts).map((run) => ({ ...pr, run, fate: run.verdict && run.verdict !== 'ACCEPT' ? 'filtered' : pr.fate }));
+  });
   prs = through(rs, 'OUTPUT', prs, env, opts);
   // Re-route the runs a rerouting stage changed (ip_route_me_harder).
   const changed = prs.filter((pr) => !pr.fate && pr.run.reroute);

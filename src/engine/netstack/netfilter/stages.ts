@@ -3,7 +3,8 @@
 // NAT core at −100/100, filter 0, security 50, any custom priority). Every NAT user — the iptables
 // nat table and native nat chains alike — runs inside the NAT core's hook, among themselves by
 // priority, until one of them makes the connection's binding. A drop in any stage ends the
-// packet; an accept only ends that stage (the next base chain still sees it).
+// packet; an accept only ends that stage (the next base chain still sees it). Netdev chains run
+// the same way on a device: ingress ones before PREROUTING, egress ones after POSTROUTING.
 //
 // Of two stages with equal priority the kernel runs the one registered last first. Within one nft
 // table the dump lists chains in the order they were added, so that order is known; between
@@ -90,7 +91,7 @@ function iptablesStages(rules: NetfilterRules, hook: Hook): Stage[] {
   return out;
 }
 
-function nativeStage(nft: NftRuleset, c: NftChain, hook: Hook | 'ingress'): Stage {
+function nativeStage(nft: NftRuleset, c: NftChain, hook: Hook | 'ingress' | 'egress'): Stage {
   const b = c.base!;
   return {
     prio: b.prio,
@@ -98,7 +99,7 @@ function nativeStage(nft: NftRuleset, c: NftChain, hook: Hook | 'ingress'): Stag
     order: c.order,
     label: nativeChainWhere(c),
     trivial: c.rules.length === 0 && b.policy === 'accept',
-    nat: b.type === 'nat' && hook !== 'ingress' && NAT_PRIO[hook] !== undefined,
+    nat: b.type === 'nat' && hook !== 'ingress' && hook !== 'egress' && NAT_PRIO[hook] !== undefined,
     reroute: b.type === 'route' ? 'any' : b.type === 'nat' ? 'dst' : undefined,
     run: (runs, opts, env) => runs.flatMap((r) => (r.verdict && r.verdict !== 'ACCEPT' ? [r] : runNativeChain(nft, c, hook, r, env, opts.assume))),
   };
@@ -123,14 +124,50 @@ export function nativeChainsAt(rules: NetfilterRules, family: Family, hook: Hook
   return chains;
 }
 
-/** Ingress chains (netdev, inet) that can change something, whose device the dump does not name. */
-function deviceUnknown(nft: NftRuleset): NftChain[] {
+/**
+ * The native egress chains on device `oif`, in the kernel's order (by priority; of equal ones in
+ * one table, the one added last first — ties between tables are left to `order`). Only netdev
+ * tables have them: Linux (6.18 too) refuses `hook egress` in an inet table.
+ */
+function egressChainsOn(nft: NftRuleset, oif: string): NftChain[] {
   const out: NftChain[] = [];
   for (const t of nft.tables) {
-    if (t.family !== 'netdev' && t.family !== 'inet') continue;
-    for (const c of t.chains.values()) if (c.base?.hook === 'ingress' && !c.base.devices.length && (c.rules.length || c.base.policy === 'drop')) out.push(c);
+    if (t.family !== 'netdev') continue;
+    for (const c of t.chains.values()) if (c.base?.hook === 'egress' && c.base.devices.includes(oif)) out.push(c);
+  }
+  return out.sort((a, b) => a.base!.prio - b.base!.prio || b.order - a.order);
+}
+
+/** Ingress (netdev, inet) or egress (netdev) chains that can change something, whose device the dump does not name. */
+function deviceUnknown(nft: NftRuleset, hook: 'ingress' | 'egress'): NftChain[] {
+  const out: NftChain[] = [];
+  for (const t of nft.tables) {
+    if (t.family !== 'netdev' && (hook === 'egress' || t.family !== 'inet')) continue;
+    for (const c of t.chains.values()) if (c.base?.hook === hook && !c.base.devices.length && (c.rules.length || c.base.policy === 'drop')) out.push(c);
   }
   return out;
+}
+
+/**
+ * Stages for the chains of `hook` on device `dev` (ingress: the arriving interface; egress: the
+ * output one), and for each chain whose device the dump leaves out an element — is it on `dev`? —
+ * taken as no unless `assume` says so (nft -j 1.0.6 leaves netdev chains' devices out).
+ */
+function deviceStages(rules: NetfilterRules & { nft: NftRuleset }, family: Family, hook: 'ingress' | 'egress', dev: string, at: Hook, assume: TraceOptions['assume']): { stages: Stage[]; unknown: NotUnderstood[] } {
+  const chains = hook === 'ingress' ? nativeChainsAt(rules, family, 'ingress', dev) : egressChainsOn(rules.nft, dev);
+  const stages = chains.map((c) => nativeStage(rules.nft, c, hook));
+  const unknown: NotUnderstood[] = [];
+  for (const c of deviceUnknown(rules.nft, hook)) {
+    const key = `device ${c.family} ${c.table} ${c.name} ${dev}`;
+    const on = assume?.(key) ?? false;
+    unknown.push({
+      hook: at, table: '', chain: '', rule: 0, kind: 'chain', key, assumed: on,
+      text: `device of ${nativeChainWhere(c)}: ${dev}?`,
+      reason: `the dump does not say which device this ${hook} chain is attached to (nft -j list ruleset leaves its devices out)`,
+    });
+    if (on) stages.push(nativeStage(rules.nft, c, hook));
+  }
+  return { stages, unknown };
 }
 
 const BUILTIN = ['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING'];
@@ -141,7 +178,7 @@ const nativeCache = new WeakMap<NftRuleset, Map<string, NftChain[]>>();
  * element: the dump's order by default, reversed when `assume` says so. Returns the order and the
  * elements met (only groups where at least two stages can change something).
  */
-function order(stages: Stage[], hook: Hook, assume: TraceOptions['assume']): { stages: Stage[]; ties: NotUnderstood[] } {
+function order(stages: Stage[], hook: Hook, assume: TraceOptions['assume'], at: string = hook): { stages: Stage[]; ties: NotUnderstood[] } {
   const byPrio = new Map<number, Stage[]>();
   for (const s of stages) byPrio.set(s.prio, [...(byPrio.get(s.prio) ?? []), s]);
   const out: Stage[] = [];
@@ -152,11 +189,11 @@ function order(stages: Stage[], hook: Hook, assume: TraceOptions['assume']): { s
     const live = group.filter((s) => !s.trivial);
     if (new Set(live.map((s) => s.owner)).size > 1) {
       const names = live.map((s) => s.label);
-      const key = `order ${hook} ${prio} ${names.join(' | ')}`;
+      const key = `order ${at} ${prio} ${names.join(' | ')}`;
       const reversed = assume?.(key) ?? false;
       ties.push({
         hook, table: '', chain: '', rule: 0, kind: 'chain', key, assumed: reversed,
-        text: `order of ${names.join(', ')} (equal priority ${prio} at ${hook})`,
+        text: `order of ${names.join(', ')} (equal priority ${prio} at ${at})`,
         reason: 'the kernel runs hooks of equal priority in the reverse order they were registered, which the dump does not show',
       });
       if (reversed) group.reverse();
@@ -174,19 +211,7 @@ export function traceStages(rules: NetfilterRules, hook: Hook, runs: Run[], netf
   const family = runs[0]?.state.pkt.family ?? 4;
   for (const r of runs) r.state.hook = hook;
   if (ingress !== undefined && rules.nft) {
-    const stages = nativeChainsAt(rules, family, 'ingress', ingress).map((c) => nativeStage(rules.nft!, c, 'ingress'));
-    const unknown: NotUnderstood[] = [];
-    // nft -j (1.0.6) leaves out the device of a chain attached to one: it may be this one.
-    for (const c of deviceUnknown(rules.nft)) {
-      const key = `device ${c.family} ${c.table} ${c.name} ${ingress}`;
-      const on = opts.assume?.(key) ?? false;
-      unknown.push({
-        hook, table: '', chain: '', rule: 0, kind: 'chain', key, assumed: on,
-        text: `device of ${nativeChainWhere(c)}: ${ingress}?`,
-        reason: 'the dump does not say which device this ingress chain is attached to (nft -j list ruleset leaves a single device out)',
-      });
-      if (on) stages.push(nativeStage(rules.nft, c, 'ingress'));
-    }
+    const { stages, unknown } = deviceStages({ ...rules, nft: rules.nft }, family, 'ingress', ingress, hook, opts.assume);
     const ing = order(stages, hook, opts.assume);
     runs = runStages(ing.stages, runs, opts, netfilterEnv, [...unknown, ...ing.ties]);
   }
@@ -216,6 +241,23 @@ export function traceStages(rules: NetfilterRules, hook: Hook, runs: Run[], netf
   runs = runStages(top.stages, runs, opts, netfilterEnv, top.ties);
   for (const r of runs) r.verdict ??= 'ACCEPT';
   return runs;
+}
+
+/**
+ * Every outcome of the runs being transmitted, after POSTROUTING (__dev_queue_xmit's
+ * nf_hook_egress, before tc egress): the egress chains of each run's output interface, by
+ * priority. A run without output interface, or already stopped, passes unchanged.
+ */
+export function traceEgress(rules: NetfilterRules, runs: Run[], netfilterEnv: NetfilterEnv, opts: TraceOptions = {}): Run[] {
+  const nft = rules.nft;
+  if (!nft || !nft.tables.some((t) => t.family === 'netdev')) return runs;
+  return runs.flatMap((r) => {
+    const oif = r.state.pkt.oif;
+    if (oif === undefined || (r.verdict && r.verdict !== 'ACCEPT')) return [r];
+    const { stages, unknown } = deviceStages({ ...rules, nft }, r.state.pkt.family, 'egress', oif, 'POSTROUTING', opts.assume);
+    const eg = order(stages, 'POSTROUTING', opts.assume, `egress ${oif}`);
+    return runStages(eg.stages, [r], opts, netfilterEnv, [...unknown, ...eg.ties]);
+  });
 }
 
 /** Every outcome of one packet passing `hook` alone (a bridged packet's br_netfilter FORWARD). */

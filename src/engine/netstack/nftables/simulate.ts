@@ -7,7 +7,7 @@ import { isObj, type Json, type NftChain, type NftRule, type NftRuleset } from '
 import { formatRule, ruleWhere, formatChain } from './format';
 import { Fork, NotModelled, elementsOf, field, intValue, lookup, matches, NoField, type EvalContext, type FibQuery, type NftPacket } from './expr';
 
-export type NftHook = 'ingress' | 'prerouting' | 'input' | 'forward' | 'output' | 'postrouting';
+export type NftHook = 'ingress' | 'prerouting' | 'input' | 'forward' | 'output' | 'postrouting' | 'egress';
 export type NftVerdict = 'accept' | 'drop' | 'reject';
 
 export interface NftEnv {
@@ -80,6 +80,9 @@ const clone = (o: NftOutcome): NftOutcome => ({
   ...o, packet: { ...o.packet, ct: { ...o.packet.ct } }, path: [...o.path], counted: [...o.counted],
   branches: [...o.branches], undecided: [...o.undecided], nat: { ...o.nat }, met: [...o.met],
 });
+
+/** A statement that takes the packet away (NF_STOLEN: `fwd` to another device): followed both ways, matching ends the packet's way here. */
+class Stolen extends NotModelled {}
 
 const NAT_PRIO: Partial<Record<NftHook, number>> = { prerouting: -100, output: -100, input: 100, postrouting: 100 };
 const CONNTRACK_PRIO = -200;
@@ -256,6 +259,8 @@ function evalRule(rs: NftRuleset, chain: NftChain, rule: NftRule, hook: NftHook,
           // A NAT statement sets up the connection's binding and ends the chain with accept.
           return { st, action: { kind: 'verdict', verdict: 'accept' }, matched: true };
         }
+        case 'fwd':
+          throw new Stolen(`fwd ${JSON.stringify(o.dev ?? null)}: the packet is taken to another device, where netpath does not follow it`);
         default:
           throw new NotModelled(`statement ${k} is not modelled`);
       }
@@ -271,6 +276,8 @@ function evalRule(rs: NftRuleset, chain: NftChain, rule: NftRule, hook: NftHook,
       if (!st.undecided.some((u) => u.where === ruleWhere(rule))) st.undecided.push({ where: ruleWhere(rule), reason: err.message });
       st.met.push({ key: unknownKey, rule, reason: err.message, assumed: way === 1 });
       if (way === 0) return { st, action: { kind: 'next' }, matched: false };
+      // Taken away, the packet does not go on here: the other way ends it (as a drop would, for this path).
+      if (err instanceof Stolen) return { st, action: { kind: 'verdict', verdict: 'drop' }, matched: true };
     }
   }
   return { st, action: { kind: 'next' }, matched: true };
@@ -326,7 +333,8 @@ const MAX_DEPTH = 64;
 /** A base chain from its first rule: every way it can end (policy included). */
 function runBaseChain(rs: NftRuleset, base: NftChain, hook: NftHook, st0: NftOutcome, env: NftEnv, opts: NftRunOptions): ChainEnd[] {
   // Conntrack runs at −200 (registered before any chain, so a chain at −200 comes after it).
-  const tracked = hook !== 'ingress' && (base.base?.prio ?? 0) >= CONNTRACK_PRIO;
+  // At egress (after POSTROUTING) conntrack has long run, whatever the chain's priority.
+  const tracked = hook === 'egress' || (hook !== 'ingress' && (base.base?.prio ?? 0) >= CONNTRACK_PRIO);
   const ends: ChainEnd[] = [];
   const table = rs.tables.find((x) => x.family === base.family && x.name === base.table)!;
   const walk = (st: NftOutcome, chain: NftChain, ri: number, stack: { chain: NftChain; rule: number }[]): void => {
