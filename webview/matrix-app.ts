@@ -8,6 +8,7 @@ import { isHostToMatrix, isMatrixState, type MatrixState, type MatrixToHost, typ
 import { shown } from '../src/shared/display';
 import { icon } from './icons';
 import { badge, button, registerToolkit } from './toolkit';
+import { showStatus, toolbar } from './toolbar';
 import type { VsCodeApi } from './vscode-api';
 
 type Kind = 'ok' | 'bad' | 'unknown';
@@ -51,7 +52,6 @@ export function startMatrixApp(vscode: VsCodeApi, root: HTMLElement): void {
   const post = (m: MatrixToHost) => vscode.postMessage(m);
   const saved = vscode.getState();
   let state: MatrixState = isMatrixState(saved) ? saved : { version: 1 };
-  let statusEl: HTMLElement | undefined;
   let describeEl: HTMLElement | undefined;
   /** The grid's cells by row (source) and column; absent where there is no cell (a pod and itself). */
   let grid: (HTMLElement | undefined)[][] = [];
@@ -76,10 +76,6 @@ export function startMatrixApp(vscode: VsCodeApi, root: HTMLElement): void {
     const app = document.createElement('div');
     app.className = 'app';
 
-    const bar = document.createElement('header');
-    bar.className = 'toolbar';
-    bar.setAttribute('role', 'toolbar');
-    bar.setAttribute('aria-label', 'Connectivity matrix');
     const title = document.createElement('h1');
     title.className = 'title';
     title.textContent = shown(`Who can talk to whom: ${m.namespaces.join(', ')}`);
@@ -96,13 +92,9 @@ export function startMatrixApp(vscode: VsCodeApi, root: HTMLElement): void {
       b.classList.add(`count-${k}`);
       counts.append(b);
     }
-    statusEl = document.createElement('span');
-    statusEl.className = 'status';
-    statusEl.setAttribute('role', 'status');
-    const tools = document.createElement('div');
-    tools.className = 'tools';
-    tools.append(button('Refresh', () => post({ type: 'refresh' }), { appearance: 'secondary', icon: icon('refresh'), title: 'Compute the matrix again' }));
-    bar.append(title, sub, counts, statusEl, tools);
+    const bar = toolbar('Connectivity matrix', [title, sub, counts], [
+      button('Refresh', () => post({ type: 'refresh' }), { appearance: 'secondary', icon: icon('refresh'), title: 'Compute the matrix again' }),
+    ]);
 
     const describe = (describeEl = document.createElement('div'));
     describe.className = 'describe';
@@ -310,8 +302,7 @@ export function startMatrixApp(vscode: VsCodeApi, root: HTMLElement): void {
       save({ view: m.view, ...(same ? {} : { focus: undefined }) });
       draw(m.view);
     } else {
-      if (statusEl) statusEl.textContent = m.message ?? (m.busy ? 'Working…' : '');
-      root.classList.toggle('busy', m.busy);
+      showStatus(root, m.busy, m.message);
     }
   });
 
