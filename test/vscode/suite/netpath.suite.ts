@@ -249,6 +249,9 @@ suite('Network Path in VS Code', () => {
       assert.equal(run.result.destination.ip, 'fd00:10:96::20');
       assert.equal(run.result.verdict, 'reachable');
       assert.ok(run.result.links.length > 0 && run.result.nodes.some((n) => n.id === 'default/web1' || n.id === 'default/web2'), 'the IPv6 path reaches a backend');
+      // The run in the Network Path view says it was IPv6.
+      const item = api.tree.getTreeItem({ kind: 'run', run });
+      assert.equal(item.label, 'default/client → svc/default/web-remote:80/tcp (IPv6)');
 
       // Next time the last family chosen comes first: Enter takes IPv6; sctp chosen by hand.
       seen.length = 0;
