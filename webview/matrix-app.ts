@@ -2,7 +2,9 @@
 // port, each cell the verdict `diagnose` gives that pair (or, policy-only, what the NetworkPolicies
 // say), a denied cell naming its deciding policy. An ARIA grid with one tab stop (arrow keys,
 // Home/End, PageUp/PageDown move; Enter or a click diagnoses the pair). Colours only from VS Code's
-// theme variables (matrixview.css); names from the cluster are shown escaped.
+// theme variables (matrixview.css); names from the cluster are shown escaped. The matrix and the
+// query it answers stay in the webview state, so a reload draws it at once and the host can ask
+// again; a matrix the host cannot restore is said so, with Run again.
 import type { MatrixCellWire, MatrixResult } from '../src/shared/protocol';
 import { isHostToMatrix, isMatrixState, type MatrixState, type MatrixToHost, type MatrixView } from '../src/shared/matrix-protocol';
 import { shown } from '../src/shared/display';
@@ -294,15 +296,44 @@ export function startMatrixApp(vscode: VsCodeApi, root: HTMLElement): void {
     ev.preventDefault();
   }
 
+  /** In place of a matrix the host could not restore or compute again: why, and Run again. */
+  function showUnavailable(message: string): void {
+    registerToolkit();
+    const app = document.createElement('div');
+    app.className = 'app';
+    const title = document.createElement('h1');
+    title.className = 'title';
+    title.textContent = shown(state.query ? `Who can talk to whom: ${state.query.namespaces.join(', ')}` : 'Connectivity matrix');
+    const bar = toolbar('Connectivity matrix', [title], [
+      button('Run again', () => post({ type: 'refresh' }), { icon: icon('refresh'), title: 'Compute the matrix again' }),
+    ]);
+    const p = document.createElement('p');
+    p.className = 'empty unavailable';
+    p.textContent = shown(message);
+    app.append(bar, p);
+    root.replaceChildren(app);
+  }
+
   window.addEventListener('message', (ev: MessageEvent) => {
     const m: unknown = ev.data;
     if (!isHostToMatrix(m)) return;
-    if (m.type === 'showMatrix') {
-      const same = state.view && JSON.stringify(state.view.matrix.namespaces) === JSON.stringify(m.view.matrix.namespaces);
-      save({ view: m.view, ...(same ? {} : { focus: undefined }) });
-      draw(m.view);
-    } else {
-      showStatus(root, m.busy, m.message);
+    switch (m.type) {
+      case 'showMatrix': {
+        const same = state.view && JSON.stringify(state.view.matrix.namespaces) === JSON.stringify(m.view.matrix.namespaces);
+        save({ view: m.view, ...(same ? {} : { focus: undefined }) });
+        draw(m.view);
+        break;
+      }
+      case 'showQuery':
+        save({ query: m.query });
+        break;
+      case 'unavailable':
+        save({ view: undefined, focus: undefined });
+        showUnavailable(m.message);
+        break;
+      case 'status':
+        showStatus(root, m.busy, m.message);
+        break;
     }
   });
 
