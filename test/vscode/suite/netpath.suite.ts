@@ -10,21 +10,11 @@ import type { NetpathApi } from '../../../src/extension/main';
 import type { PickerShown } from '../../../src/extension/ctx';
 import type { Run } from '../../../src/extension/runs';
 import type { Element } from '../../../src/extension/tree';
+import { until } from './until';
 
 const extensionId = 'netpath.netpath';
 let api: NetpathApi;
 let root: string;
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until<T>(what: string, f: () => T | undefined | false, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = f();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 type Answer = { select: string } | { type: string } | { accept: true };
 

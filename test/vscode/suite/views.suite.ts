@@ -16,18 +16,9 @@ import type { NetpathApi } from '../../../src/extension/main';
 import type { MatrixView } from '../../../src/shared/matrix-protocol';
 import type { Run } from '../../../src/extension/runs';
 import { available as canScreenshot, screenshot } from './screenshot';
+import { until } from './until';
 
 const request = { src: 'default/client', dst: 'svc/default/web-remote', port: 80, protocol: 'tcp' as const };
-
-async function until<T>(fn: () => T | undefined, what: string, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 suite('Matrix, compare and a readable link path', () => {
   let api: NetpathApi;
@@ -58,7 +49,7 @@ suite('Matrix, compare and a readable link path', () => {
     const sub = api.onDidShowPicker(({ step, quickPick }) => {
       seen.push(step);
       if (step !== 'namespace') return;
-      void until(() => quickPick.items.find((i) => i.label === 'default'), 'the namespace "default"').then(async (item) => {
+      void until('the namespace "default"', () => quickPick.items.find((i) => i.label === 'default')).then(async (item) => {
         quickPick.activeItems = [item];
         await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
       });
@@ -79,7 +70,7 @@ suite('Matrix, compare and a readable link path', () => {
     assert.equal(denied.length, 4);
     assert.ok(denied.every((c) => c.policies!.join() === 'default/web-allow-client' && c.verdict === 'unreachable'));
     const tabs = () => vscode.window.tabGroups.all.flatMap((g) => g.tabs.map((t) => `${t.label} (${t.input instanceof vscode.TabInputWebview ? t.input.viewType : typeof t.input})`));
-    await until(() => (tabs().some((t) => t.startsWith('Connectivity: default') && t.includes('netpath.matrix')) ? true : undefined), 'the matrix tab').catch(() => assert.fail(`no matrix tab among: ${tabs().join(', ')}`));
+    await until('the matrix tab', () => tabs().some((t) => t.startsWith('Connectivity: default') && t.includes('netpath.matrix'))).catch(() => assert.fail(`no matrix tab among: ${tabs().join(', ')}`));
 
     if (canScreenshot()) {
       const shot = await screenshot({ name: 'vscode-matrix', countInWebviews: ['table.grid td.cell', 'table.grid td.cell .policy'] }, 30_000);
@@ -240,7 +231,7 @@ suite('Matrix, compare and a readable link path', () => {
         await new Promise((r) => setTimeout(r, 100));
       }
     };
-    await until(() => api.linkPath.size(), 'the panel\'s size');
+    await until('the panel\'s size', () => api.linkPath.size());
     let width = await settledWidth();
     // Resized as a user does from the keyboard (View: Increase/Decrease Current View Width), the
     // panel's group focused.
@@ -253,7 +244,7 @@ suite('Matrix, compare and a readable link path', () => {
     }
     console.log(`netpath narrow link path: panel widths ${tried.join(' → ')}; groups ${vscode.window.tabGroups.all.map((g) => g.tabs.map((t) => t.label).join('+')).join(' | ')}`);
     assert.ok(Math.abs(width - 600) <= 25, `panel ${width} px wide`);
-    await until(() => (api.linkPath.view()?.graph.direction === 'down' ? true : undefined), 'the top-to-bottom layout', 20_000);
+    await until('the top-to-bottom layout', () => api.linkPath.view()?.graph.direction === 'down', 20_000);
     await api.linkPath.laidOutForWidth();
     const g = api.linkPath.view()!.graph;
     assert.equal(g.direction, 'down');

@@ -14,6 +14,7 @@ import type { NetpathApi } from '../../../src/extension/main';
 import type { Run } from '../../../src/extension/runs';
 import type { WhatIfResult } from '../../../src/shared/protocol';
 import { available, screenshot } from './screenshot';
+import { until } from './until';
 
 // The web tier's NetworkPolicy (test/fixtures/manifests, also the server test's) and a Service whose
 // selector is an alias: the fix must keep both the comments and the alias.
@@ -32,16 +33,6 @@ spec:
     targetPort: 8080
 `;
 let policyYaml: string;
-
-async function until<T>(what: string, get: () => T | undefined, timeoutMs = 15_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = get();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 suite('Network Path findings on manifests, quick fixes and what-if', () => {
   let api: NetpathApi;
@@ -134,7 +125,7 @@ suite('Network Path findings on manifests, quick fixes and what-if', () => {
     await vscode.commands.executeCommand('list.focusFirst');
     await vscode.commands.executeCommand('refactorPreview.toggleCheckedState');
     await vscode.commands.executeCommand('refactorPreview.apply');
-    await until('the fix in the editor', () => (editor.document.getText().includes('app: client') ? true : undefined));
+    await until('the fix in the editor', () => editor.document.getText().includes('app: client'));
     const text = editor.document.getText();
     assert.deepEqual(parseAllDocuments(text).flatMap((d) => d.errors.map((e) => e.message)), [], 'valid YAML');
     assert.ok(text.includes('# only the frontend may call the web tier') && text.includes('selector: *web1'), 'comments and aliases kept');
