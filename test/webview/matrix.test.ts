@@ -3,35 +3,28 @@
 // policies): one grid cell per matrix cell, denied cells naming their policy, verdict colours from
 // the theme, one tab stop with arrow-key navigation, Enter or a click asking the host to diagnose
 // that pair; light, dark and high-contrast screenshots; no console or CSP errors.
-import { after, before, test } from 'node:test';
+import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { buildMatrix } from '../../src/engine/matrix/matrix';
 import { Network } from '../../src/engine/network';
 import { loadSnapshot } from '../../src/engine/snapshot/load';
 import { wireCells } from '../../src/server/matrix';
 import type { MatrixView } from '../../src/shared/matrix-protocol';
-import { chromiumAvailable, chromiumPath } from './chromium';
-import { startWebviewHarness, webviewBundle, type WebviewHarness } from './harness';
+import { harnessSkip, fileHarness } from './harness';
 import { themeKinds } from './themes';
 
-const skip =
-  (!existsSync(webviewBundle) && 'dist/webview.js missing: run `npm run build` first') ||
-  (!chromiumAvailable() && !process.env.CI && `${chromiumPath} missing: run \`bash test/vscode/setup.sh\``);
+const skip = harnessSkip;
 
-let harness: WebviewHarness;
+const harness = fileHarness(skip);
 let view: MatrixView;
 before(async () => {
   if (skip) return;
-  harness = await startWebviewHarness();
   const net = new Network(loadSnapshot(readFileSync('samples/broken.netpath.json', 'utf8')));
   const scope = { namespaces: ['default'] };
   const m = await buildMatrix(net, scope, { policyOnly: false });
   const deciding = await buildMatrix(net, scope, { policyOnly: true });
   view = JSON.parse(JSON.stringify({ matrix: { sourceLabel: 'broken.netpath.json', namespaces: ['default'], policyOnly: false, pods: m.pods, ports: m.ports, left: m.left, cells: wireCells(m, deciding) } }));
-});
-after(async () => {
-  await harness?.close();
 });
 
 const type = (m: unknown) => (m as { type?: string }).type;
