@@ -5,9 +5,10 @@
 // Problems panel, its link path).
 //
 // A window reload: the serializer below gets back the state the app saved (the matrix drawn and
-// its query: source, namespaces, policy-only) and adopts the panel. The matrix is drawn again as it
-// was; a panel saved without one (reloaded while computing) asks the server again; when neither
-// works (no query kept, the snapshot gone), the panel says so and offers Run again.
+// its query: source, namespaces, policy-only) and adopts the panel (matrixRestore.ts decides). The
+// matrix is drawn again as it was; one saved before its answer is asked again on a snapshot (a live
+// cluster waits for Run again: collector pods); when neither works (no query kept, the snapshot
+// gone), the panel says so and offers Run again.
 import * as vscode from 'vscode';
 import { CancelledError } from '../shared/errors';
 import { isMatrixToHost, matrixQuery, type HostToMatrix, type MatrixQuery, type MatrixView } from '../shared/matrix-protocol';
