@@ -2,12 +2,15 @@
 // port, each cell the verdict `diagnose` gives that pair (or, policy-only, what the NetworkPolicies
 // say), a denied cell naming its deciding policy. An ARIA grid with one tab stop (arrow keys,
 // Home/End, PageUp/PageDown move; Enter or a click diagnoses the pair). Colours only from VS Code's
-// theme variables (matrixview.css); names from the cluster are shown escaped.
+// theme variables (matrixview.css); names from the cluster are shown escaped. The matrix and the
+// query it answers stay in the webview state, so a reload draws it at once and the host can ask
+// again; a matrix the host cannot restore is said so, with Run again.
 import type { MatrixCellWire, MatrixResult } from '../src/shared/protocol';
 import { isHostToMatrix, isMatrixState, type MatrixState, type MatrixToHost, type MatrixView } from '../src/shared/matrix-protocol';
 import { shown } from '../src/shared/display';
 import { icon } from './icons';
 import { badge, button, registerToolkit } from './toolkit';
+import { showStatus, toolbar } from './toolbar';
 import type { VsCodeApi } from './vscode-api';
 
 type Kind = 'ok' | 'bad' | 'unknown';
@@ -51,7 +54,6 @@ export function startMatrixApp(vscode: VsCodeApi, root: HTMLElement): void {
   const post = (m: MatrixToHost) => vscode.postMessage(m);
   const saved = vscode.getState();
   let state: MatrixState = isMatrixState(saved) ? saved : { version: 1 };
-  let statusEl: HTMLElement | undefined;
   let describeEl: HTMLElement | undefined;
   /** The grid's cells by row (source) and column; absent where there is no cell (a pod and itself). */
   let grid: (HTMLElement | undefined)[][] = [];
@@ -76,10 +78,6 @@ export function startMatrixApp(vscode: VsCodeApi, root: HTMLElement): void {
     const app = document.createElement('div');
     app.className = 'app';
 
-    const bar = document.createElement('header');
-    bar.className = 'toolbar';
-    bar.setAttribute('role', 'toolbar');
-    bar.setAttribute('aria-label', 'Connectivity matrix');
     const title = document.createElement('h1');
     title.className = 'title';
     title.textContent = shown(`Who can talk to whom: ${m.namespaces.join(', ')}`);
@@ -96,13 +94,9 @@ export function startMatrixApp(vscode: VsCodeApi, root: HTMLElement): void {
       b.classList.add(`count-${k}`);
       counts.append(b);
     }
-    statusEl = document.createElement('span');
-    statusEl.className = 'status';
-    statusEl.setAttribute('role', 'status');
-    const tools = document.createElement('div');
-    tools.className = 'tools';
-    tools.append(button('Refresh', () => post({ type: 'refresh' }), { appearance: 'secondary', icon: icon('refresh'), title: 'Compute the matrix again' }));
-    bar.append(title, sub, counts, statusEl, tools);
+    const bar = toolbar('Connectivity matrix', [title, sub, counts], [
+      button('Refresh', () => post({ type: 'refresh' }), { appearance: 'secondary', icon: icon('refresh'), title: 'Compute the matrix again' }),
+    ]);
 
     const describe = (describeEl = document.createElement('div'));
     describe.className = 'describe';
@@ -302,16 +296,44 @@ export function startMatrixApp(vscode: VsCodeApi, root: HTMLElement): void {
     ev.preventDefault();
   }
 
+  /** In place of a matrix the host could not restore or compute again: why, and Run again. */
+  function showUnavailable(message: string): void {
+    registerToolkit();
+    const app = document.createElement('div');
+    app.className = 'app';
+    const title = document.createElement('h1');
+    title.className = 'title';
+    title.textContent = shown(state.query ? `Who can talk to whom: ${state.query.namespaces.join(', ')}` : 'Connectivity matrix');
+    const bar = toolbar('Connectivity matrix', [title], [
+      button('Run again', () => post({ type: 'refresh' }), { icon: icon('refresh'), title: 'Compute the matrix again' }),
+    ]);
+    const p = document.createElement('p');
+    p.className = 'empty unavailable';
+    p.textContent = shown(message);
+    app.append(bar, p);
+    root.replaceChildren(app);
+  }
+
   window.addEventListener('message', (ev: MessageEvent) => {
     const m: unknown = ev.data;
     if (!isHostToMatrix(m)) return;
-    if (m.type === 'showMatrix') {
-      const same = state.view && JSON.stringify(state.view.matrix.namespaces) === JSON.stringify(m.view.matrix.namespaces);
-      save({ view: m.view, ...(same ? {} : { focus: undefined }) });
-      draw(m.view);
-    } else {
-      if (statusEl) statusEl.textContent = m.message ?? (m.busy ? 'Working…' : '');
-      root.classList.toggle('busy', m.busy);
+    switch (m.type) {
+      case 'showMatrix': {
+        const same = state.view && JSON.stringify(state.view.matrix.namespaces) === JSON.stringify(m.view.matrix.namespaces);
+        save({ view: m.view, ...(same ? {} : { focus: undefined }) });
+        draw(m.view);
+        break;
+      }
+      case 'showQuery':
+        save({ query: m.query });
+        break;
+      case 'unavailable':
+        save({ view: undefined, focus: undefined });
+        showUnavailable(m.message);
+        break;
+      case 'status':
+        showStatus(root, m.busy, m.message);
+        break;
     }
   });
 

@@ -17,6 +17,7 @@ import { DetailsPanel } from './details';
 import { GraphView, type Viewport } from './graph-view';
 import { icon } from './icons';
 import { badge, button, registerToolkit } from './toolkit';
+import { showStatus, toolbar } from './toolbar';
 import { shown } from '../src/shared/display';
 
 import type { VsCodeApi } from './vscode-api';
@@ -29,7 +30,6 @@ export function startPathApp(vscode: VsCodeApi, root: HTMLElement): void {
   let state: WebviewState = isWebviewState(saved) ? saved : { version: 1 };
   let graph: GraphView | undefined;
   let details: DetailsPanel | undefined;
-  let statusEl: HTMLElement | undefined;
   /** The slices of the result the next `showResult` of this run completes. */
   let incoming: { runId: string; parts: ResultPart[] } | undefined;
 
@@ -70,10 +70,6 @@ export function startPathApp(vscode: VsCodeApi, root: HTMLElement): void {
     root.replaceChildren();
     const app = document.createElement('div');
     app.className = 'app';
-    const bar = document.createElement('header');
-    bar.className = 'toolbar';
-    bar.setAttribute('role', 'toolbar');
-    bar.setAttribute('aria-label', 'Link path');
     const title = document.createElement('div');
     title.className = 'run-title';
     const verdict = badge(view.result.verdict, `verdict ${view.result.verdict}`);
@@ -83,18 +79,12 @@ export function startPathApp(vscode: VsCodeApi, root: HTMLElement): void {
     text.className = 'request';
     text.textContent = shown(`${req.protocol} ${req.src} → ${req.dst}:${req.port}`);
     title.append(verdict, text);
-    statusEl = document.createElement('span');
-    statusEl.className = 'status';
-    statusEl.setAttribute('role', 'status');
-    const tools = document.createElement('div');
-    tools.className = 'tools';
-    tools.append(
+    const bar = toolbar('Link path', [title], [
       button('Zoom in', () => graph?.zoomBy(1.25), { appearance: 'icon', icon: icon('zoomIn') }),
       button('Zoom out', () => graph?.zoomBy(0.8), { appearance: 'icon', icon: icon('zoomOut') }),
       button('Fit to view', () => graph?.fit(), { appearance: 'icon', icon: icon('fit') }),
       button('Re-run', () => post({ type: 'rerun' }), { appearance: 'secondary', icon: icon('refresh'), title: 'Run the same diagnosis again' }),
-    );
-    bar.append(title, statusEl, tools);
+    ]);
 
     const caps = capBar(view);
 
@@ -196,8 +186,7 @@ export function startPathApp(vscode: VsCodeApi, root: HTMLElement): void {
         graph?.select({ kind: 'node', id: m.nodeId }, false);
         break;
       case 'status':
-        if (statusEl) statusEl.textContent = m.message ?? (m.busy ? 'Working…' : '');
-        root.classList.toggle('busy', m.busy);
+        showStatus(root, m.busy, m.message);
         break;
     }
   });

@@ -7,7 +7,8 @@ import { isSevere, worstSeverity, type WireResult, type WireSuspicion } from '..
 import { md } from '../shared/display';
 import type { ClusterExplorerV1_1 } from 'vscode-kubernetes-tools-api';
 import { explorer, targetOf } from './kubernetes';
-import { requestLabel, type Run, type RunStore } from './runs';
+import { requestLabel } from './labels';
+import type { Run, RunStore } from './runs';
 
 /** A severe finding and the NetNode it sits on (undefined: cluster-wide). */
 export interface MarkedFinding {

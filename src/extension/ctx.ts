@@ -13,7 +13,8 @@ import { ClusterTracker, clusterLabel } from './cluster';
 import { ConsentStore, obtainConsent, type Ask } from './consent';
 import { readSettings, section, type NetpathSettings } from '../shared/settings';
 import { ServerConnection, type RequestParams } from './client';
-import { RunStore, requestLabel, type Run } from './runs';
+import { requestLabel } from './labels';
+import { RunStore, type Run } from './runs';
 import { notice, shown, shownLines } from '../shared/display';
 
 const sourceKey = 'netpath.source';

@@ -1,8 +1,9 @@
-// What the extension shows of outside strings in VS Code's own widgets — the consent dialog and
-// the quick picks — built without `vscode` so that unit tests can check them. Context, server,
-// namespace, pod, node and image names come from a kubeconfig, a cluster or a snapshot: each
-// piece goes through src/shared/display.ts where it is placed, so no name adds a line to the
-// dialog, forms a link, or draws an icon in a picker. The values chosen stay as they are.
+// What the extension shows of outside strings in VS Code's own widgets — the consent dialog, the
+// quick picks and a run's request label — built without `vscode` so that unit tests can check
+// them. Context, server, namespace, pod, node and image names come from a kubeconfig, a cluster or
+// a snapshot: each piece goes through src/shared/display.ts where it is placed, so no name adds a
+// line to the dialog, forms a link, or draws an icon in a picker. The values chosen stay as they are.
+import type { DiagnosisRequest } from '../engine/model/result';
 import type { ConsentDetails } from '../shared/errors';
 import type { NodeEndpoint, PodEndpoint, PortInfo, ServiceEndpoint } from '../shared/protocol';
 import { iconless, notice, shown } from '../shared/display';
@@ -59,6 +60,14 @@ export function protocolItem(p: PickedProtocol, listed: boolean): ItemText {
   // The engine judges SCTP wherever it models it, and says where it cannot (e.g. no socket list for SCTP).
   if (p === 'sctp') item.detail = 'judged where modelled; where a dump cannot show SCTP, the report says so';
   return item;
+}
+
+/**
+ * The request as one line for the run in the tree, titles and the status bar: `src → dst:port/protocol`,
+ * with ` (IPv6)` when the request asked for IPv6 (IPv4, the default, is not said). Escaped: `src` may be a pasted name.
+ */
+export function requestLabel(r: DiagnosisRequest): string {
+  return shown(`${r.src} → ${r.dst}:${r.port}/${r.protocol}${r.family === 6 ? ' (IPv6)' : ''}`);
 }
 
 /** A value chosen before (it was a name from a cluster or typed). */

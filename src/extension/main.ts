@@ -7,7 +7,7 @@ import { commands, linkPathHandlers, samplePath } from './commands';
 import { registerManifestFeatures, type ManifestFeatures } from './manifests';
 import { linkPathApi, registerPathPanelSerializer, revealInGraph } from './pathPanel';
 import { compareApi } from './compare';
-import { matrixApi } from './matrixPanel';
+import { matrixApi, registerMatrixPanelSerializer } from './matrixPanel';
 import { Ctx, type PickerShown } from './ctx';
 import { resolveExplorerTarget, type ExplorerTarget } from './kubernetes';
 import { ReportDocuments, reportScheme } from './report';
@@ -64,6 +64,7 @@ export function activate(context: vscode.ExtensionContext): NetpathApi {
     }),
   );
   registerPathPanelSerializer(context, linkPathHandlers(c, undefined));
+  registerMatrixPanelSerializer(c);
   const badges = registerExplorerBadges(c.runs);
   context.subscriptions.push(badges);
   const manifests = registerManifestFeatures(c);

@@ -10,7 +10,7 @@ import { isClusterSpec, WhatIfRequest, type WhatIfResult } from '../shared/proto
 import { notice } from '../shared/display';
 import { CancelledError } from '../shared/errors';
 import type { Ctx } from './ctx';
-import { requestLabel } from './runs';
+import { requestLabel } from './labels';
 
 export const whatIfScheme = 'netpath-whatif';
 export type WhatIfMode = 'request' | 'matrix';

@@ -1,9 +1,7 @@
 // The runs of this session, newest first: what the tree, the report documents and the
 // notifications read. A run is immutable once it arrived; clearing removes it.
 import * as vscode from 'vscode';
-import type { DiagnosisRequest } from '../engine/model/result';
 import type { DiagnoseResult, SourceSpec } from '../shared/protocol';
-import { shown } from '../shared/display';
 
 export interface Run extends DiagnoseResult {
   source: SourceSpec;
@@ -35,9 +33,4 @@ export class RunStore implements vscode.Disposable {
   dispose(): void {
     this.changed.dispose();
   }
-}
-
-/** The request as one line of text for titles, labels and the status bar (escaped: `src` may be a pasted name). */
-export function requestLabel(r: DiagnosisRequest): string {
-  return shown(`${r.src} → ${r.dst}:${r.port}/${r.protocol}`);
 }

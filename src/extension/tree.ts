@@ -6,7 +6,7 @@ import type { Packet } from '../engine/model/packet';
 import { formatPacket } from '../shared/packet-format';
 import { severityKind, severityRank, worstSeverity, type Severity, type SeverityKind, type WireNode, type WireSuspicion } from '../shared/severity';
 import type { Run, RunStore } from './runs';
-import { requestLabel } from './runs';
+import { requestLabel } from './labels';
 import { md, shown } from '../shared/display';
 
 export type Element =

@@ -3,7 +3,7 @@
 // character into VS Code's widgets, and the values chosen stay the names themselves.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { consentMessage, familyItem, nodeItem, pickerText, podItem, portItem, recentItem, serviceItem, typedItem, type ItemText } from '../../src/extension/labels';
+import { consentMessage, familyItem, nodeItem, pickerText, podItem, portItem, recentItem, requestLabel, serviceItem, typedItem, type ItemText } from '../../src/extension/labels';
 import type { ConsentDetails } from '../../src/shared/errors';
 
 const hostile = [
@@ -60,6 +60,19 @@ test('quick-pick items: every label, description and detail is inert text; the v
   const bad = typedItem('$(pass) 99999', 'a port is a number from 1 to 65535');
   assert.equal(bad.label, '$(error) \\$(pass) 99999');
   assert.equal(bad.value, undefined);
+});
+
+test('run label: the request on one line, IPv6 said when the request asked for it, IPv4 (the default) as before', () => {
+  const request = { src: 'default/client', dst: 'svc/default/web-remote', port: 80, protocol: 'tcp' as const };
+  assert.equal(requestLabel(request), 'default/client → svc/default/web-remote:80/tcp');
+  assert.equal(requestLabel({ ...request, family: 4 }), 'default/client → svc/default/web-remote:80/tcp');
+  assert.equal(requestLabel({ ...request, family: 6 }), 'default/client → svc/default/web-remote:80/tcp (IPv6)');
+  assert.equal(requestLabel({ ...request, dst: 'fd00:10:244:2::3', protocol: 'sctp', family: 6 }), 'default/client → fd00:10:244:2::3:80/sctp (IPv6)');
+  for (const name of hostile) {
+    const label = requestLabel({ ...request, src: name, dst: `svc/${name}/web`, family: 6 });
+    assert.doesNotMatch(label, raw, JSON.stringify(label));
+    assert.ok(label.endsWith(':80/tcp (IPv6)'), 'the family stays at the end of the label, whatever the names');
+  }
 });
 
 const details: ConsentDetails = {

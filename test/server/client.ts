@@ -61,6 +61,16 @@ export interface InitializeResult {
   serverInfo?: { name: string; version?: string };
 }
 
+/** The error response `p` is rejected with (a test fails if it resolves). */
+export async function errorOf(p: Promise<unknown>): Promise<{ code: number; message: string; data?: unknown }> {
+  try {
+    await p;
+  } catch (e) {
+    return e as { code: number; message: string; data?: unknown };
+  }
+  throw new Error('expected an error response');
+}
+
 export function serverBuilt(): boolean {
   return existsSync(serverBundle);
 }

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { CancellationTokenSource, DiagnosticSeverity } from 'vscode-languageserver-protocol/node';
 import { resolve } from 'node:path';
-import { serverBuilt, startServer, type RawMessage, type ServerSession } from './client';
+import { errorOf, serverBuilt, startServer, type RawMessage, type ServerSession } from './client';
 import { labCases } from '../support/lab-cases';
 import { BadInputError, CancelledError } from '../../src/shared/errors';
 import {
@@ -38,15 +38,6 @@ async function session(): Promise<ServerSession> {
   const s = await startServer();
   await s.initialize({ capabilities: { window: { workDoneProgress: true } } });
   return s;
-}
-
-async function errorOf(p: Promise<unknown>): Promise<{ code: number; message: string }> {
-  try {
-    await p;
-  } catch (e) {
-    return e as { code: number; message: string };
-  }
-  assert.fail('expected an error response');
 }
 
 test('samples are the lab snapshots they claim to be, and small', (t) => {

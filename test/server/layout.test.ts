@@ -14,7 +14,7 @@ import { KeptResults, layoutPathParams } from '../../src/server/layout';
 import { ErrorCodes, LayoutPathRequest, type DiagnoseResult } from '../../src/shared/protocol';
 
 const layoutPathMethod = LayoutPathRequest.method;
-import { serverBuilt, startServer } from './client';
+import { errorOf, serverBuilt, startServer } from './client';
 
 const skip = !serverBuilt() && 'dist/server.js missing: run `npm run build` first';
 
@@ -24,15 +24,6 @@ function checkEnds(r: WireResult, g: PositionedGraph): void {
   const known = new Set(r.nodes.map((n) => n.id));
   for (const n of g.nodes) assert.ok(known.has(n.id) || (n.group && n.id === `group:${n.group.parent}`), `unknown node ${n.id}`);
   for (const e of g.edges) assert.ok(drawn.has(e.source) && drawn.has(e.target), `edge ${e.id} ends at a node not drawn`);
-}
-
-async function errorOf(p: Promise<unknown>): Promise<{ code: number; message: string }> {
-  try {
-    await p;
-  } catch (e) {
-    return e as { code: number; message: string };
-  }
-  assert.fail('expected an error response');
 }
 
 test('a 250-backend service: the diagnose result carries the folded graph; layoutPath unfolds it capped', { skip, timeout: 180_000 }, async (t) => {

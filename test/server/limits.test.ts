@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { serverBuilt, startServer, type ServerSession } from './client';
+import { errorOf, serverBuilt, startServer, type ServerSession } from './client';
 import { BadInputError } from '../../src/shared/errors';
 import { ClusterInfoRequest, decodeError, DiagnoseRequest, ErrorCodes, ListEndpointsRequest, type DiagnoseParams } from '../../src/shared/protocol';
 import { engineLimits, type EngineLimitName } from '../../src/shared/limits';
@@ -15,15 +15,6 @@ import { FakeApi } from '../cluster/fake-api';
 const skip = !serverBuilt() && 'dist/server.js missing: run `npm run build` first';
 const sample = resolve('samples/broken.netpath.json');
 const request: DiagnoseParams['request'] = { src: 'default/client', dst: 'svc/default/web-remote', port: 80, protocol: 'tcp' };
-
-async function errorOf(p: Promise<unknown>): Promise<{ code: number; message: string; data?: unknown }> {
-  try {
-    await p;
-  } catch (e) {
-    return e as { code: number; message: string };
-  }
-  assert.fail('expected an error response');
-}
 
 function namesLimit(message: string, name: EngineLimitName, value: number): void {
   assert.ok(message.includes(`the limit ${name} = ${value} (raise it with ${engineLimits[name].flag} N, in VS Code the setting ${engineLimits[name].setting})`), message);

@@ -11,7 +11,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { CancellationTokenSource } from 'vscode-jsonrpc/node';
-import { serverBuilt, startServer, type ServerSession } from './client';
+import { errorOf, serverBuilt, startServer, type ServerSession } from './client';
 import { COLLECTOR_NS, baselineSnapshot, liveLabEnv, missingPrereq, sleep, startLiveLab, type LiveLab, type LiveLabPorts } from '../cluster/live-lab';
 import type { CaptureSnapshotResult, ClusterInfoResult, ConsentDetails, DiagnoseResult, ListEndpointsResult } from '../../src/shared/protocol';
 
@@ -19,15 +19,6 @@ const PORTS: LiveLabPorts = { cp: join(homedir(), '.cache/netpath/server-live-cp
 Object.assign(process.env, liveLabEnv(PORTS));
 
 const crossNode = { src: 'default/client', dst: 'default/web2', port: 8080, protocol: 'tcp' };
-
-async function errorOf(p: Promise<unknown>): Promise<{ code: number; message: string; data?: unknown }> {
-  try {
-    await p;
-  } catch (e) {
-    return e as { code: number; message: string; data?: unknown };
-  }
-  assert.fail('expected an error response');
-}
 
 const progressOf = (s: ServerSession, token: string) =>
   s.received.filter((m) => m.method === '$/progress' && (m.params as { token: string }).token === token).map((m) => (m.params as { value: { kind: string; message?: string } }).value);

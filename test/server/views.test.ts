@@ -17,20 +17,11 @@ import { loadSnapshot } from '../../src/engine/snapshot/load';
 import type { PositionedGraph } from '../../src/engine/report/graph';
 import { layoutPathParams } from '../../src/server/layout';
 import { ErrorCodes, LayoutPathRequest, MatrixRequest, SnapshotDiffRequest, type DiagnoseResult, type MatrixResult, type SnapshotDiffResult } from '../../src/shared/protocol';
-import { serverBuilt, startServer, type ServerSession } from './client';
+import { errorOf, serverBuilt, startServer, type ServerSession } from './client';
 
 const skip = !serverBuilt() && 'dist/server.js missing: run `npm run build` first';
 const broken = resolve('samples/broken.netpath.json');
 const healthy = resolve('samples/healthy.netpath.json');
-
-async function errorOf(p: Promise<unknown>): Promise<{ code: number; message: string }> {
-  try {
-    await p;
-  } catch (e) {
-    return e as { code: number; message: string };
-  }
-  assert.fail('expected an error response');
-}
 
 async function withServer(fn: (s: ServerSession) => Promise<void>): Promise<void> {
   const s = await startServer();

@@ -2,26 +2,16 @@
 // "showing 8 of 300 backends" and offers Show next / Show all; a click asks the host for a new
 // layout (`expandGroup` with the limit), the app shows "Laying out…" and stays usable, and the
 // host's new graph replaces the picture ("showing 20 of 300", Fold backends). Never a layout here.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { layoutResult } from '../../src/engine/report/layout';
 import { splitResult, type PathView } from '../../src/shared/webview-protocol';
 import { fanOut } from '../support/fan-out';
-import { chromiumAvailable, chromiumPath } from './chromium';
-import { startWebviewHarness, webviewBundle, type WebviewHarness } from './harness';
+import { harnessSkip, fileHarness } from './harness';
 
-const skip =
-  (!existsSync(webviewBundle) && 'dist/webview.js missing: run `npm run build` first') ||
-  (!chromiumAvailable() && !process.env.CI && `${chromiumPath} missing: run \`bash test/vscode/setup.sh\``);
+const skip = harnessSkip;
 
-let harness: WebviewHarness;
-before(async () => {
-  if (!skip) harness = await startWebviewHarness();
-});
-after(async () => {
-  await harness?.close();
-});
+const harness = fileHarness(skip);
 
 const type = (m: unknown) => (m as { type?: string }).type;
 const asPosted = <T>(v: T): T => JSON.parse(JSON.stringify(v));

@@ -7,18 +7,27 @@
 // also with the nonce for the toolkit's feature probe — as pathPanel.ts does). Like
 // `localResourceRoots`, only dist/ and media/ of the repository are served.
 // Every console error, page error, CSP violation and failed request is recorded as a "problem".
+import { after, before } from 'node:test';
 import { createServer, type Server } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import type { Page } from 'playwright-core';
-import { launchChromium, type Chromium } from './chromium';
+import { chromiumAvailable, chromiumPath, launchChromium, type Chromium } from './chromium';
 import { webviewCsp } from '../../src/extension/pathPanelHtml';
 import { themeBodyClass, themeVariables, type ThemeKind } from './themes';
 
 export const repoRoot = resolve(__dirname, '../..');
 export const webviewBundle = join(repoRoot, 'dist/webview.js');
 export const artifactsDir = join(repoRoot, 'test/artifacts');
+
+/**
+ * Why the browser tests cannot run here, or false: the bundle not built, or no Chromium (from
+ * test/vscode/setup.sh, Debian's package; CI runs that, so there it must exist).
+ */
+export const harnessSkip: string | false =
+  (!existsSync(webviewBundle) && 'dist/webview.js missing: run `npm run build` first') ||
+  (!chromiumAvailable() && !process.env.CI && `${chromiumPath} missing: run \`bash test/vscode/setup.sh\``);
 const resourceRoots = ['dist', 'media'];
 const wideViewport = { width: 1920, height: 1000 };
 
@@ -128,6 +137,31 @@ function hostPage(origin: string, c: PageConfig): string {
 <script nonce="${c.nonce}" src="${origin}/dist/webview.js"></script>
 </body>
 </html>`;
+}
+
+/**
+ * The harness of one test file: started before its tests (unless `skip`), closed after them. The
+ * object answers as the harness once started.
+ */
+export function fileHarness(skip: string | false): WebviewHarness {
+  let started: WebviewHarness | undefined;
+  before(async () => {
+    if (!skip) started = await startWebviewHarness();
+  });
+  after(async () => {
+    await started?.close();
+  });
+  const running = () => {
+    if (!started) throw new Error('the harness is not started (the tests are skipped)');
+    return started;
+  };
+  return {
+    get origin() {
+      return running().origin;
+    },
+    open: (opts) => running().open(opts),
+    close: async () => started?.close(),
+  };
 }
 
 export async function startWebviewHarness(): Promise<WebviewHarness> {

@@ -3,35 +3,28 @@
 // policies): one grid cell per matrix cell, denied cells naming their policy, verdict colours from
 // the theme, one tab stop with arrow-key navigation, Enter or a click asking the host to diagnose
 // that pair; light, dark and high-contrast screenshots; no console or CSP errors.
-import { after, before, test } from 'node:test';
+import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { buildMatrix } from '../../src/engine/matrix/matrix';
 import { Network } from '../../src/engine/network';
 import { loadSnapshot } from '../../src/engine/snapshot/load';
 import { wireCells } from '../../src/server/matrix';
 import type { MatrixView } from '../../src/shared/matrix-protocol';
-import { chromiumAvailable, chromiumPath } from './chromium';
-import { startWebviewHarness, webviewBundle, type WebviewHarness } from './harness';
+import { harnessSkip, fileHarness } from './harness';
 import { themeKinds } from './themes';
 
-const skip =
-  (!existsSync(webviewBundle) && 'dist/webview.js missing: run `npm run build` first') ||
-  (!chromiumAvailable() && !process.env.CI && `${chromiumPath} missing: run \`bash test/vscode/setup.sh\``);
+const skip = harnessSkip;
 
-let harness: WebviewHarness;
+const harness = fileHarness(skip);
 let view: MatrixView;
 before(async () => {
   if (skip) return;
-  harness = await startWebviewHarness();
   const net = new Network(loadSnapshot(readFileSync('samples/broken.netpath.json', 'utf8')));
   const scope = { namespaces: ['default'] };
   const m = await buildMatrix(net, scope, { policyOnly: false });
   const deciding = await buildMatrix(net, scope, { policyOnly: true });
   view = JSON.parse(JSON.stringify({ matrix: { sourceLabel: 'broken.netpath.json', namespaces: ['default'], policyOnly: false, pods: m.pods, ports: m.ports, left: m.left, cells: wireCells(m, deciding) } }));
-});
-after(async () => {
-  await harness?.close();
 });
 
 const type = (m: unknown) => (m as { type?: string }).type;
@@ -147,5 +140,52 @@ test('hostile names are shown escaped, a malformed message is ignored', { skip }
     assert.deepEqual(await s.problems(), []);
   } finally {
     await s.close();
+  }
+});
+
+test('restore: the query and the matrix are kept in the state and drawn again at once; one the host cannot restore is said, with Run again', { skip }, async () => {
+  const query = { source: { kind: 'snapshot', path: '/work/broken.netpath.json' }, namespaces: ['default'], policyOnly: false };
+  const s = await harness.open({ theme: 'dark', view: 'matrix', viewport: { width: 1400, height: 700 } });
+  let state: unknown;
+  try {
+    await s.waitForPosted((m) => type(m) === 'ready', '"ready"');
+    // Malformed queries are ignored: no namespace, a source of another kind, an unsaved snapshot's text.
+    for (const q of [{ ...query, namespaces: [] }, { ...query, source: { kind: 'bogus', path: '/x' } }, { ...query, source: { kind: 'snapshot', text: '{}' } }]) await s.post({ type: 'showQuery', query: q });
+    await s.post({ type: 'showQuery', query });
+    await s.post({ type: 'showMatrix', view });
+    await s.page.locator('table.grid').waitFor({ timeout: 5000 });
+    state = await s.state();
+    assert.deepEqual((state as { query?: unknown }).query, query, 'the valid query alone is kept');
+    assert.deepEqual((state as { view?: unknown }).view, view);
+  } finally {
+    await s.close();
+  }
+
+  // After a reload: drawn from the state before the host says anything.
+  const back = await harness.open({ theme: 'dark', view: 'matrix', state, viewport: { width: 1400, height: 700 } });
+  try {
+    await back.page.locator('table.grid').waitFor({ timeout: 5000 });
+    assert.equal(await back.page.locator('table.grid td.cell').count(), view.matrix.cells.length);
+    // The host could not restore it (it says so): the notice replaces the grid, the state drops the matrix, keeps the query.
+    await back.post({ type: 'unavailable', message: 'The matrix could not be computed again after the window reloaded: no file /work/broken.netpath.json\u202e' });
+    const notice = back.page.locator('p.unavailable');
+    await notice.waitFor({ timeout: 5000 });
+    assert.match((await notice.textContent())!, /^The matrix could not be computed again after the window reloaded: no file \/work\/broken\.netpath\.json\\u202e$/);
+    assert.equal(await back.page.locator('table.grid').count(), 0);
+    assert.equal(await back.page.locator('header.toolbar[role="toolbar"][aria-label="Connectivity matrix"] h1').textContent(), 'Who can talk to whom: default');
+    const saved = (await back.state()) as { view?: unknown; query?: unknown };
+    assert.equal(saved.view, undefined);
+    assert.deepEqual(saved.query, query);
+    await back.page.locator('vscode-button', { hasText: 'Run again' }).click();
+    await back.waitForPosted((m) => type(m) === 'refresh', '"refresh"');
+    // Computing again: the status line says so; the matrix, when it comes, replaces the notice.
+    await back.post({ type: 'status', busy: true, message: 'Computing the matrix…' });
+    await back.page.locator('.toolbar > .status[role="status"]', { hasText: 'Computing the matrix…' }).waitFor({ timeout: 3000 });
+    await back.post({ type: 'showMatrix', view });
+    await back.page.locator('table.grid').waitFor({ timeout: 5000 });
+    assert.equal(await back.page.locator('p.unavailable').count(), 0);
+    assert.deepEqual(await back.problems(), []);
+  } finally {
+    await back.close();
   }
 });

@@ -3,29 +3,21 @@
 // every label at 11 px or more on screen (computed font size × the drawn scale), pans instead of
 // shrinking a graph larger than the panel, draws the reply dashed, the NAT rewrite on its edge and
 // the deciding rule on the node that dropped the packet; the details go under the graph.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PathView } from '../../src/shared/webview-protocol';
 import { directionFor } from '../../src/shared/webview-protocol';
-import { chromiumAvailable, chromiumPath } from './chromium';
-import { repoRoot, startWebviewHarness, webviewBundle, type WebviewHarness } from './harness';
+import { harnessSkip, repoRoot, fileHarness } from './harness';
 import { labView } from './lab-view';
 
 const caseName = 'flannel-host-gw--node-forward-drop';
 const skip =
-  (!existsSync(webviewBundle) && 'dist/webview.js missing: run `npm run build` first') ||
-  (!chromiumAvailable() && !process.env.CI && `${chromiumPath} missing: run \`bash test/vscode/setup.sh\``) ||
+  harnessSkip ||
   (!existsSync(join(repoRoot, 'test/fixtures/lab', caseName)) && `lab case ${caseName} missing`);
 
-let harness: WebviewHarness;
-before(async () => {
-  if (!skip) harness = await startWebviewHarness();
-});
-after(async () => {
-  await harness?.close();
-});
+const harness = fileHarness(skip);
 
 const type = (m: unknown) => (m as { type?: string }).type;
 const narrow = { width: 600, height: 900 };

@@ -3,31 +3,25 @@
 // One SVG element per NetNode and per link, the faulty node marked FATAL, clicking it posts
 // "reveal" and shows its suspicion, clicking the suspicion posts "openEvidence", keyboard works,
 // state restores; light, dark and high-contrast screenshots in test/artifacts/.
-import { after, before, test } from 'node:test';
+import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PathView } from '../../src/shared/webview-protocol';
-import { chromiumAvailable, chromiumPath } from './chromium';
-import { repoRoot, startWebviewHarness, webviewBundle, type WebviewHarness } from './harness';
+import { harnessSkip, repoRoot, fileHarness } from './harness';
 import { labView } from './lab-view';
-import { themeKinds } from './themes';
+import { hexToRgb, themeKinds } from './themes';
 
 const caseName = 'flannel-host-gw--node-forward-drop';
 const skip =
-  (!existsSync(webviewBundle) && 'dist/webview.js missing: run `npm run build` first') ||
-  (!chromiumAvailable() && !process.env.CI && `${chromiumPath} missing: run \`bash test/vscode/setup.sh\``) ||
+  harnessSkip ||
   (!existsSync(join(repoRoot, 'test/fixtures/lab', caseName)) && `lab case ${caseName} missing`);
 
-let harness: WebviewHarness;
+const harness = fileHarness(skip);
 let view: PathView;
 before(async () => {
   if (skip) return;
-  harness = await startWebviewHarness();
   view = await labView(caseName, { src: 'default/client', dst: 'default/web2', port: 8080 });
-});
-after(async () => {
-  await harness?.close();
 });
 
 const type = (m: unknown) => (m as { type?: string }).type;
@@ -161,8 +155,3 @@ test('malformed host messages are ignored: the app keeps its view and logs no er
     await s.close();
   }
 });
-
-function hexToRgb(hex: string): string {
-  const n = parseInt(hex.slice(1, 7), 16);
-  return `rgb(${(n >> 16) & 255}, ${(n >> 8) & 255}, ${n & 255})`;
-}

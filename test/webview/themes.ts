@@ -132,3 +132,9 @@ export function themeVariables(kind: ThemeKind): Record<string, string> {
 export function themeBodyClass(kind: ThemeKind): string {
   return `vscode-${kind}`;
 }
+
+/** A theme colour (`#rrggbb`, alpha ignored) as getComputedStyle reports it: `rgb(r, g, b)`. */
+export function hexToRgb(hex: string): string {
+  const n = parseInt(hex.slice(1, 7), 16);
+  return `rgb(${(n >> 16) & 255}, ${(n >> 8) & 255}, ${n & 255})`;
+}

@@ -1,24 +1,13 @@
 // The built webview app (dist/webview.js) in headless Chromium inside the stub VS Code host
 // (harness.ts), in a light, a dark and a high-contrast theme. Screenshots go to test/artifacts/.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { chromiumAvailable, chromiumPath } from './chromium';
-import { startWebviewHarness, webviewBundle, type WebviewHarness } from './harness';
-import { themeKinds, themeVariables } from './themes';
+import { harnessSkip, fileHarness } from './harness';
+import { hexToRgb, themeKinds, themeVariables } from './themes';
 
-// Chromium comes from test/vscode/setup.sh (Debian's package); CI runs that, so there it must exist.
-const skip =
-  (!existsSync(webviewBundle) && 'dist/webview.js missing: run `npm run build` first') ||
-  (!chromiumAvailable() && !process.env.CI && `${chromiumPath} missing: run \`bash test/vscode/setup.sh\``);
+const skip = harnessSkip;
 
-let harness: WebviewHarness;
-before(async () => {
-  if (!skip) harness = await startWebviewHarness();
-});
-after(async () => {
-  await harness?.close();
-});
+const harness = fileHarness(skip);
 
 for (const theme of themeKinds) {
   test(`${theme} theme: the app says there is no diagnosis yet, with no console or CSP errors`, { skip }, async (t) => {
@@ -100,8 +89,3 @@ test('harness self-check: acquireVsCodeApi, messages both ways and state', { ski
     await s.close();
   }
 });
-
-function hexToRgb(hex: string): string {
-  const n = parseInt(hex.slice(1, 7), 16);
-  return `rgb(${(n >> 16) & 255}, ${(n >> 8) & 255}, ${n & 255})`;
-}

@@ -11,6 +11,7 @@ import type { ClusterExplorerV1_1 } from 'vscode-kubernetes-tools-api';
 import { registerExplorerBadges } from '../../../src/extension/badges';
 import { RunStore, type Run } from '../../../src/extension/runs';
 import { available, screenshot } from './screenshot';
+import { until } from './until';
 
 const extensionId = 'netpath.netpath';
 
@@ -24,17 +25,6 @@ interface Walkthrough {
   id: string;
   title: string;
   steps: Step[];
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until<T>(what: string, f: () => T | undefined | false, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = f();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
 }
 
 /** The `command:` links of a walkthrough step's description, as the workbench runs them on a click. */

@@ -10,21 +10,11 @@ import type { NetpathApi } from '../../../src/extension/main';
 import type { PickerShown } from '../../../src/extension/ctx';
 import type { Run } from '../../../src/extension/runs';
 import type { Element } from '../../../src/extension/tree';
+import { until } from './until';
 
 const extensionId = 'netpath.netpath';
 let api: NetpathApi;
 let root: string;
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until<T>(what: string, f: () => T | undefined | false, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = f();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 type Answer = { select: string } | { type: string } | { accept: true };
 
@@ -249,6 +239,9 @@ suite('Network Path in VS Code', () => {
       assert.equal(run.result.destination.ip, 'fd00:10:96::20');
       assert.equal(run.result.verdict, 'reachable');
       assert.ok(run.result.links.length > 0 && run.result.nodes.some((n) => n.id === 'default/web1' || n.id === 'default/web2'), 'the IPv6 path reaches a backend');
+      // The run in the Network Path view says it was IPv6.
+      const item = api.tree.getTreeItem({ kind: 'run', run });
+      assert.equal(item.label, 'default/client → svc/default/web-remote:80/tcp (IPv6)');
 
       // Next time the last family chosen comes first: Enter takes IPv6; sctp chosen by hand.
       seen.length = 0;

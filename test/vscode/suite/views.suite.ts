@@ -4,8 +4,9 @@
 // run's path judged in both snapshots, on-path differences first, a rule opened at its report
 // line, a changed object opened in the workspace manifest that defines it), and the link path in a
 // 600-px-wide panel (laid out top to bottom; under run.ts every label measured ≥ 11 px on screen).
-// Under run.ts it writes test/artifacts/vscode-matrix.png, vscode-compare.png and
-// vscode-linkpath-narrow.png.
+// The matrix panel restored after a window reload (the serializer's restore driven directly).
+// Under run.ts it writes test/artifacts/vscode-matrix.png, vscode-matrix-restored.png,
+// vscode-matrix-unavailable.png, vscode-compare.png and vscode-linkpath-narrow.png.
 import * as assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,18 +16,9 @@ import type { NetpathApi } from '../../../src/extension/main';
 import type { MatrixView } from '../../../src/shared/matrix-protocol';
 import type { Run } from '../../../src/extension/runs';
 import { available as canScreenshot, screenshot } from './screenshot';
+import { until } from './until';
 
 const request = { src: 'default/client', dst: 'svc/default/web-remote', port: 80, protocol: 'tcp' as const };
-
-async function until<T>(fn: () => T | undefined, what: string, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 suite('Matrix, compare and a readable link path', () => {
   let api: NetpathApi;
@@ -57,7 +49,7 @@ suite('Matrix, compare and a readable link path', () => {
     const sub = api.onDidShowPicker(({ step, quickPick }) => {
       seen.push(step);
       if (step !== 'namespace') return;
-      void until(() => quickPick.items.find((i) => i.label === 'default'), 'the namespace "default"').then(async (item) => {
+      void until('the namespace "default"', () => quickPick.items.find((i) => i.label === 'default')).then(async (item) => {
         quickPick.activeItems = [item];
         await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
       });
@@ -78,7 +70,7 @@ suite('Matrix, compare and a readable link path', () => {
     assert.equal(denied.length, 4);
     assert.ok(denied.every((c) => c.policies!.join() === 'default/web-allow-client' && c.verdict === 'unreachable'));
     const tabs = () => vscode.window.tabGroups.all.flatMap((g) => g.tabs.map((t) => `${t.label} (${t.input instanceof vscode.TabInputWebview ? t.input.viewType : typeof t.input})`));
-    await until(() => (tabs().some((t) => t.startsWith('Connectivity: default') && t.includes('netpath.matrix')) ? true : undefined), 'the matrix tab').catch(() => assert.fail(`no matrix tab among: ${tabs().join(', ')}`));
+    await until('the matrix tab', () => tabs().some((t) => t.startsWith('Connectivity: default') && t.includes('netpath.matrix'))).catch(() => assert.fail(`no matrix tab among: ${tabs().join(', ')}`));
 
     if (canScreenshot()) {
       const shot = await screenshot({ name: 'vscode-matrix', countInWebviews: ['table.grid td.cell', 'table.grid td.cell .policy'] }, 30_000);
@@ -97,6 +89,63 @@ suite('Matrix, compare and a readable link path', () => {
     assert.equal(api.linkPath.view()?.runId, run.runId, 'its link path is shown');
     const diags = vscode.languages.getDiagnostics(vscode.Uri.parse(run.reportUri));
     assert.ok(diags.some((d) => d.code === 'policy.ingress-deny'), 'its findings are in the Problems panel');
+  });
+
+  // A window reload cannot be driven here (it would restart the extension host running this suite):
+  // the panel VS Code would hand the serializer is made here and given to the same restore.
+  test('the matrix panel after a window reload: drawn again from its state, computed again, or said to be unavailable with Run again', async function () {
+    this.timeout(90_000);
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    const pkg = vscode.extensions.getExtension('netpath.netpath')!.packageJSON as { activationEvents: string[] };
+    assert.ok(pkg.activationEvents.includes('onWebviewPanel:netpath.matrix'), 'a reload with the panel open activates the extension');
+    const copy = join(dir, 'restore.netpath.json');
+    writeFileSync(copy, readFileSync(join(ext, 'samples', 'broken.netpath.json')));
+    const view = await vscode.commands.executeCommand<MatrixView | undefined>('netpath.showMatrix', { snapshot: copy, namespace: 'default' });
+    assert.ok(view);
+    const query = { source: { kind: 'snapshot', path: copy }, namespaces: ['default'], policyOnly: false };
+    const restored = async (state: unknown) => {
+      const panel = vscode.window.createWebviewPanel('netpath.matrix', 'restoring', vscode.ViewColumn.Active, {});
+      await api.matrix.restore(panel, JSON.parse(JSON.stringify(state ?? null)));
+      return panel;
+    };
+
+    // 1. The state as the app saved it (the matrix and its query): drawn again, its cells diagnose on the kept source.
+    const drawn = await restored({ version: 1, view, query, focus: { src: 0, dst: 1, port: 0 } });
+    assert.equal(drawn.title, 'Connectivity: default');
+    assert.deepEqual(api.matrix.view(), view);
+    assert.equal(api.matrix.unavailable(), undefined);
+    if (canScreenshot()) {
+      const shot = await screenshot({ name: 'vscode-matrix-restored', countInWebviews: ['table.grid td.cell'] }, 30_000);
+      assert.equal(shot.webview!['table.grid td.cell'], view.matrix.cells.length, 'the restored panel draws every cell');
+    }
+    const run = await api.matrix.diagnosePair({ src: 'default/web1', dst: 'default/web2', port: 8080, protocol: 'tcp' });
+    assert.equal(run?.result.verdict, 'unreachable', 'a cell of the restored matrix diagnoses on its snapshot');
+    assert.equal(run?.sourceLabel, 'restore.netpath.json');
+
+    // 2. Reloaded before the matrix arrived (the query alone): asked again on the snapshot.
+    drawn.dispose();
+    await restored({ version: 1, query });
+    assert.equal(api.matrix.view()?.matrix.cells.length, view.matrix.cells.length, 'computed again');
+    assert.equal(api.matrix.view()?.matrix.sourceLabel, 'restore.netpath.json');
+
+    // 3. The snapshot gone: a saved matrix is drawn with a note; without one the panel says why, with Run again.
+    rmSync(copy);
+    await restored({ version: 1, view, query });
+    assert.deepEqual(api.matrix.view(), view);
+    assert.match(api.matrix.note() ?? '', /no longer there/);
+    await restored({ version: 1, query });
+    assert.equal(api.matrix.view(), undefined);
+    assert.match(api.matrix.unavailable() ?? '', /^The matrix could not be computed again after the window reloaded: /);
+    if (canScreenshot()) {
+      const shot = await screenshot({ name: 'vscode-matrix-unavailable', countInWebviews: ['p.unavailable', 'vscode-button'] }, 30_000);
+      assert.equal(shot.webview!['p.unavailable'], 1, 'the panel says why, not a blank page');
+      assert.ok(shot.webview!['vscode-button'] >= 1, 'Run again');
+    }
+
+    // 4. No state VS Code could give back (or one this version cannot read): said, with Run again.
+    await restored(undefined);
+    assert.match(api.matrix.unavailable() ?? '', /could not be restored after the window reloaded: Run again/);
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 
   test('Compare with Snapshot…: the last run\'s path in both, on-path first; a rule opens at its line, an object in its manifest', async function () {
@@ -182,7 +231,7 @@ suite('Matrix, compare and a readable link path', () => {
         await new Promise((r) => setTimeout(r, 100));
       }
     };
-    await until(() => api.linkPath.size(), 'the panel\'s size');
+    await until('the panel\'s size', () => api.linkPath.size());
     let width = await settledWidth();
     // Resized as a user does from the keyboard (View: Increase/Decrease Current View Width), the
     // panel's group focused.
@@ -195,7 +244,7 @@ suite('Matrix, compare and a readable link path', () => {
     }
     console.log(`netpath narrow link path: panel widths ${tried.join(' → ')}; groups ${vscode.window.tabGroups.all.map((g) => g.tabs.map((t) => t.label).join('+')).join(' | ')}`);
     assert.ok(Math.abs(width - 600) <= 25, `panel ${width} px wide`);
-    await until(() => (api.linkPath.view()?.graph.direction === 'down' ? true : undefined), 'the top-to-bottom layout', 20_000);
+    await until('the top-to-bottom layout', () => api.linkPath.view()?.graph.direction === 'down', 20_000);
     await api.linkPath.laidOutForWidth();
     const g = api.linkPath.view()!.graph;
     assert.equal(g.direction, 'down');

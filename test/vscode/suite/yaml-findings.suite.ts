@@ -14,30 +14,11 @@ import type { NetpathApi } from '../../../src/extension/main';
 import type { Run } from '../../../src/extension/runs';
 import type { WhatIfResult } from '../../../src/shared/protocol';
 import { available, screenshot } from './screenshot';
+import { until } from './until';
 
-const policyYaml = `# The web tier's ingress policy (rendered by kustomize).
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata:
-  name: web-allow-client
-  namespace: default
-  labels: {team: web}
-spec:
-  podSelector:
-    matchLabels:
-      tier: web
-  policyTypes: [Ingress]
-  ingress:
-  # only the frontend may call the web tier
-  - from:
-    - podSelector:
-        matchLabels:
-          app: frontend
-    ports:
-    - port: 8080
-      protocol: TCP
----
-apiVersion: v1
+// The web tier's NetworkPolicy (test/fixtures/manifests, also the server test's) and a Service whose
+// selector is an alias: the fix must keep both the comments and the alias.
+const serviceYaml = `apiVersion: v1
 kind: Service
 metadata:
   name: web-local
@@ -51,16 +32,7 @@ spec:
     port: 80
     targetPort: 8080
 `;
-
-async function until<T>(what: string, get: () => T | undefined, timeoutMs = 15_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = get();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+let policyYaml: string;
 
 suite('Network Path findings on manifests, quick fixes and what-if', () => {
   let api: NetpathApi;
@@ -78,6 +50,7 @@ suite('Network Path findings on manifests, quick fixes and what-if', () => {
     await vscode.commands.executeCommand('workbench.action.closeAuxiliaryBar'); // room for the editor in the screenshots
     const folder = vscode.workspace.workspaceFolders?.[0];
     assert.ok(folder, 'the runner opens a workspace folder');
+    policyYaml = `${readFileSync(join(ext.extensionPath, 'test/fixtures/manifests/web-allow-client.yaml'), 'utf8')}---\n${serviceYaml}`;
     dir = join(folder.uri.fsPath, 'yaml-findings');
     mkdirSync(join(dir, 'k8s'), { recursive: true });
     // The cluster holds the policy as the YAML declares it: the healthy sample with it in place.
@@ -152,7 +125,7 @@ suite('Network Path findings on manifests, quick fixes and what-if', () => {
     await vscode.commands.executeCommand('list.focusFirst');
     await vscode.commands.executeCommand('refactorPreview.toggleCheckedState');
     await vscode.commands.executeCommand('refactorPreview.apply');
-    await until('the fix in the editor', () => (editor.document.getText().includes('app: client') ? true : undefined));
+    await until('the fix in the editor', () => editor.document.getText().includes('app: client'));
     const text = editor.document.getText();
     assert.deepEqual(parseAllDocuments(text).flatMap((d) => d.errors.map((e) => e.message)), [], 'valid YAML');
     assert.ok(text.includes('# only the frontend may call the web tier') && text.includes('selector: *web1'), 'comments and aliases kept');
