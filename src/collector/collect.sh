@@ -91,6 +91,19 @@ np_run ipset ipset save
 # ipvsadm would modprobe ip_vs; without the module there are no virtual servers to read.
 if [ -e /proc/net/ip_vs ]; then np_run ipvs ipvsadm -Sn; else : >"$NP_T.o"; np_emit ipvs 0; fi
 np_run nft nft -j list ruleset
+# nft -j (1.0.6 among others) leaves out the devices of netdev chains, which the text listing
+# prints: list it too when a base chain at ingress or egress has none in the JSON. The JSON is cut
+# at each `{` into lines; `{"` cannot occur inside a JSON string, so a line starting with `"` is
+# an object's start and one that does not continues the one before (a `{` in a name). The object
+# after a `"chain": ` line is the chain (it holds no object), so no name can hide a chain or fake one.
+np_nft_devices_missing() { # file: nft -j output
+  tr '{\n' '\n ' <"$1" | awk '
+    function done() { if (o ~ /"hook": *"(ingress|egress)"/ && o !~ /"dev(ices)?": */) found = 1; o = ""; c = 0 }
+    /^ *"/ { if (c) done(); if (h) { o = $0; c = 1 }; h = ($0 ~ /^ *"chain": *$/); next }
+    c { o = o "{" $0 }
+    END { if (c) done(); exit !found }'
+}
+np_nft_devices_missing "$NP_T.o" && np_run nft-text nft list ruleset
 # The -m recent lists (per netns; no directory = xt_recent not loaded, no list exists): each as a
 # line `list <name length> <name>`, then the file, so that no list name can fake another line.
 : >"$NP_T.o"

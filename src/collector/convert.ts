@@ -28,6 +28,7 @@ export const toolCommands: Record<string, string> = {
   ipset: 'ipset save',
   ipvs: 'ipvsadm -Sn',
   nft: 'nft -j list ruleset',
+  'nft-text': 'nft list ruleset',
   'xt-recent': 'cat /proc/net/xt_recent/*',
   ss: 'ss -Htuln',
   'proc-net-tcp': 'cat /proc/net/tcp',
@@ -161,6 +162,8 @@ function convertNetns(ns: FramedNetns, errors: CollectorError[], validate: boole
     const v = parseJsonTool(nft, ns.id, errors);
     if (v !== undefined) info.nftables = v;
   }
+  const nftText = ok('nft-text');
+  if (nftText) info.nftablesText = nftText.stdout;
 
   const recent = ok('xt-recent');
   if (recent) info.xtRecent = recent.stdout;

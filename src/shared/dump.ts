@@ -66,6 +66,12 @@ export interface NetNSInfo {
   ipvs?: string;
   /** `nft -j list ruleset` (an object `{ "nftables": [...] }`) */
   nftables?: JsonValue;
+  /**
+   * `nft list ruleset` (text), recorded only when `nftables` has an ingress or egress base chain
+   * without its devices (nft -j 1.0.6 leaves `dev` out): the engine reads those devices from it.
+   * Absent otherwise, and in dumps of collectors that predate it (the devices are then unknown).
+   */
+  nftablesText?: string;
   /** `ss -Htuln` */
   sockets?: string;
   /** Present instead of `sockets` when `ss` is missing or failed. */

@@ -2,14 +2,19 @@
 // netns on veths, routes, a policy rule, iptables rules in both backends, an ipset and a
 // listening socket. Checks the dump has each netns once with each field parsed, that missing
 // tools are recorded, that dash, busybox sh and the gzip and `ip netns exec` paths give the same
-// dump, and `netpath collect` end to end through dist/cli.js.
+// dump, and `netpath collect` end to end through dist/cli.js. Then netdev chains (npnd netns): the
+// text listing recorded when nft -j leaves their devices out, and the engine deciding with it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCollector, runCollectorRaw } from '../../src/collector/run';
+import { walkSend } from '../../src/engine/datapath/walk';
+import { SuspicionLevel } from '../../src/engine/model/suspicion';
+import { NetNS } from '../../src/engine/netstack/netns';
+import { parseNftRuleset } from '../../src/engine/netstack/nftables/model';
 import { convertCollectorOutput } from '../../src/collector/convert';
 import { parseInterfaces } from '../../src/engine/netstack/interfaces';
 import { parseIptablesSave } from '../../src/engine/netstack/iptables/parse';
@@ -242,6 +247,93 @@ test('collector on real network namespaces', { skip }, async (t) => {
         rmSync(dir, { recursive: true, force: true });
       }
     });
+  } finally {
+    lab.cleanup();
+  }
+});
+
+// nft -j (1.0.6) leaves the devices of netdev chains out; the collector then records `nft list
+// ruleset` too, and the engine reads the devices from it. A node netns with an egress chain on
+// eth0, an ingress chain on two devices, and an egress chain whose rule comment holds a newline
+// and a line that looks like a type line (nft accepts it and prints it as two lines).
+test('netdev chains: the text listing is recorded when nft -j leaves their devices out, and the engine decides with it (npnd netns)', { skip }, async (t) => {
+  const lab = new NetnsLab('npnd-');
+  try {
+    lab.add('h', 'p');
+    const [h, p] = ['h', 'p'].map((x) => lab.name(x));
+    sh(`
+      ip -n ${h} link add eth0 type veth peer name eth0 netns ${p}
+      ip -n ${h} addr add 10.77.0.1/24 dev eth0
+      ip -n ${p} addr add 10.77.0.2/24 dev eth0
+      ip -n ${h} link set eth0 up
+      ip -n ${p} link set eth0 up
+      ip -n ${h} link set lo up
+    `);
+    const rules = [
+      'table netdev nd {',
+      '  chain eg { type filter hook egress device "eth0" priority 0; policy accept; udp dport 6001 drop; }',
+      '  chain ing { type filter hook ingress devices = { "eth0", "lo" } priority 0; policy accept; udp dport 6002 drop; }',
+      '  chain eg2 { type filter hook egress device "lo" priority 0; policy accept; udp dport 6003 counter comment "x',
+      '\t\ttype filter hook egress device eth0 priority 0;"; }',
+      '}',
+    ].join('\n');
+    execFileSync('ip', ['netns', 'exec', h, 'nft', '-f', '-'], { input: rules });
+    const hostPid = await lab.sleeper('h');
+    const podPid = await lab.sleeper('p');
+    const dump = await runCollector({ hostPid, pids: [podPid] });
+    assert.deepEqual(dump.collector.errors, []);
+    const jsonHasDevices = JSON.stringify(dump.node.nftables).includes('"dev"');
+    t.diagnostic(`nft -j ${jsonHasDevices ? 'names' : 'leaves out'} the devices of netdev chains`);
+    if (jsonHasDevices) {
+      assert.equal(dump.node.nftablesText, undefined, 'nft -j names the devices: no text listing');
+      return;
+    }
+    assert.match(dump.node.nftablesText ?? '', /\ttype filter hook egress device "eth0" priority filter; policy accept;\n/);
+    assert.equal(dump.netns[0].nftablesText, undefined, 'a netns without netdev chains: no text listing');
+
+    // busybox's awk and tr (the collector pod's, on Alpine images) decide the same.
+    if (haveTool('busybox')) {
+      const dir = mkdtempSync(join(tmpdir(), 'npnd-path-'));
+      try {
+        for (const applet of ['awk', 'tr']) symlinkSync(spawnSync('sh', ['-c', 'command -v busybox'], { encoding: 'utf8' }).stdout.trim(), join(dir, applet));
+        const d = await runCollector({ hostPid, pids: [podPid], env: { ...process.env, PATH: `${dir}:${process.env.PATH}` } });
+        assert.deepEqual(d.collector.errors, []);
+        assert.equal(d.node.nftablesText, dump.node.nftablesText, 'busybox awk: the same text recorded');
+        assert.equal(d.netns[0].nftablesText, undefined);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
+
+    // `nft list ruleset` failing: a collector error like any tool's, the JSON still recorded.
+    const fake = mkdtempSync(join(tmpdir(), 'npnd-nft-'));
+    try {
+      const nft = spawnSync('sh', ['-c', 'command -v nft'], { encoding: 'utf8' }).stdout.trim();
+      writeFileSync(join(fake, 'nft'), `#!/bin/sh\n[ "$1" = -j ] && exec ${nft} "$@"\necho 'nft: out of luck' >&2\nexit 3\n`, { mode: 0o755 });
+      const d = await runCollector({ hostPid, pids: [podPid], env: { ...process.env, PATH: `${fake}:${process.env.PATH}` } });
+      assert.deepEqual(d.collector.errors.map((e) => [e.tool, e.netns, e.exitCode, e.message]), [['nft list ruleset', d.node.id, 3, 'nft list ruleset: failed with exit code 3: nft: out of luck']]);
+      assert.equal(d.node.nftablesText, undefined);
+      assert.deepEqual(d.node.nftables, dump.node.nftables);
+    } finally {
+      rmSync(fake, { recursive: true, force: true });
+    }
+
+    const devices = (text?: string) => Object.fromEntries([...parseNftRuleset(dump.node.nftables, text).tables[0].chains.values()].map((c) => [c.name, c.base!.devices]));
+    assert.deepEqual(devices(), { eg: [], ing: [], eg2: [] }, 'the JSON alone: no device known');
+    // eg2's comment adds a second type line to its chain: its device stays unknown, the others are read.
+    assert.deepEqual(devices(dump.node.nftablesText), { eg: ['eth0'], ing: ['eth0', 'lo'], eg2: [] });
+
+    const udp = (dport: number) => ({ src: '10.77.0.1', sport: 40000, dst: '10.77.0.2', dport, protocol: 'udp' as const, mark: 0 });
+    const withText = new NetNS(dump.node, 'npnd-h');
+    const withoutText = new NetNS({ ...dump.node, nftablesText: undefined }, 'npnd-h');
+    const dropped = walkSend(withText, udp(6001));
+    assert.ok(dropped.findings.some((f) => f.check === 'nftables.drop' && f.level === SuspicionLevel.FATAL), JSON.stringify(dropped.findings.map((f) => f.check)));
+    assert.deepEqual(dropped.exits, []);
+    assert.ok(!dropped.findings.some((f) => f.undecided), 'decided: eg is on eth0, eg2 cannot drop it');
+    const passed = walkSend(withText, udp(6000));
+    assert.deepEqual(passed.exits.map((e) => [e.kind, e.kind === 'out' ? e.oif : '', Boolean(e.undecided)]), [['out', 'eth0', false]]);
+    const unknown = walkSend(withoutText, udp(6001));
+    assert.ok(unknown.findings.some((f) => f.undecided), 'without the text, eg may or may not be on eth0');
   } finally {
     lab.cleanup();
   }

@@ -127,9 +127,9 @@ export class NetNS {
     });
   }
 
-  /** The native nftables rule set (`nft -j list ruleset`); undefined when the dump has none (nft not installed). */
+  /** The native nftables rule set (`nft -j list ruleset`, devices the JSON leaves out from `nft list ruleset`); undefined when the dump has none (nft not installed). */
   get nftables(): NftRuleset | undefined {
-    return this.lazy('nftables', () => (this.info.nftables !== undefined ? parseNftRuleset(this.info.nftables) : undefined));
+    return this.lazy('nftables', () => (this.info.nftables !== undefined ? parseNftRuleset(this.info.nftables, this.info.nftablesText) : undefined));
   }
 
   get ipsets(): IpsetRegistry | undefined {

@@ -96,6 +96,7 @@ export const netnsInfoSchema = {
     ipsets: str,
     ipvs: str,
     nftables: { type: 'object', required: ['nftables'], properties: { nftables: { type: 'array' } } },
+    nftablesText: str,
     sockets: str,
     procNet: { type: 'object', additionalProperties: false, properties: { tcp: str, tcp6: str, udp: str, udp6: str } },
     sysctls: strMap,

@@ -19,6 +19,7 @@ import { bridgeFamilyChains } from '../../../src/engine/datapath/bridge-nft';
 import { bridgePortEgress } from '../../../src/engine/datapath/egress-nft';
 import type { Suspicion } from '../../../src/engine/model/suspicion';
 import { NetNS } from '../../../src/engine/netstack/netns';
+import type { NodeNetworkStackDump } from '../../../src/shared/dump';
 import { kernelProfile } from '../../../src/engine/netstack/router-kernel-profile';
 import { runningKernel } from '../../support/kernel';
 import { collectorTools, haveTool, isRoot } from '../../support/machine';
@@ -203,7 +204,7 @@ ip route add blackhole 10.10.2.0/24 table 100`,
     ]),
   },
   {
-    name: 'enumerated and unknown: numgen endpoints, limit both ways, a netdev ingress drop (device not in nft -j), reject',
+    name: 'enumerated and unknown: numgen endpoints, limit both ways, a netdev ingress drop (its device read from the text listing), reject',
     iptables: `*filter
 :INPUT ACCEPT [0:0]
 :FORWARD ACCEPT [0:0]
@@ -769,11 +770,12 @@ test('bridge-family nftables chains vs the kernel: a bridged frame through prero
 // the router sends itself — and on a bridge:
 // a frame bridged out of a port, one the bridge's host sends out of br0 and then the port.
 //
-// nft -j list ruleset (1.0.6) leaves the devices of netdev chains out; the text listing has them.
-// Each packet is compared twice: with the devices as the text listing names them (the walk must
-// be certain and right), and with the dump as collected (a chain whose device is not named is
-// evaluated on and off the interface: the kernel's outcome must be among the walk's, and a packet
-// no egress rule would stop stays certain).
+// nft -j list ruleset (1.0.6) leaves the devices of netdev chains out; the text listing has them,
+// and the collector records it then (`nftablesText`). Each packet is compared twice: with the dump
+// as collected (the devices read from the text: the walk must be certain and right), and without
+// the text, as older collectors dumped it (a chain whose device is not named is evaluated on and
+// off the interface: the kernel's outcome must be among the walk's, and a packet no egress rule
+// would stop stays certain).
 const EG = routerTopology({ prefix: 'npeg', macByte: 6, defaultViaServer: true });
 const EGB = { A: 'npeg-ba', B: 'npeg-bb', BR: 'npeg-br' };
 
@@ -844,31 +846,18 @@ table netdev beg {
 }
 `;
 
-/** The devices of `ns`'s netdev chains as `nft list ruleset` prints them, by `family table chain`. */
-function netdevDevices(ns: string): Map<string, string[]> {
-  const out = new Map<string, string[]>();
-  let table = '';
-  let chain = '';
-  for (const line of inNs(ns, 'nft', 'list', 'ruleset').split('\n')) {
-    const t = /^table (\S+) (\S+) \{/.exec(line);
-    if (t) table = `${t[1]} ${t[2]}`;
-    const c = /^\s+chain (\S+) \{/.exec(line);
-    if (c) chain = c[1];
-    const d = /hook \w+ (?:device "?([^"\s]+)"?|devices = \{ ([^}]*) \})/.exec(line);
-    if (d) out.set(`${table} ${chain}`, d[1] ? [d[1]] : d[2].split(',').map((x) => x.trim().replace(/"/g, '')));
-  }
-  return out;
-}
-
-/** The namespace's nft dump with the netdev chains' devices filled in (as `dev`, the JSON name newer nft prints). */
-function withDevices(nftables: unknown, devices: Map<string, string[]>): unknown {
-  const j = structuredClone(nftables) as { nftables: { chain?: Record<string, unknown> }[] };
-  for (const item of j.nftables) {
-    const c = item.chain;
-    const d = c && devices.get(`${String(c.family)} ${String(c.table)} ${String(c.name)}`);
-    if (c && d) c.dev = d.length === 1 ? d[0] : d;
-  }
-  return j;
+/**
+ * The router's NetNS as collected — nft -j leaves the netdev chains' devices out, the collector
+ * then records `nft list ruleset` and the engine reads them there (every one must be named) — and
+ * as a dump without that text (collectors before it) has it.
+ */
+function namedAndUnnamed(dump: NodeNetworkStackDump, label: string, kernel: ReturnType<typeof kernelProfile>): { named: NetNS; unnamed: NetNS; devicesInJson: boolean } {
+  const devicesInJson = JSON.stringify(dump.node.nftables).includes('"dev"');
+  if (!devicesInJson) assert.ok(dump.node.nftablesText, 'nft -j leaves the devices out: the collector records the text listing');
+  const named = new NetNS(dump.node, label, kernel);
+  const nameless = named.nftables!.tables.flatMap((t) => [...t.chains.values()]).filter((c) => c.base && (c.base.hook === 'egress' || c.base.hook === 'ingress') && !c.base.devices.length);
+  assert.deepEqual(nameless.map((c) => `${c.table} ${c.name}`), [], 'every netdev chain has its devices, from nft -j or the text listing');
+  return { named, unnamed: new NetNS({ ...dump.node, nftablesText: undefined }, label, kernel), devicesInJson };
 }
 
 /** Certain: exactly the kernel's outcome; enumerated or undecided: the kernel's outcome among the walk's. */
@@ -891,9 +880,7 @@ test('nftables egress chains vs the kernel: routed, sent and answered through a 
     sleeper = sleep.proc;
     const dump = await runCollector({ hostPid: sleep.pid, pids: [] });
     const kernel = kernelProfile(runningKernel());
-    const devicesInDump = JSON.stringify(dump.node.nftables).includes('"dev"');
-    const named = new NetNS({ ...dump.node, nftables: withDevices(dump.node.nftables, netdevDevices(EG.R)) as typeof dump.node.nftables }, 'router', kernel);
-    const asDumped = new NetNS(dump.node, 'router', kernel);
+    const { named, unnamed: asDumped, devicesInJson } = namedAndUnnamed(dump, 'router', kernel);
     type P = Probe & { by: keyof typeof from };
     const c = (dst: string, dport: number, src = 0): P => ({ ...probe('udp', dst, dport, src), by: 'C' });
     const probes: P[] = [
@@ -932,12 +919,12 @@ test('nftables egress chains vs the kernel: routed, sent and answered through a 
       const od = walkOutcomes(wd, towards);
       if (od.undecided) undecided++;
       const bad: string[] = [];
-      if (on.undecided || !agrees(k, on)) bad.push(`devices named: walk ${[...on.outcomes].join(' or ')}${on.undecided ? ', undecided' : ''} — ${wn.findings.map((f) => `${f.check}: ${f.message}`).join(' | ')}`);
-      if (!agrees(k, od) || (od.undecided && matchedByNone.has(p.dport))) bad.push(`as dumped: walk ${[...od.outcomes].join(' or ')}${od.undecided ? ', undecided' : ''}`);
+      if (on.undecided || !agrees(k, on)) bad.push(`as collected: walk ${[...on.outcomes].join(' or ')}${on.undecided ? ', undecided' : ''} — ${wn.findings.map((f) => `${f.check}: ${f.message}`).join(' | ')}`);
+      if (!agrees(k, od) || (od.undecided && matchedByNone.has(p.dport))) bad.push(`without the text listing: walk ${[...od.outcomes].join(' or ')}${od.undecided ? ', undecided' : ''}`);
       if (bad.length) wrong.push(`${p.src}:${p.sport} -> ${p.dst}:${p.dport}: kernel ${k}; ${bad.join('; ')}`);
       else agreeing++;
     }
-    const line = `nftables egress walk vs kernel (router): ${agreeing}/${total} packets agree (devices named: certain and right; as dumped, devices ${devicesInDump ? 'in' : 'not in'} nft -j: the kernel's outcome among the walk's, ${undecided} undecided)`;
+    const line = `nftables egress walk vs kernel (router): ${agreeing}/${total} packets agree (as collected, devices ${devicesInJson ? 'in nft -j' : 'from nft list ruleset'}: certain and right; without the text listing: the kernel's outcome among the walk's, ${undecided} undecided)`;
     t.diagnostic(line);
     console.log(line);
     assert.deepEqual(wrong, []);
@@ -966,8 +953,7 @@ test('nftables egress chains vs the kernel: a frame bridged out of a port, one t
     sleeper = sleep.proc;
     const dump = await runCollector({ hostPid: sleep.pid, pids: [] });
     const kernel = kernelProfile(runningKernel());
-    const named = new NetNS({ ...dump.node, nftables: withDevices(dump.node.nftables, netdevDevices(EGB.BR)) as typeof dump.node.nftables }, 'bridge', kernel);
-    const asDumped = new NetNS(dump.node, 'bridge', kernel);
+    const { named, unnamed: asDumped } = namedAndUnnamed(dump, 'bridge', kernel);
     // Bridged: the port's egress chains (bridgePortEgress, as l2.ts calls it). Sent by the host:
     // the walk (routed out of br0, whose egress chains it meets after POSTROUTING), then the port's.
     const simulate = (ns: NetNS, packet: Packet, fromHost: boolean) => {
@@ -1023,12 +1009,12 @@ test('nftables egress chains vs the kernel: a frame bridged out of a port, one t
       const od = simulate(asDumped, packet, fromHost);
       if (od.undecided) undecided++;
       const bad: string[] = [];
-      if (on.undecided || !agrees(k, on)) bad.push(`devices named: netpath ${[...on.outcomes].join(' or ')}${on.undecided ? ', undecided' : ''}`);
-      if (!agrees(k, od) || (od.undecided && pr.dport === 7500)) bad.push(`as dumped: netpath ${[...od.outcomes].join(' or ')}${od.undecided ? ', undecided' : ''}`);
+      if (on.undecided || !agrees(k, on)) bad.push(`as collected: netpath ${[...on.outcomes].join(' or ')}${on.undecided ? ', undecided' : ''}`);
+      if (!agrees(k, od) || (od.undecided && pr.dport === 7500)) bad.push(`without the text listing: netpath ${[...od.outcomes].join(' or ')}${od.undecided ? ', undecided' : ''}`);
       if (bad.length) wrong.push(`${pr.src} -> ${pr.dst}:${pr.dport}: kernel ${k}; ${bad.join('; ')}`);
       else agreeing++;
     }
-    const line = `nftables egress vs kernel (bridge): ${agreeing}/${total} packets agree (devices named: certain and right; as dumped: the kernel's outcome among netpath's, ${undecided} undecided)`;
+    const line = `nftables egress vs kernel (bridge): ${agreeing}/${total} packets agree (as collected: certain and right; without the text listing: the kernel's outcome among netpath's, ${undecided} undecided)`;
     t.diagnostic(line);
     console.log(line);
     assert.deepEqual(wrong, []);

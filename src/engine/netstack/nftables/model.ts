@@ -4,6 +4,8 @@
 // means nothing is dropped: a statement this model does not know is listed in the rule's
 // `notUnderstood` with its JSON, for the simulator to treat as undecided.
 
+import { fillDevicesFromText } from './text-devices';
+
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 export type JsonObj = { [k: string]: Json };
 
@@ -111,8 +113,12 @@ function element(e: Json, isMap: boolean): NftElement {
   return out;
 }
 
-/** Reads an `nft -j list ruleset` value (`{ nftables: [...] }`). Anything else reads as an empty rule set. */
-export function parseNftRuleset(dump: unknown): NftRuleset {
+/**
+ * Reads an `nft -j list ruleset` value (`{ nftables: [...] }`). Anything else reads as an empty rule
+ * set. `text`, the `nft list ruleset` listing of the same rule set, names the devices of ingress
+ * and egress chains that the JSON leaves out (text-devices.ts).
+ */
+export function parseNftRuleset(dump: unknown, text?: string): NftRuleset {
   const list = isObj(dump) && Array.isArray(dump.nftables) ? dump.nftables : [];
   const rs: NftRuleset = { tables: [], other: [] };
   const tables = new Map<string, NftTable>();
@@ -183,6 +189,7 @@ export function parseNftRuleset(dump: unknown): NftRuleset {
       ...(typeof r.comment === 'string' ? { comment: r.comment } : {}), notUnderstood,
     });
   }
+  if (text !== undefined) fillDevicesFromText(rs, text);
   return rs;
 }
 
