@@ -163,7 +163,7 @@ function deviceStages(rules: NetfilterRules & { nft: NftRuleset }, family: Famil
     unknown.push({
       hook: at, table: '', chain: '', rule: 0, kind: 'chain', key, assumed: on,
       text: `device of ${nativeChainWhere(c)}: ${dev}?`,
-      reason: `the dump does not say which device this ${hook} chain is attached to (nft -j list ruleset leaves its devices out)`,
+      reason: `the dump does not say which device this ${hook} chain is attached to (nft -j list ruleset leaves netdev chains' devices out, and the dump has no nft list ruleset text that names it)`,
     });
     if (on) stages.push(nativeStage(rules.nft, c, hook));
   }
