@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import { loadSnapshot } from '../../src/engine/snapshot/load';
 import { diagnose, findingsOf, hostOf, labSnapshot, WEB2, WEB2_IP } from './honest-fixture';
 import type { NetpathSnapshot } from '../../src/engine/snapshot/types';
+import { SnapshotDiff } from '../../src/engine/diff/diff';
+import { entriesOf } from '../../src/engine/diff/stack';
 
 const FLANNEL = 'flannel-host-gw--healthy';
 
@@ -91,4 +93,20 @@ test('the snapshot schema takes nftablesText as text, and only as text', () => {
   assert.equal(loadSnapshot(JSON.stringify(s)).dumps.node1.node.nftablesText, hostOf(s, 'node1').nftablesText);
   (hostOf(s, 'node1') as unknown as Record<string, unknown>).nftablesText = { devices: ['eth0'] };
   assert.throws(() => loadSnapshot(JSON.stringify(s)), /nftablesText/);
+});
+
+test('snapshot diff sees a netdev chain move to another device when only the text names the device', () => {
+  const a = withEgressDrop();
+  hostOf(a, 'node1').nftablesText = listing(a, 'eth0');
+  const b = withEgressDrop();
+  hostOf(b, 'node1').nftablesText = listing(b, 'cni0');
+  const chains = (s: NetpathSnapshot) => [...entriesOf(hostOf(s, 'node1'), 'nftables').values()].filter((t) => t.includes('"name":"eg"'));
+  assert.equal(chains(a).length, 1);
+  assert.match(chains(a)[0], /"devices":"eth0"/);
+  assert.match(chains(b)[0], /"devices":"cni0"/);
+  const moved = new SnapshotDiff(a, b).rest().stacks.filter((x) => x.node === 'node1' && x.area === 'nftables');
+  // (nft entries are keyed by their text, as a chain changed in the JSON is: the old one removed, the new one added.)
+  assert.deepEqual(moved.map((x) => [x.change, /"devices":"(\w+)"/.exec(x.key)?.[1]]), [['removed', 'eth0'], ['added', 'cni0']]);
+  const lost = new SnapshotDiff(a, withEgressDrop()).rest().stacks.filter((x) => x.node === 'node1' && x.area === 'nftables');
+  assert.equal(lost.length, 1, 'losing the text (the device unknown again) is a difference too');
 });

@@ -8,6 +8,17 @@
 import type { JsonValue, NetNSInfo } from '../../shared/dump';
 import { parseRoutes, parseRules, formatRoute, formatRule } from '../netstack/routes';
 import { ParseError } from '../netstack/parse-error';
+import { parseNftRuleset } from '../netstack/nftables/model';
+
+/** Devices of base chains that the JSON leaves out and the text listing names, by `family table chain`. */
+function textDevices(info: NetNSInfo): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  if (info.nftablesText === undefined || info.nftables === undefined) return out;
+  for (const t of parseNftRuleset(info.nftables, info.nftablesText).tables) {
+    for (const c of t.chains.values()) if (c.base?.devices.length) out.set(`${t.family} ${t.name} ${c.name}`, c.base.devices);
+  }
+  return out;
+}
 
 export type StackArea =
   | 'interfaces' | 'addresses' | 'routes' | 'rules' | 'neighbours' | 'fdb' | 'iptables' | 'ip6tables'
@@ -21,7 +32,7 @@ export type Entries = Map<string, string>;
 /** Which raw fields feed an area (to skip an area whose fields are byte-identical). */
 export const areaFields: Record<StackArea, (keyof NetNSInfo)[]> = {
   interfaces: ['links'], addresses: ['addresses'], routes: ['routes', 'routes6'], rules: ['rules', 'rules6'],
-  neighbours: ['neighbours', 'neighbours6', 'neighbours6Proxy'], fdb: ['fdb'], iptables: ['iptables'], ip6tables: ['ip6tables'], nftables: ['nftables'],
+  neighbours: ['neighbours', 'neighbours6', 'neighbours6Proxy'], fdb: ['fdb'], iptables: ['iptables'], ip6tables: ['ip6tables'], nftables: ['nftables', 'nftablesText'],
   ipsets: ['ipsets'], ipvs: ['ipvs'], sysctls: ['sysctls'], sockets: ['sockets', 'procNet'],
 };
 
@@ -123,11 +134,17 @@ export function entriesOf(info: NetNSInfo, area: StackArea): Entries {
     }
     case 'nftables': {
       const list = (info.nftables as Obj | undefined)?.nftables;
+      const fromText = textDevices(info);
       for (const item of arr(list)) {
         const [type] = Object.keys(item);
         if (type === 'metainfo') continue;
         const body = { ...(item[type] as Obj) };
         delete body.handle;
+        // A netdev chain's device, when only the `nft list ruleset` text names it (nft -j leaves it out): moving the chain to another device is a change.
+        if (type === 'chain' && body.hook !== undefined && body.dev === undefined && body.devices === undefined) {
+          const d = fromText.get(`${String(body.family)} ${String(body.table)} ${String(body.name)}`);
+          if (d?.length) body.devices = d.length === 1 ? d[0] : d;
+        }
         const t = `${type} ${JSON.stringify(withoutCounters(body))}`;
         let k = t;
         for (let n = 2; out.has(k); n++) k = `${t} (#${n})`;
