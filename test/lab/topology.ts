@@ -236,6 +236,8 @@ export class Topology {
     sysctl(ns, 'net.ipv4.conf.default.rp_filter', 0);
     sysctl(ns, 'net.ipv4.conf.eth0.rp_filter', 0);
     sysctl(ns, 'net.bridge.bridge-nf-call-iptables', 1);
+    // the policy agent's ip6tables rules see same-node bridged IPv6 the same way (on by default; made explicit)
+    sysctl(ns, 'net.bridge.bridge-nf-call-ip6tables', 1);
     const { plugin } = this.spec;
     const br = bridgeName(plugin);
     if (br) {
