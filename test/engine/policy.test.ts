@@ -114,3 +114,50 @@ test('NetworkPolicy: arbitrary garbage specs compile and evaluate without throwi
     { numRuns: 2000, seed: 7 },
   );
 });
+
+test('NetworkPolicy egress to another node\'s NodePort is judged for that node\'s address and the nodePort (the DNAT happens there)', () => {
+  // Measured in the lab (flannel-host-gw-dual-policy--policy-egress-ipv6-except, probe nodeport-6): the
+  // client's node does not translate node2's NodePort, so its egress rules see node2's address.
+  const exceptPods = policy('default/client-out', { podSelector: sel({ app: 'client' }), policyTypes: ['Egress'], egress: [{ to: [{ ipBlock: { cidr: '0.0.0.0/0', except: ['10.244.2.0/24'] } }] }] });
+  const toWeb = policy('default/client-out', { podSelector: sel({ app: 'client' }), policyTypes: ['Egress'], egress: [{ to: [{ podSelector: sel({ app: 'web' }) }], ports: [{ port: 8080 }] }] });
+  const run = (pol: K8sObject, dst: string) => {
+    const cache = cacheOf([...base, pol]);
+    const pair = resolvePair(cache, 'default/client', dst, 30080);
+    return checkNetworkPolicies(new PolicySet(cache), pair.source, pair.destination, 'tcp');
+  };
+  // node2's NodePort: the backend default/web (10.244.2.3) is in the except list, node2's address is not
+  const viaNode2 = run(exceptPods, '192.168.0.12');
+  assert.deepEqual(viaNode2.targets.map((v) => [v.target.pod, v.egress?.allowed, v.egress?.peer]), [['default/web', true, '192.168.0.12 (node node2)']]);
+  assert.ok(viaNode2.notes.some((n) => /node node1 does not translate nodePort 192\.168\.0\.12:30080 of node node2/.test(n)), viaNode2.notes.join('\n'));
+  // a pod selector and the target port do not match a node address and its nodePort: denied, naming the policy
+  const denied = run(toWeb, '192.168.0.12');
+  assert.equal(denied.allowed, false);
+  const s = denied.suspicions.filter((x) => x.check === 'policy.egress-deny');
+  assert.equal(s.length, 1);
+  assert.match(s[0].message, /egress from default\/client to 192\.168\.0\.12 \(node node2\):30080\/TCP \(nodePort of service default\/web-np\)/);
+  assert.equal(s[0].evidence[0].where, 'networkpolicy default/client-out');
+  // the client's own node's NodePort is translated before the client's egress rules: the backend is judged
+  const own = run(toWeb, '192.168.0.11');
+  assert.deepEqual(own.targets.map((v) => [v.target.pod, v.egress?.allowed]), [['default/web', true]]);
+  assert.equal(run(exceptPods, '192.168.0.11').allowed, false);
+});
+
+test('NetworkPolicy in dual-stack: an ipBlock matches its own family only (the IPv6 flow of an IPv4-only allow is denied, naming the policy)', () => {
+  const cache = cacheOf([
+    node('node1', ['192.168.0.11', 'fd00::11']), node('node2', ['192.168.0.12', 'fd00::12']), namespace('default'),
+    pod('default/client', { ip: ['10.244.1.2', 'fd00:10:244:1::2'], node: 'node1', labels: { app: 'client' } }),
+    pod('default/web', { ip: ['10.244.2.3', 'fd00:10:244:2::3'], node: 'node2', labels: { app: 'web' } }),
+    policy('default/web-v4', { podSelector: sel({ app: 'web' }), ingress: [{ from: [{ ipBlock: { cidr: '10.244.1.0/24' } }] }] }),
+    policy('default/client-out', { podSelector: sel({ app: 'client' }), policyTypes: ['Egress'], egress: [{ to: [{ ipBlock: { cidr: '0.0.0.0/0' } }, { ipBlock: { cidr: '::/0', except: ['fd00:10:244:2::/64'] } }] }] }),
+  ]);
+  const check = (family: 4 | 6) => {
+    const pair = resolvePair(cache, 'default/client', 'default/web', 8080, family);
+    return checkNetworkPolicies(new PolicySet(cache), pair.source, pair.destination, 'tcp');
+  };
+  assert.deepEqual(check(4).targets.map((v) => [v.egress?.allowed, v.ingress?.allowed]), [[true, true]]);
+  const six = check(6);
+  assert.deepEqual(six.targets.map((v) => [v.egress?.allowed, v.ingress?.allowed]), [[false, false]]);
+  const why = six.suspicions.map((s) => `${s.check}: ${s.message} | ${s.evidence.map((e) => e.text).join(' | ')}`).join('\n');
+  assert.match(why, /policy\.ingress-deny: .*default\/web-v4, the only policy selecting default\/web for ingress, does not allow it \| .*ipBlock 10\.244\.1\.0\/24 does not contain fd00:10:244:1::2/);
+  assert.match(why, /policy\.egress-deny: .*default\/client-out.*fd00:10:244:2::3 is in the except list/);
+});

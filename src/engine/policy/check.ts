@@ -1,7 +1,10 @@
 // The NetworkPolicy verdict of a whole flow, for the result's `clusterSuspicions`: egress at the
 // source pod and ingress at the destination pod. A service destination is evaluated at each
 // backend after DNAT (backend IP and target port), which is what CNIs enforce; a NodePort on a
-// node address is a service destination too.
+// node address is a service destination too. Except for egress to another node's NodePort: the
+// source's node does not DNAT it (kube-proxy's NodePort rules match its own addresses only), so
+// the policy enforced there sees that node's address and the nodePort (measured in the lab:
+// flannel-host-gw-dual-policy--policy-egress-ipv6-except).
 import type { ClusterCache } from '../k8s/cache';
 import type { ClusterPod } from '../k8s/objects';
 import { nodeIPs, type ResolvedEndpoint } from '../k8s/resolve';
@@ -58,6 +61,8 @@ export function checkNetworkPolicies(policies: PolicySet, source: ResolvedEndpoi
   // What the backend sees as the source: kube-proxy masquerades external-address traffic of
   // externalTrafficPolicy=Cluster services to the address of the node that handled it.
   let ingressPeer = srcPeer;
+  // Egress judged before the DNAT (a NodePort of another node): one verdict for every backend.
+  let preDnatEgress: { peer: PolicyPeerEndpoint; verdict?: DirectionVerdict } | undefined;
   const lookup = dst.type === 'service' || dst.type === 'lb' || dst.type === 'node' ? findServiceHit(cache, dst.ip, dst.port, protocol) : undefined;
   const hit = lookup && 'hit' in lookup && (dst.type !== 'node' || lookup.hit.kind === 'nodePort') ? lookup.hit : undefined;
   if (hit) {
@@ -66,6 +71,11 @@ export function checkNetworkPolicies(policies: PolicySet, source: ResolvedEndpoi
     for (const be of b.backends) {
       const pod = be.pod ? cache.pod(be.pod) : cache.podByIP(be.ip);
       targets.push({ ip: be.ip, port: be.port, ...(pod ? { pod } : {}), ...(be.node ? { node: be.node } : {}), service: b.service });
+    }
+    const nodePortOf = hit.kind === 'nodePort' ? cache.nodeByIP(hit.ip) : undefined;
+    if (srcPod && nodePortOf && nodePortOf.name !== srcNode) {
+      preDnatEgress = { peer: { ip: hit.ip, node: nodePortOf.name } };
+      out.notes.push(`node ${srcNode} does not translate nodePort ${hit.ip}:${dst.port} of node ${nodePortOf.name}: egress from ${srcPod.key} is judged for that address and port (the DNAT to a backend happens on ${nodePortOf.name})`);
     }
     if (hit.kind !== 'clusterIP' && b.trafficPolicy.value === 'Cluster') {
       const handler = hit.kind === 'nodePort' ? cache.nodeByIP(hit.ip) : srcNode ? cache.node(srcNode) : undefined;
@@ -91,13 +101,19 @@ export function checkNetworkPolicies(policies: PolicySet, source: ResolvedEndpoi
       target: { ip: t.ip, port: t.port, ...(t.pod ? { pod: t.pod.key } : {}), ...(t.service ? { service: t.service } : {}) },
       allowed: true,
     };
-    if (srcPeer.pod) v.egress = policies.evaluate('egress', srcPeer.pod, dstPeer, t.port, protocol, podNetDst);
+    if (srcPeer.pod && preDnatEgress) {
+      const first = !preDnatEgress.verdict;
+      v.egress = preDnatEgress.verdict ??= policies.evaluate('egress', srcPeer.pod, preDnatEgress.peer, dst.port, protocol, undefined);
+      if (first && !v.egress.allowed) out.suspicions.push(denySuspicion(policies, v.egress, preDnatEgress.peer, t.service && `nodePort of service ${t.service}`));
+    } else if (srcPeer.pod) {
+      v.egress = policies.evaluate('egress', srcPeer.pod, dstPeer, t.port, protocol, podNetDst);
+      if (!v.egress.allowed) out.suspicions.push(denySuspicion(policies, v.egress, dstPeer, t.service && `backend of service ${t.service}`));
+    }
     if (podNetDst) v.ingress = policies.evaluate('ingress', podNetDst, ingressPeer, t.port, protocol, podNetDst);
     v.allowed = (v.egress?.allowed ?? true) && (v.ingress?.allowed ?? true);
     out.allowed &&= v.allowed;
     out.targets.push(v);
-    if (v.egress && !v.egress.allowed) out.suspicions.push(denySuspicion(policies, v.egress, dstPeer, t.service));
-    if (v.ingress && !v.ingress.allowed) out.suspicions.push(denySuspicion(policies, v.ingress, ingressPeer, t.service));
+    if (v.ingress && !v.ingress.allowed) out.suspicions.push(denySuspicion(policies, v.ingress, ingressPeer, t.service && `backend of service ${t.service}`));
   }
 
   // Policies that decided something but could not be read completely.
@@ -169,8 +185,9 @@ function missingLabelCauses(policies: PolicySet, d: DirectionVerdict, peer: Poli
   return [...labels].map(([kv, key]) => podCause(pod, ['metadata', 'labels'], { kind: 'add-label', key, value: kv.slice(key.length + 1) }));
 }
 
-function denySuspicion(policies: PolicySet, d: DirectionVerdict, peer: PolicyPeerEndpoint, service: string | undefined): Suspicion {
-  const via = service ? ` (backend of service ${service})` : '';
+/** `via`: how the peer relates to the service the flow was sent to, e.g. `backend of service ns/name`. */
+function denySuspicion(policies: PolicySet, d: DirectionVerdict, peer: PolicyPeerEndpoint, via: string | undefined): Suspicion {
+  via = via ? ` (${via})` : '';
   const flow = d.direction === 'egress'
     ? `egress from ${d.pod} to ${d.peer}:${d.port}/${d.protocol}${via}`
     : `ingress to ${d.pod}${via} on ${d.port}/${d.protocol} from ${d.peer}`;
