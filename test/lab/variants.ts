@@ -4,10 +4,17 @@
 //   CIDR per node, IPv6 node addresses, dual-stack Services from the real control plane and the real
 //   kube-proxy 1.20 in dual-stack mode; probes by name with a family and by address; faults that break
 //   the IPv6 path only, and one that breaks the IPv4 path only.
+// * NetworkPolicy in dual-stack (flannel-host-gw-dual-policy): the dual-stack host-gw topology with
+//   a web policy admitting the client and the nodes over both families; faults that replace the
+//   policies: default-deny plus an allow by podSelector (both families alike), an ipBlock for the
+//   client's IPv4 CIDR only (IPv6 denied), an egress policy whose IPv6 ipBlock excepts node2's pods.
+//   The policy agent (policy-agent.ts) enforces them with iptables and ip6tables.
 // * KubeSkoop's remaining e2e scenarios on flannel vxlan: node -> its own pod, same-node UDP, node MTU
 //   1400 under a 1450-byte overlay, cni0 down.
 import { inNs, ipn, run, sysctl } from './exec';
 import type { Lab, ProbeSpec } from './lab';
+import { LAB_LABEL } from './cluster';
+import type { NetworkPolicy } from './policy-agent';
 import type { Fault } from './faults';
 import type { Variant } from './runner';
 import { INTERNET_IP, INTERNET_IP6, FLANNEL_V6_TUNNEL, type Plugin, type TopologySpec } from './topology';
@@ -33,8 +40,8 @@ export const DUAL_STACK_CP_ENV = {
 
 /**
  * The standard two-node topology, dual-stack: every Service RequireDualStack (IPv4 first, as the
- * cluster's primary family). No NetworkPolicy: the lab's policy agent writes IPv4 rules only, so an
- * IPv6 policy would not be enforced here and the kernel's truth would be wrong for it.
+ * cluster's primary family). No NetworkPolicy here, so its faults break paths for one reason only;
+ * the dual-stack policy cases have a topology of their own (dualPolicyTopology).
  */
 export function dualTopology(plugin: Plugin): TopologySpec {
   const s = standardTopology(plugin, `${plugin}-dual`);
@@ -67,6 +74,81 @@ export function dualProbes(): ProbeSpec[] {
     four({ id: 'external-4', path: 'pod-external', src: 'default/client', dst: INTERNET_IP, address: INTERNET_IP, port: 80, protocol: 'TCP' }),
   ];
 }
+
+/**
+ * The web pods admit TCP from the client (a pod selector: both of its addresses) and from the nodes'
+ * segment (an ipBlock per family), UDP 5353 from anywhere: every healthy dual-stack probe passes.
+ */
+const DUAL_WEB_POLICY: NetworkPolicy = {
+  metadata: { name: 'web-allow-client', namespace: 'default' },
+  spec: { podSelector: { matchLabels: { tier: 'web' } }, policyTypes: ['Ingress'],
+    ingress: [{ from: [{ podSelector: { matchLabels: { app: 'client' } } }, { ipBlock: { cidr: '198.51.100.0/24' } }, { ipBlock: { cidr: '2001:db8:100::/64' } }],
+      ports: [{ protocol: 'TCP', port: 'http' }] },
+    { ports: [{ protocol: 'UDP', port: 5353 }] }] },
+};
+
+export function dualPolicyTopology(): TopologySpec {
+  return { ...dualTopology('flannel-host-gw'), name: 'flannel-host-gw-dual-policy', policies: [DUAL_WEB_POLICY] };
+}
+
+/** the dual-stack probes and the IPv4 twins of the IPv6 ones a policy case tells apart */
+export function dualPolicyProbes(): ProbeSpec[] {
+  return [
+    ...dualProbes(),
+    { id: 'same-node-4', path: 'pod-pod-same-node', src: 'default/client', dst: 'default/web1', address: IP.web1, port: 8080, protocol: 'TCP', family: 4 },
+    { id: 'node-to-pod-4', path: 'node-pod', src: 'node/node1', dst: 'default/web2', address: IP.web2, port: 8080, protocol: 'TCP', family: 4 },
+  ];
+}
+
+/**
+ * A policy case: the lab's policies are replaced by `policies` (labelled like the topology's, so the
+ * lab's cleanup removes them) and the agent resyncs; undo puts the topology's own back. The evidence
+ * is the agent's DROP for `denied` (e.g. `ingress of default/web2`) counting packets in `family`.
+ */
+function policyFault(id: string, description: string, probe: string, policies: NetworkPolicy[], denied: string, family: 'iptables' | 'ip6tables'): Fault {
+  const replace = async (l: Lab, with_: NetworkPolicy[]) => {
+    for (const o of await l.cluster.list('networking.k8s.io/v1', 'NetworkPolicy', undefined, LAB_LABEL)) {
+      await l.cluster.deleteObject('networking.k8s.io/v1', 'NetworkPolicy', o.metadata!.namespace, o.metadata!.name!);
+    }
+    for (const pol of with_) {
+      await l.cluster.createObject({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', ...pol,
+        metadata: { ...pol.metadata, labels: { [LAB_LABEL]: l.topo.spec.name } } } as unknown as Parameters<Lab['cluster']['createObject']>[0]);
+    }
+    await l.syncPolicies();
+  };
+  return {
+    id, plugins: ['flannel-host-gw'], description, netNode: 'cluster', check: 'policy.deny', probe, expect: ['timeout'],
+    apply: (l) => replace(l, policies),
+    undo: (l) => replace(l, l.topo.spec.policies as NetworkPolicy[]),
+    evidence: (l) => {
+      const drop = inNs(nsOf(l, denied.endsWith('web2') ? 'node2' : 'node1'), family, ['-L', '-v', '-x', '-n']).split('\n').find((x) => x.includes(`${denied} denied by`));
+      return drop && Number(drop.trim().split(/\s+/)[0]) > 0 ? undefined : `the policy agent's ${family} DROP for ${denied} counted no packet`;
+    },
+  };
+}
+
+const dualPolicyFaults: Fault[] = [
+  policyFault('policy-default-deny-allow-client',
+    'default-deny-ingress selects every pod of default; web-allow-client admits only the client (podSelector, any port): node1 is denied to web2 over IPv4 and IPv6 alike, the client allowed over both',
+    'node-to-pod-6', [
+      { metadata: { name: 'default-deny-ingress', namespace: 'default' }, spec: { podSelector: {}, policyTypes: ['Ingress'] } },
+      { metadata: { name: 'web-allow-client', namespace: 'default' }, spec: { podSelector: { matchLabels: { tier: 'web' } }, policyTypes: ['Ingress'],
+        ingress: [{ from: [{ podSelector: { matchLabels: { app: 'client' } } }] }] } },
+    ], 'ingress of default/web2', 'ip6tables'),
+  policyFault('policy-ipblock-ipv4-only',
+    "web-allow-client admits the client's IPv4 pod CIDR and the nodes' IPv4 segment by ipBlock only: IPv4 is allowed, every IPv6 flow to a web pod is denied (an IPv4 block does not match IPv6)",
+    'cross-node-6', [
+      { metadata: { name: 'web-allow-client', namespace: 'default' }, spec: { podSelector: { matchLabels: { tier: 'web' } }, policyTypes: ['Ingress'],
+        ingress: [{ from: [{ ipBlock: { cidr: '10.244.1.0/24' } }, { ipBlock: { cidr: '198.51.100.0/24' } }] }] } },
+    ], 'ingress of default/web2', 'ip6tables'),
+  policyFault('policy-egress-ipv6-except',
+    "client-egress lets the client reach all of IPv4 and all of IPv6 except node2's IPv6 pod CIDR: IPv6 to web2 (directly or as a Service backend) is denied, everything else allowed",
+    'cross-node-6', [
+      DUAL_WEB_POLICY,
+      { metadata: { name: 'client-egress', namespace: 'default' }, spec: { podSelector: { matchLabels: { app: 'client' } }, policyTypes: ['Egress'],
+        egress: [{ to: [{ ipBlock: { cidr: '0.0.0.0/0' } }, { ipBlock: { cidr: '::/0', except: [POD_CIDR6.node2] } }] }] } },
+    ], 'egress of default/client', 'ip6tables'),
+];
 
 const TAG = 'netpath-lab-fault';
 const nsOf = (lab: Lab, node: string) => lab.topo.node(node).netns;
@@ -190,5 +272,6 @@ export const VARIANTS: Variant[] = [
   ...(['flannel-host-gw', 'flannel-vxlan', 'generic-bridge'] as Plugin[]).map((plugin): Variant => ({
     name: `${plugin}-dual`, plugin, spec: () => dualTopology(plugin), probes: dualProbes, faults: dualFaults(plugin),
   })),
+  { name: 'flannel-host-gw-dual-policy', plugin: 'flannel-host-gw', spec: dualPolicyTopology, probes: dualPolicyProbes, faults: dualPolicyFaults },
   { name: 'flannel-vxlan-kubeskoop', plugin: 'flannel-vxlan', spec: kubeskoopTopology, probes: kubeskoopProbes, faults: kubeskoopFaults },
 ];
