@@ -42,6 +42,9 @@ export const CURATED = new Set([
   'flannel-host-gw-dual--ip6tables-forward-drop', 'flannel-host-gw-dual--ipv6-route-deleted', 'flannel-host-gw-dual--ipv6-forwarding-off',
   'flannel-host-gw-dual--ndp-solicitation-dropped', 'flannel-host-gw-dual--ipv6-dnat-wrong-port', 'flannel-host-gw-dual--ipv4-forward-drop',
   'flannel-vxlan-dual--vxlan6-neigh-missing',
+  // NetworkPolicy in dual-stack: the policy agent's iptables and ip6tables rules
+  'flannel-host-gw-dual-policy--healthy', 'flannel-host-gw-dual-policy--policy-default-deny-allow-client',
+  'flannel-host-gw-dual-policy--policy-ipblock-ipv4-only', 'flannel-host-gw-dual-policy--policy-egress-ipv6-except',
   // KubeSkoop's remaining scenarios
   'flannel-vxlan-kubeskoop--healthy', 'flannel-vxlan-kubeskoop--node-mtu-1400', 'flannel-vxlan-kubeskoop--cni0-down',
 ]);
