@@ -1,4 +1,4 @@
-// Bundles the four entry points with esbuild. `--production` minifies and drops sourcemaps
+// Bundles the five entry points with esbuild. `--production` minifies and drops sourcemaps
 // (used by `npm run package`); `--watch` rebuilds on change.
 import * as esbuild from 'esbuild';
 import { execFileSync } from 'node:child_process';
@@ -35,6 +35,9 @@ const node = { ...common, platform: 'node', target: 'node20', format: 'cjs', def
 const builds = [
   { ...node, entryPoints: ['src/extension/main.ts'], outfile: 'dist/extension.js', external: ['vscode'] },
   { ...node, entryPoints: ['src/server/main.ts'], outfile: 'dist/server.js' },
+  // The server's layout worker: elkjs (3.3 MB) and the layout alone, out of dist/server.js, which
+  // every diagnosis worker thread loads (src/server/layout-worker.ts).
+  { ...node, entryPoints: ['src/server/layout-worker.ts'], outfile: 'dist/layout-worker.js' },
   { ...node, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
   { ...common, platform: 'browser', target: 'es2022', format: 'iife', entryPoints: ['webview/main.ts'], outfile: 'dist/webview.js' },
 ];
