@@ -18,19 +18,23 @@ export class SpareThread {
 
   /** The spare if there is one, else a fresh worker (a second job at once gets its own). */
   take(): Worker {
-    const w = this.idle;
+    const w = this.idle ?? this.launch(false);
     this.idle = undefined;
-    return w ?? this.launch(false);
+    // A worker with a job keeps the process alive until it answers, like any pending I/O.
+    w.ref();
+    return w;
   }
 
   /** Gives back a worker whose job ended: kept if it answered and there is no spare yet, else stopped. */
   release(w: Worker, reusable: boolean): void {
+    w.unref();
     if (reusable && !this.idle) this.idle = w;
     else void w.terminate();
   }
 
   private launch(prewarm: boolean): Worker {
     const w = this.start(prewarm);
+    // An idle worker does not keep the process alive.
     w.unref();
     // A spare that dies while idle (e.g. its bundle failed to load) is forgotten, so the next job
     // starts a fresh one instead of waiting on a dead thread; the 'error' listener keeps an idle
