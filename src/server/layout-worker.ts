@@ -27,7 +27,8 @@ port.on('message', (m: ToLayoutWorker) => {
 
 if ((workerData as LayoutWorkerData | undefined)?.warm) {
   const warmUp = warmUpResult();
-  // Sequential: the second layout runs on code the first compiled; a real request waits behind neither.
+  // One after the other: the second runs on code the first compiled. A request that comes meanwhile
+  // is laid out alongside (ELK's steps are queued tasks), on whatever is compiled by then.
   void layoutResult(warmUp)
     .then(() => layoutResult(warmUp, { direction: 'down' }))
     .catch((e: unknown) => post({ type: 'log', message: `the layout worker's warm-up failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}` }));
