@@ -1,4 +1,4 @@
-// Bundles the four entry points with esbuild. `--production` minifies and drops sourcemaps
+// Bundles the entry points with esbuild (the CLI as a launcher and its bundle). `--production` minifies and drops sourcemaps
 // (used by `npm run package`); `--watch` rebuilds on change.
 import * as esbuild from 'esbuild';
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -36,6 +36,9 @@ const node = { ...common, platform: 'node', target: 'node20', format: 'cjs', def
 const builds = [
   { ...node, entryPoints: ['src/extension/main.ts'], outfile: 'dist/extension.js', external: ['vscode'] },
   { ...node, entryPoints: ['src/server/main.ts'], outfile: 'dist/server.js' },
+  // The server's layout worker: elkjs (3.3 MB) and the layout alone, out of dist/server.js, which
+  // every diagnosis worker thread loads (src/server/layout-worker.ts).
+  { ...node, entryPoints: ['src/server/layout-worker.ts'], outfile: 'dist/layout-worker.js' },
   // The CLI is a small launcher (dist/cli.js) that runs the bundle through V8's code cache (src/launch/code-cache.ts).
   { ...node, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.bundle.js', banner: { js: `/* netpath-build ${randomUUID()} */` } },
   { ...node, entryPoints: ['src/launch/cli.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' }, plugins: [] },

@@ -1,24 +1,13 @@
-// The link-path graph, laid out on the server (never in the extension host, where a large elkjs
-// layout froze VS Code). `positionedFor` is the folded graph a diagnose result carries;
-// `layoutPathFor` answers netpath/layoutPath (unfold groups of backends, capped). Both are pure
-// functions of their arguments so they can run in any thread; the server keeps the last results by
-// run id (`KeptResults`) to lay them out again.
-import { layoutResult, type PositionedGraph } from '../engine/report/layout';
+// netpath/layoutPath's params and the runs the server keeps to lay out again. The link-path graph
+// is laid out on the server (never in the extension host, where a large elkjs layout froze VS
+// Code), in its layout worker (layout-thread.ts, layout-worker.ts): the diagnose result carries the
+// folded graph, netpath/layoutPath unfolds groups of backends (capped) of a run kept here by id.
+// Nothing here imports elkjs, which only the layout worker's bundle holds.
 import { BadInputError } from '../shared/errors';
 import { LayoutPathRequest, type LayoutPathParams } from '../shared/protocol';
 import type { WireResult } from '../shared/severity';
 
 const layoutPathMethod = LayoutPathRequest.method;
-
-/** The default picture of a result: every fan-out folded beyond its first backends. */
-export function positionedFor(result: WireResult): Promise<PositionedGraph> {
-  return layoutResult(result);
-}
-
-/** The graph with the given groups unfolded, each showing up to `limit` backends (bounded overall). */
-export function layoutPathFor(result: WireResult, params: LayoutPathParams): Promise<PositionedGraph> {
-  return layoutResult(result, { expanded: params.expanded, limit: params.limit, direction: params.direction });
-}
 
 const maxExpanded = 1000;
 const maxIdLength = 1000;

@@ -2,7 +2,8 @@
 // file is read, parsed and validated here, never on the server's main thread), build the run's
 // Context from the snapshot's settings and the user's overrides, let the engine ask for the dumps it
 // needs (a snapshot answers at once, a live cluster through collector pods), and write the report
-// and the diagnostics. One path for snapshots and live clusters alike.
+// and the diagnostics. One path for snapshots and live clusters alike. The link-path graph is not
+// laid out here but in the server's layout worker (layout-thread.ts): elkjs is not in this bundle.
 import type { Diagnostic } from 'vscode-languageserver/node';
 import { createContext } from '../engine/context';
 import { Network } from '../engine/network';
@@ -11,14 +12,13 @@ import { formatTextWithFindings } from '../engine/report/text';
 import type { NetpathSnapshot } from '../engine/snapshot/types';
 import type {
   CaptureSnapshotParams, CaptureSnapshotResult, ClusterInfoParams, ClusterInfoResult, DiagnoseParams, DiagnoseResult,
-  LayoutPathParams, LayoutPathResult, ListEndpointsParams, ListEndpointsResult, MatrixParams, MatrixResult, SettingOverrides,
+  ListEndpointsParams, ListEndpointsResult, MatrixParams, MatrixResult, SettingOverrides,
   SnapshotDiffParams, SnapshotDiffResult, WhatIfParams, WhatIfResult,
 } from '../shared/protocol';
 import { reportUri } from '../shared/protocol';
-import { toWireResult, type WireResult } from '../shared/severity';
+import { toWireResult } from '../shared/severity';
 import { toDiagnostics } from './diagnostics';
 import { clusterInfo, listEndpoints } from './endpoints';
-import { layoutPathFor, positionedFor } from './layout';
 import { LiveClusterSource } from './live-source';
 import { manifestDiagnostics } from './manifests/findings';
 import { whatIf } from './manifests/what-if';
@@ -35,18 +35,17 @@ export type Job =
   | { kind: 'listEndpoints'; params: ListEndpointsParams }
   | { kind: 'clusterInfo'; params: ClusterInfoParams }
   | { kind: 'captureSnapshot'; params: CaptureSnapshotParams }
-  | { kind: 'layoutPath'; params: LayoutPathParams & { result: WireResult } }
   | { kind: 'whatIf'; params: WhatIfParams }
   | { kind: 'matrix'; params: MatrixParams }
   | { kind: 'snapshotDiff'; params: SnapshotDiffParams };
 
 export interface JobResults {
-  /** `manifests`: the findings on the workspace's manifests, by file URI. */
-  diagnose: { result: DiagnoseResult; diagnostics: Diagnostic[]; manifests: [string, Diagnostic[]][] };
+  /** `manifests`: the findings on the workspace's manifests, by file URI. `result` lacks the
+   * graph: the main thread has the layout worker draw it. */
+  diagnose: { result: Omit<DiagnoseResult, 'graph'>; diagnostics: Diagnostic[]; manifests: [string, Diagnostic[]][] };
   listEndpoints: ListEndpointsResult;
   clusterInfo: ClusterInfoResult;
   captureSnapshot: CaptureSnapshotResult;
-  layoutPath: LayoutPathResult;
   whatIf: WhatIfResult;
   matrix: MatrixResult;
   snapshotDiff: SnapshotDiffResult;
@@ -94,10 +93,6 @@ export async function runJob(job: Job, steps: Steps): Promise<JobResults[Job['ki
     }
     case 'captureSnapshot':
       return new LiveClusterSource(job.params.source, job.params.limits).capture(job.params.nodes, job.params.output, steps);
-    case 'layoutPath': {
-      const { result, ...params } = job.params;
-      return layoutPathFor(result, params);
-    }
     case 'whatIf':
       return whatIf(job.params, steps);
     case 'matrix':
@@ -128,10 +123,8 @@ async function diagnose(p: DiagnoseParams & { runId: string }, scope: ManifestSc
   // Only findings that name objects send the worker through the workspace's YAML.
   const named = [...wire.clusterSuspicions, ...wire.nodes.flatMap((n) => n.suspicions)].some((s) => s.objects?.length);
   const manifests = named ? [...manifestDiagnostics(wire, uri, diagnostics, workspaceManifests(scope))] : [];
-  steps.step('Laying out the path');
-  const graph = await positionedFor(wire);
   return {
-    result: { runId: p.runId, reportUri: uri, report: text, findings, result: wire, graph, sourceLabel: source.label, durationMs: Date.now() - t0 },
+    result: { runId: p.runId, reportUri: uri, report: text, findings, result: wire, sourceLabel: source.label, durationMs: Date.now() - t0 },
     diagnostics,
     manifests,
   };

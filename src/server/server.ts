@@ -1,14 +1,16 @@
 // Request handlers of the diagnosis server: validate params, hand the work to the worker thread
-// (worker.ts, pipeline.ts), report each step as work-done progress, honour cancellation, publish
+// (worker.ts, pipeline.ts) and the link-path layouts to the layout worker (layout-thread.ts),
+// report each step as work-done progress, honour cancellation, publish
 // suspicions as diagnostics on the run's report document, and turn every failure into a JSON-RPC
 // error with a clear message (the server stays up). The main thread only routes: nothing here
-// parses a snapshot or runs the engine.
+// parses a snapshot, runs the engine or lays out a graph.
 import {
   CodeActionKind, createConnection, ProposedFeatures, TextDocumentSyncKind, type CancellationToken, type Connection, type InitializeParams,
   type RequestType, type WorkDoneProgressParams, type WorkDoneProgressReporter,
 } from 'vscode-languageserver/node';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NetpathError } from '../shared/errors';
 import { constants, setPriority } from 'node:os';
@@ -22,6 +24,7 @@ import { snapshotDiffParams } from './compare';
 import { matrixParams } from './matrix';
 import { version } from '../shared/version';
 import { KeptResults, layoutPathParams, unknownRun } from './layout';
+import { LayoutThread } from './layout-thread';
 import * as check from './params';
 import { Steps } from './steps';
 import { prewarmWorker, runInWorker } from './worker';
@@ -60,6 +63,8 @@ export function startServer(): void {
   const results = new KeptResults(keptRuns);
   const workerFile = __filename;
   const log = (message: string) => connection.console.error(message);
+  /** elkjs, in its own thread and bundle (dist/layout-worker.js, next to this one). */
+  const layouts = new LayoutThread(join(__dirname, 'layout-worker.js'), log);
   /** Findings on the workspace's manifests (the client syncs its YAML documents: their unsaved text counts). */
   const manifests = new PublishedManifests((uri, diagnostics) => connection.sendDiagnostics({ uri, diagnostics }));
   let roots: string[] = [];
@@ -108,6 +113,7 @@ export function startServer(): void {
   });
   connection.onInitialized(() => {
     prewarmWorker(workerFile);
+    layouts.prewarm();
     // Folder changes are only asked for from a client that can send them (the library throws otherwise).
     if (!folderEvents) return;
     connection.workspace.onDidChangeWorkspaceFolders((e) => {
@@ -139,7 +145,13 @@ export function startServer(): void {
   serve(DiagnoseRequest, 'Network Path: diagnosing', 7, check.diagnoseParams, async (p, steps): Promise<DiagnoseResult> => {
     const runId = p.runId ?? newRunId();
     const scope = { roots, open: [...open].map(([uri, d]) => ({ uri, text: d.text })) };
-    const { result, diagnostics, manifests: onManifests } = await runInWorker({ kind: 'diagnose', params: { ...p, runId }, manifests: scope }, steps, workerFile, log);
+    const diagnosed = await runInWorker({ kind: 'diagnose', params: { ...p, runId }, manifests: scope }, steps, workerFile, log);
+    const { diagnostics, manifests: onManifests } = diagnosed;
+    steps.step('Laying out the path');
+    const t0 = Date.now();
+    const graph = await layouts.layout(diagnosed.result.result, {}, steps.token);
+    // The run's time spans the diagnosis and its picture.
+    const result: DiagnoseResult = { ...diagnosed.result, graph, durationMs: diagnosed.result.durationMs + Date.now() - t0 };
     steps.step(`Publishing ${diagnostics.length} finding${diagnostics.length === 1 ? '' : 's'}`);
     runs.set(runId, result.reportUri);
     results.set(runId, result.result);
@@ -182,15 +194,14 @@ export function startServer(): void {
     }
   });
 
-  // Laid out in the worker too (elkjs on a few hundred nodes takes seconds); no progress UI: the
+  // In the layout worker too (elkjs on a few hundred nodes takes seconds); no progress UI: the
   // panel shows "Laying out…" itself.
-  const silent = { begin() {}, report() {}, done() {} } as unknown as WorkDoneProgressReporter;
   connection.onRequest(LayoutPathRequest, async (raw: unknown, token: CancellationToken) => {
     try {
-      const p = layoutPathParams(raw);
-      const result = results.get(p.runId);
-      if (!result) throw unknownRun(p.runId, keptRuns);
-      return await runInWorker({ kind: 'layoutPath', params: { ...p, result } }, new Steps(silent, token, 1), workerFile, log);
+      const { runId, ...options } = layoutPathParams(raw);
+      const result = results.get(runId);
+      if (!result) throw unknownRun(runId, keptRuns);
+      return await layouts.layout(result, options, token);
     } catch (e) {
       throw failure(LayoutPathRequest.method, e, connection);
     }

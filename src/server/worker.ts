@@ -8,6 +8,7 @@ import { Worker, parentPort } from 'node:worker_threads';
 import { CancellationTokenSource, type WorkDoneProgressReporter } from 'vscode-languageserver/node';
 import { CancelledError, asNetpathError, reviveError, type PlainError } from '../shared/errors';
 import { isLiveJob, runJob, type Job, type JobResults } from './pipeline';
+import { SpareThread } from './spare-thread';
 import { Steps } from './steps';
 
 type ToWorker = { type: 'job'; job: Job; expectedSteps: number } | { type: 'cancel' };
@@ -21,15 +22,10 @@ type FromWorker =
 const liveCancelGraceMs = 60_000;
 
 /** One idle worker is kept warm: starting one costs ~100 ms (it loads the server bundle). */
-let idle: Worker | undefined;
+let spare: SpareThread | undefined;
 
-function takeWorker(workerFile: string): Worker {
-  const w = idle;
-  idle = undefined;
-  if (w) return w;
-  const fresh = new Worker(workerFile, { argv: ['--netpath-worker'] });
-  fresh.unref();
-  return fresh;
+function spareFor(workerFile: string): SpareThread {
+  return (spare ??= new SpareThread(() => new Worker(workerFile, { argv: ['--netpath-worker'] })));
 }
 
 /**
@@ -37,13 +33,14 @@ function takeWorker(workerFile: string): Worker {
  * while the user is still choosing what to diagnose, instead of after they pressed Diagnose.
  */
 export function prewarmWorker(workerFile: string): void {
-  idle ??= takeWorker(workerFile);
+  spareFor(workerFile).prewarm();
 }
 
 /** Main thread: runs one job in a worker, its progress reported through `steps`. */
 export function runInWorker<K extends Job['kind']>(job: Extract<Job, { kind: K }>, steps: Steps, workerFile: string, log: (message: string) => void): Promise<JobResults[K]> {
   steps.checkCancelled();
-  const worker = takeWorker(workerFile);
+  const pool = spareFor(workerFile);
+  const worker = pool.take();
   return new Promise((resolve, reject) => {
     let settled = false;
     let grace: NodeJS.Timeout | undefined;
@@ -53,8 +50,7 @@ export function runInWorker<K extends Job['kind']>(job: Extract<Job, { kind: K }
       sub.dispose();
       if (grace) clearTimeout(grace);
       worker.off('message', onMessage).off('error', onError).off('exit', onExit);
-      if (reusable && !idle) idle = worker;
-      else void worker.terminate();
+      pool.release(worker, reusable);
       fn();
     };
     const sub = steps.token.onCancellationRequested(() => {

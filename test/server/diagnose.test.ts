@@ -67,7 +67,7 @@ test('diagnose the broken sample: progress per step, result, report, diagnostics
     assert.equal(progress[0].kind, 'begin');
     assert.equal(progress.at(-1)!.kind, 'end');
     const messages = progress.filter((v) => v.kind === 'report').map((v) => v.message!);
-    for (const step of [/^Reading snapshot broken/, /^Validating snapshot/, /^Resolving default\/client and default\/web2/, /^Simulating tcp/, /^Writing the report/, /^Publishing \d+ findings?/]) {
+    for (const step of [/^Reading snapshot broken/, /^Validating snapshot/, /^Resolving default\/client and default\/web2/, /^Simulating tcp/, /^Writing the report/, /^Laying out the path$/, /^Publishing \d+ findings?/]) {
       assert.ok(messages.some((m) => step.test(m)), `no progress step ${step} in ${JSON.stringify(messages)}`);
     }
     const pct = progress.filter((v) => v.kind === 'report').map((v) => v.percentage!);

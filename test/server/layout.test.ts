@@ -1,6 +1,7 @@
-// The link-path layout on the server, over real JSON-RPC (dist/server.js over node IPC): a diagnose
-// result carries the folded graph; netpath/layoutPath unfolds a group of a kept run (capped), and
-// answers unknown runs and malformed params with clear errors. Plus the run store's eviction.
+// The link-path layout on the server, over real JSON-RPC (dist/server.js over node IPC, laying out
+// in its layout worker): a diagnose result carries the folded graph; netpath/layoutPath unfolds a
+// group of a kept run (capped), can be cancelled mid-layout, and answers unknown runs and malformed
+// params with clear errors. Plus the run store's eviction.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -8,10 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateSnapshot } from '../../bench/generate';
 import type { WireResult } from '../../src/shared/severity';
-import { BadInputError } from '../../src/shared/errors';
+import { CancellationTokenSource } from 'vscode-languageserver-protocol/node';
+import { BadInputError, CancelledError } from '../../src/shared/errors';
 import { defaultGroupThreshold, expandStep, type PositionedGraph } from '../../src/engine/report/graph';
 import { KeptResults, layoutPathParams } from '../../src/server/layout';
-import { ErrorCodes, LayoutPathRequest, type DiagnoseResult } from '../../src/shared/protocol';
+import { decodeError, ErrorCodes, LayoutPathRequest, type DiagnoseResult } from '../../src/shared/protocol';
 
 const layoutPathMethod = LayoutPathRequest.method;
 import { errorOf, serverBuilt, startServer } from './client';
@@ -58,6 +60,17 @@ test('a 250-backend service: the diagnose result carries the folded graph; layou
     const all = await s.connection.sendRequest<PositionedGraph>(layoutPathMethod, { runId: 'wide', expanded: [group.id], limit: 250 });
     assert.equal(all.nodes.some((n) => n.group), false, 'all 250 shown: no group left');
     checkEnds(d.result, all);
+
+    // Cancelled while the layout worker runs ELK (all 250 unfolded take seconds; the cancel goes
+    // 100 ms after the request): the usual cancelled error; the next layout gets a new worker.
+    const cts = new CancellationTokenSource();
+    const cancelled = errorOf(s.connection.sendRequest(layoutPathMethod, { runId: 'wide', expanded: [group.id], limit: 250 }, cts.token));
+    await new Promise((r) => setTimeout(r, 100));
+    cts.cancel();
+    const c = await cancelled;
+    assert.equal(c.code, ErrorCodes.RequestCancelled, c.message);
+    assert.ok(decodeError(c) instanceof CancelledError);
+    assert.equal(JSON.stringify(await s.connection.sendRequest(layoutPathMethod, { runId: 'wide', expanded: [] })), JSON.stringify(d.graph));
 
     // Unknown and cleared runs, malformed params: clear errors, the server carries on.
     const unknown = await errorOf(s.connection.sendRequest(layoutPathMethod, { runId: 'nope', expanded: [] }));
