@@ -6,7 +6,7 @@ import { UsageError, type CliIO, type Command } from './command';
 import { echoed } from '../shared/display';
 import { liveFailure, liveFlagOptions, liveFlagsUsage, liveOptions, withCancellation } from './live-flags';
 import { limitFlagOptions, limitFlagsUsage } from './limit-flags';
-import { liveModule } from './live-module';
+import { liveModule } from '../cluster/live-module';
 
 const usage = `netpath snapshot capture --context NAME [--nodes a,b] -o OUT [--kubeconfig FILE] [--namespace NS]
                          [--collector-image IMG] [--timeout SECONDS] [--yes]

@@ -11,7 +11,7 @@ import { formatJson } from '../engine/report/json';
 import { formatText } from '../engine/report/text';
 import { formatSkoopJson } from '../engine/report/skoop-json';
 import { liveFailure, liveFlagOptions, liveFlagsUsage, liveOptions, withCancellation } from './live-flags';
-import { liveModule } from './live-module';
+import { liveModule } from '../cluster/live-module';
 import { createContext } from '../engine/context';
 import { snapshotPort } from '../engine/port';
 import { settingsFlagOptions, settingsFlagsUsage, settingsOverrides } from './settings-flags';

@@ -14,7 +14,7 @@ import { buildMatrix, type Matrix } from '../engine/matrix/matrix';
 import type { MatrixPort, MatrixProtocol, MatrixScope } from '../engine/matrix/scope';
 import { matrixCsv, matrixJson, matrixText } from '../engine/matrix/report';
 import { limitFlagOptions, limitFlagsUsage, limitsFromFlags } from './limit-flags';
-import { liveModule } from './live-module';
+import { liveModule } from '../cluster/live-module';
 
 const usage = `netpath matrix --snapshot FILE [--namespace NS ... | --all-namespaces] [--port P[/tcp|udp|sctp] ...]
                [--protocol tcp|udp|sctp] [--policy-only] [--format text|json|csv]

@@ -2,11 +2,13 @@
 // diagnoses and captures through src/cluster/live.ts. Every collector step (namespace, stale pods,
 // create, wait, log, delete) is reported as work-done progress, and the request's cancellation
 // token becomes an AbortSignal: live.ts deletes the collector pods before the cancelled request
-// is answered.
+// is answered. The live code (Kubernetes client) is loaded on first use: a worker that only reads
+// snapshot files never initialises it.
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { describeNeed } from '../cluster/access';
-import { buildSnapshot, captureLive, diagnoseLive, openLive, type LiveOptions, type LiveSession } from '../cluster/live';
+import type { LiveOptions, LiveSession } from '../cluster/live';
+import { liveModule } from '../cluster/live-module';
 import type { DiagnosisRequest, DiagnosisResult } from '../engine/model/result';
 import type { NetpathSnapshot } from '../engine/snapshot/types';
 import type { CaptureSnapshotResult, ClusterInfoResult, ClusterSpec, SettingOverrides } from '../shared/protocol';
@@ -59,9 +61,9 @@ export class LiveClusterSource implements ClusterSource {
   async load(steps: Steps): Promise<NetpathSnapshot> {
     steps.step(`Connecting to ${this.label}`);
     return withAbort(steps, async (signal) => {
-      const session = await openLive({ ...this.options(steps, signal), collect: false });
+      const session = await liveModule().openLive({ ...this.options(steps, signal), collect: false });
       this.connected(session);
-      return buildSnapshot(session.loaded.objects, {}, new Date().toISOString()).snapshot;
+      return liveModule().buildSnapshot(session.loaded.objects, {}, new Date().toISOString()).snapshot;
     });
   }
 
@@ -69,7 +71,7 @@ export class LiveClusterSource implements ClusterSource {
   async diagnose(request: DiagnosisRequest, overrides: SettingOverrides | undefined, steps: Steps): Promise<DiagnosisResult> {
     steps.step(`Connecting to ${this.label}`);
     return withAbort(steps, async (signal) => {
-      const live = await diagnoseLive(this.options(steps, signal, overrides), request);
+      const live = await liveModule().diagnoseLive(this.options(steps, signal, overrides), request);
       this.connected(live.session);
       return live.result;
     });
@@ -79,7 +81,7 @@ export class LiveClusterSource implements ClusterSource {
   async capture(nodes: string[] | undefined, output: string, steps: Steps): Promise<CaptureSnapshotResult> {
     steps.step(`Connecting to ${this.label}`);
     const r = await withAbort(steps, async (signal) => {
-      const c = await captureLive(this.options(steps, signal), nodes);
+      const c = await liveModule().captureLive(this.options(steps, signal), nodes);
       this.connected(c.session);
       return c;
     });
