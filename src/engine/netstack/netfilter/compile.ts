@@ -164,8 +164,16 @@ const DESTINATION = new Set(['-d', '--destination', '--dst']);
  * every packet, which is always correct.
  */
 function rawExactDestination(lines: RuleLines, k: number, family: Family, buf: WordBuffer): bigint | undefined {
+  const line = lines.line(k);
+  const quick = plainExactDestination(line, family);
+  if (quick !== null) return quick;
+  return wordsExactDestination(line, lines.source, lines.lineNo(k), family, buf);
+}
+
+/** rawExactDestination by the line's words (any line). Exported for the test that checks the quick reading against it. */
+export function wordsExactDestination(line: string, source: string, lineNo: number, family: Family, buf: WordBuffer): bigint | undefined {
   try {
-    buf.read(lines.line(k), 'iptables', lines.source, lines.lineNo(k));
+    buf.read(line, 'iptables', source, lineNo);
   } catch {
     return undefined;
   }
@@ -187,6 +195,44 @@ function rawExactDestination(lines: RuleLines, k: number, family: Family, buf: W
     found = p.value;
   }
   return found;
+}
+
+/**
+ * The same answer as wordsExactDestination for the lines kube-proxy writes by the ten thousand
+ * (`-A KUBE-SERVICES -d 10.96.0.10/32 -p tcp -m comment --comment "…" … -j KUBE-SVC-…`), read
+ * without splitting the line into words (that was most of indexing a 10,000-service chain): one
+ * ` -d ` word, everything before its value plain (no quote, backslash, tab or CR), no other
+ * destination option, quote, tab or CR that could change the reading in the rest. null for any
+ * other line: the word reader decides it.
+ */
+export function plainExactDestination(line: string, family: Family): bigint | undefined | null {
+  const at = line.indexOf(' -d ');
+  // (One space before it, so that the word before is the one the word reader sees.)
+  if (at < 1 || line.charCodeAt(at - 1) === 32) return null;
+  const end = line.indexOf(' ', at + 4);
+  if (end <= at + 4) return null;
+  for (let i = 0; i < end; i++) {
+    const c = line.charCodeAt(i);
+    if (c === 34 || c === 39 || c === 92 || c === 9 || c === 13) return null;
+  }
+  // The rest: a second destination option (in any form, even inside a string), a single quote, a
+  // backslash, a tab, a CR or an unbalanced double quote leave the line to the word reader.
+  if (line.indexOf(' -d', end) >= 0 || line.indexOf('-destination') >= 0 || line.indexOf('--dst') >= 0) return null;
+  if (line.indexOf("'", end) >= 0 || line.indexOf('\\', end) >= 0 || line.indexOf('\t', end) >= 0 || line.indexOf('\r', end) >= 0) return null;
+  let quotes = 0;
+  for (let q = line.indexOf('"', end); q >= 0; q = line.indexOf('"', q + 1)) quotes++;
+  if (quotes % 2) return null;
+  // The word after the value must be an option (the word reader's test, without its quoted case).
+  let j = end;
+  while (j < line.length && line.charCodeAt(j) === 32) j++;
+  if (j < line.length && line.charCodeAt(j) !== 45 /* - */) return null;
+  const prevStart = line.lastIndexOf(' ', at - 1) + 1;
+  const prev = line.slice(prevStart, at);
+  if (prev === '!' || STRING_OPTIONS.has(prev)) return undefined;
+  const v = line.slice(at + 4, end);
+  if (v === '!' || v.includes(',')) return undefined;
+  const p = parsePrefix(v, family);
+  return p && p.family === family && p.len === (family === 4 ? 32 : 128) ? p.value : undefined;
 }
 
 const cache = new WeakMap<Ruleset, Map<string, CompiledChain>>();
