@@ -33,15 +33,24 @@ const precompiled = {
 };
 const node = { ...common, platform: 'node', target: 'node20', format: 'cjs', define: { NETPATH_COLLECTOR_SCRIPT: collectorScript }, plugins: watch ? [] : [precompiled] };
 
+/** A bundle named for its build, and its launcher. */
+function launched(name, entry, shebang) {
+  const bundle = `${name}.bundle.js`;
+  return [
+    { ...node, entryPoints: [entry], outfile: `dist/${bundle}`, banner: { js: `/* netpath-build ${randomUUID()} */` } },
+    { ...node, entryPoints: ['src/launch/launcher.ts'], outfile: `dist/${name}.js`, define: { NETPATH_BUNDLE: JSON.stringify(bundle) }, plugins: [], ...(shebang ? { banner: { js: shebang } } : {}) },
+  ];
+}
+
 const builds = [
   { ...node, entryPoints: ['src/extension/main.ts'], outfile: 'dist/extension.js', external: ['vscode'] },
-  { ...node, entryPoints: ['src/server/main.ts'], outfile: 'dist/server.js' },
-  // The server's layout worker: elkjs (3.3 MB) and the layout alone, out of dist/server.js, which
-  // every diagnosis worker thread loads (src/server/layout-worker.ts).
-  { ...node, entryPoints: ['src/server/layout-worker.ts'], outfile: 'dist/layout-worker.js' },
-  // The CLI is a small launcher (dist/cli.js) that runs the bundle through V8's code cache (src/launch/code-cache.ts).
-  { ...node, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.bundle.js', banner: { js: `/* netpath-build ${randomUUID()} */` } },
-  { ...node, entryPoints: ['src/launch/cli.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' }, plugins: [] },
+  // The server, its layout worker and the CLI are each a small launcher (dist/NAME.js) that runs
+  // its bundle (dist/NAME.bundle.js) through V8's code cache (src/launch/code-cache.ts).
+  ...launched('server', 'src/server/main.ts'),
+  // The server's layout worker: elkjs (3.3 MB) and the layout alone, out of the server's bundle,
+  // which every diagnosis worker thread loads (src/server/layout-worker.ts).
+  ...launched('layout-worker', 'src/server/layout-worker.ts'),
+  ...launched('cli', 'src/cli/main.ts', '#!/usr/bin/env node'),
   { ...common, platform: 'browser', target: 'es2022', format: 'iife', entryPoints: ['webview/main.ts'], outfile: 'dist/webview.js' },
 ];
 
@@ -54,16 +63,23 @@ if (watch) {
 }
 
 /**
- * The code caches of the launched bundles, written by a training run of each: a diagnosis of the
- * bundled sample (its pods, services, iptables and routes: the code a diagnosis runs). A cache
- * that could not be written only costs startup time, so it is a warning, not a failed build.
+ * The code caches of the launched bundles. The CLI's by a training run (a diagnosis of the bundled
+ * sample: the code a diagnosis runs, compiled); the server's and the layout worker's right after
+ * compiling (they need a client to run: their scripts are then deserialized instead of parsed, and
+ * what they run compiles as usual). A cache that could not be written only costs startup time, so
+ * it is a warning, not a failed build.
  */
 function writeCodeCaches() {
-  const cache = 'dist/cli.bundle.js.cache';
-  rmSync(cache, { force: true });
-  const r = spawnSync(process.execPath, ['dist/cli.js', 'diagnose', '--snapshot', 'samples/broken.netpath.json', '--src', 'default/client', '--dst', 'svc/default/web-remote', '--port', '80'], {
-    env: { ...process.env, NETPATH_CODE_CACHE_OUT: cache },
-    encoding: 'utf8',
-  });
-  if (!existsSync(cache)) console.warn(`warning: ${cache} not written (the training diagnosis exited ${r.status}: ${(r.stderr || '').slice(-500)})`);
+  const write = (name, args, compileOnly) => {
+    const cache = `dist/${name}.bundle.js.cache`;
+    rmSync(cache, { force: true });
+    const r = spawnSync(process.execPath, [`dist/${name}.js`, ...args], {
+      env: { ...process.env, NETPATH_CODE_CACHE_OUT: cache, ...(compileOnly ? { NETPATH_CODE_CACHE_COMPILE_ONLY: '1' } : {}) },
+      encoding: 'utf8',
+    });
+    if (!existsSync(cache)) console.warn(`warning: ${cache} not written (exit ${r.status}: ${(r.stderr || '').slice(-500)})`);
+  };
+  write('cli', ['diagnose', '--snapshot', 'samples/broken.netpath.json', '--src', 'default/client', '--dst', 'svc/default/web-remote', '--port', '80'], false);
+  write('server', [], true);
+  write('layout-worker', [], true);
 }

@@ -1,7 +1,10 @@
 // Runs a bundle through V8's code cache. Node 20 has no compile cache of its own (22's
 // `module.enableCompileCache`), so every cold `netpath diagnose` spent ~0.1 s of CPU compiling the
-// bundle it had compiled the run before. The build writes the cache once (a training run with
-// NETPATH_CODE_CACHE_OUT set, see scripts/build.mjs): bytecode of every function that run compiled.
+// bundle it had compiled the run before, and every diagnosis worker thread of the server ~0.1 s
+// parsing its 5 MB. The build writes each cache once (scripts/build.mjs), with
+// NETPATH_CODE_CACHE_OUT set: after a training run (the CLI: bytecode of every function that run
+// compiled), or, with NETPATH_CODE_CACHE_COMPILE_ONLY too, right after compiling without running
+// anything (the server and its layout worker: the script is then deserialized, not parsed).
 //
 // The cache is used only for the build it came from: the bundle's first line names its build
 // (a random id), and the cache starts with the same line. V8 checks its own version and flags and
@@ -35,6 +38,10 @@ export function runCachedBundle(bundle: string, cache: string, host: { module: N
   const script = new Script(`(function (exports, require, module, __filename, __dirname) { ${source}\n})`, { filename: bundle, cachedData });
   if (cachedData) use = script.cachedDataRejected ? 'rejected' : 'used';
   const out = process.env.NETPATH_CODE_CACHE_OUT;
+  if (out && build && process.env.NETPATH_CODE_CACHE_COMPILE_ONLY) {
+    writeFileSync(out, Buffer.concat([Buffer.from(build, 'latin1'), script.createCachedData()]));
+    return use;
+  }
   if (out && build) {
     delete process.env.NETPATH_CODE_CACHE_OUT; // not for child processes
     // At exit: the cache then holds what the run compiled, not only the top level.

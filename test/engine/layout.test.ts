@@ -255,11 +255,11 @@ test('elkjs stays out of the extension bundle: only the diagnosis server lays ou
   assert.ok(!/elkjs|ElkLayered|org\.eclipse\.elk/i.test(text), 'pathPanel bundle contains elkjs');
   assert.ok(text.length < 100_000, `pathPanel bundle is ${text.length} bytes`);
   assert.ok(!/outfile: 'dist\/layout\.js'/.test(readFileSync(join(repo, 'scripts/build.mjs'), 'utf8')), 'no separate layout bundle is built');
-  const ext = join(repo, 'dist/extension.js'), server = join(repo, 'dist/server.js'), layoutWorker = join(repo, 'dist/layout-worker.js');
+  const ext = join(repo, 'dist/extension.js'), server = join(repo, 'dist/server.bundle.js'), layoutWorker = join(repo, 'dist/layout-worker.bundle.js');
   if (![ext, server, layoutWorker].every((f) => existsSync(f))) return t.skip('dist/ missing: run `npm run build`');
   assert.ok(!/org\.eclipse\.elk/.test(readFileSync(ext, 'utf8')), 'dist/extension.js contains elkjs');
   // The server lays out in its layout worker's own bundle, so its diagnosis worker does not compile elkjs.
-  assert.ok(!/org\.eclipse\.elk/.test(readFileSync(server, 'utf8')), 'dist/server.js contains elkjs');
-  assert.ok(/org\.eclipse\.elk/.test(readFileSync(layoutWorker, 'utf8')), 'dist/layout-worker.js lays out with elkjs');
-  t.diagnostic(`pathPanel bundled alone: ${text.length} bytes without elkjs; dist/extension.js and dist/server.js without, dist/layout-worker.js with elkjs`);
+  assert.ok(!/org\.eclipse\.elk/.test(readFileSync(server, 'utf8')), 'dist/server.bundle.js contains elkjs');
+  assert.ok(/org\.eclipse\.elk/.test(readFileSync(layoutWorker, 'utf8')), 'dist/layout-worker.bundle.js lays out with elkjs');
+  t.diagnostic(`pathPanel bundled alone: ${text.length} bytes without elkjs; dist/extension.js and dist/server.bundle.js without, dist/layout-worker.bundle.js with elkjs`);
 });

@@ -81,15 +81,32 @@ test('a bundle without a build line is run without a cache and none is written',
     assert.equal(existsSync(join(dir, 'app.bundle.js.cache')), false);
   }));
 
-const built = ['dist/cli.js', 'dist/cli.bundle.js', 'dist/cli.bundle.js.cache'];
-test('the build writes a cache that this node accepts for dist/cli.bundle.js', { skip: !built.every(existsSync) && 'run `npm run build` first' }, () => {
-  const source = readFileSync('dist/cli.bundle.js', 'utf8');
-  const line = /^\/\* netpath-build [0-9a-f-]+ \*\/\n/.exec(source)?.[0];
-  assert.ok(line, 'the bundle names its build');
-  const cache = readFileSync('dist/cli.bundle.js.cache');
-  assert.equal(cache.subarray(0, line.length).toString('latin1'), line, 'the cache is of this build');
-  const script = new Script(`(function (exports, require, module, __filename, __dirname) { ${source}\n})`, { filename: resolve('dist/cli.bundle.js'), cachedData: cache.subarray(line.length) });
-  assert.equal(script.cachedDataRejected, false);
+for (const name of ['cli', 'server', 'layout-worker']) {
+  const built = [`dist/${name}.js`, `dist/${name}.bundle.js`, `dist/${name}.bundle.js.cache`];
+  test(`the build writes a cache that this node accepts for dist/${name}.bundle.js`, { skip: !built.every(existsSync) && 'run `npm run build` first' }, () => {
+    const source = readFileSync(`dist/${name}.bundle.js`, 'utf8');
+    const line = /^\/\* netpath-build [0-9a-f-]+ \*\/\n/.exec(source)?.[0];
+    assert.ok(line, 'the bundle names its build');
+    const cache = readFileSync(`dist/${name}.bundle.js.cache`);
+    assert.equal(cache.subarray(0, line.length).toString('latin1'), line, 'the cache is of this build');
+    const script = new Script(`(function (exports, require, module, __filename, __dirname) { ${source}\n})`, { filename: resolve(`dist/${name}.bundle.js`), cachedData: cache.subarray(line.length) });
+    assert.equal(script.cachedDataRejected, false);
+  });
+}
+
+test('dist/cli.js runs through its launcher', { skip: !existsSync('dist/cli.js') && 'run `npm run build` first' }, () => {
   const r = spawnSync(process.execPath, ['dist/cli.js', '--version'], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
 });
+
+test('compile only: the cache is written right after compiling and the bundle does not run', () =>
+  withDir((dir) => {
+    setup(dir, '0f1e2d3c-aaaa-4bbb-8ccc-000000000003');
+    const env = { ...process.env, NETPATH_CODE_CACHE_OUT: join(dir, 'app.bundle.js.cache'), NETPATH_CODE_CACHE_COMPILE_ONLY: '1' };
+    const r = spawnSync(process.execPath, ['--import', 'tsx', join(dir, 'host.ts')], { encoding: 'utf8', env });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout.trim(), '', 'the bundle did not run');
+    assert.ok(existsSync(join(dir, 'app.bundle.js.cache')));
+    const next = runHost(dir);
+    assert.deepEqual([next.code, next.use, next.stdout], [0, 'used', 'main 610 host.ts']);
+  }));

@@ -25,8 +25,9 @@ test('npm run package builds a .vsix that installs into VS Code (code-server)', 
     assert.doesNotMatch(out, /\bWARN(ING)?\b/i, 'npm run package warns about nothing');
     assert.match(pkg.stdout, /DONE\s+Packaged/);
     const listing = execFileSync(process.execPath, ['node_modules/@vscode/vsce/vsce', 'ls', '--no-dependencies'], { encoding: 'utf8' });
-    // (The CLI ships too: its launcher, its bundle and the bundle's code cache.)
-    for (const f of ['dist/extension.js', 'dist/server.js', 'dist/layout-worker.js', 'dist/webview.js', 'dist/cli.js', 'dist/cli.bundle.js', 'dist/cli.bundle.js.cache', 'package.json']) assert.match(listing, new RegExp(`^${f.replace(/\./g, '\\.')}$`, 'm'), `${f} is packaged`);
+    // (The server, its layout worker and the CLI ship as a launcher, its bundle and the bundle's code cache.)
+    const launched = ['server', 'layout-worker', 'cli'].flatMap((n) => [`dist/${n}.js`, `dist/${n}.bundle.js`, `dist/${n}.bundle.js.cache`]);
+    for (const f of ['dist/extension.js', ...launched, 'dist/webview.js', 'package.json']) assert.match(listing, new RegExp(`^${f.replace(/\./g, '\\.')}$`, 'm'), `${f} is packaged`);
     // The layout runs in the diagnosis server's layout worker (dist/layout-worker.js): the old layout bundle does not ship.
     assert.doesNotMatch(listing, /^dist\/layout\.js$/m, 'dist/layout.js is not packaged');
     assert.doesNotMatch(listing, /^(src|test|node_modules)\//m, 'no sources, tests or node_modules');
