@@ -12,6 +12,7 @@
 // beyond its length, hence the build id. The bundle runs as the launcher's own module (same
 // `module`, `require`, `__filename`), so `require.main === module` and `new Worker(__filename)`
 // behave as if the bundle were the entry file.
+import { isAscii } from 'node:buffer';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Script } from 'node:vm';
 
@@ -21,7 +22,9 @@ const buildLine = /^\/\* netpath-build ([0-9a-f-]+) \*\/\n/;
 export type CacheUse = 'used' | 'rejected' | 'stale' | 'none';
 
 export function runCachedBundle(bundle: string, cache: string, host: { module: NodeJS.Module; require: NodeJS.Require; filename: string; dirname: string }): CacheUse {
-  const source = readFileSync(bundle, 'utf8');
+  // esbuild writes ASCII (it escapes the rest): read as such, the text needs no UTF-8 decoding.
+  const bytes = readFileSync(bundle);
+  const source = isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8');
   const build = buildLine.exec(source)?.[0];
   let cachedData: Buffer | undefined;
   let use: CacheUse = 'none';

@@ -110,3 +110,11 @@ test('compile only: the cache is written right after compiling and the bundle do
     const next = runHost(dir);
     assert.deepEqual([next.code, next.use, next.stdout], [0, 'used', 'main 610 host.ts']);
   }));
+
+test('a bundle that is not ASCII is read as UTF-8', () =>
+  withDir((dir) => {
+    setup(dir, '0f1e2d3c-aaaa-4bbb-8ccc-000000000004');
+    writeFileSync(join(dir, 'app.bundle.js'), '/* netpath-build 0f1e2d3c-aaaa-4bbb-8ccc-000000000004 */\nconsole.log("größe ✓");\n');
+    const r = runHost(dir);
+    assert.deepEqual([r.code, r.stdout], [0, 'größe ✓']);
+  }));
