@@ -47,3 +47,26 @@ export function findingsOf(r: DiagnosisResult, node: string): Suspicion[] {
 /** client → web2 (node1 → node2), TCP 8080: reachable in every healthy case. */
 export const WEB2 = { src: 'default/client', dst: 'default/web2', port: 8080 } as const;
 export const WEB2_IP = '10.244.2.2';
+
+/**
+ * Appends to `node`'s nftables a table with one base chain whose one rule drops TCP to web2:8080
+ * (as `nft -j` prints them; a netdev chain without its device, as nft 1.0.6 prints it).
+ */
+export function pushNftDrop(s: NetpathSnapshot, node: string, at: { family: string; table: string; chain: string; hook: string; tableHandle: number }): void {
+  const nft = hostOf(s, node).nftables as { nftables: unknown[] };
+  const { family, table, chain, hook } = at;
+  nft.nftables.push(
+    { table: { family, name: table, handle: at.tableHandle } },
+    { chain: { family, table, name: chain, handle: 1, type: 'filter', hook, prio: 0, policy: 'accept' } },
+    {
+      rule: {
+        family, table, chain, handle: 2,
+        expr: [
+          { match: { op: '==', left: { payload: { protocol: 'ip', field: 'daddr' } }, right: WEB2_IP } },
+          { match: { op: '==', left: { payload: { protocol: 'tcp', field: 'dport' } }, right: 8080 } },
+          { drop: null },
+        ],
+      },
+    },
+  );
+}

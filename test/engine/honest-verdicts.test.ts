@@ -7,7 +7,7 @@ import { SuspicionLevel } from '../../src/engine/model/suspicion';
 import { parseIptablesSave } from '../../src/engine/netstack/iptables/parse';
 import { ParseError } from '../../src/engine/netstack/parse-error';
 import { validateNetns } from '../../src/collector/validate';
-import { addFilterRules, diagnose, findingsOf, hostOf, labSnapshot, WEB2, WEB2_IP } from './honest-fixture';
+import { addFilterRules, diagnose, findingsOf, hostOf, labSnapshot, pushNftDrop, WEB2, WEB2_IP } from './honest-fixture';
 
 const FLANNEL = 'flannel-host-gw--healthy';
 
@@ -21,21 +21,7 @@ test('the unchanged lab case is reachable: iptables-nft\'s own nftables tables a
 
 test('a native nftables chain on the forward hook is simulated: its drop stops the packet, with the rule as evidence (was REACHABLE)', () => {
   const s = labSnapshot(FLANNEL);
-  const nft = hostOf(s, 'node2').nftables as { nftables: unknown[] };
-  nft.nftables.push(
-    { table: { family: 'inet', name: 'guard', handle: 90 } },
-    { chain: { family: 'inet', table: 'guard', name: 'gate', handle: 1, type: 'filter', hook: 'forward', prio: 0, policy: 'accept' } },
-    {
-      rule: {
-        family: 'inet', table: 'guard', chain: 'gate', handle: 2,
-        expr: [
-          { match: { op: '==', left: { payload: { protocol: 'ip', field: 'daddr' } }, right: WEB2_IP } },
-          { match: { op: '==', left: { payload: { protocol: 'tcp', field: 'dport' } }, right: 8080 } },
-          { drop: null },
-        ],
-      },
-    },
-  );
+  pushNftDrop(s, 'node2', { family: 'inet', table: 'guard', chain: 'gate', hook: 'forward', tableHandle: 90 });
   const r = diagnose(s, WEB2.src, WEB2.dst, WEB2.port);
   assert.equal(r.verdict, 'unreachable');
   const f = findingsOf(r, 'node2').find((x) => x.check === 'nftables.drop');

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadSnapshot } from '../../src/engine/snapshot/load';
-import { diagnose, findingsOf, hostOf, labSnapshot, WEB2, WEB2_IP } from './honest-fixture';
+import { diagnose, findingsOf, hostOf, labSnapshot, pushNftDrop, WEB2 } from './honest-fixture';
 import type { NetpathSnapshot } from '../../src/engine/snapshot/types';
 import { SnapshotDiff } from '../../src/engine/diff/diff';
 import { entriesOf } from '../../src/engine/diff/stack';
@@ -17,21 +17,7 @@ type Item = { table?: Record<string, unknown>; chain?: Record<string, unknown> }
 /** node1 with a netdev table whose egress chain drops client → web2, its device left out of the JSON as nft 1.0.6 does. */
 function withEgressDrop(): NetpathSnapshot {
   const s = labSnapshot(FLANNEL);
-  const nft = hostOf(s, 'node1').nftables as { nftables: unknown[] };
-  nft.nftables.push(
-    { table: { family: 'netdev', name: 'out', handle: 91 } },
-    { chain: { family: 'netdev', table: 'out', name: 'eg', handle: 1, type: 'filter', hook: 'egress', prio: 0, policy: 'accept' } },
-    {
-      rule: {
-        family: 'netdev', table: 'out', chain: 'eg', handle: 2,
-        expr: [
-          { match: { op: '==', left: { payload: { protocol: 'ip', field: 'daddr' } }, right: WEB2_IP } },
-          { match: { op: '==', left: { payload: { protocol: 'tcp', field: 'dport' } }, right: 8080 } },
-          { drop: null },
-        ],
-      },
-    },
-  );
+  pushNftDrop(s, 'node1', { family: 'netdev', table: 'out', chain: 'eg', hook: 'egress', tableHandle: 91 });
   return s;
 }
 
