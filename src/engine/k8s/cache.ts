@@ -304,10 +304,7 @@ export class ClusterCache {
   nodeSummaries(): readonly NodeSummary[] {
     this.summaries ??= this.index.nodes
       ? [...this.index.nodes.summaries()].sort(byNameOf)
-      : this.nodes.map((n) => {
-        const id = (n.object.spec as { providerID?: unknown } | undefined)?.providerID;
-        return { name: n.name, podCIDRs: n.podCIDRs, providerID: typeof id === 'string' ? id : '' };
-      });
+      : this.nodes.map((n) => ({ name: n.name, podCIDRs: n.podCIDRs, providerID: n.providerID }));
     return this.summaries;
   }
 

@@ -49,6 +49,8 @@ export interface ClusterNode {
   /** Only the addresses that are IPs (Hostname/DNS entries are names, not addresses). */
   addresses: NodeAddress[];
   podCIDRs: string[];
+  /** `spec.providerID`, '' when none. */
+  providerID: string;
   /** The `Ready` condition; undefined when the status has none. */
   ready?: boolean;
   object: K8sObject;
@@ -250,6 +252,7 @@ export function readNode(o: K8sObject): ClusterNode {
     labels: labelsOf(o.metadata.labels),
     addresses,
     podCIDRs: [...cidrs],
+    providerID: str(spec.providerID) ?? '',
     ready: condition(status, 'Ready'),
     object: o,
   };

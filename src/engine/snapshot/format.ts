@@ -82,6 +82,8 @@ export interface SnapshotIndex {
 }
 interface ServiceColumns extends Columns { namespace: string[]; name: string[]; ips: string[]; nodePorts: string[] }
 interface NodeColumns extends Columns { name: string[]; ips: string[]; podCIDRs: string[]; providerID: string[]; annotated: Record<string, number> }
+const podColumnNames = ['namespace', 'name', 'node', 'ips'] as const;
+const sliceColumnNames = ['namespace', 'name', 'service'] as const;
 const serviceColumnNames = ['namespace', 'name', 'ips', 'nodePorts'] as const;
 const nodeColumnNames = ['name', 'ips', 'podCIDRs', 'providerID'] as const;
 
@@ -94,14 +96,22 @@ function serviceColumns(o: K8sObject): string[] {
 
 function nodeColumns(o: K8sObject): string[] {
   const n = readNode(o);
-  const id = (o.spec as { providerID?: unknown } | undefined)?.providerID;
-  return [n.name, [...new Set(n.addresses.map((a) => a.address))].join(' '), n.podCIDRs.join(' '), typeof id === 'string' ? id : ''];
+  return [n.name, [...new Set(n.addresses.map((a) => a.address))].join(' '), n.podCIDRs.join(' '), n.providerID];
 }
 
 /** Annotation keys a node carries with a value (what a plugin's detection asks for). */
 function annotatedKeys(o: K8sObject): string[] {
   const a = o.metadata.annotations;
   return a ? Object.entries(a).flatMap(([k, v]) => (v ? [k] : [])) : [];
+}
+
+/** Each annotation key → the position of the first node carrying it (`index.nodes.annotated`). */
+function firstAnnotated(nodes: readonly K8sObject[]): Map<string, number> {
+  const first = new Map<string, number>();
+  nodes.forEach((n, j) => {
+    for (const key of annotatedKeys(n)) if (!first.has(key)) first.set(key, j);
+  });
+  return first;
 }
 
 const words = (text: string): string[] => (text ? text.split(' ') : []);
@@ -177,15 +187,13 @@ export function encodeSnapshot(snapshot: Pick<NetpathSnapshot, 'capturedAt' | 's
     parts.push(JSON.stringify(sortKeys(svc)));
     serviceColumns(svc).forEach((v, k) => services[serviceColumnNames[k]].push(v));
   }
-  const annotated = new Map<string, number>();
   const nodeCols: NodeColumns = { first: parts.length, name: [], ips: [], podCIDRs: [], providerID: [], annotated: {} };
-  o.nodes.forEach((n, j) => {
+  for (const n of o.nodes) {
     parts.push(JSON.stringify(sortKeys(n)));
     nodeColumns(n).forEach((v, k) => nodeCols[nodeColumnNames[k]].push(v));
-    for (const key of annotatedKeys(n)) if (!annotated.has(key)) annotated.set(key, j);
-  });
+  }
   // (fromEntries: a key such as "__proto__" is an own property, as JSON.parse will read it back.)
-  nodeCols.annotated = Object.fromEntries([...annotated].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  nodeCols.annotated = Object.fromEntries([...firstAnnotated(o.nodes)].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   const namespaces = tableOf();
   const nodes = tableOf();
   const pods: PodColumnsOnDisk = { first: parts.length, namespaces: namespaces.names, nodes: nodes.names, namespace: [], name: [], node: [], ips: [] };
@@ -200,10 +208,7 @@ export function encodeSnapshot(snapshot: Pick<NetpathSnapshot, 'capturedAt' | 's
   const slices: SnapshotIndex['endpointSlices'] = { first: parts.length, namespace: [], name: [], service: [] };
   for (const s of o.endpointSlices) {
     parts.push(JSON.stringify(sortKeys(s)));
-    slices.namespace.push(s.metadata.namespace ?? '');
-    slices.name.push(s.metadata.name);
-    const svc = s.metadata.labels?.[serviceNameLabel];
-    slices.service.push(typeof svc === 'string' ? svc : '');
+    sliceColumns(s).forEach((v, k) => slices[sliceColumnNames[k]].push(v));
   }
   const dumps: SnapshotIndex['dumps'] = { first: parts.length, node: [] };
   for (const node of Object.keys(snapshot.dumps).sort()) {
@@ -270,8 +275,8 @@ function readHeader(bytes: SnapshotBytes, limits: Required<SnapshotLimits>): { h
     for (const c of names.slice(1)) if ((cols[c] as unknown[]).length !== k) problems.push({ path: `${at}.${c}`, message: `must have as many entries as ${at}.${names[0]} (${k})` });
     claim(at, cols.first as number, k);
   };
-  columns('index.pods', ix.pods, ['namespace', 'name', 'node', 'ips']);
-  columns('index.endpointSlices', ix.endpointSlices, ['namespace', 'name', 'service']);
+  columns('index.pods', ix.pods, [...podColumnNames]);
+  columns('index.endpointSlices', ix.endpointSlices, [...sliceColumnNames]);
   columns('index.dumps', ix.dumps, ['node']);
   if (ix.services) columns('index.services', ix.services, [...serviceColumnNames]);
   if (ix.nodes) {
@@ -327,15 +332,12 @@ function partReader(bytes: SnapshotBytes, limits: Required<SnapshotLimits>): Par
   };
 }
 
-/** One pod's agreement with the index columns (a lie in the index would answer lookups wrongly). */
 /** One item's agreement with its index columns (a lie in the index would answer lookups wrongly). */
 function agrees(kind: string, got: string[], ix: object, names: readonly string[], j: number, at: string): SnapshotProblem[] {
   const cols = ix as Record<string, string[]>;
   return got.flatMap((g, k) => (g === cols[names[k]][j] ? [] : [{ path: at, message: `does not match index.${kind}.${names[k]}[${j}] (${JSON.stringify(cols[names[k]][j])}, the ${kind === 'endpointSlices' ? 'slice' : kind.replace(/s$/, '')} has ${JSON.stringify(g)})` }]));
 }
 
-const podColumnNames = ['namespace', 'name', 'node', 'ips'] as const;
-const sliceColumnNames = ['namespace', 'name', 'service'] as const;
 
 function podColumns(p: K8sObject): string[] {
   const node = (p.spec as { nodeName?: unknown } | undefined)?.nodeName;
@@ -604,10 +606,7 @@ function defined(limits: SnapshotLimits): SnapshotLimits {
 
 /** `index.nodes.annotated` against the nodes themselves: each key names the first node carrying it. */
 function annotatedProblems(annotated: Record<string, number>, nodes: readonly K8sObject[]): SnapshotProblem[] {
-  const want = new Map<string, number>();
-  nodes.forEach((n, j) => {
-    for (const key of annotatedKeys(n)) if (!want.has(key)) want.set(key, j);
-  });
+  const want = firstAnnotated(nodes);
   const problems: SnapshotProblem[] = [];
   const given = new Map(Object.entries(annotated));
   for (const [key, j] of want) {
