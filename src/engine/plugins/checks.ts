@@ -27,18 +27,19 @@ import type { Plugin } from './plugin';
 import { plugins, type PluginRegistry } from './registry';
 import { detectUplink } from './uplink';
 
-type ParsedCIDR = { text: string; p: NonNullable<ReturnType<typeof parsePrefix>> };
+type ParsedCIDR = { text: string; p: NonNullable<ReturnType<typeof parsePrefix>>; node?: string };
 
 const parsedPrefixes = (texts: readonly string[]): ParsedCIDR[] => texts.flatMap((text) => { const p = parsePrefix(text); return p ? [{ text, p }] : []; });
 
 /**
- * Every node's pod CIDRs, parsed once per cluster cache: a Network serves many diagnoses, and on a
- * 5,000-node cluster parsing them again for each run was most of a warm diagnosis.
+ * Every node's pod CIDRs with the node that holds each (the owner of a pod IP no pod claims),
+ * parsed once per cluster cache: a Network serves many diagnoses, and on a 5,000-node cluster
+ * parsing them again for each run was most of a warm diagnosis.
  */
 const nodeCIDRs = new WeakMap<ClusterCache, ParsedCIDR[]>();
 function nodePodCIDRs(cache: ClusterCache): ParsedCIDR[] {
   let out = nodeCIDRs.get(cache);
-  if (!out) nodeCIDRs.set(cache, (out = parsedPrefixes(cache.nodeSummaries().flatMap((n) => n.podCIDRs))));
+  if (!out) nodeCIDRs.set(cache, (out = cache.nodeSummaries().flatMap((n) => parsedPrefixes(n.podCIDRs).map((c) => ({ ...c, node: n.name })))));
   return out;
 }
 
@@ -226,7 +227,7 @@ export class PluginChecks {
     const pod = this.env.cache.podByIP(dst);
     if (pod?.hostNetwork) return undefined;
     let owner = pod?.nodeName;
-    if (!owner) owner = this.env.cache.nodeSummaries().find((n) => n.podCIDRs.some((c) => { const p = parsePrefix(c); return !!p && contains(p, ip); }))?.name;
+    if (!owner) owner = nodePodCIDRs(this.env.cache).find((c) => contains(c.p, ip))?.node;
     if (!owner) return undefined;
     if (owner === stack.nodeName) {
       const podCIDR = this.env.cache.node(owner)?.podCIDRs.find((c) => c.includes(':') === (ip.family === 6));
