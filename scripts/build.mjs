@@ -1,4 +1,5 @@
-// Bundles the entry points with esbuild (the CLI as a launcher and its bundle). `--production` minifies and drops sourcemaps
+// Bundles the entry points with esbuild (the server, its layout worker and the CLI each as a
+// launcher and its bundle). `--production` minifies and drops sourcemaps
 // (used by `npm run package`); `--watch` rebuilds on change.
 import * as esbuild from 'esbuild';
 import { execFileSync, spawnSync } from 'node:child_process';
